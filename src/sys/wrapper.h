@@ -1,0 +1,8 @@
+/* The kernel ABI ringcap speaks: PACKET_MMAP rings, link layer, timestamping, classic BPF. */
+#include <sys/socket.h>
+#include <linux/if_packet.h>
+#include <linux/if_ether.h>
+#include <linux/if_arp.h>
+#include <linux/net_tstamp.h>
+#include <linux/filter.h>
+#include <linux/sockios.h>
