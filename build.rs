@@ -33,9 +33,7 @@ fn kernel_bindings(root: &Path, out: &Path) {
         .use_core()
         .generate()
         .expect("bindgen could not read the kernel headers (install linux-libc-dev and libclang-dev)");
-    bindings
-        .write_to_file(out.join("kernel.rs"))
-        .expect("writing kernel.rs into OUT_DIR");
+    bindings.write_to_file(out.join("kernel.rs")).expect("writing kernel.rs into OUT_DIR");
 }
 
 /// include/ringcap.h from the `extern "C"` declarations. The committed header is
@@ -44,11 +42,7 @@ fn kernel_bindings(root: &Path, out: &Path) {
 fn c_header(root: &Path, out: &Path) {
     let config = cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");
     let generated = out.join("ringcap.h");
-    match cbindgen::Builder::new()
-        .with_crate(root)
-        .with_config(config)
-        .generate()
-    {
+    match cbindgen::Builder::new().with_crate(root).with_config(config).generate() {
         Ok(bindings) => {
             bindings.write_to_file(&generated);
         }

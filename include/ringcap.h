@@ -27,7 +27,7 @@
  * Failures are negative; `Ok` is zero; warnings are positive (the call
  * succeeded but something the caller asked for could not be honoured).
  */
-typedef enum {
+typedef enum ringcap_result {
   /**
    * Success.
    */
@@ -158,9 +158,353 @@ typedef enum {
   RINGCAP_RESULT_WARNING_RING_SHRUNK = 2,
 } ringcap_result;
 
+/**
+ * Socket types a capture can use.
+ */
+typedef enum ringcap_socket_type {
+  /**
+   * Packets include their link-layer header.
+   */
+  RINGCAP_SOCKET_TYPE_RAW = 0,
+  /**
+   * The link-layer header is removed; its fields are in the metadata.
+   */
+  RINGCAP_SOCKET_TYPE_DGRAM = 1,
+} ringcap_socket_type;
+
+/**
+ * Opaque capture handle, from ringcap_capture_open().
+ */
+typedef struct ringcap_capture ringcap_capture;
+
+/**
+ * Opaque configuration handle, from ringcap_config_new().
+ */
+typedef struct ringcap_config ringcap_config;
+
+/**
+ * Per-packet metadata, read from the frame header and its sockaddr_ll.
+ */
+typedef struct ringcap_packet_meta {
+  /**
+   * Bytes available at the data pointer (at most the snaplen).
+   */
+  uint32_t caplen;
+  /**
+   * Length of the packet on the wire.
+   */
+  uint32_t len;
+  /**
+   * Timestamp, seconds since the epoch.
+   */
+  uint64_t ts_sec;
+  /**
+   * Timestamp, nanoseconds within the second (V1 rings have microsecond
+   * resolution: multiples of 1000).
+   */
+  uint32_t ts_nsec;
+  /**
+   * The raw tp_status bits (TP_STATUS_* from linux/if_packet.h: VLAN_VALID,
+   * VLAN_TPID_VALID, CSUMNOTREADY, CSUM_VALID, LOSING, COPY, TS_*).
+   */
+  uint32_t status;
+  /**
+   * VLAN TCI the kernel took out of the packet; valid when status has TP_STATUS_VLAN_VALID (V2/V3).
+   */
+  uint16_t vlan_tci;
+  /**
+   * VLAN TPID; valid when status has TP_STATUS_VLAN_TPID_VALID (V2/V3).
+   */
+  uint16_t vlan_tpid;
+  /**
+   * The kernel's flow hash (V3 with rx hash requested, else 0).
+   */
+  uint32_t rxhash;
+  /**
+   * Index of the interface the packet was seen on.
+   */
+  int32_t ifindex;
+  /**
+   * ARPHRD_* type of that interface.
+   */
+  uint16_t hatype;
+  /**
+   * PACKET_HOST, PACKET_BROADCAST, PACKET_MULTICAST, PACKET_OTHERHOST or PACKET_OUTGOING.
+   */
+  uint8_t pkttype;
+  /**
+   * Number of valid bytes in `addr`.
+   */
+  uint8_t halen;
+  /**
+   * EtherType / protocol in host byte order.
+   */
+  uint16_t protocol;
+  /**
+   * Link-layer source address (the sender's MAC on Ethernet).
+   */
+  uint8_t addr[8];
+} ringcap_packet_meta;
+
+/**
+ * Called once per packet. `data` points into the ring and is valid only
+ * until the callback returns; `meta` likewise.
+ */
+typedef void (*ringcap_packet_cb)(void *user,
+                                  const uint8_t *data,
+                                  const struct ringcap_packet_meta *meta);
+
+/**
+ * Totals since the handle was opened.
+ */
+typedef struct ringcap_stats {
+  /**
+   * Packets the kernel accepted for this socket (delivered, waiting in the ring, or dropped).
+   */
+  uint64_t received;
+  /**
+   * Packets dropped because the ring was full.
+   */
+  uint64_t dropped;
+  /**
+   * V3: times the ring froze because every block was owned by user space.
+   */
+  uint64_t freeze_count;
+  /**
+   * Packets handed to the callback.
+   */
+  uint64_t delivered;
+} ringcap_stats;
+
+/**
+ * The ring a handle actually got.
+ */
+typedef struct ringcap_ring_info {
+  /**
+   * TPACKET version (1, 2 or 3).
+   */
+  uint32_t version;
+  uint32_t block_size;
+  uint32_t block_nr;
+  uint32_t frame_size;
+  uint32_t frame_nr;
+  /**
+   * Bytes mapped: block_size * block_nr.
+   */
+  size_t ring_bytes;
+  /**
+   * Whether MAP_LOCKED was granted.
+   */
+  bool memory_locked;
+  /**
+   * Whether the kernel was short of memory and the ring was shrunk.
+   */
+  bool shrunk;
+  /**
+   * Bytes first asked for when the ring was shrunk, else ring_bytes.
+   */
+  size_t requested_bytes;
+} ringcap_ring_info;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Opens an RX ring with the options in `cfg` and stores the handle in
+ * `*out`. Returns 0, or RINGCAP_RESULT_WARNING_RING_SHRUNK (positive) when
+ * the kernel was short of memory and a smaller ring was allocated (see
+ * ringcap_capture_ring_info()), or a negative ringcap_result; the reason is
+ * in ringcap_config_last_error(cfg) and ringcap_last_error().
+ */
+int32_t ringcap_capture_open(const struct ringcap_config *cfg, struct ringcap_capture **out);
+
+/**
+ * Delivers up to `budget` packets (`budget` <= 0: all that are ready) to
+ * `cb`, waiting first as the timeout says when none are ready. Returns the
+ * number delivered (0 on timeout or, when nonblocking, if nothing was
+ * ready), RINGCAP_RESULT_BREAK if breakloop was called before any packet
+ * was delivered, or another negative ringcap_result.
+ */
+int32_t ringcap_capture_dispatch(struct ringcap_capture *h,
+                                 int32_t budget,
+                                 ringcap_packet_cb cb,
+                                 void *user);
+
+/**
+ * Delivers packets until `count` were delivered (`count` <= 0: forever).
+ * Returns 0 when the count was reached, RINGCAP_RESULT_BREAK after
+ * breakloop, or another negative ringcap_result. Timeouts do not end it.
+ */
+int32_t ringcap_capture_loop(struct ringcap_capture *h,
+                             int32_t count,
+                             ringcap_packet_cb cb,
+                             void *user);
+
+/**
+ * Ends a dispatch or loop on `h` as soon as possible: a blocked wait
+ * returns at once, a running one after the current packet. The next
+ * dispatch (or this one, if it delivered nothing) returns
+ * RINGCAP_RESULT_BREAK. Async-signal-safe: callable from another thread or
+ * from a signal handler.
+ */
+int32_t ringcap_capture_breakloop(struct ringcap_capture *h);
+
+/**
+ * Statistics since open: packets the kernel received for this socket
+ * (including drops), drops because the ring was full, V3 ring freezes,
+ * and packets delivered to callbacks. Once the ring is drained,
+ * received == delivered + dropped.
+ */
+int32_t ringcap_capture_stats(struct ringcap_capture *h, struct ringcap_stats *out);
+
+/**
+ * Switches nonblocking mode on or off.
+ */
+int32_t ringcap_capture_set_nonblocking(struct ringcap_capture *h, bool on);
+
+/**
+ * 1 if the handle is nonblocking, 0 if not, or a negative ringcap_result.
+ */
+int32_t ringcap_capture_get_nonblocking(struct ringcap_capture *h);
+
+/**
+ * Sets how long a dispatch waits: -1 forever, 0 not at all, or ms.
+ */
+int32_t ringcap_capture_set_timeout(struct ringcap_capture *h, int32_t ms);
+
+/**
+ * The packet socket's file descriptor, for select/poll/epoll (POLLIN
+ * means a dispatch will deliver without waiting), or a negative ringcap_result.
+ */
+int32_t ringcap_capture_get_fd(struct ringcap_capture *h);
+
+/**
+ * The ring the handle actually got.
+ */
+int32_t ringcap_capture_ring_info(struct ringcap_capture *h, struct ringcap_ring_info *out);
+
+/**
+ * Closes the handle: ends a running loop, unmaps the ring, closes the
+ * socket. NULL and already-closed handles return 0 (close is idempotent);
+ * every other call on a closed handle returns RINGCAP_RESULT_INVALID_HANDLE.
+ * Returns RINGCAP_RESULT_BUSY when called from the handle's own callback.
+ */
+int32_t ringcap_capture_close(struct ringcap_capture *h);
+
+/**
+ * The message of the last failed call on this handle ("" if none), valid
+ * until the next failure on it. For a closed handle, a fixed message.
+ */
+const char *ringcap_capture_last_error(const struct ringcap_capture *h);
+
+/**
+ * Creates a configuration with the defaults: interface "any", SOCK_RAW,
+ * TPACKET_V3, all protocols, snaplen 262144, an 8 MiB ring sized without
+ * waste, 2 ms V3 block timeout, dispatch waits until a packet arrives.
+ * Returns NULL only if memory is exhausted. Free with ringcap_config_free().
+ */
+struct ringcap_config *ringcap_config_new(void);
+
+/**
+ * Frees a configuration. NULL and already-freed handles are ignored.
+ * Capture handles opened from it stay valid.
+ */
+void ringcap_config_free(struct ringcap_config *cfg);
+
+/**
+ * The interface to capture on, or "any" for all interfaces.
+ * Errors: RINGCAP_RESULT_NULL_PARAMETER, RINGCAP_RESULT_INVALID_ARGUMENT
+ * (empty or longer than 15 characters). Unknown names are reported by
+ * ringcap_capture_open() with RINGCAP_RESULT_UNKNOWN_INTERFACE.
+ */
+int32_t ringcap_config_set_interface(struct ringcap_config *cfg, const char *name);
+
+/**
+ * TPACKET version: 1, 2 or 3 (default 3).
+ * Errors: RINGCAP_RESULT_INVALID_VERSION.
+ */
+int32_t ringcap_config_set_version(struct ringcap_config *cfg, int32_t version);
+
+/**
+ * RINGCAP_SOCKET_TYPE_RAW (default) or RINGCAP_SOCKET_TYPE_DGRAM.
+ */
+int32_t ringcap_config_set_socket_type(struct ringcap_config *cfg, int32_t kind);
+
+/**
+ * EtherType to capture, in host byte order (default ETH_P_ALL, 0x0003).
+ */
+int32_t ringcap_config_set_protocol(struct ringcap_config *cfg, uint16_t ethertype);
+
+/**
+ * Bytes kept of each packet, 1 to 262144 (default 262144).
+ */
+int32_t ringcap_config_set_snaplen(struct ringcap_config *cfg, uint32_t snaplen);
+
+/**
+ * Ring size in bytes for the sizing helper (default 8 MiB); the ring
+ * allocated is within one block of it. Minimum: one page.
+ */
+int32_t ringcap_config_set_buffer_size(struct ringcap_config *cfg, size_t bytes);
+
+/**
+ * An explicit ring layout instead of the sizing helper. Checked at once
+ * against the kernel's rules for the configured version (set the version
+ * first), and again at open. Errors: RINGCAP_RESULT_BLOCK_COUNT_ZERO,
+ * _BLOCK_SIZE_NOT_PAGE_MULTIPLE, _FRAME_SIZE_NOT_ALIGNED,
+ * _FRAME_SIZE_TOO_SMALL, _FRAME_LARGER_THAN_BLOCK, _FRAME_COUNT_MISMATCH,
+ * _BLOCK_TOO_SMALL_FOR_V3, _RING_TOO_LARGE; the last error names the bad
+ * value and the nearest valid one.
+ */
+int32_t ringcap_config_set_geometry(struct ringcap_config *cfg,
+                                    uint32_t block_size,
+                                    uint32_t block_nr,
+                                    uint32_t frame_size,
+                                    uint32_t frame_nr);
+
+/**
+ * V3: milliseconds after which a partly filled block is handed to user
+ * space (default 2; the kernel rounds up to a jiffy). 0 lets the kernel choose.
+ */
+int32_t ringcap_config_set_block_timeout(struct ringcap_config *cfg, uint32_t ms);
+
+/**
+ * V3: bytes of private area at the start of every block (default 0).
+ */
+int32_t ringcap_config_set_block_private_size(struct ringcap_config *cfg, uint32_t bytes);
+
+/**
+ * V3: ask the kernel to fill each packet's rx hash (TP_FT_REQ_FILL_RXHASH).
+ */
+int32_t ringcap_config_set_rxhash(struct ringcap_config *cfg, bool on);
+
+/**
+ * PACKET_RESERVE: bytes of headroom left in front of each RX packet.
+ */
+int32_t ringcap_config_set_reserve(struct ringcap_config *cfg, uint32_t bytes);
+
+/**
+ * How long a dispatch waits for packets: -1 until one arrives or
+ * breakloop (default), 0 not at all, otherwise milliseconds.
+ */
+int32_t ringcap_config_set_timeout(struct ringcap_config *cfg, int32_t ms);
+
+/**
+ * Open in nonblocking mode: dispatch returns 0 at once when nothing is ready.
+ */
+int32_t ringcap_config_set_nonblocking(struct ringcap_config *cfg, bool on);
+
+/**
+ * Try MAP_LOCKED for the ring (default true); falls back silently when
+ * RLIMIT_MEMLOCK refuses. ringcap_capture_ring_info() tells which happened.
+ */
+int32_t ringcap_config_set_lock_memory(struct ringcap_config *cfg, bool on);
+
+/**
+ * The message of the last failed call on this configuration ("" if none).
+ * Valid until the next failure on it.
+ */
+const char *ringcap_config_last_error(const struct ringcap_config *cfg);
 
 /**
  * The description of a result code as a static string ("unknown result

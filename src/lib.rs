@@ -5,6 +5,13 @@
 
 pub mod error;
 pub mod ffi;
+pub mod geometry;
+pub mod ring;
+pub mod rx;
+pub mod socket;
+pub mod stats;
+/// cbindgen:ignore
 pub mod sys;
+pub mod wait;
 
 pub use error::{Error, ErrorCode, Result};

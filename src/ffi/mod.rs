@@ -5,6 +5,15 @@
 //! and foreign pointers are answered with an error instead of undefined
 //! behaviour.
 
+// C type names are the ABI's (ringcap_capture, not RingcapCapture).
+#![allow(non_camel_case_types)]
+// Exports take C pointers by design; each is checked for NULL by the
+// boundary helpers before use and documented in the header.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+
 pub mod boundary;
+pub mod breakers;
+pub mod capture;
+pub mod config;
 pub mod registry;
 pub mod result;

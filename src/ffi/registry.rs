@@ -30,7 +30,16 @@ impl<T> Registry<T> {
 
     /// Registers `value` and returns its token as an opaque pointer.
     pub fn insert<P>(&self, value: T) -> *mut P {
-        let token = NEXT_TOKEN.fetch_add(16, Ordering::Relaxed);
+        self.insert_with_token(self.next_token(), value)
+    }
+
+    /// A fresh token, for values that must know their own token.
+    pub fn next_token(&self) -> usize {
+        NEXT_TOKEN.fetch_add(16, Ordering::Relaxed)
+    }
+
+    /// Registers `value` under a token from `next_token`.
+    pub fn insert_with_token<P>(&self, token: usize, value: T) -> *mut P {
         self.table().insert(token, Arc::new(value));
         token as *mut P
     }
@@ -49,9 +58,6 @@ impl<T> Registry<T> {
     }
 
     fn not_live(&self) -> Error {
-        Error::new(
-            ErrorCode::InvalidHandle,
-            format!("{} handle is closed or was never returned by ringcap", self.kind),
-        )
+        Error::new(ErrorCode::InvalidHandle, format!("{} handle is closed or was never returned by ringcap", self.kind))
     }
 }

@@ -1,0 +1,290 @@
+//! `ringcap_capture`: an open RX ring.
+//!
+//! Threading contract: one thread dispatches on a handle at a time.
+//! ringcap_capture_breakloop() may be called from any thread or from a
+//! signal handler; ringcap_capture_close() from any thread (it breaks a
+//! running loop first). Other calls made from inside a callback on the same
+//! handle return RINGCAP_RESULT_BUSY.
+
+use std::ffi::{c_char, c_void};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::ffi::boundary::{boundary, out_ref, LastError};
+use crate::ffi::breakers::{self, Claim};
+use crate::ffi::config::{ringcap_config, CONFIGS};
+use crate::ffi::registry::Registry;
+use crate::rx::{Capture, Packet, PacketMeta};
+use crate::stats::Stats;
+use crate::wait::Breaker;
+
+/// Opaque capture handle, from ringcap_capture_open().
+pub struct ringcap_capture {
+    _private: [u8; 0],
+}
+
+/// Called once per packet. `data` points into the ring and is valid only
+/// until the callback returns; `meta` likewise.
+pub type ringcap_packet_cb = Option<unsafe extern "C" fn(user: *mut c_void, data: *const u8, meta: *const PacketMeta)>;
+
+/// The ring a handle actually got.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ringcap_ring_info {
+    /// TPACKET version (1, 2 or 3).
+    pub version: u32,
+    pub block_size: u32,
+    pub block_nr: u32,
+    pub frame_size: u32,
+    pub frame_nr: u32,
+    /// Bytes mapped: block_size * block_nr.
+    pub ring_bytes: usize,
+    /// Whether MAP_LOCKED was granted.
+    pub memory_locked: bool,
+    /// Whether the kernel was short of memory and the ring was shrunk.
+    pub shrunk: bool,
+    /// Bytes first asked for when the ring was shrunk, else ring_bytes.
+    pub requested_bytes: usize,
+}
+
+pub(crate) struct CaptureHandle {
+    capture: Mutex<Option<Capture>>,
+    breaker: Arc<Breaker>,
+    /// Thread id of the thread inside dispatch/loop, 0 when none: a call
+    /// from that thread (a callback) must not wait for its own lock.
+    dispatcher: AtomicU64,
+    token: usize,
+    last_error: LastError,
+}
+
+static CAPTURES: Registry<CaptureHandle> = Registry::new("ringcap_capture");
+
+fn thread_id() -> u64 {
+    // SAFETY: gettid has no preconditions.
+    unsafe { libc::gettid() as u64 }
+}
+
+impl CaptureHandle {
+    fn lock(&self) -> Result<MutexGuard<'_, Option<Capture>>> {
+        if self.dispatcher.load(Ordering::Acquire) == thread_id() {
+            return Err(Error::new(ErrorCode::Busy, "this handle is dispatching on this thread (called from its own callback); only breakloop may be called from a callback"));
+        }
+        Ok(self.capture.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Capture) -> Result<T>) -> Result<T> {
+        let mut guard = self.lock()?;
+        let capture =
+            guard.as_mut().ok_or_else(|| Error::new(ErrorCode::InvalidHandle, "ringcap_capture handle is closed"))?;
+        f(capture)
+    }
+
+    /// Runs a dispatching call, marking this thread as the dispatcher.
+    fn dispatching<T>(&self, f: impl FnOnce(&mut Capture) -> Result<T>) -> Result<T> {
+        self.with(|c| {
+            self.dispatcher.store(thread_id(), Ordering::Release);
+            let r = f(c);
+            self.dispatcher.store(0, Ordering::Release);
+            r
+        })
+    }
+}
+
+/// Looks up `h` and runs `f` inside the panic boundary, recording errors on the handle.
+fn with_handle(h: *const ringcap_capture, f: impl FnOnce(&CaptureHandle) -> Result<i32>) -> i32 {
+    match CAPTURES.get(h) {
+        Ok(handle) => boundary(Some(&handle.last_error), || f(&handle)),
+        Err(e) => boundary(None, || Err(e)),
+    }
+}
+
+/// Opens an RX ring with the options in `cfg` and stores the handle in
+/// `*out`. Returns 0, or RINGCAP_RESULT_WARNING_RING_SHRUNK (positive) when
+/// the kernel was short of memory and a smaller ring was allocated (see
+/// ringcap_capture_ring_info()), or a negative ringcap_result; the reason is
+/// in ringcap_config_last_error(cfg) and ringcap_last_error().
+#[no_mangle]
+pub extern "C" fn ringcap_capture_open(cfg: *const ringcap_config, out: *mut *mut ringcap_capture) -> i32 {
+    let config_handle = match CONFIGS.get(cfg) {
+        Ok(h) => h,
+        Err(e) => return boundary(None, || Err(e)),
+    };
+    boundary(Some(&config_handle.last_error), || {
+        // SAFETY: C passes a writable pointer or NULL.
+        let out = unsafe { out_ref(out, "out") }?;
+        let (claim, breaker) = Claim::new()?;
+        let mut config = config_handle.config.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        config.breaker = Some(breaker.clone());
+        let capture = Capture::open(&config)?;
+        let shrunk = capture.shrunk_from().is_some();
+        let token = CAPTURES.next_token();
+        let handle = CaptureHandle {
+            capture: Mutex::new(Some(capture)),
+            breaker,
+            dispatcher: AtomicU64::new(0),
+            token,
+            last_error: LastError::default(),
+        };
+        *out = CAPTURES.insert_with_token(token, handle);
+        claim.publish(token);
+        Ok(if shrunk { ErrorCode::WarningRingShrunk.as_i32() } else { 0 })
+    })
+}
+
+fn callback_adapter(cb: ringcap_packet_cb, user: *mut c_void) -> Result<impl FnMut(&Packet<'_>)> {
+    let cb = cb.ok_or_else(|| Error::new(ErrorCode::NullParameter, "callback is NULL"))?;
+    Ok(move |p: &Packet<'_>| {
+        // SAFETY: the callback is a C function taking (user, data, meta);
+        // both pointers are valid for the duration of the call.
+        unsafe { cb(user, p.data.as_ptr(), p.meta as *const PacketMeta) }
+    })
+}
+
+/// Delivers up to `budget` packets (`budget` <= 0: all that are ready) to
+/// `cb`, waiting first as the timeout says when none are ready. Returns the
+/// number delivered (0 on timeout or, when nonblocking, if nothing was
+/// ready), RINGCAP_RESULT_BREAK if breakloop was called before any packet
+/// was delivered, or another negative ringcap_result.
+#[no_mangle]
+pub extern "C" fn ringcap_capture_dispatch(
+    h: *mut ringcap_capture,
+    budget: i32,
+    cb: ringcap_packet_cb,
+    user: *mut c_void,
+) -> i32 {
+    with_handle(h, |handle| {
+        let mut f = callback_adapter(cb, user)?;
+        let budget = if budget <= 0 { usize::MAX } else { budget as usize };
+        handle.dispatching(|c| c.dispatch(budget, &mut f)).map(|n| n as i32)
+    })
+}
+
+/// Delivers packets until `count` were delivered (`count` <= 0: forever).
+/// Returns 0 when the count was reached, RINGCAP_RESULT_BREAK after
+/// breakloop, or another negative ringcap_result. Timeouts do not end it.
+#[no_mangle]
+pub extern "C" fn ringcap_capture_loop(
+    h: *mut ringcap_capture,
+    count: i32,
+    cb: ringcap_packet_cb,
+    user: *mut c_void,
+) -> i32 {
+    with_handle(h, |handle| {
+        let mut f = callback_adapter(cb, user)?;
+        let count = if count <= 0 { 0 } else { count as u64 };
+        handle.dispatching(|c| c.run(count, &mut f)).map(|_| 0)
+    })
+}
+
+/// Ends a dispatch or loop on `h` as soon as possible: a blocked wait
+/// returns at once, a running one after the current packet. The next
+/// dispatch (or this one, if it delivered nothing) returns
+/// RINGCAP_RESULT_BREAK. Async-signal-safe: callable from another thread or
+/// from a signal handler.
+#[no_mangle]
+pub extern "C" fn ringcap_capture_breakloop(h: *mut ringcap_capture) -> i32 {
+    if h.is_null() {
+        return boundary(None, || Err(Error::new(ErrorCode::NullParameter, "ringcap_capture handle is NULL")));
+    }
+    // No lock and no allocation on the success path (signal handlers).
+    if breakers::request(h as usize) {
+        return 0;
+    }
+    boundary(None, || {
+        Err(Error::new(ErrorCode::InvalidHandle, "ringcap_capture handle is closed or was never returned by ringcap"))
+    })
+}
+
+/// Statistics since open: packets the kernel received for this socket
+/// (including drops), drops because the ring was full, V3 ring freezes,
+/// and packets delivered to callbacks. Once the ring is drained,
+/// received == delivered + dropped.
+#[no_mangle]
+pub extern "C" fn ringcap_capture_stats(h: *mut ringcap_capture, out: *mut Stats) -> i32 {
+    with_handle(h, |handle| {
+        // SAFETY: C passes a writable ringcap_stats or NULL.
+        let out = unsafe { out_ref(out, "stats") }?;
+        *out = handle.with(|c| c.stats())?;
+        Ok(0)
+    })
+}
+
+/// Switches nonblocking mode on or off.
+#[no_mangle]
+pub extern "C" fn ringcap_capture_set_nonblocking(h: *mut ringcap_capture, on: bool) -> i32 {
+    with_handle(h, |handle| handle.with(|c| c.set_nonblocking(on)).map(|()| 0))
+}
+
+/// 1 if the handle is nonblocking, 0 if not, or a negative ringcap_result.
+#[no_mangle]
+pub extern "C" fn ringcap_capture_get_nonblocking(h: *mut ringcap_capture) -> i32 {
+    with_handle(h, |handle| handle.with(|c| Ok(c.is_nonblocking() as i32)))
+}
+
+/// Sets how long a dispatch waits: -1 forever, 0 not at all, or ms.
+#[no_mangle]
+pub extern "C" fn ringcap_capture_set_timeout(h: *mut ringcap_capture, ms: i32) -> i32 {
+    with_handle(h, |handle| handle.with(|c| c.set_timeout(ms)).map(|()| 0))
+}
+
+/// The packet socket's file descriptor, for select/poll/epoll (POLLIN
+/// means a dispatch will deliver without waiting), or a negative ringcap_result.
+#[no_mangle]
+pub extern "C" fn ringcap_capture_get_fd(h: *mut ringcap_capture) -> i32 {
+    with_handle(h, |handle| handle.with(|c| Ok(c.fd())))
+}
+
+/// The ring the handle actually got.
+#[no_mangle]
+pub extern "C" fn ringcap_capture_ring_info(h: *mut ringcap_capture, out: *mut ringcap_ring_info) -> i32 {
+    with_handle(h, |handle| {
+        // SAFETY: C passes a writable ringcap_ring_info or NULL.
+        let out = unsafe { out_ref(out, "ring info") }?;
+        *out = handle.with(|c| {
+            let g = c.geometry();
+            Ok(ringcap_ring_info {
+                version: g.version.number(),
+                block_size: g.block_size,
+                block_nr: g.block_nr,
+                frame_size: g.frame_size,
+                frame_nr: g.frame_nr,
+                ring_bytes: g.ring_bytes(),
+                memory_locked: c.memory_locked(),
+                shrunk: c.shrunk_from().is_some(),
+                requested_bytes: c.shrunk_from().map(|s| s.ring_bytes()).unwrap_or(g.ring_bytes()),
+            })
+        })?;
+        Ok(0)
+    })
+}
+
+/// Closes the handle: ends a running loop, unmaps the ring, closes the
+/// socket. NULL and already-closed handles return 0 (close is idempotent);
+/// every other call on a closed handle returns RINGCAP_RESULT_INVALID_HANDLE.
+/// Returns RINGCAP_RESULT_BUSY when called from the handle's own callback.
+#[no_mangle]
+pub extern "C" fn ringcap_capture_close(h: *mut ringcap_capture) -> i32 {
+    let Ok(handle) = CAPTURES.get(h) else { return 0 };
+    boundary(Some(&handle.last_error), || {
+        if handle.dispatcher.load(Ordering::Acquire) == thread_id() {
+            return Err(Error::new(ErrorCode::Busy, "cannot close a handle from its own callback; call ringcap_capture_breakloop() and close after the loop returns"));
+        }
+        CAPTURES.remove(h);
+        handle.breaker.request();
+        let capture = handle.capture.lock().unwrap_or_else(|p| p.into_inner()).take();
+        drop(capture);
+        breakers::release(handle.token);
+        Ok(0)
+    })
+}
+
+/// The message of the last failed call on this handle ("" if none), valid
+/// until the next failure on it. For a closed handle, a fixed message.
+#[no_mangle]
+pub extern "C" fn ringcap_capture_last_error(h: *const ringcap_capture) -> *const c_char {
+    match CAPTURES.get(h) {
+        Ok(handle) => handle.last_error.as_ptr(),
+        Err(_) => c"ringcap_capture handle is NULL, closed, or was never returned by ringcap".as_ptr(),
+    }
+}

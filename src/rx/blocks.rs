@@ -1,0 +1,122 @@
+//! TPACKET_V3 reading: the kernel fills whole blocks of variable-size
+//! packets; a block goes back only after its last packet was delivered, and
+//! a dispatch that runs out of budget mid-block resumes there next time.
+
+use std::mem::offset_of;
+use std::ptr;
+
+use crate::ring::{block_acquire, block_release, Ring};
+use crate::rx::packet::PacketMeta;
+use crate::rx::Delivery;
+use crate::sys;
+
+/// Position inside a block user space currently owns.
+struct Cursor {
+    remaining: u32,
+    offset: usize,
+}
+
+pub struct BlockReader {
+    block: u32,
+    cursor: Option<Cursor>,
+}
+
+impl BlockReader {
+    pub fn new() -> BlockReader {
+        BlockReader { block: 0, cursor: None }
+    }
+
+    pub fn ready(&self, ring: &Ring) -> bool {
+        // SAFETY: block < block_nr, inside the live ring.
+        self.cursor.is_some() || unsafe { block_acquire(ring.block(self.block)) } & sys::TP_STATUS_USER != 0
+    }
+
+    /// Opens the next block if the kernel has retired it.
+    fn open_block(&mut self, ring: &Ring) -> bool {
+        let block = ring.block(self.block);
+        // SAFETY: block is inside the live ring.
+        if unsafe { block_acquire(block) } & sys::TP_STATUS_USER == 0 {
+            return false;
+        }
+        // SAFETY: user space owns the block after the acquire above.
+        let desc: sys::tpacket_block_desc = unsafe { ptr::read_unaligned(block.cast()) };
+        // SAFETY: reading the V1 block header variant, the only one the kernel writes.
+        let h1 = unsafe { desc.hdr.bh1 };
+        self.cursor = Some(Cursor { remaining: h1.num_pkts, offset: h1.offset_to_first_pkt as usize });
+        true
+    }
+
+    fn close_block(&mut self, ring: &Ring) {
+        // SAFETY: the block is owned by user space and fully read.
+        unsafe { block_release(ring.block(self.block)) };
+        self.cursor = None;
+        self.block = (self.block + 1) % ring.geometry.block_nr;
+    }
+
+    pub fn read(&mut self, ring: &Ring, d: &mut Delivery<'_>) -> usize {
+        let block_size = ring.geometry.block_size as usize;
+        let hdr_len = std::mem::size_of::<sys::tpacket3_hdr>();
+        let mut n = 0;
+        while n < d.budget {
+            if self.cursor.is_none() && !self.open_block(ring) {
+                break;
+            }
+            let block = ring.block(self.block);
+            let Some(cur) = self.cursor.as_mut() else { break };
+            // A header that would run past the block means a corrupt block:
+            // give it back rather than read beyond it.
+            if cur.remaining == 0 || cur.offset + hdr_len > block_size {
+                self.close_block(ring);
+                continue;
+            }
+            // SAFETY: offset + header is inside the owned block (checked above).
+            let pkt = unsafe { block.add(cur.offset) };
+            // SAFETY: as above.
+            let h: sys::tpacket3_hdr = unsafe { ptr::read_unaligned(pkt.cast()) };
+            let mut meta = PacketMeta {
+                caplen: h.tp_snaplen,
+                len: h.tp_len,
+                ts_sec: h.tp_sec as u64,
+                ts_nsec: h.tp_nsec,
+                status: h.tp_status,
+                ..PacketMeta::default()
+            };
+            // SAFETY: the union's hv1 variant is the one the kernel fills.
+            let hv1 = unsafe { h.__bindgen_anon_1.hv1 };
+            meta.rxhash = hv1.tp_rxhash;
+            meta.vlan_tci = hv1.tp_vlan_tci as u16;
+            meta.vlan_tpid = hv1.tp_vlan_tpid;
+            let sll_at = cur.offset + sys::tpacket_align(hdr_len);
+            if sll_at + std::mem::size_of::<sys::sockaddr_ll>() <= block_size {
+                // SAFETY: inside the owned block (checked).
+                let sll: sys::sockaddr_ll = unsafe { ptr::read_unaligned(block.add(sll_at).cast()) };
+                meta.fill_link(&sll);
+            }
+            let data_at = (cur.offset + h.tp_mac as usize).min(block_size);
+            let len = (meta.caplen as usize).min(block_size - data_at);
+            // SAFETY: data_at + len is inside the owned block.
+            let data = unsafe { std::slice::from_raw_parts(block.add(data_at), len) };
+            cur.remaining -= 1;
+            cur.offset += h.tp_next_offset as usize;
+            let last = cur.remaining == 0;
+            d.deliver(data, meta);
+            if last {
+                self.close_block(ring);
+            }
+            n += 1;
+            if d.should_stop() {
+                break;
+            }
+        }
+        n
+    }
+}
+
+impl Default for BlockReader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+// The block descriptor layout this reader relies on.
+const _: () = assert!(offset_of!(sys::tpacket_block_desc, hdr) == 8);

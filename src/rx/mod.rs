@@ -1,0 +1,430 @@
+//! Receiving: open an RX ring on an interface and deliver its packets
+//! zero-copy to a callback.
+//!
+//! Opening is a short linear pipeline (socket, interface, version, ring,
+//! mmap, bind); the version's read path is fixed when the handle opens.
+
+mod blocks;
+mod frames;
+pub mod packet;
+
+use std::sync::Arc;
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::geometry::{Geometry, Sizing, Version};
+use crate::ring::{Mapping, Ring};
+use crate::socket::{Interface, PacketSocket, SocketKind};
+use crate::stats::Stats;
+use crate::sys;
+use crate::wait::{wait, Breaker, Wake};
+
+use blocks::BlockReader;
+use frames::FrameReader;
+pub use packet::{Packet, PacketMeta};
+
+/// Default ring: 8 MiB holds about 58 000 minimum-size packets in V3
+/// (144 bytes each with headers), i.e. 40 ms of a saturated veth pair on
+/// this class of machine, enough to ride out a scheduler hiccup; and it is
+/// what the kernel actually allocates (no power-of-two doubling).
+pub const DEFAULT_BUFFER_BYTES: usize = 8 << 20;
+/// tcpdump's and libpcap's default snapshot length.
+pub const DEFAULT_SNAPLEN: u32 = 262_144;
+/// V3 block retire timeout. The kernel rounds it up to one jiffy (4 ms at
+/// HZ=250), which bounds delivery latency when traffic is sparse.
+pub const DEFAULT_BLOCK_TIMEOUT_MS: u32 = 2;
+
+/// Explicit ring layout requested by the caller instead of the sizing helper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    pub block_size: u32,
+    pub block_nr: u32,
+    pub frame_size: u32,
+    pub frame_nr: u32,
+}
+
+/// Everything an RX handle can be opened with.
+#[derive(Clone)]
+pub struct CaptureConfig {
+    /// Interface name, or "any".
+    pub interface: String,
+    pub kind: SocketKind,
+    pub version: Version,
+    /// EtherType to capture, host order (ETH_P_ALL: everything).
+    pub protocol: u16,
+    pub snaplen: u32,
+    pub buffer_bytes: usize,
+    pub layout: Option<Layout>,
+    pub block_timeout_ms: u32,
+    pub priv_size: u32,
+    pub rxhash: bool,
+    pub reserve: u32,
+    /// V1/V2: size frames for the MTU and let PACKET_COPY_THRESH hand the
+    /// rare larger (GRO/GSO-aggregated) packet over through the socket
+    /// queue, instead of sizing every frame for 64 KiB as libpcap does.
+    pub copy_threshold: bool,
+    /// Poll timeout of a dispatch in milliseconds, -1 waits until a packet or a break.
+    pub timeout_ms: i32,
+    pub nonblocking: bool,
+    pub lock_memory: bool,
+    /// Supplied by callers that must reach the breaker without the handle
+    /// (a signal handler); otherwise the handle makes its own.
+    pub breaker: Option<Arc<Breaker>>,
+}
+
+impl Default for CaptureConfig {
+    fn default() -> Self {
+        CaptureConfig {
+            interface: "any".into(),
+            kind: SocketKind::Raw,
+            version: Version::V3,
+            protocol: sys::ETH_P_ALL as u16,
+            snaplen: DEFAULT_SNAPLEN,
+            buffer_bytes: DEFAULT_BUFFER_BYTES,
+            layout: None,
+            block_timeout_ms: DEFAULT_BLOCK_TIMEOUT_MS,
+            priv_size: 0,
+            rxhash: false,
+            reserve: 0,
+            copy_threshold: true,
+            timeout_ms: -1,
+            nonblocking: false,
+            lock_memory: true,
+            breaker: None,
+        }
+    }
+}
+
+impl CaptureConfig {
+    /// The explicit layout as a geometry for this configuration's version.
+    pub fn explicit_geometry(&self) -> Option<Geometry> {
+        self.layout.map(|l| Geometry {
+            version: self.version,
+            block_size: l.block_size,
+            block_nr: l.block_nr,
+            frame_size: l.frame_size,
+            frame_nr: l.frame_nr,
+            priv_size: if self.version == Version::V3 { self.priv_size } else { 0 },
+            reserve: self.reserve,
+        })
+    }
+
+    /// Checks the options that do not need the kernel.
+    pub fn check(&self) -> Result<()> {
+        if self.snaplen == 0 || self.snaplen > DEFAULT_SNAPLEN {
+            return Err(Error::invalid(format!(
+                "snaplen {} is out of range; valid: 1 to {DEFAULT_SNAPLEN}",
+                self.snaplen
+            )));
+        }
+        if self.timeout_ms < -1 {
+            return Err(Error::invalid(format!(
+                "timeout {} ms is invalid; use -1 (wait forever), 0 (do not wait) or a positive number of ms",
+                self.timeout_ms
+            )));
+        }
+        if self.version != Version::V3 && (self.priv_size != 0 || self.rxhash) {
+            return Err(Error::invalid(
+                "block private area and rx hash are TPACKET_V3 features; set version 3 to use them",
+            ));
+        }
+        if let Some(g) = self.explicit_geometry() {
+            g.validate()?;
+        }
+        Ok(())
+    }
+
+    fn sizing(&self, socket: &PacketSocket, iface: &Interface) -> Sizing {
+        let link = match self.kind {
+            SocketKind::Raw => iface.link_header_len(),
+            SocketKind::Dgram => 0,
+        };
+        // Offloading devices deliver aggregated packets up to 64 KiB; two
+        // VLAN tags of headroom cover tags the device does not strip.
+        let frames_hold_aggregates = self.version == Version::V3 || !self.copy_threshold;
+        let payload = if frames_hold_aggregates && (iface.index == 0 || socket.device_aggregates(&iface.name)) {
+            65_535
+        } else {
+            iface.mtu.min(65_535) + 8
+        };
+        Sizing {
+            version: self.version,
+            buffer_bytes: self.buffer_bytes,
+            snaplen: self.snaplen,
+            max_packet: payload + link,
+            link_header: link,
+            reserve: self.reserve,
+            priv_size: if self.version == Version::V3 { self.priv_size } else { 0 },
+        }
+    }
+}
+
+enum Reader {
+    Frames(FrameReader),
+    Blocks(BlockReader),
+}
+
+/// An open RX ring.
+pub struct Capture {
+    // Field order is drop order: unmap before the socket closes.
+    mapping: Mapping,
+    ring: Ring,
+    reader: Reader,
+    socket: PacketSocket,
+    interface: Interface,
+    breaker: Arc<Breaker>,
+    stats: Stats,
+    snaplen: u32,
+    timeout_ms: i32,
+    nonblocking: bool,
+    shrunk_from: Option<Geometry>,
+}
+
+/// The state a reader needs to hand one packet to the callback.
+pub(crate) struct Delivery<'a> {
+    pub budget: usize,
+    snaplen: u32,
+    breaker: &'a Breaker,
+    callback: &'a mut dyn FnMut(&Packet<'_>),
+}
+
+impl Delivery<'_> {
+    fn deliver(&mut self, data: &[u8], mut meta: PacketMeta) {
+        let caplen = data.len().min(self.snaplen as usize);
+        meta.caplen = caplen as u32;
+        (self.callback)(&Packet { data: &data[..caplen], meta: &meta });
+    }
+
+    fn should_stop(&self) -> bool {
+        self.breaker.is_requested()
+    }
+}
+
+/// Requests the RX ring, halving it while the kernel answers ENOMEM.
+fn request_rx_ring(
+    socket: &PacketSocket,
+    mut geometry: Geometry,
+    config: &CaptureConfig,
+) -> Result<(Geometry, Option<Geometry>)> {
+    let asked = geometry;
+    loop {
+        let r = if geometry.version == Version::V3 {
+            let req = sys::tpacket_req3 {
+                tp_block_size: geometry.block_size,
+                tp_block_nr: geometry.block_nr,
+                tp_frame_size: geometry.frame_size,
+                tp_frame_nr: geometry.frame_nr,
+                tp_retire_blk_tov: config.block_timeout_ms,
+                tp_sizeof_priv: geometry.priv_size,
+                tp_feature_req_word: if config.rxhash { sys::TP_FT_REQ_FILL_RXHASH } else { 0 },
+            };
+            socket.set_packet_option(sys::PACKET_RX_RING, &req, "setsockopt(PACKET_RX_RING)")
+        } else {
+            let req = sys::tpacket_req {
+                tp_block_size: geometry.block_size,
+                tp_block_nr: geometry.block_nr,
+                tp_frame_size: geometry.frame_size,
+                tp_frame_nr: geometry.frame_nr,
+            };
+            socket.set_packet_option(sys::PACKET_RX_RING, &req, "setsockopt(PACKET_RX_RING)")
+        };
+        match r {
+            Ok(()) => return Ok((geometry, (geometry != asked).then_some(asked))),
+            Err(e) if e.code() == ErrorCode::NoMemory => match geometry.halved() {
+                Some(smaller) => geometry = smaller,
+                None => {
+                    return Err(Error::new(
+                        ErrorCode::NoMemory,
+                        format!("{e}: even a single {}-byte block could not be allocated", geometry.block_size),
+                    ))
+                }
+            },
+            Err(e) => return Err(Error::new(e.code(), format!("{e} (ring {geometry:?})"))),
+        }
+    }
+}
+
+impl Capture {
+    /// Opens an RX ring as `config` says.
+    pub fn open(config: &CaptureConfig) -> Result<Capture> {
+        config.check()?;
+        let socket = PacketSocket::new(config.kind)?;
+        let interface = socket.interface(&config.interface)?;
+        socket.set_packet_option(sys::PACKET_VERSION, &config.version.kernel_value(), "setsockopt(PACKET_VERSION)")?;
+        if config.reserve > 0 {
+            socket.set_packet_option(sys::PACKET_RESERVE, &config.reserve, "setsockopt(PACKET_RESERVE)")?;
+        }
+        let copy_threshold = config.copy_threshold && config.version != Version::V3;
+        if copy_threshold {
+            socket.set_packet_option(sys::PACKET_COPY_THRESH, &1i32, "setsockopt(PACKET_COPY_THRESH)")?;
+        }
+        let geometry = match config.explicit_geometry() {
+            Some(g) => g,
+            None => config.sizing(&socket, &interface).geometry()?,
+        };
+        let (geometry, shrunk_from) = request_rx_ring(&socket, geometry, config)?;
+        let mapping = Mapping::new(socket.fd(), geometry.ring_bytes(), config.lock_memory)?;
+        let ring = Ring::new(&mapping, 0, geometry);
+        // Bind last: until now the socket had protocol 0 and queued nothing,
+        // so the first packet counted is one the ring can hold.
+        socket.bind(interface.index, config.protocol)?;
+        if config.nonblocking {
+            socket.set_nonblocking(true)?;
+        }
+        let breaker = match &config.breaker {
+            Some(b) => b.clone(),
+            None => Arc::new(Breaker::new()?),
+        };
+        let reader = match config.version {
+            Version::V3 => Reader::Blocks(BlockReader::new()),
+            v => Reader::Frames(FrameReader::new(
+                v,
+                socket.fd(),
+                if copy_threshold { config.snaplen as usize } else { 0 },
+            )),
+        };
+        Ok(Capture {
+            mapping,
+            ring,
+            reader,
+            socket,
+            interface,
+            breaker,
+            stats: Stats::default(),
+            snaplen: config.snaplen,
+            timeout_ms: config.timeout_ms,
+            nonblocking: config.nonblocking,
+            shrunk_from,
+        })
+    }
+
+    /// The ring actually allocated.
+    pub fn geometry(&self) -> Geometry {
+        self.ring.geometry
+    }
+
+    /// The geometry first asked for, when ENOMEM forced a smaller ring.
+    pub fn shrunk_from(&self) -> Option<Geometry> {
+        self.shrunk_from
+    }
+
+    pub fn interface(&self) -> &Interface {
+        &self.interface
+    }
+
+    pub fn breaker(&self) -> Arc<Breaker> {
+        self.breaker.clone()
+    }
+
+    pub fn fd(&self) -> i32 {
+        self.socket.fd()
+    }
+
+    pub fn socket(&self) -> &PacketSocket {
+        &self.socket
+    }
+
+    pub fn memory_locked(&self) -> bool {
+        self.mapping.is_locked()
+    }
+
+    pub fn set_nonblocking(&mut self, on: bool) -> Result<()> {
+        self.socket.set_nonblocking(on)?;
+        self.nonblocking = on;
+        Ok(())
+    }
+
+    pub fn is_nonblocking(&self) -> bool {
+        self.nonblocking
+    }
+
+    pub fn set_timeout(&mut self, timeout_ms: i32) -> Result<()> {
+        if timeout_ms < -1 {
+            return Err(Error::invalid(format!(
+                "timeout {timeout_ms} ms is invalid; use -1, 0 or a positive number of ms"
+            )));
+        }
+        self.timeout_ms = timeout_ms;
+        Ok(())
+    }
+
+    fn ready(&self) -> bool {
+        match &self.reader {
+            Reader::Frames(r) => r.ready(&self.ring),
+            Reader::Blocks(r) => r.ready(&self.ring),
+        }
+    }
+
+    fn take_break(&self) -> Error {
+        self.breaker.clear();
+        Error::new(ErrorCode::Break, "loop ended by breakloop")
+    }
+
+    fn socket_failure(&self) -> Error {
+        match self.socket.take_error() {
+            Some(e) if matches!(e.raw_os_error(), Some(libc::ENETDOWN)) => {
+                Error::new(ErrorCode::InterfaceDown, format!("interface '{}' went down", self.interface.name))
+            }
+            Some(e) if matches!(e.raw_os_error(), Some(libc::ENODEV) | Some(libc::ENXIO)) => {
+                Error::new(ErrorCode::InterfaceDown, format!("interface '{}' disappeared", self.interface.name))
+            }
+            Some(e) => Error::os("packet socket", e),
+            None => Error::new(
+                ErrorCode::InterfaceDown,
+                format!("interface '{}' reported an error or hang-up", self.interface.name),
+            ),
+        }
+    }
+
+    /// Delivers up to `budget` packets (usize::MAX: all that are ready),
+    /// waiting first when none are. Returns how many were delivered: 0 on
+    /// timeout or in nonblocking mode with nothing ready; Err(Break) when a
+    /// break was requested before any packet was delivered.
+    pub fn dispatch(&mut self, budget: usize, callback: &mut dyn FnMut(&Packet<'_>)) -> Result<usize> {
+        if self.breaker.is_requested() {
+            return Err(self.take_break());
+        }
+        if budget == 0 {
+            return Ok(0);
+        }
+        if !self.ready() {
+            if self.nonblocking {
+                return Ok(0);
+            }
+            match wait(self.socket.fd(), &self.breaker, self.timeout_ms)? {
+                Wake::Break => return Err(self.take_break()),
+                Wake::SocketError => return Err(self.socket_failure()),
+                Wake::Timeout | Wake::Ready => {}
+            }
+        }
+        let mut delivery = Delivery { budget, snaplen: self.snaplen, breaker: &self.breaker, callback };
+        let n = match &mut self.reader {
+            Reader::Frames(r) => r.read(&self.ring, &mut delivery),
+            Reader::Blocks(r) => r.read(&self.ring, &mut delivery),
+        };
+        self.stats.delivered += n as u64;
+        if n == 0 && self.breaker.is_requested() {
+            return Err(self.take_break());
+        }
+        Ok(n)
+    }
+
+    /// Dispatches until `count` packets were delivered (0: forever), a
+    /// break, or an error. Timeouts do not end the loop.
+    pub fn run(&mut self, count: u64, callback: &mut dyn FnMut(&Packet<'_>)) -> Result<u64> {
+        let mut total = 0u64;
+        while count == 0 || total < count {
+            let budget = if count == 0 { usize::MAX } else { usize::try_from(count - total).unwrap_or(usize::MAX) };
+            total += self.dispatch(budget, callback)? as u64;
+            if self.nonblocking && total < count && !self.ready() {
+                break;
+            }
+        }
+        Ok(total)
+    }
+
+    /// Totals since open (reads and accumulates the kernel counters).
+    pub fn stats(&mut self) -> Result<Stats> {
+        self.stats.refresh(&self.socket, self.ring.geometry.version)?;
+        Ok(self.stats)
+    }
+}

@@ -1,0 +1,236 @@
+//! The AF_PACKET socket: creation, socket options, binding and interface
+//! queries. Every system call on the packet socket goes through here.
+
+use std::ffi::CString;
+use std::io;
+use std::mem::{size_of, zeroed};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::sys;
+
+/// SOCK_RAW delivers the link-layer header; SOCK_DGRAM strips it and
+/// reports it in the sockaddr_ll instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketKind {
+    Raw,
+    Dgram,
+}
+
+impl SocketKind {
+    fn libc_type(self) -> i32 {
+        match self {
+            SocketKind::Raw => libc::SOCK_RAW,
+            SocketKind::Dgram => libc::SOCK_DGRAM,
+        }
+    }
+}
+
+/// An interface, resolved once at open time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interface {
+    pub name: String,
+    /// 0 for "any".
+    pub index: i32,
+    pub mtu: u32,
+    /// ARPHRD_* of the device (ARPHRD_ETHER for veth).
+    pub hatype: u16,
+}
+
+impl Interface {
+    /// The "any" pseudo-interface: all devices, cooked (SLL) link layer.
+    pub fn any() -> Interface {
+        Interface { name: "any".into(), index: 0, mtu: 65535, hatype: sys::ARPHRD_VOID as u16 }
+    }
+
+    /// Bytes of link-layer header a SOCK_RAW capture sees before the network header.
+    pub fn link_header_len(&self) -> u32 {
+        match self.hatype as u32 {
+            sys::ARPHRD_ETHER | sys::ARPHRD_LOOPBACK => sys::ETH_HLEN,
+            sys::ARPHRD_NONE | sys::ARPHRD_VOID => 0,
+            _ => 16,
+        }
+    }
+}
+
+pub struct PacketSocket {
+    fd: OwnedFd,
+}
+
+fn check(ret: libc::c_int, what: &str) -> Result<libc::c_int> {
+    if ret < 0 {
+        Err(Error::last_os(what))
+    } else {
+        Ok(ret)
+    }
+}
+
+impl PacketSocket {
+    /// A packet socket that receives nothing yet: protocol 0 means no
+    /// packets are queued until bind names the protocol, so the statistics
+    /// start clean when the ring exists.
+    pub fn new(kind: SocketKind) -> Result<PacketSocket> {
+        // SAFETY: plain socket(2) call; the result is checked before use.
+        let fd = unsafe { libc::socket(libc::AF_PACKET, kind.libc_type() | libc::SOCK_CLOEXEC, 0) };
+        let fd = check(fd, "socket(AF_PACKET)").map_err(|e| {
+            if e.code() == ErrorCode::Permission {
+                Error::new(ErrorCode::Permission, format!("{e}: capturing needs CAP_NET_RAW"))
+            } else {
+                e
+            }
+        })?;
+        // SAFETY: fd is a fresh descriptor that nothing else owns.
+        Ok(PacketSocket { fd: unsafe { OwnedFd::from_raw_fd(fd) } })
+    }
+
+    pub fn fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
+    /// setsockopt(level, name, value) for any plain-old-data option value.
+    pub fn set_option<T: Copy>(&self, level: i32, name: u32, value: &T, what: &str) -> Result<()> {
+        // SAFETY: `value` points to a live T of exactly the length passed.
+        let r = unsafe {
+            libc::setsockopt(
+                self.fd(),
+                level,
+                name as i32,
+                (value as *const T).cast(),
+                size_of::<T>() as libc::socklen_t,
+            )
+        };
+        check(r, what).map(|_| ())
+    }
+
+    /// setsockopt(SOL_PACKET, name, value).
+    pub fn set_packet_option<T: Copy>(&self, name: u32, value: &T, what: &str) -> Result<()> {
+        self.set_option(sys::SOL_PACKET as i32, name, value, what)
+    }
+
+    /// getsockopt(SOL_PACKET, name) into a T; returns the length the kernel wrote.
+    pub fn get_packet_option<T: Copy>(&self, name: u32, value: &mut T, what: &str) -> Result<usize> {
+        let mut len = size_of::<T>() as libc::socklen_t;
+        // SAFETY: `value` is valid for writes of `len` bytes and len is updated by the kernel.
+        let r = unsafe {
+            libc::getsockopt(self.fd(), sys::SOL_PACKET as i32, name as i32, (value as *mut T).cast(), &mut len)
+        };
+        check(r, what).map(|_| len as usize)
+    }
+
+    /// Binds to `ifindex` (0 = all) for `protocol` (host order EtherType, ETH_P_ALL for all).
+    pub fn bind(&self, ifindex: i32, protocol: u16) -> Result<()> {
+        // SAFETY: sockaddr_ll is plain old data; all-zero is a valid value.
+        let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
+        sll.sll_family = libc::AF_PACKET as u16;
+        sll.sll_protocol = protocol.to_be();
+        sll.sll_ifindex = ifindex;
+        // SAFETY: sll is a valid sockaddr_ll of the length passed.
+        let r = unsafe {
+            libc::bind(
+                self.fd(),
+                (&sll as *const libc::sockaddr_ll).cast(),
+                size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+            )
+        };
+        check(r, "bind(AF_PACKET)").map(|_| ())
+    }
+
+    /// Resolves an interface name, with its MTU and hardware type.
+    pub fn interface(&self, name: &str) -> Result<Interface> {
+        if name == "any" {
+            return Ok(Interface::any());
+        }
+        if name.is_empty()
+            || name.len() >= libc::IFNAMSIZ
+            || name.contains('/')
+            || name.chars().any(char::is_whitespace)
+        {
+            return Err(Error::new(
+                ErrorCode::UnknownInterface,
+                format!(
+                    "'{name}' is not a valid interface name: names are 1 to {} characters without '/' or spaces",
+                    libc::IFNAMSIZ - 1
+                ),
+            ));
+        }
+        let cname = CString::new(name).map_err(|_| Error::invalid("interface name contains a NUL byte"))?;
+        // SAFETY: cname is a valid NUL-terminated string.
+        let index = unsafe { libc::if_nametoindex(cname.as_ptr()) };
+        if index == 0 {
+            return Err(Error::new(
+                ErrorCode::UnknownInterface,
+                format!("no interface named '{name}' (list them with `ip link`, or use \"any\")"),
+            ));
+        }
+        let mut ifr = ifreq(name);
+        self.ioctl(libc::SIOCGIFMTU, &mut ifr, "SIOCGIFMTU")?;
+        // SAFETY: SIOCGIFMTU filled the ifru_mtu member of the union.
+        let mtu = unsafe { ifr.ifr_ifru.ifru_mtu } as u32;
+        let mut ifr = ifreq(name);
+        self.ioctl(libc::SIOCGIFHWADDR, &mut ifr, "SIOCGIFHWADDR")?;
+        // SAFETY: SIOCGIFHWADDR filled the ifru_hwaddr member of the union.
+        let hatype = unsafe { ifr.ifr_ifru.ifru_hwaddr.sa_family };
+        Ok(Interface { name: name.to_string(), index: index as i32, mtu, hatype })
+    }
+
+    /// Whether the device hands up packets larger than its MTU (GRO/GSO/TSO/UFO),
+    /// in which case frames must hold 64 KiB packets to avoid truncation.
+    pub fn device_aggregates(&self, name: &str) -> bool {
+        const ETHTOOL_GTSO: u32 = 0x1e;
+        const ETHTOOL_GUFO: u32 = 0x21;
+        const ETHTOOL_GGSO: u32 = 0x23;
+        const ETHTOOL_GGRO: u32 = 0x2b;
+        #[repr(C)]
+        struct EthtoolValue {
+            cmd: u32,
+            data: u32,
+        }
+        [ETHTOOL_GTSO, ETHTOOL_GUFO, ETHTOOL_GGSO, ETHTOOL_GGRO].iter().any(|&cmd| {
+            let mut value = EthtoolValue { cmd, data: 0 };
+            let mut ifr = ifreq(name);
+            ifr.ifr_ifru.ifru_data = (&mut value as *mut EthtoolValue).cast();
+            self.ioctl(libc::SIOCETHTOOL, &mut ifr, "SIOCETHTOOL").is_ok() && value.data != 0
+        })
+    }
+
+    fn ioctl(&self, request: libc::c_ulong, ifr: &mut libc::ifreq, what: &str) -> Result<()> {
+        // SAFETY: ifr is a valid ifreq for the duration of the call.
+        let r = unsafe { libc::ioctl(self.fd(), request, ifr as *mut libc::ifreq) };
+        check(r, what).map(|_| ())
+    }
+
+    /// Sets or clears O_NONBLOCK.
+    pub fn set_nonblocking(&self, on: bool) -> Result<()> {
+        // SAFETY: fcntl on a descriptor we own.
+        let flags = check(unsafe { libc::fcntl(self.fd(), libc::F_GETFL) }, "fcntl(F_GETFL)")?;
+        let flags = if on { flags | libc::O_NONBLOCK } else { flags & !libc::O_NONBLOCK };
+        // SAFETY: as above.
+        check(unsafe { libc::fcntl(self.fd(), libc::F_SETFL, flags) }, "fcntl(F_SETFL)").map(|_| ())
+    }
+
+    /// The pending socket error (SO_ERROR), e.g. ENETDOWN after the device vanished.
+    pub fn take_error(&self) -> Option<io::Error> {
+        let mut err: libc::c_int = 0;
+        let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: err is valid for writes of len bytes.
+        let r = unsafe {
+            libc::getsockopt(
+                self.fd(),
+                libc::SOL_SOCKET,
+                libc::SO_ERROR,
+                (&mut err as *mut libc::c_int).cast(),
+                &mut len,
+            )
+        };
+        (r == 0 && err != 0).then(|| io::Error::from_raw_os_error(err))
+    }
+}
+
+fn ifreq(name: &str) -> libc::ifreq {
+    // SAFETY: ifreq is plain old data; all-zero is valid.
+    let mut ifr: libc::ifreq = unsafe { zeroed() };
+    for (dst, src) in ifr.ifr_name.iter_mut().zip(name.bytes().take(libc::IFNAMSIZ - 1)) {
+        *dst = src as libc::c_char;
+    }
+    ifr
+}

@@ -1,0 +1,30 @@
+//! Runs the C test suite (c-tests/*.c): each program is compiled strictly
+//! against include/ringcap.h and the freshly built libringcap.so, then run
+//! as its own process, which puts itself in a private network namespace.
+
+mod support;
+
+use support::c::{run_c_test, run_c_test_args};
+
+macro_rules! c_tests {
+    ($($name:ident),* $(,)?) => {
+        $(#[test] fn $name() { run_c_test(stringify!($name)); })*
+    };
+}
+
+c_tests!(rx_snaplen, rx_breakloop, rx_drops, rx_errors, dlopen_exports);
+
+macro_rules! c_rx_matrix {
+    ($($name:ident: $args:expr),* $(,)?) => {
+        $(#[test] fn $name() { run_c_test_args("rx_versions", $args); })*
+    };
+}
+
+c_rx_matrix!(
+    rx_v1_raw: &["1", "raw"],
+    rx_v1_dgram: &["1", "dgram"],
+    rx_v2_raw: &["2", "raw"],
+    rx_v2_dgram: &["2", "dgram"],
+    rx_v3_raw: &["3", "raw"],
+    rx_v3_dgram: &["3", "dgram"],
+);
