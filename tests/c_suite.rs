@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::c::{run_c_test, run_c_test_args};
+use support::c::{run_c_test, run_c_test_args, run_c_test_valgrind};
 
 macro_rules! c_tests {
     ($($name:ident),* $(,)?) => {
@@ -28,3 +28,18 @@ c_rx_matrix!(
     rx_v3_raw: &["3", "raw"],
     rx_v3_dgram: &["3", "dgram"],
 );
+
+#[test]
+fn valgrind_rx_errors() {
+    run_c_test_valgrind("rx_errors", &[]);
+}
+
+#[test]
+fn valgrind_rx_v3_raw() {
+    run_c_test_valgrind("rx_versions", &["3", "raw"]);
+}
+
+#[test]
+fn valgrind_rx_v2_dgram() {
+    run_c_test_valgrind("rx_versions", &["2", "dgram"]);
+}

@@ -80,7 +80,20 @@ pub fn run_c_test(name: &str) {
 
 pub fn run_c_test_args(name: &str, args: &[&str]) {
     let exe = build_c_test(name);
-    let output = Command::new(&exe).args(args).output().expect("running the C test");
+    check_output(name, args, Command::new(&exe).args(args));
+}
+
+/// Runs c-tests/<name>.c under valgrind's memcheck: any invalid access,
+/// use of uninitialised memory or definite leak fails the test.
+pub fn run_c_test_valgrind(name: &str, args: &[&str]) {
+    let exe = build_c_test(name);
+    let mut cmd = Command::new("valgrind");
+    cmd.args(["-q", "--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite"]).arg(&exe).args(args);
+    check_output(name, args, &mut cmd);
+}
+
+fn check_output(name: &str, args: &[&str], cmd: &mut Command) {
+    let output = cmd.output().expect("running the C test");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     print!("{stdout}");

@@ -1,0 +1,32 @@
+# The two commands of the README:
+#   make demo   set up, build everything, run the capture demo
+#   make test   set up, run every test (Rust and C)
+PREFIX ?= /usr/local
+CARGO ?= cargo
+
+.PHONY: setup build demo test lint install bench clean
+
+setup:
+	@bash .ci/setup
+
+build: setup
+	$(CARGO) build --release --all-targets
+
+demo: build
+	bash examples/demo.sh target/release
+
+test: setup
+	$(CARGO) test --no-fail-fast
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+install: build
+	sh pkgconfig/install.sh $(PREFIX) target/release
+
+bench: build
+	bench/run
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,33 @@
+//! The shared library exports the public C API and nothing else, under its soname.
+
+mod support;
+
+use std::process::Command;
+
+use support::c::target_dir;
+
+/// Prefixes of the public API.
+const PUBLIC: &[&str] = &["ringcap_"];
+
+fn defined_dynamic_symbols() -> Vec<String> {
+    let so = target_dir().join("libringcap.so");
+    let out = Command::new("nm").args(["-D", "--defined-only", "--format=posix"]).arg(&so).output().expect("nm");
+    assert!(out.status.success(), "nm failed on {}", so.display());
+    String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| l.split_whitespace().next().map(str::to_string)).collect()
+}
+
+#[test]
+fn only_the_public_api_is_exported() {
+    let symbols = defined_dynamic_symbols();
+    assert!(symbols.iter().any(|s| s == "ringcap_capture_open"), "API missing: {symbols:?}");
+    let leaked: Vec<&String> = symbols.iter().filter(|s| !PUBLIC.iter().any(|p| s.starts_with(p))).collect();
+    assert!(leaked.is_empty(), "non-API symbols exported: {leaked:?}");
+}
+
+#[test]
+fn soname_is_major_versioned() {
+    let so = target_dir().join("libringcap.so");
+    let out = Command::new("readelf").arg("-d").arg(&so).output().expect("readelf");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Library soname: [libringcap.so.0]"), "{text}");
+}
