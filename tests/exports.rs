@@ -13,7 +13,10 @@ fn defined_dynamic_symbols() -> Vec<String> {
     let so = target_dir().join("libringcap.so");
     let out = Command::new("nm").args(["-D", "--defined-only", "--format=posix"]).arg(&so).output().expect("nm");
     assert!(out.status.success(), "nm failed on {}", so.display());
-    String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| l.split_whitespace().next().map(str::to_string)).collect()
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect()
 }
 
 #[test]

@@ -88,7 +88,9 @@ pub fn run_c_test_args(name: &str, args: &[&str]) {
 pub fn run_c_test_valgrind(name: &str, args: &[&str]) {
     let exe = build_c_test(name);
     let mut cmd = Command::new("valgrind");
-    cmd.args(["-q", "--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite"]).arg(&exe).args(args);
+    cmd.args(["-q", "--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite"])
+        .arg(&exe)
+        .args(args);
     check_output(name, args, &mut cmd);
 }
 
