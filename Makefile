@@ -15,7 +15,10 @@ build: setup
 demo: build
 	bash examples/demo.sh target/release
 
+# cargo test links the tests against the rlib only: build the cdylib the
+# C tests load first.
 test: setup
+	$(CARGO) build --lib
 	$(CARGO) test --no-fail-fast
 
 lint:
