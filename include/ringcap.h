@@ -311,92 +311,22 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * Opens an RX ring with the options in `cfg` and stores the handle in
- * `*out`. Returns 0, or RINGCAP_RESULT_WARNING_RING_SHRUNK (positive) when
- * the kernel was short of memory and a smaller ring was allocated (see
- * ringcap_capture_ring_info()), or a negative ringcap_result; the reason is
- * in ringcap_config_last_error(cfg) and ringcap_last_error().
+ * The description of a result code as a static string ("unknown result
+ * code N" style text is never needed: unknown codes get a fixed message).
  */
-int32_t ringcap_capture_open(const struct ringcap_config *cfg, struct ringcap_capture **out);
+const char *ringcap_strerror(int32_t code);
 
 /**
- * Delivers up to `budget` packets (`budget` <= 0: all that are ready) to
- * `cb`, waiting first as the timeout says when none are ready. Returns the
- * number delivered (0 on timeout or, when nonblocking, if nothing was
- * ready), RINGCAP_RESULT_BREAK if breakloop was called before any packet
- * was delivered, or another negative ringcap_result.
+ * The message of the last failed ringcap call on this thread: what was
+ * wrong and what would be valid. Valid until the next failure on this
+ * thread; "" if nothing has failed yet.
  */
-int32_t ringcap_capture_dispatch(struct ringcap_capture *h,
-                                 int32_t budget,
-                                 ringcap_packet_cb cb,
-                                 void *user);
+const char *ringcap_last_error(void);
 
 /**
- * Delivers packets until `count` were delivered (`count` <= 0: forever).
- * Returns 0 when the count was reached, RINGCAP_RESULT_BREAK after
- * breakloop, or another negative ringcap_result. Timeouts do not end it.
+ * The library version, e.g. "ringcap 0.1.0".
  */
-int32_t ringcap_capture_loop(struct ringcap_capture *h,
-                             int32_t count,
-                             ringcap_packet_cb cb,
-                             void *user);
-
-/**
- * Ends a dispatch or loop on `h` as soon as possible: a blocked wait
- * returns at once, a running one after the current packet. The next
- * dispatch (or this one, if it delivered nothing) returns
- * RINGCAP_RESULT_BREAK. Async-signal-safe: callable from another thread or
- * from a signal handler.
- */
-int32_t ringcap_capture_breakloop(struct ringcap_capture *h);
-
-/**
- * Statistics since open: packets the kernel received for this socket
- * (including drops), drops because the ring was full, V3 ring freezes,
- * and packets delivered to callbacks. Once the ring is drained,
- * received == delivered + dropped.
- */
-int32_t ringcap_capture_stats(struct ringcap_capture *h, struct ringcap_stats *out);
-
-/**
- * Switches nonblocking mode on or off.
- */
-int32_t ringcap_capture_set_nonblocking(struct ringcap_capture *h, bool on);
-
-/**
- * 1 if the handle is nonblocking, 0 if not, or a negative ringcap_result.
- */
-int32_t ringcap_capture_get_nonblocking(struct ringcap_capture *h);
-
-/**
- * Sets how long a dispatch waits: -1 forever, 0 not at all, or ms.
- */
-int32_t ringcap_capture_set_timeout(struct ringcap_capture *h, int32_t ms);
-
-/**
- * The packet socket's file descriptor, for select/poll/epoll (POLLIN
- * means a dispatch will deliver without waiting), or a negative ringcap_result.
- */
-int32_t ringcap_capture_get_fd(struct ringcap_capture *h);
-
-/**
- * The ring the handle actually got.
- */
-int32_t ringcap_capture_ring_info(struct ringcap_capture *h, struct ringcap_ring_info *out);
-
-/**
- * Closes the handle: ends a running loop, unmaps the ring, closes the
- * socket. NULL and already-closed handles return 0 (close is idempotent);
- * every other call on a closed handle returns RINGCAP_RESULT_INVALID_HANDLE.
- * Returns RINGCAP_RESULT_BUSY when called from the handle's own callback.
- */
-int32_t ringcap_capture_close(struct ringcap_capture *h);
-
-/**
- * The message of the last failed call on this handle ("" if none), valid
- * until the next failure on it. For a closed handle, a fixed message.
- */
-const char *ringcap_capture_last_error(const struct ringcap_capture *h);
+const char *ringcap_version(void);
 
 /**
  * Creates a configuration with the defaults: interface "any", SOCK_RAW,
@@ -507,22 +437,92 @@ int32_t ringcap_config_set_lock_memory(struct ringcap_config *cfg, bool on);
 const char *ringcap_config_last_error(const struct ringcap_config *cfg);
 
 /**
- * The description of a result code as a static string ("unknown result
- * code N" style text is never needed: unknown codes get a fixed message).
+ * Opens an RX ring with the options in `cfg` and stores the handle in
+ * `*out`. Returns 0, or RINGCAP_RESULT_WARNING_RING_SHRUNK (positive) when
+ * the kernel was short of memory and a smaller ring was allocated (see
+ * ringcap_capture_ring_info()), or a negative ringcap_result; the reason is
+ * in ringcap_config_last_error(cfg) and ringcap_last_error().
  */
-const char *ringcap_strerror(int32_t code);
+int32_t ringcap_capture_open(const struct ringcap_config *cfg, struct ringcap_capture **out);
 
 /**
- * The message of the last failed ringcap call on this thread: what was
- * wrong and what would be valid. Valid until the next failure on this
- * thread; "" if nothing has failed yet.
+ * Delivers up to `budget` packets (`budget` <= 0: all that are ready) to
+ * `cb`, waiting first as the timeout says when none are ready. Returns the
+ * number delivered (0 on timeout or, when nonblocking, if nothing was
+ * ready), RINGCAP_RESULT_BREAK if breakloop was called before any packet
+ * was delivered, or another negative ringcap_result.
  */
-const char *ringcap_last_error(void);
+int32_t ringcap_capture_dispatch(struct ringcap_capture *h,
+                                 int32_t budget,
+                                 ringcap_packet_cb cb,
+                                 void *user);
 
 /**
- * The library version, e.g. "ringcap 0.1.0".
+ * Delivers packets until `count` were delivered (`count` <= 0: forever).
+ * Returns 0 when the count was reached, RINGCAP_RESULT_BREAK after
+ * breakloop, or another negative ringcap_result. Timeouts do not end it.
  */
-const char *ringcap_version(void);
+int32_t ringcap_capture_loop(struct ringcap_capture *h,
+                             int32_t count,
+                             ringcap_packet_cb cb,
+                             void *user);
+
+/**
+ * Ends a dispatch or loop on `h` as soon as possible: a blocked wait
+ * returns at once, a running one after the current packet. The next
+ * dispatch (or this one, if it delivered nothing) returns
+ * RINGCAP_RESULT_BREAK. Async-signal-safe: callable from another thread or
+ * from a signal handler.
+ */
+int32_t ringcap_capture_breakloop(struct ringcap_capture *h);
+
+/**
+ * Statistics since open: packets the kernel received for this socket
+ * (including drops), drops because the ring was full, V3 ring freezes,
+ * and packets delivered to callbacks. Once the ring is drained,
+ * received == delivered + dropped.
+ */
+int32_t ringcap_capture_stats(struct ringcap_capture *h, struct ringcap_stats *out);
+
+/**
+ * Switches nonblocking mode on or off.
+ */
+int32_t ringcap_capture_set_nonblocking(struct ringcap_capture *h, bool on);
+
+/**
+ * 1 if the handle is nonblocking, 0 if not, or a negative ringcap_result.
+ */
+int32_t ringcap_capture_get_nonblocking(struct ringcap_capture *h);
+
+/**
+ * Sets how long a dispatch waits: -1 forever, 0 not at all, or ms.
+ */
+int32_t ringcap_capture_set_timeout(struct ringcap_capture *h, int32_t ms);
+
+/**
+ * The packet socket's file descriptor, for select/poll/epoll (POLLIN
+ * means a dispatch will deliver without waiting), or a negative ringcap_result.
+ */
+int32_t ringcap_capture_get_fd(struct ringcap_capture *h);
+
+/**
+ * The ring the handle actually got.
+ */
+int32_t ringcap_capture_ring_info(struct ringcap_capture *h, struct ringcap_ring_info *out);
+
+/**
+ * Closes the handle: ends a running loop, unmaps the ring, closes the
+ * socket. NULL and already-closed handles return 0 (close is idempotent);
+ * every other call on a closed handle returns RINGCAP_RESULT_INVALID_HANDLE.
+ * Returns RINGCAP_RESULT_BUSY when called from the handle's own callback.
+ */
+int32_t ringcap_capture_close(struct ringcap_capture *h);
+
+/**
+ * The message of the last failed call on this handle ("" if none), valid
+ * until the next failure on it. For a closed handle, a fixed message.
+ */
+const char *ringcap_capture_last_error(const struct ringcap_capture *h);
 
 #ifdef __cplusplus
 }  // extern "C"

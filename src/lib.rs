@@ -6,6 +6,7 @@
 pub mod error;
 pub mod ffi;
 pub mod geometry;
+pub mod pcap_compat;
 pub mod ring;
 pub mod rx;
 pub mod socket;

@@ -173,6 +173,14 @@ impl PacketSocket {
         Ok(Interface { name: name.to_string(), index: index as i32, mtu, hatype })
     }
 
+    /// The device's IFF_* flags (SIOCGIFFLAGS).
+    pub fn interface_flags(&self, name: &str) -> Result<u32> {
+        let mut ifr = ifreq(name);
+        self.ioctl(libc::SIOCGIFFLAGS, &mut ifr, "SIOCGIFFLAGS")?;
+        // SAFETY: SIOCGIFFLAGS filled the ifru_flags member of the union.
+        Ok(unsafe { ifr.ifr_ifru.ifru_flags } as u16 as u32)
+    }
+
     /// Whether the device hands up packets larger than its MTU (GRO/GSO/TSO/UFO),
     /// in which case frames must hold 64 KiB packets to avoid truncation.
     pub fn device_aggregates(&self, name: &str) -> bool {

@@ -12,7 +12,7 @@ macro_rules! c_tests {
     };
 }
 
-c_tests!(rx_snaplen, rx_breakloop, rx_drops, rx_errors, rx_waiting, dlopen_exports);
+c_tests!(rx_snaplen, rx_breakloop, rx_drops, rx_errors, rx_waiting, dlopen_exports, pcap_live);
 
 macro_rules! c_rx_matrix {
     ($($name:ident: $args:expr),* $(,)?) => {

@@ -7,7 +7,7 @@ use std::process::Command;
 use support::c::target_dir;
 
 /// Prefixes of the public API.
-const PUBLIC: &[&str] = &["ringcap_"];
+const PUBLIC: &[&str] = &["ringcap_", "pcap_", "bpf_", "eproto_db"];
 
 fn defined_dynamic_symbols() -> Vec<String> {
     let so = target_dir().join("libringcap.so");

@@ -23,6 +23,10 @@ impl LastError {
         }
     }
 
+    pub fn text(&self) -> String {
+        self.0.lock().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    }
+
     pub fn as_ptr(&self) -> *const c_char {
         match self.0.lock() {
             Ok(slot) => slot.as_ptr(),

@@ -21,7 +21,11 @@ pub fn lib_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let built = target_dir().join("libringcap.so");
-        assert!(built.exists(), "{} is missing: build the cdylib first with `cargo build` (`make test` does)", built.display());
+        assert!(
+            built.exists(),
+            "{} is missing: build the cdylib first with `cargo build` (`make test` does)",
+            built.display()
+        );
         let dir = target_dir().join(format!("c-lib-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let so = dir.join("libringcap.so");

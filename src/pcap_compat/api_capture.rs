@@ -1,0 +1,532 @@
+//! pcap_t lifecycle, options and live reading.
+
+use std::ffi::{c_char, c_int, c_uint};
+use std::ptr;
+
+use crate::ffi::boundary::c_str;
+use crate::ffi::breakers;
+use crate::pcap_compat::abi::*;
+use crate::pcap_compat::handle::{PResult, PcapError, PcapState, Source};
+use crate::pcap_compat::names;
+use crate::pcap_compat::registry::{close, pcap, register, with_pcap, with_pcap_or, write_errbuf, HANDLES};
+
+/// pcap_create(): a handle for `device` ("any" or NULL for all devices), to
+/// be configured and then activated.
+#[no_mangle]
+pub extern "C" fn pcap_create(device: *const c_char, errbuf: *mut c_char) -> *mut pcap {
+    // SAFETY: device is NULL or a C string.
+    let device = if device.is_null() { Ok("any") } else { unsafe { c_str(device, "device") } };
+    let result = device.map_err(PcapError::from).and_then(|d| register(PcapState::created(d)));
+    match result {
+        Ok(p) => p,
+        Err(e) => {
+            // SAFETY: errbuf is PCAP_ERRBUF_SIZE bytes per the API.
+            unsafe { write_errbuf(errbuf, &e.message) };
+            ptr::null_mut()
+        }
+    }
+}
+
+/// pcap_open_dead(): a handle for compiling filters and writing savefiles.
+#[no_mangle]
+pub extern "C" fn pcap_open_dead(linktype: c_int, snaplen: c_int) -> *mut pcap {
+    pcap_open_dead_with_tstamp_precision(linktype, snaplen, PCAP_TSTAMP_PRECISION_MICRO as c_uint)
+}
+
+/// pcap_open_dead_with_tstamp_precision().
+#[no_mangle]
+pub extern "C" fn pcap_open_dead_with_tstamp_precision(
+    linktype: c_int,
+    snaplen: c_int,
+    precision: c_uint,
+) -> *mut pcap {
+    if precision > PCAP_TSTAMP_PRECISION_NANO as c_uint {
+        return ptr::null_mut();
+    }
+    register(PcapState::dead(linktype, snaplen, precision as c_int)).unwrap_or(ptr::null_mut())
+}
+
+/// pcap_close(): NULL and already-closed handles are ignored.
+#[no_mangle]
+pub extern "C" fn pcap_close(p: *mut pcap) {
+    close(p);
+}
+
+fn set(p: *mut pcap, f: impl FnOnce(&mut crate::pcap_compat::handle::Options) -> PResult<c_int>) -> c_int {
+    with_pcap(p, |h| {
+        let mut state = h.state();
+        f(state.settable()?)
+    })
+}
+
+/// pcap_set_snaplen(): values outside 1..262144 mean 262144, as in libpcap.
+#[no_mangle]
+pub extern "C" fn pcap_set_snaplen(p: *mut pcap, snaplen: c_int) -> c_int {
+    set(p, |o| {
+        o.snaplen = snaplen;
+        Ok(0)
+    })
+}
+
+/// pcap_set_promisc().
+#[no_mangle]
+pub extern "C" fn pcap_set_promisc(p: *mut pcap, promisc: c_int) -> c_int {
+    set(p, |o| {
+        o.promisc = promisc != 0;
+        Ok(0)
+    })
+}
+
+/// pcap_set_rfmon(): accepted; activation reports that monitor mode is unsupported.
+#[no_mangle]
+pub extern "C" fn pcap_set_rfmon(p: *mut pcap, rfmon: c_int) -> c_int {
+    set(p, |o| {
+        o.rfmon = rfmon != 0;
+        Ok(0)
+    })
+}
+
+/// pcap_can_set_rfmon(): 0, monitor mode is not supported on packet sockets.
+#[no_mangle]
+pub extern "C" fn pcap_can_set_rfmon(p: *mut pcap) -> c_int {
+    with_pcap(p, |h| {
+        if h.state().is_activated() {
+            return Err(PcapError::new(PCAP_ERROR_ACTIVATED, "can't perform  operation on activated capture"));
+        }
+        Ok(0)
+    })
+}
+
+/// pcap_set_timeout(): the read timeout in ms (0 or negative: wait forever).
+#[no_mangle]
+pub extern "C" fn pcap_set_timeout(p: *mut pcap, to_ms: c_int) -> c_int {
+    set(p, |o| {
+        o.timeout_ms = to_ms;
+        Ok(0)
+    })
+}
+
+/// pcap_set_buffer_size(): ring size in bytes; ringcap allocates within one block of it.
+#[no_mangle]
+pub extern "C" fn pcap_set_buffer_size(p: *mut pcap, size: c_int) -> c_int {
+    set(p, |o| {
+        if size > 0 {
+            o.buffer_size = size;
+        }
+        Ok(0)
+    })
+}
+
+/// pcap_set_immediate_mode().
+#[no_mangle]
+pub extern "C" fn pcap_set_immediate_mode(p: *mut pcap, immediate: c_int) -> c_int {
+    set(p, |o| {
+        o.immediate = immediate != 0;
+        Ok(0)
+    })
+}
+
+/// pcap_set_tstamp_type(): only host time stamps are offered on devices
+/// without hardware stamping; others give PCAP_WARNING_TSTAMP_TYPE_NOTSUP.
+#[no_mangle]
+pub extern "C" fn pcap_set_tstamp_type(p: *mut pcap, tstamp_type: c_int) -> c_int {
+    set(p, |o| {
+        if names::tstamp_by_value(tstamp_type).is_none() {
+            return Ok(PCAP_WARNING_TSTAMP_TYPE_NOTSUP);
+        }
+        if tstamp_type == PCAP_TSTAMP_HOST {
+            o.tstamp_type = tstamp_type;
+            return Ok(0);
+        }
+        Ok(PCAP_WARNING_TSTAMP_TYPE_NOTSUP)
+    })
+}
+
+/// pcap_set_tstamp_precision(): micro (default) or nano.
+#[no_mangle]
+pub extern "C" fn pcap_set_tstamp_precision(p: *mut pcap, precision: c_int) -> c_int {
+    set(p, |o| {
+        if precision != PCAP_TSTAMP_PRECISION_MICRO && precision != PCAP_TSTAMP_PRECISION_NANO {
+            return Err(PcapError::new(PCAP_ERROR_TSTAMP_PRECISION_NOTSUP, ""));
+        }
+        o.precision = precision;
+        Ok(0)
+    })
+}
+
+/// pcap_get_tstamp_precision().
+#[no_mangle]
+pub extern "C" fn pcap_get_tstamp_precision(p: *mut pcap) -> c_int {
+    with_pcap(p, |h| Ok(h.state().opts.precision))
+}
+
+/// pcap_set_protocol_linux(): capture only this EtherType (host order).
+#[no_mangle]
+pub extern "C" fn pcap_set_protocol_linux(p: *mut pcap, protocol: c_int) -> c_int {
+    set(p, |o| {
+        if !(1..=0xffff).contains(&protocol) {
+            return Err(PcapError::generic(format!("protocol {protocol} is not an EtherType (1 to 65535)")));
+        }
+        o.protocol = protocol as u16;
+        Ok(0)
+    })
+}
+
+/// pcap_activate(): 0, a PCAP_WARNING_* code, or a PCAP_ERROR_* code.
+#[no_mangle]
+pub extern "C" fn pcap_activate(p: *mut pcap) -> c_int {
+    with_pcap(p, |h| h.state().activate(h.breaker.clone()))
+}
+
+/// pcap_open_live(): create, configure and activate in one call.
+#[no_mangle]
+pub extern "C" fn pcap_open_live(
+    device: *const c_char,
+    snaplen: c_int,
+    promisc: c_int,
+    to_ms: c_int,
+    errbuf: *mut c_char,
+) -> *mut pcap {
+    let p = pcap_create(device, errbuf);
+    if p.is_null() {
+        return p;
+    }
+    pcap_set_snaplen(p, snaplen);
+    pcap_set_promisc(p, promisc);
+    pcap_set_timeout(p, to_ms);
+    let status = pcap_activate(p);
+    if status < 0 {
+        // SAFETY: device is NULL or a C string.
+        let name = if device.is_null() {
+            "any".to_string()
+        } else {
+            unsafe { c_str(device, "device") }.unwrap_or("?").to_string()
+        };
+        let detail = HANDLES.get(p).map(|h| h.errbuf_text()).unwrap_or_default();
+        let message = match status {
+            PCAP_ERROR | PCAP_ERROR_BREAK => format!("{name}: {detail}"),
+            _ if detail.is_empty() => format!("{name}: {}", crate::pcap_compat::api_info::status_text(status)),
+            _ => format!("{name}: {} ({detail})", crate::pcap_compat::api_info::status_text(status)),
+        };
+        // SAFETY: errbuf is PCAP_ERRBUF_SIZE bytes per the API.
+        unsafe { write_errbuf(errbuf, &message) };
+        close(p);
+        return ptr::null_mut();
+    }
+    p
+}
+
+/// pcap_dispatch(): processes the packets that are ready (at most `cnt`
+/// if positive), waiting up to the timeout for the first.
+#[no_mangle]
+pub extern "C" fn pcap_dispatch(p: *mut pcap, cnt: c_int, callback: pcap_handler, user: *mut u8) -> c_int {
+    with_pcap(p, |h| {
+        let cb = callback.ok_or_else(|| PcapError::generic("callback is NULL"))?;
+        let budget = if cnt <= 0 { usize::MAX } else { cnt as usize };
+        let n = h.state().read(budget, &mut |hdr, data| {
+            // SAFETY: a C pcap_handler; both pointers are valid for the call.
+            unsafe { cb(user, hdr, data.as_ptr()) }
+        })?;
+        Ok(n as c_int)
+    })
+}
+
+/// pcap_loop(): processes packets until `cnt` were processed (forever if
+/// `cnt` <= 0), pcap_breakloop() (returns PCAP_ERROR_BREAK) or an error.
+#[no_mangle]
+pub extern "C" fn pcap_loop(p: *mut pcap, cnt: c_int, callback: pcap_handler, user: *mut u8) -> c_int {
+    with_pcap(p, |h| {
+        let cb = callback.ok_or_else(|| PcapError::generic("callback is NULL"))?;
+        let mut done: i64 = 0;
+        loop {
+            let budget = if cnt <= 0 { usize::MAX } else { (cnt as i64 - done) as usize };
+            let n = h.state().read(budget, &mut |hdr, data| {
+                // SAFETY: a C pcap_handler; both pointers are valid for the call.
+                unsafe { cb(user, hdr, data.as_ptr()) }
+            })?;
+            done += n as i64;
+            if cnt > 0 && done >= cnt as i64 {
+                return Ok(0);
+            }
+        }
+    })
+}
+
+/// pcap_next_ex(): 1 and the packet, 0 on timeout, PCAP_ERROR or
+/// PCAP_ERROR_BREAK. The packet stays valid until the next call.
+#[no_mangle]
+pub extern "C" fn pcap_next_ex(p: *mut pcap, header: *mut *mut pcap_pkthdr, data: *mut *const u8) -> c_int {
+    with_pcap(p, |h| {
+        if header.is_null() || data.is_null() {
+            return Err(PcapError::generic("pcap_next_ex: NULL header or data pointer"));
+        }
+        let mut state = h.state();
+        let r = state.next_copy()?;
+        if r == 1 {
+            // SAFETY: both out-pointers were checked; the buffers live in the
+            // handle until the next read.
+            unsafe {
+                *header = &mut state.oneshot_hdr;
+                *data = state.oneshot.as_ptr();
+            }
+        }
+        Ok(r)
+    })
+}
+
+/// pcap_next(): the next packet or NULL (error, timeout or none ready).
+#[no_mangle]
+pub extern "C" fn pcap_next(p: *mut pcap, header: *mut pcap_pkthdr) -> *const u8 {
+    with_pcap_or(p, ptr::null(), |h| {
+        if header.is_null() {
+            return Err(PcapError::generic("pcap_next: NULL header"));
+        }
+        let mut state = h.state();
+        if state.next_copy()? != 1 {
+            return Ok(ptr::null());
+        }
+        // SAFETY: header was checked for NULL.
+        unsafe { *header = state.oneshot_hdr };
+        Ok(state.oneshot.as_ptr())
+    })
+}
+
+/// pcap_breakloop(): async-signal-safe.
+#[no_mangle]
+pub extern "C" fn pcap_breakloop(p: *mut pcap) {
+    if !p.is_null() {
+        breakers::request(p as usize);
+    }
+}
+
+/// pcap_stats(): ps_recv counts every packet the kernel accepted for the
+/// socket (including drops), ps_drop the ring-full drops, ps_ifdrop the
+/// device's own receive drops since activation.
+#[no_mangle]
+pub extern "C" fn pcap_stats(p: *mut pcap, ps: *mut pcap_stat) -> c_int {
+    with_pcap(p, |h| {
+        if ps.is_null() {
+            return Err(PcapError::generic("pcap_stats: NULL pcap_stat pointer"));
+        }
+        let st = h.state().stats()?;
+        // SAFETY: ps was checked for NULL.
+        unsafe { *ps = st };
+        Ok(0)
+    })
+}
+
+/// pcap_setnonblock().
+#[no_mangle]
+pub extern "C" fn pcap_setnonblock(p: *mut pcap, nonblock: c_int, errbuf: *mut c_char) -> c_int {
+    let r = with_pcap(p, |h| {
+        let mut state = h.state();
+        state.nonblock = nonblock != 0;
+        if let Source::Live(live) = &mut state.source {
+            live.capture.set_nonblocking(nonblock != 0).map_err(PcapError::from)?;
+        }
+        Ok(0)
+    });
+    if r < 0 {
+        // SAFETY: errbuf is PCAP_ERRBUF_SIZE bytes per the API.
+        unsafe { write_errbuf(errbuf, &geterr_text(p)) };
+    }
+    r
+}
+
+/// pcap_getnonblock().
+#[no_mangle]
+pub extern "C" fn pcap_getnonblock(p: *mut pcap, errbuf: *mut c_char) -> c_int {
+    let _ = errbuf;
+    with_pcap(p, |h| Ok(h.state().nonblock as c_int))
+}
+
+fn live_fd(p: *mut pcap) -> c_int {
+    with_pcap(p, |h| {
+        let mut state = h.state();
+        Ok(state.live()?.capture.fd())
+    })
+}
+
+/// pcap_get_selectable_fd(): the packet socket (readable when a dispatch
+/// will not wait), or -1.
+#[no_mangle]
+pub extern "C" fn pcap_get_selectable_fd(p: *mut pcap) -> c_int {
+    live_fd(p).max(-1)
+}
+
+/// pcap_fileno(): the packet socket of a live handle, or -1.
+#[no_mangle]
+pub extern "C" fn pcap_fileno(p: *mut pcap) -> c_int {
+    live_fd(p).max(-1)
+}
+
+/// pcap_get_required_select_timeout(): NULL, the socket's readiness is exact on Linux.
+#[no_mangle]
+pub extern "C" fn pcap_get_required_select_timeout(p: *mut pcap) -> *const libc::timeval {
+    let _ = p;
+    ptr::null()
+}
+
+/// pcap_snapshot().
+#[no_mangle]
+pub extern "C" fn pcap_snapshot(p: *mut pcap) -> c_int {
+    with_pcap(p, |h| {
+        let state = h.state();
+        state.activated()?;
+        Ok(state.opts.snaplen)
+    })
+}
+
+/// pcap_datalink().
+#[no_mangle]
+pub extern "C" fn pcap_datalink(p: *mut pcap) -> c_int {
+    with_pcap(p, |h| {
+        let state = h.state();
+        state.activated()?;
+        Ok(state.linktype)
+    })
+}
+
+/// pcap_datalink_ext(): the link type with no extension bits on Linux.
+#[no_mangle]
+pub extern "C" fn pcap_datalink_ext(p: *mut pcap) -> c_int {
+    pcap_datalink(p)
+}
+
+/// Allocates a C array with malloc so that the caller can free() it.
+fn malloc_ints(values: &[c_int]) -> PResult<*mut c_int> {
+    // SAFETY: plain malloc; the result is checked before use.
+    let buf = unsafe { libc::malloc(std::mem::size_of_val(values).max(1)) }.cast::<c_int>();
+    if buf.is_null() {
+        return Err(PcapError::generic("malloc: Cannot allocate memory"));
+    }
+    // SAFETY: buf holds values.len() ints.
+    unsafe { ptr::copy_nonoverlapping(values.as_ptr(), buf, values.len()) };
+    Ok(buf)
+}
+
+/// pcap_list_datalinks(): the link types the handle offers; free with pcap_free_datalinks().
+#[no_mangle]
+pub extern "C" fn pcap_list_datalinks(p: *mut pcap, dlt_buffer: *mut *mut c_int) -> c_int {
+    with_pcap(p, |h| {
+        if dlt_buffer.is_null() {
+            return Err(PcapError::generic("pcap_list_datalinks: NULL buffer pointer"));
+        }
+        let state = h.state();
+        state.activated()?;
+        let list = malloc_ints(&state.dlts)?;
+        // SAFETY: checked for NULL above.
+        unsafe { *dlt_buffer = list };
+        Ok(state.dlts.len() as c_int)
+    })
+}
+
+/// pcap_free_datalinks().
+#[no_mangle]
+pub extern "C" fn pcap_free_datalinks(dlt_list: *mut c_int) {
+    // SAFETY: the list came from malloc in pcap_list_datalinks (or is NULL).
+    unsafe { libc::free(dlt_list.cast()) }
+}
+
+/// pcap_set_datalink().
+#[no_mangle]
+pub extern "C" fn pcap_set_datalink(p: *mut pcap, dlt: c_int) -> c_int {
+    with_pcap(p, |h| h.state().set_datalink(dlt).map(|()| 0))
+}
+
+/// pcap_list_tstamp_types(): host time stamps (no device here stamps in hardware
+/// through ringcap's pcap layer); free with pcap_free_tstamp_types().
+#[no_mangle]
+pub extern "C" fn pcap_list_tstamp_types(p: *mut pcap, types: *mut *mut c_int) -> c_int {
+    with_pcap(p, |_| {
+        if types.is_null() {
+            return Err(PcapError::generic("pcap_list_tstamp_types: NULL buffer pointer"));
+        }
+        let list = malloc_ints(&[PCAP_TSTAMP_HOST])?;
+        // SAFETY: checked for NULL above.
+        unsafe { *types = list };
+        Ok(1)
+    })
+}
+
+/// pcap_free_tstamp_types().
+#[no_mangle]
+pub extern "C" fn pcap_free_tstamp_types(types: *mut c_int) {
+    // SAFETY: the list came from malloc in pcap_list_tstamp_types (or is NULL).
+    unsafe { libc::free(types.cast()) }
+}
+
+/// pcap_setdirection(): PCAP_D_INOUT, PCAP_D_IN or PCAP_D_OUT.
+#[no_mangle]
+pub extern "C" fn pcap_setdirection(p: *mut pcap, d: c_int) -> c_int {
+    with_pcap(p, |h| {
+        let mut state = h.state();
+        if !state.is_activated() {
+            return Err(PcapError::new(PCAP_ERROR_NOT_ACTIVATED, "This handle hasn't been activated yet"));
+        }
+        if !(PCAP_D_INOUT..=PCAP_D_OUT).contains(&d) {
+            return Err(PcapError::generic(format!("Invalid direction {d}")));
+        }
+        state.direction = d;
+        Ok(0)
+    })
+}
+
+/// pcap_bufsize(): bytes of ring memory.
+#[no_mangle]
+pub extern "C" fn pcap_bufsize(p: *mut pcap) -> c_int {
+    with_pcap(p, |h| {
+        let mut state = h.state();
+        state.activated()?;
+        Ok(state.live().map(|l| l.capture.geometry().ring_bytes() as c_int).unwrap_or(0))
+    })
+}
+
+/// pcap_is_swapped(): live captures are in host byte order.
+#[no_mangle]
+pub extern "C" fn pcap_is_swapped(p: *mut pcap) -> c_int {
+    with_pcap(p, |h| {
+        h.state().activated()?;
+        Ok(0)
+    })
+}
+
+/// pcap_major_version(): the savefile format version, 2.
+#[no_mangle]
+pub extern "C" fn pcap_major_version(p: *mut pcap) -> c_int {
+    with_pcap(p, |_| Ok(2))
+}
+
+/// pcap_minor_version(): 4.
+#[no_mangle]
+pub extern "C" fn pcap_minor_version(p: *mut pcap) -> c_int {
+    with_pcap(p, |_| Ok(4))
+}
+
+/// pcap_file(): NULL for live and dead handles.
+#[no_mangle]
+pub extern "C" fn pcap_file(p: *mut pcap) -> *mut libc::FILE {
+    let _ = p;
+    ptr::null_mut()
+}
+
+fn geterr_text(p: *mut pcap) -> String {
+    HANDLES.get(p).map(|h| h.errbuf_text()).unwrap_or_default()
+}
+
+/// pcap_geterr(): the handle's error text.
+#[no_mangle]
+pub extern "C" fn pcap_geterr(p: *mut pcap) -> *mut c_char {
+    match HANDLES.get(p) {
+        Ok(h) => h.errbuf.as_ptr() as *mut c_char,
+        Err(_) => c"invalid pcap_t: NULL or closed".as_ptr() as *mut c_char,
+    }
+}
+
+/// pcap_perror(): prints "prefix: error text" on stderr.
+#[no_mangle]
+pub extern "C" fn pcap_perror(p: *mut pcap, prefix: *const c_char) {
+    // SAFETY: prefix is NULL or a C string.
+    let prefix = unsafe { c_str(prefix, "prefix") }.unwrap_or("");
+    eprintln!("{prefix}: {}", geterr_text(p));
+}

@@ -1,0 +1,18 @@
+//! libpcap's API on ringcap: the `pcap_*` functions with libpcap 1.10's
+//! ABI, so C programs written for libpcap link against ringcap and tools
+//! like tcpdump run on it under LD_PRELOAD.
+//!
+//! Built only from the core's public Rust API: it owns no ring logic.
+
+// C type names are libpcap's (pcap_t, pcap_handler).
+#![allow(non_camel_case_types)]
+// Exports take C pointers by design; each is checked before use.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+
+pub mod abi;
+mod api_capture;
+mod api_info;
+mod cooked;
+mod handle;
+mod names;
+mod registry;
