@@ -46,15 +46,6 @@ pub const PCAP_IF_CONNECTION_STATUS_CONNECTED: u32 = 0x10;
 pub const PCAP_IF_CONNECTION_STATUS_DISCONNECTED: u32 = 0x20;
 pub const PCAP_IF_CONNECTION_STATUS_NOT_APPLICABLE: u32 = 0x30;
 
-pub const DLT_NULL: c_int = 0;
-pub const DLT_EN10MB: c_int = 1;
-pub const DLT_RAW: c_int = 12;
-pub const DLT_LOOP: c_int = 108;
-pub const DLT_LINUX_SLL: c_int = 113;
-pub const DLT_IPV4: c_int = 228;
-pub const DLT_IPV6: c_int = 229;
-pub const DLT_LINUX_SLL2: c_int = 276;
-
 /// struct pcap_pkthdr.
 #[repr(C)]
 #[derive(Clone, Copy)]

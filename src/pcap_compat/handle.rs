@@ -9,6 +9,7 @@ use crate::error::{Error, ErrorCode};
 use crate::geometry::Version;
 use crate::pcap_compat::abi::*;
 use crate::pcap_compat::cooked::Cooked;
+use crate::pcap_compat::dlt::*;
 use crate::rx::{Capture, CaptureConfig, Packet, DEFAULT_SNAPLEN};
 use crate::socket::SocketKind;
 use crate::sys;
@@ -95,7 +96,7 @@ pub enum Source {
 /// None means cooked mode.
 fn dlt_for_hatype(hatype: u16) -> Option<Vec<c_int>> {
     match hatype as u32 {
-        sys::ARPHRD_ETHER => Some(vec![DLT_EN10MB, 143 /* DLT_DOCSIS */]),
+        sys::ARPHRD_ETHER => Some(vec![DLT_EN10MB, DLT_DOCSIS]),
         sys::ARPHRD_LOOPBACK => Some(vec![DLT_EN10MB]),
         sys::ARPHRD_NONE => Some(vec![DLT_RAW]),
         _ => None,

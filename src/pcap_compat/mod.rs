@@ -13,6 +13,7 @@ pub mod abi;
 mod api_capture;
 mod api_info;
 mod cooked;
+pub mod dlt;
 mod handle;
 mod names;
 mod registry;
