@@ -10,10 +10,12 @@ fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-changed=cbindgen-pcap.toml");
     println!("cargo:rerun-if-env-changed=CI");
 
     kernel_bindings(&root, &out);
     c_header(&root, &out);
+    pcap_header(&root, &out);
 
     // The soname lets C programs link against libringcap.so.0 and survive
     // minor upgrades; Rust already exports only #[no_mangle] items from a cdylib.
@@ -46,6 +48,30 @@ const RINGCAP_HEADER_SOURCES: &[&str] = &[
     "src/ffi/capture.rs",
 ];
 
+/// Files whose declarations make up include/pcap/pcap.h.
+const PCAP_HEADER_SOURCES: &[&str] = &[
+    "src/pcap_compat/abi.rs",
+    "src/pcap_compat/bpf_abi.rs",
+    "src/pcap_compat/dlt.rs",
+    "src/pcap_compat/registry.rs",
+    "src/pcap_compat/api_capture.rs",
+    "src/pcap_compat/api_info.rs",
+];
+
+/// include/pcap/pcap.h: libpcap's API as ringcap implements it.
+fn pcap_header(root: &Path, out: &Path) {
+    let config = cbindgen::Config::from_file(root.join("cbindgen-pcap.toml")).expect("cbindgen-pcap.toml");
+    let mut builder = cbindgen::Builder::new().with_config(config);
+    for src in PCAP_HEADER_SOURCES {
+        builder = builder.with_src(root.join(src));
+    }
+    let bindings = builder.generate().unwrap_or_else(|e| panic!("cbindgen (pcap) failed: {e}"));
+    let generated = out.join("pcap.h");
+    bindings.write_to_file(&generated);
+    println!("cargo:rustc-env=RINGCAP_GENERATED_PCAP_HEADER={}", generated.display());
+    refresh_committed(&generated, &root.join("include/pcap/pcap.h"));
+}
+
 /// include/ringcap.h from the `extern "C"` declarations. The committed header is
 /// refreshed on developer builds; under CI it is left alone so that the
 /// header test can catch a stale copy.
@@ -64,11 +90,16 @@ fn c_header(root: &Path, out: &Path) {
         Err(e) => panic!("cbindgen failed: {e}"),
     }
     println!("cargo:rustc-env=RINGCAP_GENERATED_HEADER={}", generated.display());
-    let committed = root.join("include/ringcap.h");
-    let fresh = fs::read(&generated).expect("generated header");
-    let same = fs::read(&committed).map(|c| c == fresh).unwrap_or(false);
+    refresh_committed(&generated, &root.join("include/ringcap.h"));
+}
+
+/// Copies a generated header over its committed copy on developer builds;
+/// under CI the committed copy is left alone so the header test can catch it stale.
+fn refresh_committed(generated: &Path, committed: &Path) {
+    let fresh = fs::read(generated).expect("generated header");
+    let same = fs::read(committed).map(|c| c == fresh).unwrap_or(false);
     if !same && env::var_os("CI").is_none() {
-        fs::create_dir_all(root.join("include")).expect("include/");
-        fs::write(&committed, &fresh).expect("writing include/ringcap.h");
+        fs::create_dir_all(committed.parent().expect("include dir")).expect("include dir");
+        fs::write(committed, &fresh).expect("writing the committed header");
     }
 }

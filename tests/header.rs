@@ -18,6 +18,13 @@ fn committed_header_is_current() {
 }
 
 #[test]
+fn committed_pcap_header_is_current() {
+    let generated = std::fs::read_to_string(env!("RINGCAP_GENERATED_PCAP_HEADER")).expect("generated pcap header");
+    let committed = std::fs::read_to_string(repo().join("include/pcap/pcap.h")).expect("include/pcap/pcap.h");
+    assert!(generated == committed, "include/pcap/pcap.h is stale: rebuild outside CI and commit it");
+}
+
+#[test]
 fn header_documents_every_function() {
     let header = std::fs::read_to_string(repo().join("include/ringcap.h")).unwrap();
     let lines: Vec<&str> = header.lines().collect();
@@ -37,7 +44,13 @@ fn compile_header(lang: &str, std: &str) {
     let dir = std::env::temp_dir().join(format!("ringcap-header-{}-{lang}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let src = dir.join(if lang == "c" { "h.c" } else { "h.cpp" });
-    std::fs::write(&src, "#include \"ringcap.h\"\nint main(void) { return ringcap_strerror(0) == 0; }\n").unwrap();
+    std::fs::write(
+        &src,
+        "#include \"ringcap.h\"\n#include <pcap.h>\n#include <pcap/bpf.h>\n\
+         int main(void) { struct bpf_insn i[] = { BPF_STMT(BPF_RET | BPF_K, 0) };\n\
+         return ringcap_strerror(0) == 0 || pcap_lib_version() == 0 || i[0].code != 6 || DLT_EN10MB != 1; }\n",
+    )
+    .unwrap();
     let mut cmd = if lang == "c" { compiler() } else { Command::new("c++") };
     let status = cmd
         .args([std, "-Wall", "-Wextra", "-Werror", "-Wpedantic", "-fsyntax-only", "-I"])

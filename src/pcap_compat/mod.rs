@@ -12,6 +12,7 @@
 pub mod abi;
 mod api_capture;
 mod api_info;
+pub mod bpf_abi;
 mod cooked;
 pub mod dlt;
 mod handle;
