@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod ffi;
+pub mod savefile;
 pub mod sys;
 
 pub use error::{Error, ErrorCode, Result};
