@@ -16,11 +16,9 @@ const DIFFERING: [(i32, u32); 5] = [(11, 100), (12, 101), (15, 102), (16, 103), 
 /// DLT values that have a LINKTYPE equal to them outside the matching range.
 const SAME_OUTSIDE_RANGE: [i32; 14] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 50, 51, 99];
 
+/// DLT values from here to `DLT_MATCHING_MAX` are their own LINKTYPE.
 const DLT_MATCHING_MIN: i32 = 104;
 const DLT_MATCHING_MAX: i32 = 289;
-const LINKTYPE_ATM_CLIP: i32 = 106;
-const DLT_PFSYNC: i32 = 246;
-const DLT_PKTAP: i32 = 258;
 
 /// The DLT_ value for a file's LINKTYPE_ value (libpcap's
 /// `linktype_to_dlt`): values without a mapping pass through unchanged, as
@@ -33,15 +31,11 @@ pub fn linktype_to_dlt(linktype: u32) -> i32 {
 }
 
 /// The LINKTYPE_ value to store for a DLT_ value (libpcap's
-/// `dlt_to_linktype`), or `None` if the DLT has no LINKTYPE.
+/// `dlt_to_linktype`), or `None` if the DLT has no LINKTYPE. (On Linux,
+/// DLT_PFSYNC and DLT_PKTAP are inside the matching range, and 1.10.3 maps
+/// DLT 106 to itself.)
 pub fn dlt_to_linktype(dlt: i32) -> Option<u32> {
-    if dlt == DLT_PFSYNC || dlt == DLT_PKTAP {
-        return Some(dlt as u32);
-    }
-    if (DLT_MATCHING_MIN..=DLT_MATCHING_MAX).contains(&dlt) && dlt != LINKTYPE_ATM_CLIP {
-        return Some(dlt as u32);
-    }
-    if SAME_OUTSIDE_RANGE.contains(&dlt) {
+    if (DLT_MATCHING_MIN..=DLT_MATCHING_MAX).contains(&dlt) || SAME_OUTSIDE_RANGE.contains(&dlt) {
         return Some(dlt as u32);
     }
     DIFFERING.iter().find(|(d, _)| *d == dlt).map(|(_, lt)| *lt)
@@ -81,7 +75,8 @@ mod tests {
             assert_eq!(linktype_to_dlt(lt), dlt, "dlt {dlt}");
         }
         assert_eq!(dlt_to_linktype(12), Some(101));
-        assert_eq!(dlt_to_linktype(106), None);
+        assert_eq!(dlt_to_linktype(106), Some(106));
+        assert_eq!(dlt_to_linktype(13), None);
         assert_eq!(dlt_to_linktype(300), None);
         assert_eq!(dlt_to_linktype(-1), None);
         assert_eq!(linktype_to_dlt(101), 12);

@@ -52,6 +52,31 @@ static int append(const char *path, int dlt, int snaplen, const char *prec) {
     return 0;
 }
 
+/* copy IN OUT PREC: read IN with libpcap and pcap_dump every packet to OUT
+ * through pcap_dump_open; prints the final pcap_dump_ftell. */
+static int copy(const char *in, const char *out, const char *prec) {
+    char errbuf[PCAP_ERRBUF_SIZE];
+    u_int p = strcmp(prec, "nano") == 0 ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO;
+    pcap_t *h = pcap_open_offline_with_tstamp_precision(in, p, errbuf);
+    if (h == NULL) {
+        printf("OPEN_ERR %s\n", errbuf);
+        return 1;
+    }
+    pcap_dumper_t *d = pcap_dump_open(h, out);
+    if (d == NULL) {
+        printf("DUMP_ERR %s\n", pcap_geterr(h));
+        return 1;
+    }
+    struct pcap_pkthdr *hdr;
+    const u_char *data;
+    while (pcap_next_ex(h, &hdr, &data) == 1)
+        pcap_dump((u_char *)d, hdr, data);
+    printf("COPY_OK %ld\n", pcap_dump_ftell(d));
+    pcap_dump_close(d);
+    pcap_close(h);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
     /* read PREC FILE...: one report per file, each after a "== FILE" line. */
@@ -64,6 +89,8 @@ int main(int argc, char **argv) {
     }
     if (argc == 6 && strcmp(argv[1], "append") == 0)
         return append(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5]);
-    fprintf(stderr, "usage: pcap_oracle read micro|nano FILE... | append FILE DLT SNAPLEN micro|nano\n");
+    if (argc == 5 && strcmp(argv[1], "copy") == 0)
+        return copy(argv[2], argv[3], argv[4]);
+    fprintf(stderr, "usage: pcap_oracle read micro|nano FILE... | append FILE DLT SNAPLEN micro|nano | copy IN OUT micro|nano\n");
     return 2;
 }
