@@ -306,6 +306,11 @@ fn hand_built(c: &mut Corpus) {
         .record(1, 1_999_999_999, 20, 20, data(20))
         .record(0xffff_fff0, 0xffff_ff00, 20, 20, data(20));
     c.add("h_odd_frac.pcap", &f.bytes, Check::LibpcapOnly);
+    // The same in a byte-swapped file: libpcap zero-extends there.
+    let f = PcapFile::new(Big, 0xa1b2_c3d4, (2, 4), 65535, 1)
+        .record(0xffff_fff0, 0xffff_ff00, 20, 20, data(20))
+        .record(0x8000_0000, 0x8000_0000, 20, 20, data(20));
+    c.add("h_be_high_ts.pcap", &f.bytes, Check::LibpcapOnly);
 
     // pcapng: both byte orders, resolutions, offsets, block kinds.
     let tsresol = |v: u8| opt(Little, 9, &[v]);

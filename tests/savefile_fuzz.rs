@@ -55,8 +55,38 @@ fn bases() -> Vec<Vec<u8>> {
         };
         w.dump(&h, &d).unwrap();
     }
+    // Pseudo-headers libpcap converts in byte-swapped files.
+    let mut usb = d[..160].to_vec();
+    usb[8..16].copy_from_slice(&[b'C', 0, 0x81, 1, 0, 0, 0, 0]);
+    usb[32..36].copy_from_slice(&Big.u32(40));
+    usb[60..64].copy_from_slice(&Big.u32(2));
+    let mut nflog = d[..64].to_vec();
+    nflog[..4].copy_from_slice(&[2, 0, 0, 1]);
+    for (at, len) in [(4, 8u16), (12, 5), (20, 40)] {
+        nflog[at..at + 2].copy_from_slice(&Big.u16(len));
+    }
     vec![
         w.into_inner().unwrap(),
+        PcapFile::new(Big, 0xa1b2_c3d4, (2, 4), 0, 220)
+            .record(1, 2, 160, 64 + 32 + 40, &usb)
+            .record(3, 4, 100, 200, &usb[..100])
+            .bytes,
+        NgFile::new(Big)
+            .idb(239, 0, &[])
+            .epb(0, 9, 64, 64, &nflog)
+            .epb(0, 10, 20, 64, &nflog[..20])
+            .bytes,
+        PcapFile::new(Big, 0xa1b2_c3d4, (2, 4), 0, 113)
+            .record(
+                1,
+                2,
+                24,
+                24,
+                &[
+                    0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0, 0x0C, 1, 2, 3, 4, 8, 0, 0, 0,
+                ],
+            )
+            .bytes,
         PcapFile::new(Big, 0xa1b2_c3d4, (2, 4), 96, 113)
             .record(1, 2, 40, 40, &d[..40])
             .record(3, 4, 96, 200, &d[..96])

@@ -20,6 +20,7 @@ pub mod linktype;
 mod pcap;
 mod pcapng;
 mod precision;
+mod pseudo;
 mod reader;
 mod writer;
 
@@ -69,7 +70,9 @@ pub struct FileInfo {
 /// A packet's record header as `struct pcap_pkthdr` carries it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct PacketHeader {
-    /// Seconds since the epoch (`ts.tv_sec`).
+    /// Seconds since the epoch (`ts.tv_sec`). From a pcap file, the stored
+    /// 32-bit value sign-extended, or zero-extended if the file is
+    /// byte-swapped (as libpcap does).
     pub ts_sec: i64,
     /// Fraction of a second (`ts.tv_usec`), in microseconds or nanoseconds
     /// as the reader (or the writer) was opened with. libpcap does not

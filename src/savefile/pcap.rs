@@ -159,13 +159,21 @@ impl PcapReader {
         else {
             return Err(malformed("unknown file format"));
         };
-        // The on-disk fields are signed 32-bit values widened to the
-        // 64-bit timeval, then scaled in 64-bit arithmetic.
-        let ts_sec = i64::from(sec as i32);
+        // libpcap widens the on-disk 32-bit fields to the 64-bit timeval as
+        // signed values, except in byte-swapped files, where its swap macro
+        // yields unsigned ones; then it scales in 64-bit arithmetic.
+        let widen = |v: u32| {
+            if self.order.swapped {
+                i64::from(v)
+            } else {
+                i64::from(v as i32)
+            }
+        };
+        let (ts_sec, frac) = (widen(sec), widen(frac));
         let ts_frac = match (self.file_precision, self.precision) {
-            (Precision::Micro, Precision::Nano) => i64::from(frac as i32) * 1000,
-            (Precision::Nano, Precision::Micro) => i64::from(frac as i32) / 1000,
-            _ => i64::from(frac as i32),
+            (Precision::Micro, Precision::Nano) => frac * 1000,
+            (Precision::Nano, Precision::Micro) => frac / 1000,
+            _ => frac,
         };
         let swap = match self.lengths {
             LengthOrder::Normal => false,

@@ -6,7 +6,7 @@ use std::io::Read;
 use super::input::{malformed, read_full};
 use super::pcap::{self, PcapReader};
 use super::pcapng::{self, PcapngReader};
-use super::{FileInfo, Packet, Precision};
+use super::{pseudo, FileInfo, Packet, PacketHeader, Precision};
 use crate::error::Result;
 
 #[derive(Debug)]
@@ -91,19 +91,22 @@ impl<R: Read> Reader<R> {
                 let Some(header) = r.next(&mut self.input, &mut self.buf)? else {
                     return Ok(None);
                 };
-                Ok(Some(Packet {
-                    header,
-                    data: &self.buf,
-                }))
+                Ok(Some(Self::finish(&self.info, header, &mut self.buf)))
             }
             FormatReader::Pcapng(r) => {
                 let Some((header, range)) = r.next(&mut self.input, &mut self.buf)? else {
                     return Ok(None);
                 };
-                let data = self.buf.get(range).unwrap_or_default();
-                Ok(Some(Packet { header, data }))
+                let data = self.buf.get_mut(range).unwrap_or_default();
+                Ok(Some(Self::finish(&self.info, header, data)))
             }
         }
+    }
+
+    /// libpcap's per-packet fix-ups, then the packet as handed out.
+    fn finish<'a>(info: &FileInfo, mut header: PacketHeader, data: &'a mut [u8]) -> Packet<'a> {
+        pseudo::post_process(info.dlt, info.swapped, &mut header, data);
+        Packet { header, data }
     }
 
     /// The underlying stream.
