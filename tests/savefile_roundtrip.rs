@@ -312,3 +312,38 @@ fn seekable_writer_counts_from_the_stream_position() {
     w.flush().unwrap();
     assert_eq!(w.get_ref().get_ref().len(), 124);
 }
+
+/// A sink whose device is full.
+struct Full;
+
+impl io::Write for Full {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        Err(io::Error::from_raw_os_error(libc::ENOSPC))
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn write_errors_surface_on_flush_with_libpcaps_wording() {
+    let mut w = Writer::new(
+        Full,
+        "full.pcap",
+        &WriterConfig::new(1, 100, Precision::Micro),
+    )
+    .unwrap();
+    let h = PacketHeader {
+        ts_sec: 1,
+        ts_frac: 2,
+        caplen: 3,
+        len: 3,
+    };
+    w.dump(&h, b"abc").unwrap(); // buffered, as with stdio
+    let err = w.flush().unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Io);
+    assert_eq!(
+        err.message(),
+        "Can't write to full.pcap: No space left on device"
+    );
+}

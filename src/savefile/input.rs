@@ -14,6 +14,16 @@ pub(crate) fn malformed(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::SavefileMalformed, message)
 }
 
+/// An I/O error worded as libpcap words it, "what: strerror text" (Rust
+/// appends " (os error N)", which libpcap does not).
+pub(crate) fn io_error(what: &str, err: io::Error) -> Error {
+    let e = Error::os(what, err);
+    match e.message().rsplit_once(" (os error ") {
+        Some((text, _)) => Error::new(e.code(), text),
+        None => e,
+    }
+}
+
 /// Reads until `buf` is full or EOF, like `fread`; returns how much was read.
 pub(crate) fn read_full_io<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     let mut got = 0;
@@ -30,7 +40,7 @@ pub(crate) fn read_full_io<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usi
 
 /// [`read_full_io`] with libpcap's message for a failed read.
 pub(crate) fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> Result<usize> {
-    read_full_io(r, buf).map_err(|e| Error::os(READ_ERROR, e))
+    read_full_io(r, buf).map_err(|e| io_error(READ_ERROR, e))
 }
 
 /// Replaces `buf`'s contents with up to `len` bytes from `r`, returning how
@@ -47,7 +57,7 @@ pub(crate) fn read_into_vec<R: Read>(r: &mut R, buf: &mut Vec<u8>, len: u64) -> 
             Ok(0) => break,
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Error::os(READ_ERROR, e)),
+            Err(e) => return Err(io_error(READ_ERROR, e)),
         }
     }
     Ok(buf.len())
@@ -66,7 +76,7 @@ pub(crate) fn discard<R: Read>(r: &mut R, len: u64) -> Result<u64> {
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Error::os(READ_ERROR, e)),
+            Err(e) => return Err(io_error(READ_ERROR, e)),
         }
     }
 }

@@ -14,6 +14,26 @@
 //! [`ErrorCode::SavefileMalformed`](crate::ErrorCode::SavefileMalformed) and
 //! libpcap's message; memory use is bounded by the data actually present and
 //! by libpcap's per-link-type limits.
+//!
+//! The tests compare results, messages and written bytes with the system
+//! libpcap 1.10.3, so libpcap's quirks are kept on purpose: pcapng
+//! interfaces after the first are checked against the first one's DLT_
+//! using their raw LINKTYPE_ (a second LINKTYPE_RAW interface is refused),
+//! byte-swapped pcap time stamps are zero-extended while native ones are
+//! sign-extended, and the pseudo-headers libpcap converts in byte-swapped
+//! files (pflog, Linux cooked CAN, Linux USB, NFLOG) are converted.
+//!
+//! # Differences from libpcap
+//!
+//! * [`Writer::dump`] reports write errors (libpcap's `pcap_dump` ignores
+//!   them) and refuses data shorter than `caplen` (libpcap would read past
+//!   the caller's buffer).
+//! * Errors carry an [`ErrorCode`](crate::ErrorCode): `SavefileMalformed`
+//!   for bad files, `InvalidArgument` for a handle that does not fit the
+//!   file being appended to, `Io` (or the errno-specific code) for failed
+//!   system calls. The messages are libpcap's.
+//! * An unknown precision cannot be asked for (it is an enum); the C layer
+//!   reports libpcap's "unknown time stamp resolution" itself.
 
 mod input;
 pub mod linktype;

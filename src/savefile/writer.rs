@@ -4,7 +4,7 @@
 
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 
-use super::input::{malformed, read_full_io};
+use super::input::{io_error, malformed, read_full_io};
 use super::linktype::dlt_to_linktype;
 use super::pcap::{
     FILE_HEADER_LEN, KUZNETZOV_TCPDUMP_MAGIC, NAVTEL_TCPDUMP_MAGIC, NSEC_TCPDUMP_MAGIC,
@@ -117,7 +117,7 @@ impl<W: Write> Writer<W> {
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
         self.out
             .write_all(bytes)
-            .map_err(|e| Error::os(&format!("Can't write to {}", self.name), e))?;
+            .map_err(|e| io_error(&format!("Can't write to {}", self.name), e))?;
         self.position += bytes.len() as u64;
         Ok(())
     }
@@ -154,7 +154,7 @@ impl<W: Write> Writer<W> {
     pub fn flush(&mut self) -> Result<()> {
         self.out
             .flush()
-            .map_err(|e| Error::os(&format!("Can't write to {}", self.name), e))
+            .map_err(|e| io_error(&format!("Can't write to {}", self.name), e))
     }
 
     /// The offset the next byte will be written at (`pcap_dump_ftell64`),
@@ -178,7 +178,7 @@ impl<W: Write> Writer<W> {
         let name = self.name;
         self.out
             .into_inner()
-            .map_err(|e| Error::os(&format!("Can't write to {name}"), e.into_error()))
+            .map_err(|e| io_error(&format!("Can't write to {name}"), e.into_error()))
     }
 }
 
@@ -186,7 +186,7 @@ impl<W: Write + Seek> Writer<W> {
     /// Like [`Writer::new`], but [`Writer::position`] starts at the sink's
     /// current offset, as `ftell` on a `FILE *` handed to `pcap_dump_fopen`.
     pub fn new_seekable(mut sink: W, name: &str, config: &WriterConfig) -> Result<Self> {
-        let at = sink.stream_position().map_err(|e| Error::os(name, e))?;
+        let at = sink.stream_position().map_err(|e| io_error(name, e))?;
         Self::start(sink, name, config, at)
     }
 }
@@ -209,9 +209,9 @@ impl<W: Read + Write + Seek> Writer<W> {
         // libpcap reports -1 here rather than the DLT; keep its message.
         let linktype = config.linktype(name, -1)?;
         sink.seek(SeekFrom::Start(0))
-            .map_err(|e| Error::os(&format!("Can't seek to the beginning of {name}"), e))?;
+            .map_err(|e| io_error(&format!("Can't seek to the beginning of {name}"), e))?;
         let mut hdr = [0u8; FILE_HEADER_LEN];
-        let got = read_full_io(&mut sink, &mut hdr).map_err(|e| Error::os(name, e))?;
+        let got = read_full_io(&mut sink, &mut hdr).map_err(|e| io_error(name, e))?;
         if got == 0 {
             // An empty (new) file: write the header now, as pcap_dump_open.
             return Self::start(sink, name, config, 0);
@@ -222,7 +222,7 @@ impl<W: Read + Write + Seek> Writer<W> {
         check_append_header(&hdr, name, config, linktype)?;
         let at = sink
             .seek(SeekFrom::End(0))
-            .map_err(|e| Error::os(&format!("Can't seek to the end of {name}"), e))?;
+            .map_err(|e| io_error(&format!("Can't seek to the end of {name}"), e))?;
         Ok(Writer {
             out: BufWriter::new(sink),
             name: name.to_owned(),
