@@ -347,3 +347,43 @@ fn write_errors_surface_on_flush_with_libpcaps_wording() {
         "Can't write to full.pcap: No space left on device"
     );
 }
+
+#[test]
+fn reads_from_a_pipe() {
+    let dir = workdir("roundtrip_pipe");
+    let d = payload(11, 3000);
+    let files = [
+        (
+            "pipe.pcap",
+            write(Precision::Nano, &sample(Precision::Nano, 300)),
+        ),
+        (
+            "pipe.pcapng",
+            NgFile::new(Endian::Big)
+                .idb(1, 0, &[])
+                .epb(0, 1, 3000, 3000, &d)
+                .shb(Endian::Big, (1, 0))
+                .idb(1, 0, &[opt(Endian::Big, 9, &[0x83])])
+                .epb(0, 12345, 1000, 1000, &d[..1000])
+                .bytes,
+        ),
+    ];
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        fs::write(&path, &bytes).unwrap();
+        for p in [Precision::Micro, Precision::Nano] {
+            let mut child = std::process::Command::new("cat")
+                .arg(&path)
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("cat must be installed");
+            let piped = ringcap_report_from(child.stdout.take().unwrap(), p);
+            assert!(child.wait().unwrap().success());
+            assert_eq!(
+                piped,
+                oracle_report(&path, p),
+                "{name} through a pipe at {p:?}"
+            );
+        }
+    }
+}
