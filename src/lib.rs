@@ -9,6 +9,7 @@ pub mod geometry;
 pub mod pcap_compat;
 pub mod ring;
 pub mod rx;
+pub mod savefile;
 pub mod socket;
 pub mod stats;
 /// cbindgen:ignore

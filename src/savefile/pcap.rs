@@ -1,0 +1,233 @@
+//! The classic pcap format: file header and record parsing (libpcap's
+//! sf-pcap.c reading side).
+
+use std::io::Read;
+
+use super::input::{discard, malformed, read_full, read_into_vec, ByteOrder, Fields};
+use super::linktype::{adjust_snapshot, linktype_to_dlt, max_snaplen_for_dlt};
+use super::{FileInfo, Format, PacketHeader, Precision, Resolution};
+use crate::error::Result;
+
+pub(crate) const TCPDUMP_MAGIC: u32 = 0xa1b2_c3d4;
+pub(crate) const NSEC_TCPDUMP_MAGIC: u32 = 0xa1b2_3c4d;
+pub(crate) const KUZNETZOV_TCPDUMP_MAGIC: u32 = 0xa1b2_cd34;
+pub(crate) const NAVTEL_TCPDUMP_MAGIC: u32 = 0xa12b_3c4d;
+pub(crate) const VERSION_MAJOR: u16 = 2;
+pub(crate) const VERSION_MINOR: u16 = 4;
+/// Size of `struct pcap_file_header`.
+pub(crate) const FILE_HEADER_LEN: usize = 24;
+/// Size of `struct pcap_sf_pkthdr`.
+pub(crate) const RECORD_HEADER_LEN: usize = 16;
+/// Size of the Kuznetzov `struct pcap_sf_patched_pkthdr`.
+const PATCHED_RECORD_HEADER_LEN: usize = 24;
+
+const DLT_EN10MB: i32 = 1;
+const LINKTYPE_MASK: u32 = 0x03FF_FFFF;
+
+/// Whether caplen and len are stored the wrong way round: files before
+/// version 2.3 (and DG/UX's 543.0) have them swapped, and some 2.3 files do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LengthOrder {
+    Normal,
+    Swapped,
+    MaybeSwapped,
+}
+
+/// State for reading records after the header.
+#[derive(Debug)]
+pub(crate) struct PcapReader {
+    order: ByteOrder,
+    record_header_len: usize,
+    lengths: LengthOrder,
+    file_precision: Precision,
+    precision: Precision,
+    dlt: i32,
+    snapshot: u32,
+}
+
+/// If `magic` (the file's first four bytes) is a pcap magic, reads the rest
+/// of the file header and returns the file's description and a record
+/// reader; `Ok(None)` means "not a pcap file".
+pub(crate) fn open<R: Read>(
+    magic: [u8; 4],
+    r: &mut R,
+    precision: Precision,
+) -> Result<Option<(FileInfo, PcapReader)>> {
+    let known = [TCPDUMP_MAGIC, KUZNETZOV_TCPDUMP_MAGIC, NSEC_TCPDUMP_MAGIC];
+    let native = u32::from_ne_bytes(magic);
+    let (magic_int, swapped) = if known.contains(&native) {
+        (native, false)
+    } else if known.contains(&native.swap_bytes()) {
+        (native.swap_bytes(), true)
+    } else {
+        return Ok(None);
+    };
+
+    let mut rest = [0u8; FILE_HEADER_LEN - 4];
+    let got = read_full(r, &mut rest)?;
+    if got != rest.len() {
+        return Err(malformed(format!(
+            "truncated dump file; tried to read {FILE_HEADER_LEN} file header bytes, only got {got}"
+        )));
+    }
+    let order = ByteOrder { swapped };
+    let mut f = Fields::new(&rest, order);
+    let (Some(major), Some(minor), Some(_thiszone), Some(_sigfigs), Some(snaplen), Some(linktype)) =
+        (f.u16(), f.u16(), f.u32(), f.u32(), f.u32(), f.u32())
+    else {
+        return Err(malformed("unknown file format"));
+    };
+
+    if major < VERSION_MAJOR {
+        return Err(malformed("archaic pcap savefile format"));
+    }
+    if !((major == VERSION_MAJOR && minor <= VERSION_MINOR) || (major == 543 && minor == 0)) {
+        return Err(malformed(format!(
+            "unsupported pcap savefile version {major}.{minor}"
+        )));
+    }
+
+    let dlt = linktype_to_dlt(linktype & LINKTYPE_MASK);
+    let mut snapshot = adjust_snapshot(dlt, snaplen);
+    let lengths = match (major, minor) {
+        (2, m) if m < 3 => LengthOrder::Swapped,
+        (2, 3) => LengthOrder::MaybeSwapped,
+        (543, _) => LengthOrder::Swapped,
+        _ => LengthOrder::Normal,
+    };
+    let (format, record_header_len) = if magic_int == KUZNETZOV_TCPDUMP_MAGIC {
+        // Such captures may have been made in cooked mode, where a fake
+        // 14-byte Ethernet header was added after snapping; libpcap allows
+        // for it.
+        if dlt == DLT_EN10MB {
+            snapshot = snapshot.saturating_add(14).min(i32::MAX as u32);
+        }
+        (Format::ModifiedPcap, PATCHED_RECORD_HEADER_LEN)
+    } else {
+        (Format::Pcap, RECORD_HEADER_LEN)
+    };
+    let file_precision = if magic_int == NSEC_TCPDUMP_MAGIC {
+        Precision::Nano
+    } else {
+        Precision::Micro
+    };
+
+    let info = FileInfo {
+        format,
+        dlt,
+        linktype_ext: linktype & !LINKTYPE_MASK,
+        snaplen: snapshot,
+        version_major: major,
+        version_minor: minor,
+        swapped,
+        resolution: Resolution::of(file_precision),
+    };
+    let reader = PcapReader {
+        order,
+        record_header_len,
+        lengths,
+        file_precision,
+        precision,
+        dlt,
+        snapshot,
+    };
+    Ok(Some((info, reader)))
+}
+
+impl PcapReader {
+    /// Reads the next record into `buf`; `Ok(None)` at a clean end of file.
+    pub(crate) fn next<R: Read>(
+        &mut self,
+        r: &mut R,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<PacketHeader>> {
+        let mut raw = [0u8; PATCHED_RECORD_HEADER_LEN];
+        let raw = raw.get_mut(..self.record_header_len).unwrap_or_default();
+        let got = read_full(r, raw)?;
+        if got == 0 {
+            return Ok(None);
+        }
+        if got != raw.len() {
+            return Err(malformed(format!(
+                "truncated dump file; tried to read {} header bytes, only got {got}",
+                raw.len()
+            )));
+        }
+        let mut f = Fields::new(raw, self.order);
+        let (Some(sec), Some(frac), Some(mut caplen), Some(mut len)) =
+            (f.u32(), f.u32(), f.u32(), f.u32())
+        else {
+            return Err(malformed("unknown file format"));
+        };
+        // libpcap widens the on-disk 32-bit fields to the 64-bit timeval as
+        // signed values, except in byte-swapped files, where its swap macro
+        // yields unsigned ones; then it scales in 64-bit arithmetic.
+        let widen = |v: u32| {
+            if self.order.swapped {
+                i64::from(v)
+            } else {
+                i64::from(v as i32)
+            }
+        };
+        let (ts_sec, frac) = (widen(sec), widen(frac));
+        let ts_frac = match (self.file_precision, self.precision) {
+            (Precision::Micro, Precision::Nano) => frac * 1000,
+            (Precision::Nano, Precision::Micro) => frac / 1000,
+            _ => frac,
+        };
+        let swap = match self.lengths {
+            LengthOrder::Normal => false,
+            LengthOrder::Swapped => true,
+            LengthOrder::MaybeSwapped => caplen > len,
+        };
+        if swap {
+            std::mem::swap(&mut caplen, &mut len);
+        }
+
+        let max = max_snaplen_for_dlt(self.dlt);
+        if caplen > max {
+            return Err(malformed(if caplen > self.snapshot {
+                format!(
+                    "invalid packet capture length {caplen}, bigger than snaplen of {}",
+                    self.snapshot
+                )
+            } else {
+                format!("invalid packet capture length {caplen}, bigger than maximum of {max}")
+            }));
+        }
+
+        if caplen > self.snapshot {
+            // Some writers put a too-small snaplen in the header; libpcap
+            // hands back only the first snapshot bytes so callers can trust
+            // caplen <= snaplen, and skips the rest.
+            let got = read_into_vec(r, buf, u64::from(self.snapshot))?;
+            if got as u64 != u64::from(self.snapshot) {
+                return Err(malformed(format!(
+                    "truncated dump file; tried to read {} captured bytes, only got {got}",
+                    self.snapshot
+                )));
+            }
+            let skipped = discard(r, u64::from(caplen - self.snapshot))?;
+            if skipped != u64::from(caplen - self.snapshot) {
+                return Err(malformed(format!(
+                    "truncated dump file; tried to read {caplen} captured bytes, only got {}",
+                    got as u64 + skipped
+                )));
+            }
+            caplen = self.snapshot;
+        } else {
+            let got = read_into_vec(r, buf, u64::from(caplen))?;
+            if got as u64 != u64::from(caplen) {
+                return Err(malformed(format!(
+                    "truncated dump file; tried to read {caplen} captured bytes, only got {got}"
+                )));
+            }
+        }
+        Ok(Some(PacketHeader {
+            ts_sec,
+            ts_frac,
+            caplen,
+            len,
+        }))
+    }
+}
