@@ -61,12 +61,7 @@ fn packets(seed: u64, n: usize, p: Precision, snaplen: u32) -> Vec<(PacketHeader
                 1 => p.units_per_second() as i64 - 1,
                 _ => rng.below(p.units_per_second()) as i64,
             };
-            let h = PacketHeader {
-                ts_sec: sec,
-                ts_frac: frac,
-                caplen,
-                len,
-            };
+            let h = PacketHeader { ts_sec: sec, ts_frac: frac, caplen, len };
             (h, rng.bytes(caplen as usize))
         })
         .collect()
@@ -100,56 +95,24 @@ fn hexdump_text(pkts: &[(PacketHeader, Vec<u8>)], p: Precision) -> String {
 }
 
 fn build_corpus() -> Corpus {
-    let mut c = Corpus {
-        dir: workdir("differential"),
-        files: Vec::new(),
-    };
+    let mut c = Corpus { dir: workdir("differential"), files: Vec::new() };
 
     // ringcap's writer.
     let micro = packets(1, 40, Precision::Micro, 65535);
     let nano = packets(2, 40, Precision::Nano, 65535);
     let clipped = packets(3, 30, Precision::Micro, 200);
-    write_pcap(
-        &c.dir.join("w_eth_micro.pcap"),
-        &WriterConfig::new(1, 65535, Precision::Micro),
-        &micro,
-    );
-    write_pcap(
-        &c.dir.join("w_eth_nano.pcap"),
-        &WriterConfig::new(1, 65535, Precision::Nano),
-        &nano,
-    );
-    write_pcap(
-        &c.dir.join("w_eth_snap200.pcap"),
-        &WriterConfig::new(1, 200, Precision::Micro),
-        &clipped,
-    );
+    write_pcap(&c.dir.join("w_eth_micro.pcap"), &WriterConfig::new(1, 65535, Precision::Micro), &micro);
+    write_pcap(&c.dir.join("w_eth_nano.pcap"), &WriterConfig::new(1, 65535, Precision::Nano), &nano);
+    write_pcap(&c.dir.join("w_eth_snap200.pcap"), &WriterConfig::new(1, 200, Precision::Micro), &clipped);
     // DLT_RAW (12) is stored as LINKTYPE_RAW (101).
-    write_pcap(
-        &c.dir.join("w_raw_nano.pcap"),
-        &WriterConfig::new(12, 262144, Precision::Nano),
-        &nano[..10],
-    );
-    for f in [
-        "w_eth_micro.pcap",
-        "w_eth_nano.pcap",
-        "w_eth_snap200.pcap",
-        "w_raw_nano.pcap",
-    ] {
+    write_pcap(&c.dir.join("w_raw_nano.pcap"), &WriterConfig::new(12, 262144, Precision::Nano), &nano[..10]);
+    for f in ["w_eth_micro.pcap", "w_eth_nano.pcap", "w_eth_snap200.pcap", "w_raw_nano.pcap"] {
         c.files.push((c.dir.join(f), Check::Full));
     }
 
     // text2pcap: other link types, nanosecond pcap and pcapng.
-    fs::write(
-        c.dir.join("micro.txt"),
-        hexdump_text(&micro[..12], Precision::Micro),
-    )
-    .unwrap();
-    fs::write(
-        c.dir.join("nano.txt"),
-        hexdump_text(&nano[..12], Precision::Nano),
-    )
-    .unwrap();
+    fs::write(c.dir.join("micro.txt"), hexdump_text(&micro[..12], Precision::Micro)).unwrap();
+    fs::write(c.dir.join("nano.txt"), hexdump_text(&nano[..12], Precision::Nano)).unwrap();
     let (mt, nt) = (c.path("micro.txt"), c.path("nano.txt"));
     for (name, args) in [
         ("t2p_raw_nsec.pcap", vec!["-F", "nsecpcap", "-l", "101"]),
@@ -159,11 +122,7 @@ fn build_corpus() -> Corpus {
         ("t2p_null.pcapng", vec!["-F", "pcapng", "-l", "0"]),
         ("t2p_raw.pcapng", vec!["-l", "101"]),
     ] {
-        let input = if name.contains("nsec") || name.ends_with("pcapng") {
-            &nt
-        } else {
-            &mt
-        };
+        let input = if name.contains("nsec") || name.ends_with("pcapng") { &nt } else { &mt };
         let out = c.path(name);
         let mut a = vec!["-q", "-t", "%s.%f"];
         a.extend(args);
@@ -173,41 +132,13 @@ fn build_corpus() -> Corpus {
 
     // editcap: format conversions of the writer's files.
     for (name, args, check) in [
-        (
-            "e_eth_micro.pcapng",
-            vec!["-F", "pcapng", "w_eth_micro.pcap"],
-            Check::Full,
-        ),
-        (
-            "e_eth_nano.pcapng",
-            vec!["-F", "pcapng", "w_eth_nano.pcap"],
-            Check::Full,
-        ),
-        (
-            "e_eth_nsec.pcap",
-            vec!["-F", "nsecpcap", "w_eth_micro.pcap"],
-            Check::Full,
-        ),
-        (
-            "e_eth_usec.pcap",
-            vec!["-F", "pcap", "w_eth_nano.pcap"],
-            Check::Full,
-        ),
-        (
-            "e_eth_mod.pcap",
-            vec!["-F", "modpcap", "w_eth_micro.pcap"],
-            Check::Full,
-        ),
-        (
-            "e_eth_s64.pcapng",
-            vec!["-F", "pcapng", "-s", "64", "w_eth_nano.pcap"],
-            Check::Full,
-        ),
-        (
-            "e_eth_s64_mod.pcap",
-            vec!["-F", "modpcap", "-s", "64", "w_eth_micro.pcap"],
-            Check::Full,
-        ),
+        ("e_eth_micro.pcapng", vec!["-F", "pcapng", "w_eth_micro.pcap"], Check::Full),
+        ("e_eth_nano.pcapng", vec!["-F", "pcapng", "w_eth_nano.pcap"], Check::Full),
+        ("e_eth_nsec.pcap", vec!["-F", "nsecpcap", "w_eth_micro.pcap"], Check::Full),
+        ("e_eth_usec.pcap", vec!["-F", "pcap", "w_eth_nano.pcap"], Check::Full),
+        ("e_eth_mod.pcap", vec!["-F", "modpcap", "w_eth_micro.pcap"], Check::Full),
+        ("e_eth_s64.pcapng", vec!["-F", "pcapng", "-s", "64", "w_eth_nano.pcap"], Check::Full),
+        ("e_eth_s64_mod.pcap", vec!["-F", "modpcap", "-s", "64", "w_eth_micro.pcap"], Check::Full),
     ] {
         let mut a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let input = a.pop().unwrap();
@@ -231,31 +162,14 @@ fn build_corpus() -> Corpus {
     );
     for (name, inputs, check) in [
         // Two Ethernet interfaces, one microsecond and one nanosecond.
-        (
-            "m_two_ifaces.pcapng",
-            ["w_eth_micro_b.pcap", "e_eth_nano.pcapng"],
-            Check::Full,
-        ),
+        ("m_two_ifaces.pcapng", ["w_eth_micro_b.pcap", "e_eth_nano.pcapng"], Check::Full),
         // Same link type, different snapshot lengths: libpcap refuses.
-        (
-            "m_diff_snaplen.pcapng",
-            ["w_eth_micro.pcap", "w_eth_snap200.pcap"],
-            Check::LibpcapOnly,
-        ),
+        ("m_diff_snaplen.pcapng", ["w_eth_micro.pcap", "w_eth_snap200.pcap"], Check::LibpcapOnly),
         // Different link types: libpcap refuses.
-        (
-            "m_diff_linktype.pcapng",
-            ["w_eth_micro.pcap", "t2p_raw.pcapng"],
-            Check::LibpcapOnly,
-        ),
+        ("m_diff_linktype.pcapng", ["w_eth_micro.pcap", "t2p_raw.pcapng"], Check::LibpcapOnly),
     ] {
         let (out, a, b) = (c.path(name), c.path(inputs[0]), c.path(inputs[1]));
-        c.tool(
-            name,
-            check,
-            "mergecap",
-            &["-F", "pcapng", "-I", "none", "-w", &out, &a, &b],
-        );
+        c.tool(name, check, "mergecap", &["-F", "pcapng", "-I", "none", "-w", &out, &a, &b]);
     }
 
     hand_built(&mut c);
@@ -280,11 +194,7 @@ fn hand_built(c: &mut Corpus) {
         c.add(name, &f.bytes, check);
     }
     // Pre-2.3 files store len before caplen; 2.3 files might; DG/UX 543.0 does.
-    for (name, version) in [
-        ("h_v22.pcap", (2, 2)),
-        ("h_v23.pcap", (2, 3)),
-        ("h_dgux.pcap", (543, 0)),
-    ] {
+    for (name, version) in [("h_v22.pcap", (2, 2)), ("h_v23.pcap", (2, 3)), ("h_dgux.pcap", (543, 0))] {
         let f = PcapFile::new(Little, 0xa1b2_c3d4, version, 65535, 1)
             .record(5, 6, 1514, 100, data(100))
             .record(7, 8, 60, 60, data(60))
@@ -298,13 +208,16 @@ fn hand_built(c: &mut Corpus) {
         .record(5, 6, 5000, 5000, &payload(5, 5000));
     c.add("h_over_snaplen.pcap", &f.bytes, Check::LibpcapOnly);
     // snaplen 0 means "maximum", upper FCS bits in the link type field.
-    let f =
-        PcapFile::new(Little, 0xa1b2_c3d4, (2, 4), 0, 0x1400_0001).record(1, 2, 64, 64, data(64));
+    let f = PcapFile::new(Little, 0xa1b2_c3d4, (2, 4), 0, 0x1400_0001).record(1, 2, 64, 64, data(64));
     c.add("h_snap0_fcsbits.pcap", &f.bytes, Check::LibpcapOnly);
     // Nanosecond file with out-of-range fraction (libpcap passes it on).
-    let f = PcapFile::new(Little, 0xa1b2_3c4d, (2, 4), 65535, 1)
-        .record(1, 1_999_999_999, 20, 20, data(20))
-        .record(0xffff_fff0, 0xffff_ff00, 20, 20, data(20));
+    let f = PcapFile::new(Little, 0xa1b2_3c4d, (2, 4), 65535, 1).record(1, 1_999_999_999, 20, 20, data(20)).record(
+        0xffff_fff0,
+        0xffff_ff00,
+        20,
+        20,
+        data(20),
+    );
     c.add("h_odd_frac.pcap", &f.bytes, Check::LibpcapOnly);
     // The same in a byte-swapped file: libpcap zero-extends there.
     let f = PcapFile::new(Big, 0xa1b2_c3d4, (2, 4), 65535, 1)
@@ -316,11 +229,7 @@ fn hand_built(c: &mut Corpus) {
     let tsresol = |v: u8| opt(Little, 9, &[v]);
     for (name, e) in [("h_le.pcapng", Little), ("h_be.pcapng", Big)] {
         let f = NgFile::new(e)
-            .idb(
-                1,
-                0,
-                &[opt(e, 2, b"eth0"), opt(e, 9, &[9]), opt(e, 14, &e.u64(100))],
-            )
+            .idb(1, 0, &[opt(e, 2, b"eth0"), opt(e, 9, &[9]), opt(e, 14, &e.u64(100))])
             .block(5, &[0; 20]) // interface statistics
             .epb(0, 1_700_000_000_123_456_789, 60, 60, data(60))
             .block(4, &[0, 0, 0, 0]) // name resolution
@@ -355,11 +264,7 @@ fn hand_built(c: &mut Corpus) {
     let f = NgFile::new(Little)
         .idb(1, 65535, &[opt(Little, 14, &(-1_000_000i64).to_le_bytes())])
         .epb(0, 1_700_000_000_500_000, 20, 20, data(20))
-        .idb(
-            1,
-            65535,
-            &[tsresol(3), opt(Little, 14, &5i64.to_le_bytes())],
-        )
+        .idb(1, 65535, &[tsresol(3), opt(Little, 14, &5i64.to_le_bytes())])
         .epb(1, 1_700_000_000_999, 20, 20, data(20));
     c.add("h_tsoffset.pcapng", &f.bytes, Check::LibpcapOnly);
     // Several sections, each with its own interfaces; version 1.2 is
@@ -376,17 +281,14 @@ fn hand_built(c: &mut Corpus) {
         .spb(2000, &payload(7, 1000));
     c.add("h_sections_be.pcapng", &f.bytes, Check::LibpcapOnly);
     // A second section in the other byte order: libpcap refuses.
-    let f = NgFile::new(Little)
-        .idb(1, 0, &[])
-        .epb(0, 1, 10, 10, data(10))
-        .shb(Big, (1, 0))
-        .idb(1, 0, &[])
-        .epb(0, 2, 10, 10, data(10));
-    c.add(
-        "h_sections_mixed_order.pcapng",
-        &f.bytes,
-        Check::LibpcapOnly,
+    let f = NgFile::new(Little).idb(1, 0, &[]).epb(0, 1, 10, 10, data(10)).shb(Big, (1, 0)).idb(1, 0, &[]).epb(
+        0,
+        2,
+        10,
+        10,
+        data(10),
     );
+    c.add("h_sections_mixed_order.pcapng", &f.bytes, Check::LibpcapOnly);
     // A packet on an interface the (new) section has not described.
     let f = NgFile::new(Little)
         .idb(1, 0, &[])
@@ -397,29 +299,19 @@ fn hand_built(c: &mut Corpus) {
         .epb(1, 2, 10, 10, data(10));
     c.add("h_stale_iface.pcapng", &f.bytes, Check::LibpcapOnly);
     // A later interface of another link type: libpcap refuses.
-    let f = NgFile::new(Little)
-        .idb(1, 0, &[])
-        .epb(0, 1, 10, 10, data(10))
-        .idb(101, 0, &[])
-        .epb(1, 2, 10, 10, data(10));
+    let f = NgFile::new(Little).idb(1, 0, &[]).epb(0, 1, 10, 10, data(10)).idb(101, 0, &[]).epb(1, 2, 10, 10, data(10));
     c.add("h_iface_linktype.pcapng", &f.bytes, Check::LibpcapOnly);
     // LINKTYPE_RAW (101) is DLT_RAW (12): the libpcap quirk compares the
     // DLT with the raw value, so a second RAW interface is refused too.
-    let f = NgFile::new(Little)
-        .idb(101, 0, &[])
-        .epb(0, 1, 10, 10, data(10))
-        .idb(101, 0, &[])
-        .epb(1, 2, 10, 10, data(10));
+    let f =
+        NgFile::new(Little).idb(101, 0, &[]).epb(0, 1, 10, 10, data(10)).idb(101, 0, &[]).epb(1, 2, 10, 10, data(10));
     c.add("h_raw_two_ifaces.pcapng", &f.bytes, Check::LibpcapOnly);
 }
 
 /// One packet as tcpdump prints it: time stamp text and bytes.
 fn tcpdump_packets(file: &Path, p: Precision) -> Vec<(String, String)> {
     let prec = format!("--time-stamp-precision={}", prec_name(p));
-    let out = stdout(&run(
-        "tcpdump",
-        &["-r", file.to_str().unwrap(), "-tt", &prec, "-nn", "-xx"],
-    ));
+    let out = stdout(&run("tcpdump", &["-r", file.to_str().unwrap(), "-tt", &prec, "-nn", "-xx"]));
     let mut pkts: Vec<(String, String)> = Vec::new();
     for line in out.lines() {
         if let Some(hex) = line.strip_prefix("\t0x") {
@@ -434,9 +326,7 @@ fn tcpdump_packets(file: &Path, p: Precision) -> Vec<(String, String)> {
         } else {
             let ts = line.split(' ').next().unwrap();
             let is_ts = ts.split_once('.').is_some_and(|(s, f)| {
-                !s.is_empty()
-                    && !f.is_empty()
-                    && (s.to_owned() + f).bytes().all(|b| b.is_ascii_digit())
+                !s.is_empty() && !f.is_empty() && (s.to_owned() + f).bytes().all(|b| b.is_ascii_digit())
             });
             if is_ts {
                 pkts.push((ts.to_string(), String::new()));
@@ -503,16 +393,9 @@ fn corpus_matches_libpcap_tcpdump_and_tshark() {
             if *check == Check::LibpcapOnly {
                 continue;
             }
-            assert!(
-                clean,
-                "{file:?}: libpcap failed on a file meant to be clean:\n{want}"
-            );
+            assert!(clean, "{file:?}: libpcap failed on a file meant to be clean:\n{want}");
             assert!(want.lines().count() > 2, "{file:?} has no packets");
-            assert_eq!(
-                as_tcpdump(&got, p),
-                tcpdump_packets(file, p),
-                "{file:?} at {p:?}: ringcap vs tcpdump"
-            );
+            assert_eq!(as_tcpdump(&got, p), tcpdump_packets(file, p), "{file:?} at {p:?}: ringcap vs tcpdump");
             compared[1] += 1;
             if p == Precision::Nano {
                 let ours: Vec<(String, String, String)> = got
@@ -520,11 +403,7 @@ fn corpus_matches_libpcap_tcpdump_and_tshark() {
                     .filter_map(|l| l.strip_prefix("P "))
                     .map(|l| {
                         let f: Vec<&str> = l.split(' ').collect();
-                        (
-                            format!("{}.{:09}", f[0], f[1].parse::<i64>().unwrap()),
-                            f[3].to_string(),
-                            f[2].to_string(),
-                        )
+                        (format!("{}.{:09}", f[0], f[1].parse::<i64>().unwrap()), f[3].to_string(), f[2].to_string())
                     })
                     .collect();
                 let theirs = tshark_packets(file);

@@ -40,19 +40,9 @@ static ALLOCATOR: Counting = Counting;
 fn bases() -> Vec<Vec<u8>> {
     use Endian::*;
     let d = payload(8, 400);
-    let mut w = Writer::new(
-        Vec::new(),
-        "memory",
-        &WriterConfig::new(1, 256, Precision::Nano),
-    )
-    .unwrap();
+    let mut w = Writer::new(Vec::new(), "memory", &WriterConfig::new(1, 256, Precision::Nano)).unwrap();
     for i in 0..6u32 {
-        let h = PacketHeader {
-            ts_sec: 1_700_000_000 + i64::from(i),
-            ts_frac: 123_456_789,
-            caplen: 20 * i,
-            len: 300,
-        };
+        let h = PacketHeader { ts_sec: 1_700_000_000 + i64::from(i), ts_frac: 123_456_789, caplen: 20 * i, len: 300 };
         w.dump(&h, &d).unwrap();
     }
     // Pseudo-headers libpcap converts in byte-swapped files.
@@ -71,43 +61,19 @@ fn bases() -> Vec<Vec<u8>> {
             .record(1, 2, 160, 64 + 32 + 40, &usb)
             .record(3, 4, 100, 200, &usb[..100])
             .bytes,
-        NgFile::new(Big)
-            .idb(239, 0, &[])
-            .epb(0, 9, 64, 64, &nflog)
-            .epb(0, 10, 20, 64, &nflog[..20])
-            .bytes,
+        NgFile::new(Big).idb(239, 0, &[]).epb(0, 9, 64, 64, &nflog).epb(0, 10, 20, 64, &nflog[..20]).bytes,
         PcapFile::new(Big, 0xa1b2_c3d4, (2, 4), 0, 113)
-            .record(
-                1,
-                2,
-                24,
-                24,
-                &[
-                    0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0, 0x0C, 1, 2, 3, 4, 8, 0, 0, 0,
-                ],
-            )
+            .record(1, 2, 24, 24, &[0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0, 0x0C, 1, 2, 3, 4, 8, 0, 0, 0])
             .bytes,
         PcapFile::new(Big, 0xa1b2_c3d4, (2, 4), 96, 113)
             .record(1, 2, 40, 40, &d[..40])
             .record(3, 4, 96, 200, &d[..96])
             .bytes,
-        PcapFile::new(Little, 0xa1b2_cd34, (2, 4), 64, 1)
-            .record(5, 6, 70, 80, &d[..70])
-            .bytes,
-        PcapFile::new(Little, 0xa1b2_c3d4, (2, 3), 64, 1)
-            .record(5, 6, 90, 30, &d[..30])
-            .bytes,
+        PcapFile::new(Little, 0xa1b2_cd34, (2, 4), 64, 1).record(5, 6, 70, 80, &d[..70]).bytes,
+        PcapFile::new(Little, 0xa1b2_c3d4, (2, 3), 64, 1).record(5, 6, 90, 30, &d[..30]).bytes,
         NgFile::new(Little)
             .block(0xBAD, &[1, 2, 3])
-            .idb(
-                1,
-                0,
-                &[
-                    opt(Little, 2, b"eth0"),
-                    opt(Little, 9, &[9]),
-                    opt(Little, 14, &7u64.to_le_bytes()),
-                ],
-            )
+            .idb(1, 0, &[opt(Little, 2, b"eth0"), opt(Little, 9, &[9]), opt(Little, 14, &7u64.to_le_bytes())])
             .epb(0, 1_000_000_123, 60, 64, &d[..60])
             .spb(50, &d[..50])
             .pb(0, 5, 20, 20, &d[..20])
@@ -148,11 +114,7 @@ fn mutate(rng: &mut Rng, mut f: Vec<u8>) -> Vec<u8> {
             2 if f.len() >= 4 => {
                 let at = (at.min(f.len() - 4)) & !3;
                 let v = INTERESTING[rng.below(INTERESTING.len() as u64) as usize];
-                let b = if rng.below(2) == 0 {
-                    v.to_le_bytes()
-                } else {
-                    v.to_be_bytes()
-                };
+                let b = if rng.below(2) == 0 { v.to_le_bytes() } else { v.to_be_bytes() };
                 f[at..at + 4].copy_from_slice(&b);
             }
             3 => f.truncate(at),
@@ -176,10 +138,7 @@ fn mutate(rng: &mut Rng, mut f: Vec<u8>) -> Vec<u8> {
 fn mutated_files_never_panic_stay_small_and_match_libpcap() {
     let bases = bases();
     // Fixed by default so failures reproduce; RINGCAP_FUZZ_SEED explores.
-    let seed = std::env::var("RINGCAP_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5eed_cafe);
+    let seed = std::env::var("RINGCAP_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_cafe);
     let mut rng = Rng::new(seed);
     let dir = workdir("fuzz");
     let mut sampled = Vec::new();
@@ -194,11 +153,7 @@ fn mutated_files_never_panic_stay_small_and_match_libpcap() {
             let grew = PEAK.load(Ordering::Relaxed) - before;
             // The report string and a few reader buffers; never what the
             // file claims.
-            assert!(
-                grew < 64 * 1024 + 8 * file.len(),
-                "mutation {i}: {grew} bytes for a {}-byte file",
-                file.len()
-            );
+            assert!(grew < 64 * 1024 + 8 * file.len(), "mutation {i}: {grew} bytes for a {}-byte file", file.len());
             assert!(!report.is_empty());
         }
         if i % 10 == 0 {
@@ -213,10 +168,8 @@ fn mutated_files_never_panic_stay_small_and_match_libpcap() {
             assert_eq!(ringcap_report_from(&file[..], p), want, "{path:?} at {p:?}");
         }
     }
-    let errors = sampled
-        .iter()
-        .filter(|(_, f)| !ringcap_report_from(&f[..], Precision::Micro).ends_with("EOF\n"))
-        .count();
+    let errors =
+        sampled.iter().filter(|(_, f)| !ringcap_report_from(&f[..], Precision::Micro).ends_with("EOF\n")).count();
     eprintln!(
         "seed {seed}: {MUTATIONS} mutations read in both precisions; {} compared with libpcap, {errors} of them erroneous",
         sampled.len()

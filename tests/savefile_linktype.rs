@@ -14,16 +14,8 @@ use support::*;
 fn libpcap_linktype_for(dir: &std::path::Path, dlt: i32) -> Option<u32> {
     let path = dir.join(format!("dlt{dlt}.pcap"));
     fs::write(&path, b"").unwrap();
-    let out = stdout(&run(
-        oracle().to_str().unwrap(),
-        &[
-            "append",
-            path.to_str().unwrap(),
-            &dlt.to_string(),
-            "100",
-            "micro",
-        ],
-    ));
+    let out =
+        stdout(&run(oracle().to_str().unwrap(), &["append", path.to_str().unwrap(), &dlt.to_string(), "100", "micro"]));
     if out.starts_with("APPEND_ERR") {
         return None;
     }
@@ -35,11 +27,7 @@ fn libpcap_linktype_for(dir: &std::path::Path, dlt: i32) -> Option<u32> {
 fn dlt_to_linktype_matches_libpcap() {
     let dir = workdir("linktype_write");
     for dlt in (-2..=300).chain([1000, 65535, 70000]) {
-        assert_eq!(
-            dlt_to_linktype(dlt),
-            libpcap_linktype_for(&dir, dlt),
-            "DLT {dlt}"
-        );
+        assert_eq!(dlt_to_linktype(dlt), libpcap_linktype_for(&dir, dlt), "DLT {dlt}");
     }
 }
 
@@ -50,23 +38,12 @@ fn linktype_to_dlt_and_snapshot_limits_match_libpcap() {
     // snaplen 0 makes libpcap report the link type's maximum snapshot.
     for lt in (0..=300u32).chain([1000, 65535, 0x03ff_ffff]) {
         let path = dir.join(format!("lt{lt}.pcap"));
-        fs::write(
-            &path,
-            PcapFile::new(Endian::Little, 0xa1b2_c3d4, (2, 4), 0, lt).bytes,
-        )
-        .unwrap();
+        fs::write(&path, PcapFile::new(Endian::Little, 0xa1b2_c3d4, (2, 4), 0, lt).bytes).unwrap();
         files.push((lt, path));
     }
     let paths: Vec<_> = files.iter().map(|(_, p)| p.clone()).collect();
     for ((lt, path), want) in files.iter().zip(oracle_reports(&paths, Precision::Micro)) {
-        assert_eq!(
-            ringcap_report(path, Precision::Micro),
-            want,
-            "LINKTYPE {lt}"
-        );
-        assert!(
-            want.contains(&format!("dlt={} ", linktype_to_dlt(*lt))),
-            "LINKTYPE {lt}: {want}"
-        );
+        assert_eq!(ringcap_report(path, Precision::Micro), want, "LINKTYPE {lt}");
+        assert!(want.contains(&format!("dlt={} ", linktype_to_dlt(*lt))), "LINKTYPE {lt}: {want}");
     }
 }

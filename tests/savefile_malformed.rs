@@ -61,25 +61,14 @@ fn small_files() -> Vec<(&'static str, Vec<u8>)> {
         ),
         (
             "be_nano.pcap",
-            PcapFile::new(Big, 0xa1b2_3c4d, (2, 4), 0, 101)
-                .record(1, 999_999_999, 24, 30, &d[..24])
-                .bytes,
+            PcapFile::new(Big, 0xa1b2_3c4d, (2, 4), 0, 101).record(1, 999_999_999, 24, 30, &d[..24]).bytes,
         ),
-        (
-            "be_mod.pcap",
-            PcapFile::new(Big, 0xa1b2_cd34, (2, 4), 100, 1)
-                .record(7, 8, 16, 16, &d[..16])
-                .bytes,
-        ),
+        ("be_mod.pcap", PcapFile::new(Big, 0xa1b2_cd34, (2, 4), 100, 1).record(7, 8, 16, 16, &d[..16]).bytes),
         (
             "le.pcapng",
             NgFile::new(Little)
                 .block(0xBAD, &[1, 2, 3])
-                .idb(
-                    1,
-                    0,
-                    &[opt(Little, 9, &[9]), opt(Little, 14, &7u64.to_le_bytes())],
-                )
+                .idb(1, 0, &[opt(Little, 9, &[9]), opt(Little, 14, &7u64.to_le_bytes())])
                 .epb(0, 1_000_000_123, 13, 20, &d[..13])
                 .spb(5, &d[..5])
                 .pb(0, 5, 4, 4, &d[..4])
@@ -139,23 +128,15 @@ fn corruptions() -> Vec<(&'static str, Vec<u8>, String)> {
     // A second SHB whose length is in this section's order but whose
     // byte-order magic is not.
     swapped_bom_shb.extend(raw_block(
-        NgFile {
-            e: Little,
-            bytes: vec![],
-        },
+        NgFile { e: Little, bytes: vec![] },
         0x0A0D_0D0A,
         28,
-        &[
-            0x1A, 0x2B, 0x3C, 0x4D, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        ],
+        &[0x1A, 0x2B, 0x3C, 0x4D, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
         28,
     ));
     let mut bad_bom_shb = idb().bytes;
     bad_bom_shb.extend(raw_block(
-        NgFile {
-            e: Little,
-            bytes: vec![],
-        },
+        NgFile { e: Little, bytes: vec![] },
         0x0A0D_0D0A,
         28,
         &[1, 2, 3, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
@@ -163,10 +144,7 @@ fn corruptions() -> Vec<(&'static str, Vec<u8>, String)> {
     ));
     let mut short_shb = idb().bytes;
     short_shb.extend(raw_block(
-        NgFile {
-            e: Little,
-            bytes: vec![],
-        },
+        NgFile { e: Little, bytes: vec![] },
         0x0A0D_0D0A,
         20,
         &[0x4D, 0x3C, 0x2B, 0x1A, 1, 0, 0, 0],
@@ -251,9 +229,6 @@ fn corruptions_give_libpcaps_errors() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    let inputs: Vec<(String, Vec<u8>)> = cases
-        .into_iter()
-        .map(|(n, b, _)| (n.to_string(), b))
-        .collect();
+    let inputs: Vec<(String, Vec<u8>)> = cases.into_iter().map(|(n, b, _)| (n.to_string(), b)).collect();
     assert_same_as_libpcap("corruptions", &inputs);
 }

@@ -18,18 +18,12 @@ fn packet(rng: &mut Rng, dlt: u32, e: Endian) -> (Vec<u8>, u32) {
     let full_len;
     match dlt {
         117 => {
-            d[0] = pick(
-                rng,
-                &[0, 40, 47, 48, 51, 52, 56, 60, 61, 255, random & 0xff],
-            ) as u8;
+            d[0] = pick(rng, &[0, 40, 47, 48, 51, 52, 56, 60, 61, 255, random & 0xff]) as u8;
             full_len = 64;
         }
         113 | 276 => {
             let (hdr, at) = if dlt == 113 { (16, 14) } else { (20, 0) };
-            let proto = pick(
-                rng,
-                &[0x000C, 0x000D, 0x000E, 0x0800, 0x000C, random & 0xffff],
-            ) as u16;
+            let proto = pick(rng, &[0x000C, 0x000D, 0x000E, 0x0800, 0x000C, random & 0xffff]) as u16;
             d[at..at + 2].copy_from_slice(&proto.to_be_bytes());
             full_len = hdr + 12;
         }
@@ -45,19 +39,13 @@ fn packet(rng: &mut Rng, dlt: u32, e: Endian) -> (Vec<u8>, u32) {
             for i in 0..8 {
                 let at = 64 + 16 * i;
                 if at + 12 <= d.len() {
-                    d[at + 4..at + 8]
-                        .copy_from_slice(&e.u32(pick(rng, &[0, 16, 1000, 0xffff_fff0])));
+                    d[at + 4..at + 8].copy_from_slice(&e.u32(pick(rng, &[0, 16, 1000, 0xffff_fff0])));
                     d[at + 8..at + 12].copy_from_slice(&e.u32(pick(rng, &[0, 0, 8, 64, 0x20])));
                 }
             }
             // The lengths libpcap repairs are exactly the old-style ones.
-            full_len = if rng.below(2) == 0 {
-                64u32
-                    .wrapping_add(ndesc.wrapping_mul(16))
-                    .wrapping_add(urb_len)
-            } else {
-                200
-            };
+            full_len =
+                if rng.below(2) == 0 { 64u32.wrapping_add(ndesc.wrapping_mul(16)).wrapping_add(urb_len) } else { 200 };
         }
         239 => {
             d[1] = pick(rng, &[0, 0, 0, 1]) as u8;
@@ -128,27 +116,15 @@ fn pseudo_headers_match_libpcap() {
         let swapped = name.contains("Big");
         if swapped || name.starts_with("dlt220") {
             let at_least = if swapped { 20 } else { 5 };
-            assert!(
-                changed >= at_least,
-                "{name}: libpcap changed only {changed} packets"
-            );
+            assert!(changed >= at_least, "{name}: libpcap changed only {changed} packets");
         } else {
             assert_eq!(changed, 0, "{name}");
         }
         let got = ringcap_report(path, Precision::Micro);
         if got != want {
             let first = got.lines().zip(want.lines()).position(|(a, b)| a != b);
-            let line = |s: &str| {
-                first
-                    .and_then(|i| s.lines().nth(i))
-                    .unwrap_or("")
-                    .to_string()
-            };
-            panic!(
-                "{path:?}: first difference at line {first:?}:\n ringcap {}\n libpcap {}",
-                line(&got),
-                line(&want)
-            );
+            let line = |s: &str| first.and_then(|i| s.lines().nth(i)).unwrap_or("").to_string();
+            panic!("{path:?}: first difference at line {first:?}:\n ringcap {}\n libpcap {}", line(&got), line(&want));
         }
     }
 }

@@ -6,9 +6,7 @@ mod support;
 use std::fs;
 use std::io::{self, Cursor, Read};
 
-use ringcap::savefile::{
-    Format, PacketHeader, Precision, Reader, Resolution, Writer, WriterConfig,
-};
+use ringcap::savefile::{Format, PacketHeader, Precision, Reader, Resolution, Writer, WriterConfig};
 use ringcap::ErrorCode;
 use support::*;
 
@@ -18,17 +16,8 @@ fn sample(p: Precision, n: usize) -> Vec<(PacketHeader, Vec<u8>)> {
         .map(|i| {
             let len = rng.below(2000) as u32;
             let caplen = len.min(1500);
-            let frac = if i == 0 {
-                p.units_per_second() as i64 - 1
-            } else {
-                rng.below(p.units_per_second()) as i64
-            };
-            let h = PacketHeader {
-                ts_sec: 1_000_000_000 + i as i64,
-                ts_frac: frac,
-                caplen,
-                len,
-            };
+            let frac = if i == 0 { p.units_per_second() as i64 - 1 } else { rng.below(p.units_per_second()) as i64 };
+            let h = PacketHeader { ts_sec: 1_000_000_000 + i as i64, ts_frac: frac, caplen, len };
             (h, rng.bytes(caplen as usize))
         })
         .collect()
@@ -55,15 +44,7 @@ fn round_trip_in_both_precisions() {
         let mut r = Reader::open_with_precision(Cursor::new(&bytes), p).unwrap();
         let info = *r.info();
         assert_eq!(info.format, Format::Pcap);
-        assert_eq!(
-            (
-                info.dlt,
-                info.snaplen,
-                info.version_major,
-                info.version_minor
-            ),
-            (1, 1500, 2, 4)
-        );
+        assert_eq!((info.dlt, info.snaplen, info.version_major, info.version_minor), (1, 1500, 2, 4));
         assert!(!info.swapped);
         assert_eq!(info.resolution, Resolution::of(p));
         assert_eq!(r.precision(), p);
@@ -83,10 +64,7 @@ fn reading_at_the_other_precision_scales_like_libpcap() {
     let bytes = write(Precision::Micro, &micro);
     let mut r = Reader::open_with_precision(&bytes[..], Precision::Nano).unwrap();
     for (h, _) in &micro {
-        assert_eq!(
-            r.next_packet().unwrap().unwrap().header.ts_frac,
-            h.ts_frac * 1000
-        );
+        assert_eq!(r.next_packet().unwrap().unwrap().header.ts_frac, h.ts_frac * 1000);
     }
     let nano = sample(Precision::Nano, 20);
     let bytes = write(Precision::Nano, &nano);
@@ -94,10 +72,7 @@ fn reading_at_the_other_precision_scales_like_libpcap() {
     assert_eq!(r.info().resolution.as_precision(), Some(Precision::Nano));
     for (h, _) in &nano {
         // Truncated, not rounded.
-        assert_eq!(
-            r.next_packet().unwrap().unwrap().header.ts_frac,
-            h.ts_frac / 1000
-        );
+        assert_eq!(r.next_packet().unwrap().unwrap().header.ts_frac, h.ts_frac / 1000);
     }
 }
 
@@ -141,21 +116,11 @@ impl Read for Failing {
 #[test]
 fn short_reads_and_interruptions_do_not_matter() {
     let pcap = write(Precision::Nano, &sample(Precision::Nano, 10));
-    let ng = NgFile::new(Endian::Big)
-        .idb(1, 0, &[])
-        .epb(0, 5, 10, 10, &[1; 10])
-        .spb(20, &[2; 20])
-        .bytes;
+    let ng = NgFile::new(Endian::Big).idb(1, 0, &[]).epb(0, 5, 10, 10, &[1; 10]).spb(20, &[2; 20]).bytes;
     for bytes in [pcap, ng] {
         for p in [Precision::Micro, Precision::Nano] {
             let direct = ringcap_report_from(&bytes[..], p);
-            let trickled = ringcap_report_from(
-                Trickle {
-                    inner: &bytes[..],
-                    interrupt: false,
-                },
-                p,
-            );
+            let trickled = ringcap_report_from(Trickle { inner: &bytes[..], interrupt: false }, p);
             assert_eq!(direct, trickled);
             assert!(direct.ends_with("EOF\n"), "{direct}");
         }
@@ -166,10 +131,7 @@ fn short_reads_and_interruptions_do_not_matter() {
 fn read_errors_are_io_errors_with_libpcaps_prefix() {
     let bytes = write(Precision::Micro, &sample(Precision::Micro, 3));
     for ok in [0, 2, 10, 30, 45] {
-        let src = Failing {
-            data: bytes.clone(),
-            ok,
-        };
+        let src = Failing { data: bytes.clone(), ok };
         let err = match Reader::open(src) {
             Err(e) => e,
             Ok(mut r) => loop {
@@ -181,10 +143,7 @@ fn read_errors_are_io_errors_with_libpcaps_prefix() {
             },
         };
         assert_eq!(err.code(), ErrorCode::Io, "{err}");
-        assert!(
-            err.message().starts_with("error reading dump file: "),
-            "{err}"
-        );
+        assert!(err.message().starts_with("error reading dump file: "), "{err}");
     }
 }
 
@@ -193,14 +152,8 @@ fn writer_output_is_byte_identical_to_libpcap_dump() {
     let dir = workdir("roundtrip_copy");
     let d = payload(1, 200);
     let inputs = [
-        (
-            "micro.pcap",
-            write(Precision::Micro, &sample(Precision::Micro, 30)),
-        ),
-        (
-            "nano.pcap",
-            write(Precision::Nano, &sample(Precision::Nano, 30)),
-        ),
+        ("micro.pcap", write(Precision::Micro, &sample(Precision::Micro, 30))),
+        ("nano.pcap", write(Precision::Nano, &sample(Precision::Nano, 30))),
         (
             "be_fcs.pcap",
             PcapFile::new(Endian::Big, 0xa1b2_c3d4, (2, 4), 0, 0x1400_0065)
@@ -210,9 +163,7 @@ fn writer_output_is_byte_identical_to_libpcap_dump() {
         ),
         (
             "mod.pcap",
-            PcapFile::new(Endian::Little, 0xa1b2_cd34, (2, 4), 100, 1)
-                .record(5, 6, 114, 114, &d[..114])
-                .bytes,
+            PcapFile::new(Endian::Little, 0xa1b2_cd34, (2, 4), 100, 1).record(5, 6, 114, 114, &d[..114]).bytes,
         ),
         (
             "ng.pcapng",
@@ -229,54 +180,26 @@ fn writer_output_is_byte_identical_to_libpcap_dump() {
             let theirs = dir.join(format!("{name}.{}.libpcap", prec_name(p)));
             let out = stdout(&run(
                 oracle().to_str().unwrap(),
-                &[
-                    "copy",
-                    src.to_str().unwrap(),
-                    theirs.to_str().unwrap(),
-                    prec_name(p),
-                ],
+                &["copy", src.to_str().unwrap(), theirs.to_str().unwrap(), prec_name(p)],
             ));
             let mut r = Reader::open_with_precision(&bytes[..], p).unwrap();
             let i = *r.info();
-            let cfg = WriterConfig {
-                dlt: i.dlt,
-                linktype_ext: i.linktype_ext,
-                snaplen: i.snaplen,
-                precision: p,
-            };
+            let cfg = WriterConfig { dlt: i.dlt, linktype_ext: i.linktype_ext, snaplen: i.snaplen, precision: p };
             let mut w = Writer::new(Vec::new(), "memory", &cfg).unwrap();
             while let Some(pkt) = r.next_packet().unwrap() {
                 w.dump(&pkt.header, pkt.data).unwrap();
             }
-            assert_eq!(
-                out,
-                format!("COPY_OK {}\n", w.position()),
-                "{name} {p:?}: ftell"
-            );
+            assert_eq!(out, format!("COPY_OK {}\n", w.position()), "{name} {p:?}: ftell");
             let ours = w.into_inner().unwrap();
-            assert_eq!(
-                ours,
-                fs::read(&theirs).unwrap(),
-                "{name} {p:?}: bytes differ from pcap_dump's"
-            );
+            assert_eq!(ours, fs::read(&theirs).unwrap(), "{name} {p:?}: bytes differ from pcap_dump's");
         }
     }
 }
 
 #[test]
 fn dump_refuses_data_shorter_than_caplen() {
-    let mut w = Writer::new(
-        Vec::new(),
-        "memory",
-        &WriterConfig::new(1, 100, Precision::Micro),
-    )
-    .unwrap();
-    let h = PacketHeader {
-        ts_sec: 1,
-        ts_frac: 2,
-        caplen: 10,
-        len: 10,
-    };
+    let mut w = Writer::new(Vec::new(), "memory", &WriterConfig::new(1, 100, Precision::Micro)).unwrap();
+    let h = PacketHeader { ts_sec: 1, ts_frac: 2, caplen: 10, len: 10 };
     let err = w.dump(&h, &[0; 9]).unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidArgument);
     assert_eq!(w.position(), 24, "nothing written");
@@ -288,17 +211,9 @@ fn dump_refuses_data_shorter_than_caplen() {
 #[test]
 fn unsupported_link_type_is_refused() {
     for dlt in [13, 300, -1] {
-        let err = Writer::new(
-            Vec::new(),
-            "out.pcap",
-            &WriterConfig::new(dlt, 100, Precision::Micro),
-        )
-        .unwrap_err();
+        let err = Writer::new(Vec::new(), "out.pcap", &WriterConfig::new(dlt, 100, Precision::Micro)).unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidArgument);
-        assert_eq!(
-            err.message(),
-            format!("out.pcap: link-layer type {dlt} isn't supported in savefiles")
-        );
+        assert_eq!(err.message(), format!("out.pcap: link-layer type {dlt} isn't supported in savefiles"));
     }
 }
 
@@ -306,8 +221,7 @@ fn unsupported_link_type_is_refused() {
 fn seekable_writer_counts_from_the_stream_position() {
     let mut sink = Cursor::new(vec![0u8; 100]);
     sink.set_position(100);
-    let mut w =
-        Writer::new_seekable(sink, "stream", &WriterConfig::new(1, 100, Precision::Micro)).unwrap();
+    let mut w = Writer::new_seekable(sink, "stream", &WriterConfig::new(1, 100, Precision::Micro)).unwrap();
     assert_eq!(w.position(), 124);
     w.flush().unwrap();
     assert_eq!(w.get_ref().get_ref().len(), 124);
@@ -327,25 +241,12 @@ impl io::Write for Full {
 
 #[test]
 fn write_errors_surface_on_flush_with_libpcaps_wording() {
-    let mut w = Writer::new(
-        Full,
-        "full.pcap",
-        &WriterConfig::new(1, 100, Precision::Micro),
-    )
-    .unwrap();
-    let h = PacketHeader {
-        ts_sec: 1,
-        ts_frac: 2,
-        caplen: 3,
-        len: 3,
-    };
+    let mut w = Writer::new(Full, "full.pcap", &WriterConfig::new(1, 100, Precision::Micro)).unwrap();
+    let h = PacketHeader { ts_sec: 1, ts_frac: 2, caplen: 3, len: 3 };
     w.dump(&h, b"abc").unwrap(); // buffered, as with stdio
     let err = w.flush().unwrap_err();
     assert_eq!(err.code(), ErrorCode::Io);
-    assert_eq!(
-        err.message(),
-        "Can't write to full.pcap: No space left on device"
-    );
+    assert_eq!(err.message(), "Can't write to full.pcap: No space left on device");
 }
 
 #[test]
@@ -353,10 +254,7 @@ fn reads_from_a_pipe() {
     let dir = workdir("roundtrip_pipe");
     let d = payload(11, 3000);
     let files = [
-        (
-            "pipe.pcap",
-            write(Precision::Nano, &sample(Precision::Nano, 300)),
-        ),
+        ("pipe.pcap", write(Precision::Nano, &sample(Precision::Nano, 300))),
         (
             "pipe.pcapng",
             NgFile::new(Endian::Big)
@@ -379,11 +277,7 @@ fn reads_from_a_pipe() {
                 .expect("cat must be installed");
             let piped = ringcap_report_from(child.stdout.take().unwrap(), p);
             assert!(child.wait().unwrap().success());
-            assert_eq!(
-                piped,
-                oracle_report(&path, p),
-                "{name} through a pipe at {p:?}"
-            );
+            assert_eq!(piped, oracle_report(&path, p), "{name} through a pipe at {p:?}");
         }
     }
 }

@@ -127,11 +127,7 @@ pub(crate) struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     pub fn new(data: &'a [u8], order: ByteOrder) -> Self {
-        Fields {
-            rest: data,
-            len: data.len(),
-            order,
-        }
+        Fields { rest: data, len: data.len(), order }
     }
 
     pub fn remaining(&self) -> usize {

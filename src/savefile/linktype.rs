@@ -24,10 +24,7 @@ const DLT_MATCHING_MAX: i32 = 289;
 /// `linktype_to_dlt`): values without a mapping pass through unchanged, as
 /// they may be DLT_ values written by old libpcaps.
 pub fn linktype_to_dlt(linktype: u32) -> i32 {
-    DIFFERING
-        .iter()
-        .find(|(_, lt)| *lt == linktype)
-        .map_or(linktype as i32, |(dlt, _)| *dlt)
+    DIFFERING.iter().find(|(_, lt)| *lt == linktype).map_or(linktype as i32, |(dlt, _)| *dlt)
 }
 
 /// The LINKTYPE_ value to store for a DLT_ value (libpcap's

@@ -48,11 +48,7 @@ pub(crate) struct PcapReader {
 /// If `magic` (the file's first four bytes) is a pcap magic, reads the rest
 /// of the file header and returns the file's description and a record
 /// reader; `Ok(None)` means "not a pcap file".
-pub(crate) fn open<R: Read>(
-    magic: [u8; 4],
-    r: &mut R,
-    precision: Precision,
-) -> Result<Option<(FileInfo, PcapReader)>> {
+pub(crate) fn open<R: Read>(magic: [u8; 4], r: &mut R, precision: Precision) -> Result<Option<(FileInfo, PcapReader)>> {
     let known = [TCPDUMP_MAGIC, KUZNETZOV_TCPDUMP_MAGIC, NSEC_TCPDUMP_MAGIC];
     let native = u32::from_ne_bytes(magic);
     let (magic_int, swapped) = if known.contains(&native) {
@@ -82,9 +78,7 @@ pub(crate) fn open<R: Read>(
         return Err(malformed("archaic pcap savefile format"));
     }
     if !((major == VERSION_MAJOR && minor <= VERSION_MINOR) || (major == 543 && minor == 0)) {
-        return Err(malformed(format!(
-            "unsupported pcap savefile version {major}.{minor}"
-        )));
+        return Err(malformed(format!("unsupported pcap savefile version {major}.{minor}")));
     }
 
     let dlt = linktype_to_dlt(linktype & LINKTYPE_MASK);
@@ -106,11 +100,7 @@ pub(crate) fn open<R: Read>(
     } else {
         (Format::Pcap, RECORD_HEADER_LEN)
     };
-    let file_precision = if magic_int == NSEC_TCPDUMP_MAGIC {
-        Precision::Nano
-    } else {
-        Precision::Micro
-    };
+    let file_precision = if magic_int == NSEC_TCPDUMP_MAGIC { Precision::Nano } else { Precision::Micro };
 
     let info = FileInfo {
         format,
@@ -122,25 +112,13 @@ pub(crate) fn open<R: Read>(
         swapped,
         resolution: Resolution::of(file_precision),
     };
-    let reader = PcapReader {
-        order,
-        record_header_len,
-        lengths,
-        file_precision,
-        precision,
-        dlt,
-        snapshot,
-    };
+    let reader = PcapReader { order, record_header_len, lengths, file_precision, precision, dlt, snapshot };
     Ok(Some((info, reader)))
 }
 
 impl PcapReader {
     /// Reads the next record into `buf`; `Ok(None)` at a clean end of file.
-    pub(crate) fn next<R: Read>(
-        &mut self,
-        r: &mut R,
-        buf: &mut Vec<u8>,
-    ) -> Result<Option<PacketHeader>> {
+    pub(crate) fn next<R: Read>(&mut self, r: &mut R, buf: &mut Vec<u8>) -> Result<Option<PacketHeader>> {
         let mut raw = [0u8; PATCHED_RECORD_HEADER_LEN];
         let raw = raw.get_mut(..self.record_header_len).unwrap_or_default();
         let got = read_full(r, raw)?;
@@ -154,9 +132,7 @@ impl PcapReader {
             )));
         }
         let mut f = Fields::new(raw, self.order);
-        let (Some(sec), Some(frac), Some(mut caplen), Some(mut len)) =
-            (f.u32(), f.u32(), f.u32(), f.u32())
-        else {
+        let (Some(sec), Some(frac), Some(mut caplen), Some(mut len)) = (f.u32(), f.u32(), f.u32(), f.u32()) else {
             return Err(malformed("unknown file format"));
         };
         // libpcap widens the on-disk 32-bit fields to the 64-bit timeval as
@@ -187,10 +163,7 @@ impl PcapReader {
         let max = max_snaplen_for_dlt(self.dlt);
         if caplen > max {
             return Err(malformed(if caplen > self.snapshot {
-                format!(
-                    "invalid packet capture length {caplen}, bigger than snaplen of {}",
-                    self.snapshot
-                )
+                format!("invalid packet capture length {caplen}, bigger than snaplen of {}", self.snapshot)
             } else {
                 format!("invalid packet capture length {caplen}, bigger than maximum of {max}")
             }));
@@ -223,11 +196,6 @@ impl PcapReader {
                 )));
             }
         }
-        Ok(Some(PacketHeader {
-            ts_sec,
-            ts_frac,
-            caplen,
-            len,
-        }))
+        Ok(Some(PacketHeader { ts_sec, ts_frac, caplen, len }))
     }
 }

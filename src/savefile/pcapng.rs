@@ -64,9 +64,7 @@ pub(crate) struct PcapngReader {
 
 /// "block of type N in pcapng dump file is too short".
 fn too_short(block_type: u32) -> Error {
-    malformed(format!(
-        "block of type {block_type} in pcapng dump file is too short"
-    ))
+    malformed(format!("block of type {block_type} in pcapng dump file is too short"))
 }
 
 /// If `magic` is a Section Header Block type, reads the SHB and blocks up to
@@ -111,9 +109,7 @@ pub(crate) fn open<R: Read>(
         return Err(too_short(BT_SHB));
     };
     if !(major == 1 && (minor == 0 || minor == 2)) {
-        return Err(malformed(format!(
-            "unsupported pcapng savefile version {major}.{minor}"
-        )));
+        return Err(malformed(format!("unsupported pcapng savefile version {major}.{minor}")));
     }
 
     let mut reader = PcapngReader {
@@ -126,9 +122,7 @@ pub(crate) fn open<R: Read>(
     };
     loop {
         let Some(mut block) = reader.read_block(r, buf)? else {
-            return Err(malformed(
-                "the capture file has no Interface Description Blocks",
-            ));
+            return Err(malformed("the capture file has no Interface Description Blocks"));
         };
         match block.block_type {
             BT_IDB => {
@@ -151,9 +145,7 @@ pub(crate) fn open<R: Read>(
                 return Ok(Some((info, reader)));
             }
             BT_EPB | BT_SPB | BT_PB => {
-                return Err(malformed(
-                    "the capture file has a packet block before any Interface Description Blocks",
-                ))
+                return Err(malformed("the capture file has a packet block before any Interface Description Blocks"))
             }
             _ => {}
         }
@@ -161,9 +153,7 @@ pub(crate) fn open<R: Read>(
 }
 
 fn truncated(want: u64, got: usize) -> Error {
-    malformed(format!(
-        "truncated pcapng dump file; tried to read {want} bytes, only got {got}"
-    ))
+    malformed(format!("truncated pcapng dump file; tried to read {want} bytes, only got {got}"))
 }
 
 /// The fixed part of an IDB: link type and snapshot length.
@@ -178,11 +168,7 @@ fn idb_fixed(block: &mut Block<'_>) -> Result<(u16, u32)> {
 
 impl PcapngReader {
     /// Reads one whole block into `buf`; `Ok(None)` at a clean end of file.
-    fn read_block<'b, R: Read>(
-        &self,
-        r: &mut R,
-        buf: &'b mut Vec<u8>,
-    ) -> Result<Option<Block<'b>>> {
+    fn read_block<'b, R: Read>(&self, r: &mut R, buf: &'b mut Vec<u8>) -> Result<Option<Block<'b>>> {
         let mut hdr = [0u8; BLOCK_HEADER_LEN];
         let got = read_full(r, &mut hdr)?;
         if got == 0 {
@@ -197,9 +183,7 @@ impl PcapngReader {
         };
         let min = BLOCK_HEADER_LEN + BLOCK_TRAILER_LEN;
         if (total_length as usize) < min {
-            return Err(malformed(format!(
-                "block in pcapng dump file has a length of {total_length} < {min}"
-            )));
+            return Err(malformed(format!("block in pcapng dump file has a length of {total_length} < {min}")));
         }
         if total_length % 4 != 0 {
             return Err(malformed(format!(
@@ -207,10 +191,7 @@ impl PcapngReader {
             )));
         }
         if total_length > self.max_blocksize {
-            return Err(malformed(format!(
-                "pcapng block size {total_length} > maximum {}",
-                self.max_blocksize
-            )));
+            return Err(malformed(format!("pcapng block size {total_length} > maximum {}", self.max_blocksize)));
         }
         let want = u64::from(total_length) - BLOCK_HEADER_LEN as u64;
         let got = read_into_vec(r, buf, want)?;
@@ -222,14 +203,9 @@ impl PcapngReader {
         let trailer_len = Fields::new(trailer, self.order).u32().unwrap_or_default();
         if trailer_len != total_length {
             // libpcap 1.10 does not say what the two lengths were.
-            return Err(malformed(
-                "block total length in header and trailer don't match",
-            ));
+            return Err(malformed("block total length in header and trailer don't match"));
         }
-        Ok(Some(Block {
-            block_type,
-            body: Fields::new(body, self.order),
-        }))
+        Ok(Some(Block { block_type, body: Fields::new(body, self.order) }))
     }
 
     /// Parses an IDB's options and records the interface for this section.
@@ -261,9 +237,7 @@ impl PcapngReader {
                         )));
                     }
                     if saw_tsresol {
-                        return Err(malformed(
-                            "Interface Description Block has more than one if_tsresol option",
-                        ));
+                        return Err(malformed("Interface Description Block has more than one if_tsresol option"));
                     }
                     saw_tsresol = true;
                     let v = value.first().copied().unwrap_or_default();
@@ -291,9 +265,7 @@ impl PcapngReader {
                         )));
                     }
                     if saw_tsoffset {
-                        return Err(malformed(
-                            "Interface Description Block has more than one if_tsoffset option",
-                        ));
+                        return Err(malformed("Interface Description Block has more than one if_tsoffset option"));
                     }
                     saw_tsoffset = true;
                     offset = Fields::new(value, self.order).u64().unwrap_or_default() as i64;
@@ -334,12 +306,7 @@ impl PcapngReader {
                     else {
                         return Err(too_short(block_type));
                     };
-                    (
-                        u32::from(id),
-                        caplen,
-                        len,
-                        u64::from(hi) << 32 | u64::from(lo),
-                    )
+                    (u32::from(id), caplen, len, u64::from(hi) << 32 | u64::from(lo))
                 }
                 BT_SPB => {
                     let Some(len) = b.u32() else {
@@ -415,20 +382,12 @@ impl PcapngReader {
         match bom {
             BYTE_ORDER_MAGIC => {}
             m if m == BYTE_ORDER_MAGIC.swap_bytes() => {
-                return Err(malformed(
-                    "the file has sections with different byte orders",
-                ))
+                return Err(malformed("the file has sections with different byte orders"))
             }
-            _ => {
-                return Err(malformed(
-                    "the file has a section with a bad byte order magic field",
-                ))
-            }
+            _ => return Err(malformed("the file has a section with a bad byte order magic field")),
         }
         if major != 1 {
-            return Err(malformed(format!(
-                "unknown pcapng savefile major version number {major}"
-            )));
+            return Err(malformed(format!("unknown pcapng savefile major version number {major}")));
         }
         Ok(())
     }

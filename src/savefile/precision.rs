@@ -101,48 +101,24 @@ mod tests {
 
     #[test]
     fn decimal_scaling_truncates() {
-        assert_eq!(
-            scale_fraction(123_456_789, Resolution::Decimal(9), Precision::Micro),
-            123_456
-        );
-        assert_eq!(
-            scale_fraction(123_456, Resolution::Decimal(6), Precision::Nano),
-            123_456_000
-        );
-        assert_eq!(
-            scale_fraction(5, Resolution::Decimal(0), Precision::Nano),
-            5_000_000_000
-        );
-        assert_eq!(
-            scale_fraction(999, Resolution::Decimal(12), Precision::Nano),
-            0
-        );
+        assert_eq!(scale_fraction(123_456_789, Resolution::Decimal(9), Precision::Micro), 123_456);
+        assert_eq!(scale_fraction(123_456, Resolution::Decimal(6), Precision::Nano), 123_456_000);
+        assert_eq!(scale_fraction(5, Resolution::Decimal(0), Precision::Nano), 5_000_000_000);
+        assert_eq!(scale_fraction(999, Resolution::Decimal(12), Precision::Nano), 0);
     }
 
     #[test]
     fn binary_scaling_multiplies_then_divides() {
         // 2^-20 units: half a second is 2^19.
-        assert_eq!(
-            scale_fraction(1 << 19, Resolution::Binary(20), Precision::Micro),
-            500_000
-        );
-        assert_eq!(
-            scale_fraction(1, Resolution::Binary(1), Precision::Nano),
-            500_000_000
-        );
+        assert_eq!(scale_fraction(1 << 19, Resolution::Binary(20), Precision::Micro), 500_000);
+        assert_eq!(scale_fraction(1, Resolution::Binary(1), Precision::Nano), 500_000_000);
     }
 
     #[test]
     fn units() {
-        assert_eq!(
-            Resolution::Decimal(19).units_per_second(),
-            10_000_000_000_000_000_000
-        );
+        assert_eq!(Resolution::Decimal(19).units_per_second(), 10_000_000_000_000_000_000);
         assert_eq!(Resolution::Binary(63).units_per_second(), 1 << 63);
-        assert_eq!(
-            Resolution::of(Precision::Nano).as_precision(),
-            Some(Precision::Nano)
-        );
+        assert_eq!(Resolution::of(Precision::Nano).as_precision(), Some(Precision::Nano));
         assert_eq!(Resolution::Binary(10).as_precision(), None);
     }
 }

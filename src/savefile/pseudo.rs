@@ -45,15 +45,11 @@ fn u8_at(data: &[u8], at: usize) -> u8 {
 }
 
 fn u16_at(data: &[u8], at: usize) -> u16 {
-    data.get(at..at + 2)
-        .and_then(|b| b.try_into().ok())
-        .map_or(0, u16::from_ne_bytes)
+    data.get(at..at + 2).and_then(|b| b.try_into().ok()).map_or(0, u16::from_ne_bytes)
 }
 
 fn u32_at(data: &[u8], at: usize) -> u32 {
-    data.get(at..at + 4)
-        .and_then(|b| b.try_into().ok())
-        .map_or(0, u32::from_ne_bytes)
+    data.get(at..at + 4).and_then(|b| b.try_into().ok()).map_or(0, u32::from_ne_bytes)
 }
 
 fn swap_pseudo_headers(dlt: i32, h: &PacketHeader, data: &mut [u8]) {
@@ -132,11 +128,7 @@ impl UsbFields<'_> {
 /// in the 64-byte form, the isochronous descriptors that follow it.
 fn swap_usb(h: &PacketHeader, data: &mut [u8], long_header: bool) {
     let isochronous = u8_at(data, 9) == URB_ISOCHRONOUS;
-    let mut f = UsbFields {
-        data,
-        caplen: h.caplen as usize,
-        at: 0,
-    };
+    let mut f = UsbFields { data, caplen: h.caplen as usize, at: 0 };
     // id; then bus_id after four 1-byte fields
     if !f.swap(8) {
         return;
@@ -205,9 +197,8 @@ fn fix_usb_mmapped_length(h: &mut PacketHeader, data: &[u8]) {
     let urb_len = u32_at(data, 32);
     // libpcap 1.10 compares in size_t (64-bit) arithmetic, so a huge ndesc
     // does not wrap into a match.
-    let old_style_len = u64::from(USB_MMAPPED_HEADER_LEN)
-        + u64::from(ndesc) * u64::from(USB_ISODESC_LEN)
-        + u64::from(urb_len);
+    let old_style_len =
+        u64::from(USB_MMAPPED_HEADER_LEN) + u64::from(ndesc) * u64::from(USB_ISODESC_LEN) + u64::from(urb_len);
     let data_flag = u8_at(data, 15);
     if data_flag != 0
         || u8_at(data, 9) != URB_ISOCHRONOUS
@@ -231,9 +222,7 @@ fn fix_usb_mmapped_length(h: &mut PacketHeader, data: &[u8]) {
         at += USB_ISODESC_LEN as usize;
     }
     // Stored through a 32-bit variable: wraps.
-    let computed = USB_MMAPPED_HEADER_LEN
-        .wrapping_add(ndesc.wrapping_mul(USB_ISODESC_LEN))
-        .wrapping_add(data_len);
+    let computed = USB_MMAPPED_HEADER_LEN.wrapping_add(ndesc.wrapping_mul(USB_ISODESC_LEN)).wrapping_add(data_len);
     if computed >= h.caplen {
         h.len = computed;
     }
@@ -249,12 +238,7 @@ mod tests {
     fn sll(protocol: u16) -> Vec<u8> {
         let mut d: Vec<u8> = (0..28).collect();
         d[14..16].copy_from_slice(&protocol.to_be_bytes());
-        let mut h = PacketHeader {
-            ts_sec: 0,
-            ts_frac: 0,
-            caplen: 28,
-            len: 28,
-        };
+        let mut h = PacketHeader { ts_sec: 0, ts_frac: 0, caplen: 28, len: 28 };
         post_process(DLT_LINUX_SLL, true, &mut h, &mut d);
         d
     }
@@ -270,12 +254,7 @@ mod tests {
     #[test]
     fn short_usb_headers_are_swapped_as_far_as_captured() {
         let mut d: Vec<u8> = (0..13).collect();
-        let mut h = PacketHeader {
-            ts_sec: 0,
-            ts_frac: 0,
-            caplen: 13,
-            len: 100,
-        };
+        let mut h = PacketHeader { ts_sec: 0, ts_frac: 0, caplen: 13, len: 100 };
         post_process(DLT_USB_LINUX, true, &mut h, &mut d);
         assert_eq!(d, [7, 6, 5, 4, 3, 2, 1, 0, 8, 9, 10, 11, 12]);
     }

@@ -62,13 +62,7 @@ impl<R: Read> Reader<R> {
         } else {
             return Err(malformed("unknown file format"));
         };
-        Ok(Reader {
-            input,
-            info,
-            precision,
-            format,
-            buf,
-        })
+        Ok(Reader { input, info, precision, format, buf })
     }
 
     /// The file's link type, snapshot length, version, byte order and

@@ -7,8 +7,8 @@ use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use super::input::{io_error, malformed, read_full_io};
 use super::linktype::dlt_to_linktype;
 use super::pcap::{
-    FILE_HEADER_LEN, KUZNETZOV_TCPDUMP_MAGIC, NAVTEL_TCPDUMP_MAGIC, NSEC_TCPDUMP_MAGIC,
-    RECORD_HEADER_LEN, TCPDUMP_MAGIC, VERSION_MAJOR, VERSION_MINOR,
+    FILE_HEADER_LEN, KUZNETZOV_TCPDUMP_MAGIC, NAVTEL_TCPDUMP_MAGIC, NSEC_TCPDUMP_MAGIC, RECORD_HEADER_LEN,
+    TCPDUMP_MAGIC, VERSION_MAJOR, VERSION_MINOR,
 };
 use super::{PacketHeader, Precision};
 use crate::error::{Error, Result};
@@ -32,12 +32,7 @@ pub struct WriterConfig {
 impl WriterConfig {
     /// A configuration without extra link type bits.
     pub fn new(dlt: i32, snaplen: u32, precision: Precision) -> Self {
-        WriterConfig {
-            dlt,
-            linktype_ext: 0,
-            snaplen,
-            precision,
-        }
+        WriterConfig { dlt, linktype_ext: 0, snaplen, precision }
     }
 
     fn magic(&self) -> u32 {
@@ -49,13 +44,9 @@ impl WriterConfig {
 
     /// The value for the header's link type field.
     fn linktype(&self, name: &str, reported_dlt: i32) -> Result<u32> {
-        dlt_to_linktype(self.dlt)
-            .map(|lt| lt | self.linktype_ext)
-            .ok_or_else(|| {
-                Error::invalid(format!(
-                    "{name}: link-layer type {reported_dlt} isn't supported in savefiles"
-                ))
-            })
+        dlt_to_linktype(self.dlt).map(|lt| lt | self.linktype_ext).ok_or_else(|| {
+            Error::invalid(format!("{name}: link-layer type {reported_dlt} isn't supported in savefiles"))
+        })
     }
 
     fn header(&self, linktype: u32) -> [u8; FILE_HEADER_LEN] {
@@ -104,20 +95,13 @@ impl<W: Write> Writer<W> {
 
     fn start(sink: W, name: &str, config: &WriterConfig, position: u64) -> Result<Self> {
         let linktype = config.linktype(name, config.dlt)?;
-        let mut w = Writer {
-            out: BufWriter::new(sink),
-            name: name.to_owned(),
-            position,
-            precision: config.precision,
-        };
+        let mut w = Writer { out: BufWriter::new(sink), name: name.to_owned(), position, precision: config.precision };
         w.write(&config.header(linktype))?;
         Ok(w)
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        self.out
-            .write_all(bytes)
-            .map_err(|e| io_error(&format!("Can't write to {}", self.name), e))?;
+        self.out.write_all(bytes).map_err(|e| io_error(&format!("Can't write to {}", self.name), e))?;
         self.position += bytes.len() as u64;
         Ok(())
     }
@@ -152,9 +136,7 @@ impl<W: Write> Writer<W> {
 
     /// Pushes buffered output to the sink and flushes it (`pcap_dump_flush`).
     pub fn flush(&mut self) -> Result<()> {
-        self.out
-            .flush()
-            .map_err(|e| io_error(&format!("Can't write to {}", self.name), e))
+        self.out.flush().map_err(|e| io_error(&format!("Can't write to {}", self.name), e))
     }
 
     /// The offset the next byte will be written at (`pcap_dump_ftell64`),
@@ -176,9 +158,7 @@ impl<W: Write> Writer<W> {
     /// Flushes and gives back the sink.
     pub fn into_inner(self) -> Result<W> {
         let name = self.name;
-        self.out
-            .into_inner()
-            .map_err(|e| io_error(&format!("Can't write to {name}"), e.into_error()))
+        self.out.into_inner().map_err(|e| io_error(&format!("Can't write to {name}"), e.into_error()))
     }
 }
 
@@ -208,8 +188,7 @@ impl<W: Read + Write + Seek> Writer<W> {
     pub fn append(mut sink: W, name: &str, config: &WriterConfig) -> Result<Self> {
         // libpcap reports -1 here rather than the DLT; keep its message.
         let linktype = config.linktype(name, -1)?;
-        sink.seek(SeekFrom::Start(0))
-            .map_err(|e| io_error(&format!("Can't seek to the beginning of {name}"), e))?;
+        sink.seek(SeekFrom::Start(0)).map_err(|e| io_error(&format!("Can't seek to the beginning of {name}"), e))?;
         let mut hdr = [0u8; FILE_HEADER_LEN];
         let got = read_full_io(&mut sink, &mut hdr).map_err(|e| io_error(name, e))?;
         if got == 0 {
@@ -220,66 +199,29 @@ impl<W: Read + Write + Seek> Writer<W> {
             return Err(malformed(format!("{name}: truncated pcap file header")));
         }
         check_append_header(&hdr, name, config, linktype)?;
-        let at = sink
-            .seek(SeekFrom::End(0))
-            .map_err(|e| io_error(&format!("Can't seek to the end of {name}"), e))?;
-        Ok(Writer {
-            out: BufWriter::new(sink),
-            name: name.to_owned(),
-            position: at,
-            precision: config.precision,
-        })
+        let at = sink.seek(SeekFrom::End(0)).map_err(|e| io_error(&format!("Can't seek to the end of {name}"), e))?;
+        Ok(Writer { out: BufWriter::new(sink), name: name.to_owned(), position: at, precision: config.precision })
     }
 }
 
 /// Whether packets written with `config` may be appended after `hdr`.
-fn check_append_header(
-    hdr: &[u8; FILE_HEADER_LEN],
-    name: &str,
-    config: &WriterConfig,
-    linktype: u32,
-) -> Result<()> {
-    let word = |at: usize| {
-        hdr.get(at..at + 4)
-            .and_then(|b| b.try_into().ok())
-            .map_or(0, u32::from_ne_bytes)
-    };
-    let half = |at: usize| {
-        hdr.get(at..at + 2)
-            .and_then(|b| b.try_into().ok())
-            .map_or(0, u16::from_ne_bytes)
-    };
-    let mismatch = |what: &str| {
-        Err(Error::invalid(format!(
-            "{name}: different {what}, cannot append to file"
-        )))
-    };
+fn check_append_header(hdr: &[u8; FILE_HEADER_LEN], name: &str, config: &WriterConfig, linktype: u32) -> Result<()> {
+    let word = |at: usize| hdr.get(at..at + 4).and_then(|b| b.try_into().ok()).map_or(0, u32::from_ne_bytes);
+    let half = |at: usize| hdr.get(at..at + 2).and_then(|b| b.try_into().ok()).map_or(0, u16::from_ne_bytes);
+    let mismatch = |what: &str| Err(Error::invalid(format!("{name}: different {what}, cannot append to file")));
     match word(0) {
-        TCPDUMP_MAGIC if config.precision != Precision::Micro => {
-            return mismatch("time stamp precision")
-        }
-        NSEC_TCPDUMP_MAGIC if config.precision != Precision::Nano => {
-            return mismatch("time stamp precision")
-        }
+        TCPDUMP_MAGIC if config.precision != Precision::Micro => return mismatch("time stamp precision"),
+        NSEC_TCPDUMP_MAGIC if config.precision != Precision::Nano => return mismatch("time stamp precision"),
         TCPDUMP_MAGIC | NSEC_TCPDUMP_MAGIC => {}
-        m if m == TCPDUMP_MAGIC.swap_bytes() || m == NSEC_TCPDUMP_MAGIC.swap_bytes() => {
-            return mismatch("byte order")
-        }
-        m if [KUZNETZOV_TCPDUMP_MAGIC, NAVTEL_TCPDUMP_MAGIC]
-            .iter()
-            .any(|k| m == *k || m == k.swap_bytes()) =>
-        {
-            return Err(malformed(format!(
-                "{name}: not a pcap file to which we can append"
-            )))
+        m if m == TCPDUMP_MAGIC.swap_bytes() || m == NSEC_TCPDUMP_MAGIC.swap_bytes() => return mismatch("byte order"),
+        m if [KUZNETZOV_TCPDUMP_MAGIC, NAVTEL_TCPDUMP_MAGIC].iter().any(|k| m == *k || m == k.swap_bytes()) => {
+            return Err(malformed(format!("{name}: not a pcap file to which we can append")))
         }
         _ => return Err(malformed(format!("{name}: not a pcap file"))),
     }
     let (major, minor) = (half(4), half(6));
     if major != VERSION_MAJOR || minor != VERSION_MINOR {
-        return Err(malformed(format!(
-            "{name}: version is {major}.{minor}, cannot append to file"
-        )));
+        return Err(malformed(format!("{name}: version is {major}.{minor}, cannot append to file")));
     }
     if word(20) != linktype {
         return mismatch("linktype");

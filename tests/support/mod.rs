@@ -17,9 +17,7 @@ use ringcap::savefile::{Precision, Reader};
 
 /// A fresh scratch directory for one test.
 pub fn workdir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("savefile")
-        .join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("savefile").join(name);
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).expect("create scratch dir");
     dir
@@ -30,9 +28,7 @@ pub fn run(program: &str, args: &[&str]) -> Output {
     let out = Command::new(program)
         .args(args)
         .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run {program} (it must be installed for this test): {e}")
-        });
+        .unwrap_or_else(|e| panic!("cannot run {program} (it must be installed for this test): {e}"));
     assert!(
         out.status.success(),
         "{program} {args:?} failed: {}\n{}",
@@ -56,17 +52,7 @@ pub fn oracle() -> &'static Path {
         fs::create_dir_all(dir).expect("target tmpdir");
         // Per-process name: test binaries run concurrently.
         let bin = dir.join(format!("pcap_oracle-{}", std::process::id()));
-        run(
-            "cc",
-            &[
-                "-O1",
-                "-Wall",
-                "-o",
-                bin.to_str().unwrap(),
-                src.to_str().unwrap(),
-                "-lpcap",
-            ],
-        );
+        run("cc", &["-O1", "-Wall", "-o", bin.to_str().unwrap(), src.to_str().unwrap(), "-lpcap"]);
         bin
     })
 }
@@ -88,9 +74,7 @@ pub fn oracle_reports(files: &[PathBuf], p: Precision) -> Vec<String> {
         let out = stdout(&run(oracle().to_str().unwrap(), &args));
         let mut parts = out.split("== ").filter(|s| !s.is_empty());
         for f in chunk {
-            let part = parts
-                .next()
-                .unwrap_or_else(|| panic!("oracle gave no report for {f:?}"));
+            let part = parts.next().unwrap_or_else(|| panic!("oracle gave no report for {f:?}"));
             let (name, body) = part.split_once('\n').unwrap();
             assert_eq!(name, f.to_str().unwrap());
             reports.push(body.to_string());
@@ -213,11 +197,7 @@ impl PcapFile {
         bytes.extend(e.u32(0));
         bytes.extend(e.u32(snaplen));
         bytes.extend(e.u32(linktype));
-        PcapFile {
-            e,
-            bytes,
-            modified: magic == 0xa1b2_cd34,
-        }
+        PcapFile { e, bytes, modified: magic == 0xa1b2_cd34 }
     }
 
     pub fn record(mut self, sec: u32, frac: u32, caplen: u32, len: u32, data: &[u8]) -> Self {
@@ -255,11 +235,7 @@ pub fn opt(e: Endian, code: u16, value: &[u8]) -> Vec<u8> {
 
 impl NgFile {
     pub fn new(e: Endian) -> Self {
-        NgFile {
-            e,
-            bytes: Vec::new(),
-        }
-        .shb(e, (1, 0))
+        NgFile { e, bytes: Vec::new() }.shb(e, (1, 0))
     }
 
     /// Any block: type, body (padded to 4 here).
