@@ -24,8 +24,12 @@ fn build(src: &str, ringcap: bool) -> std::path::PathBuf {
 }
 
 fn same_output(src: &str) {
-    let theirs = Command::new(build(src, false)).output().unwrap();
-    let ours = Command::new(build(src, true)).output().unwrap();
+    same_output_args(src, &[]);
+}
+
+fn same_output_args(src: &str, args: &[&str]) {
+    let theirs = Command::new(build(src, false)).args(args).output().unwrap();
+    let ours = Command::new(build(src, true)).args(args).output().unwrap();
     assert!(theirs.status.success() && ours.status.success());
     let (t, o) = (String::from_utf8_lossy(&theirs.stdout), String::from_utf8_lossy(&ours.stdout));
     let diff: Vec<(&str, &str)> = t.lines().zip(o.lines()).filter(|(a, b)| a != b).take(20).collect();
@@ -35,4 +39,57 @@ fn same_output(src: &str) {
 #[test]
 fn name_tables_and_status_texts_match_libpcap() {
     same_output("tests/pcap/tables.c");
+}
+
+/// A small corpus: ringcap-written pcap, and editcap's nanosecond pcap,
+/// pcapng and byte-swapped conversions of it, plus broken files.
+fn savefile_corpus(dir: &std::path::Path) -> Vec<String> {
+    use ringcap::savefile::{PacketHeader, Precision, Writer, WriterConfig};
+    let base = dir.join("base.pcap");
+    let mut w =
+        Writer::new(std::fs::File::create(&base).unwrap(), "base", &WriterConfig::new(1, 65535, Precision::Micro))
+            .unwrap();
+    for i in 0..20u32 {
+        let len = 60 + (i * 97) % 1400;
+        let data: Vec<u8> = (0..len).map(|b| (b * 7 + i) as u8).collect();
+        let caplen = if i % 5 == 4 { 40 } else { len };
+        let h =
+            PacketHeader { ts_sec: 1_700_000_000 + i as i64, ts_frac: (i as i64 * 123_457) % 1_000_000, caplen, len };
+        w.dump(&h, &data).unwrap();
+    }
+    w.flush().unwrap();
+    drop(w);
+    let mut files = vec![base.display().to_string()];
+    for (format, name) in [("nsecpcap", "nsec.pcap"), ("pcapng", "ng.pcapng"), ("modpcap", "mod.pcap")] {
+        let out = dir.join(name);
+        let st = Command::new("editcap")
+            .args(["-F", format])
+            .arg(&base)
+            .arg(&out)
+            .status()
+            .expect("editcap (tshark package)");
+        assert!(st.success(), "editcap -F {format}");
+        files.push(out.display().to_string());
+    }
+    let bytes = std::fs::read(&base).unwrap();
+    let truncated = dir.join("truncated.pcap");
+    std::fs::write(&truncated, &bytes[..bytes.len() - 30]).unwrap();
+    let garbage = dir.join("garbage.pcap");
+    std::fs::write(&garbage, b"this is not a capture file at all").unwrap();
+    files.push(truncated.display().to_string());
+    files.push(garbage.display().to_string());
+    files.push(dir.join("missing.pcap").display().to_string());
+    files
+}
+
+#[test]
+fn savefiles_read_and_dump_like_libpcap() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("pcap-offline-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let files = savefile_corpus(&dir);
+    for precision in ["micro", "nano"] {
+        let mut args = vec![precision, dir.to_str().unwrap()];
+        args.extend(files.iter().map(String::as_str));
+        same_output_args("tests/pcap/offline.c", &args);
+    }
 }

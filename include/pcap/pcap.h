@@ -619,6 +619,11 @@ typedef struct pcap_addr pcap_addr_t;
 struct pcap;
 
 /**
+ * Opaque `pcap_dumper_t`.
+ */
+struct pcap_dumper;
+
+/**
  * struct pcap_pkthdr.
  */
 struct pcap_pkthdr {
@@ -826,7 +831,8 @@ int pcap_getnonblock(struct pcap *p, char *errbuf);
 int pcap_get_selectable_fd(struct pcap *p);
 
 /**
- * pcap_fileno(): the packet socket of a live handle, or -1.
+ * pcap_fileno(): the packet socket of a live handle, the savefile's
+ * descriptor, or -1.
  */
 int pcap_fileno(struct pcap *p);
 
@@ -887,22 +893,22 @@ int pcap_setdirection(struct pcap *p, int d);
 int pcap_bufsize(struct pcap *p);
 
 /**
- * pcap_is_swapped(): live captures are in host byte order.
+ * pcap_is_swapped(): whether a savefile is in the other byte order.
  */
 int pcap_is_swapped(struct pcap *p);
 
 /**
- * pcap_major_version(): the savefile format version, 2.
+ * pcap_major_version(): the savefile's format version (2 for live handles).
  */
 int pcap_major_version(struct pcap *p);
 
 /**
- * pcap_minor_version(): 4.
+ * pcap_minor_version(): the savefile's minor version (4 for live handles).
  */
 int pcap_minor_version(struct pcap *p);
 
 /**
- * pcap_file(): NULL for live and dead handles.
+ * pcap_file(): the savefile's stream; NULL for live and dead handles.
  */
 FILE *pcap_file(struct pcap *p);
 
@@ -970,6 +976,79 @@ const char *pcap_tstamp_type_val_to_description(int t);
  * pcap_init(): PCAP_CHAR_ENC_LOCAL or PCAP_CHAR_ENC_UTF_8; ringcap's strings are UTF-8 either way.
  */
 int pcap_init(unsigned int opts, char *errbuf);
+
+/**
+ * pcap_open_offline_with_tstamp_precision(): "-" reads the standard input.
+ */
+struct pcap *pcap_open_offline_with_tstamp_precision(const char *fname,
+                                                     unsigned int precision,
+                                                     char *errbuf);
+
+/**
+ * pcap_open_offline(): microsecond time stamps.
+ */
+struct pcap *pcap_open_offline(const char *fname, char *errbuf);
+
+/**
+ * pcap_fopen_offline_with_tstamp_precision(): reads an open stream, which
+ * pcap_close() closes.
+ */
+struct pcap *pcap_fopen_offline_with_tstamp_precision(FILE *fp,
+                                                      unsigned int precision,
+                                                      char *errbuf);
+
+/**
+ * pcap_fopen_offline().
+ */
+struct pcap *pcap_fopen_offline(FILE *fp, char *errbuf);
+
+/**
+ * pcap_dump_open(): a new savefile ("-" is the standard output).
+ */
+struct pcap_dumper *pcap_dump_open(struct pcap *p, const char *fname);
+
+/**
+ * pcap_dump_fopen(): writes to an open stream, which pcap_dump_close() closes.
+ */
+struct pcap_dumper *pcap_dump_fopen(struct pcap *p, FILE *fp);
+
+/**
+ * pcap_dump_open_append(): continues a savefile written with the same
+ * link type, snapshot length, precision and byte order, or starts one.
+ */
+struct pcap_dumper *pcap_dump_open_append(struct pcap *p, const char *fname);
+
+/**
+ * pcap_dump(): writes one packet; `user` is the pcap_dumper_t, as a
+ * pcap_handler's user argument. Write errors are kept by the stream, as
+ * in libpcap (pcap_dump_flush reports them).
+ */
+void pcap_dump(uint8_t *user, const struct pcap_pkthdr *h, const uint8_t *sp);
+
+/**
+ * pcap_dump_flush(): 0, or -1 if the stream could not be written.
+ */
+int pcap_dump_flush(struct pcap_dumper *d);
+
+/**
+ * pcap_dump_ftell64(): the savefile's current size, counting from where the stream was.
+ */
+int64_t pcap_dump_ftell64(struct pcap_dumper *d);
+
+/**
+ * pcap_dump_ftell(): like pcap_dump_ftell64, -1 with EOVERFLOW beyond a long.
+ */
+long pcap_dump_ftell(struct pcap_dumper *d);
+
+/**
+ * pcap_dump_file(): the stream being written (flushed first).
+ */
+FILE *pcap_dump_file(struct pcap_dumper *d);
+
+/**
+ * pcap_dump_close(): flushes and closes; NULL and closed dumpers are ignored.
+ */
+void pcap_dump_close(struct pcap_dumper *d);
 
 #ifdef __cplusplus
 }  // extern "C"

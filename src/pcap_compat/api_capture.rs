@@ -6,6 +6,7 @@ use std::ptr;
 use crate::ffi::boundary::c_str;
 use crate::ffi::breakers;
 use crate::pcap_compat::abi::*;
+use crate::pcap_compat::api_savefile::offline_file;
 use crate::pcap_compat::handle::{PResult, PcapError, PcapState, Source};
 use crate::pcap_compat::names;
 use crate::pcap_compat::registry::{close, pcap, register, with_pcap, with_pcap_or, write_errbuf, HANDLES};
@@ -223,7 +224,7 @@ pub extern "C" fn pcap_dispatch(p: *mut pcap, cnt: c_int, callback: pcap_handler
     with_pcap(p, |h| {
         let cb = callback.ok_or_else(|| PcapError::generic("callback is NULL"))?;
         let budget = if cnt <= 0 { usize::MAX } else { cnt as usize };
-        let n = h.state().read(budget, &mut |hdr, data| {
+        let n = h.state().read(budget, &h.breaker, &mut |hdr, data| {
             // SAFETY: a C pcap_handler; both pointers are valid for the call.
             unsafe { cb(user, hdr, data.as_ptr()) }
         })?;
@@ -240,12 +241,14 @@ pub extern "C" fn pcap_loop(p: *mut pcap, cnt: c_int, callback: pcap_handler, us
         let mut done: i64 = 0;
         loop {
             let budget = if cnt <= 0 { usize::MAX } else { (cnt as i64 - done) as usize };
-            let n = h.state().read(budget, &mut |hdr, data| {
+            let mut state = h.state();
+            let n = state.read(budget, &h.breaker, &mut |hdr, data| {
                 // SAFETY: a C pcap_handler; both pointers are valid for the call.
                 unsafe { cb(user, hdr, data.as_ptr()) }
             })?;
             done += n as i64;
-            if cnt > 0 && done >= cnt as i64 {
+            // A savefile's end ends the loop; a live timeout does not.
+            if (cnt > 0 && done >= cnt as i64) || (n == 0 && state.is_offline()) {
                 return Ok(0);
             }
         }
@@ -261,7 +264,7 @@ pub extern "C" fn pcap_next_ex(p: *mut pcap, header: *mut *mut pcap_pkthdr, data
             return Err(PcapError::generic("pcap_next_ex: NULL header or data pointer"));
         }
         let mut state = h.state();
-        let r = state.next_copy()?;
+        let r = state.next_copy(&h.breaker)?;
         if r == 1 {
             // SAFETY: both out-pointers were checked; the buffers live in the
             // handle until the next read.
@@ -282,7 +285,7 @@ pub extern "C" fn pcap_next(p: *mut pcap, header: *mut pcap_pkthdr) -> *const u8
             return Err(PcapError::generic("pcap_next: NULL header"));
         }
         let mut state = h.state();
-        if state.next_copy()? != 1 {
+        if state.next_copy(&h.breaker).unwrap_or(0) != 1 {
             return Ok(ptr::null());
         }
         // SAFETY: header was checked for NULL.
@@ -354,10 +357,16 @@ pub extern "C" fn pcap_get_selectable_fd(p: *mut pcap) -> c_int {
     live_fd(p).max(-1)
 }
 
-/// pcap_fileno(): the packet socket of a live handle, or -1.
+/// pcap_fileno(): the packet socket of a live handle, the savefile's
+/// descriptor, or -1.
 #[no_mangle]
 pub extern "C" fn pcap_fileno(p: *mut pcap) -> c_int {
-    live_fd(p).max(-1)
+    let file = with_pcap_or(p, None, |h| Ok(offline_file(&h.state())));
+    match file {
+        // SAFETY: the handle's live FILE.
+        Some(f) => unsafe { libc::fileno(f) },
+        None => live_fd(p).max(-1),
+    }
 }
 
 /// pcap_get_required_select_timeout(): NULL, the socket's readiness is exact on Linux.
@@ -482,32 +491,45 @@ pub extern "C" fn pcap_bufsize(p: *mut pcap) -> c_int {
     })
 }
 
-/// pcap_is_swapped(): live captures are in host byte order.
+/// pcap_is_swapped(): whether a savefile is in the other byte order.
 #[no_mangle]
 pub extern "C" fn pcap_is_swapped(p: *mut pcap) -> c_int {
     with_pcap(p, |h| {
-        h.state().activated()?;
-        Ok(0)
+        let state = h.state();
+        state.activated()?;
+        Ok(match &state.source {
+            Source::Offline(o) => o.reader.info().swapped as c_int,
+            _ => 0,
+        })
     })
 }
 
-/// pcap_major_version(): the savefile format version, 2.
+/// pcap_major_version(): the savefile's format version (2 for live handles).
 #[no_mangle]
 pub extern "C" fn pcap_major_version(p: *mut pcap) -> c_int {
-    with_pcap(p, |_| Ok(2))
+    with_pcap(p, |h| {
+        Ok(match &h.state().source {
+            Source::Offline(o) => o.reader.info().version_major as c_int,
+            _ => 2,
+        })
+    })
 }
 
-/// pcap_minor_version(): 4.
+/// pcap_minor_version(): the savefile's minor version (4 for live handles).
 #[no_mangle]
 pub extern "C" fn pcap_minor_version(p: *mut pcap) -> c_int {
-    with_pcap(p, |_| Ok(4))
+    with_pcap(p, |h| {
+        Ok(match &h.state().source {
+            Source::Offline(o) => o.reader.info().version_minor as c_int,
+            _ => 4,
+        })
+    })
 }
 
-/// pcap_file(): NULL for live and dead handles.
+/// pcap_file(): the savefile's stream; NULL for live and dead handles.
 #[no_mangle]
 pub extern "C" fn pcap_file(p: *mut pcap) -> *mut libc::FILE {
-    let _ = p;
-    ptr::null_mut()
+    with_pcap_or(p, ptr::null_mut(), |h| Ok(offline_file(&h.state()).unwrap_or(ptr::null_mut())))
 }
 
 fn geterr_text(p: *mut pcap) -> String {

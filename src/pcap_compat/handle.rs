@@ -8,9 +8,11 @@ use std::sync::Arc;
 use crate::error::{Error, ErrorCode};
 use crate::geometry::Version;
 use crate::pcap_compat::abi::*;
+use crate::pcap_compat::cfile::CFile;
 use crate::pcap_compat::cooked::Cooked;
 use crate::pcap_compat::dlt::*;
 use crate::rx::{Capture, CaptureConfig, Packet, DEFAULT_SNAPLEN};
+use crate::savefile::{Precision, Reader};
 use crate::socket::SocketKind;
 use crate::sys;
 use crate::wait::Breaker;
@@ -86,9 +88,15 @@ pub struct Live {
     ifdrop_base: Option<u64>,
 }
 
+/// An open savefile.
+pub struct Offline {
+    pub reader: Reader<CFile>,
+}
+
 pub enum Source {
     Created,
     Live(Box<Live>),
+    Offline(Box<Offline>),
     Dead,
 }
 
@@ -156,6 +164,25 @@ impl PcapState {
         s
     }
 
+    /// A handle reading `reader`, as pcap_open_offline leaves it.
+    pub fn offline(reader: Reader<CFile>) -> PcapState {
+        let info = *reader.info();
+        let mut s = PcapState::created("");
+        s.opts.snaplen = info.snaplen.min(i32::MAX as u32) as i32;
+        s.opts.precision = match reader.precision() {
+            Precision::Micro => PCAP_TSTAMP_PRECISION_MICRO,
+            Precision::Nano => PCAP_TSTAMP_PRECISION_NANO,
+        };
+        s.linktype = info.dlt;
+        s.dlts = vec![info.dlt];
+        s.source = Source::Offline(Box::new(Offline { reader }));
+        s
+    }
+
+    pub fn is_offline(&self) -> bool {
+        matches!(self.source, Source::Offline(_))
+    }
+
     pub fn is_activated(&self) -> bool {
         !matches!(self.source, Source::Created)
     }
@@ -175,6 +202,7 @@ impl PcapState {
                 PCAP_ERROR_NOT_ACTIVATED,
                 "This operation isn't supported until the pcap_t is activated",
             )),
+            Source::Offline(_) => Err(PcapError::generic("This operation isn't supported on a savefile")),
             Source::Dead => Err(PcapError::generic("This operation isn't supported on a pcap_open_dead pcap_t")),
         }
     }
@@ -275,12 +303,19 @@ impl PcapState {
     }
 
     /// Reads packets as pcap_dispatch does, handing each accepted one to
-    /// `deliver` with its pcap header. Returns how many were delivered.
-    pub fn read(&mut self, budget: usize, deliver: &mut dyn FnMut(&pcap_pkthdr, &[u8])) -> PResult<usize> {
+    /// `deliver` with its pcap header. Returns how many were delivered; for
+    /// a savefile, 0 means the end of the file.
+    pub fn read(
+        &mut self,
+        budget: usize,
+        breaker: &Breaker,
+        deliver: &mut dyn FnMut(&pcap_pkthdr, &[u8]),
+    ) -> PResult<usize> {
         let direction = self.direction;
         let PcapState { source, scratch, opts, .. } = self;
         let live = match source {
             Source::Live(l) => l,
+            Source::Offline(o) => return read_offline(o, budget, breaker, deliver),
             Source::Created => return Err(PcapError::new(PCAP_ERROR_NOT_ACTIVATED, "")),
             Source::Dead => return Err(PcapError::generic("Packets aren't available from a pcap_open_dead pcap_t")),
         };
@@ -316,11 +351,12 @@ impl PcapState {
         Ok(accepted)
     }
 
-    /// pcap_next_ex's copy of one packet: 1 with a packet, 0 on timeout.
-    pub fn next_copy(&mut self) -> PResult<c_int> {
+    /// pcap_next_ex's copy of one packet: 1 with a packet, 0 on timeout,
+    /// PCAP_ERROR_BREAK at the end of a savefile.
+    pub fn next_copy(&mut self, breaker: &Breaker) -> PResult<c_int> {
         let mut got = None;
         let mut buf = std::mem::take(&mut self.oneshot);
-        let n = self.read(1, &mut |h, data| {
+        let n = self.read(1, breaker, &mut |h, data| {
             buf.clear();
             buf.extend_from_slice(data);
             got = Some(*h);
@@ -332,12 +368,16 @@ impl PcapState {
                 self.oneshot_hdr = h;
                 Ok(1)
             }
+            None if self.is_offline() => Err(PcapError::new(PCAP_ERROR_BREAK, "")),
             None => Ok(0),
         }
     }
 
     /// pcap_stats for a live handle.
     pub fn stats(&mut self) -> PResult<pcap_stat> {
+        if self.is_offline() {
+            return Err(PcapError::generic("Statistics aren't available from savefiles"));
+        }
         let device = self.opts.device.clone();
         let live = self.live()?;
         let st = live.capture.stats().map_err(PcapError::from)?;
@@ -347,4 +387,35 @@ impl PcapState {
         };
         Ok(pcap_stat { ps_recv: st.received as u32, ps_drop: st.dropped as u32, ps_ifdrop: ifdrop as u32 })
     }
+}
+
+/// Reads up to `budget` packets of a savefile; 0 at its end.
+fn read_offline(
+    offline: &mut Offline,
+    budget: usize,
+    breaker: &Breaker,
+    deliver: &mut dyn FnMut(&pcap_pkthdr, &[u8]),
+) -> PResult<usize> {
+    let mut n = 0;
+    while n < budget {
+        if breaker.is_requested() {
+            if n == 0 {
+                breaker.clear();
+                return Err(PcapError::new(PCAP_ERROR_BREAK, ""));
+            }
+            break;
+        }
+        let Some(packet) = offline.reader.next_packet().map_err(PcapError::from)? else { break };
+        let hdr = pcap_pkthdr {
+            ts: libc::timeval {
+                tv_sec: packet.header.ts_sec as libc::time_t,
+                tv_usec: packet.header.ts_frac as libc::suseconds_t,
+            },
+            caplen: packet.header.caplen,
+            len: packet.header.len,
+        };
+        deliver(&hdr, packet.data);
+        n += 1;
+    }
+    Ok(n)
 }

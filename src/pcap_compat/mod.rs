@@ -12,7 +12,9 @@
 pub mod abi;
 mod api_capture;
 mod api_info;
+mod api_savefile;
 pub mod bpf_abi;
+mod cfile;
 mod cooked;
 pub mod dlt;
 mod handle;

@@ -1,0 +1,239 @@
+//! Savefiles: pcap_open_offline and friends, and the pcap_dump_* writer.
+
+use std::ffi::{c_char, c_int, c_long, c_uint};
+use std::ptr;
+use std::sync::Mutex;
+
+use crate::ffi::boundary::c_str;
+use crate::ffi::registry::Registry;
+use crate::pcap_compat::abi::*;
+use crate::pcap_compat::cfile::CFile;
+use crate::pcap_compat::handle::{PcapError, PcapState, Source};
+use crate::pcap_compat::registry::{pcap, register, with_pcap_or, write_errbuf};
+use crate::savefile::{PacketHeader, Precision, Reader, Writer, WriterConfig};
+
+/// Opaque `pcap_dumper_t`.
+pub struct pcap_dumper {
+    _private: [u8; 0],
+}
+
+struct Dumper {
+    writer: Mutex<Writer<CFile>>,
+}
+
+static DUMPERS: Registry<Dumper> = Registry::new("pcap_dumper_t");
+
+fn precision_from(p: c_uint) -> Result<Precision, String> {
+    match p as c_int {
+        PCAP_TSTAMP_PRECISION_MICRO => Ok(Precision::Micro),
+        PCAP_TSTAMP_PRECISION_NANO => Ok(Precision::Nano),
+        _ => Err(format!("unknown time stamp resolution {p}")),
+    }
+}
+
+fn open_reader(file: CFile, precision: c_uint) -> Result<*mut pcap, String> {
+    let precision = precision_from(precision)?;
+    let reader = Reader::open_with_precision(file, precision).map_err(|e| e.message().to_string())?;
+    register(PcapState::offline(reader)).map_err(|e| e.message)
+}
+
+fn offline_result(result: Result<*mut pcap, String>, errbuf: *mut c_char) -> *mut pcap {
+    match result {
+        Ok(p) => p,
+        Err(message) => {
+            // SAFETY: errbuf is PCAP_ERRBUF_SIZE bytes per the API.
+            unsafe { write_errbuf(errbuf, &message) };
+            ptr::null_mut()
+        }
+    }
+}
+
+/// pcap_open_offline_with_tstamp_precision(): "-" reads the standard input.
+#[no_mangle]
+pub extern "C" fn pcap_open_offline_with_tstamp_precision(
+    fname: *const c_char,
+    precision: c_uint,
+    errbuf: *mut c_char,
+) -> *mut pcap {
+    // SAFETY: fname is NULL or a C string.
+    let result = unsafe { c_str(fname, "file name") }.map_err(|e| e.message().to_string()).and_then(|name| {
+        let file = CFile::open(name, "rb").map_err(|e| format!("{name}: {}", os_text(&e)))?;
+        open_reader(file, precision)
+    });
+    offline_result(result, errbuf)
+}
+
+/// pcap_open_offline(): microsecond time stamps.
+#[no_mangle]
+pub extern "C" fn pcap_open_offline(fname: *const c_char, errbuf: *mut c_char) -> *mut pcap {
+    pcap_open_offline_with_tstamp_precision(fname, PCAP_TSTAMP_PRECISION_MICRO as c_uint, errbuf)
+}
+
+/// pcap_fopen_offline_with_tstamp_precision(): reads an open stream, which
+/// pcap_close() closes.
+#[no_mangle]
+pub extern "C" fn pcap_fopen_offline_with_tstamp_precision(
+    fp: *mut libc::FILE,
+    precision: c_uint,
+    errbuf: *mut c_char,
+) -> *mut pcap {
+    if fp.is_null() {
+        return offline_result(Err("A null pointer was supplied as the file to open".into()), errbuf);
+    }
+    offline_result(open_reader(CFile::adopt(fp), precision), errbuf)
+}
+
+/// pcap_fopen_offline().
+#[no_mangle]
+pub extern "C" fn pcap_fopen_offline(fp: *mut libc::FILE, errbuf: *mut c_char) -> *mut pcap {
+    pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO as c_uint, errbuf)
+}
+
+fn os_text(e: &std::io::Error) -> String {
+    e.to_string().split(" (os error").next().unwrap_or_default().to_string()
+}
+
+/// What a dumper for `p` writes: the handle's link type, snapshot length and precision.
+fn writer_config(state: &PcapState) -> Result<WriterConfig, PcapError> {
+    if !state.is_activated() {
+        return Err(PcapError::generic("not-yet-activated pcap_t passed to pcap_dump_open"));
+    }
+    let precision = if state.opts.precision == PCAP_TSTAMP_PRECISION_NANO { Precision::Nano } else { Precision::Micro };
+    Ok(WriterConfig::new(state.linktype, state.opts.snaplen.max(0) as u32, precision))
+}
+
+fn new_dumper(p: *mut pcap, open: impl FnOnce(&WriterConfig) -> Result<Writer<CFile>, String>) -> *mut pcap_dumper {
+    with_pcap_or(p, ptr::null_mut(), |h| {
+        let config = writer_config(&h.state())?;
+        let writer = open(&config).map_err(PcapError::generic)?;
+        Ok(DUMPERS.insert(Dumper { writer: Mutex::new(writer) }))
+    })
+}
+
+/// pcap_dump_open(): a new savefile ("-" is the standard output).
+#[no_mangle]
+pub extern "C" fn pcap_dump_open(p: *mut pcap, fname: *const c_char) -> *mut pcap_dumper {
+    new_dumper(p, |config| {
+        // SAFETY: fname is NULL or a C string.
+        let name = unsafe { c_str(fname, "file name") }.map_err(|e| e.message().to_string())?;
+        let file = CFile::open(name, "wb").map_err(|e| format!("{name}: {}", os_text(&e)))?;
+        let shown = if name == "-" { "standard output" } else { name };
+        let writer = if file.is_seekable() {
+            Writer::new_seekable(file, shown, config)
+        } else {
+            Writer::new(file, shown, config)
+        };
+        writer.map_err(|e| e.message().to_string())
+    })
+}
+
+/// pcap_dump_fopen(): writes to an open stream, which pcap_dump_close() closes.
+#[no_mangle]
+pub extern "C" fn pcap_dump_fopen(p: *mut pcap, fp: *mut libc::FILE) -> *mut pcap_dumper {
+    new_dumper(p, |config| {
+        if fp.is_null() {
+            return Err("A null pointer was supplied as the file to write".into());
+        }
+        let file = CFile::adopt(fp);
+        let writer = if file.is_seekable() {
+            Writer::new_seekable(file, "stream", config)
+        } else {
+            Writer::new(file, "stream", config)
+        };
+        writer.map_err(|e| e.message().to_string())
+    })
+}
+
+/// pcap_dump_open_append(): continues a savefile written with the same
+/// link type, snapshot length, precision and byte order, or starts one.
+#[no_mangle]
+pub extern "C" fn pcap_dump_open_append(p: *mut pcap, fname: *const c_char) -> *mut pcap_dumper {
+    new_dumper(p, |config| {
+        // SAFETY: fname is NULL or a C string.
+        let name = unsafe { c_str(fname, "file name") }.map_err(|e| e.message().to_string())?;
+        if name == "-" {
+            return Writer::new(CFile::open("-", "wb").map_err(|e| os_text(&e))?, "standard output", config)
+                .map_err(|e| e.message().to_string());
+        }
+        let file = match CFile::open(name, "rb+") {
+            Ok(f) => f,
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+                CFile::open(name, "wb+").map_err(|e| format!("{name}: {}", os_text(&e)))?
+            }
+            Err(e) => return Err(format!("{name}: {}", os_text(&e))),
+        };
+        Writer::append(file, name, config).map_err(|e| e.message().to_string())
+    })
+}
+
+fn with_dumper<T>(d: *mut pcap_dumper, fallback: T, f: impl FnOnce(&mut Writer<CFile>) -> T) -> T {
+    match DUMPERS.get(d) {
+        Ok(dumper) => {
+            let mut w = dumper.writer.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut w)
+        }
+        Err(_) => fallback,
+    }
+}
+
+/// pcap_dump(): writes one packet; `user` is the pcap_dumper_t, as a
+/// pcap_handler's user argument. Write errors are kept by the stream, as
+/// in libpcap (pcap_dump_flush reports them).
+#[no_mangle]
+pub extern "C" fn pcap_dump(user: *mut u8, h: *const pcap_pkthdr, sp: *const u8) {
+    if h.is_null() || sp.is_null() {
+        return;
+    }
+    // SAFETY: h points to a pcap_pkthdr, and sp to h->caplen bytes, per the API.
+    let (hdr, data) = unsafe { (&*h, std::slice::from_raw_parts(sp, (*h).caplen as usize)) };
+    let header = PacketHeader { ts_sec: hdr.ts.tv_sec, ts_frac: hdr.ts.tv_usec, caplen: hdr.caplen, len: hdr.len };
+    with_dumper(user.cast(), (), |w| {
+        let _ = w.dump(&header, data);
+    });
+}
+
+/// pcap_dump_flush(): 0, or -1 if the stream could not be written.
+#[no_mangle]
+pub extern "C" fn pcap_dump_flush(d: *mut pcap_dumper) -> c_int {
+    with_dumper(d, PCAP_ERROR, |w| if w.flush().is_ok() { 0 } else { PCAP_ERROR })
+}
+
+/// pcap_dump_ftell64(): the savefile's current size, counting from where the stream was.
+#[no_mangle]
+pub extern "C" fn pcap_dump_ftell64(d: *mut pcap_dumper) -> i64 {
+    with_dumper(d, -1, |w| w.position() as i64)
+}
+
+/// pcap_dump_ftell(): like pcap_dump_ftell64, -1 with EOVERFLOW beyond a long.
+#[no_mangle]
+pub extern "C" fn pcap_dump_ftell(d: *mut pcap_dumper) -> c_long {
+    let at = pcap_dump_ftell64(d);
+    c_long::try_from(at).unwrap_or(-1)
+}
+
+/// pcap_dump_file(): the stream being written (flushed first).
+#[no_mangle]
+pub extern "C" fn pcap_dump_file(d: *mut pcap_dumper) -> *mut libc::FILE {
+    with_dumper(d, ptr::null_mut(), |w| {
+        let _ = w.flush();
+        w.get_ref().as_ptr()
+    })
+}
+
+/// pcap_dump_close(): flushes and closes; NULL and closed dumpers are ignored.
+#[no_mangle]
+pub extern "C" fn pcap_dump_close(d: *mut pcap_dumper) {
+    if let Some(dumper) = DUMPERS.remove(d) {
+        if let Ok(mut w) = dumper.writer.lock() {
+            let _ = w.flush();
+        }
+    }
+}
+
+/// The stream of an offline handle, for pcap_file and pcap_fileno.
+pub(crate) fn offline_file(state: &PcapState) -> Option<*mut libc::FILE> {
+    match &state.source {
+        Source::Offline(o) => Some(o.reader.get_ref().as_ptr()),
+        _ => None,
+    }
+}
