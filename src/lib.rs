@@ -5,6 +5,8 @@
 
 pub mod error;
 pub mod ffi;
+/// cbindgen:ignore
+pub mod filter;
 pub mod sys;
 
 pub use error::{Error, ErrorCode, Result};

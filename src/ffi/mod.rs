@@ -6,5 +6,6 @@
 //! behaviour.
 
 pub mod boundary;
+pub mod filter;
 pub mod registry;
 pub mod result;
