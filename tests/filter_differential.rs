@@ -460,9 +460,7 @@ fn combined_expressions() -> Vec<String> {
     ];
     let mut seed: u64 = 0x5eed;
     let mut next = |n: usize| {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         ((seed >> 33) as usize) % n
     };
     let ops = [" and ", " or ", " and not ", " or not ", " && ", " || "];
@@ -494,14 +492,9 @@ fn matches_libpcap_on_the_corpus() {
     exprs.extend(combined_expressions());
     let mut seen = std::collections::HashSet::new();
     exprs.retain(|e| seen.insert(e.clone()));
-    assert!(
-        exprs.len() >= 400,
-        "corpus has only {} expressions",
-        exprs.len()
-    );
+    assert!(exprs.len() >= 400, "corpus has only {} expressions", exprs.len());
 
-    let (mut ours_total, mut theirs_total, mut programs, mut packet_count, mut cases) =
-        (0usize, 0usize, 0usize, 0, 0);
+    let (mut ours_total, mut theirs_total, mut programs, mut packet_count, mut cases) = (0usize, 0usize, 0usize, 0, 0);
     let mut failures = Vec::new();
     for dlt in LINKTYPES {
         let pkts = packets::truncations(&packets::for_linktype(dlt, &frames));
@@ -517,9 +510,7 @@ fn matches_libpcap_on_the_corpus() {
                     "dlt {dlt} {e:?}: libpcap rejects ({m}), ringcap accepts ({} insns)",
                     p.instructions().len()
                 )),
-                (Ok(_), Err(m)) => failures.push(format!(
-                    "dlt {dlt} {e:?}: libpcap accepts, ringcap rejects: {m}"
-                )),
+                (Ok(_), Err(m)) => failures.push(format!("dlt {dlt} {e:?}: libpcap accepts, ringcap rejects: {m}")),
                 (Ok((len, verdicts)), Ok(p)) => {
                     ours_total += p.instructions().len();
                     theirs_total += len;
@@ -550,9 +541,5 @@ fn matches_libpcap_on_the_corpus() {
     for f in failures.iter().filter(|f| !f.contains("caplen")).take(40) {
         println!("{f}");
     }
-    assert!(
-        failures.is_empty(),
-        "{} disagreements with libpcap",
-        failures.len()
-    );
+    assert!(failures.is_empty(), "{} disagreements with libpcap", failures.len());
 }

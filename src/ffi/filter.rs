@@ -42,12 +42,7 @@ struct FilterHandle {
 static FILTERS: Registry<FilterHandle> = Registry::new("filter");
 
 fn to_c(i: &Insn) -> ringcap_bpf_insn {
-    ringcap_bpf_insn {
-        code: i.code,
-        jt: i.jt,
-        jf: i.jf,
-        k: i.k,
-    }
+    ringcap_bpf_insn { code: i.code, jt: i.jt, jf: i.jf, k: i.k }
 }
 
 fn from_c(i: &ringcap_bpf_insn) -> Insn {
@@ -84,11 +79,7 @@ pub unsafe extern "C" fn ringcap_filter_compile(
         let out = unsafe { out_ref(out, "out") }?;
         let program = filter::compile(expr, linktype, snaplen, netmask)?;
         let insns = program.instructions().iter().map(to_c).collect();
-        *out = FILTERS.insert(FilterHandle {
-            program,
-            insns,
-            last_error: LastError::default(),
-        });
+        *out = FILTERS.insert(FilterHandle { program, insns, last_error: LastError::default() });
         Ok(0)
     })
 }
@@ -136,10 +127,7 @@ pub unsafe extern "C" fn ringcap_filter_instructions(
 /// # Safety
 /// `insns` is NULL (with `len` 0) or points to `len` instructions.
 #[no_mangle]
-pub unsafe extern "C" fn ringcap_filter_validate(
-    insns: *const ringcap_bpf_insn,
-    len: usize,
-) -> i32 {
+pub unsafe extern "C" fn ringcap_filter_validate(insns: *const ringcap_bpf_insn, len: usize) -> i32 {
     boundary(None, || {
         let prog = raw_program(insns, len)?;
         filter::validate(&prog)?;
@@ -156,10 +144,7 @@ fn raw_program(insns: *const ringcap_bpf_insn, len: usize) -> Result<Vec<Insn>> 
         return Err(Error::new(ErrorCode::NullParameter, "insns is NULL"));
     }
     if len > 1 << 20 {
-        return Err(Error::new(
-            ErrorCode::FilterInvalid,
-            format!("program of {len} instructions is far too long"),
-        ));
+        return Err(Error::new(ErrorCode::FilterInvalid, format!("program of {len} instructions is far too long")));
     }
     // SAFETY: non-NULL and, per the caller's contract, valid for `len` elements.
     let slice = unsafe { std::slice::from_raw_parts(insns, len) };
@@ -213,11 +198,8 @@ pub unsafe extern "C" fn ringcap_filter_dump(
         Err(e) => return boundary(None, || Err(e)),
     };
     boundary(Some(&h.last_error), || {
-        let fmt = DumpFormat::from_i32(format).ok_or_else(|| {
-            Error::invalid(format!(
-                "dump format {format} is not 1 (-d), 2 (-dd) or 3 (-ddd)"
-            ))
-        })?;
+        let fmt = DumpFormat::from_i32(format)
+            .ok_or_else(|| Error::invalid(format!("dump format {format} is not 1 (-d), 2 (-dd) or 3 (-ddd)")))?;
         let text = h.program.dump(fmt);
         if len > 0 {
             if buf.is_null() {

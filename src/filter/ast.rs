@@ -101,11 +101,7 @@ pub struct Qual {
 
 impl Qual {
     /// What an id inherits after a protocol name, relation or other primitive.
-    pub const UNDEF: Qual = Qual {
-        proto: Proto::Default,
-        dir: Dir::Default,
-        addr: AddrKind::Undef,
-    };
+    pub const UNDEF: Qual = Qual { proto: Proto::Default, dir: Dir::Default, addr: AddrKind::Undef };
 }
 
 /// The operand of a qualified primitive, as written.

@@ -213,12 +213,7 @@ impl Gen {
     }
 
     fn linktype_off(&self) -> Result<Off> {
-        self.linktype.ok_or_else(|| {
-            err(format!(
-                "link-layer type field not available on {}",
-                self.link.name()
-            ))
-        })
+        self.linktype.ok_or_else(|| err(format!("link-layer type field not available on {}", self.link.name())))
     }
 
     fn load_a(&self, rel: Rel, off: u32, size: u16) -> Result<Vec<Insn>> {
@@ -226,22 +221,13 @@ impl Gen {
             Rel::LinkHdr => Self::load_rel(self.linkhdr, off, size),
             Rel::LinkType => Self::load_rel(self.linktype_off()?, off, size),
             Rel::LinkPl => Self::load_rel(self.linkpl, self.nl.wrapping_add(off), size),
-            Rel::PrevMplsHdr => {
-                Self::load_rel(self.linkpl, self.nl.wrapping_sub(4).wrapping_add(off), size)
-            }
+            Rel::PrevMplsHdr => Self::load_rel(self.linkpl, self.nl.wrapping_sub(4).wrapping_add(off), size),
             Rel::TranIpv4 => {
                 let mut s = self.loadx_iphdrlen();
-                s.push(ld(
-                    LD | IND | size,
-                    self.linkpl.k.wrapping_add(self.nl).wrapping_add(off),
-                ));
+                s.push(ld(LD | IND | size, self.linkpl.k.wrapping_add(self.nl).wrapping_add(off)));
                 s
             }
-            Rel::TranIpv6 => Self::load_rel(
-                self.linkpl,
-                self.nl.wrapping_add(40).wrapping_add(off),
-                size,
-            ),
+            Rel::TranIpv6 => Self::load_rel(self.linkpl, self.nl.wrapping_add(40).wrapping_add(off), size),
         })
     }
 
@@ -322,11 +308,7 @@ impl Gen {
                 };
                 // DLT_NULL carries the family in the capturing host's byte
                 // order; BPF loads are big-endian.
-                let v = if self.link == Link::Null && cfg!(target_endian = "little") {
-                    af.swap_bytes()
-                } else {
-                    af
-                };
+                let v = if self.link == Link::Null && cfg!(target_endian = "little") { af.swap_bytes() } else { af };
                 self.cmp(Rel::LinkHdr, 0, W, v)
             }
         }
@@ -377,9 +359,7 @@ impl Gen {
             Dir::Src => self.bcmp(Rel::LinkHdr, 6, mac)?,
             Dir::Dst => self.bcmp(Rel::LinkHdr, 0, mac)?,
             Dir::And => Cond::and(self.ehostop(mac, Dir::Src)?, self.ehostop(mac, Dir::Dst)?),
-            Dir::Default | Dir::Or => {
-                Cond::or(self.ehostop(mac, Dir::Src)?, self.ehostop(mac, Dir::Dst)?)
-            }
+            Dir::Default | Dir::Or => Cond::or(self.ehostop(mac, Dir::Src)?, self.ehostop(mac, Dir::Dst)?),
         })
     }
 
@@ -397,37 +377,20 @@ impl Gen {
 
     // ---- network layer ------------------------------------------------------
 
-    fn hostop(
-        &self,
-        addr: u32,
-        mask: u32,
-        dir: Dir,
-        ethertype: u32,
-        src: u32,
-        dst: u32,
-    ) -> Result<Cond> {
+    fn hostop(&self, addr: u32, mask: u32, dir: Dir, ethertype: u32, src: u32, dst: u32) -> Result<Cond> {
         let off = match dir {
             Dir::Src => src,
             Dir::Dst => dst,
             Dir::And => {
                 let a = self.hostop(addr, mask, Dir::Src, ethertype, src, dst)?;
-                return Ok(Cond::and(
-                    a,
-                    self.hostop(addr, mask, Dir::Dst, ethertype, src, dst)?,
-                ));
+                return Ok(Cond::and(a, self.hostop(addr, mask, Dir::Dst, ethertype, src, dst)?));
             }
             Dir::Default | Dir::Or => {
                 let a = self.hostop(addr, mask, Dir::Src, ethertype, src, dst)?;
-                return Ok(Cond::or(
-                    a,
-                    self.hostop(addr, mask, Dir::Dst, ethertype, src, dst)?,
-                ));
+                return Ok(Cond::or(a, self.hostop(addr, mask, Dir::Dst, ethertype, src, dst)?));
             }
         };
-        Ok(Cond::and(
-            self.linktype(ethertype)?,
-            self.mcmp(Rel::LinkPl, off, W, addr, mask)?,
-        ))
+        Ok(Cond::and(self.linktype(ethertype)?, self.mcmp(Rel::LinkPl, off, W, addr, mask)?))
     }
 
     fn host(&self, addr: u32, mask: u32, proto: Proto, dir: Dir, what: &str) -> Result<Cond> {
@@ -438,10 +401,7 @@ impl Gen {
                     return Ok(ip);
                 }
                 let arp = self.host(addr, mask, Proto::Arp, dir, what)?;
-                Ok(Cond::or(
-                    Cond::or(ip, arp),
-                    self.host(addr, mask, Proto::Rarp, dir, what)?,
-                ))
+                Ok(Cond::or(Cond::or(ip, arp), self.host(addr, mask, Proto::Rarp, dir, what)?))
             }
             Proto::Ip => self.hostop(addr, mask, dir, ETH_IP, 12, 16),
             Proto::Arp => self.hostop(addr, mask, dir, ETH_ARP, 14, 24),
@@ -455,60 +415,30 @@ impl Gen {
         let off = match dir {
             Dir::Src => 8,
             Dir::Dst => 24,
-            Dir::And => {
-                return Ok(Cond::and(
-                    self.hostop6(addr, mask, Dir::Src)?,
-                    self.hostop6(addr, mask, Dir::Dst)?,
-                ))
-            }
+            Dir::And => return Ok(Cond::and(self.hostop6(addr, mask, Dir::Src)?, self.hostop6(addr, mask, Dir::Dst)?)),
             Dir::Default | Dir::Or => {
-                return Ok(Cond::or(
-                    self.hostop6(addr, mask, Dir::Src)?,
-                    self.hostop6(addr, mask, Dir::Dst)?,
-                ))
+                return Ok(Cond::or(self.hostop6(addr, mask, Dir::Src)?, self.hostop6(addr, mask, Dir::Dst)?))
             }
         };
-        let word = |b: &[u8; 16], i: usize| {
-            u32::from_be_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]])
-        };
+        let word = |b: &[u8; 16], i: usize| u32::from_be_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]]);
         let mut parts = vec![self.linktype(ETH_IPV6)?];
         for i in 0..4 {
-            parts.push(self.mcmp(
-                Rel::LinkPl,
-                off + 4 * i as u32,
-                W,
-                word(addr, i),
-                word(mask, i),
-            )?);
+            parts.push(self.mcmp(Rel::LinkPl, off + 4 * i as u32, W, word(addr, i), word(mask, i))?);
         }
         Ok(and_all(parts))
     }
 
-    fn host6(
-        &self,
-        addr: &[u8; 16],
-        mask: &[u8; 16],
-        proto: Proto,
-        dir: Dir,
-        what: &str,
-    ) -> Result<Cond> {
+    fn host6(&self, addr: &[u8; 16], mask: &[u8; 16], proto: Proto, dir: Dir, what: &str) -> Result<Cond> {
         match proto {
             Proto::Default | Proto::Ip6 => self.hostop6(addr, mask, dir),
             Proto::Link => Err(err(format!("link-layer modifier applied to ip6 {what}"))),
-            p => Err(err(format!(
-                "'{}' modifier applied to ip6 {what}",
-                p.name()
-            ))),
+            p => Err(err(format!("'{}' modifier applied to ip6 {what}", p.name()))),
         }
     }
 
     fn ipfrag(&self) -> Result<Cond> {
         // Not a fragment other than the first.
-        Ok(Cond::not(Cond::leaf(
-            self.load_a(Rel::LinkPl, 6, H)?,
-            JSET,
-            0x1fff,
-        )))
+        Ok(Cond::not(Cond::leaf(self.load_a(Rel::LinkPl, 6, H)?, JSET, 0x1fff)))
     }
 
     fn proto(&self, v: u32, proto: Proto, dir: Dir) -> Result<Cond> {
@@ -516,27 +446,15 @@ impl Gen {
             return Err(err("direction applied to 'proto'"));
         }
         match proto {
-            Proto::Default => Ok(Cond::or(
-                self.proto(v, Proto::Ip, dir)?,
-                self.proto(v, Proto::Ip6, dir)?,
-            )),
+            Proto::Default => Ok(Cond::or(self.proto(v, Proto::Ip, dir)?, self.proto(v, Proto::Ip6, dir)?)),
             Proto::Link => self.linktype(v),
-            Proto::Ip => Ok(Cond::and(
-                self.linktype(ETH_IP)?,
-                self.cmp(Rel::LinkPl, 9, B, v)?,
-            )),
+            Proto::Ip => Ok(Cond::and(self.linktype(ETH_IP)?, self.cmp(Rel::LinkPl, 9, B, v)?)),
             Proto::Ip6 => {
-                let frag = Cond::and(
-                    self.cmp(Rel::LinkPl, 6, B, IPPROTO_FRAGMENT)?,
-                    self.cmp(Rel::LinkPl, 40, B, v)?,
-                );
+                let frag = Cond::and(self.cmp(Rel::LinkPl, 6, B, IPPROTO_FRAGMENT)?, self.cmp(Rel::LinkPl, 40, B, v)?);
                 let direct = self.cmp(Rel::LinkPl, 6, B, v)?;
                 Ok(Cond::and(self.linktype(ETH_IPV6)?, Cond::or(direct, frag)))
             }
-            Proto::Arp | Proto::Rarp => Err(err(format!(
-                "{} does not encapsulate another protocol",
-                proto.name()
-            ))),
+            Proto::Arp | Proto::Rarp => Err(err(format!("{} does not encapsulate another protocol", proto.name()))),
             p => Err(err(format!("'{} proto' is bogus", p.name()))),
         }
     }
@@ -587,35 +505,19 @@ impl Gen {
         let (rel, check) = if v6 {
             (Rel::TranIpv6, self.cmp(Rel::LinkPl, 6, B, ipproto)?)
         } else {
-            (
-                Rel::TranIpv4,
-                Cond::and(self.cmp(Rel::LinkPl, 9, B, ipproto)?, self.ipfrag()?),
-            )
+            (Rel::TranIpv4, Cond::and(self.cmp(Rel::LinkPl, 9, B, ipproto)?, self.ipfrag()?))
         };
         let ports = match dir {
             Dir::Src => self.portatom(rel, 0, lo, hi)?,
             Dir::Dst => self.portatom(rel, 2, lo, hi)?,
-            Dir::And => Cond::and(
-                self.portatom(rel, 0, lo, hi)?,
-                self.portatom(rel, 2, lo, hi)?,
-            ),
-            Dir::Default | Dir::Or => Cond::or(
-                self.portatom(rel, 0, lo, hi)?,
-                self.portatom(rel, 2, lo, hi)?,
-            ),
+            Dir::And => Cond::and(self.portatom(rel, 0, lo, hi)?, self.portatom(rel, 2, lo, hi)?),
+            Dir::Default | Dir::Or => Cond::or(self.portatom(rel, 0, lo, hi)?, self.portatom(rel, 2, lo, hi)?),
         };
         Ok(Cond::and(check, ports))
     }
 
     /// `ipproto` None: TCP, UDP or SCTP.
-    fn port_family(
-        &self,
-        v6: bool,
-        lo: u32,
-        hi: u32,
-        ipproto: Option<u32>,
-        dir: Dir,
-    ) -> Result<Cond> {
+    fn port_family(&self, v6: bool, lo: u32, hi: u32, ipproto: Option<u32>, dir: Dir) -> Result<Cond> {
         let lt = self.linktype(if v6 { ETH_IPV6 } else { ETH_IP })?;
         let ports = match ipproto {
             Some(p) => self.portop(v6, lo, hi, p, dir)?,
@@ -670,8 +572,7 @@ impl Gen {
                 if q.proto == Proto::Link {
                     return Err(err("illegal link layer address"));
                 }
-                let (v, len) =
-                    names::atoin(s).ok_or_else(|| err(format!("invalid IPv4 address '{s}'")))?;
+                let (v, len) = names::atoin(s).ok_or_else(|| err(format!("invalid IPv4 address '{s}'")))?;
                 if matches!(q.addr, AddrKind::Port | AddrKind::PortRange) {
                     return Err(err(format!("'port' modifier applied to ip host '{s}'")));
                 }
@@ -705,19 +606,11 @@ impl Gen {
                     }
                     _ => {}
                 }
-                let what = if q.addr == AddrKind::Net {
-                    "net"
-                } else {
-                    "host"
-                };
+                let what = if q.addr == AddrKind::Net { "net" } else { "host" };
                 self.host(v, mask, q.proto, q.dir, what)
             }
             AddrKind::Port | AddrKind::PortRange => {
-                let what = if q.addr == AddrKind::Port {
-                    "port"
-                } else {
-                    "portrange"
-                };
+                let what = if q.addr == AddrKind::Port { "port" } else { "portrange" };
                 let p = Self::port_proto(q.proto, what)?;
                 if v > 65535 {
                     return Err(err(format!("illegal port number {v} > 65535")));
@@ -732,13 +625,11 @@ impl Gen {
     }
 
     fn mcode(&mut self, addr: &str, mask: Option<&str>, masklen: u32, q: Qual) -> Result<Cond> {
-        let (n, nlen) =
-            names::atoin(addr).ok_or_else(|| err(format!("invalid IPv4 address '{addr}'")))?;
+        let (n, nlen) = names::atoin(addr).ok_or_else(|| err(format!("invalid IPv4 address '{addr}'")))?;
         let n = if nlen >= 32 { n } else { n << (32 - nlen) };
         let m = match mask {
             Some(ms) => {
-                let (m, mlen) =
-                    names::atoin(ms).ok_or_else(|| err(format!("invalid IPv4 address '{ms}'")))?;
+                let (m, mlen) = names::atoin(ms).ok_or_else(|| err(format!("invalid IPv4 address '{ms}'")))?;
                 let m = if mlen >= 32 { m } else { m << (32 - mlen) };
                 if n & !m != 0 {
                     return Err(err(format!("non-network bits set in \"{addr} mask {ms}\"")));
@@ -749,11 +640,7 @@ impl Gen {
                 if masklen > 32 {
                     return Err(err("mask length must be <= 32"));
                 }
-                let m = if masklen == 0 {
-                    0
-                } else {
-                    0xffff_ffffu32 << (32 - masklen)
-                };
+                let m = if masklen == 0 { 0 } else { 0xffff_ffffu32 << (32 - masklen) };
                 if n & !m != 0 {
                     return Err(err(format!("non-network bits set in \"{addr}/{masklen}\"")));
                 }
@@ -767,26 +654,17 @@ impl Gen {
     }
 
     fn mcode6(&mut self, addr: &str, masklen: u32, q: Qual) -> Result<Cond> {
-        let a: std::net::Ipv6Addr = addr
-            .parse()
-            .map_err(|_| err(format!("invalid ip6 address {addr}")))?;
+        let a: std::net::Ipv6Addr = addr.parse().map_err(|_| err(format!("invalid ip6 address {addr}")))?;
         if masklen > 128 {
             return Err(err("mask length must be <= 128"));
         }
-        let mask = (if masklen == 0 {
-            0
-        } else {
-            u128::MAX << (128 - masklen)
-        })
-        .to_be_bytes();
+        let mask = (if masklen == 0 { 0 } else { u128::MAX << (128 - masklen) }).to_be_bytes();
         let a = a.octets();
         if a.iter().zip(mask.iter()).any(|(x, m)| x & !m != 0) {
             return Err(err(format!("non-network bits set in \"{addr}/{masklen}\"")));
         }
         match q.addr {
-            AddrKind::Default | AddrKind::Host if masklen != 128 => {
-                Err(err("Mask syntax for networks only"))
-            }
+            AddrKind::Default | AddrKind::Host if masklen != 128 => Err(err("Mask syntax for networks only")),
             AddrKind::Default | AddrKind::Host => self.host6(&a, &mask, q.proto, q.dir, "host"),
             AddrKind::Net => self.host6(&a, &mask, q.proto, q.dir, "net"),
             _ => Err(err("invalid qualifier against IPv6 address")),
@@ -796,8 +674,7 @@ impl Gen {
     fn scode(&mut self, name: &str, q: Qual) -> Result<Cond> {
         match q.addr {
             AddrKind::Net => {
-                let mut addr =
-                    names::network(name).ok_or_else(|| err(format!("unknown network '{name}'")))?;
+                let mut addr = names::network(name).ok_or_else(|| err(format!("unknown network '{name}'")))?;
                 let mut mask = 0xffff_ffffu32;
                 while addr != 0 && addr & 0xff00_0000 == 0 {
                     addr <<= 8;
@@ -808,10 +685,11 @@ impl Gen {
             AddrKind::Default | AddrKind::Host => {
                 if q.proto == Proto::Link {
                     if !self.is_ether() {
-                        return Err(err("only ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel supports link-level host name"));
+                        return Err(err(
+                            "only ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel supports link-level host name",
+                        ));
                     }
-                    let mac = names::ether_host(name)
-                        .ok_or_else(|| err(format!("unknown ether host '{name}'")))?;
+                    let mac = names::ether_host(name).ok_or_else(|| err(format!("unknown ether host '{name}'")))?;
                     return self.ehostop(&mac, q.dir);
                 }
                 let addrs = names::host_addrs(name);
@@ -839,21 +717,13 @@ impl Gen {
                         None => c,
                     });
                 }
-                acc.ok_or_else(|| {
-                    err(format!(
-                        "unknown host '{name}' for specified address family"
-                    ))
-                })
+                acc.ok_or_else(|| err(format!("unknown host '{name}' for specified address family")))
             }
             AddrKind::Port => {
-                if !matches!(
-                    q.proto,
-                    Proto::Default | Proto::Tcp | Proto::Udp | Proto::Sctp
-                ) {
+                if !matches!(q.proto, Proto::Default | Proto::Tcp | Proto::Udp | Proto::Sctp) {
                     return Err(err("illegal qualifier of 'port'"));
                 }
-                let (port, found) =
-                    names::port(name).ok_or_else(|| err(format!("unknown port '{name}'")))?;
+                let (port, found) = names::port(name).ok_or_else(|| err(format!("unknown port '{name}'")))?;
                 let p = Self::named_port_proto(name, q.proto, found)?;
                 if port > 65535 {
                     return Err(err(format!("illegal port number {port} > 65535")));
@@ -861,17 +731,14 @@ impl Gen {
                 self.ports(port, port, p, q.dir)
             }
             AddrKind::PortRange => {
-                if !matches!(
-                    q.proto,
-                    Proto::Default | Proto::Tcp | Proto::Udp | Proto::Sctp
-                ) {
+                if !matches!(q.proto, Proto::Default | Proto::Tcp | Proto::Udp | Proto::Sctp) {
                     return Err(err("illegal qualifier of 'portrange'"));
                 }
                 let (a, b) = name.split_once('-').unwrap_or((name, name));
-                let (lo, f1) = names::port_number_or_name(a)
-                    .ok_or_else(|| err(format!("unknown port in range '{name}'")))?;
-                let (hi, f2) = names::port_number_or_name(b)
-                    .ok_or_else(|| err(format!("unknown port in range '{name}'")))?;
+                let (lo, f1) =
+                    names::port_number_or_name(a).ok_or_else(|| err(format!("unknown port in range '{name}'")))?;
+                let (hi, f2) =
+                    names::port_number_or_name(b).ok_or_else(|| err(format!("unknown port in range '{name}'")))?;
                 let found = if f1 == f2 { f1 } else { PortProto::Any };
                 let p = Self::named_port_proto(name, q.proto, found)?;
                 if lo > 65535 || hi > 65535 {
@@ -880,16 +747,16 @@ impl Gen {
                 self.ports(lo, hi, p, q.dir)
             }
             AddrKind::Gateway => {
-                let mac = names::ether_host(name)
-                    .ok_or_else(|| err(format!("unknown ether host '{name}'")))?;
+                let mac = names::ether_host(name).ok_or_else(|| err(format!("unknown ether host '{name}'")))?;
                 if !self.is_ether() {
-                    return Err(err("'gateway' supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel"));
+                    return Err(err(
+                        "'gateway' supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel",
+                    ));
                 }
                 let mut hosts: Option<Cond> = None;
                 for a in names::host_addrs(name) {
                     if let IpAddr::V4(v4) = a {
-                        let c =
-                            self.host(u32::from(v4), 0xffff_ffff, Proto::Default, Dir::Or, "host")?;
+                        let c = self.host(u32::from(v4), 0xffff_ffff, Proto::Default, Dir::Or, "host")?;
                         hosts = Some(match hosts {
                             Some(h) => Cond::or(h, c),
                             None => c,
@@ -901,10 +768,12 @@ impl Gen {
             }
             AddrKind::Proto => {
                 let v = match q.proto {
-                    Proto::Default | Proto::Ip | Proto::Ip6 => names::ip_proto(name)
-                        .ok_or_else(|| err(format!("unknown ip proto '{name}'")))?,
-                    Proto::Link => names::ether_proto(name)
-                        .ok_or_else(|| err(format!("unknown ether proto '{name}'")))?,
+                    Proto::Default | Proto::Ip | Proto::Ip6 => {
+                        names::ip_proto(name).ok_or_else(|| err(format!("unknown ip proto '{name}'")))?
+                    }
+                    Proto::Link => {
+                        names::ether_proto(name).ok_or_else(|| err(format!("unknown ether proto '{name}'")))?
+                    }
                     _ => return Err(err(format!("unknown protocol: {name}"))),
                 };
                 self.proto(v, q.proto, q.dir)
@@ -950,7 +819,9 @@ impl Gen {
                 Ok(Cond::and(self.linktype(ETH_IP)?, ge))
             }
             Proto::Ip6 => Ok(Cond::and(self.linktype(ETH_IPV6)?, self.cmp(Rel::LinkPl, 24, B, 255)?)),
-            _ => Err(err("only IP multicast filters supported on ethernet/FDDI/tokenring/802.11/ATM LANE/Fibre Channel")),
+            _ => {
+                Err(err("only IP multicast filters supported on ethernet/FDDI/tokenring/802.11/ATM LANE/Fibre Channel"))
+            }
         }
     }
 
@@ -959,27 +830,15 @@ impl Gen {
             Link::Sll => self.cmp(Rel::LinkHdr, 0, H, LINUX_SLL_OUTGOING)?,
             Link::Sll2 => self.cmp(Rel::LinkHdr, 10, B, LINUX_SLL_OUTGOING)?,
             // Elsewhere the direction is only known to the kernel.
-            _ => Cond::leaf(
-                vec![ld(LD | H | ABS, ancillary(sys::SKF_AD_PKTTYPE))],
-                JEQ,
-                PACKET_OUTGOING,
-            ),
+            _ => Cond::leaf(vec![ld(LD | H | ABS, ancillary(sys::SKF_AD_PKTTYPE))], JEQ, PACKET_OUTGOING),
         };
-        Ok(if inbound {
-            Cond::not(outgoing)
-        } else {
-            outgoing
-        })
+        Ok(if inbound { Cond::not(outgoing) } else { outgoing })
     }
 
     fn ifindex(&self, index: u32) -> Result<Cond> {
         match self.link {
             Link::Sll2 => self.cmp(Rel::LinkHdr, 4, W, index),
-            _ => Ok(Cond::leaf(
-                vec![ld(LD | W | ABS, ancillary(sys::SKF_AD_IFINDEX))],
-                JEQ,
-                index,
-            )),
+            _ => Ok(Cond::leaf(vec![ld(LD | W | ABS, ancillary(sys::SKF_AD_IFINDEX))], JEQ, index)),
         }
     }
 
@@ -996,10 +855,8 @@ impl Gen {
             }
         }
         let inline = {
-            let tpid = Cond::or(
-                Cond::or(self.linktype(ETH_8021Q)?, self.linktype(ETH_8021AD)?),
-                self.linktype(ETH_QINQ)?,
-            );
+            let tpid =
+                Cond::or(Cond::or(self.linktype(ETH_8021Q)?, self.linktype(ETH_8021AD)?), self.linktype(ETH_QINQ)?);
             match vid {
                 Some(v) => Cond::and(tpid, self.mcmp(Rel::LinkPl, 0, H, v, 0x0fff)?),
                 None => tpid,
@@ -1026,28 +883,16 @@ impl Gen {
     /// metadata: match either the metadata or an inline tag, and record in
     /// a scratch register how far the inline case moved the payload.
     fn vlan_live(&mut self, vid: Option<u32>, inline: Cond) -> Result<Cond> {
-        let present = Cond::leaf(
-            vec![ld(LD | B | ABS, ancillary(sys::SKF_AD_VLAN_TAG_PRESENT))],
-            JEQ,
-            1,
-        );
+        let present = Cond::leaf(vec![ld(LD | B | ABS, ancillary(sys::SKF_AD_VLAN_TAG_PRESENT))], JEQ, 1);
         let meta = match vid {
             Some(v) => {
-                let tci = vec![
-                    ld(LD | H | ABS, ancillary(sys::SKF_AD_VLAN_TAG)),
-                    ld(ALU | AND | K, 0x0fff),
-                ];
+                let tci = vec![ld(LD | H | ABS, ancillary(sys::SKF_AD_VLAN_TAG)), ld(ALU | AND | K, 0x0fff)];
                 Cond::and(present, Cond::leaf(tci, JEQ, v))
             }
             None => present,
         };
         let reg = self.alloc_reg()?;
-        let shift = |n: u32| {
-            Cond::Leaf(Leaf {
-                stmts: vec![ld(LD | IMM, n), ld(ST, reg)],
-                test: Test::Always,
-            })
-        };
+        let shift = |n: u32| Cond::Leaf(Leaf { stmts: vec![ld(LD | IMM, n), ld(ST, reg)], test: Test::Always });
         let out = Cond::or(Cond::and(meta, shift(0)), Cond::and(inline, shift(4)));
         self.linkpl.reg = Some(reg);
         if let Some(lt) = self.linktype.as_mut() {
@@ -1081,22 +926,14 @@ impl Gen {
         let mut c = self.linktype(ETH_PPPOES)?;
         if let Some(s) = session {
             if s > 0xffff {
-                return Err(err(format!(
-                    "PPPoE session number {s} greater than maximum 65535"
-                )));
+                return Err(err(format!("PPPoE session number {s} greater than maximum 65535")));
             }
             c = Cond::and(c, self.mcmp(Rel::LinkPl, 0, W, s, 0xffff)?);
         }
         // The PPP header follows the 6-byte PPPoE header.
-        self.linkhdr = Off {
-            k: self.linkpl.k.wrapping_add(self.nl).wrapping_add(6),
-            reg: self.linkpl.reg,
-        };
+        self.linkhdr = Off { k: self.linkpl.k.wrapping_add(self.nl).wrapping_add(6), reg: self.linkpl.reg };
         self.linktype = Some(self.linkhdr);
-        self.linkpl = Off {
-            k: self.linkhdr.k.wrapping_add(2),
-            reg: self.linkhdr.reg,
-        };
+        self.linkpl = Off { k: self.linkhdr.k.wrapping_add(2), reg: self.linkhdr.reg };
         self.nl = 0;
         self.link = Link::Ppp;
         Ok(c)
@@ -1119,25 +956,11 @@ impl Gen {
             }
             // Leave the transport header offset in A and X for the code
             // that follows.
-            let mut s = if v6 {
-                vec![ld(LD | IMM, 40), ld(MISC | TAX, 0)]
-            } else {
-                g.loadx_iphdrlen()
-            };
+            let mut s = if v6 { vec![ld(LD | IMM, 40), ld(MISC | TAX, 0)] } else { g.loadx_iphdrlen() };
             if !v6 {
                 s.push(ld(MISC | TXA, 0));
             }
-            Ok(Cond::and(
-                c,
-                Cond::Leaf(Leaf {
-                    stmts: s,
-                    test: Test::Jump {
-                        op: JEQ,
-                        x: true,
-                        k: 0,
-                    },
-                }),
-            ))
+            Ok(Cond::and(c, Cond::Leaf(Leaf { stmts: s, test: Test::Jump { op: JEQ, x: true, k: 0 } })))
         };
         let v4 = check(self, false)?;
         let v6 = check(self, true)?;
@@ -1147,13 +970,9 @@ impl Gen {
         if self.prologue.is_empty() {
             self.prologue.push(ld(LD | IMM, 0));
         }
-        self.prologue
-            .extend([ld(ST, r_type), ld(ST, r_hdr), ld(ST, r_pl)]);
+        self.prologue.extend([ld(ST, r_type), ld(ST, r_hdr), ld(ST, r_pl)]);
         let pre = vec![
-            ld(
-                ALU | ADD | K,
-                self.linkpl.k.wrapping_add(self.nl).wrapping_add(8),
-            ),
+            ld(ALU | ADD | K, self.linkpl.k.wrapping_add(self.nl).wrapping_add(8)),
             ld(MISC | TAX, 0),
             ld(ALU | ADD | K, 2),
             ld(ST, r_type),
@@ -1177,26 +996,11 @@ impl Gen {
             ],
             test: Test::Always,
         });
-        let store = Cond::Leaf(Leaf {
-            stmts: vec![ld(STX, r_pl)],
-            test: Test::Always,
-        });
-        let offsets = Cond::and(
-            Cond::or(Cond::and(is_teb, inner_ether), Cond::Const(true)),
-            store,
-        );
-        self.linktype = Some(Off {
-            k: 0,
-            reg: Some(r_type),
-        });
-        self.linkhdr = Off {
-            k: 0,
-            reg: Some(r_hdr),
-        };
-        self.linkpl = Off {
-            k: 0,
-            reg: Some(r_pl),
-        };
+        let store = Cond::Leaf(Leaf { stmts: vec![ld(STX, r_pl)], test: Test::Always });
+        let offsets = Cond::and(Cond::or(Cond::and(is_teb, inner_ether), Cond::Const(true)), store);
+        self.linktype = Some(Off { k: 0, reg: Some(r_type) });
+        self.linkhdr = Off { k: 0, reg: Some(r_hdr) };
+        self.linkpl = Off { k: 0, reg: Some(r_pl) };
         self.nl = 0;
         self.link = Link::Ether;
         Ok(Cond::and(Cond::or(v4, v6), offsets))
@@ -1208,26 +1012,15 @@ impl Gen {
         match a {
             Arith::Num(v) => {
                 let reg = self.alloc_reg()?;
-                Ok(Val {
-                    stmts: vec![ld(LD | IMM, *v), ld(ST, reg)],
-                    cond: None,
-                    reg,
-                    literal: Some(*v),
-                })
+                Ok(Val { stmts: vec![ld(LD | IMM, *v), ld(ST, reg)], cond: None, reg, literal: Some(*v) })
             }
             Arith::Len => {
                 let reg = self.alloc_reg()?;
-                Ok(Val {
-                    stmts: vec![ld(LD | W | LEN, 0), ld(ST, reg)],
-                    cond: None,
-                    reg,
-                    literal: None,
-                })
+                Ok(Val { stmts: vec![ld(LD | W | LEN, 0), ld(ST, reg)], cond: None, reg, literal: None })
             }
             Arith::Neg(inner) => {
                 let mut v = self.arith(inner)?;
-                v.stmts
-                    .extend([ld(LD | MEM, v.reg), ld(ALU | NEG, 0), ld(ST, v.reg)]);
+                v.stmts.extend([ld(LD | MEM, v.reg), ld(ALU | NEG, 0), ld(ST, v.reg)]);
                 v.literal = None;
                 Ok(v)
             }
@@ -1249,18 +1042,12 @@ impl Gen {
                 match (code, a1.literal) {
                     (DIV, Some(0)) => return Err(err("division by zero")),
                     (MOD, Some(0)) => return Err(err("modulus by zero")),
-                    (LSH | RSH, Some(n)) if n > 31 => {
-                        return Err(err("shift by more than 31 bits"))
-                    }
+                    (LSH | RSH, Some(n)) if n > 31 => return Err(err("shift by more than 31 bits")),
                     _ => {}
                 }
                 let mut stmts = a0.stmts;
                 stmts.extend(a1.stmts);
-                stmts.extend([
-                    ld(LDX | MEM, a1.reg),
-                    ld(LD | MEM, a0.reg),
-                    ld(ALU | code | X, 0),
-                ]);
+                stmts.extend([ld(LDX | MEM, a1.reg), ld(LD | MEM, a0.reg), ld(ALU | code | X, 0)]);
                 self.free_reg(a0.reg);
                 self.free_reg(a1.reg);
                 let reg = self.alloc_reg()?;
@@ -1269,12 +1056,7 @@ impl Gen {
                     (Some(c0), Some(c1)) => Some(Cond::and(c0, c1)),
                     (c0, c1) => c0.or(c1),
                 };
-                Ok(Val {
-                    stmts,
-                    cond,
-                    reg,
-                    literal: None,
-                })
+                Ok(Val { stmts, cond, reg, literal: None })
             }
             Arith::Load { proto, index, size } => self.load(*proto, index, *size),
         }
@@ -1290,12 +1072,7 @@ impl Gen {
         let mut v = self.arith(index)?;
         let to_x_plus = |off: Off, reg: u32| -> Vec<Insn> {
             match Self::varpart(off) {
-                Some(x) => vec![
-                    x,
-                    ld(LD | MEM, reg),
-                    ld(ALU | ADD | X, 0),
-                    ld(MISC | TAX, 0),
-                ],
+                Some(x) => vec![x, ld(LD | MEM, reg), ld(ALU | ADD | X, 0), ld(MISC | TAX, 0)],
                 None => vec![ld(LDX | MEM, reg)],
             }
         };
@@ -1315,8 +1092,7 @@ impl Gen {
             | Proto::Moprc
             | Proto::Mopdl => {
                 v.stmts.extend(to_x_plus(self.linkpl, v.reg));
-                v.stmts
-                    .push(ld(LD | IND | sz, self.linkpl.k.wrapping_add(self.nl)));
+                v.stmts.push(ld(LD | IND | sz, self.linkpl.k.wrapping_add(self.nl)));
                 extra_cond.push(self.proto_abbrev(proto)?);
             }
             Proto::Sctp
@@ -1329,24 +1105,16 @@ impl Gen {
             | Proto::Vrrp
             | Proto::Carp => {
                 v.stmts.extend(self.loadx_iphdrlen());
-                v.stmts
-                    .extend([ld(LD | MEM, v.reg), ld(ALU | ADD | X, 0), ld(MISC | TAX, 0)]);
-                v.stmts
-                    .push(ld(LD | IND | sz, self.linkpl.k.wrapping_add(self.nl)));
+                v.stmts.extend([ld(LD | MEM, v.reg), ld(ALU | ADD | X, 0), ld(MISC | TAX, 0)]);
+                v.stmts.push(ld(LD | IND | sz, self.linkpl.k.wrapping_add(self.nl)));
                 // Only for IPv4 first (or only) fragments of the protocol.
                 let p = Cond::and(self.proto_abbrev(proto)?, self.ipfrag()?);
                 extra_cond.push(Cond::and(self.proto_abbrev(Proto::Ip)?, p));
             }
             Proto::Icmp6 => {
-                extra_cond.push(Cond::and(
-                    self.proto_abbrev(Proto::Ip6)?,
-                    self.cmp(Rel::LinkPl, 6, B, 58)?,
-                ));
+                extra_cond.push(Cond::and(self.proto_abbrev(Proto::Ip6)?, self.cmp(Rel::LinkPl, 6, B, 58)?));
                 v.stmts.extend(to_x_plus(self.linkpl, v.reg));
-                v.stmts.push(ld(
-                    LD | IND | sz,
-                    self.linkpl.k.wrapping_add(self.nl).wrapping_add(40),
-                ));
+                v.stmts.push(ld(LD | IND | sz, self.linkpl.k.wrapping_add(self.nl).wrapping_add(40)));
             }
             _ => return Err(err("unsupported index operation")),
         }
@@ -1373,22 +1141,10 @@ impl Gen {
         let test = match op {
             RelOp::Eq => {
                 stmts.push(ld(ALU | SUB | X, 0));
-                Test::Jump {
-                    op: JEQ,
-                    x: false,
-                    k: 0,
-                }
+                Test::Jump { op: JEQ, x: false, k: 0 }
             }
-            RelOp::Gt => Test::Jump {
-                op: JGT,
-                x: true,
-                k: 0,
-            },
-            RelOp::Ge => Test::Jump {
-                op: JGE,
-                x: true,
-                k: 0,
-            },
+            RelOp::Gt => Test::Jump { op: JGT, x: true, k: 0 },
+            RelOp::Ge => Test::Jump { op: JGE, x: true, k: 0 },
         };
         self.free_reg(a0.reg);
         self.free_reg(a1.reg);
@@ -1420,12 +1176,7 @@ impl Gen {
             Node::Not(a) => Cond::not(self.node(a)?),
             Node::Id { qual, id } => self.id(*qual, id)?,
             Node::Proto(p) => self.proto_abbrev(*p)?,
-            Node::Relation {
-                op,
-                negate,
-                lhs,
-                rhs,
-            } => self.relation(*op, *negate, lhs, rhs)?,
+            Node::Relation { op, negate, lhs, rhs } => self.relation(*op, *negate, lhs, rhs)?,
             Node::Broadcast(p) => self.broadcast(*p)?,
             Node::Multicast(p) => self.multicast(*p)?,
             Node::Less(n) => Cond::not(Cond::leaf(vec![ld(LD | W | LEN, 0)], JGT, *n)),

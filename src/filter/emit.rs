@@ -49,10 +49,7 @@ pub fn emit(g: &Graph, root: Next) -> Result<Vec<Insn>> {
                     jf += 1;
                 }
                 if jt > 255 || jf > 255 {
-                    return Err(Error::new(
-                        ErrorCode::FilterSyntax,
-                        "expression too complex (jump out of range)",
-                    ));
+                    return Err(Error::new(ErrorCode::FilterSyntax, "expression too complex (jump out of range)"));
                 }
                 rev.push(Insn::new(code, jt as u8, jf as u8, k));
             }
@@ -70,10 +67,7 @@ pub fn emit(g: &Graph, root: Next) -> Result<Vec<Insn>> {
     if out.len() > MAXINSNS {
         return Err(Error::new(
             ErrorCode::FilterSyntax,
-            format!(
-                "expression too complex: {} instructions (the kernel allows {MAXINSNS})",
-                out.len()
-            ),
+            format!("expression too complex: {} instructions (the kernel allows {MAXINSNS})", out.len()),
         ));
     }
     Ok(out)

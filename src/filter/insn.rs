@@ -19,12 +19,7 @@ impl Insn {
     }
 
     pub const fn stmt(code: u16, k: u32) -> Self {
-        Insn {
-            code,
-            jt: 0,
-            jf: 0,
-            k,
-        }
+        Insn { code, jt: 0, jf: 0, k }
     }
 }
 

@@ -33,10 +33,7 @@ pub enum Cond {
 
 impl Cond {
     pub fn leaf(stmts: Vec<Insn>, op: u16, k: u32) -> Cond {
-        Cond::Leaf(Leaf {
-            stmts,
-            test: Test::Jump { op, x: false, k },
-        })
+        Cond::Leaf(Leaf { stmts, test: Test::Jump { op, x: false, k } })
     }
 
     pub fn and(a: Cond, b: Cond) -> Cond {
@@ -84,12 +81,7 @@ impl Graph {
                     return t;
                 }
                 let jf = if l.test == Test::Always { t } else { f };
-                self.blocks.push(Block {
-                    stmts: l.stmts.clone(),
-                    test: l.test,
-                    jt: t,
-                    jf,
-                });
+                self.blocks.push(Block { stmts: l.stmts.clone(), test: l.test, jt: t, jf });
                 Next::Block(self.blocks.len() - 1)
             }
             Cond::And(a, b) => {

@@ -31,16 +31,11 @@ pub struct Token {
 }
 
 pub fn syntax(pos: usize, what: impl std::fmt::Display) -> Error {
-    Error::new(
-        ErrorCode::FilterSyntax,
-        format!("syntax error at position {pos}: {what}"),
-    )
+    Error::new(ErrorCode::FilterSyntax, format!("syntax error at position {pos}: {what}"))
 }
 
 const OPS2: [&str; 8] = [">=", "<=", "!=", "==", "<<", ">>", "&&", "||"];
-const OPS1: [&str; 16] = [
-    "(", ")", "[", "]", ":", "+", "-", "*", "/", "%", "&", "|", "^", "!", "<", ">",
-];
+const OPS1: [&str; 16] = ["(", ")", "[", "]", ":", "+", "-", "*", "/", "%", "&", "|", "^", "!", "<", ">"];
 
 fn is_word_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':')
@@ -60,72 +55,47 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>> {
             // An escaped name runs to the next blank or parenthesis.
             let start = i + 1;
             let mut j = start;
-            while j < bytes.len() && !matches!(bytes[j], b' ' | b'\t' | b'\n' | b'!' | b'(' | b')')
-            {
+            while j < bytes.len() && !matches!(bytes[j], b' ' | b'\t' | b'\n' | b'!' | b'(' | b')') {
                 j += 1;
             }
             if j == start {
                 return Err(syntax(i, "empty escaped name"));
             }
-            out.push(Token {
-                tok: Tok::Word {
-                    text: input[start..j].to_string(),
-                    escaped: true,
-                },
-                pos: i,
-            });
+            out.push(Token { tok: Tok::Word { text: input[start..j].to_string(), escaped: true }, pos: i });
             i = j;
             continue;
         }
         if c == b'=' {
             let two = bytes.get(i + 1) == Some(&b'=');
-            out.push(Token {
-                tok: Tok::Op("=="),
-                pos: i,
-            });
+            out.push(Token { tok: Tok::Op("=="), pos: i });
             i += if two { 2 } else { 1 };
             continue;
         }
         if let Some(op) = OPS2.iter().find(|op| input[i..].starts_with(**op)) {
-            out.push(Token {
-                tok: Tok::Op(op),
-                pos: i,
-            });
+            out.push(Token { tok: Tok::Op(op), pos: i });
             i += 2;
             continue;
         }
         // "::1" is an address, not a ':' operator.
         let v6_start = c == b':' && bytes.get(i + 1) == Some(&b':');
         if let Some(op) = OPS1.iter().find(|op| op.as_bytes()[0] == c && !v6_start) {
-            out.push(Token {
-                tok: Tok::Op(op),
-                pos: i,
-            });
+            out.push(Token { tok: Tok::Op(op), pos: i });
             i += 1;
             continue;
         }
         if !is_word_char(c) || !c.is_ascii_alphanumeric() && c != b':' {
-            return Err(syntax(
-                i,
-                format!(
-                    "illegal character '{}'",
-                    input[i..].chars().next().unwrap_or('?')
-                ),
-            ));
+            return Err(syntax(i, format!("illegal character '{}'", input[i..].chars().next().unwrap_or('?'))));
         }
         let mut end = i;
         while end < bytes.len() && is_word_char(bytes[end]) {
             end += 1;
         }
-        let (tok, len) = longest_word(&input[i..end])
-            .ok_or_else(|| syntax(i, format!("illegal token '{}'", &input[i..end])))?;
+        let (tok, len) =
+            longest_word(&input[i..end]).ok_or_else(|| syntax(i, format!("illegal token '{}'", &input[i..end])))?;
         out.push(Token { tok, pos: i });
         i += len;
     }
-    out.push(Token {
-        tok: Tok::End,
-        pos: input.len(),
-    });
+    out.push(Token { tok: Tok::End, pos: input.len() });
     Ok(out)
 }
 
@@ -274,22 +244,13 @@ fn name(run: &str) -> Option<(Tok, usize)> {
     if b.is_empty() || !b[0].is_ascii_alphanumeric() {
         return None;
     }
-    let mut n = 1 + b[1..]
-        .iter()
-        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
-        .count();
+    let mut n = 1 + b[1..].iter().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')).count();
     while n > 1 && matches!(b[n - 1], b'-' | b'_') {
         n -= 1;
     }
     let text = &run[..n];
     match names::numeric_keyword(text) {
         Some(v) => Some((Tok::Num(v), n)),
-        None => Some((
-            Tok::Word {
-                text: text.to_string(),
-                escaped: false,
-            },
-            n,
-        )),
+        None => Some((Tok::Word { text: text.to_string(), escaped: false }, n)),
     }
 }

@@ -85,13 +85,7 @@ pub struct Options {
 
 impl Options {
     pub fn new(linktype: LinkType, snaplen: u32, netmask: u32) -> Options {
-        Options {
-            linktype,
-            snaplen,
-            netmask,
-            optimize: true,
-            vlan_extensions: false,
-        }
+        Options { linktype, snaplen, netmask, optimize: true, vlan_extensions: false }
     }
 }
 
@@ -128,31 +122,18 @@ pub fn compile_with(expr: &str, opts: &Options) -> Result<Program> {
     let mut gen = codegen::Gen::new(opts.linktype, opts.netmask, opts.vlan_extensions);
     let mut cond = gen.node(&ast)?;
     if !gen.prologue.is_empty() {
-        let init = ir::Leaf {
-            stmts: std::mem::take(&mut gen.prologue),
-            test: ir::Test::Always,
-        };
+        let init = ir::Leaf { stmts: std::mem::take(&mut gen.prologue), test: ir::Test::Always };
         cond = ir::Cond::and(ir::Cond::Leaf(init), cond);
     }
     let mut graph = Graph::default();
     let root = graph.lower(&cond, Next::Ret(opts.snaplen), Next::Ret(0));
-    let root = if opts.optimize {
-        optimize::optimize(&mut graph, root)?
-    } else {
-        root
-    };
+    let root = if opts.optimize { optimize::optimize(&mut graph, root)? } else { root };
     let insns = emit::emit(&graph, root)?;
     if opts.optimize && insns.len() == 1 && insns[0].k == 0 && expr.trim() != "" {
-        return Err(Error::new(
-            ErrorCode::FilterSyntax,
-            "expression rejects all packets",
-        ));
+        return Err(Error::new(ErrorCode::FilterSyntax, "expression rejects all packets"));
     }
     validate::validate(&insns).map_err(|e| {
-        Error::new(
-            ErrorCode::FilterSyntax,
-            format!("internal error: compiled program is invalid: {e}"),
-        )
+        Error::new(ErrorCode::FilterSyntax, format!("internal error: compiled program is invalid: {e}"))
     })?;
     Ok(Program { insns })
 }

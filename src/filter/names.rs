@@ -96,14 +96,7 @@ fn data_lines(path: &str) -> Vec<Vec<String>> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
-        .map(|l| {
-            l.split('#')
-                .next()
-                .unwrap_or("")
-                .split_whitespace()
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        })
+        .map(|l| l.split('#').next().unwrap_or("").split_whitespace().map(str::to_string).collect::<Vec<_>>())
         .filter(|f| !f.is_empty())
         .collect()
 }
@@ -163,10 +156,7 @@ pub fn network(name: &str) -> Option<u32> {
 
 /// inet_network(3): up to four dotted parts, the last filling the low bytes.
 fn inet_network(s: &str) -> Option<u32> {
-    let parts: Vec<u32> = s
-        .split('.')
-        .map(|p| p.parse::<u32>().ok().filter(|v| *v <= 255))
-        .collect::<Option<_>>()?;
+    let parts: Vec<u32> = s.split('.').map(|p| p.parse::<u32>().ok().filter(|v| *v <= 255)).collect::<Option<_>>()?;
     if parts.is_empty() || parts.len() > 4 {
         return None;
     }

@@ -12,11 +12,7 @@ const MAX_DEPTH: usize = 200;
 
 pub fn parse(input: &str) -> Result<Node> {
     let toks = tokenize(input)?;
-    let mut p = Parser {
-        toks,
-        i: 0,
-        depth: 0,
-    };
+    let mut p = Parser { toks, i: 0, depth: 0 };
     if p.peek() == &Tok::End {
         return Ok(Node::True);
     }
@@ -206,11 +202,7 @@ impl Parser {
             };
             self.bump();
             let (rhs, q2) = self.term(q, true)?;
-            node = if and {
-                Node::And(Box::new(node), Box::new(rhs))
-            } else {
-                Node::Or(Box::new(node), Box::new(rhs))
-            };
+            node = if and { Node::And(Box::new(node), Box::new(rhs)) } else { Node::Or(Box::new(node), Box::new(rhs)) };
             q = q2;
         }
         self.depth -= 1;
@@ -287,10 +279,7 @@ impl Parser {
         loop {
             match &self.toks[j.min(self.toks.len() - 1)].tok {
                 Tok::Op("(") | Tok::Op("!") => j += 1,
-                Tok::Word {
-                    text,
-                    escaped: false,
-                } if text == "not" => j += 1,
+                Tok::Word { text, escaped: false } if text == "not" => j += 1,
                 Tok::Num(_) | Tok::V4(_) | Tok::V6(_) | Tok::Mac(_) => return false,
                 Tok::Word { text, escaped } => return !*escaped && is_keyword(text),
                 _ => return true,
@@ -312,11 +301,7 @@ impl Parser {
             };
             self.bump();
             let rhs = self.id(q)?;
-            node = if and {
-                Node::And(Box::new(node), Box::new(rhs))
-            } else {
-                Node::Or(Box::new(node), Box::new(rhs))
-            };
+            node = if and { Node::And(Box::new(node), Box::new(rhs)) } else { Node::Or(Box::new(node), Box::new(rhs)) };
         }
         self.depth -= 1;
         Ok(node)
@@ -356,11 +341,7 @@ impl Parser {
                 if self.is_op("/") {
                     self.bump();
                     let len = self.number()?;
-                    return Ok(Id::V4Net {
-                        addr: s,
-                        mask: None,
-                        len,
-                    });
+                    return Ok(Id::V4Net { addr: s, mask: None, len });
                 }
                 if self.is_kw("mask") {
                     self.bump();
@@ -369,11 +350,7 @@ impl Parser {
                         Tok::Num(n) => n.to_string(),
                         _ => return Err(syntax(self.pos(), "mask must be a dotted IPv4 address")),
                     };
-                    return Ok(Id::V4Net {
-                        addr: s,
-                        mask: Some(m),
-                        len: 0,
-                    });
+                    return Ok(Id::V4Net { addr: s, mask: Some(m), len: 0 });
                 }
                 Ok(Id::V4(s))
             }
@@ -429,10 +406,7 @@ impl Parser {
     /// The primitives with no qualifiers: less, greater, vlan …
     fn other(&mut self) -> Result<Option<Node>> {
         let word = match self.peek() {
-            Tok::Word {
-                text,
-                escaped: false,
-            } => text.clone(),
+            Tok::Word { text, escaped: false } => text.clone(),
             _ => return Ok(None),
         };
         let node = match word.as_str() {
@@ -467,11 +441,7 @@ impl Parser {
             }
             "vlan" | "mpls" | "pppoes" | "geneve" => {
                 self.bump();
-                let n = if self.starts_pnum() {
-                    Some(self.pnum()?)
-                } else {
-                    None
-                };
+                let n = if self.starts_pnum() { Some(self.pnum()?) } else { None };
                 match word.as_str() {
                     "vlan" => Node::Vlan(n),
                     "mpls" => Node::Mpls(n),
@@ -498,11 +468,7 @@ impl Parser {
         };
         let other = if first == Dir::Src { "dst" } else { "src" };
         if (self.is_kw_at(1, "or") || self.is_kw_at(1, "and")) && self.is_kw_at(2, other) {
-            let d = if self.is_kw_at(1, "or") {
-                Dir::Or
-            } else {
-                Dir::And
-            };
+            let d = if self.is_kw_at(1, "or") { Dir::Or } else { Dir::And };
             self.bump();
             self.bump();
             self.bump();
@@ -514,10 +480,7 @@ impl Parser {
 
     fn aqual(&mut self) -> Option<AddrKind> {
         let a = match self.peek() {
-            Tok::Word {
-                text,
-                escaped: false,
-            } => match text.as_str() {
+            Tok::Word { text, escaped: false } => match text.as_str() {
                 "host" => AddrKind::Host,
                 "net" => AddrKind::Net,
                 "port" => AddrKind::Port,
@@ -534,27 +497,16 @@ impl Parser {
     fn head_and_id(&mut self) -> Result<Option<(Node, Qual)>> {
         let start = self.i;
         let proto = match self.peek() {
-            Tok::Word {
-                text,
-                escaped: false,
-            } => proto_keyword(text),
+            Tok::Word { text, escaped: false } => proto_keyword(text),
             _ => None,
         };
         if proto.is_some() {
             self.bump();
         }
         let pq = proto.unwrap_or(Proto::Default);
-        let mut q = Qual {
-            proto: pq,
-            dir: Dir::Default,
-            addr: AddrKind::Default,
-        };
+        let mut q = Qual { proto: pq, dir: Dir::Default, addr: AddrKind::Default };
         if self.is_kw("proto") || self.is_kw("protochain") {
-            q.addr = if self.is_kw("proto") {
-                AddrKind::Proto
-            } else {
-                AddrKind::ProtoChain
-            };
+            q.addr = if self.is_kw("proto") { AddrKind::Proto } else { AddrKind::ProtoChain };
             self.bump();
         } else if self.is_kw("gateway") {
             self.bump();
@@ -562,11 +514,7 @@ impl Parser {
         } else if proto.is_some() && (self.is_kw("broadcast") || self.is_kw("multicast")) {
             let b = self.is_kw("broadcast");
             self.bump();
-            let n = if b {
-                Node::Broadcast(pq)
-            } else {
-                Node::Multicast(pq)
-            };
+            let n = if b { Node::Broadcast(pq) } else { Node::Multicast(pq) };
             return Ok(Some((n, Qual::UNDEF)));
         } else {
             let d = self.dqual();
@@ -590,12 +538,8 @@ impl Parser {
     fn may_start_arith(&self) -> bool {
         match self.peek() {
             Tok::Num(_) | Tok::Op("(") | Tok::Op("-") => true,
-            Tok::Word {
-                text,
-                escaped: false,
-            } => {
-                text == "len"
-                    || (proto_keyword(text).is_some() && matches!(self.peek_at(1), Tok::Op("[")))
+            Tok::Word { text, escaped: false } => {
+                text == "len" || (proto_keyword(text).is_some() && matches!(self.peek_at(1), Tok::Op("[")))
             }
             _ => false,
         }
@@ -616,12 +560,7 @@ impl Parser {
         };
         self.bump();
         let rhs = self.arith(0)?;
-        Ok(Some(Node::Relation {
-            op,
-            negate,
-            lhs,
-            rhs,
-        }))
+        Ok(Some(Node::Relation { op, negate, lhs, rhs }))
     }
 
     /// Binary operators by yacc precedence: | < & < << >> < + - < * / %.
@@ -690,17 +629,11 @@ impl Parser {
                 self.expect_op(")")?;
                 Ok(a)
             }
-            Tok::Word {
-                text,
-                escaped: false,
-            } if text == "len" => {
+            Tok::Word { text, escaped: false } if text == "len" => {
                 self.bump();
                 Ok(Arith::Len)
             }
-            Tok::Word {
-                text,
-                escaped: false,
-            } if proto_keyword(&text).is_some() => {
+            Tok::Word { text, escaped: false } if proto_keyword(&text).is_some() => {
                 let proto = proto_keyword(&text).unwrap_or(Proto::Default);
                 self.bump();
                 self.expect_op("[")?;
@@ -711,11 +644,7 @@ impl Parser {
                     size = self.number()?;
                 }
                 self.expect_op("]")?;
-                Ok(Arith::Load {
-                    proto,
-                    index: Box::new(index),
-                    size,
-                })
+                Ok(Arith::Load { proto, index: Box::new(index), size })
             }
             _ => Err(self.unexpected()),
         }

@@ -58,14 +58,7 @@ pub fn image(i: &Insn, n: usize) -> String {
             return (name, "x".to_string());
         }
         let hex = matches!(op(c), AND | OR | XOR);
-        (
-            name,
-            if hex {
-                format!("#0x{k:x}")
-            } else {
-                format!("#{k}")
-            },
-        )
+        (name, if hex { format!("#0x{k:x}") } else { format!("#{k}") })
     };
     let abs = |k: u32| match ancillary_name(k) {
         Some(name) if k >= sys::SKF_AD_OFF as u32 => format!("[{name}]"),
@@ -101,11 +94,7 @@ pub fn image(i: &Insn, n: usize) -> String {
                 JSET => "jset",
                 _ => "unimp",
             };
-            let operand = if src(x) == X {
-                "x".to_string()
-            } else {
-                format!("#0x{k:x}")
-            };
+            let operand = if src(x) == X { "x".to_string() } else { format!("#0x{k:x}") };
             return format!(
                 "({n:03}) {name:<8} {operand:<16} jt {}\tjf {}",
                 n + 1 + usize::from(i.jt),
@@ -142,11 +131,7 @@ pub fn dump(prog: &[Insn], format: DumpFormat) -> String {
         }
         DumpFormat::C => {
             for i in prog {
-                let _ = writeln!(
-                    s,
-                    "{{ 0x{:x}, {}, {}, 0x{:08x} }},",
-                    i.code, i.jt, i.jf, i.k
-                );
+                let _ = writeln!(s, "{{ 0x{:x}, {}, {}, 0x{:08x} }},", i.code, i.jt, i.jf, i.k);
             }
         }
         DumpFormat::Decimal => {

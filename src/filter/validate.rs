@@ -9,10 +9,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::sys;
 
 fn invalid(pc: usize, what: impl std::fmt::Display) -> Error {
-    Error::new(
-        ErrorCode::FilterInvalid,
-        format!("instruction {pc}: {what}"),
-    )
+    Error::new(ErrorCode::FilterInvalid, format!("instruction {pc}: {what}"))
 }
 
 fn known_opcode(code: u16) -> bool {
@@ -82,10 +79,7 @@ pub fn validate(prog: &[Insn]) -> Result<()> {
     if prog.len() > MAXINSNS {
         return Err(Error::new(
             ErrorCode::FilterInvalid,
-            format!(
-                "program has {} instructions; the kernel allows at most {MAXINSNS}",
-                prog.len()
-            ),
+            format!("program has {} instructions; the kernel allows at most {MAXINSNS}", prog.len()),
         ));
     }
     let len = prog.len();
@@ -103,27 +97,16 @@ pub fn validate(prog: &[Insn]) -> Result<()> {
         if (c == ALU | LSH | K || c == ALU | RSH | K) && i.k >= 32 {
             return Err(invalid(pc, format!("shift by {} (must be below 32)", i.k)));
         }
-        if matches!(c, x if x == LD | MEM || x == LDX | MEM || x == ST || x == STX)
-            && i.k >= MEMWORDS
-        {
-            return Err(invalid(
-                pc,
-                format!("scratch memory index {} (must be below {MEMWORDS})", i.k),
-            ));
+        if matches!(c, x if x == LD | MEM || x == LDX | MEM || x == ST || x == STX) && i.k >= MEMWORDS {
+            return Err(invalid(pc, format!("scratch memory index {} (must be below {MEMWORDS})", i.k)));
         }
         if class(c) == JMP {
             if op(c) == JA {
                 if (i.k as usize) >= len - pc - 1 {
-                    return Err(invalid(
-                        pc,
-                        format!("jump offset {} leaves the program", i.k),
-                    ));
+                    return Err(invalid(pc, format!("jump offset {} leaves the program", i.k)));
                 }
             } else if pc + i.jt as usize + 1 >= len || pc + i.jf as usize + 1 >= len {
-                return Err(invalid(
-                    pc,
-                    format!("jump (jt {}, jf {}) leaves the program", i.jt, i.jf),
-                ));
+                return Err(invalid(pc, format!("jump (jt {}, jf {}) leaves the program", i.jt, i.jf)));
             }
         }
         if matches!(c, x if x == LD | W | ABS || x == LD | H | ABS || x == LD | B | ABS)
@@ -131,10 +114,7 @@ pub fn validate(prog: &[Insn]) -> Result<()> {
             && i.k < (sys::SKF_AD_OFF as u32).wrapping_add(0x1000)
             && !is_ancillary(i.k)
         {
-            return Err(invalid(
-                pc,
-                format!("unknown ancillary load offset {}", i.k as i32),
-            ));
+            return Err(invalid(pc, format!("unknown ancillary load offset {}", i.k as i32)));
         }
     }
     let last = prog[len - 1].code;
@@ -159,10 +139,7 @@ fn check_scratch(prog: &[Insn]) -> Result<()> {
         };
         let c = i.code;
         if (c == LD | MEM || c == LDX | MEM) && valid & (1 << i.k) == 0 {
-            return Err(invalid(
-                pc,
-                format!("M[{}] is read before it is written", i.k),
-            ));
+            return Err(invalid(pc, format!("M[{}] is read before it is written", i.k)));
         }
         if c == ST || c == STX {
             valid |= 1 << i.k;

@@ -8,14 +8,7 @@ pub const MAC_B: [u8; 6] = [0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb];
 pub const BCAST: [u8; 6] = [0xff; 6];
 pub const MCAST: [u8; 6] = [0x01, 0x00, 0x5e, 0x00, 0x00, 0x01];
 
-fn csum_free_ipv4(
-    src: [u8; 4],
-    dst: [u8; 4],
-    proto: u8,
-    payload: &[u8],
-    frag: u16,
-    options: usize,
-) -> Vec<u8> {
+fn csum_free_ipv4(src: [u8; 4], dst: [u8; 4], proto: u8, payload: &[u8], frag: u16, options: usize) -> Vec<u8> {
     let ihl = 5 + options / 4;
     let total = (ihl * 4 + payload.len()) as u16;
     let mut v = vec![0x40 | ihl as u8, 0, 0, 0, 0, 1, 0, 0, 64, proto, 0, 0];
@@ -98,13 +91,7 @@ pub fn eth(dst: [u8; 6], src: [u8; 6], ethertype: u16, payload: &[u8]) -> Vec<u8
 }
 
 /// 802.1Q-style tag (tpid, vid) followed by `ethertype`.
-pub fn vlan_eth(
-    dst: [u8; 6],
-    src: [u8; 6],
-    tags: &[(u16, u16)],
-    ethertype: u16,
-    payload: &[u8],
-) -> Vec<u8> {
+pub fn vlan_eth(dst: [u8; 6], src: [u8; 6], tags: &[(u16, u16)], ethertype: u16, payload: &[u8]) -> Vec<u8> {
     let mut v = Vec::new();
     v.extend_from_slice(&dst);
     v.extend_from_slice(&src);
@@ -191,12 +178,7 @@ pub fn l3_corpus() -> Vec<(u16, Vec<u8>)> {
     out.push(v4(ipv4(IP_A, IP_MC, 2, &[0x11, 0, 0, 0, 0, 0, 0, 0])));
     out.push(v4(ipv4(IP_A, IP_MC, 103, &[0x20, 0, 0, 0])));
     out.push(v4(ipv4(IP_A, IP_MC, 112, &[0x21, 1, 100, 1, 0, 1, 0, 0])));
-    out.push(v4(ipv4(
-        IP_A,
-        IP_B,
-        51,
-        &[6, 4, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1],
-    )));
+    out.push(v4(ipv4(IP_A, IP_B, 51, &[6, 4, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1])));
     out.push(v4(ipv4(IP_A, IP_B, 50, &[0, 0, 0, 1, 0, 0, 0, 1, 7, 7])));
     out.push(v4(ipv4_frag(IP_A, IP_B, 6, &tcp(1234, 80, 0x10), 0x2000)));
     out.push(v4(ipv4_frag(IP_A, IP_B, 6, &tcp(1234, 80, 0x10), 0x0010)));
@@ -212,31 +194,12 @@ pub fn l3_corpus() -> Vec<(u16, Vec<u8>)> {
     out.push(v6p(ipv6(v6(1), v6(2), 132, &sctp(80, 9999))));
     out.push(v6p(ipv6(v6(1), v6(2), 44, &ext6(6, &tcp(1234, 80, 0x02)))));
     out.push(v6p(ipv6(v6(1), v6(2), 0, &ext6(17, &udp(1, 53, b"hop")))));
-    out.push(v6p(ipv6(
-        v6(1),
-        v6(2),
-        43,
-        &ext6(44, &ext6(6, &tcp(22, 2222, 0x10))),
-    )));
+    out.push(v6p(ipv6(v6(1), v6(2), 43, &ext6(44, &ext6(6, &tcp(22, 2222, 0x10))))));
     out.push(v6p(ipv6(v6(1), v6(2), 60, &ext6(58, &icmp(129, 0)))));
     out.push(v6p(ipv6(v6(3), v6(2), 103, &[0x20, 0, 0, 0])));
     out.push(v6p(ipv6(v6(1), v6(2), 50, &[0, 0, 0, 1, 0, 0, 0, 1])));
-    out.push(v6p(ipv6(
-        v6(1),
-        v6(2),
-        51,
-        &[6, 4, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1],
-    )));
-    out.push(v6p(ipv6(
-        v6(1),
-        v6(2),
-        17,
-        &udp(
-            1000,
-            6081,
-            &geneve(7, 0x0800, 0, &ipv4(IP_C, IP_A, 6, &tcp(1, 2, 2))),
-        ),
-    )));
+    out.push(v6p(ipv6(v6(1), v6(2), 51, &[6, 4, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1])));
+    out.push(v6p(ipv6(v6(1), v6(2), 17, &udp(1000, 6081, &geneve(7, 0x0800, 0, &ipv4(IP_C, IP_A, 6, &tcp(1, 2, 2)))))));
     out.push((0x0806, arp(1, IP_A, IP_B)));
     out.push((0x0806, arp(2, IP_B, IP_A)));
     out.push((0x8035, arp(3, IP_A, IP_C)));
@@ -261,100 +224,27 @@ pub fn ethernet_corpus() -> Vec<Vec<u8>> {
     let udp6 = ipv6(v6(1), v6(2), 17, &udp(53, 5353, b"dnsr"));
     out.push(vlan_eth(MAC_B, MAC_A, &[(0x8100, 10)], 0x0800, &tcp4));
     out.push(vlan_eth(MAC_B, MAC_A, &[(0x8100, 20)], 0x86dd, &udp6));
-    out.push(vlan_eth(
-        MAC_B,
-        MAC_A,
-        &[(0x88a8, 100), (0x8100, 10)],
-        0x0800,
-        &tcp4,
-    ));
-    out.push(vlan_eth(
-        MAC_B,
-        MAC_A,
-        &[(0x9100, 5), (0x8100, 20)],
-        0x86dd,
-        &udp6,
-    ));
-    out.push(vlan_eth(
-        MAC_B,
-        MAC_A,
-        &[(0x8100, 0x2000 | 10)],
-        0x0806,
-        &arp(1, IP_A, IP_B),
-    ));
-    out.push(vlan_eth(
-        BCAST,
-        MAC_A,
-        &[(0x8100, 30)],
-        0x8847,
-        &mpls(&[16], &tcp4),
-    ));
+    out.push(vlan_eth(MAC_B, MAC_A, &[(0x88a8, 100), (0x8100, 10)], 0x0800, &tcp4));
+    out.push(vlan_eth(MAC_B, MAC_A, &[(0x9100, 5), (0x8100, 20)], 0x86dd, &udp6));
+    out.push(vlan_eth(MAC_B, MAC_A, &[(0x8100, 0x2000 | 10)], 0x0806, &arp(1, IP_A, IP_B)));
+    out.push(vlan_eth(BCAST, MAC_A, &[(0x8100, 30)], 0x8847, &mpls(&[16], &tcp4)));
     out.push(eth(MAC_B, MAC_A, 0x8847, &mpls(&[16], &tcp4)));
     out.push(eth(MAC_B, MAC_A, 0x8847, &mpls(&[17, 18], &udp6)));
     out.push(eth(MAC_B, MAC_A, 0x8847, &mpls(&[100, 200, 300], &tcp4)));
     out.push(eth(MAC_B, MAC_A, 0x8863, &[0x11, 0x09, 0, 0, 0, 0]));
     out.push(eth(MAC_B, MAC_A, 0x8864, &pppoe_session(5, 0x0021, &tcp4)));
     out.push(eth(MAC_B, MAC_A, 0x8864, &pppoe_session(6, 0x0057, &udp6)));
-    out.push(eth(
-        MAC_B,
-        MAC_A,
-        0x8864,
-        &pppoe_session(5, 0x0281, &mpls(&[16], &tcp4)),
-    ));
-    let inner = eth(
-        MAC_A,
-        MAC_B,
-        0x0800,
-        &ipv4(IP_C, IP_B, 17, &udp(1, 53, b"in")),
-    );
+    out.push(eth(MAC_B, MAC_A, 0x8864, &pppoe_session(5, 0x0281, &mpls(&[16], &tcp4))));
+    let inner = eth(MAC_A, MAC_B, 0x0800, &ipv4(IP_C, IP_B, 17, &udp(1, 53, b"in")));
+    out.push(eth(MAC_B, MAC_A, 0x0800, &ipv4(IP_A, IP_B, 17, &udp(40000, 6081, &geneve(5, 0x6558, 0, &inner)))));
+    out.push(eth(MAC_B, MAC_A, 0x0800, &ipv4(IP_A, IP_B, 17, &udp(40000, 6081, &geneve(9, 0x6558, 2, &inner)))));
     out.push(eth(
         MAC_B,
         MAC_A,
         0x0800,
-        &ipv4(
-            IP_A,
-            IP_B,
-            17,
-            &udp(40000, 6081, &geneve(5, 0x6558, 0, &inner)),
-        ),
+        &ipv4(IP_A, IP_B, 17, &udp(40000, 6081, &geneve(5, 0x0800, 0, &ipv4(IP_C, IP_A, 6, &tcp(1, 80, 2))))),
     ));
-    out.push(eth(
-        MAC_B,
-        MAC_A,
-        0x0800,
-        &ipv4(
-            IP_A,
-            IP_B,
-            17,
-            &udp(40000, 6081, &geneve(9, 0x6558, 2, &inner)),
-        ),
-    ));
-    out.push(eth(
-        MAC_B,
-        MAC_A,
-        0x0800,
-        &ipv4(
-            IP_A,
-            IP_B,
-            17,
-            &udp(
-                40000,
-                6081,
-                &geneve(5, 0x0800, 0, &ipv4(IP_C, IP_A, 6, &tcp(1, 80, 2))),
-            ),
-        ),
-    ));
-    out.push(eth(
-        MAC_B,
-        MAC_A,
-        0x86dd,
-        &ipv6(
-            v6(1),
-            v6(2),
-            17,
-            &udp(40000, 6081, &geneve(5, 0x6558, 1, &inner)),
-        ),
-    ));
+    out.push(eth(MAC_B, MAC_A, 0x86dd, &ipv6(v6(1), v6(2), 17, &udp(40000, 6081, &geneve(5, 0x6558, 1, &inner)))));
     // 802.3 length field + LLC (STP, ISO, NetBEUI).
     out.push(eth(MCAST, MAC_A, 38, &[0x42, 0x42, 0x03, 0, 0, 0]));
     out.push(eth(MAC_B, MAC_A, 38, &[0xfe, 0xfe, 0x03, 0x81]));
@@ -427,11 +317,7 @@ pub fn for_linktype(dlt: i32, frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
                     0x86dd => 10,
                     _ => 99,
                 };
-                let mut v = if dlt == 0 {
-                    af.to_le_bytes().to_vec()
-                } else {
-                    af.to_be_bytes().to_vec()
-                };
+                let mut v = if dlt == 0 { af.to_le_bytes().to_vec() } else { af.to_be_bytes().to_vec() };
                 v.extend_from_slice(payload);
                 out.push(v);
             }
