@@ -14,6 +14,16 @@ const SNAPLEN: u32 = 262144;
 const NETMASK: u32 = 0xffff_ff00;
 const LINKTYPES: [i32; 8] = [1, 113, 276, 12, 228, 229, 0, 108];
 
+/// Expressions whose result differs on truncated packets only, because
+/// libpcap's optimizer leaves a dead load that ours removes (on a packet
+/// shorter than that load libpcap rejects, ringcap does not). Full packets
+/// must still agree.
+const KNOWN_TRUNCATION_DIFFERENCES: &[&str] = &[
+    // libpcap keeps "ldh [12]" in front of the len test after proving
+    // "sctp and tcp[…]" false.
+    "sctp and tcp[13] & 2 != 0 or not less 70",
+];
+
 fn base_expressions() -> Vec<String> {
     let fixed: &[&str] = &[
         "",
@@ -517,7 +527,8 @@ fn matches_libpcap_on_the_corpus() {
                     programs += 1;
                     for (i, ((pkt, wire), want)) in pkts.iter().zip(verdicts).enumerate() {
                         let got = p.matches(pkt, *wire);
-                        if got != want {
+                        let truncated = pkt.len() < *wire as usize;
+                        if got != want && !(truncated && KNOWN_TRUNCATION_DIFFERENCES.contains(&e.as_str())) {
                             failures.push(format!(
                                 "dlt {dlt} {e:?}: packet {i} (caplen {}, wire {wire}): libpcap {want}, ringcap {got}",
                                 pkt.len()
@@ -538,8 +549,9 @@ fn matches_libpcap_on_the_corpus() {
         ours_total as f64 / programs.max(1) as f64,
         theirs_total as f64 / programs.max(1) as f64
     );
-    for f in failures.iter().filter(|f| !f.contains("caplen")).take(40) {
+    for f in failures.iter().take(60) {
         println!("{f}");
     }
     assert!(failures.is_empty(), "{} disagreements with libpcap", failures.len());
+    assert!(ratio <= 1.0, "ringcap's programs are longer than libpcap's on average (ratio {ratio:.3})");
 }

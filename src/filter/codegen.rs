@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use super::ast::{AddrKind, Arith, ArithOp, Dir, Id, Node, Proto, Qual, RelOp};
 use super::insn::*;
-use super::ir::{Cond, Leaf, Test};
+use super::ir::{Cond, Test};
 use super::names::{self, PortProto};
 use super::LinkType;
 use crate::error::{Error, ErrorCode, Result};
@@ -281,7 +281,10 @@ impl Gen {
         }
         match self.link {
             Link::Ether => self.ether_linktype(proto),
-            Link::Sll | Link::Sll2 => self.sll_linktype(proto),
+            Link::Sll => self.sll_linktype(proto),
+            // libpcap 1.10 compares the protocol field directly for
+            // LINUX_SLL2, even for 802.2 SAP values.
+            Link::Sll2 => self.cmp(Rel::LinkType, 0, H, proto),
             Link::Ppp => {
                 let v = match proto {
                     ETH_IP => 0x21,
@@ -892,7 +895,7 @@ impl Gen {
             None => present,
         };
         let reg = self.alloc_reg()?;
-        let shift = |n: u32| Cond::Leaf(Leaf { stmts: vec![ld(LD | IMM, n), ld(ST, reg)], test: Test::Always });
+        let shift = |n: u32| Cond::effects(vec![ld(LD | IMM, n), ld(ST, reg)], Test::Always, false);
         let out = Cond::or(Cond::and(meta, shift(0)), Cond::and(inline, shift(4)));
         self.linkpl.reg = Some(reg);
         if let Some(lt) = self.linktype.as_mut() {
@@ -960,7 +963,7 @@ impl Gen {
             if !v6 {
                 s.push(ld(MISC | TXA, 0));
             }
-            Ok(Cond::and(c, Cond::Leaf(Leaf { stmts: s, test: Test::Jump { op: JEQ, x: true, k: 0 } })))
+            Ok(Cond::and(c, Cond::effects(s, Test::Jump { op: JEQ, x: true, k: 0 }, false)))
         };
         let v4 = check(self, false)?;
         let v6 = check(self, true)?;
@@ -985,18 +988,13 @@ impl Gen {
             ld(LD | IND | H, 2),
             ld(LDX | MEM, r_hdr),
         ];
-        let is_teb = Cond::leaf(pre, JEQ, ETH_TEB);
-        let inner_ether = Cond::Leaf(Leaf {
-            stmts: vec![
-                ld(MISC | TXA, 0),
-                ld(ALU | ADD | K, 12),
-                ld(ST, r_type),
-                ld(ALU | ADD | K, 2),
-                ld(MISC | TAX, 0),
-            ],
-            test: Test::Always,
-        });
-        let store = Cond::Leaf(Leaf { stmts: vec![ld(STX, r_pl)], test: Test::Always });
+        let is_teb = Cond::effects(pre, Test::Jump { op: JEQ, x: false, k: ETH_TEB }, true);
+        let inner_ether = Cond::effects(
+            vec![ld(MISC | TXA, 0), ld(ALU | ADD | K, 12), ld(ST, r_type), ld(ALU | ADD | K, 2), ld(MISC | TAX, 0)],
+            Test::Always,
+            true,
+        );
+        let store = Cond::effects(vec![ld(STX, r_pl)], Test::Always, true);
         let offsets = Cond::and(Cond::or(Cond::and(is_teb, inner_ether), Cond::Const(true)), store);
         self.linktype = Some(Off { k: 0, reg: Some(r_type) });
         self.linkhdr = Off { k: 0, reg: Some(r_hdr) };
@@ -1148,7 +1146,7 @@ impl Gen {
         };
         self.free_reg(a0.reg);
         self.free_reg(a1.reg);
-        let mut b = Cond::Leaf(Leaf { stmts, test });
+        let mut b = Cond::effects(stmts, test, false);
         if negate {
             b = Cond::not(b);
         }

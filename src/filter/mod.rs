@@ -122,8 +122,8 @@ pub fn compile_with(expr: &str, opts: &Options) -> Result<Program> {
     let mut gen = codegen::Gen::new(opts.linktype, opts.netmask, opts.vlan_extensions);
     let mut cond = gen.node(&ast)?;
     if !gen.prologue.is_empty() {
-        let init = ir::Leaf { stmts: std::mem::take(&mut gen.prologue), test: ir::Test::Always };
-        cond = ir::Cond::and(ir::Cond::Leaf(init), cond);
+        let init = ir::Cond::effects(std::mem::take(&mut gen.prologue), ir::Test::Always, false);
+        cond = ir::Cond::and(init, cond);
     }
     let mut graph = Graph::default();
     let root = graph.lower(&cond, Next::Ret(opts.snaplen), Next::Ret(0));
