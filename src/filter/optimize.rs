@@ -77,6 +77,29 @@ impl Values {
     }
 
     fn simplify(&mut self, e: Expr) -> Result<Expr> {
+        // X + k addressing with a known part of X folds into k (kept below
+        // the negative, ancillary range).
+        if let Expr::Load { size, base: Some(b), off } = e {
+            let folded = match self.exprs[b] {
+                Expr::Const(c) => Some((None, c)),
+                Expr::Alu(ADD, p, q) => self.konst(q).map(|c| (Some(p), c)),
+                _ => None,
+            };
+            if let Some((base, c)) = folded {
+                let sum = off.wrapping_add(c);
+                if sum < 0x8000_0000 && off < 0x8000_0000 {
+                    return Ok(Expr::Load { size, base, off: sum });
+                }
+            }
+            return Ok(e);
+        }
+        // Constants go on the right of commutative operators.
+        let e = match e {
+            Expr::Alu(op @ (ADD | MUL | AND | OR | XOR), a, b) if self.konst(a).is_some() && self.konst(b).is_none() => {
+                Expr::Alu(op, b, a)
+            }
+            e => e,
+        };
         let Expr::Alu(op, a, b) = e else {
             if let Expr::Neg(a) = e {
                 if let Some(x) = self.konst(a) {
