@@ -111,7 +111,6 @@ pub fn validate(prog: &[Insn]) -> Result<()> {
         }
         if matches!(c, x if x == LD | W | ABS || x == LD | H | ABS || x == LD | B | ABS)
             && i.k >= sys::SKF_AD_OFF as u32
-            && i.k < (sys::SKF_AD_OFF as u32).wrapping_add(0x1000)
             && !is_ancillary(i.k)
         {
             return Err(invalid(pc, format!("unknown ancillary load offset {}", i.k as i32)));
