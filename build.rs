@@ -46,6 +46,7 @@ const RINGCAP_HEADER_SOURCES: &[&str] = &[
     "src/ffi/result.rs",
     "src/ffi/config.rs",
     "src/ffi/capture.rs",
+    "src/ffi/filter.rs",
 ];
 
 /// Files whose declarations make up include/pcap/pcap.h.

@@ -183,6 +183,12 @@ typedef struct ringcap_capture ringcap_capture;
 typedef struct ringcap_config ringcap_config;
 
 /**
+ * A compiled filter program. Opaque: obtain one from
+ * ringcap_filter_compile() and release it with ringcap_filter_free().
+ */
+typedef struct ringcap_filter ringcap_filter;
+
+/**
  * Per-packet metadata, read from the frame header and its sockaddr_ll.
  */
 typedef struct ringcap_packet_meta {
@@ -305,6 +311,29 @@ typedef struct ringcap_ring_info {
    */
   size_t requested_bytes;
 } ringcap_ring_info;
+
+/**
+ * One classic BPF instruction, laid out like the kernel's struct
+ * sock_filter (and libpcap's struct bpf_insn).
+ */
+typedef struct ringcap_bpf_insn {
+  /**
+   * Opcode (BPF_LD | BPF_H | BPF_ABS …).
+   */
+  uint16_t code;
+  /**
+   * Jump offset if true.
+   */
+  uint8_t jt;
+  /**
+   * Jump offset if false.
+   */
+  uint8_t jf;
+  /**
+   * Constant operand.
+   */
+  uint32_t k;
+} ringcap_bpf_insn;
 
 #ifdef __cplusplus
 extern "C" {
@@ -523,6 +552,87 @@ int32_t ringcap_capture_close(struct ringcap_capture *h);
  * until the next failure on it. For a closed handle, a fixed message.
  */
 const char *ringcap_capture_last_error(const struct ringcap_capture *h);
+
+/**
+ * Compiles a pcap-filter(7) expression for a link type (a DLT_ value:
+ * 1 EN10MB, 113 LINUX_SLL, 276 LINUX_SLL2, 12 RAW, 228 IPV4, 229 IPV6,
+ * 0 NULL, 108 LOOP), as libpcap's pcap_compile() does with optimization on
+ * a dead handle. `snaplen` is what the filter returns for an accepted
+ * packet; `netmask` is the network's mask in host byte order, used only by
+ * `ip broadcast` (0xffffffff: unknown). On success writes a new handle to
+ * `*out` and returns 0; a bad expression returns
+ * RINGCAP_RESULT_FILTER_SYNTAX with the reason in ringcap_last_error().
+ *
+ * # Safety
+ * `expr` is NULL or a NUL-terminated string; `out` is NULL or writable.
+ */
+int32_t ringcap_filter_compile(const char *expr,
+                               int32_t linktype,
+                               uint32_t snaplen,
+                               uint32_t netmask,
+                               struct ringcap_filter **out);
+
+/**
+ * Releases a filter. NULL and already-freed handles are ignored.
+ */
+void ringcap_filter_free(struct ringcap_filter *f);
+
+/**
+ * The program's instructions: writes a pointer to them to `*out` (valid
+ * until the handle is freed) and their count to `*len`; returns 0.
+ *
+ * # Safety
+ * `out` and `len` are NULL or writable.
+ */
+int32_t ringcap_filter_instructions(const struct ringcap_filter *f,
+                                    const struct ringcap_bpf_insn **out,
+                                    size_t *len);
+
+/**
+ * Checks a raw program against the kernel's rules (forward jumps inside
+ * the program, a final return, no division by a constant zero, scratch
+ * memory indices below 16 and written before read, at most 4096
+ * instructions). Returns 0 if valid, RINGCAP_RESULT_FILTER_INVALID with
+ * the reason in ringcap_last_error() otherwise.
+ *
+ * # Safety
+ * `insns` is NULL (with `len` 0) or points to `len` instructions.
+ */
+int32_t ringcap_filter_validate(const struct ringcap_bpf_insn *insns, size_t len);
+
+/**
+ * Runs the filter on a packet: `pkt` holds the `caplen` captured bytes of
+ * a packet that was `wirelen` bytes on the wire. Returns 0 if the packet
+ * is rejected, otherwise the number of bytes to keep (the snaplen), or a
+ * negative ringcap_result on error. Loads past `caplen` reject the packet,
+ * as in the kernel.
+ *
+ * # Safety
+ * `pkt` is NULL (with `caplen` 0) or readable for `caplen` bytes.
+ */
+int32_t ringcap_filter_run(const struct ringcap_filter *f,
+                           const uint8_t *pkt,
+                           uint32_t caplen,
+                           uint32_t wirelen);
+
+/**
+ * Writes the program's listing into `buf` (NUL-terminated) in a tcpdump
+ * format: 1 = `tcpdump -d`, 2 = `-dd`, 3 = `-ddd`. Returns the listing's
+ * length without the NUL; if that is `len` or more, the listing did not
+ * fit and `buf` holds a truncated copy (call again with a larger buffer).
+ * `buf` may be NULL when `len` is 0, to ask for the size.
+ *
+ * # Safety
+ * `buf` is NULL (with `len` 0) or writable for `len` bytes.
+ */
+int32_t ringcap_filter_dump(const struct ringcap_filter *f, int32_t format, char *buf, size_t len);
+
+/**
+ * The message of the last failed call on this filter handle ("" if none).
+ * Valid until the next failure on the handle or until it is freed. NULL
+ * or invalid handles get this thread's last error instead.
+ */
+const char *ringcap_filter_last_error(const struct ringcap_filter *f);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod ffi;
+pub mod filter;
 pub mod geometry;
 pub mod pcap_compat;
 pub mod ring;

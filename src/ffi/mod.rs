@@ -15,5 +15,6 @@ pub mod boundary;
 pub mod breakers;
 pub mod capture;
 pub mod config;
+pub mod filter;
 pub mod registry;
 pub mod result;

@@ -1,0 +1,195 @@
+//! The parsed form of a filter expression. Qualifier carry-over is resolved
+//! by the parser, so every primitive here carries its full qualifier set.
+
+/// Protocol qualifier (`ip`, `tcp`, `ether` …); `Default` when absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proto {
+    Default,
+    Link,
+    Ip,
+    Ip6,
+    Arp,
+    Rarp,
+    Tcp,
+    Udp,
+    Sctp,
+    Icmp,
+    Icmp6,
+    Igmp,
+    Igrp,
+    Pim,
+    Vrrp,
+    Carp,
+    Ah,
+    Esp,
+    Iso,
+    Stp,
+    Netbeui,
+    Decnet,
+    Lat,
+    Sca,
+    Moprc,
+    Mopdl,
+}
+
+impl Proto {
+    pub fn name(self) -> &'static str {
+        use Proto::*;
+        match self {
+            Default => "default",
+            Link => "link",
+            Ip => "ip",
+            Ip6 => "ip6",
+            Arp => "arp",
+            Rarp => "rarp",
+            Tcp => "tcp",
+            Udp => "udp",
+            Sctp => "sctp",
+            Icmp => "icmp",
+            Icmp6 => "icmp6",
+            Igmp => "igmp",
+            Igrp => "igrp",
+            Pim => "pim",
+            Vrrp => "vrrp",
+            Carp => "carp",
+            Ah => "ah",
+            Esp => "esp",
+            Iso => "iso",
+            Stp => "stp",
+            Netbeui => "netbeui",
+            Decnet => "decnet",
+            Lat => "lat",
+            Sca => "sca",
+            Moprc => "moprc",
+            Mopdl => "mopdl",
+        }
+    }
+}
+
+/// Direction qualifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    Default,
+    Src,
+    Dst,
+    Or,
+    And,
+}
+
+/// Address-kind qualifier. `Undef` is libpcap's "no qualifier may apply
+/// here" (after a protocol name or a relation), which makes a bare id a
+/// syntax error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddrKind {
+    Undef,
+    Default,
+    Host,
+    Net,
+    Port,
+    PortRange,
+    Gateway,
+    Proto,
+    ProtoChain,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Qual {
+    pub proto: Proto,
+    pub dir: Dir,
+    pub addr: AddrKind,
+}
+
+impl Qual {
+    /// What an id inherits after a protocol name, relation or other primitive.
+    pub const UNDEF: Qual = Qual { proto: Proto::Default, dir: Dir::Default, addr: AddrKind::Undef };
+}
+
+/// The operand of a qualified primitive, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Id {
+    /// A name: host, network, port, service or protocol name.
+    Name(String),
+    Num(u32),
+    /// A dotted IPv4 address, possibly short ("10.1").
+    V4(String),
+    /// IPv4 with a prefix length or a dotted mask.
+    V4Net {
+        addr: String,
+        mask: Option<String>,
+        len: u32,
+    },
+    /// IPv6 address with prefix length (128 when absent).
+    V6 {
+        addr: String,
+        len: u32,
+    },
+    Mac([u8; 6]),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    And,
+    Or,
+    Xor,
+    Lsh,
+    Rsh,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arith {
+    Num(u32),
+    Len,
+    /// `proto[index : size]`.
+    Load {
+        proto: Proto,
+        index: Box<Arith>,
+        size: u32,
+    },
+    Neg(Box<Arith>),
+    Bin(ArithOp, Box<Arith>, Box<Arith>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelOp {
+    Gt,
+    Ge,
+    Eq,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    /// The empty expression: accepts everything.
+    True,
+    And(Box<Node>, Box<Node>),
+    Or(Box<Node>, Box<Node>),
+    Not(Box<Node>),
+    Id {
+        qual: Qual,
+        id: Id,
+    },
+    /// A protocol name on its own (`tcp`, `ip6`).
+    Proto(Proto),
+    /// `a op b`; `negate` for `<`, `<=`, `!=` (libpcap's reversed relations).
+    Relation {
+        op: RelOp,
+        negate: bool,
+        lhs: Arith,
+        rhs: Arith,
+    },
+    Broadcast(Proto),
+    Multicast(Proto),
+    Less(u32),
+    Greater(u32),
+    Inbound(bool),
+    Ifindex(u32),
+    Vlan(Option<u32>),
+    Mpls(Option<u32>),
+    Pppoed,
+    Pppoes(Option<u32>),
+    Geneve(Option<u32>),
+}

@@ -1,0 +1,106 @@
+//! Linearizes the block graph into BPF instructions, in libpcap's layout
+//! (a block, then its true branch, then its false branch), inserting `ja`
+//! trampolines where a conditional jump is farther than 255 instructions.
+
+use std::collections::HashMap;
+
+use super::insn::*;
+use super::ir::{Graph, Next, Test};
+use crate::error::{Error, ErrorCode, Result};
+
+pub fn emit(g: &Graph, root: Next) -> Result<Vec<Insn>> {
+    // Emit backwards: successors first, so every jump target's position
+    // (counted from the end) is known when its jump is written.
+    let mut rev: Vec<Insn> = Vec::new();
+    let mut at: HashMap<Next, usize> = HashMap::new();
+    let mut order = Vec::new();
+    let mut seen = vec![false; g.blocks.len()];
+    let mut rets = Vec::new();
+    postorder(g, root, &mut seen, &mut order, &mut rets);
+    // Return blocks go last, in first-seen order of a depth-first walk.
+    for r in rets.iter() {
+        rev.push(Insn::stmt(RET | K, *r));
+        at.insert(Next::Ret(*r), rev.len());
+    }
+    for b in order {
+        let blk = &g.blocks[b];
+        let dist = |rev: &Vec<Insn>, n: Next| rev.len() - at[&n];
+        match blk.test {
+            Test::Always => {
+                let d = dist(&rev, blk.jt);
+                if d > 0 {
+                    rev.push(Insn::stmt(JMP | JA, d as u32));
+                }
+            }
+            Test::Jump { op, x, k } => {
+                let code = JMP | op | if x { X } else { K };
+                let mut jt = dist(&rev, blk.jt);
+                let mut jf = dist(&rev, blk.jf);
+                // Far targets go through an unconditional jump placed right
+                // after this one.
+                if jf > 255 {
+                    rev.push(Insn::stmt(JMP | JA, jf as u32));
+                    jf = 0;
+                    jt += 1;
+                }
+                if jt > 255 {
+                    rev.push(Insn::stmt(JMP | JA, jt as u32));
+                    jt = 0;
+                    jf += 1;
+                }
+                if jt > 255 || jf > 255 {
+                    return Err(Error::new(ErrorCode::FilterSyntax, "expression too complex (jump out of range)"));
+                }
+                rev.push(Insn::new(code, jt as u8, jf as u8, k));
+            }
+        }
+        for s in blk.stmts.iter().rev() {
+            rev.push(*s);
+        }
+        at.insert(Next::Block(b), rev.len());
+    }
+    let root_pos = at[&root];
+    let mut out: Vec<Insn> = rev.into_iter().rev().collect();
+    // Anything emitted before the root (never the case for a tree walk from
+    // it) would be unreachable; the root is always first.
+    out.drain(..out.len() - root_pos);
+    if out.len() > MAXINSNS {
+        return Err(Error::new(
+            ErrorCode::FilterSyntax,
+            format!("expression too complex: {} instructions (the kernel allows {MAXINSNS})", out.len()),
+        ));
+    }
+    Ok(out)
+}
+
+/// Blocks in the order they must be emitted backwards: for a block, its
+/// false subtree, then its true subtree, then itself.
+fn postorder(g: &Graph, n: Next, seen: &mut [bool], order: &mut Vec<usize>, rets: &mut Vec<u32>) {
+    // Iterative, so that long chains cannot overflow the stack.
+    let mut stack: Vec<(Next, bool)> = vec![(n, false)];
+    while let Some((n, expanded)) = stack.pop() {
+        match n {
+            Next::Ret(r) => {
+                if !rets.contains(&r) {
+                    rets.push(r);
+                }
+            }
+            Next::Block(b) => {
+                if expanded {
+                    order.push(b);
+                    continue;
+                }
+                if seen[b] {
+                    continue;
+                }
+                seen[b] = true;
+                let blk = &g.blocks[b];
+                stack.push((n, true));
+                stack.push((blk.jt, false));
+                if blk.test != Test::Always {
+                    stack.push((blk.jf, false));
+                }
+            }
+        }
+    }
+}

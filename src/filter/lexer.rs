@@ -1,0 +1,256 @@
+//! Tokens of the pcap-filter language, matched like libpcap's flex scanner:
+//! the longest match wins, and on a tie the earlier rule (MAC, IPv6, number,
+//! dotted IPv4, then name).
+
+use std::net::Ipv6Addr;
+
+use super::names;
+use crate::error::{Error, ErrorCode, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tok {
+    Num(u32),
+    /// A name or keyword; `escaped` for `\name`, which is never a keyword.
+    Word {
+        text: String,
+        escaped: bool,
+    },
+    V4(String),
+    V6(String),
+    Mac([u8; 6]),
+    /// Punctuation and operators: ( ) [ ] : + - * / % & | ^ ! < > = and the
+    /// two-character forms.
+    Op(&'static str),
+    End,
+}
+
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub tok: Tok,
+    pub pos: usize,
+}
+
+pub fn syntax(pos: usize, what: impl std::fmt::Display) -> Error {
+    Error::new(ErrorCode::FilterSyntax, format!("syntax error at position {pos}: {what}"))
+}
+
+const OPS2: [&str; 8] = [">=", "<=", "!=", "==", "<<", ">>", "&&", "||"];
+const OPS1: [&str; 16] = ["(", ")", "[", "]", ":", "+", "-", "*", "/", "%", "&", "|", "^", "!", "<", ">"];
+
+fn is_word_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':')
+}
+
+pub fn tokenize(input: &str) -> Result<Vec<Token>> {
+    let bytes = input.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        if c == b'\\' {
+            // An escaped name runs to the next blank or parenthesis.
+            let start = i + 1;
+            let mut j = start;
+            while j < bytes.len() && !matches!(bytes[j], b' ' | b'\t' | b'\n' | b'!' | b'(' | b')') {
+                j += 1;
+            }
+            if j == start {
+                return Err(syntax(i, "empty escaped name"));
+            }
+            out.push(Token { tok: Tok::Word { text: input[start..j].to_string(), escaped: true }, pos: i });
+            i = j;
+            continue;
+        }
+        if c == b'=' {
+            let two = bytes.get(i + 1) == Some(&b'=');
+            out.push(Token { tok: Tok::Op("=="), pos: i });
+            i += if two { 2 } else { 1 };
+            continue;
+        }
+        if let Some(op) = OPS2.iter().find(|op| input[i..].starts_with(**op)) {
+            out.push(Token { tok: Tok::Op(op), pos: i });
+            i += 2;
+            continue;
+        }
+        // "::1" is an address, not a ':' operator.
+        let v6_start = c == b':' && bytes.get(i + 1) == Some(&b':');
+        if let Some(op) = OPS1.iter().find(|op| op.as_bytes()[0] == c && !v6_start) {
+            out.push(Token { tok: Tok::Op(op), pos: i });
+            i += 1;
+            continue;
+        }
+        if !is_word_char(c) || !c.is_ascii_alphanumeric() && c != b':' {
+            return Err(syntax(i, format!("illegal character '{}'", input[i..].chars().next().unwrap_or('?'))));
+        }
+        let mut end = i;
+        while end < bytes.len() && is_word_char(bytes[end]) {
+            end += 1;
+        }
+        let (tok, len) =
+            longest_word(&input[i..end]).ok_or_else(|| syntax(i, format!("illegal token '{}'", &input[i..end])))?;
+        out.push(Token { tok, pos: i });
+        i += len;
+    }
+    out.push(Token { tok: Tok::End, pos: input.len() });
+    Ok(out)
+}
+
+/// The longest token at the start of `run` (a run of name characters).
+fn longest_word(run: &str) -> Option<(Tok, usize)> {
+    let mut best: Option<(Tok, usize)> = None;
+    let mut consider = |t: Option<(Tok, usize)>| {
+        if let Some((tok, len)) = t {
+            if best.as_ref().map_or(true, |(_, l)| len > *l) {
+                best = Some((tok, len));
+            }
+        }
+    };
+    consider(mac(run));
+    consider(ipv6(run));
+    consider(number(run));
+    consider(dotted(run));
+    consider(name(run));
+    best
+}
+
+fn hex_digits(s: &str, min: usize, max: usize) -> Option<usize> {
+    let n = s.bytes().take_while(u8::is_ascii_hexdigit).count().min(max);
+    (n >= min).then_some(n)
+}
+
+fn mac(run: &str) -> Option<(Tok, usize)> {
+    // xx:xx:xx:xx:xx:xx (1–2 digits a group) with ':' '-' or '.', or xxxx.xxxx.xxxx
+    for sep in [':', '-', '.'] {
+        let mut pos = 0;
+        let mut bytes = [0u8; 6];
+        let mut ok = true;
+        for (g, byte) in bytes.iter_mut().enumerate() {
+            if g > 0 {
+                if run[pos..].starts_with(sep) {
+                    pos += 1;
+                } else {
+                    ok = false;
+                    break;
+                }
+            }
+            match hex_digits(&run[pos..], 1, 2) {
+                Some(n) => {
+                    *byte = u8::from_str_radix(&run[pos..pos + n], 16).ok()?;
+                    pos += n;
+                }
+                None => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if ok {
+            return Some((Tok::Mac(bytes), pos));
+        }
+    }
+    let mut pos = 0;
+    let mut bytes = [0u8; 6];
+    for g in 0..3 {
+        if g > 0 {
+            if !run[pos..].starts_with('.') {
+                return None;
+            }
+            pos += 1;
+        }
+        if hex_digits(&run[pos..], 4, 4) != Some(4) {
+            return None;
+        }
+        let v = u16::from_str_radix(&run[pos..pos + 4], 16).ok()?;
+        bytes[2 * g..2 * g + 2].copy_from_slice(&v.to_be_bytes());
+        pos += 4;
+    }
+    Some((Tok::Mac(bytes), pos))
+}
+
+fn ipv6(run: &str) -> Option<(Tok, usize)> {
+    if !run.contains(':') {
+        return None;
+    }
+    // Addresses are short; bounding the candidates keeps this linear.
+    let max = run.len().min(45);
+    (2..=max)
+        .rev()
+        .filter(|&n| run.is_char_boundary(n))
+        .find(|&n| run[..n].parse::<Ipv6Addr>().is_ok())
+        .map(|n| (Tok::V6(run[..n].to_string()), n))
+}
+
+fn digits_len(s: &str) -> usize {
+    if s.starts_with("0x") || s.starts_with("0X") {
+        let n = s[2..].bytes().take_while(u8::is_ascii_hexdigit).count();
+        if n > 0 {
+            return 2 + n;
+        }
+    }
+    s.bytes().take_while(u8::is_ascii_digit).count()
+}
+
+fn number(run: &str) -> Option<(Tok, usize)> {
+    let n = digits_len(run);
+    if n == 0 {
+        return None;
+    }
+    // An overflowing number is kept as a name so that the parser reports it.
+    let v = parse_number(&run[..n])?;
+    Some((Tok::Num(v), n))
+}
+
+/// libpcap's stoulen: 0x… hex, 0… octal, else decimal; None on overflow or
+/// a bad octal digit.
+pub fn parse_number(s: &str) -> Option<u32> {
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        return u32::from_str_radix(h, 16).ok();
+    }
+    if s.len() > 1 && s.starts_with('0') {
+        return u32::from_str_radix(&s[1..], 8).ok();
+    }
+    s.parse().ok()
+}
+
+fn dotted(run: &str) -> Option<(Tok, usize)> {
+    let mut pos = 0;
+    let mut groups = 0;
+    let mut end = 0;
+    loop {
+        let n = run[pos..].bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            break;
+        }
+        pos += n;
+        groups += 1;
+        if groups >= 2 {
+            end = pos;
+        }
+        if groups == 4 || !run[pos..].starts_with('.') {
+            break;
+        }
+        pos += 1;
+    }
+    (end > 0).then(|| (Tok::V4(run[..end].to_string()), end))
+}
+
+fn name(run: &str) -> Option<(Tok, usize)> {
+    // [A-Za-z0-9][-_.A-Za-z0-9]*[.A-Za-z0-9]; single letters are names too.
+    let b = run.as_bytes();
+    if b.is_empty() || !b[0].is_ascii_alphanumeric() {
+        return None;
+    }
+    let mut n = 1 + b[1..].iter().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')).count();
+    while n > 1 && matches!(b[n - 1], b'-' | b'_') {
+        n -= 1;
+    }
+    let text = &run[..n];
+    match names::numeric_keyword(text) {
+        Some(v) => Some((Tok::Num(v), n)),
+        None => Some((Tok::Word { text: text.to_string(), escaped: false }, n)),
+    }
+}

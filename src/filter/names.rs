@@ -1,0 +1,211 @@
+//! Name lookups: the lexer's numeric keywords, /etc/protocols,
+//! /etc/services, /etc/networks, /etc/ethers, and host resolution through
+//! the system resolver (getaddrinfo), as libpcap does.
+
+use std::net::{IpAddr, ToSocketAddrs};
+
+/// Keywords that the scanner turns straight into numbers.
+pub fn numeric_keyword(s: &str) -> Option<u32> {
+    const TABLE: &[(&str, u32)] = &[
+        ("icmptype", 0),
+        ("icmpcode", 1),
+        ("icmp-echoreply", 0),
+        ("icmp-unreach", 3),
+        ("icmp-sourcequench", 4),
+        ("icmp-redirect", 5),
+        ("icmp-echo", 8),
+        ("icmp-routeradvert", 9),
+        ("icmp-routersolicit", 10),
+        ("icmp-timxceed", 11),
+        ("icmp-paramprob", 12),
+        ("icmp-tstamp", 13),
+        ("icmp-tstampreply", 14),
+        ("icmp-ireq", 15),
+        ("icmp-ireqreply", 16),
+        ("icmp-maskreq", 17),
+        ("icmp-maskreply", 18),
+        ("icmp6type", 0),
+        ("icmp6code", 1),
+        ("icmp6-destinationunreach", 1),
+        ("icmp6-packettoobig", 2),
+        ("icmp6-timeexceeded", 3),
+        ("icmp6-parameterproblem", 4),
+        ("icmp6-echo", 128),
+        ("icmp6-echoreply", 129),
+        ("icmp6-multicastlistenerquery", 130),
+        ("icmp6-multicastlistenerreportv1", 131),
+        ("icmp6-multicastlistenerdone", 132),
+        ("icmp6-routersolicit", 133),
+        ("icmp6-routeradvert", 134),
+        ("icmp6-neighborsolicit", 135),
+        ("icmp6-neighboradvert", 136),
+        ("icmp6-redirect", 137),
+        ("icmp6-routerrenum", 138),
+        ("icmp6-nodeinformationquery", 139),
+        ("icmp6-nodeinformationresponse", 140),
+        ("icmp6-ineighbordiscoverysolicit", 141),
+        ("icmp6-ineighbordiscoveryadvert", 142),
+        ("icmp6-multicastlistenerreportv2", 143),
+        ("icmp6-homeagentdiscoveryrequest", 144),
+        ("icmp6-homeagentdiscoveryreply", 145),
+        ("icmp6-mobileprefixsolicit", 146),
+        ("icmp6-mobileprefixadvert", 147),
+        ("icmp6-certpathsolicit", 148),
+        ("icmp6-certpathadvert", 149),
+        ("icmp6-multicastrouteradvert", 151),
+        ("icmp6-multicastroutersolicit", 152),
+        ("icmp6-multicastrouterterm", 153),
+        ("tcpflags", 13),
+        ("tcp-fin", 0x01),
+        ("tcp-syn", 0x02),
+        ("tcp-rst", 0x04),
+        ("tcp-push", 0x08),
+        ("tcp-ack", 0x10),
+        ("tcp-urg", 0x20),
+        ("tcp-ece", 0x40),
+        ("tcp-cwr", 0x80),
+    ];
+    TABLE.iter().find(|(k, _)| *k == s).map(|(_, v)| *v)
+}
+
+/// Ethernet protocol names accepted by `ether proto \name` (libpcap's
+/// eproto_db, then its LLC SAP names).
+pub fn ether_proto(name: &str) -> Option<u32> {
+    const TABLE: &[(&str, u32)] = &[
+        ("aarp", 0x80f3),
+        ("arp", 0x0806),
+        ("atalk", 0x809b),
+        ("decnet", 0x6003),
+        ("ip", 0x0800),
+        ("ip6", 0x86dd),
+        ("lat", 0x6004),
+        ("loopback", 0x9000),
+        ("mopdl", 0x6001),
+        ("moprc", 0x6002),
+        ("rarp", 0x8035),
+        ("sca", 0x6007),
+        ("iso", 0xfe),
+        ("stp", 0x42),
+        ("ipx", 0xe0),
+        ("netbeui", 0xf0),
+    ];
+    TABLE.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
+}
+
+fn data_lines(path: &str) -> Vec<Vec<String>> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").split_whitespace().map(str::to_string).collect::<Vec<_>>())
+        .filter(|f| !f.is_empty())
+        .collect()
+}
+
+/// An IP protocol number from /etc/protocols (name or alias).
+pub fn ip_proto(name: &str) -> Option<u32> {
+    data_lines("/etc/protocols")
+        .into_iter()
+        .find(|f| f.len() >= 2 && (f[0] == name || f[2..].iter().any(|a| a == name)))
+        .and_then(|f| f[1].parse().ok())
+}
+
+/// A service's port for `proto` ("tcp", "udp", "sctp") from /etc/services.
+fn service(name: &str, proto: &str) -> Option<u32> {
+    data_lines("/etc/services").into_iter().find_map(|f| {
+        let (port, p) = f.get(1)?.split_once('/')?;
+        let matches = p == proto && (f[0] == name || f[2..].iter().any(|a| a == name));
+        matches.then(|| port.parse().ok()).flatten()
+    })
+}
+
+/// Which transport a named port belongs to, as libpcap's pcap_nametoport
+/// decides it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortProto {
+    Any,
+    Tcp,
+    Udp,
+}
+
+pub fn port(name: &str) -> Option<(u32, PortProto)> {
+    let tcp = service(name, "tcp");
+    let udp = service(name, "udp");
+    match (tcp, udp) {
+        (Some(t), Some(u)) if t == u => Some((t, PortProto::Any)),
+        (Some(t), _) => Some((t, PortProto::Tcp)),
+        (None, Some(u)) => Some((u, PortProto::Udp)),
+        (None, None) => None,
+    }
+}
+
+/// A port given as a number or a service name (libpcap's stringtoport).
+pub fn port_number_or_name(s: &str) -> Option<(u32, PortProto)> {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.parse().ok().map(|p| (p, PortProto::Any));
+    }
+    port(s)
+}
+
+/// A network number from /etc/networks, in host order (getnetbyname).
+pub fn network(name: &str) -> Option<u32> {
+    data_lines("/etc/networks")
+        .into_iter()
+        .find(|f| f.len() >= 2 && (f[0] == name || f[2..].iter().any(|a| a == name)))
+        .and_then(|f| inet_network(&f[1]))
+}
+
+/// inet_network(3): up to four dotted parts, the last filling the low bytes.
+fn inet_network(s: &str) -> Option<u32> {
+    let parts: Vec<u32> = s.split('.').map(|p| p.parse::<u32>().ok().filter(|v| *v <= 255)).collect::<Option<_>>()?;
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    Some(parts.iter().fold(0u32, |acc, p| (acc << 8) | p))
+}
+
+/// An Ethernet address from /etc/ethers.
+pub fn ether_host(name: &str) -> Option<[u8; 6]> {
+    data_lines("/etc/ethers").into_iter().find_map(|f| {
+        if f.get(1)? != name {
+            return None;
+        }
+        let mut mac = [0u8; 6];
+        let parts: Vec<&str> = f[0].split(':').collect();
+        if parts.len() != 6 {
+            return None;
+        }
+        for (b, p) in mac.iter_mut().zip(parts) {
+            *b = u8::from_str_radix(p, 16).ok()?;
+        }
+        Some(mac)
+    })
+}
+
+/// All addresses of a host name, in resolver order, without duplicates.
+pub fn host_addrs(name: &str) -> Vec<IpAddr> {
+    let mut out: Vec<IpAddr> = Vec::new();
+    if let Ok(addrs) = (name, 0u16).to_socket_addrs() {
+        for a in addrs {
+            if !out.contains(&a.ip()) {
+                out.push(a.ip());
+            }
+        }
+    }
+    out
+}
+
+/// libpcap's __pcap_atoin: a dotted IPv4 address, possibly short, and the
+/// number of bits it gives (8 per part).
+pub fn atoin(s: &str) -> Option<(u32, u32)> {
+    let mut addr: u32 = 0;
+    let mut len = 0;
+    for part in s.split('.') {
+        let v: u32 = part.parse().ok()?;
+        if v > 255 || len >= 32 {
+            return None;
+        }
+        addr = (addr << 8) | v;
+        len += 8;
+    }
+    Some((addr, len))
+}

@@ -1,0 +1,855 @@
+//! Optimizer over the block graph, in the spirit of libpcap's: values are
+//! numbered symbolically (a load of the same bytes is the same value
+//! everywhere), so that
+//! - tests whose outcome is implied by the tests on every path to them are
+//!   jumped over (jump threading; this also folds constant tests),
+//! - stores and register loads whose results are never used are dropped,
+//! - each block is rewritten to compute only what is used, reusing what
+//!   the registers already hold on entry (redundant loads, constant
+//!   folding, `sub`/`and` before a test turned into `jeq`/`jset`),
+//! - identical blocks are merged and unreachable ones disappear.
+//!
+//! Like libpcap's optimizer, removing a load that turns out to be unneeded
+//! can change the result for a packet too short to contain it.
+
+use std::collections::HashMap;
+
+use super::insn::*;
+use super::ir::{Block, Graph, Next, Test};
+use crate::error::{Error, ErrorCode, Result};
+
+type V = usize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Expr {
+    Const(u32),
+    Len,
+    /// A packet (or ancillary) load; `base` is X's value for indexed loads.
+    Load {
+        size: u16,
+        base: Option<V>,
+        off: u32,
+    },
+    /// 4*([off]&0xf)
+    Msh(u32),
+    Alu(u16, V, V),
+    Neg(V),
+    /// Whatever register `reg` held on entry to block `block`.
+    Opaque(usize, u8),
+}
+
+/// Registers: A, X, then M[0..16].
+const NREGS: usize = 2 + MEMWORDS as usize;
+const RA: usize = 0;
+const RX: usize = 1;
+
+#[derive(Default)]
+struct Values {
+    ids: HashMap<Expr, V>,
+    exprs: Vec<Expr>,
+    opaque: Vec<bool>,
+}
+
+impl Values {
+    fn get(&mut self, e: Expr) -> Result<V> {
+        let e = self.simplify(e)?;
+        if let Some(v) = self.ids.get(&e) {
+            return Ok(*v);
+        }
+        let opaque = match &e {
+            Expr::Opaque(..) => true,
+            Expr::Load { base: Some(b), .. } | Expr::Neg(b) => self.opaque[*b],
+            Expr::Alu(_, a, b) => self.opaque[*a] || self.opaque[*b],
+            _ => false,
+        };
+        let v = self.exprs.len();
+        self.exprs.push(e.clone());
+        self.opaque.push(opaque);
+        self.ids.insert(e, v);
+        Ok(v)
+    }
+
+    fn konst(&self, v: V) -> Option<u32> {
+        match self.exprs[v] {
+            Expr::Const(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    fn simplify(&mut self, e: Expr) -> Result<Expr> {
+        // X + k addressing with a known part of X folds into k (kept below
+        // the negative, ancillary range).
+        if let Expr::Load { size, base: Some(b), off } = e {
+            let folded = match self.exprs[b] {
+                Expr::Const(c) => Some((None, c)),
+                Expr::Alu(ADD, p, q) => self.konst(q).map(|c| (Some(p), c)),
+                _ => None,
+            };
+            if let Some((base, c)) = folded {
+                let sum = off.wrapping_add(c);
+                if sum < 0x8000_0000 && off < 0x8000_0000 {
+                    return Ok(Expr::Load { size, base, off: sum });
+                }
+            }
+            return Ok(e);
+        }
+        // Constants go on the right of commutative operators.
+        let e = match e {
+            Expr::Alu(op @ (ADD | MUL | AND | OR | XOR), a, b) if self.konst(a).is_some() && self.konst(b).is_none() => {
+                Expr::Alu(op, b, a)
+            }
+            e => e,
+        };
+        let Expr::Alu(op, a, b) = e else {
+            if let Expr::Neg(a) = e {
+                if let Some(x) = self.konst(a) {
+                    return Ok(Expr::Const(x.wrapping_neg()));
+                }
+            }
+            return Ok(e);
+        };
+        let (ka, kb) = (self.konst(a), self.konst(b));
+        if let (Some(x), Some(y)) = (ka, kb) {
+            let v = match op {
+                ADD => x.wrapping_add(y),
+                SUB => x.wrapping_sub(y),
+                MUL => x.wrapping_mul(y),
+                DIV | MOD if y == 0 => return Err(Error::new(ErrorCode::FilterSyntax, "division by zero")),
+                DIV => x / y,
+                MOD => x % y,
+                AND => x & y,
+                OR => x | y,
+                XOR => x ^ y,
+                LSH => x.checked_shl(y).unwrap_or(0),
+                RSH => x.checked_shr(y).unwrap_or(0),
+                _ => return Ok(Expr::Alu(op, a, b)),
+            };
+            return Ok(Expr::Const(v));
+        }
+        if let Some(y) = kb {
+            let identity = matches!((op, y), (ADD | SUB | OR | XOR | LSH | RSH, 0) | (MUL | DIV, 1) | (AND, u32::MAX));
+            if identity {
+                return Ok(self.exprs[a].clone());
+            }
+            if matches!((op, y), (MUL | AND, 0)) {
+                return Ok(Expr::Const(0));
+            }
+        }
+        Ok(Expr::Alu(op, a, b))
+    }
+}
+
+type State = [V; NREGS];
+
+/// A block's test in normal form: `lhs op rhs`, and whether the branches
+/// are swapped relative to the block's jt/jf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cmp {
+    lhs: V,
+    op: u16,
+    rhs: V,
+    swapped: bool,
+}
+
+fn mem_reg(k: u32) -> usize {
+    2 + (k as usize % MEMWORDS as usize)
+}
+
+/// Symbolic execution of `stmts` from `s`.
+fn sim(vals: &mut Values, stmts: &[Insn], s: &mut State) -> Result<()> {
+    for i in stmts {
+        let c = i.code;
+        match class(c) {
+            LD | LDX => {
+                let v = match mode(c) {
+                    IMM => vals.get(Expr::Const(i.k))?,
+                    LEN => vals.get(Expr::Len)?,
+                    MEM => s[mem_reg(i.k)],
+                    ABS => vals.get(Expr::Load { size: size(c), base: None, off: i.k })?,
+                    IND => vals.get(Expr::Load { size: size(c), base: Some(s[RX]), off: i.k })?,
+                    _ => vals.get(Expr::Msh(i.k))?,
+                };
+                s[if class(c) == LD { RA } else { RX }] = v;
+            }
+            ST => s[mem_reg(i.k)] = s[RA],
+            STX => s[mem_reg(i.k)] = s[RX],
+            ALU => {
+                s[RA] = if op(c) == NEG {
+                    vals.get(Expr::Neg(s[RA]))?
+                } else {
+                    let rhs = if src(c) == X { s[RX] } else { vals.get(Expr::Const(i.k))? };
+                    vals.get(Expr::Alu(op(c), s[RA], rhs))?
+                };
+            }
+            _ => {
+                if c == MISC | TAX {
+                    s[RX] = s[RA];
+                } else {
+                    s[RA] = s[RX];
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn uses_defs(stmts: &[Insn], test: Test) -> (u32, u32) {
+    let (mut uses, mut defs) = (0u32, 0u32);
+    let use_reg = |r: usize, defs: u32, uses: &mut u32| {
+        if defs & (1 << r) == 0 {
+            *uses |= 1 << r;
+        }
+    };
+    for i in stmts {
+        let c = i.code;
+        match class(c) {
+            LD | LDX => {
+                if mode(c) == MEM {
+                    use_reg(mem_reg(i.k), defs, &mut uses);
+                }
+                if mode(c) == IND {
+                    use_reg(RX, defs, &mut uses);
+                }
+                defs |= 1 << if class(c) == LD { RA } else { RX };
+            }
+            ST | STX => {
+                use_reg(if class(c) == ST { RA } else { RX }, defs, &mut uses);
+                defs |= 1 << mem_reg(i.k);
+            }
+            ALU => {
+                use_reg(RA, defs, &mut uses);
+                if op(c) != NEG && src(c) == X {
+                    use_reg(RX, defs, &mut uses);
+                }
+                defs |= 1 << RA;
+            }
+            _ => {
+                let (from, to) = if c == MISC | TAX { (RA, RX) } else { (RX, RA) };
+                use_reg(from, defs, &mut uses);
+                defs |= 1 << to;
+            }
+        }
+    }
+    if let Test::Jump { x, .. } = test {
+        use_reg(RA, defs, &mut uses);
+        if x {
+            use_reg(RX, defs, &mut uses);
+        }
+    }
+    (uses, defs)
+}
+
+/// Known outcomes of comparisons on a path.
+type Facts = Vec<(Cmp, bool)>;
+
+fn eval(op: u16, a: u32, b: u32) -> bool {
+    match op {
+        JEQ => a == b,
+        JGT => a > b,
+        JGE => a >= b,
+        _ => a & b != 0,
+    }
+}
+
+/// The outcome of `t` (unswapped sense) if `facts` imply it.
+fn decide(vals: &Values, t: &Cmp, facts: &Facts) -> Option<bool> {
+    if let (Some(a), Some(b)) = (vals.konst(t.lhs), vals.konst(t.rhs)) {
+        return Some(eval(t.op, a, b));
+    }
+    for (f, outcome) in facts {
+        if f.lhs != t.lhs {
+            continue;
+        }
+        if f.op == t.op && f.rhs == t.rhs {
+            return Some(*outcome);
+        }
+        let (Some(fk), Some(tk)) = (vals.konst(f.rhs), vals.konst(t.rhs)) else { continue };
+        let r = match (f.op, outcome) {
+            (JEQ, true) => Some(eval(t.op, fk, tk)),
+            (JEQ, false) if t.op == JEQ && tk == fk => Some(false),
+            (JGT, true) => match t.op {
+                JGT if tk <= fk => Some(true),
+                JGE if tk <= fk.saturating_add(1) => Some(true),
+                JEQ if tk <= fk => Some(false),
+                _ => None,
+            },
+            (JGT, false) => match t.op {
+                JGT if tk >= fk => Some(false),
+                JGE if tk > fk => Some(false),
+                JEQ if tk > fk => Some(false),
+                _ => None,
+            },
+            (JGE, true) => match t.op {
+                JGE if tk <= fk => Some(true),
+                JGT if tk < fk => Some(true),
+                JEQ if tk < fk => Some(false),
+                _ => None,
+            },
+            (JGE, false) => match t.op {
+                JGE if tk >= fk => Some(false),
+                JGT if fk > 0 && tk >= fk - 1 => Some(false),
+                JEQ if tk >= fk => Some(false),
+                _ => None,
+            },
+            (JSET, true) if t.op == JSET && tk & fk == fk => Some(true),
+            (JSET, false) if t.op == JSET && tk & !fk == 0 => Some(false),
+            (JSET, false) if t.op == JEQ && tk & fk != 0 => Some(false),
+            _ => None,
+        };
+        if r.is_some() {
+            return r;
+        }
+    }
+    None
+}
+
+struct Analysis {
+    order: Vec<usize>,
+    preds: Vec<Vec<(usize, bool)>>,
+    cmp: Vec<Option<Cmp>>,
+    live_in: Vec<u32>,
+    defs: Vec<u32>,
+}
+
+fn succs(b: &Block) -> Vec<(Next, bool)> {
+    if b.test == Test::Always {
+        vec![(b.jt, true)]
+    } else {
+        vec![(b.jt, true), (b.jf, false)]
+    }
+}
+
+/// Blocks reachable from `root`, predecessors before successors.
+fn topo(g: &Graph, root: Next) -> Vec<usize> {
+    let mut seen = vec![false; g.blocks.len()];
+    let mut post = Vec::new();
+    let mut stack: Vec<(usize, bool)> = Vec::new();
+    if let Next::Block(b) = root {
+        stack.push((b, false));
+    }
+    while let Some((b, done)) = stack.pop() {
+        if done {
+            post.push(b);
+            continue;
+        }
+        if seen[b] {
+            continue;
+        }
+        seen[b] = true;
+        stack.push((b, true));
+        for (n, _) in succs(&g.blocks[b]) {
+            if let Next::Block(s) = n {
+                if !seen[s] {
+                    stack.push((s, false));
+                }
+            }
+        }
+    }
+    post.reverse();
+    post
+}
+
+fn entry_state(vals: &mut Values, b: usize, preds: &[(usize, bool)], exit: &[State]) -> Result<State> {
+    let mut s = [0; NREGS];
+    for (r, slot) in s.iter_mut().enumerate() {
+        let first = preds.first().map(|(p, _)| exit[*p][r]);
+        *slot = match first {
+            Some(v) if preds.iter().all(|(p, _)| exit[*p][r] == v) => v,
+            _ => vals.get(Expr::Opaque(b, r as u8))?,
+        };
+    }
+    Ok(s)
+}
+
+fn normalize(vals: &mut Values, s: &State, test: Test) -> Result<Option<Cmp>> {
+    let Test::Jump { op, x, k } = test else { return Ok(None) };
+    let rhs = if x { s[RX] } else { vals.get(Expr::Const(k))? };
+    let mut c = Cmp { lhs: s[RA], op, rhs, swapped: false };
+    if op == JEQ && vals.konst(rhs) == Some(0) {
+        match vals.exprs[c.lhs].clone() {
+            Expr::Alu(SUB, p, q) => c = Cmp { lhs: p, op: JEQ, rhs: q, swapped: false },
+            Expr::Alu(AND, p, q) if vals.konst(q).is_some() => c = Cmp { lhs: p, op: JSET, rhs: q, swapped: true },
+            _ => {}
+        }
+    }
+    Ok(Some(c))
+}
+
+fn analyze(vals: &mut Values, g: &Graph, root: Next) -> Result<Analysis> {
+    let order = topo(g, root);
+    let n = g.blocks.len();
+    let mut preds = vec![Vec::new(); n];
+    for &b in &order {
+        for (s, branch) in succs(&g.blocks[b]) {
+            if let Next::Block(s) = s {
+                preds[s].push((b, branch));
+            }
+        }
+    }
+    let mut exit = vec![[0; NREGS]; n];
+    let mut cmp = vec![None; n];
+    for &b in &order {
+        let mut s = entry_state(vals, b, &preds[b], &exit)?;
+        sim(vals, &g.blocks[b].stmts, &mut s)?;
+        cmp[b] = normalize(vals, &s, g.blocks[b].test)?;
+        exit[b] = s;
+    }
+    let mut live_in = vec![0u32; n];
+    let mut defs = vec![0u32; n];
+    for &b in order.iter().rev() {
+        let blk = &g.blocks[b];
+        let (u, d) = uses_defs(&blk.stmts, blk.test);
+        let out = live_out(blk, &live_in);
+        live_in[b] = u | (out & !d);
+        defs[b] = d;
+    }
+    Ok(Analysis { order, preds, cmp, live_in, defs })
+}
+
+fn live_out(blk: &Block, live_in: &[u32]) -> u32 {
+    succs(blk).iter().fold(0, |acc, (n, _)| match n {
+        Next::Block(s) => acc | live_in[*s],
+        Next::Ret(_) => acc,
+    })
+}
+
+fn live_at(n: Next, live_in: &[u32]) -> u32 {
+    match n {
+        Next::Block(s) => live_in[s],
+        Next::Ret(_) => 0,
+    }
+}
+
+fn branch(b: &Block, taken: bool) -> Next {
+    if taken || b.test == Test::Always {
+        b.jt
+    } else {
+        b.jf
+    }
+}
+
+/// One round of jump threading; true if anything changed.
+fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis) -> bool {
+    let n = g.blocks.len();
+    let mut facts_in: Vec<Option<Facts>> = vec![None; n];
+    let mut changed = false;
+    // Where a path with `facts` entering `t` really ends up.
+    let follow = |g: &Graph, mut t: Next, mut facts: Facts| -> Next {
+        let mut steps = 0;
+        while let Next::Block(b) = t {
+            steps += 1;
+            if steps > n {
+                break;
+            }
+            let blk = &g.blocks[b];
+            if blk.keep {
+                break;
+            }
+            let taken = match an.cmp[b] {
+                None => true,
+                Some(c) if blk.jt == blk.jf => {
+                    let _ = c;
+                    true
+                }
+                Some(c) => match decide(vals, &c, &facts) {
+                    Some(o) => o != c.swapped,
+                    None => break,
+                },
+            };
+            let next = branch(blk, taken);
+            if an.defs[b] & live_at(next, &an.live_in) != 0 {
+                break;
+            }
+            if let Some(c) = an.cmp[b] {
+                if !vals.opaque[c.lhs] && !vals.opaque[c.rhs] {
+                    facts.push((c, taken != c.swapped));
+                }
+            }
+            t = next;
+        }
+        t
+    };
+    let new_root = follow(g, *root, Vec::new());
+    if new_root != *root {
+        *root = new_root;
+        return true;
+    }
+    if let Next::Block(r) = *root {
+        facts_in[r] = Some(Vec::new());
+    }
+    for &b in &an.order {
+        let Some(fin) = facts_in[b].clone() else { continue };
+        let blk = g.blocks[b].clone();
+        for (old, taken) in succs(&blk) {
+            let mut f = fin.clone();
+            if let Some(c) = an.cmp[b] {
+                if !vals.opaque[c.lhs] && !vals.opaque[c.rhs] && blk.jt != blk.jf {
+                    f.push((c, taken != c.swapped));
+                }
+            }
+            let new = follow(g, old, f.clone());
+            if new != old {
+                changed = true;
+                if taken {
+                    g.blocks[b].jt = new;
+                } else {
+                    g.blocks[b].jf = new;
+                }
+            }
+            if let Next::Block(s) = new {
+                facts_in[s] = Some(match facts_in[s].take() {
+                    None => f,
+                    Some(prev) => prev.into_iter().filter(|x| f.contains(x)).collect(),
+                });
+            }
+        }
+    }
+    // Facts for blocks reached only through redirected edges may be
+    // incomplete this round; the caller iterates to a fixpoint.
+    changed
+}
+
+/// Drops statements whose results are never used.
+fn dead_stores(g: &mut Graph, an: &Analysis) -> bool {
+    let mut changed = false;
+    for &b in &an.order {
+        let blk = &g.blocks[b];
+        if blk.keep {
+            continue;
+        }
+        let mut live = live_out(blk, &an.live_in);
+        if let Test::Jump { x, .. } = blk.test {
+            live |= 1 << RA;
+            if x {
+                live |= 1 << RX;
+            }
+        }
+        let mut keep = vec![true; blk.stmts.len()];
+        for (idx, i) in blk.stmts.iter().enumerate().rev() {
+            let (u, d) = uses_defs(std::slice::from_ref(i), Test::Always);
+            if d & live == 0 {
+                keep[idx] = false;
+                continue;
+            }
+            live = (live & !d) | u;
+        }
+        if keep.iter().any(|k| !k) {
+            let stmts = g.blocks[b].stmts.iter().zip(&keep).filter(|(_, k)| **k).map(|(s, _)| *s).collect();
+            g.blocks[b].stmts = stmts;
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// Re-emits a block's statements from the values it must produce.
+struct Regen<'a> {
+    vals: &'a mut Values,
+    cur: State,
+    out: Vec<Insn>,
+}
+
+impl Regen<'_> {
+    fn emit_a(&mut self, v: V, depth: u32) -> Option<()> {
+        if depth > 64 {
+            return None;
+        }
+        if self.cur[RA] == v {
+            return Some(());
+        }
+        if self.cur[RX] == v {
+            self.push(Insn::stmt(MISC | TXA, 0));
+            return Some(());
+        }
+        if let Some(m) = (2..NREGS).find(|&m| self.cur[m] == v) {
+            self.push(Insn::stmt(LD | MEM, (m - 2) as u32));
+            return Some(());
+        }
+        match self.vals.exprs[v].clone() {
+            Expr::Const(k) => self.push(Insn::stmt(LD | IMM, k)),
+            Expr::Len => self.push(Insn::stmt(LD | W | LEN, 0)),
+            Expr::Load { size, base: None, off } => self.push(Insn::stmt(LD | ABS | size, off)),
+            Expr::Load { size, base: Some(b), off } => {
+                self.emit_x(b, depth + 1)?;
+                self.push(Insn::stmt(LD | IND | size, off));
+            }
+            Expr::Msh(_) => {
+                self.emit_x(v, depth + 1)?;
+                self.push(Insn::stmt(MISC | TXA, 0));
+            }
+            Expr::Alu(op, p, q) => {
+                if let Some(k) = self.vals.konst(q) {
+                    if matches!(op, DIV | MOD) && k == 0 {
+                        return None;
+                    }
+                    self.emit_a(p, depth + 1)?;
+                    self.push(Insn::stmt(ALU | op | K, k));
+                } else {
+                    if self.cur[RX] != q {
+                        self.emit_x(q, depth + 1)?;
+                    }
+                    self.emit_a(p, depth + 1)?;
+                    if self.cur[RX] != q {
+                        return None;
+                    }
+                    self.push(Insn::stmt(ALU | op | X, 0));
+                }
+            }
+            Expr::Neg(p) => {
+                self.emit_a(p, depth + 1)?;
+                self.push(Insn::stmt(ALU | NEG, 0));
+            }
+            Expr::Opaque(..) => return None,
+        }
+        (self.cur[RA] == v).then_some(())
+    }
+
+    fn emit_x(&mut self, v: V, depth: u32) -> Option<()> {
+        if depth > 64 {
+            return None;
+        }
+        if self.cur[RX] == v {
+            return Some(());
+        }
+        match self.vals.exprs[v].clone() {
+            Expr::Const(k) => self.push(Insn::stmt(LDX | IMM, k)),
+            Expr::Len => self.push(Insn::stmt(LDX | W | LEN, 0)),
+            Expr::Msh(k) => self.push(Insn::stmt(LDX | B | MSH, k)),
+            _ => {
+                if let Some(m) = (2..NREGS).find(|&m| self.cur[m] == v) {
+                    self.push(Insn::stmt(LDX | MEM, (m - 2) as u32));
+                } else {
+                    self.emit_a(v, depth + 1)?;
+                    self.push(Insn::stmt(MISC | TAX, 0));
+                }
+            }
+        }
+        (self.cur[RX] == v).then_some(())
+    }
+
+    fn push(&mut self, i: Insn) {
+        // Statements built here never fail to simulate except on a division
+        // by a constant zero, which emit_a refuses before pushing.
+        let _ = sim(self.vals, std::slice::from_ref(&i), &mut self.cur);
+        self.out.push(i);
+    }
+}
+
+/// Rewrites every block to the shortest code this pass can find for what
+/// its successors and its test use, given what the registers hold on entry.
+fn regenerate(vals: &mut Values, g: &mut Graph, root: Next) -> Result<()> {
+    let an = analyze(vals, g, root)?;
+    let n = g.blocks.len();
+    let mut exit = vec![[0; NREGS]; n];
+    for &b in &an.order {
+        let entry = entry_state(vals, b, &an.preds[b], &exit)?;
+        let blk = g.blocks[b].clone();
+        if blk.keep {
+            let mut s = entry;
+            sim(vals, &blk.stmts, &mut s)?;
+            exit[b] = s;
+            continue;
+        }
+        let mut desired = entry;
+        sim(vals, &blk.stmts, &mut desired)?;
+        let live = live_out(&blk, &an.live_in);
+        let cmp = normalize(vals, &desired, blk.test)?;
+        // Use the normalized test unless A itself must survive.
+        let (test_lhs, test_rhs, new_test, swapped) = match (cmp, blk.test) {
+            (Some(c), Test::Jump { op, x, k }) => {
+                if live & (1 << RA) != 0 && c.lhs != desired[RA] {
+                    (desired[RA], if x { Some(desired[RX]) } else { None }, Test::Jump { op, x, k }, false)
+                } else {
+                    match vals.konst(c.rhs) {
+                        Some(k) => (c.lhs, None, Test::Jump { op: c.op, x: false, k }, c.swapped),
+                        None => (c.lhs, Some(c.rhs), Test::Jump { op: c.op, x: true, k: 0 }, c.swapped),
+                    }
+                }
+            }
+            _ => (desired[RA], None, Test::Always, false),
+        };
+        let mut r = Regen { vals: &mut *vals, cur: entry, out: Vec::new() };
+        let mut ok = Some(());
+        for m in 2..NREGS {
+            if live & (1 << m) != 0 && entry[m] != desired[m] && ok.is_some() {
+                ok = r.emit_a(desired[m], 0);
+                if ok.is_some() {
+                    r.push(Insn::stmt(ST, (m - 2) as u32));
+                }
+            }
+        }
+        let want_x = if live & (1 << RX) != 0 { Some(desired[RX]) } else { test_rhs };
+        if let (Some(x), Some(_)) = (want_x, ok) {
+            ok = r.emit_x(x, 0);
+        }
+        let want_a = live & (1 << RA) != 0 || new_test != Test::Always;
+        if want_a && ok.is_some() {
+            let a = if new_test == Test::Always { desired[RA] } else { test_lhs };
+            ok = r.emit_a(a, 0);
+        }
+        let fine = ok.is_some()
+            && want_x.map_or(true, |x| r.cur[RX] == x)
+            && (2..NREGS).all(|m| live & (1 << m) == 0 || r.cur[m] == desired[m])
+            && r.out.len() <= blk.stmts.len();
+        if fine {
+            let out = std::mem::take(&mut r.out);
+            let cur = r.cur;
+            let blkm = &mut g.blocks[b];
+            blkm.stmts = out;
+            blkm.test = new_test;
+            if swapped {
+                std::mem::swap(&mut blkm.jt, &mut blkm.jf);
+            }
+            exit[b] = cur;
+        } else {
+            let mut s = entry;
+            sim(vals, &blk.stmts, &mut s)?;
+            exit[b] = s;
+        }
+    }
+    Ok(())
+}
+
+/// Merges blocks with the same code and successors.
+fn merge_duplicates(g: &mut Graph, root: &mut Next) -> bool {
+    let order = topo(g, *root);
+    let mut canon: HashMap<Block, usize> = HashMap::new();
+    let mut map: HashMap<usize, usize> = HashMap::new();
+    let mut changed = false;
+    // Successors first, so that their merges are visible to predecessors.
+    for &b in order.iter().rev() {
+        let mut blk = g.blocks[b].clone();
+        for t in [&mut blk.jt, &mut blk.jf] {
+            if let Next::Block(s) = *t {
+                if let Some(m) = map.get(&s) {
+                    *t = Next::Block(*m);
+                }
+            }
+        }
+        if blk.test == Test::Always {
+            blk.jf = blk.jt;
+        }
+        if blk != g.blocks[b] {
+            g.blocks[b] = blk.clone();
+            changed = true;
+        }
+        match canon.get(&blk) {
+            Some(&c) if c != b => {
+                map.insert(b, c);
+                changed = true;
+            }
+            _ => {
+                canon.insert(blk, b);
+            }
+        }
+    }
+    if let Next::Block(r) = *root {
+        if let Some(m) = map.get(&r) {
+            *root = Next::Block(*m);
+        }
+    }
+    changed
+}
+
+/// libpcap's or_pullup / and_pullup: in a chain of tests that all jump to
+/// the same place on success (or all on failure), move a later test of
+/// the value an earlier one tested right next to it, so that the value is
+/// loaded once. The tests are side-effect free, so their order does not
+/// change the result (except, as in libpcap, for truncated packets).
+fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
+    let movable = |g: &Graph, n: Next| -> Option<usize> {
+        let Next::Block(b) = n else { return None };
+        let blk = &g.blocks[b];
+        let pure = !blk.keep
+            && an.live_in[b] == 0
+            && an.defs[b] & !((1 << RA) | (1 << RX)) == 0
+            && an.preds[b].len() == 1
+            && blk.test != Test::Always
+            && blk.jt != blk.jf;
+        match an.cmp[b] {
+            Some(c) if pure && !vals.opaque[c.lhs] => Some(b),
+            _ => None,
+        }
+    };
+    for &p in &an.order {
+        let Some(pc) = an.cmp[p] else { continue };
+        if vals.opaque[pc.lhs] || g.blocks[p].keep || g.blocks[p].test == Test::Always {
+            continue;
+        }
+        for or_chain in [true, false] {
+            let pblk = &g.blocks[p];
+            let (fixed, mut link) = if or_chain { (pblk.jt, (p, false)) } else { (pblk.jf, (p, true)) };
+            let next_of = |g: &Graph, b: usize| if or_chain { g.blocks[b].jf } else { g.blocks[b].jt };
+            let fixed_of = |g: &Graph, b: usize| if or_chain { g.blocks[b].jt } else { g.blocks[b].jf };
+            let set = |g: &mut Graph, (b, on_true): (usize, bool), n: Next| {
+                if on_true {
+                    g.blocks[b].jt = n;
+                } else {
+                    g.blocks[b].jf = n;
+                }
+            };
+            let get = |g: &Graph, (b, on_true): (usize, bool)| if on_true { g.blocks[b].jt } else { g.blocks[b].jf };
+            // Skip the tests of the same value already adjacent.
+            let mut steps = 0;
+            let diff = loop {
+                steps += 1;
+                let Some(d) = movable(g, get(g, link)) else { break None };
+                if fixed_of(g, d) != fixed || steps > 64 {
+                    break None;
+                }
+                if an.cmp[d].map(|c| c.lhs) != Some(pc.lhs) {
+                    break Some(d);
+                }
+                link = (d, !or_chain);
+            };
+            let Some(diff) = diff else { continue };
+            let mut prev = diff;
+            let found = loop {
+                steps += 1;
+                let Some(s) = movable(g, next_of(g, prev)) else { break None };
+                if fixed_of(g, s) != fixed || steps > 64 {
+                    break None;
+                }
+                if an.cmp[s].map(|c| c.lhs) == Some(pc.lhs) {
+                    break Some(s);
+                }
+                prev = s;
+            };
+            let Some(same) = found else { continue };
+            let after = next_of(g, same);
+            set(g, (prev, !or_chain), after);
+            set(g, (same, !or_chain), Next::Block(diff));
+            set(g, link, Next::Block(same));
+            return true;
+        }
+    }
+    false
+}
+
+pub fn optimize(g: &mut Graph, mut root: Next) -> Result<Next> {
+    let mut vals = Values::default();
+    for _ in 0..200 {
+        let an = analyze(&mut vals, g, root)?;
+        let mut changed = thread(&vals, g, &mut root, &an);
+        if !changed {
+            changed = pullup(g, &an, &vals);
+        }
+        if !changed {
+            changed = dead_stores(g, &an);
+        }
+        changed |= merge_duplicates(g, &mut root);
+        if !changed {
+            break;
+        }
+    }
+    regenerate(&mut vals, g, root)?;
+    for _ in 0..20 {
+        let an = analyze(&mut vals, g, root)?;
+        let mut changed = dead_stores(g, &an);
+        changed |= merge_duplicates(g, &mut root);
+        if !changed {
+            break;
+        }
+    }
+    Ok(root)
+}

@@ -1,0 +1,652 @@
+//! Recursive-descent parser with libpcap's grammar: `and` and `or` have
+//! equal precedence and group to the left, `not` binds tightest, and a bare
+//! id after `and`/`or`/`not` inherits the qualifiers of the term before it
+//! (`host a or b`, `port 80 or 443`).
+
+use super::ast::{AddrKind, Arith, ArithOp, Dir, Id, Node, Proto, Qual, RelOp};
+use super::lexer::{syntax, tokenize, Tok, Token};
+use crate::error::Result;
+
+/// Nesting bound so that hostile input cannot exhaust the stack.
+const MAX_DEPTH: usize = 200;
+
+pub fn parse(input: &str) -> Result<Node> {
+    let toks = tokenize(input)?;
+    let mut p = Parser { toks, i: 0, depth: 0 };
+    if p.peek() == &Tok::End {
+        return Ok(Node::True);
+    }
+    let (node, _) = p.expr(Qual::UNDEF)?;
+    if p.peek() != &Tok::End {
+        return Err(p.unexpected());
+    }
+    Ok(node)
+}
+
+struct Parser {
+    toks: Vec<Token>,
+    i: usize,
+    depth: usize,
+}
+
+fn proto_keyword(w: &str) -> Option<Proto> {
+    use Proto::*;
+    Some(match w {
+        "link" | "ether" | "ppp" | "slip" => Link,
+        "ip" => Ip,
+        "ip6" => Ip6,
+        "arp" => Arp,
+        "rarp" => Rarp,
+        "tcp" => Tcp,
+        "udp" => Udp,
+        "sctp" => Sctp,
+        "icmp" => Icmp,
+        "icmp6" => Icmp6,
+        "igmp" => Igmp,
+        "igrp" => Igrp,
+        "pim" => Pim,
+        "vrrp" => Vrrp,
+        "carp" => Carp,
+        "ah" => Ah,
+        "esp" => Esp,
+        "iso" => Iso,
+        "stp" => Stp,
+        "netbeui" => Netbeui,
+        "decnet" => Decnet,
+        "lat" => Lat,
+        "sca" => Sca,
+        "moprc" => Moprc,
+        "mopdl" => Mopdl,
+        _ => return None,
+    })
+}
+
+/// Words that are keywords in libpcap's scanner and so never ids.
+fn is_keyword(w: &str) -> bool {
+    proto_keyword(w).is_some()
+        || matches!(
+            w,
+            "and"
+                | "or"
+                | "not"
+                | "src"
+                | "dst"
+                | "host"
+                | "net"
+                | "mask"
+                | "port"
+                | "portrange"
+                | "gateway"
+                | "proto"
+                | "protochain"
+                | "broadcast"
+                | "multicast"
+                | "less"
+                | "greater"
+                | "len"
+                | "inbound"
+                | "outbound"
+                | "ifindex"
+                | "vlan"
+                | "mpls"
+                | "pppoed"
+                | "pppoes"
+                | "geneve"
+                | "fddi"
+                | "tr"
+                | "wlan"
+                | "atalk"
+                | "aarp"
+                | "ipx"
+                | "esis"
+                | "es-is"
+                | "isis"
+                | "is-is"
+                | "clnp"
+                | "radio"
+                | "byte"
+                | "lane"
+                | "llc"
+                | "type"
+                | "subtype"
+                | "dir"
+                | "direction"
+        )
+}
+
+impl Parser {
+    fn peek(&self) -> &Tok {
+        &self.toks[self.i.min(self.toks.len() - 1)].tok
+    }
+
+    fn peek_at(&self, n: usize) -> &Tok {
+        &self.toks[(self.i + n).min(self.toks.len() - 1)].tok
+    }
+
+    fn pos(&self) -> usize {
+        self.toks[self.i.min(self.toks.len() - 1)].pos
+    }
+
+    fn bump(&mut self) -> Tok {
+        let t = self.peek().clone();
+        if self.i < self.toks.len() - 1 {
+            self.i += 1;
+        }
+        t
+    }
+
+    fn unexpected(&self) -> crate::error::Error {
+        let what = match self.peek() {
+            Tok::End => "unexpected end of expression".to_string(),
+            Tok::Num(n) => format!("unexpected number {n}"),
+            Tok::Word { text, .. } => format!("unexpected '{text}'"),
+            Tok::V4(s) | Tok::V6(s) => format!("unexpected address '{s}'"),
+            Tok::Mac(_) => "unexpected MAC address".to_string(),
+            Tok::Op(o) => format!("unexpected '{o}'"),
+        };
+        syntax(self.pos(), what)
+    }
+
+    fn is_kw(&self, kw: &str) -> bool {
+        self.is_kw_at(0, kw)
+    }
+
+    fn is_kw_at(&self, n: usize, kw: &str) -> bool {
+        matches!(self.peek_at(n), Tok::Word { text, escaped: false } if text == kw)
+    }
+
+    fn is_op(&self, op: &str) -> bool {
+        matches!(self.peek(), Tok::Op(o) if *o == op)
+    }
+
+    fn expect_op(&mut self, op: &str) -> Result<()> {
+        if self.is_op(op) {
+            self.bump();
+            Ok(())
+        } else {
+            Err(self.unexpected())
+        }
+    }
+
+    fn enter(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(syntax(self.pos(), "expression nested too deeply"));
+        }
+        Ok(())
+    }
+
+    fn is_and(&self) -> bool {
+        self.is_kw("and") || self.is_op("&&")
+    }
+
+    fn is_or(&self) -> bool {
+        self.is_kw("or") || self.is_op("||")
+    }
+
+    fn is_not(&self) -> bool {
+        self.is_kw("not") || self.is_op("!")
+    }
+
+    /// expr: term ((and|or) (term | id))*
+    fn expr(&mut self, carried: Qual) -> Result<(Node, Qual)> {
+        self.enter()?;
+        let (mut node, mut q) = self.term(carried, false)?;
+        loop {
+            let and = if self.is_and() {
+                true
+            } else if self.is_or() {
+                false
+            } else {
+                break;
+            };
+            self.bump();
+            let (rhs, q2) = self.term(q, true)?;
+            node = if and { Node::And(Box::new(node), Box::new(rhs)) } else { Node::Or(Box::new(node), Box::new(rhs)) };
+            q = q2;
+        }
+        self.depth -= 1;
+        Ok((node, q))
+    }
+
+    /// term: not term | rterm, plus a bare id (with the carried qualifiers)
+    /// where the grammar allows one.
+    fn term(&mut self, carried: Qual, allow_id: bool) -> Result<(Node, Qual)> {
+        self.enter()?;
+        let out = if self.is_not() {
+            self.bump();
+            let (t, q) = self.term(carried, allow_id)?;
+            (Node::Not(Box::new(t)), q)
+        } else {
+            self.rterm(carried, allow_id)?
+        };
+        self.depth -= 1;
+        Ok(out)
+    }
+
+    fn starts_id(&self) -> bool {
+        match self.peek() {
+            Tok::Num(_) | Tok::V4(_) | Tok::V6(_) | Tok::Mac(_) => true,
+            Tok::Word { text, escaped } => *escaped || !is_keyword(text),
+            _ => false,
+        }
+    }
+
+    fn rterm(&mut self, carried: Qual, allow_id: bool) -> Result<(Node, Qual)> {
+        // An arithmetic relation can start with '(', '-', a number, `len`
+        // or `proto[`; try it first and fall back to the boolean forms.
+        let start = self.i;
+        let mut relation_error = None;
+        if self.may_start_arith() {
+            match self.relation() {
+                Ok(Some(n)) => return Ok((n, Qual::UNDEF)),
+                Ok(None) => self.i = start,
+                Err(e) => {
+                    relation_error = Some(e);
+                    self.i = start;
+                }
+            }
+        }
+        if self.is_op("(") {
+            self.bump();
+            if allow_id && !self.paren_is_expr() {
+                let node = self.pid(carried)?;
+                self.expect_op(")")?;
+                return Ok((node, carried));
+            }
+            let (node, _) = self.expr(carried)?;
+            self.expect_op(")")?;
+            return Ok((node, carried));
+        }
+        if let Some(r) = self.other()? {
+            return Ok((r, Qual::UNDEF));
+        }
+        if let Some(r) = self.head_and_id()? {
+            return Ok(r);
+        }
+        if allow_id && self.starts_id() {
+            let node = self.id(carried)?;
+            return Ok((node, carried));
+        }
+        Err(relation_error.unwrap_or_else(|| self.unexpected()))
+    }
+
+    /// Inside "( … )" after and/or: libpcap reads ids there with the carried
+    /// qualifiers (`host a and (b or c)`); anything that is not an id starts a
+    /// full expression.
+    fn paren_is_expr(&self) -> bool {
+        let mut j = self.i;
+        loop {
+            match &self.toks[j.min(self.toks.len() - 1)].tok {
+                Tok::Op("(") | Tok::Op("!") => j += 1,
+                Tok::Word { text, escaped: false } if text == "not" => j += 1,
+                Tok::Num(_) | Tok::V4(_) | Tok::V6(_) | Tok::Mac(_) => return false,
+                Tok::Word { text, escaped } => return !*escaped && is_keyword(text),
+                _ => return true,
+            }
+        }
+    }
+
+    /// pid: id ((and|or) id)* inside parentheses, all with the same qualifiers.
+    fn pid(&mut self, q: Qual) -> Result<Node> {
+        self.enter()?;
+        let mut node = self.id(q)?;
+        loop {
+            let and = if self.is_and() {
+                true
+            } else if self.is_or() {
+                false
+            } else {
+                break;
+            };
+            self.bump();
+            let rhs = self.id(q)?;
+            node = if and { Node::And(Box::new(node), Box::new(rhs)) } else { Node::Or(Box::new(node), Box::new(rhs)) };
+        }
+        self.depth -= 1;
+        Ok(node)
+    }
+
+    /// id: not id | ( pid ) | number | name | address
+    fn id(&mut self, q: Qual) -> Result<Node> {
+        self.enter()?;
+        let out = if self.is_not() {
+            self.bump();
+            Node::Not(Box::new(self.id(q)?))
+        } else if self.is_op("(") {
+            self.bump();
+            let n = self.pid(q)?;
+            self.expect_op(")")?;
+            n
+        } else {
+            let id = self.id_value()?;
+            Node::Id { qual: q, id }
+        };
+        self.depth -= 1;
+        Ok(out)
+    }
+
+    fn id_value(&mut self) -> Result<Id> {
+        match self.peek().clone() {
+            Tok::Num(n) => {
+                self.bump();
+                Ok(Id::Num(n))
+            }
+            Tok::Mac(m) => {
+                self.bump();
+                Ok(Id::Mac(m))
+            }
+            Tok::V4(s) => {
+                self.bump();
+                if self.is_op("/") {
+                    self.bump();
+                    let len = self.number()?;
+                    return Ok(Id::V4Net { addr: s, mask: None, len });
+                }
+                if self.is_kw("mask") {
+                    self.bump();
+                    let m = match self.bump() {
+                        Tok::V4(m) => m,
+                        Tok::Num(n) => n.to_string(),
+                        _ => return Err(syntax(self.pos(), "mask must be a dotted IPv4 address")),
+                    };
+                    return Ok(Id::V4Net { addr: s, mask: Some(m), len: 0 });
+                }
+                Ok(Id::V4(s))
+            }
+            Tok::V6(s) => {
+                self.bump();
+                let mut len = 128;
+                if self.is_op("/") {
+                    self.bump();
+                    len = self.number()?;
+                }
+                Ok(Id::V6 { addr: s, len })
+            }
+            Tok::Word { ref text, escaped } if escaped || !is_keyword(text) => {
+                self.bump();
+                Ok(Id::Name(text.clone()))
+            }
+            _ => Err(self.unexpected()),
+        }
+    }
+
+    fn number(&mut self) -> Result<u32> {
+        match self.peek() {
+            Tok::Num(n) => {
+                let n = *n;
+                self.bump();
+                Ok(n)
+            }
+            _ => Err(self.unexpected()),
+        }
+    }
+
+    /// pnum: NUM | ( pnum )
+    fn pnum(&mut self) -> Result<u32> {
+        if self.is_op("(") {
+            self.enter()?;
+            self.bump();
+            let n = self.pnum()?;
+            self.expect_op(")")?;
+            self.depth -= 1;
+            return Ok(n);
+        }
+        self.number()
+    }
+
+    fn starts_pnum(&self) -> bool {
+        let mut j = 0;
+        while matches!(self.peek_at(j), Tok::Op("(")) {
+            j += 1;
+        }
+        matches!(self.peek_at(j), Tok::Num(_))
+    }
+
+    /// The primitives with no qualifiers: less, greater, vlan …
+    fn other(&mut self) -> Result<Option<Node>> {
+        let word = match self.peek() {
+            Tok::Word { text, escaped: false } => text.clone(),
+            _ => return Ok(None),
+        };
+        let node = match word.as_str() {
+            "broadcast" => {
+                self.bump();
+                Node::Broadcast(Proto::Default)
+            }
+            "multicast" => {
+                self.bump();
+                Node::Multicast(Proto::Default)
+            }
+            "less" | "greater" => {
+                self.bump();
+                let n = self.number()?;
+                if word == "less" {
+                    Node::Less(n)
+                } else {
+                    Node::Greater(n)
+                }
+            }
+            "inbound" => {
+                self.bump();
+                Node::Inbound(true)
+            }
+            "outbound" => {
+                self.bump();
+                Node::Inbound(false)
+            }
+            "ifindex" => {
+                self.bump();
+                Node::Ifindex(self.number()?)
+            }
+            "vlan" | "mpls" | "pppoes" | "geneve" => {
+                self.bump();
+                let n = if self.starts_pnum() { Some(self.pnum()?) } else { None };
+                match word.as_str() {
+                    "vlan" => Node::Vlan(n),
+                    "mpls" => Node::Mpls(n),
+                    "pppoes" => Node::Pppoes(n),
+                    _ => Node::Geneve(n),
+                }
+            }
+            "pppoed" => {
+                self.bump();
+                Node::Pppoed
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(node))
+    }
+
+    fn dqual(&mut self) -> Option<Dir> {
+        let first = if self.is_kw("src") {
+            Dir::Src
+        } else if self.is_kw("dst") {
+            Dir::Dst
+        } else {
+            return None;
+        };
+        let other = if first == Dir::Src { "dst" } else { "src" };
+        if (self.is_kw_at(1, "or") || self.is_kw_at(1, "and")) && self.is_kw_at(2, other) {
+            let d = if self.is_kw_at(1, "or") { Dir::Or } else { Dir::And };
+            self.bump();
+            self.bump();
+            self.bump();
+            return Some(d);
+        }
+        self.bump();
+        Some(first)
+    }
+
+    fn aqual(&mut self) -> Option<AddrKind> {
+        let a = match self.peek() {
+            Tok::Word { text, escaped: false } => match text.as_str() {
+                "host" => AddrKind::Host,
+                "net" => AddrKind::Net,
+                "port" => AddrKind::Port,
+                "portrange" => AddrKind::PortRange,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        self.bump();
+        Some(a)
+    }
+
+    /// head id, or a protocol name alone, or `proto broadcast|multicast`.
+    fn head_and_id(&mut self) -> Result<Option<(Node, Qual)>> {
+        let start = self.i;
+        let proto = match self.peek() {
+            Tok::Word { text, escaped: false } => proto_keyword(text),
+            _ => None,
+        };
+        if proto.is_some() {
+            self.bump();
+        }
+        let pq = proto.unwrap_or(Proto::Default);
+        let mut q = Qual { proto: pq, dir: Dir::Default, addr: AddrKind::Default };
+        if self.is_kw("proto") || self.is_kw("protochain") {
+            q.addr = if self.is_kw("proto") { AddrKind::Proto } else { AddrKind::ProtoChain };
+            self.bump();
+        } else if self.is_kw("gateway") {
+            self.bump();
+            q.addr = AddrKind::Gateway;
+        } else if proto.is_some() && (self.is_kw("broadcast") || self.is_kw("multicast")) {
+            let b = self.is_kw("broadcast");
+            self.bump();
+            let n = if b { Node::Broadcast(pq) } else { Node::Multicast(pq) };
+            return Ok(Some((n, Qual::UNDEF)));
+        } else {
+            let d = self.dqual();
+            let a = self.aqual();
+            if d.is_none() && a.is_none() {
+                return match proto {
+                    Some(p) => Ok(Some((Node::Proto(p), Qual::UNDEF))),
+                    None => {
+                        self.i = start;
+                        Ok(None)
+                    }
+                };
+            }
+            q.dir = d.unwrap_or(Dir::Default);
+            q.addr = a.unwrap_or(AddrKind::Default);
+        }
+        let node = self.id(q)?;
+        Ok(Some((node, q)))
+    }
+
+    fn may_start_arith(&self) -> bool {
+        match self.peek() {
+            Tok::Num(_) | Tok::Op("(") | Tok::Op("-") => true,
+            Tok::Word { text, escaped: false } => {
+                text == "len" || (proto_keyword(text).is_some() && matches!(self.peek_at(1), Tok::Op("[")))
+            }
+            _ => false,
+        }
+    }
+
+    /// arth relop arth; None when what follows the first operand is not a
+    /// relational operator (so this is not a relation).
+    fn relation(&mut self) -> Result<Option<Node>> {
+        let lhs = self.arith(0)?;
+        let (op, negate) = match self.peek() {
+            Tok::Op(">") => (RelOp::Gt, false),
+            Tok::Op(">=") => (RelOp::Ge, false),
+            Tok::Op("==") => (RelOp::Eq, false),
+            Tok::Op("<=") => (RelOp::Gt, true),
+            Tok::Op("<") => (RelOp::Ge, true),
+            Tok::Op("!=") => (RelOp::Eq, true),
+            _ => return Ok(None),
+        };
+        self.bump();
+        let rhs = self.arith(0)?;
+        Ok(Some(Node::Relation { op, negate, lhs, rhs }))
+    }
+
+    /// Binary operators by yacc precedence: | < & < << >> < + - < * / %.
+    /// '^' has no declared precedence in libpcap's grammar, so yacc always
+    /// shifts it: it takes the operand just before it and everything after.
+    fn arith(&mut self, min_prec: u8) -> Result<Arith> {
+        self.enter()?;
+        let mut lhs = self.unary()?;
+        loop {
+            if self.is_op("^") {
+                self.bump();
+                let rhs = self.arith(0)?;
+                lhs = Arith::Bin(ArithOp::Xor, Box::new(lhs), Box::new(rhs));
+                continue;
+            }
+            let (op, prec) = match self.peek() {
+                Tok::Op("|") => (ArithOp::Or, 1),
+                Tok::Op("&") => (ArithOp::And, 2),
+                Tok::Op("<<") => (ArithOp::Lsh, 3),
+                Tok::Op(">>") => (ArithOp::Rsh, 3),
+                Tok::Op("+") => (ArithOp::Add, 4),
+                Tok::Op("-") => (ArithOp::Sub, 4),
+                Tok::Op("*") => (ArithOp::Mul, 5),
+                Tok::Op("/") => (ArithOp::Div, 5),
+                Tok::Op("%") => (ArithOp::Mod, 5),
+                _ => break,
+            };
+            if prec < min_prec {
+                break;
+            }
+            self.bump();
+            let rhs = self.arith(prec + 1)?;
+            lhs = Arith::Bin(op, Box::new(lhs), Box::new(rhs));
+        }
+        self.depth -= 1;
+        Ok(lhs)
+    }
+
+    fn unary(&mut self) -> Result<Arith> {
+        self.enter()?;
+        let out = if self.is_op("-") {
+            self.bump();
+            let mut inner = self.unary()?;
+            if self.is_op("^") {
+                self.bump();
+                let rhs = self.arith(0)?;
+                inner = Arith::Bin(ArithOp::Xor, Box::new(inner), Box::new(rhs));
+            }
+            Arith::Neg(Box::new(inner))
+        } else {
+            self.primary()?
+        };
+        self.depth -= 1;
+        Ok(out)
+    }
+
+    fn primary(&mut self) -> Result<Arith> {
+        match self.peek().clone() {
+            Tok::Num(n) => {
+                self.bump();
+                Ok(Arith::Num(n))
+            }
+            Tok::Op("(") => {
+                self.bump();
+                let a = self.arith(0)?;
+                self.expect_op(")")?;
+                Ok(a)
+            }
+            Tok::Word { text, escaped: false } if text == "len" => {
+                self.bump();
+                Ok(Arith::Len)
+            }
+            Tok::Word { text, escaped: false } if proto_keyword(&text).is_some() => {
+                let proto = proto_keyword(&text).unwrap_or(Proto::Default);
+                self.bump();
+                self.expect_op("[")?;
+                let index = self.arith(0)?;
+                let mut size = 1;
+                if self.is_op(":") {
+                    self.bump();
+                    size = self.number()?;
+                }
+                self.expect_op("]")?;
+                Ok(Arith::Load { proto, index: Box::new(index), size })
+            }
+            _ => Err(self.unexpected()),
+        }
+    }
+}

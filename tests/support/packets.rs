@@ -1,0 +1,328 @@
+//! Packet corpus for the filter tests: frames built from layers, in every
+//! link type the compiler supports, plus truncated copies.
+
+#![allow(dead_code)]
+
+pub const MAC_A: [u8; 6] = [0x00, 0x11, 0x22, 0x33, 0x44, 0x55];
+pub const MAC_B: [u8; 6] = [0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb];
+pub const BCAST: [u8; 6] = [0xff; 6];
+pub const MCAST: [u8; 6] = [0x01, 0x00, 0x5e, 0x00, 0x00, 0x01];
+
+fn csum_free_ipv4(src: [u8; 4], dst: [u8; 4], proto: u8, payload: &[u8], frag: u16, options: usize) -> Vec<u8> {
+    let ihl = 5 + options / 4;
+    let total = (ihl * 4 + payload.len()) as u16;
+    let mut v = vec![0x40 | ihl as u8, 0, 0, 0, 0, 1, 0, 0, 64, proto, 0, 0];
+    v[2..4].copy_from_slice(&total.to_be_bytes());
+    v[6..8].copy_from_slice(&frag.to_be_bytes());
+    v.extend_from_slice(&src);
+    v.extend_from_slice(&dst);
+    v.extend(std::iter::repeat(1u8).take(options));
+    v.extend_from_slice(payload);
+    v
+}
+
+pub fn ipv4(src: [u8; 4], dst: [u8; 4], proto: u8, payload: &[u8]) -> Vec<u8> {
+    csum_free_ipv4(src, dst, proto, payload, 0, 0)
+}
+
+pub fn ipv4_frag(src: [u8; 4], dst: [u8; 4], proto: u8, payload: &[u8], frag: u16) -> Vec<u8> {
+    csum_free_ipv4(src, dst, proto, payload, frag, 0)
+}
+
+pub fn ipv4_opts(src: [u8; 4], dst: [u8; 4], proto: u8, payload: &[u8]) -> Vec<u8> {
+    csum_free_ipv4(src, dst, proto, payload, 0, 8)
+}
+
+pub fn ipv6(src: [u8; 16], dst: [u8; 16], nh: u8, payload: &[u8]) -> Vec<u8> {
+    let mut v = vec![0x60, 0, 0, 0];
+    v.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+    v.extend_from_slice(&[nh, 64]);
+    v.extend_from_slice(&src);
+    v.extend_from_slice(&dst);
+    v.extend_from_slice(payload);
+    v
+}
+
+/// An IPv6 extension header (8 bytes) in front of `inner`.
+pub fn ext6(nh: u8, inner: &[u8]) -> Vec<u8> {
+    let mut v = vec![nh, 0, 0, 0, 0, 0, 0, 0];
+    v.extend_from_slice(inner);
+    v
+}
+
+pub fn tcp(sport: u16, dport: u16, flags: u8) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend_from_slice(&sport.to_be_bytes());
+    v.extend_from_slice(&dport.to_be_bytes());
+    v.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    v.extend_from_slice(b"payload!");
+    v
+}
+
+pub fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend_from_slice(&sport.to_be_bytes());
+    v.extend_from_slice(&dport.to_be_bytes());
+    v.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+    v.extend_from_slice(&[0, 0]);
+    v.extend_from_slice(payload);
+    v
+}
+
+pub fn sctp(sport: u16, dport: u16) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend_from_slice(&sport.to_be_bytes());
+    v.extend_from_slice(&dport.to_be_bytes());
+    v.extend_from_slice(&[0; 8]);
+    v
+}
+
+pub fn icmp(t: u8, code: u8) -> Vec<u8> {
+    vec![t, code, 0, 0, 0, 1, 0, 1, 9, 9, 9, 9]
+}
+
+pub fn eth(dst: [u8; 6], src: [u8; 6], ethertype: u16, payload: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend_from_slice(&dst);
+    v.extend_from_slice(&src);
+    v.extend_from_slice(&ethertype.to_be_bytes());
+    v.extend_from_slice(payload);
+    v
+}
+
+/// 802.1Q-style tag (tpid, vid) followed by `ethertype`.
+pub fn vlan_eth(dst: [u8; 6], src: [u8; 6], tags: &[(u16, u16)], ethertype: u16, payload: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend_from_slice(&dst);
+    v.extend_from_slice(&src);
+    for (tpid, vid) in tags {
+        v.extend_from_slice(&tpid.to_be_bytes());
+        v.extend_from_slice(&vid.to_be_bytes());
+    }
+    v.extend_from_slice(&ethertype.to_be_bytes());
+    v.extend_from_slice(payload);
+    v
+}
+
+pub fn arp(op: u16, sip: [u8; 4], tip: [u8; 4]) -> Vec<u8> {
+    let mut v = vec![0, 1, 8, 0, 6, 4];
+    v.extend_from_slice(&op.to_be_bytes());
+    v.extend_from_slice(&MAC_A);
+    v.extend_from_slice(&sip);
+    v.extend_from_slice(&[0; 6]);
+    v.extend_from_slice(&tip);
+    v
+}
+
+pub fn mpls(labels: &[u32], payload: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    for (i, l) in labels.iter().enumerate() {
+        let bos = u32::from(i + 1 == labels.len());
+        v.extend_from_slice(&((l << 12) | (bos << 8) | 64).to_be_bytes());
+    }
+    v.extend_from_slice(payload);
+    v
+}
+
+pub fn pppoe_session(session: u16, ppp_proto: u16, payload: &[u8]) -> Vec<u8> {
+    let mut v = vec![0x11, 0x00];
+    v.extend_from_slice(&session.to_be_bytes());
+    v.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+    v.extend_from_slice(&ppp_proto.to_be_bytes());
+    v.extend_from_slice(payload);
+    v
+}
+
+pub fn geneve(vni: u32, proto: u16, opt_words: u8, inner: &[u8]) -> Vec<u8> {
+    let mut v = vec![opt_words & 0x3f, 0];
+    v.extend_from_slice(&proto.to_be_bytes());
+    v.extend_from_slice(&(vni << 8).to_be_bytes());
+    v.extend(std::iter::repeat(0u8).take(opt_words as usize * 4));
+    v.extend_from_slice(inner);
+    v
+}
+
+pub const IP_A: [u8; 4] = [10, 0, 0, 1];
+pub const IP_B: [u8; 4] = [192, 168, 1, 2];
+pub const IP_C: [u8; 4] = [10, 1, 2, 3];
+pub const IP_BC: [u8; 4] = [10, 0, 0, 255];
+pub const IP_MC: [u8; 4] = [224, 0, 0, 5];
+
+pub fn v6(last: u8) -> [u8; 16] {
+    let mut a = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    a[15] = last;
+    a
+}
+
+pub fn v6_mc() -> [u8; 16] {
+    let mut a = [0u8; 16];
+    a[0] = 0xff;
+    a[1] = 0x02;
+    a[15] = 1;
+    a
+}
+
+/// Network-layer payloads: (ethertype, bytes).
+pub fn l3_corpus() -> Vec<(u16, Vec<u8>)> {
+    let mut out = Vec::new();
+    let v4 = |p| (0x0800u16, p);
+    out.push(v4(ipv4(IP_A, IP_B, 6, &tcp(1234, 80, 0x02))));
+    out.push(v4(ipv4(IP_B, IP_A, 6, &tcp(80, 1234, 0x12))));
+    out.push(v4(ipv4(IP_C, IP_A, 6, &tcp(443, 22, 0x11))));
+    out.push(v4(ipv4(IP_A, IP_BC, 17, &udp(5353, 53, b"dnsq"))));
+    out.push(v4(ipv4(IP_B, IP_MC, 17, &udp(1000, 2000, b"mcast"))));
+    out.push(v4(ipv4(IP_A, IP_B, 1, &icmp(8, 0))));
+    out.push(v4(ipv4(IP_B, IP_A, 1, &icmp(0, 0))));
+    out.push(v4(ipv4(IP_A, IP_B, 1, &icmp(3, 1))));
+    out.push(v4(ipv4(IP_A, IP_B, 132, &sctp(3868, 80))));
+    out.push(v4(ipv4(IP_A, IP_MC, 2, &[0x11, 0, 0, 0, 0, 0, 0, 0])));
+    out.push(v4(ipv4(IP_A, IP_MC, 103, &[0x20, 0, 0, 0])));
+    out.push(v4(ipv4(IP_A, IP_MC, 112, &[0x21, 1, 100, 1, 0, 1, 0, 0])));
+    out.push(v4(ipv4(IP_A, IP_B, 51, &[6, 4, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1])));
+    out.push(v4(ipv4(IP_A, IP_B, 50, &[0, 0, 0, 1, 0, 0, 0, 1, 7, 7])));
+    out.push(v4(ipv4_frag(IP_A, IP_B, 6, &tcp(1234, 80, 0x10), 0x2000)));
+    out.push(v4(ipv4_frag(IP_A, IP_B, 6, &tcp(1234, 80, 0x10), 0x0010)));
+    out.push(v4(ipv4_frag(IP_A, IP_B, 17, &udp(9, 6081, b"x"), 0x0004)));
+    out.push(v4(ipv4_opts(IP_A, IP_B, 6, &tcp(5000, 8080, 0x18))));
+    out.push(v4(ipv4(IP_A, IP_B, 47, &[0, 0, 0x08, 0])));
+    let v6p = |p| (0x86ddu16, p);
+    out.push(v6p(ipv6(v6(1), v6(2), 6, &tcp(1234, 80, 0x02))));
+    out.push(v6p(ipv6(v6(2), v6(1), 6, &tcp(443, 1234, 0x04))));
+    out.push(v6p(ipv6(v6(1), v6(2), 17, &udp(53, 5353, b"dnsr"))));
+    out.push(v6p(ipv6(v6(1), v6_mc(), 58, &icmp(135, 0))));
+    out.push(v6p(ipv6(v6(1), v6(2), 58, &icmp(128, 0))));
+    out.push(v6p(ipv6(v6(1), v6(2), 132, &sctp(80, 9999))));
+    out.push(v6p(ipv6(v6(1), v6(2), 44, &ext6(6, &tcp(1234, 80, 0x02)))));
+    out.push(v6p(ipv6(v6(1), v6(2), 0, &ext6(17, &udp(1, 53, b"hop")))));
+    out.push(v6p(ipv6(v6(1), v6(2), 43, &ext6(44, &ext6(6, &tcp(22, 2222, 0x10))))));
+    out.push(v6p(ipv6(v6(1), v6(2), 60, &ext6(58, &icmp(129, 0)))));
+    out.push(v6p(ipv6(v6(3), v6(2), 103, &[0x20, 0, 0, 0])));
+    out.push(v6p(ipv6(v6(1), v6(2), 50, &[0, 0, 0, 1, 0, 0, 0, 1])));
+    out.push(v6p(ipv6(v6(1), v6(2), 51, &[6, 4, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1])));
+    out.push(v6p(ipv6(v6(1), v6(2), 17, &udp(1000, 6081, &geneve(7, 0x0800, 0, &ipv4(IP_C, IP_A, 6, &tcp(1, 2, 2)))))));
+    out.push((0x0806, arp(1, IP_A, IP_B)));
+    out.push((0x0806, arp(2, IP_B, IP_A)));
+    out.push((0x8035, arp(3, IP_A, IP_C)));
+    out
+}
+
+/// Ethernet frames: each L3 payload with several addresses, plus the
+/// encapsulations only Ethernet has.
+pub fn ethernet_corpus() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for (i, (et, p)) in l3_corpus().into_iter().enumerate() {
+        let dst = match i % 4 {
+            0 => MAC_B,
+            1 => BCAST,
+            2 => MCAST,
+            _ => MAC_A,
+        };
+        let src = if i % 2 == 0 { MAC_A } else { MAC_B };
+        out.push(eth(dst, src, et, &p));
+    }
+    let tcp4 = ipv4(IP_A, IP_B, 6, &tcp(1234, 80, 0x02));
+    let udp6 = ipv6(v6(1), v6(2), 17, &udp(53, 5353, b"dnsr"));
+    out.push(vlan_eth(MAC_B, MAC_A, &[(0x8100, 10)], 0x0800, &tcp4));
+    out.push(vlan_eth(MAC_B, MAC_A, &[(0x8100, 20)], 0x86dd, &udp6));
+    out.push(vlan_eth(MAC_B, MAC_A, &[(0x88a8, 100), (0x8100, 10)], 0x0800, &tcp4));
+    out.push(vlan_eth(MAC_B, MAC_A, &[(0x9100, 5), (0x8100, 20)], 0x86dd, &udp6));
+    out.push(vlan_eth(MAC_B, MAC_A, &[(0x8100, 0x2000 | 10)], 0x0806, &arp(1, IP_A, IP_B)));
+    out.push(vlan_eth(BCAST, MAC_A, &[(0x8100, 30)], 0x8847, &mpls(&[16], &tcp4)));
+    out.push(eth(MAC_B, MAC_A, 0x8847, &mpls(&[16], &tcp4)));
+    out.push(eth(MAC_B, MAC_A, 0x8847, &mpls(&[17, 18], &udp6)));
+    out.push(eth(MAC_B, MAC_A, 0x8847, &mpls(&[100, 200, 300], &tcp4)));
+    out.push(eth(MAC_B, MAC_A, 0x8863, &[0x11, 0x09, 0, 0, 0, 0]));
+    out.push(eth(MAC_B, MAC_A, 0x8864, &pppoe_session(5, 0x0021, &tcp4)));
+    out.push(eth(MAC_B, MAC_A, 0x8864, &pppoe_session(6, 0x0057, &udp6)));
+    out.push(eth(MAC_B, MAC_A, 0x8864, &pppoe_session(5, 0x0281, &mpls(&[16], &tcp4))));
+    let inner = eth(MAC_A, MAC_B, 0x0800, &ipv4(IP_C, IP_B, 17, &udp(1, 53, b"in")));
+    out.push(eth(MAC_B, MAC_A, 0x0800, &ipv4(IP_A, IP_B, 17, &udp(40000, 6081, &geneve(5, 0x6558, 0, &inner)))));
+    out.push(eth(MAC_B, MAC_A, 0x0800, &ipv4(IP_A, IP_B, 17, &udp(40000, 6081, &geneve(9, 0x6558, 2, &inner)))));
+    out.push(eth(
+        MAC_B,
+        MAC_A,
+        0x0800,
+        &ipv4(IP_A, IP_B, 17, &udp(40000, 6081, &geneve(5, 0x0800, 0, &ipv4(IP_C, IP_A, 6, &tcp(1, 80, 2))))),
+    ));
+    out.push(eth(MAC_B, MAC_A, 0x86dd, &ipv6(v6(1), v6(2), 17, &udp(40000, 6081, &geneve(5, 0x6558, 1, &inner)))));
+    // 802.3 length field + LLC (STP, ISO, NetBEUI).
+    out.push(eth(MCAST, MAC_A, 38, &[0x42, 0x42, 0x03, 0, 0, 0]));
+    out.push(eth(MAC_B, MAC_A, 38, &[0xfe, 0xfe, 0x03, 0x81]));
+    out.push(eth(MAC_B, MAC_A, 38, &[0xf0, 0xf0, 0x03, 0]));
+    out.push(eth(MAC_B, MAC_A, 0x6003, &[1, 2, 3, 4]));
+    out
+}
+
+/// Truncated copies of some packets (wire length stays the original).
+pub fn truncations(pkts: &[Vec<u8>]) -> Vec<(Vec<u8>, u32)> {
+    let mut out: Vec<(Vec<u8>, u32)> = pkts.iter().map(|p| (p.clone(), p.len() as u32)).collect();
+    for (i, p) in pkts.iter().enumerate().step_by(3) {
+        for cut in [1usize, 13, 20, 30, 37, 55] {
+            if cut + i % 5 < p.len() {
+                out.push((p[..cut + i % 5].to_vec(), p.len() as u32));
+            }
+        }
+    }
+    out
+}
+
+/// Re-frames Ethernet frames for `dlt`; frames the link type cannot carry
+/// are dropped.
+pub fn for_linktype(dlt: i32, frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for f in frames {
+        if f.len() < 14 {
+            continue;
+        }
+        let et = u16::from_be_bytes([f[12], f[13]]);
+        let payload = &f[14..];
+        match dlt {
+            1 => out.push(f.clone()),
+            113 => {
+                let mut v = vec![0, if f[0] == 0xff { 1 } else { 0 }, 0, 1, 0, 6];
+                v.extend_from_slice(&f[6..12]);
+                v.extend_from_slice(&[0, 0]);
+                v.extend_from_slice(&(if et <= 1500 { 4 } else { et }).to_be_bytes());
+                v.extend_from_slice(payload);
+                out.push(v.clone());
+                // The same packet sent by this host.
+                v[1] = 4;
+                out.push(v);
+            }
+            276 => {
+                let mut v = Vec::new();
+                v.extend_from_slice(&(if et <= 1500 { 4 } else { et }).to_be_bytes());
+                v.extend_from_slice(&[0, 0, 0, 0, 0, 3, 0, 1, 0, 6]);
+                v.extend_from_slice(&f[6..12]);
+                v.extend_from_slice(&[0, 0]);
+                v.extend_from_slice(payload);
+                out.push(v.clone());
+                v[10] = 4;
+                v[7] = 7;
+                out.push(v);
+            }
+            12 | 228 | 229 => {
+                let wanted = match dlt {
+                    12 => et == 0x0800 || et == 0x86dd,
+                    228 => et == 0x0800,
+                    _ => et == 0x86dd,
+                };
+                if wanted {
+                    out.push(payload.to_vec());
+                }
+            }
+            0 | 108 => {
+                let af: u32 = match et {
+                    0x0800 => 2,
+                    0x86dd => 10,
+                    _ => 99,
+                };
+                let mut v = if dlt == 0 { af.to_le_bytes().to_vec() } else { af.to_be_bytes().to_vec() };
+                v.extend_from_slice(payload);
+                out.push(v);
+            }
+            _ => {}
+        }
+    }
+    out
+}
