@@ -9,10 +9,24 @@ use support::c::{run_c_test, run_c_test_args, run_c_test_valgrind};
 macro_rules! c_tests {
     ($($name:ident),* $(,)?) => {
         $(#[test] fn $name() { run_c_test(stringify!($name)); })*
+        /// Every c-tests/*.c program this file runs.
+        const RUN: &[&str] = &[$(stringify!($name)),*, "rx_versions"];
     };
 }
 
-c_tests!(rx_snaplen, rx_breakloop, rx_drops, rx_errors, rx_waiting, dlopen_exports, pcap_live);
+c_tests!(rx_snaplen, rx_breakloop, rx_drops, rx_errors, rx_waiting, dlopen_exports, pcap_live, filter_api);
+
+#[test]
+fn every_c_program_is_run() {
+    let dir = support::c::repo().join("c-tests");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "c") {
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            assert!(RUN.contains(&name.as_str()), "c-tests/{name}.c is not run by tests/c_suite.rs");
+        }
+    }
+}
 
 macro_rules! c_rx_matrix {
     ($($name:ident: $args:expr),* $(,)?) => {
