@@ -58,6 +58,7 @@ const PCAP_HEADER_SOURCES: &[&str] = &[
     "src/pcap_compat/api_capture.rs",
     "src/pcap_compat/api_info.rs",
     "src/pcap_compat/api_savefile.rs",
+    "src/pcap_compat/api_filter.rs",
 ];
 
 /// include/pcap/pcap.h: libpcap's API as ringcap implements it.

@@ -4,6 +4,7 @@
 mod support;
 
 use std::fs;
+use std::io::BufWriter;
 use std::io::{self, Cursor, Read};
 
 use ringcap::savefile::{Format, PacketHeader, Precision, Reader, Resolution, Writer, WriterConfig};
@@ -240,12 +241,16 @@ impl io::Write for Full {
 }
 
 #[test]
-fn write_errors_surface_on_flush_with_libpcaps_wording() {
-    let mut w = Writer::new(Full, "full.pcap", &WriterConfig::new(1, 100, Precision::Micro)).unwrap();
+fn write_errors_surface_with_libpcaps_wording() {
+    // Buffered (as stdio is): the error shows when the buffer is flushed.
+    let mut w = Writer::new(BufWriter::new(Full), "full.pcap", &WriterConfig::new(1, 100, Precision::Micro)).unwrap();
     let h = PacketHeader { ts_sec: 1, ts_frac: 2, caplen: 3, len: 3 };
-    w.dump(&h, b"abc").unwrap(); // buffered, as with stdio
+    w.dump(&h, b"abc").unwrap();
     let err = w.flush().unwrap_err();
     assert_eq!(err.code(), ErrorCode::Io);
+    assert_eq!(err.message(), "Can't write to full.pcap: No space left on device");
+    // Unbuffered: at once.
+    let err = Writer::new(Full, "full.pcap", &WriterConfig::new(1, 100, Precision::Micro)).err().expect("write error");
     assert_eq!(err.message(), "Can't write to full.pcap: No space left on device");
 }
 

@@ -1050,6 +1050,67 @@ FILE *pcap_dump_file(struct pcap_dumper *d);
  */
 void pcap_dump_close(struct pcap_dumper *d);
 
+/**
+ * pcap_compile(): 0, or PCAP_ERROR with the message in pcap_geterr(p).
+ */
+int pcap_compile(struct pcap *p,
+                 struct bpf_program *fp,
+                 const char *expr,
+                 int optimize,
+                 uint32_t netmask);
+
+/**
+ * pcap_compile_nopcap(): compiles without a handle; -1 on error.
+ */
+int pcap_compile_nopcap(int snaplen,
+                        int dlt,
+                        struct bpf_program *fp,
+                        const char *expr,
+                        int optimize,
+                        uint32_t netmask);
+
+/**
+ * pcap_freecode(): frees what pcap_compile allocated; NULL-safe.
+ */
+void pcap_freecode(struct bpf_program *fp);
+
+/**
+ * pcap_setfilter(): validates and installs the program; later packets
+ * are filtered by it.
+ */
+int pcap_setfilter(struct pcap *p, struct bpf_program *fp);
+
+/**
+ * pcap_offline_filter(): the filter's verdict (0 rejects) on a packet.
+ */
+int pcap_offline_filter(const struct bpf_program *fp,
+                        const struct pcap_pkthdr *h,
+                        const uint8_t *pkt);
+
+/**
+ * bpf_filter(): runs `pc` on a packet of `buflen` captured bytes and `wirelen` on the wire.
+ */
+unsigned int bpf_filter(const struct bpf_insn *pc,
+                        const uint8_t *p,
+                        unsigned int wirelen,
+                        unsigned int buflen);
+
+/**
+ * bpf_validate(): 1 if the program is valid, 0 if not.
+ */
+int bpf_validate(const struct bpf_insn *f, int len);
+
+/**
+ * bpf_image(): one instruction as tcpdump -d prints it (a per-thread buffer).
+ */
+char *bpf_image(const struct bpf_insn *p, int n);
+
+/**
+ * bpf_dump(): prints the program on stdout as tcpdump -d (option 1),
+ * -dd (2) or -ddd (3 or more).
+ */
+void bpf_dump(const struct bpf_program *p, int option);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

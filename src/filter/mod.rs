@@ -181,6 +181,11 @@ pub fn run(prog: &[Insn], pkt: &[u8], wirelen: u32, meta: Option<&Ancillary>) ->
     interp::run(prog, pkt, wirelen, meta)
 }
 
+/// One instruction as `tcpdump -d` prints it (libpcap's bpf_image), `n` its index.
+pub fn image(insn: &Insn, n: usize) -> String {
+    print::image(insn, n)
+}
+
 /// Lists raw instructions in a tcpdump format.
 pub fn dump(prog: &[Insn], format: DumpFormat) -> String {
     print::dump(prog, format)

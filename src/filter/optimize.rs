@@ -95,7 +95,9 @@ impl Values {
         }
         // Constants go on the right of commutative operators.
         let e = match e {
-            Expr::Alu(op @ (ADD | MUL | AND | OR | XOR), a, b) if self.konst(a).is_some() && self.konst(b).is_none() => {
+            Expr::Alu(op @ (ADD | MUL | AND | OR | XOR), a, b)
+                if self.konst(a).is_some() && self.konst(b).is_none() =>
+            {
                 Expr::Alu(op, b, a)
             }
             e => e,

@@ -6,6 +6,7 @@ use std::ffi::c_int;
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorCode};
+use crate::filter::{Ancillary, Insn};
 use crate::geometry::Version;
 use crate::pcap_compat::abi::*;
 use crate::pcap_compat::cfile::CFile;
@@ -137,6 +138,8 @@ pub struct PcapState {
     pub oneshot_hdr: pcap_pkthdr,
     /// A packet with a cooked header in front.
     scratch: Vec<u8>,
+    /// The filter pcap_setfilter installed, run here on each packet.
+    pub filter: Option<Vec<Insn>>,
 }
 
 impl PcapState {
@@ -151,6 +154,7 @@ impl PcapState {
             oneshot: Vec::new(),
             oneshot_hdr: pcap_pkthdr::default(),
             scratch: Vec::new(),
+            filter: None,
         }
     }
 
@@ -312,10 +316,11 @@ impl PcapState {
         deliver: &mut dyn FnMut(&pcap_pkthdr, &[u8]),
     ) -> PResult<usize> {
         let direction = self.direction;
-        let PcapState { source, scratch, opts, .. } = self;
+        let PcapState { source, scratch, opts, filter, .. } = self;
+        let filter = filter.as_deref();
         let live = match source {
             Source::Live(l) => l,
-            Source::Offline(o) => return read_offline(o, budget, breaker, deliver),
+            Source::Offline(o) => return read_offline(o, budget, breaker, filter, deliver),
             Source::Created => return Err(PcapError::new(PCAP_ERROR_NOT_ACTIVATED, "")),
             Source::Dead => return Err(PcapError::generic("Packets aren't available from a pcap_open_dead pcap_t")),
         };
@@ -330,21 +335,28 @@ impl PcapState {
             }
             let frac = if precision == PCAP_TSTAMP_PRECISION_NANO { p.meta.ts_nsec } else { p.meta.ts_nsec / 1000 };
             let ts = libc::timeval { tv_sec: p.meta.ts_sec as libc::time_t, tv_usec: frac as libc::suseconds_t };
-            match cooked {
-                None => {
-                    let hdr = pcap_pkthdr { ts, caplen: p.data.len() as u32, len: p.meta.len };
-                    deliver(&hdr, p.data);
-                }
+            let (data, len): (&[u8], u32) = match cooked {
+                None => (p.data, p.meta.len),
                 Some(c) => {
                     let hl = c.len();
                     scratch.resize(hl + p.data.len(), 0);
                     c.write(p.meta, &mut scratch[..hl]);
                     scratch[hl..].copy_from_slice(p.data);
-                    let caplen = scratch.len().min(snaplen);
-                    let hdr = pcap_pkthdr { ts, caplen: caplen as u32, len: p.meta.len + hl as u32 };
-                    deliver(&hdr, &scratch[..caplen]);
+                    (&scratch[..], p.meta.len + hl as u32)
                 }
+            };
+            let keep = match filter {
+                Some(prog) => {
+                    let meta = ancillary(p.meta);
+                    crate::filter::run(prog, data, len, Some(&meta)) as usize
+                }
+                None => usize::MAX,
+            };
+            if keep == 0 {
+                return;
             }
+            let caplen = data.len().min(snaplen).min(keep);
+            deliver(&pcap_pkthdr { ts, caplen: caplen as u32, len }, &data[..caplen]);
             accepted += 1;
         };
         live.capture.dispatch(budget, &mut handle).map_err(PcapError::from)?;
@@ -389,11 +401,27 @@ impl PcapState {
     }
 }
 
-/// Reads up to `budget` packets of a savefile; 0 at its end.
+/// What the kernel would answer to a filter's ancillary loads for this packet.
+fn ancillary(meta: &crate::rx::PacketMeta) -> Ancillary {
+    let vlan = meta.status & sys::TP_STATUS_VLAN_VALID != 0;
+    Ancillary {
+        protocol: meta.protocol,
+        pkttype: meta.pkttype as u32,
+        ifindex: meta.ifindex as u32,
+        vlan_tci: vlan.then_some(meta.vlan_tci),
+        vlan_tpid: if meta.status & sys::TP_STATUS_VLAN_TPID_VALID != 0 { meta.vlan_tpid } else { 0 },
+        hatype: meta.hatype,
+        rxhash: meta.rxhash,
+        ..Ancillary::default()
+    }
+}
+
+/// Reads up to `budget` packets of a savefile that pass `filter`; 0 at its end.
 fn read_offline(
     offline: &mut Offline,
     budget: usize,
     breaker: &Breaker,
+    filter: Option<&[Insn]>,
     deliver: &mut dyn FnMut(&pcap_pkthdr, &[u8]),
 ) -> PResult<usize> {
     let mut n = 0;
@@ -406,6 +434,11 @@ fn read_offline(
             break;
         }
         let Some(packet) = offline.reader.next_packet().map_err(PcapError::from)? else { break };
+        if let Some(prog) = filter {
+            if crate::filter::run(prog, packet.data, packet.header.len, None) == 0 {
+                continue;
+            }
+        }
         let hdr = pcap_pkthdr {
             ts: libc::timeval {
                 tv_sec: packet.header.ts_sec as libc::time_t,

@@ -11,6 +11,7 @@
 
 pub mod abi;
 mod api_capture;
+mod api_filter;
 mod api_info;
 mod api_savefile;
 pub mod bpf_abi;

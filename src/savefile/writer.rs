@@ -2,7 +2,7 @@
 //! `pcap_dump_open_append`, `pcap_dump`, `pcap_dump_flush`,
 //! `pcap_dump_ftell`).
 
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 
 use super::input::{io_error, malformed, read_full_io};
 use super::linktype::dlt_to_linktype;
@@ -71,11 +71,13 @@ impl WriterConfig {
     }
 }
 
-/// Writes pcap savefiles in this host's byte order. Output is buffered like
-/// a stdio stream; [`Writer::flush`] or dropping the writer pushes it out.
+/// Writes pcap savefiles in this host's byte order, straight to the sink:
+/// buffer it (a `BufWriter`, or a stdio `FILE *` as libpcap's dumpers use)
+/// where that matters, so bytes are never held where the sink's owner
+/// cannot flush them (a C program exiting flushes its stdio buffers only).
 #[derive(Debug)]
 pub struct Writer<W: Write> {
-    out: BufWriter<W>,
+    out: W,
     name: String,
     position: u64,
     precision: Precision,
@@ -95,7 +97,7 @@ impl<W: Write> Writer<W> {
 
     fn start(sink: W, name: &str, config: &WriterConfig, position: u64) -> Result<Self> {
         let linktype = config.linktype(name, config.dlt)?;
-        let mut w = Writer { out: BufWriter::new(sink), name: name.to_owned(), position, precision: config.precision };
+        let mut w = Writer { out: sink, name: name.to_owned(), position, precision: config.precision };
         w.write(&config.header(linktype))?;
         Ok(w)
     }
@@ -150,15 +152,15 @@ impl<W: Write> Writer<W> {
         self.precision
     }
 
-    /// The sink (without the buffered output).
+    /// The sink.
     pub fn get_ref(&self) -> &W {
-        self.out.get_ref()
+        &self.out
     }
 
     /// Flushes and gives back the sink.
-    pub fn into_inner(self) -> Result<W> {
-        let name = self.name;
-        self.out.into_inner().map_err(|e| io_error(&format!("Can't write to {name}"), e.into_error()))
+    pub fn into_inner(mut self) -> Result<W> {
+        self.flush()?;
+        Ok(self.out)
     }
 }
 
@@ -200,7 +202,7 @@ impl<W: Read + Write + Seek> Writer<W> {
         }
         check_append_header(&hdr, name, config, linktype)?;
         let at = sink.seek(SeekFrom::End(0)).map_err(|e| io_error(&format!("Can't seek to the end of {name}"), e))?;
-        Ok(Writer { out: BufWriter::new(sink), name: name.to_owned(), position: at, precision: config.precision })
+        Ok(Writer { out: sink, name: name.to_owned(), position: at, precision: config.precision })
     }
 }
 
