@@ -3,15 +3,23 @@
 //! The safe Rust core (`geometry`, `ring`, `socket`, `rx`, `wait`, `stats`)
 //! knows nothing of C; `ffi` is the thin C boundary over it.
 
+pub mod direction;
 pub mod error;
+pub mod fanout;
+pub mod features;
 pub mod ffi;
 pub mod geometry;
+pub mod interfaces;
+pub mod membership;
 pub mod ring;
 pub mod rx;
 pub mod socket;
+pub mod sockfilter;
 pub mod stats;
 /// cbindgen:ignore
 pub mod sys;
+pub mod timestamp;
+pub mod vlan;
 pub mod wait;
 
 pub use error::{Error, ErrorCode, Result};

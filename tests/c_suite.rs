@@ -14,6 +14,9 @@ macro_rules! c_tests {
 
 c_tests!(rx_snaplen, rx_breakloop, rx_drops, rx_errors, dlopen_exports);
 
+// Kernel features (issue 4), each in its own network namespace.
+c_tests!(feat_fanout);
+
 macro_rules! c_rx_matrix {
     ($($name:ident: $args:expr),* $(,)?) => {
         $(#[test] fn $name() { run_c_test_args("rx_versions", $args); })*

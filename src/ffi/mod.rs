@@ -15,5 +15,7 @@ pub mod boundary;
 pub mod breakers;
 pub mod capture;
 pub mod config;
+pub mod features;
+pub mod interfaces;
 pub mod registry;
 pub mod result;
