@@ -79,7 +79,8 @@ pub fn add(socket: &PacketSocket, iface: &Interface, m: Membership) -> Result<()
         .map_err(|e| Error::new(e.code(), format!("enabling {} on '{}': {e}", m.describe(), iface.name)))
 }
 
-/// Drops a membership this socket added earlier.
+/// Drops a membership this socket added earlier. The kernel counts them
+/// per socket, so dropping one the socket does not hold changes nothing.
 pub fn drop(socket: &PacketSocket, iface: &Interface, m: Membership) -> Result<()> {
     needs_device(iface, m)?;
     socket
