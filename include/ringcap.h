@@ -293,11 +293,14 @@ typedef enum ringcap_timestamp_source {
  */
 typedef enum ringcap_packet_timestamp {
   /**
-   * No source bit set (TX frames, or kernels that do not report it).
+   * No source bit: the kernel took the software clock when it copied
+   * the packet into the ring, because the stack had not stamped it on
+   * receipt (it does only while some socket on the system asked for
+   * receive timestamps). Still the software clock, a little later.
    */
-  RINGCAP_PACKET_TIMESTAMP_UNKNOWN = 0,
+  RINGCAP_PACKET_TIMESTAMP_SOFTWARE_RING = 0,
   /**
-   * TP_STATUS_TS_SOFTWARE.
+   * TP_STATUS_TS_SOFTWARE: the stack's software stamp from when the packet was received.
    */
   RINGCAP_PACKET_TIMESTAMP_SOFTWARE = 1,
   /**

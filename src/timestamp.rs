@@ -40,9 +40,12 @@ impl TimestampSource {
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PacketTimestamp {
-    /// No source bit set (TX frames, or kernels that do not report it).
-    Unknown = 0,
-    /// TP_STATUS_TS_SOFTWARE.
+    /// No source bit: the kernel took the software clock when it copied
+    /// the packet into the ring, because the stack had not stamped it on
+    /// receipt (it does only while some socket on the system asked for
+    /// receive timestamps). Still the software clock, a little later.
+    SoftwareRing = 0,
+    /// TP_STATUS_TS_SOFTWARE: the stack's software stamp from when the packet was received.
     Software = 1,
     /// TP_STATUS_TS_SYS_HARDWARE (hardware stamp converted to system time; old kernels only).
     SysHardware = 2,
@@ -59,7 +62,7 @@ impl PacketTimestamp {
         } else if status & sys::TP_STATUS_TS_SOFTWARE != 0 {
             PacketTimestamp::Software
         } else {
-            PacketTimestamp::Unknown
+            PacketTimestamp::SoftwareRing
         }
     }
 }
@@ -78,7 +81,7 @@ pub fn configure(socket: &PacketSocket, iface: &Interface, source: TimestampSour
     let fallback = |why: String| {
         Ok(Some(Error::new(
             ErrorCode::WarningTimestampFallback,
-            format!("hardware timestamps unavailable on '{}': {why}; packets carry software timestamps (TP_STATUS_TS_SOFTWARE)", iface.name),
+            format!("hardware timestamps unavailable on '{}': {why}; packets carry software timestamps (status without TP_STATUS_TS_RAW_HARDWARE)", iface.name),
         )))
     };
     if iface.index == 0 {
