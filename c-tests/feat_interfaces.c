@@ -35,7 +35,8 @@ int main(void) {
 
     ringcap_interface *list = NULL;
     size_t n = 0;
-    REQUIRE(ringcap_interfaces_list(&list, &n) == 0, "list: %s", ringcap_last_error());
+    int r = ringcap_interfaces_list(&list, &n); /* not inside REQUIRE: it evaluates its condition twice */
+    REQUIRE(r == 0, "list: %s", ringcap_last_error());
     for (size_t i = 0; i < n; i++) {
         printf("%u %-8s flags %#07x mtu %u hatype %u hw %u bytes, %zu addresses\n", list[i].index, list[i].name,
                list[i].flags, list[i].mtu, list[i].hatype, list[i].hwaddr_len, list[i].address_count);

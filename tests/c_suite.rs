@@ -15,7 +15,7 @@ macro_rules! c_tests {
 c_tests!(rx_snaplen, rx_breakloop, rx_drops, rx_errors, dlopen_exports);
 
 // Kernel features (issue 4), each in its own network namespace.
-c_tests!(feat_fanout, feat_filter, feat_promisc, feat_direction, feat_timestamp, feat_vlan, feat_interfaces);
+c_tests!(feat_fanout, feat_filter, feat_promisc, feat_direction, feat_timestamp, feat_vlan, feat_interfaces, feat_copy);
 
 macro_rules! c_rx_matrix {
     ($($name:ident: $args:expr),* $(,)?) => {
