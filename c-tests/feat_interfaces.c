@@ -77,6 +77,33 @@ int main(void) {
     CHECK(!(down->flags & RINGCAP_INTERFACE_FLAG_UP) && !(down->flags & RINGCAP_INTERFACE_FLAG_RUNNING),
           "an interface that is down is listed as down (%#x)", down->flags);
 
+    CHECK(!(rc1->flags & RINGCAP_INTERFACE_FLAG_PROMISC) && rc1->promiscuity == 0, "rc1 is not promiscuous");
+    ringcap_interfaces_free(list);
+
+    /* A capture holding rc1 promiscuous and all-multicast shows in the listing. */
+    ringcap_config *cfg = rc_config("rc1", 3);
+    ringcap_config_set_promiscuous(cfg, true);
+    ringcap_config_set_all_multicast(cfg, true);
+    ringcap_capture *h = rc_open(cfg);
+    ringcap_config_free(cfg);
+    r = ringcap_interfaces_list(&list, &n);
+    REQUIRE(r == 0, "list: %s", ringcap_last_error());
+    rc1 = find(list, n, "rc1");
+    REQUIRE(rc1 != NULL, "rc1 listed");
+    printf("rc1 with a promiscuous capture: flags %#x promiscuity %u allmulti %u\n", rc1->flags, rc1->promiscuity,
+           rc1->allmulti);
+    CHECK((rc1->flags & RINGCAP_INTERFACE_FLAG_PROMISC) && rc1->promiscuity == 1, "rc1 promiscuous (%u)",
+          rc1->promiscuity);
+    CHECK(rc1->flags & RINGCAP_INTERFACE_FLAG_ALL_MULTI, "rc1 all-multicast");
+    ringcap_interfaces_free(list);
+    ringcap_capture_close(h);
+    r = ringcap_interfaces_list(&list, &n);
+    REQUIRE(r == 0, "list: %s", ringcap_last_error());
+    rc1 = find(list, n, "rc1");
+    REQUIRE(rc1 != NULL, "rc1 listed");
+    CHECK(!(rc1->flags & (RINGCAP_INTERFACE_FLAG_PROMISC | RINGCAP_INTERFACE_FLAG_ALL_MULTI)) && rc1->promiscuity == 0,
+          "closing the capture ends both (%#x)", rc1->flags);
+
     ringcap_interfaces_free(list);
     ringcap_interfaces_free(list); /* a second free is ignored */
     ringcap_interfaces_free(NULL);

@@ -25,12 +25,14 @@
  * Bits of ringcap_packet_meta.status (the kernel's tp_status, values as in
  * linux/if_packet.h). RINGCAP_TP_STATUS_COPY: the packet did not fit its
  * frame and was read whole from the socket (PACKET_COPY_THRESH).
- * RINGCAP_TP_STATUS_LOSING: the kernel dropped packets since the statistics
- * were last read. RINGCAP_TP_STATUS_CSUMNOTREADY: the transport checksum is
- * not computed yet (outgoing packets with checksum offload); _CSUM_VALID:
- * the device or stack verified it. _VLAN_VALID / _VLAN_TPID_VALID: vlan_tci
- * / vlan_tpid are valid. _TS_*: which clock stamped the packet (see
- * ringcap_packet_timestamp_source()).
+ * RINGCAP_TP_STATUS_LOSING (V1/V2 only; V3 reports ring freezes in the
+ * statistics): the kernel dropped packets since the statistics were last
+ * read. RINGCAP_TP_STATUS_CSUMNOTREADY: the transport checksum is not
+ * computed yet (outgoing packets with checksum offload); _CSUM_VALID: the
+ * device or stack verified it. _VLAN_VALID / _VLAN_TPID_VALID: vlan_tci /
+ * vlan_tpid are valid. _TS_*: which clock stamped the packet; no _TS_ bit
+ * means the software clock read when the packet was copied into the ring
+ * (see ringcap_packet_timestamp_source()).
  */
 #define RINGCAP_TP_STATUS_USER 0x1u
 #define RINGCAP_TP_STATUS_COPY 0x2u
@@ -553,9 +555,20 @@ typedef struct ringcap_interface {
   char name[16];
   uint32_t index;
   /**
-   * ringcap_interface_flag bits (IFF_*).
+   * ringcap_interface_flag bits (IFF_*). PROMISC and ALLMULTI are set
+   * while the device acts so for any reason, including another
+   * program's packet socket (unlike SIOCGIFFLAGS, which shows only
+   * `ip link set ... promisc on`).
    */
   uint32_t flags;
+  /**
+   * How many users hold the device promiscuous (0 if unknown).
+   */
+  uint32_t promiscuity;
+  /**
+   * How many users hold it all-multicast (kernel 6.6+, else 0).
+   */
+  uint32_t allmulti;
   uint32_t mtu;
   /**
    * ARPHRD_* hardware type (1: Ethernet, 772: loopback).

@@ -179,11 +179,12 @@ pub fn join(socket: &PacketSocket, f: &Fanout) -> Result<u16> {
     }
     let type_flags = (f.mode as u32 | f.flags) as u16;
     let r = if f.max_members == 0 {
+        // The plain int form works on every kernel with fanout.
         let arg: u32 = u32::from(f.id) | (u32::from(type_flags) << 16);
-        socket.set_packet_option(sys::PACKET_FANOUT, &arg, "setsockopt(PACKET_FANOUT)")
+        set_fanout(socket, &arg)
     } else {
         let arg = sys::fanout_args { id: f.id, type_flags, max_num_members: f.max_members };
-        socket.set_packet_option(sys::PACKET_FANOUT, &arg, "setsockopt(PACKET_FANOUT)")
+        set_fanout(socket, &arg)
     };
     r.map_err(|e| join_error(e, f))?;
     let id = group(socket)?.map(|m| m.id).unwrap_or(f.id);
@@ -213,24 +214,46 @@ pub fn join(socket: &PacketSocket, f: &Fanout) -> Result<u16> {
     Ok(id)
 }
 
-fn join_error(e: Error, f: &Fanout) -> Error {
-    let errno = e.message();
-    if errno.contains("Invalid argument") {
-        Error::new(
+/// setsockopt(PACKET_FANOUT) keeping the raw errno: the kernel's codes
+/// are what tells the mistakes apart.
+fn set_fanout<T: Copy>(socket: &PacketSocket, arg: &T) -> std::result::Result<(), std::io::Error> {
+    // SAFETY: `arg` points to a live T of exactly the length passed.
+    let r = unsafe {
+        libc::setsockopt(
+            socket.fd(),
+            sys::SOL_PACKET as i32,
+            sys::PACKET_FANOUT as i32,
+            (arg as *const T).cast(),
+            size_of::<T>() as libc::socklen_t,
+        )
+    };
+    if r < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+fn join_error(e: std::io::Error, f: &Fanout) -> Error {
+    match e.raw_os_error() {
+        Some(libc::EINVAL) => Error::new(
             ErrorCode::InvalidArgument,
             format!(
-                "fanout group {} already exists in this network namespace with a different mode, flags or max members, or on another interface or protocol; every member must join with the same ({e})",
+                "fanout group {} already exists in this network namespace with a different mode, flags or max members, or on another interface or protocol; every member must join with the same (setsockopt(PACKET_FANOUT): {e})",
                 f.id
             ),
-        )
-    } else if errno.contains("No space left") {
-        Error::new(ErrorCode::InvalidArgument, format!("fanout group {} is full ({e})", f.id))
-    } else if errno.contains("already in progress") || errno.contains("already") {
-        Error::new(ErrorCode::WrongState, format!("the socket is already in a fanout group ({e})"))
-    } else if errno.contains("Cannot allocate") && f.flags & FanoutFlag::UniqueId as u32 != 0 {
-        Error::new(ErrorCode::NoMemory, format!("the kernel has no unused fanout group id left ({e})"))
-    } else {
-        e
+        ),
+        Some(libc::ENOSPC) => Error::new(
+            ErrorCode::InvalidArgument,
+            format!("fanout group {} is full: it has its maximum number of members ({e})", f.id),
+        ),
+        Some(libc::EALREADY) => {
+            Error::new(ErrorCode::WrongState, format!("the socket is already in a fanout group ({e})"))
+        }
+        Some(libc::ENOMEM) if f.flags & FanoutFlag::UniqueId as u32 != 0 => {
+            Error::new(ErrorCode::NoMemory, format!("the kernel has no unused fanout group id left ({e})"))
+        }
+        _ => Error::os("setsockopt(PACKET_FANOUT)", e),
     }
 }
 

@@ -22,8 +22,15 @@ pub struct Address {
 pub struct InterfaceInfo {
     pub name: String,
     pub index: u32,
-    /// IFF_* flags (up, broadcast, loopback, running, promisc, allmulti, multicast, lower up...).
+    /// IFF_* flags (up, broadcast, loopback, running, promisc, allmulti,
+    /// multicast, lower up...). PROMISC and ALLMULTI are set whenever the
+    /// device acts so, including for packet-socket memberships, which the
+    /// classic interfaces (SIOCGIFFLAGS, getifaddrs) do not report.
     pub flags: u32,
+    /// How many users put the device in promiscuous mode (from netlink; 0 if unknown).
+    pub promiscuity: u32,
+    /// How many users asked for all-multicast (kernel 6.6+; 0 if unknown).
+    pub allmulti: u32,
     pub mtu: u32,
     /// ARPHRD_* type, 0 when unknown.
     pub hatype: u16,
@@ -126,6 +133,7 @@ pub fn list() -> Result<Vec<InterfaceInfo>> {
     // SAFETY: frees the list getifaddrs allocated; nothing borrowed from it survives.
     unsafe { libc::freeifaddrs(head) };
     let mut list: Vec<InterfaceInfo> = by_name.into_values().collect();
+    let counters = link_counters();
     for i in &mut list {
         if i.index == 0 {
             let Ok(c) = std::ffi::CString::new(i.name.clone()) else { continue };
@@ -133,9 +141,107 @@ pub fn list() -> Result<Vec<InterfaceInfo>> {
             i.index = unsafe { libc::if_nametoindex(c.as_ptr()) };
         }
         i.mtu = mtu_of(&i.name);
+        if let Some(&(promiscuity, allmulti)) = counters.get(&i.index) {
+            i.promiscuity = promiscuity;
+            i.allmulti = allmulti;
+            if promiscuity > 0 {
+                i.flags |= libc::IFF_PROMISC as u32;
+            }
+            if allmulti > 0 {
+                i.flags |= libc::IFF_ALLMULTI as u32;
+            }
+        }
     }
     list.sort_by_key(|i| i.index);
     Ok(list)
+}
+
+/// Promiscuity and allmulti counts per interface index, from an
+/// RTM_GETLINK dump. Empty when netlink is unavailable: the listing then
+/// shows the classic flags only.
+fn link_counters() -> BTreeMap<u32, (u32, u32)> {
+    let mut out = BTreeMap::new();
+    // SAFETY: plain socket(2); checked below and closed at the end.
+    let fd = unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, libc::NETLINK_ROUTE) };
+    if fd < 0 {
+        return out;
+    }
+    #[repr(C)]
+    struct Request {
+        hdr: libc::nlmsghdr,
+        msg: libc::ifinfomsg,
+    }
+    // SAFETY: both are plain old data; all-zero is valid.
+    let mut req: Request = unsafe { std::mem::zeroed() };
+    req.hdr.nlmsg_len = std::mem::size_of::<Request>() as u32;
+    req.hdr.nlmsg_type = crate::sys::RTM_GETLINK as u16;
+    req.hdr.nlmsg_flags = (libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16;
+    req.hdr.nlmsg_seq = 1;
+    req.msg.ifi_family = libc::AF_UNSPEC as u8;
+    // SAFETY: req is a live buffer of the length passed.
+    let sent = unsafe { libc::send(fd, (&req as *const Request).cast(), std::mem::size_of::<Request>(), 0) };
+    if sent >= 0 {
+        let mut buf = vec![0u8; 32 * 1024];
+        'recv: loop {
+            // SAFETY: buf is writable for its length.
+            let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
+            if n <= 0 {
+                break;
+            }
+            let data = &buf[..n as usize];
+            let mut at = 0usize;
+            while at + std::mem::size_of::<libc::nlmsghdr>() <= data.len() {
+                // SAFETY: a header fits at `at` (checked); read unaligned from the byte buffer.
+                let hdr: libc::nlmsghdr = unsafe { std::ptr::read_unaligned(data.as_ptr().add(at).cast()) };
+                let len = hdr.nlmsg_len as usize;
+                if len < std::mem::size_of::<libc::nlmsghdr>() || at + len > data.len() {
+                    break 'recv;
+                }
+                match i32::from(hdr.nlmsg_type) {
+                    libc::NLMSG_DONE | libc::NLMSG_ERROR => break 'recv,
+                    _ => {}
+                }
+                if hdr.nlmsg_type == libc::RTM_NEWLINK {
+                    parse_link(&data[at + std::mem::size_of::<libc::nlmsghdr>()..at + len], &mut out);
+                }
+                at += (len + 3) & !3;
+            }
+        }
+    }
+    // SAFETY: closing the descriptor opened above.
+    unsafe { libc::close(fd) };
+    out
+}
+
+fn parse_link(msg: &[u8], out: &mut BTreeMap<u32, (u32, u32)>) {
+    let info_len = std::mem::size_of::<libc::ifinfomsg>();
+    if msg.len() < info_len {
+        return;
+    }
+    // SAFETY: an ifinfomsg fits (checked); read unaligned from the byte buffer.
+    let info: libc::ifinfomsg = unsafe { std::ptr::read_unaligned(msg.as_ptr().cast()) };
+    let mut counts = (0u32, 0u32);
+    let mut at = (info_len + 3) & !3;
+    while at + 4 <= msg.len() {
+        let rta_len = usize::from(u16::from_ne_bytes([msg[at], msg[at + 1]]));
+        let rta_type = u32::from(u16::from_ne_bytes([msg[at + 2], msg[at + 3]]));
+        if rta_len < 4 || at + rta_len > msg.len() {
+            break;
+        }
+        let value = &msg[at + 4..at + rta_len];
+        if value.len() >= 4 {
+            let v = u32::from_ne_bytes([value[0], value[1], value[2], value[3]]);
+            if rta_type == crate::sys::IFLA_PROMISCUITY {
+                counts.0 = v;
+            } else if rta_type == crate::sys::IFLA_ALLMULTI {
+                counts.1 = v;
+            }
+        }
+        at += (rta_len + 3) & !3;
+    }
+    if info.ifi_index > 0 {
+        out.insert(info.ifi_index as u32, counts);
+    }
 }
 
 #[cfg(test)]

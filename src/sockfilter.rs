@@ -285,14 +285,28 @@ pub fn attach(socket: &PacketSocket, prog: &[Insn]) -> Result<()> {
 
 /// Removes the socket's filter (SO_DETACH_FILTER); no filter is not an error.
 pub fn detach(socket: &PacketSocket) -> Result<()> {
-    match socket.set_option(libc::SOL_SOCKET, sys::SO_DETACH_FILTER, &0i32, "setsockopt(SO_DETACH_FILTER)") {
-        Ok(()) => Ok(()),
-        Err(e) if e.message().contains("No such file") => Ok(()),
-        Err(e) if e.code() == ErrorCode::Permission => Err(Error::new(
+    let zero = 0i32;
+    // SAFETY: a valid int option value of the length passed.
+    let r = unsafe {
+        libc::setsockopt(
+            socket.fd(),
+            libc::SOL_SOCKET,
+            sys::SO_DETACH_FILTER as i32,
+            (&zero as *const i32).cast(),
+            size_of::<i32>() as libc::socklen_t,
+        )
+    };
+    if r == 0 {
+        return Ok(());
+    }
+    let err = std::io::Error::last_os_error();
+    match err.raw_os_error() {
+        Some(libc::ENOENT) => Ok(()),
+        Some(libc::EPERM) => Err(Error::new(
             ErrorCode::WrongState,
             "the socket filter is locked (SO_LOCK_FILTER): it cannot be removed until the handle is closed",
         )),
-        Err(e) => Err(e),
+        _ => Err(Error::os("setsockopt(SO_DETACH_FILTER)", err)),
     }
 }
 

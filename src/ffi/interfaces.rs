@@ -46,8 +46,15 @@ pub struct ringcap_interface {
     /// NUL-terminated name.
     pub name: [c_char; 16],
     pub index: u32,
-    /// ringcap_interface_flag bits (IFF_*).
+    /// ringcap_interface_flag bits (IFF_*). PROMISC and ALLMULTI are set
+    /// while the device acts so for any reason, including another
+    /// program's packet socket (unlike SIOCGIFFLAGS, which shows only
+    /// `ip link set ... promisc on`).
     pub flags: u32,
+    /// How many users hold the device promiscuous (0 if unknown).
+    pub promiscuity: u32,
+    /// How many users hold it all-multicast (kernel 6.6+, else 0).
+    pub allmulti: u32,
     pub mtu: u32,
     /// ARPHRD_* hardware type (1: Ethernet, 772: loopback).
     pub hatype: u32,
@@ -98,6 +105,8 @@ fn to_c(info: &InterfaceInfo, addrs: &mut Vec<Vec<ringcap_interface_address>>) -
         name,
         index: info.index,
         flags: info.flags,
+        promiscuity: info.promiscuity,
+        allmulti: info.allmulti,
         mtu: info.mtu,
         hatype: u32::from(info.hatype),
         hwaddr_len: n as u32,
