@@ -1,7 +1,10 @@
 //! ringcap: Linux packet capture and transmit on PACKET_MMAP rings.
 //!
 //! The safe Rust core (`geometry`, `ring`, `socket`, `rx`, `wait`, `stats`)
-//! knows nothing of C; `ffi` is the thin C boundary over it.
+//! knows nothing of C; `ffi` is the thin C boundary over it. Optional
+//! kernel features each have their own module (`fanout`, `sockfilter`,
+//! `membership`, `direction`, `timestamp`, `vlan`, `interfaces`), gathered
+//! for the open pipeline by `features`.
 
 pub mod direction;
 pub mod error;

@@ -135,7 +135,6 @@ impl CaptureConfig {
         if let Some(g) = self.explicit_geometry() {
             g.validate()?;
         }
-        self.features.check(self.kind)?;
         Ok(())
     }
 
@@ -270,6 +269,7 @@ impl Capture {
     /// Opens an RX ring as `config` says.
     pub fn open(config: &CaptureConfig) -> Result<Capture> {
         config.check()?;
+        config.features.check(config.kind)?;
         let socket = PacketSocket::new(config.kind)?;
         let interface = socket.interface(&config.interface)?;
         socket.set_packet_option(sys::PACKET_VERSION, &config.version.kernel_value(), "setsockopt(PACKET_VERSION)")?;
