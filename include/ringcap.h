@@ -879,8 +879,9 @@ int32_t ringcap_config_set_fanout(struct ringcap_config *cfg, const struct ringc
  * already in the ring or socket queue are discarded (for V3 this may wait
  * for the kernel to retire the block it is filling, a few block timeouts
  * at most), then the new program is attached. Returns the number of
- * packets discarded (>= 0), or RINGCAP_RESULT_FILTER_INVALID (nothing
- * changed), RINGCAP_RESULT_WRONG_STATE (the filter is locked).
+ * packets discarded (>= 0; the statistics count them as received, not
+ * delivered), or RINGCAP_RESULT_FILTER_INVALID (nothing changed),
+ * RINGCAP_RESULT_WRONG_STATE (the filter is locked).
  */
 int32_t ringcap_capture_set_filter(struct ringcap_capture *h,
                                    const struct ringcap_bpf_insn *prog,

@@ -228,8 +228,9 @@ pub extern "C" fn ringcap_config_set_fanout(cfg: *mut ringcap_config, fanout: *c
 /// already in the ring or socket queue are discarded (for V3 this may wait
 /// for the kernel to retire the block it is filling, a few block timeouts
 /// at most), then the new program is attached. Returns the number of
-/// packets discarded (>= 0), or RINGCAP_RESULT_FILTER_INVALID (nothing
-/// changed), RINGCAP_RESULT_WRONG_STATE (the filter is locked).
+/// packets discarded (>= 0; the statistics count them as received, not
+/// delivered), or RINGCAP_RESULT_FILTER_INVALID (nothing changed),
+/// RINGCAP_RESULT_WRONG_STATE (the filter is locked).
 #[no_mangle]
 pub extern "C" fn ringcap_capture_set_filter(h: *mut ringcap_capture, prog: *const Insn, len: usize) -> i32 {
     with_handle(h, |handle| {
