@@ -28,7 +28,7 @@ fn kernel_bindings(root: &Path, out: &Path) {
     let bindings = bindgen::Builder::default()
         .header(wrapper.to_string_lossy())
         .allowlist_type("tpacket.*|sockaddr_ll|packet_mreq|fanout_args|sock_filter|sock_fprog|hwtstamp_config|tpacket_req_u|tpacket_bd_header_u|tpacket_hdr_v1")
-        .allowlist_var("TP_(STATUS|FT)_.*|PACKET_.*|TPACKET_.*|ETH_P_.*|ETH_(ALEN|HLEN|DATA_LEN|FRAME_LEN)|ARPHRD_.*|SOF_TIMESTAMPING_.*|HWTSTAMP_.*|BPF_.*|SKF_.*|SIOC(G|S)IF.*|SIOCSHWTSTAMP|SIOCGHWTSTAMP|SIOCETHTOOL|SO_.*|SOL_PACKET")
+        .allowlist_var("TP_(STATUS|FT)_.*|PACKET_.*|TPACKET_.*|ETH_P_.*|ETH_(ALEN|HLEN|DATA_LEN|FRAME_LEN)|ARPHRD_.*|SOF_TIMESTAMPING_.*|HWTSTAMP_.*|BPF_.*|SKF_.*|SIOC(G|S)IF.*|SIOCSHWTSTAMP|SIOCGHWTSTAMP|SIOCETHTOOL|SO_.*|SOL_PACKET|IFLA_PROMISCUITY|IFLA_ALLMULTI|RTM_GETLINK")
         .derive_default(true)
         .derive_debug(false)
         .layout_tests(true)
@@ -43,10 +43,15 @@ const RINGCAP_HEADER_SOURCES: &[&str] = &[
     "src/error.rs",
     "src/rx/packet.rs",
     "src/stats.rs",
+    "src/direction.rs",
+    "src/fanout.rs",
+    "src/timestamp.rs",
     "src/ffi/result.rs",
     "src/ffi/config.rs",
     "src/ffi/capture.rs",
     "src/ffi/filter.rs",
+    "src/ffi/features.rs",
+    "src/ffi/interfaces.rs",
 ];
 
 /// Files whose declarations make up include/pcap/pcap.h.

@@ -21,6 +21,31 @@
 #define RINGCAP_VERSION_MINOR 1
 #define RINGCAP_VERSION_PATCH 0
 
+/*
+ * Bits of ringcap_packet_meta.status (the kernel's tp_status, values as in
+ * linux/if_packet.h). RINGCAP_TP_STATUS_COPY: the packet did not fit its
+ * frame and was read whole from the socket (PACKET_COPY_THRESH).
+ * RINGCAP_TP_STATUS_LOSING (V1/V2 only; V3 reports ring freezes in the
+ * statistics): the kernel dropped packets since the statistics were last
+ * read. RINGCAP_TP_STATUS_CSUMNOTREADY: the transport checksum is not
+ * computed yet (outgoing packets with checksum offload); _CSUM_VALID: the
+ * device or stack verified it. _VLAN_VALID / _VLAN_TPID_VALID: vlan_tci /
+ * vlan_tpid are valid. _TS_*: which clock stamped the packet; no _TS_ bit
+ * means the software clock read when the packet was copied into the ring
+ * (see ringcap_packet_timestamp_source()).
+ */
+#define RINGCAP_TP_STATUS_USER 0x1u
+#define RINGCAP_TP_STATUS_COPY 0x2u
+#define RINGCAP_TP_STATUS_LOSING 0x4u
+#define RINGCAP_TP_STATUS_CSUMNOTREADY 0x8u
+#define RINGCAP_TP_STATUS_VLAN_VALID 0x10u
+#define RINGCAP_TP_STATUS_BLK_TMO 0x20u
+#define RINGCAP_TP_STATUS_VLAN_TPID_VALID 0x40u
+#define RINGCAP_TP_STATUS_CSUM_VALID 0x80u
+#define RINGCAP_TP_STATUS_TS_SOFTWARE 0x20000000u
+#define RINGCAP_TP_STATUS_TS_SYS_HARDWARE 0x40000000u
+#define RINGCAP_TP_STATUS_TS_RAW_HARDWARE 0x80000000u
+
 
 /**
  * Result codes. Values are part of the ABI: never renumber or reuse one.
@@ -171,6 +196,144 @@ typedef enum ringcap_socket_type {
    */
   RINGCAP_SOCKET_TYPE_DGRAM = 1,
 } ringcap_socket_type;
+
+/**
+ * How the kernel picks a group member for each packet (PACKET_FANOUT_*).
+ */
+typedef enum ringcap_fanout_mode {
+  /**
+   * By flow hash: every packet of a flow goes to the same socket.
+   */
+  RINGCAP_FANOUT_MODE_HASH = 0,
+  /**
+   * Round robin.
+   */
+  RINGCAP_FANOUT_MODE_LB = 1,
+  /**
+   * By the CPU the packet arrived on.
+   */
+  RINGCAP_FANOUT_MODE_CPU = 2,
+  /**
+   * To the first socket with room, starting from the last one used.
+   */
+  RINGCAP_FANOUT_MODE_ROLLOVER = 3,
+  /**
+   * Randomly.
+   */
+  RINGCAP_FANOUT_MODE_RND = 4,
+  /**
+   * By the packet's recorded receive queue.
+   */
+  RINGCAP_FANOUT_MODE_QM = 5,
+  /**
+   * By a classic BPF program that returns the member index.
+   */
+  RINGCAP_FANOUT_MODE_CBPF = 6,
+  /**
+   * By an eBPF program (given as a file descriptor) that returns the member index.
+   */
+  RINGCAP_FANOUT_MODE_EBPF = 7,
+} ringcap_fanout_mode;
+
+/**
+ * Flags ORed with the mode (PACKET_FANOUT_FLAG_*).
+ */
+typedef enum ringcap_fanout_flag {
+  /**
+   * When the chosen socket is full, try the others.
+   */
+  RINGCAP_FANOUT_FLAG_ROLLOVER = 4096,
+  /**
+   * Let the kernel pick an unused group id (the id given must be 0);
+   * read it back with ringcap_capture_fanout_group().
+   */
+  RINGCAP_FANOUT_FLAG_UNIQUE_ID = 8192,
+  /**
+   * Do not fan out outgoing packets (kernel 4.20+).
+   */
+  RINGCAP_FANOUT_FLAG_IGNORE_OUTGOING = 16384,
+  /**
+   * Reassemble IP fragments before choosing, so fragments of one datagram stay together.
+   */
+  RINGCAP_FANOUT_FLAG_DEFRAG = 32768,
+} ringcap_fanout_flag;
+
+typedef enum ringcap_direction {
+  /**
+   * Both directions (default).
+   */
+  RINGCAP_DIRECTION_BOTH = 0,
+  /**
+   * Only packets the device received. The kernel is also told not to
+   * copy outgoing packets into the ring (PACKET_IGNORE_OUTGOING), so they
+   * cost nothing.
+   */
+  RINGCAP_DIRECTION_INCOMING = 1,
+  /**
+   * Only packets the device sent.
+   */
+  RINGCAP_DIRECTION_OUTGOING = 2,
+} ringcap_direction;
+
+/**
+ * Which clock the caller asks for.
+ */
+typedef enum ringcap_timestamp_source {
+  /**
+   * The kernel's software receive timestamp (default).
+   */
+  RINGCAP_TIMESTAMP_SOURCE_SOFTWARE = 0,
+  /**
+   * The NIC's raw hardware clock; falls back to software with
+   * RINGCAP_RESULT_WARNING_TIMESTAMP_FALLBACK when unavailable.
+   */
+  RINGCAP_TIMESTAMP_SOURCE_HARDWARE = 1,
+} ringcap_timestamp_source;
+
+/**
+ * Which clock stamped one packet, from its TP_STATUS_TS_* bits.
+ */
+typedef enum ringcap_packet_timestamp {
+  /**
+   * No source bit: the kernel took the software clock when it copied
+   * the packet into the ring, because the stack had not stamped it on
+   * receipt (it does only while some socket on the system asked for
+   * receive timestamps). Still the software clock, a little later.
+   */
+  RINGCAP_PACKET_TIMESTAMP_SOFTWARE_RING = 0,
+  /**
+   * TP_STATUS_TS_SOFTWARE: the stack's software stamp from when the packet was received.
+   */
+  RINGCAP_PACKET_TIMESTAMP_SOFTWARE = 1,
+  /**
+   * TP_STATUS_TS_SYS_HARDWARE (hardware stamp converted to system time; old kernels only).
+   */
+  RINGCAP_PACKET_TIMESTAMP_SYS_HARDWARE = 2,
+  /**
+   * TP_STATUS_TS_RAW_HARDWARE: the NIC's clock.
+   */
+  RINGCAP_PACKET_TIMESTAMP_RAW_HARDWARE = 3,
+} ringcap_packet_timestamp;
+
+/**
+ * IFF_* flag bits of ringcap_interface.flags (values as in net/if.h).
+ */
+typedef enum ringcap_interface_flag {
+  RINGCAP_INTERFACE_FLAG_UP = 1,
+  RINGCAP_INTERFACE_FLAG_BROADCAST = 2,
+  RINGCAP_INTERFACE_FLAG_LOOPBACK = 8,
+  RINGCAP_INTERFACE_FLAG_POINT_TO_POINT = 16,
+  RINGCAP_INTERFACE_FLAG_RUNNING = 64,
+  RINGCAP_INTERFACE_FLAG_NO_ARP = 128,
+  RINGCAP_INTERFACE_FLAG_PROMISC = 256,
+  RINGCAP_INTERFACE_FLAG_ALL_MULTI = 512,
+  RINGCAP_INTERFACE_FLAG_MULTICAST = 4096,
+  /**
+   * The link has carrier (IFF_LOWER_UP).
+   */
+  RINGCAP_INTERFACE_FLAG_LOWER_UP = 65536,
+  RINGCAP_INTERFACE_FLAG_DORMANT = 131072,
+} ringcap_interface_flag;
 
 /**
  * Opaque capture handle, from ringcap_capture_open().
@@ -335,6 +498,101 @@ typedef struct ringcap_bpf_insn {
   uint32_t k;
 } ringcap_bpf_insn;
 
+/**
+ * A fanout group to join. Zero-initialise it, then set the fields.
+ */
+typedef struct ringcap_fanout {
+  /**
+   * Group id, shared by every member (must be 0 with RINGCAP_FANOUT_FLAG_UNIQUE_ID).
+   */
+  uint16_t id;
+  /**
+   * A ringcap_fanout_mode.
+   */
+  uint32_t mode;
+  /**
+   * ringcap_fanout_flag bits ORed together.
+   */
+  uint32_t flags;
+  /**
+   * RINGCAP_FANOUT_MODE_CBPF: the program that returns the member index
+   * for each packet (copied; it need not outlive the call). NULL otherwise.
+   */
+  const ringcap_bpf_insn *program;
+  /**
+   * Instructions in `program`.
+   */
+  size_t program_len;
+  /**
+   * RINGCAP_FANOUT_MODE_EBPF: a loaded BPF_PROG_TYPE_SOCKET_FILTER program
+   * fd. Ignored by the other modes.
+   */
+  int32_t ebpf_fd;
+  /**
+   * Maximum group size (0: the kernel's default of 256).
+   */
+  uint32_t max_members;
+} ringcap_fanout;
+
+/**
+ * One IP address of an interface.
+ */
+typedef struct ringcap_interface_address {
+  /**
+   * AF_INET or AF_INET6.
+   */
+  int32_t family;
+  /**
+   * Netmask length in bits.
+   */
+  uint32_t prefix_len;
+  /**
+   * The address in network byte order: 4 bytes for AF_INET, 16 for AF_INET6.
+   */
+  uint8_t addr[16];
+} ringcap_interface_address;
+
+/**
+ * One network interface.
+ */
+typedef struct ringcap_interface {
+  /**
+   * NUL-terminated name.
+   */
+  char name[16];
+  uint32_t index;
+  /**
+   * ringcap_interface_flag bits (IFF_*). PROMISC and ALLMULTI are set
+   * while the device acts so for any reason, including another
+   * program's packet socket (unlike SIOCGIFFLAGS, which shows only
+   * `ip link set ... promisc on`).
+   */
+  uint32_t flags;
+  /**
+   * How many users hold the device promiscuous (0 if unknown).
+   */
+  uint32_t promiscuity;
+  /**
+   * How many users hold it all-multicast (kernel 6.6+, else 0).
+   */
+  uint32_t allmulti;
+  uint32_t mtu;
+  /**
+   * ARPHRD_* hardware type (1: Ethernet, 772: loopback).
+   */
+  uint32_t hatype;
+  /**
+   * Valid bytes in hwaddr (6 for Ethernet, 0 for none).
+   */
+  uint32_t hwaddr_len;
+  uint8_t hwaddr[32];
+  /**
+   * `address_count` addresses (NULL when there are none).
+   */
+  const struct ringcap_interface_address *addresses;
+  size_t address_count;
+} ringcap_interface;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -469,7 +727,10 @@ const char *ringcap_config_last_error(const struct ringcap_config *cfg);
  * Opens an RX ring with the options in `cfg` and stores the handle in
  * `*out`. Returns 0, or RINGCAP_RESULT_WARNING_RING_SHRUNK (positive) when
  * the kernel was short of memory and a smaller ring was allocated (see
- * ringcap_capture_ring_info()), or a negative ringcap_result; the reason is
+ * ringcap_capture_ring_info()), or RINGCAP_RESULT_WARNING_TIMESTAMP_FALLBACK
+ * (positive) when hardware timestamps were asked for and the device cannot
+ * give them (the handle is open with software timestamps; the message is in
+ * ringcap_last_error()), or a negative ringcap_result; the reason is
  * in ringcap_config_last_error(cfg) and ringcap_last_error().
  */
 int32_t ringcap_capture_open(const struct ringcap_config *cfg, struct ringcap_capture **out);
@@ -633,6 +894,179 @@ int32_t ringcap_filter_dump(const struct ringcap_filter *f, int32_t format, char
  * or invalid handles get this thread's last error instead.
  */
 const char *ringcap_filter_last_error(const struct ringcap_filter *f);
+
+/**
+ * Which packets to capture: RINGCAP_DIRECTION_BOTH (default),
+ * RINGCAP_DIRECTION_INCOMING (also sets PACKET_IGNORE_OUTGOING so the
+ * kernel does not copy sent packets at all) or RINGCAP_DIRECTION_OUTGOING.
+ * Filtering uses the packet type (PACKET_OUTGOING); skipped packets are not
+ * counted as delivered.
+ */
+int32_t ringcap_config_set_direction(struct ringcap_config *cfg, int32_t direction);
+
+/**
+ * RINGCAP_TIMESTAMP_SOURCE_SOFTWARE (default: the kernel's receive time,
+ * nanoseconds with V2/V3) or RINGCAP_TIMESTAMP_SOURCE_HARDWARE (the NIC's
+ * raw clock: SIOCSHWTSTAMP on the device plus PACKET_TIMESTAMP with
+ * SOF_TIMESTAMPING_RAW_HARDWARE; needs CAP_NET_ADMIN and changes the
+ * device's setting for every user). When the device cannot stamp,
+ * ringcap_capture_open() returns RINGCAP_RESULT_WARNING_TIMESTAMP_FALLBACK
+ * and the handle uses software stamps. Each packet tells which clock
+ * stamped it: ringcap_packet_timestamp_source().
+ */
+int32_t ringcap_config_set_timestamp_source(struct ringcap_config *cfg, int32_t source);
+
+/**
+ * Re-insert VLAN tags the kernel took out of packets (TP_STATUS_VLAN_VALID)
+ * into the data after the MAC addresses, with the reported TPID (802.1Q
+ * 0x8100 or 802.1ad 0x88a8; 0x8100 when the kernel does not report one),
+ * as libpcap does. meta->len and caplen include the 4 tag bytes; the
+ * metadata still carries the TCI/TPID. Untagged packets are still
+ * delivered straight from the ring; tagged ones are rebuilt in a buffer
+ * the handle owns. SOCK_RAW Ethernet captures only (default off).
+ */
+int32_t ringcap_config_set_vlan_reinsert(struct ringcap_config *cfg, bool on);
+
+/**
+ * V1/V2: PACKET_COPY_THRESH (default on). Frames are sized for the MTU and
+ * a larger (GRO/GSO-aggregated) packet is also queued on the socket and
+ * read whole into a handle buffer; its status has RINGCAP_TP_STATUS_COPY.
+ * Off: frames are sized for 64 KiB packets on devices that aggregate.
+ */
+int32_t ringcap_config_set_copy_threshold(struct ringcap_config *cfg, bool on);
+
+/**
+ * Put the device in promiscuous mode for the life of the handle
+ * (PACKET_MR_PROMISC: counted by the kernel, dropped when the handle
+ * closes). Needs a named interface, not "any".
+ */
+int32_t ringcap_config_set_promiscuous(struct ringcap_config *cfg, bool on);
+
+/**
+ * Receive all multicast frames (PACKET_MR_ALLMULTI) while the handle is open.
+ */
+int32_t ringcap_config_set_all_multicast(struct ringcap_config *cfg, bool on);
+
+/**
+ * Join the link-layer multicast group `mac` (6 bytes, group bit set) while
+ * the handle is open (PACKET_MR_MULTICAST). May be called several times.
+ */
+int32_t ringcap_config_add_multicast(struct ringcap_config *cfg, const uint8_t *mac_address);
+
+/**
+ * A classic BPF socket filter (`len` instructions, e.g. from
+ * `tcpdump -dd`), attached before the socket is bound so no unfiltered
+ * packet ever reaches the ring. Validated at once: bad opcodes, jumps out
+ * of range, division by a constant 0, scratch index over 15 or read before
+ * written, no final return, more than 4096 instructions all give
+ * RINGCAP_RESULT_FILTER_INVALID naming the instruction. NULL/0 removes it.
+ */
+int32_t ringcap_config_set_filter(struct ringcap_config *cfg,
+                                  const ringcap_bpf_insn *prog,
+                                  size_t len);
+
+/**
+ * Lock the filter set with ringcap_config_set_filter() (SO_LOCK_FILTER):
+ * it can then neither be replaced nor removed until the handle closes.
+ */
+int32_t ringcap_config_set_lock_filter(struct ringcap_config *cfg, bool on);
+
+/**
+ * Join fanout group `*fanout` when the handle opens (right after bind, as
+ * the kernel requires). NULL: no fanout. The group id actually joined
+ * (the kernel's pick with RINGCAP_FANOUT_FLAG_UNIQUE_ID) is read with
+ * ringcap_capture_fanout_group().
+ */
+int32_t ringcap_config_set_fanout(struct ringcap_config *cfg, const struct ringcap_fanout *fanout);
+
+/**
+ * Replaces the handle's socket filter. No packet accepted by the old filter
+ * is delivered afterwards: a reject-all filter is attached first, packets
+ * already in the ring or socket queue are discarded (for V3 this may wait
+ * for the kernel to retire the block it is filling, a few block timeouts
+ * at most), then the new program is attached. Returns the number of
+ * packets discarded (>= 0; the statistics count them as received, not
+ * delivered), or RINGCAP_RESULT_FILTER_INVALID (nothing changed),
+ * RINGCAP_RESULT_WRONG_STATE (the filter is locked).
+ */
+int32_t ringcap_capture_set_filter(struct ringcap_capture *h,
+                                   const ringcap_bpf_insn *prog,
+                                   size_t len);
+
+/**
+ * Removes the socket filter. RINGCAP_RESULT_WRONG_STATE if it is locked.
+ */
+int32_t ringcap_capture_remove_filter(struct ringcap_capture *h);
+
+/**
+ * Locks the current socket filter (SO_LOCK_FILTER) until the handle closes.
+ */
+int32_t ringcap_capture_lock_filter(struct ringcap_capture *h);
+
+/**
+ * Joins fanout group `*fanout` and stores the group id joined in
+ * `*group_out` (may be NULL). Errors: RINGCAP_RESULT_INVALID_ARGUMENT (bad
+ * mode or flags; or the id is in use in this network namespace with
+ * another mode, flags or max members, or on another interface or
+ * protocol), RINGCAP_RESULT_WRONG_STATE (already in a group),
+ * RINGCAP_RESULT_FILTER_INVALID (the CBPF/EBPF program was refused).
+ */
+int32_t ringcap_capture_fanout_join(struct ringcap_capture *h,
+                                    const struct ringcap_fanout *fanout,
+                                    uint16_t *group_out);
+
+/**
+ * The fanout group the handle is in: returns 1 and stores its id in `*id`,
+ * or 0 when it is in none (a group with id 0, mode HASH and no flags also
+ * reads as none: the kernel reports both as 0).
+ */
+int32_t ringcap_capture_fanout_group(struct ringcap_capture *h, uint16_t *id);
+
+/**
+ * Turns promiscuous mode on or off for this handle (the kernel counts
+ * users per device; only this handle's own request is dropped).
+ */
+int32_t ringcap_capture_set_promiscuous(struct ringcap_capture *h, bool on);
+
+/**
+ * Turns all-multicast reception on or off for this handle.
+ */
+int32_t ringcap_capture_set_all_multicast(struct ringcap_capture *h, bool on);
+
+/**
+ * Joins (`on`) or leaves the link-layer multicast group `mac_address` (6 bytes).
+ */
+int32_t ringcap_capture_set_multicast(struct ringcap_capture *h,
+                                      const uint8_t *mac_address,
+                                      bool on);
+
+/**
+ * Which clock stamped the packet (from its TP_STATUS_TS_* bits): a
+ * ringcap_packet_timestamp value, or a negative ringcap_result.
+ */
+int32_t ringcap_packet_timestamp_source(const struct ringcap_packet_meta *meta);
+
+/**
+ * Whether the kernel took a VLAN tag out of the packet: returns 1 and
+ * stores the TCI and TPID (0x8100 when the kernel did not report one) in
+ * the non-NULL out-parameters, or 0 when untagged.
+ */
+int32_t ringcap_packet_vlan(const struct ringcap_packet_meta *meta, uint16_t *tci, uint16_t *tpid);
+
+/**
+ * Lists every network interface of the calling thread's network
+ * namespace, ordered by index: name, index, flags, MTU, hardware type and
+ * address, and IPv4/IPv6 addresses. On success stores the array in `*out`
+ * and its length in `*count` and returns 0; free it with
+ * ringcap_interfaces_free(). Needs no privileges.
+ */
+int32_t ringcap_interfaces_list(struct ringcap_interface **out, size_t *count);
+
+/**
+ * Frees a list from ringcap_interfaces_list(). NULL, already-freed and
+ * foreign pointers are ignored.
+ */
+void ringcap_interfaces_free(struct ringcap_interface *list);
 
 #ifdef __cplusplus
 }  // extern "C"

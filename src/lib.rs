@@ -1,20 +1,31 @@
 //! ringcap: Linux packet capture and transmit on PACKET_MMAP rings.
 //!
 //! The safe Rust core (`geometry`, `ring`, `socket`, `rx`, `wait`, `stats`)
-//! knows nothing of C; `ffi` is the thin C boundary over it.
+//! knows nothing of C; `ffi` is the thin C boundary over it. Optional
+//! kernel features each have their own module (`fanout`, `sockfilter`,
+//! `membership`, `direction`, `timestamp`, `vlan`, `interfaces`), gathered
+//! for the open pipeline by `features`.
 
+pub mod direction;
 pub mod error;
+pub mod fanout;
+pub mod features;
 pub mod ffi;
 pub mod filter;
 pub mod geometry;
+pub mod interfaces;
+pub mod membership;
 pub mod pcap_compat;
 pub mod ring;
 pub mod rx;
 pub mod savefile;
 pub mod socket;
+pub mod sockfilter;
 pub mod stats;
 /// cbindgen:ignore
 pub mod sys;
+pub mod timestamp;
+pub mod vlan;
 pub mod wait;
 
 pub use error::{Error, ErrorCode, Result};

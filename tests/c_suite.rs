@@ -14,7 +14,24 @@ macro_rules! c_tests {
     };
 }
 
-c_tests!(rx_snaplen, rx_breakloop, rx_drops, rx_errors, rx_waiting, dlopen_exports, pcap_live, filter_api);
+c_tests!(
+    rx_snaplen,
+    rx_breakloop,
+    rx_drops,
+    rx_errors,
+    rx_waiting,
+    dlopen_exports,
+    pcap_live,
+    filter_api,
+    feat_fanout,
+    feat_filter,
+    feat_promisc,
+    feat_direction,
+    feat_timestamp,
+    feat_vlan,
+    feat_interfaces,
+    feat_copy,
+);
 
 #[test]
 fn every_c_program_is_run() {
@@ -27,6 +44,8 @@ fn every_c_program_is_run() {
         }
     }
 }
+
+// Kernel features (issue 4), each in its own network namespace.
 
 macro_rules! c_rx_matrix {
     ($($name:ident: $args:expr),* $(,)?) => {

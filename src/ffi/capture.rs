@@ -58,7 +58,7 @@ pub(crate) struct CaptureHandle {
     last_error: LastError,
 }
 
-static CAPTURES: Registry<CaptureHandle> = Registry::new("ringcap_capture");
+pub(crate) static CAPTURES: Registry<CaptureHandle> = Registry::new("ringcap_capture");
 
 fn thread_id() -> u64 {
     // SAFETY: gettid has no preconditions.
@@ -73,7 +73,7 @@ impl CaptureHandle {
         Ok(self.capture.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut Capture) -> Result<T>) -> Result<T> {
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut Capture) -> Result<T>) -> Result<T> {
         let mut guard = self.lock()?;
         let capture =
             guard.as_mut().ok_or_else(|| Error::new(ErrorCode::InvalidHandle, "ringcap_capture handle is closed"))?;
@@ -92,7 +92,7 @@ impl CaptureHandle {
 }
 
 /// Looks up `h` and runs `f` inside the panic boundary, recording errors on the handle.
-fn with_handle(h: *const ringcap_capture, f: impl FnOnce(&CaptureHandle) -> Result<i32>) -> i32 {
+pub(crate) fn with_handle(h: *const ringcap_capture, f: impl FnOnce(&CaptureHandle) -> Result<i32>) -> i32 {
     match CAPTURES.get(h) {
         Ok(handle) => boundary(Some(&handle.last_error), || f(&handle)),
         Err(e) => boundary(None, || Err(e)),
@@ -102,7 +102,10 @@ fn with_handle(h: *const ringcap_capture, f: impl FnOnce(&CaptureHandle) -> Resu
 /// Opens an RX ring with the options in `cfg` and stores the handle in
 /// `*out`. Returns 0, or RINGCAP_RESULT_WARNING_RING_SHRUNK (positive) when
 /// the kernel was short of memory and a smaller ring was allocated (see
-/// ringcap_capture_ring_info()), or a negative ringcap_result; the reason is
+/// ringcap_capture_ring_info()), or RINGCAP_RESULT_WARNING_TIMESTAMP_FALLBACK
+/// (positive) when hardware timestamps were asked for and the device cannot
+/// give them (the handle is open with software timestamps; the message is in
+/// ringcap_last_error()), or a negative ringcap_result; the reason is
 /// in ringcap_config_last_error(cfg) and ringcap_last_error().
 #[no_mangle]
 pub extern "C" fn ringcap_capture_open(cfg: *const ringcap_config, out: *mut *mut ringcap_capture) -> i32 {
@@ -118,6 +121,12 @@ pub extern "C" fn ringcap_capture_open(cfg: *const ringcap_config, out: *mut *mu
         config.breaker = Some(breaker.clone());
         let capture = Capture::open(&config)?;
         let shrunk = capture.shrunk_from().is_some();
+        // Warnings: the call succeeded; the message says what was not honoured.
+        let warning = capture.applied().timestamp_warning.clone();
+        if let Some(w) = &warning {
+            crate::ffi::boundary::record(w);
+            config_handle.last_error.set(w);
+        }
         let token = CAPTURES.next_token();
         let handle = CaptureHandle {
             capture: Mutex::new(Some(capture)),
@@ -128,7 +137,11 @@ pub extern "C" fn ringcap_capture_open(cfg: *const ringcap_config, out: *mut *mu
         };
         *out = CAPTURES.insert_with_token(token, handle);
         claim.publish(token);
-        Ok(if shrunk { ErrorCode::WarningRingShrunk.as_i32() } else { 0 })
+        Ok(match (shrunk, warning) {
+            (true, _) => ErrorCode::WarningRingShrunk.as_i32(),
+            (false, Some(w)) => w.code().as_i32(),
+            (false, None) => 0,
+        })
     })
 }
 

@@ -34,7 +34,7 @@ pub enum ringcap_socket_type {
 }
 
 /// Runs `f` on the configuration behind `cfg`, recording errors on it.
-fn with_config(cfg: *mut ringcap_config, f: impl FnOnce(&mut CaptureConfig) -> Result<()>) -> i32 {
+pub(crate) fn with_config(cfg: *mut ringcap_config, f: impl FnOnce(&mut CaptureConfig) -> Result<()>) -> i32 {
     let handle = match CONFIGS.get(cfg) {
         Ok(h) => h,
         Err(e) => return boundary(None, || Err(e)),

@@ -15,6 +15,8 @@ pub mod boundary;
 pub mod breakers;
 pub mod capture;
 pub mod config;
+pub mod features;
 pub mod filter;
+pub mod interfaces;
 pub mod registry;
 pub mod result;

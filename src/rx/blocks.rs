@@ -99,16 +99,51 @@ impl BlockReader {
             cur.remaining -= 1;
             cur.offset += h.tp_next_offset as usize;
             let last = cur.remaining == 0;
-            d.deliver(data, meta);
+            let delivered = d.deliver(data, meta);
             if last {
                 self.close_block(ring);
             }
-            n += 1;
+            n += usize::from(delivered);
             if d.should_stop() {
                 break;
             }
         }
         n
+    }
+}
+
+impl BlockReader {
+    /// Gives every block user space owns (and the rest of a partly read
+    /// one) back undelivered; returns the packets discarded. The block the
+    /// kernel is filling is only handed over when its timer retires it, so
+    /// if it already holds packets this waits for that, up to `settle_ms`.
+    pub fn discard(&mut self, ring: &Ring, settle_ms: u64) -> usize {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(settle_ms);
+        let mut n = 0usize;
+        loop {
+            let mut released = 0;
+            while released < ring.geometry.block_nr {
+                if self.cursor.is_none() && !self.open_block(ring) {
+                    break;
+                }
+                n += self.cursor.as_ref().map_or(0, |c| c.remaining as usize);
+                self.close_block(ring);
+                released += 1;
+            }
+            if self.kernel_block_packets(ring) == 0 || std::time::Instant::now() >= deadline {
+                return n;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
+    /// Packets already in the block the kernel owns next (the one it is filling).
+    fn kernel_block_packets(&self, ring: &Ring) -> u32 {
+        let block = ring.block(self.block);
+        let at = offset_of!(sys::tpacket_block_desc, hdr) + offset_of!(sys::tpacket_hdr_v1, num_pkts);
+        // SAFETY: inside the live ring; the kernel updates this word while
+        // filling, so it is read once, volatile, and only compared with 0.
+        unsafe { ptr::read_volatile(block.add(at).cast::<u32>()) }
     }
 }
 

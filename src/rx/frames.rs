@@ -64,7 +64,7 @@ impl FrameReader {
             // SAFETY: user space owns the frame until frame_release below.
             let (meta, offset) = unsafe { self.parse(frame, status) };
             let copied = if status & sys::TP_STATUS_COPY != 0 { self.read_copy() } else { None };
-            match copied {
+            let delivered = match copied {
                 Some((len, _)) => d.deliver(&self.copy[..len], meta),
                 None => {
                     let space = (ring.geometry.frame_size as usize).saturating_sub(offset);
@@ -75,16 +75,34 @@ impl FrameReader {
                             (meta.caplen as usize).min(space),
                         )
                     };
-                    d.deliver(data, meta);
+                    d.deliver(data, meta)
                 }
-            }
+            };
             // SAFETY: done reading; give the frame back to the kernel.
             unsafe { frame_release(frame, self.version, sys::TP_STATUS_KERNEL) };
             self.next = (self.next + 1) % ring.geometry.frame_nr;
-            n += 1;
+            n += usize::from(delivered);
             if d.should_stop() {
                 break;
             }
+        }
+        n
+    }
+
+    /// Gives every frame user space owns back to the kernel undelivered
+    /// (a filter change discards what the old filter accepted).
+    pub fn discard(&mut self, ring: &Ring) -> usize {
+        let mut n = 0;
+        while n < ring.geometry.frame_nr as usize {
+            let frame = ring.frame(self.next);
+            // SAFETY: the frame is inside the live ring.
+            if unsafe { frame_acquire(frame, self.version) } & sys::TP_STATUS_USER == 0 {
+                break;
+            }
+            // SAFETY: user space owns the frame; hand it back unread.
+            unsafe { frame_release(frame, self.version, sys::TP_STATUS_KERNEL) };
+            self.next = (self.next + 1) % ring.geometry.frame_nr;
+            n += 1;
         }
         n
     }

@@ -11,6 +11,7 @@ pub mod packet;
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorCode, Result};
+use crate::features::{Applied, Features, ReadOptions};
 use crate::geometry::{Geometry, Sizing, Version};
 use crate::ring::{Mapping, Ring};
 use crate::socket::{Interface, PacketSocket, SocketKind};
@@ -69,6 +70,9 @@ pub struct CaptureConfig {
     /// Supplied by callers that must reach the breaker without the handle
     /// (a signal handler); otherwise the handle makes its own.
     pub breaker: Option<Arc<Breaker>>,
+    /// Optional kernel features: fanout, filter, timestamps, VLAN,
+    /// memberships, direction (see `crate::features`).
+    pub features: Features,
 }
 
 impl Default for CaptureConfig {
@@ -90,6 +94,7 @@ impl Default for CaptureConfig {
             nonblocking: false,
             lock_memory: true,
             breaker: None,
+            features: Features::default(),
         }
     }
 }
@@ -177,6 +182,9 @@ pub struct Capture {
     timeout_ms: i32,
     nonblocking: bool,
     shrunk_from: Option<Geometry>,
+    block_timeout_ms: u32,
+    read_options: ReadOptions,
+    applied: Applied,
 }
 
 /// The state a reader needs to hand one packet to the callback.
@@ -185,13 +193,27 @@ pub(crate) struct Delivery<'a> {
     snaplen: u32,
     breaker: &'a Breaker,
     callback: &'a mut dyn FnMut(&Packet<'_>),
+    options: &'a mut ReadOptions,
 }
 
 impl Delivery<'_> {
-    fn deliver(&mut self, data: &[u8], mut meta: PacketMeta) {
+    /// Hands one packet to the callback; false when the direction option skips it.
+    fn deliver(&mut self, data: &[u8], mut meta: PacketMeta) -> bool {
+        if !self.options.direction.accepts(meta.pkttype) {
+            return false;
+        }
+        let tagged = match self.options.vlan_buffer.as_mut() {
+            Some(buf) => crate::vlan::reinsert(data, &mut meta, buf),
+            None => false,
+        };
+        let data = match &self.options.vlan_buffer {
+            Some(buf) if tagged => &buf[..],
+            _ => data,
+        };
         let caplen = data.len().min(self.snaplen as usize);
         meta.caplen = caplen as u32;
         (self.callback)(&Packet { data: &data[..caplen], meta: &meta });
+        true
     }
 
     fn should_stop(&self) -> bool {
@@ -247,6 +269,7 @@ impl Capture {
     /// Opens an RX ring as `config` says.
     pub fn open(config: &CaptureConfig) -> Result<Capture> {
         config.check()?;
+        config.features.check(config.kind)?;
         let socket = PacketSocket::new(config.kind)?;
         let interface = socket.interface(&config.interface)?;
         socket.set_packet_option(sys::PACKET_VERSION, &config.version.kernel_value(), "setsockopt(PACKET_VERSION)")?;
@@ -257,6 +280,8 @@ impl Capture {
         if copy_threshold {
             socket.set_packet_option(sys::PACKET_COPY_THRESH, &1i32, "setsockopt(PACKET_COPY_THRESH)")?;
         }
+        let mut applied = Applied::default();
+        config.features.before_bind(&socket, &interface, &mut applied)?;
         let geometry = match config.explicit_geometry() {
             Some(g) => g,
             None => config.sizing(&socket, &interface).geometry()?,
@@ -267,6 +292,7 @@ impl Capture {
         // Bind last: until now the socket had protocol 0 and queued nothing,
         // so the first packet counted is one the ring can hold.
         socket.bind(interface.index, config.protocol)?;
+        config.features.after_bind(&socket, &mut applied)?;
         if config.nonblocking {
             socket.set_nonblocking(true)?;
         }
@@ -294,6 +320,9 @@ impl Capture {
             timeout_ms: config.timeout_ms,
             nonblocking: config.nonblocking,
             shrunk_from,
+            block_timeout_ms: config.block_timeout_ms,
+            read_options: ReadOptions::new(&config.features),
+            applied,
         })
     }
 
@@ -396,7 +425,13 @@ impl Capture {
                 Wake::Timeout | Wake::Ready => {}
             }
         }
-        let mut delivery = Delivery { budget, snaplen: self.snaplen, breaker: &self.breaker, callback };
+        let mut delivery = Delivery {
+            budget,
+            snaplen: self.snaplen,
+            breaker: &self.breaker,
+            callback,
+            options: &mut self.read_options,
+        };
         let n = match &mut self.reader {
             Reader::Frames(r) => r.read(&self.ring, &mut delivery),
             Reader::Blocks(r) => r.read(&self.ring, &mut delivery),
@@ -420,6 +455,30 @@ impl Capture {
             }
         }
         Ok(total)
+    }
+
+    /// What the open pipeline's feature steps reported (timestamp fallback, fanout group).
+    pub fn applied(&self) -> &Applied {
+        &self.applied
+    }
+
+    /// Gives every packet the ring holds back to the kernel undelivered, and
+    /// empties the socket queue; returns how many packets were discarded.
+    /// A V3 block the kernel is still filling is waited for (up to
+    /// `settle_ms`) so that its packets are discarded too.
+    pub fn discard_pending(&mut self, settle_ms: u64) -> usize {
+        let n = match &mut self.reader {
+            Reader::Frames(r) => r.discard(&self.ring),
+            Reader::Blocks(r) => r.discard(&self.ring, settle_ms),
+        };
+        // Copies queued by PACKET_COPY_THRESH belong to frames counted above.
+        crate::sockfilter::drain_socket_queue(&self.socket);
+        n
+    }
+
+    /// V3 block retire timeout the ring was opened with (0: kernel's choice).
+    pub fn block_timeout_ms(&self) -> u32 {
+        self.block_timeout_ms
     }
 
     /// Totals since open (reads and accumulates the kernel counters).

@@ -6,3 +6,5 @@
 #include <linux/net_tstamp.h>
 #include <linux/filter.h>
 #include <linux/sockios.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>

@@ -57,6 +57,12 @@ pub const STRICT: &[&str] = &["-std=c11", "-Wall", "-Wextra", "-Werror", "-Wpeda
 pub fn build_c_test(name: &str) -> PathBuf {
     let src = repo().join("c-tests").join(format!("{name}.c"));
     let out = lib_dir().join(format!("{name}-test"));
+    // Tests run in parallel and several may build the same program (the
+    // rx_versions matrix): compile to a private name and rename into place,
+    // so no test ever executes a file another is still writing (ETXTBSY).
+    static BUILDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = lib_dir().join(format!("{name}-test.tmp{n}"));
     let lib = lib_dir();
     let status = compiler()
         .args(STRICT)
@@ -66,7 +72,7 @@ pub fn build_c_test(name: &str) -> PathBuf {
         .arg(repo().join("c-tests"))
         .arg(&src)
         .arg("-o")
-        .arg(&out)
+        .arg(&tmp)
         .arg(format!("-L{}", lib.display()))
         .arg("-lringcap")
         .arg(format!("-Wl,-rpath,{}", lib.display()))
@@ -74,6 +80,7 @@ pub fn build_c_test(name: &str) -> PathBuf {
         .status()
         .expect("running the C compiler");
     assert!(status.success(), "compiling {} failed", src.display());
+    std::fs::rename(&tmp, &out).expect("renaming the compiled test into place");
     out
 }
 
