@@ -46,6 +46,7 @@ const RINGCAP_HEADER_SOURCES: &[&str] = &[
     "src/direction.rs",
     "src/fanout.rs",
     "src/timestamp.rs",
+    "src/filter/insn.rs",
     "src/ffi/result.rs",
     "src/ffi/config.rs",
     "src/ffi/capture.rs",

@@ -476,8 +476,7 @@ typedef struct ringcap_ring_info {
 } ringcap_ring_info;
 
 /**
- * One classic BPF instruction, laid out like the kernel's struct
- * sock_filter (and libpcap's struct bpf_insn).
+ * One classic BPF instruction, laid out like the kernel's `sock_filter`.
  */
 typedef struct ringcap_bpf_insn {
   /**
@@ -485,15 +484,15 @@ typedef struct ringcap_bpf_insn {
    */
   uint16_t code;
   /**
-   * Jump offset if true.
+   * Conditional jumps: instructions to skip when the test is true.
    */
   uint8_t jt;
   /**
-   * Jump offset if false.
+   * Conditional jumps: instructions to skip when the test is false.
    */
   uint8_t jf;
   /**
-   * Constant operand.
+   * Constant operand (offset, immediate, BPF_JA distance).
    */
   uint32_t k;
 } ringcap_bpf_insn;
@@ -518,7 +517,7 @@ typedef struct ringcap_fanout {
    * RINGCAP_FANOUT_MODE_CBPF: the program that returns the member index
    * for each packet (copied; it need not outlive the call). NULL otherwise.
    */
-  const ringcap_bpf_insn *program;
+  const struct ringcap_bpf_insn *program;
   /**
    * Instructions in `program`.
    */
@@ -962,7 +961,7 @@ int32_t ringcap_config_add_multicast(struct ringcap_config *cfg, const uint8_t *
  * RINGCAP_RESULT_FILTER_INVALID naming the instruction. NULL/0 removes it.
  */
 int32_t ringcap_config_set_filter(struct ringcap_config *cfg,
-                                  const ringcap_bpf_insn *prog,
+                                  const struct ringcap_bpf_insn *prog,
                                   size_t len);
 
 /**
@@ -990,7 +989,7 @@ int32_t ringcap_config_set_fanout(struct ringcap_config *cfg, const struct ringc
  * RINGCAP_RESULT_WRONG_STATE (the filter is locked).
  */
 int32_t ringcap_capture_set_filter(struct ringcap_capture *h,
-                                   const ringcap_bpf_insn *prog,
+                                   const struct ringcap_bpf_insn *prog,
                                    size_t len);
 
 /**

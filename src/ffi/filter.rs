@@ -10,22 +10,6 @@ use crate::ffi::boundary::{self, boundary, c_str, in_slice, out_ref, LastError};
 use crate::ffi::registry::Registry;
 use crate::filter::{self, DumpFormat, Insn, Program};
 
-/// One classic BPF instruction, laid out like the kernel's struct
-/// sock_filter (and libpcap's struct bpf_insn).
-#[allow(non_camel_case_types)]
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ringcap_bpf_insn {
-    /// Opcode (BPF_LD | BPF_H | BPF_ABS …).
-    pub code: u16,
-    /// Jump offset if true.
-    pub jt: u8,
-    /// Jump offset if false.
-    pub jf: u8,
-    /// Constant operand.
-    pub k: u32,
-}
-
 /// A compiled filter program. Opaque: obtain one from
 /// ringcap_filter_compile() and release it with ringcap_filter_free().
 #[allow(non_camel_case_types)]
@@ -35,19 +19,11 @@ pub struct ringcap_filter {
 
 struct FilterHandle {
     program: Program,
-    insns: Vec<ringcap_bpf_insn>,
+    insns: Vec<Insn>,
     last_error: LastError,
 }
 
 static FILTERS: Registry<FilterHandle> = Registry::new("filter");
-
-fn to_c(i: &Insn) -> ringcap_bpf_insn {
-    ringcap_bpf_insn { code: i.code, jt: i.jt, jf: i.jf, k: i.k }
-}
-
-fn from_c(i: &ringcap_bpf_insn) -> Insn {
-    Insn::new(i.code, i.jt, i.jf, i.k)
-}
 
 fn handle(f: *const ringcap_filter) -> Result<Arc<FilterHandle>> {
     FILTERS.get(f)
@@ -78,7 +54,7 @@ pub unsafe extern "C" fn ringcap_filter_compile(
         // SAFETY: per this function's contract.
         let out = unsafe { out_ref(out, "out") }?;
         let program = filter::compile(expr, linktype, snaplen, netmask)?;
-        let insns = program.instructions().iter().map(to_c).collect();
+        let insns = program.instructions().to_vec();
         *out = FILTERS.insert(FilterHandle { program, insns, last_error: LastError::default() });
         Ok(0)
     })
@@ -101,7 +77,7 @@ pub extern "C" fn ringcap_filter_free(f: *mut ringcap_filter) {
 #[no_mangle]
 pub unsafe extern "C" fn ringcap_filter_instructions(
     f: *const ringcap_filter,
-    out: *mut *const ringcap_bpf_insn,
+    out: *mut *const Insn,
     len: *mut usize,
 ) -> i32 {
     boundary(None, || {
@@ -127,7 +103,7 @@ pub unsafe extern "C" fn ringcap_filter_instructions(
 /// # Safety
 /// `insns` is NULL (with `len` 0) or points to `len` instructions.
 #[no_mangle]
-pub unsafe extern "C" fn ringcap_filter_validate(insns: *const ringcap_bpf_insn, len: usize) -> i32 {
+pub unsafe extern "C" fn ringcap_filter_validate(insns: *const Insn, len: usize) -> i32 {
     boundary(None, || {
         let prog = raw_program(insns, len)?;
         filter::validate(&prog)?;
@@ -136,7 +112,7 @@ pub unsafe extern "C" fn ringcap_filter_validate(insns: *const ringcap_bpf_insn,
 }
 
 /// Reads `len` C instructions.
-fn raw_program(insns: *const ringcap_bpf_insn, len: usize) -> Result<Vec<Insn>> {
+fn raw_program(insns: *const Insn, len: usize) -> Result<Vec<Insn>> {
     if len == 0 {
         return Ok(Vec::new());
     }
@@ -148,7 +124,7 @@ fn raw_program(insns: *const ringcap_bpf_insn, len: usize) -> Result<Vec<Insn>> 
     }
     // SAFETY: non-NULL and, per the caller's contract, valid for `len` elements.
     let slice = unsafe { std::slice::from_raw_parts(insns, len) };
-    Ok(slice.iter().map(from_c).collect())
+    Ok(slice.to_vec())
 }
 
 /// Runs the filter on a packet: `pkt` holds the `caplen` captured bytes of

@@ -7,9 +7,13 @@ use crate::sys;
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Insn {
+    /// Opcode (BPF_LD | BPF_H | BPF_ABS …).
     pub code: u16,
+    /// Conditional jumps: instructions to skip when the test is true.
     pub jt: u8,
+    /// Conditional jumps: instructions to skip when the test is false.
     pub jf: u8,
+    /// Constant operand (offset, immediate, BPF_JA distance).
     pub k: u32,
 }
 
