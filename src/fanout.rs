@@ -86,6 +86,39 @@ pub struct Membership {
 }
 
 impl Fanout {
+    /// Parses "MODE:ID[,FLAG…]" (RINGCAP_FANOUT's syntax): MODE is hash,
+    /// lb, cpu, rollover, rnd or qm; ID 0 to 65535; FLAGs defrag,
+    /// rollover, ignore_outgoing. Case-insensitive.
+    pub fn parse(spec: &str) -> Result<Fanout> {
+        let usage = || {
+            Error::invalid(format!(
+                "fanout '{spec}' is not MODE:ID[,FLAG...] with MODE hash, lb, cpu, rollover, rnd or qm, ID 0 to 65535, FLAG defrag, rollover or ignore_outgoing"
+            ))
+        };
+        let mut parts = spec.trim().split(',');
+        let (mode, id) = parts.next().and_then(|p| p.split_once(':')).ok_or_else(usage)?;
+        let mode = match mode.trim().to_ascii_lowercase().as_str() {
+            "hash" => FanoutMode::Hash,
+            "lb" => FanoutMode::Lb,
+            "cpu" => FanoutMode::Cpu,
+            "rollover" => FanoutMode::Rollover,
+            "rnd" | "random" => FanoutMode::Rnd,
+            "qm" => FanoutMode::Qm,
+            _ => return Err(usage()),
+        };
+        let id: u16 = id.trim().parse().map_err(|_| usage())?;
+        let mut flags = 0;
+        for flag in parts {
+            flags |= match flag.trim().to_ascii_lowercase().as_str() {
+                "defrag" => FanoutFlag::Defrag as u32,
+                "rollover" => FanoutFlag::Rollover as u32,
+                "ignore_outgoing" => FanoutFlag::IgnoreOutgoing as u32,
+                _ => return Err(usage()),
+            };
+        }
+        Ok(Fanout { id, mode, flags, program: Vec::new(), ebpf_fd: -1, max_members: 0 })
+    }
+
     /// Checks what the kernel would refuse with a bare EINVAL.
     pub fn check(&self) -> Result<()> {
         if self.flags & !ALL_FLAGS != 0 {
@@ -264,6 +297,23 @@ pub fn group(socket: &PacketSocket) -> Result<Option<Membership>> {
     // 0 means no group; id 0 with mode HASH and no flags is also 0, which
     // the kernel cannot tell apart either.
     Ok((v != 0).then_some(Membership { id: v as u16, mode: (v >> 16) & 0xff, flags: (v >> 16) & 0xff00 }))
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+
+    #[test]
+    fn specs() {
+        let f = Fanout::parse("hash:42").unwrap();
+        assert_eq!((f.mode, f.id, f.flags), (FanoutMode::Hash, 42, 0));
+        let f = Fanout::parse("LB:7,defrag,rollover").unwrap();
+        assert_eq!((f.mode, f.id, f.flags), (FanoutMode::Lb, 7, 0x8000 | 0x1000));
+        for bad in ["", "hash", "hash:", "hash:70000", "foo:1", "lb:1,bogus"] {
+            let e = Fanout::parse(bad).unwrap_err();
+            assert!(e.message().contains("MODE:ID"), "{bad}: {e}");
+        }
+    }
 }
 
 #[cfg(test)]

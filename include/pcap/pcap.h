@@ -770,6 +770,18 @@ int pcap_get_tstamp_precision(struct pcap *p);
 int pcap_set_protocol_linux(struct pcap *p, int protocol);
 
 /**
+ * ringcap's addition to libpcap: join fanout group `group_id` with `mode`
+ * (0 HASH, 1 LB, 2 CPU, 3 ROLLOVER, 4 RND, 5 QM) and PACKET_FANOUT_FLAG_*
+ * `flags` when the handle is activated, so several processes share one
+ * interface's packets. Unmodified programs get the same with the
+ * environment variable RINGCAP_FANOUT=MODE:ID[,FLAG...] (e.g. hash:42).
+ */
+int ringcap_pcap_set_fanout(struct pcap *p,
+                            unsigned int mode,
+                            unsigned int flags,
+                            uint16_t group_id);
+
+/**
  * pcap_activate(): 0, a PCAP_WARNING_* code, or a PCAP_ERROR_* code.
  */
 int pcap_activate(struct pcap *p);

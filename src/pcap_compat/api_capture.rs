@@ -3,6 +3,7 @@
 use std::ffi::{c_char, c_int, c_uint};
 use std::ptr;
 
+use crate::fanout::{Fanout, FanoutMode};
 use crate::ffi::boundary::c_str;
 use crate::ffi::breakers;
 use crate::pcap_compat::abi::*;
@@ -169,6 +170,28 @@ pub extern "C" fn pcap_set_protocol_linux(p: *mut pcap, protocol: c_int) -> c_in
             return Err(PcapError::generic(format!("protocol {protocol} is not an EtherType (1 to 65535)")));
         }
         o.protocol = protocol as u16;
+        Ok(0)
+    })
+}
+
+/// ringcap's addition to libpcap: join fanout group `group_id` with `mode`
+/// (0 HASH, 1 LB, 2 CPU, 3 ROLLOVER, 4 RND, 5 QM) and PACKET_FANOUT_FLAG_*
+/// `flags` when the handle is activated, so several processes share one
+/// interface's packets. Unmodified programs get the same with the
+/// environment variable RINGCAP_FANOUT=MODE:ID[,FLAG...] (e.g. hash:42).
+#[no_mangle]
+pub extern "C" fn ringcap_pcap_set_fanout(p: *mut pcap, mode: c_uint, flags: c_uint, group_id: u16) -> c_int {
+    set(p, |o| {
+        let fanout = Fanout {
+            id: group_id,
+            mode: FanoutMode::from_u32(mode)?,
+            flags,
+            program: Vec::new(),
+            ebpf_fd: -1,
+            max_members: 0,
+        };
+        fanout.check()?;
+        o.fanout = Some(fanout);
         Ok(0)
     })
 }

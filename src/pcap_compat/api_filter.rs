@@ -133,12 +133,7 @@ pub extern "C" fn pcap_setfilter(p: *mut pcap, fp: *mut bpf_program) -> c_int {
         let insns = unsafe { program(fp) }.ok_or_else(|| PcapError::generic("setfilter: No filter specified"))?;
         filter::validate(insns)
             .map_err(|e| PcapError::generic(format!("BPF program is not valid: {}", e.message())))?;
-        let mut state = h.state();
-        if matches!(state.source, Source::Dead) {
-            return Err(PcapError::generic("Filtering isn't supported on a pcap_open_dead pcap_t"));
-        }
-        state.filter = Some(insns.to_vec());
-        Ok(0)
+        h.state().set_filter(insns).map(|()| 0)
     })
 }
 

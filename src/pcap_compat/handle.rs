@@ -6,6 +6,8 @@ use std::ffi::c_int;
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorCode};
+use crate::fanout::Fanout;
+use crate::features::Features;
 use crate::filter::{Ancillary, Insn};
 use crate::geometry::Version;
 use crate::pcap_compat::abi::*;
@@ -62,6 +64,8 @@ pub struct Options {
     pub tstamp_type: c_int,
     pub precision: c_int,
     pub protocol: u16,
+    /// A fanout group to join at activation (ringcap_pcap_set_fanout or RINGCAP_FANOUT).
+    pub fanout: Option<Fanout>,
 }
 
 impl Options {
@@ -77,6 +81,7 @@ impl Options {
             tstamp_type: PCAP_TSTAMP_HOST,
             precision: PCAP_TSTAMP_PRECISION_MICRO,
             protocol: sys::ETH_P_ALL as u16,
+            fanout: None,
         }
     }
 }
@@ -138,7 +143,8 @@ pub struct PcapState {
     pub oneshot_hdr: pcap_pkthdr,
     /// A packet with a cooked header in front.
     scratch: Vec<u8>,
-    /// The filter pcap_setfilter installed, run here on each packet.
+    /// The filter pcap_setfilter installed when it runs here rather than in
+    /// the kernel (savefiles and cooked captures).
     pub filter: Option<Vec<Insn>>,
 }
 
@@ -260,7 +266,24 @@ impl PcapState {
         if self.opts.tstamp_type != PCAP_TSTAMP_HOST {
             warning = PCAP_WARNING_TSTAMP_TYPE_NOTSUP;
         }
+        // RINGCAP_FANOUT lets unmodified libpcap programs share an interface.
+        let fanout = match (&self.opts.fanout, std::env::var("RINGCAP_FANOUT")) {
+            (Some(f), _) => Some(f.clone()),
+            (None, Ok(spec)) if !spec.is_empty() => {
+                Some(Fanout::parse(&spec).map_err(|e| PcapError::generic(format!("RINGCAP_FANOUT: {e}")))?)
+            }
+            _ => None,
+        };
+        let features = Features {
+            // libpcap ignores promiscuous mode on "any" without a word.
+            promiscuous: self.opts.promisc && !any,
+            // libpcap puts the tag the kernel took out back into the data.
+            vlan_reinsert: kind == SocketKind::Raw,
+            fanout,
+            ..Features::default()
+        };
         let mut config = CaptureConfig {
+            features,
             interface: device.clone(),
             kind,
             // Immediate mode needs per-packet wake-ups, which V3's block
@@ -287,6 +310,34 @@ impl PcapState {
         let ifdrop_base = if any { None } else { device_rx_drops(&device) };
         self.source = Source::Live(Box::new(Live { capture, cooked, ifdrop_base }));
         Ok(warning)
+    }
+
+    /// pcap_setfilter: in the kernel for live captures (cooked ones with
+    /// the program rewritten for the kernel's view), here for savefiles and
+    /// for cooked programs that read what only the cooked header holds.
+    pub fn set_filter(&mut self, insns: &[Insn]) -> PResult<()> {
+        match &mut self.source {
+            Source::Live(live) => {
+                let kernel = match live.cooked {
+                    None => Some(insns.to_vec()),
+                    Some(c) => crate::pcap_compat::cooked::kernel_program(c, insns),
+                };
+                match kernel {
+                    Some(prog) => {
+                        live.capture.set_filter(&prog).map_err(PcapError::from)?;
+                        self.filter = None;
+                    }
+                    None => {
+                        live.capture.remove_filter().map_err(PcapError::from)?;
+                        self.filter = Some(insns.to_vec());
+                    }
+                }
+            }
+            Source::Dead => return Err(PcapError::generic("Filtering isn't supported on a pcap_open_dead pcap_t")),
+            Source::Created => return Err(PcapError::new(PCAP_ERROR_NOT_ACTIVATED, "")),
+            _ => self.filter = Some(insns.to_vec()),
+        }
+        Ok(())
     }
 
     /// pcap_set_datalink.
