@@ -76,7 +76,7 @@ impl Tcpdump {
     }
 
     /// SIGINT, as a user's ^C, then the exit status, stdout and stderr.
-    fn interrupt(mut self) -> (i32, String, String) {
+    fn interrupt(self) -> (i32, String, String) {
         // SAFETY: signalling our own child.
         unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
         self.wait()
