@@ -65,6 +65,7 @@ const PCAP_HEADER_SOURCES: &[&str] = &[
     "src/pcap_compat/api_info.rs",
     "src/pcap_compat/api_savefile.rs",
     "src/pcap_compat/api_filter.rs",
+    "src/pcap_compat/api_devices.rs",
 ];
 
 /// include/pcap/pcap.h: libpcap's API as ringcap implements it.

@@ -181,6 +181,15 @@ impl PacketSocket {
         Ok(unsafe { ifr.ifr_ifru.ifru_flags } as u16 as u32)
     }
 
+    /// The link state (ETHTOOL_GLINK): carrier or not, None if the device cannot say.
+    pub fn link_detected(&self, name: &str) -> Option<bool> {
+        const ETHTOOL_GLINK: u32 = 0x0a;
+        let mut value = EthtoolValue { cmd: ETHTOOL_GLINK, data: 0 };
+        let mut ifr = ifreq(name);
+        ifr.ifr_ifru.ifru_data = (&mut value as *mut EthtoolValue).cast();
+        self.ioctl(libc::SIOCETHTOOL, &mut ifr, "SIOCETHTOOL").ok().map(|()| value.data != 0)
+    }
+
     /// Whether the device hands up packets larger than its MTU (GRO/GSO/TSO/UFO),
     /// in which case frames must hold 64 KiB packets to avoid truncation.
     pub fn device_aggregates(&self, name: &str) -> bool {
@@ -188,11 +197,6 @@ impl PacketSocket {
         const ETHTOOL_GUFO: u32 = 0x21;
         const ETHTOOL_GGSO: u32 = 0x23;
         const ETHTOOL_GGRO: u32 = 0x2b;
-        #[repr(C)]
-        struct EthtoolValue {
-            cmd: u32,
-            data: u32,
-        }
         [ETHTOOL_GTSO, ETHTOOL_GUFO, ETHTOOL_GGSO, ETHTOOL_GGRO].iter().any(|&cmd| {
             let mut value = EthtoolValue { cmd, data: 0 };
             let mut ifr = ifreq(name);
@@ -232,6 +236,13 @@ impl PacketSocket {
         };
         (r == 0 && err != 0).then(|| io::Error::from_raw_os_error(err))
     }
+}
+
+/// struct ethtool_value, the argument of the simple ETHTOOL_G* commands.
+#[repr(C)]
+struct EthtoolValue {
+    cmd: u32,
+    data: u32,
 }
 
 fn ifreq(name: &str) -> libc::ifreq {

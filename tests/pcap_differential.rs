@@ -28,10 +28,17 @@ fn same_output(src: &str) {
 }
 
 fn same_output_args(src: &str, args: &[&str]) {
+    same_output_filtered(src, args, |_| true);
+}
+
+/// Compares the outputs, ignoring libpcap's lines for which `keep` is false.
+fn same_output_filtered(src: &str, args: &[&str], keep: impl Fn(&str) -> bool) {
     let theirs = Command::new(build(src, false)).args(args).output().unwrap();
     let ours = Command::new(build(src, true)).args(args).output().unwrap();
     assert!(theirs.status.success() && ours.status.success());
-    let (t, o) = (String::from_utf8_lossy(&theirs.stdout), String::from_utf8_lossy(&ours.stdout));
+    let t: String =
+        String::from_utf8_lossy(&theirs.stdout).lines().filter(|l| keep(l)).map(|l| format!("{l}\n")).collect();
+    let o = String::from_utf8_lossy(&ours.stdout).into_owned();
     let diff: Vec<(&str, &str)> = t.lines().zip(o.lines()).filter(|(a, b)| a != b).take(20).collect();
     assert!(diff.is_empty() && t.lines().count() == o.lines().count(), "{src}: libpcap vs ringcap differ:\n{diff:#?}");
 }
@@ -92,4 +99,27 @@ fn savefiles_read_and_dump_like_libpcap() {
         args.extend(files.iter().map(String::as_str));
         same_output_args("tests/pcap/offline.c", &args);
     }
+}
+
+/// Devices, their flags and addresses, in libpcap's order. libpcap also
+/// lists pseudo-devices ringcap does not capture on (Bluetooth monitor,
+/// netfilter log and queue, D-Bus); those lines are left out.
+#[test]
+fn devices_match_libpcap() {
+    support::netns::in_netns(
+        &[
+            "ip link add va type veth peer name vb",
+            "ip link set va up",
+            "ip addr add 10.5.0.1/24 dev va",
+            "ip link add vc type veth peer name vd",
+            "ip link add vx type veth peer name vy",
+            "ip link set vx up",
+            "ip link set vy up",
+            "ip addr add 192.0.2.9/28 brd 192.0.2.15 dev vy",
+        ],
+        || {
+            let pseudo = ["bluetooth", "nflog", "nfqueue", "dbus-", "usbmon"];
+            same_output_filtered("tests/pcap/devices.c", &[], |l| !pseudo.iter().any(|p| l.starts_with(p)));
+        },
+    );
 }

@@ -13,27 +13,9 @@ use std::time::{Duration, Instant};
 use ringcap::savefile::Reader;
 use support::c::{lib_dir, repo};
 
-/// Runs `f` on a thread of its own inside a fresh network namespace holding
-/// the veth pair va <-> vb; programs started from that thread live there too.
+/// Runs `f` in a private network namespace holding the veth pair va <-> vb.
 fn in_netns<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
-    std::thread::spawn(move || {
-        // SAFETY: unshare affects only this thread, which nothing else uses.
-        assert_eq!(unsafe { libc::unshare(libc::CLONE_NEWNET) }, 0, "unshare(CLONE_NEWNET)");
-        for cmd in [
-            "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6",
-            "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6",
-            "ip link set lo up",
-            "ip link add va type veth peer name vb",
-            "ip link set va up",
-            "ip link set vb up",
-        ] {
-            let st = Command::new("sh").args(["-c", cmd]).status().unwrap();
-            assert!(st.success(), "{cmd}");
-        }
-        f()
-    })
-    .join()
-    .expect("netns thread")
+    support::netns::in_netns(support::netns::VETH_PAIR, f)
 }
 
 struct Tcpdump {

@@ -1123,6 +1123,28 @@ char *bpf_image(const struct bpf_insn *p, int n);
  */
 void bpf_dump(const struct bpf_program *p, int option);
 
+/**
+ * pcap_findalldevs(): the devices that can be opened, with their
+ * addresses; free the list with pcap_freealldevs().
+ */
+int pcap_findalldevs(struct pcap_if **alldevsp, char *errbuf);
+
+/**
+ * pcap_freealldevs(): NULL-safe.
+ */
+void pcap_freealldevs(struct pcap_if *alldevs);
+
+/**
+ * pcap_lookupnet(): the IPv4 network and mask of `device` (both 0 for "any").
+ */
+int pcap_lookupnet(const char *device, uint32_t *netp, uint32_t *maskp, char *errbuf);
+
+/**
+ * pcap_lookupdev() (deprecated in libpcap): the first device of
+ * pcap_findalldevs that is not a loopback device.
+ */
+char *pcap_lookupdev(char *errbuf);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

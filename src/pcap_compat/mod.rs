@@ -11,12 +11,14 @@
 
 pub mod abi;
 mod api_capture;
+mod api_devices;
 mod api_filter;
 mod api_info;
 mod api_savefile;
 pub mod bpf_abi;
 mod cfile;
 mod cooked;
+mod devices;
 pub mod dlt;
 mod handle;
 mod names;

@@ -5,6 +5,8 @@
 
 /// Building and running C programs against libringcap.
 pub mod c;
+/// Private network namespaces.
+pub mod netns;
 
 use std::fmt::Write as _;
 use std::fs;
