@@ -26,6 +26,15 @@ pub fn lib_dir() -> &'static Path {
             "{} is missing: build the cdylib first with `cargo build` (`make test` does)",
             built.display()
         );
+        // cargo test rebuilds only the rlib: a stale cdylib would test old code.
+        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        if let (Some(so), Some(rlib)) = (modified(&built), modified(&target_dir().join("libringcap.rlib"))) {
+            assert!(
+                so >= rlib,
+                "{} is older than the rlib: run `cargo build` first (`make test` does)",
+                built.display()
+            );
+        }
         let dir = target_dir().join(format!("c-lib-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let so = dir.join("libringcap.so");
