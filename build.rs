@@ -66,6 +66,7 @@ const PCAP_HEADER_SOURCES: &[&str] = &[
     "src/pcap_compat/api_savefile.rs",
     "src/pcap_compat/api_filter.rs",
     "src/pcap_compat/api_devices.rs",
+    "src/pcap_compat/api_names.rs",
 ];
 
 /// include/pcap/pcap.h: libpcap's API as ringcap implements it.

@@ -123,3 +123,18 @@ fn devices_match_libpcap() {
         },
     );
 }
+
+/// The namedb helpers resolve names, ports, protocols and Ethernet
+/// addresses like libpcap.
+#[test]
+fn name_helpers_match_libpcap() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("pcap-names-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ethers = dir.join("ethers");
+    std::fs::write(
+        &ethers,
+        "# test ethers file\n00:11:22:33:44:55 alpha\n8:0:20:1:2:3\tbeta # comment\nnot-a-mac gamma\n\n0a:0b:0c:0d:0e:0f delta extra\n",
+    )
+    .unwrap();
+    same_output_args("tests/pcap/names.c", &[ethers.to_str().unwrap()]);
+}

@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <stdint.h>
+#include <netdb.h>
 #include <sys/types.h>
 #include <sys/time.h>
 #include <sys/socket.h>
@@ -614,6 +615,11 @@ typedef struct pcap_addr pcap_addr_t;
 #define DLT_CLASS_NETBSD_RAWAF 35913728
 
 /**
+ * PROTO_UNDEF.
+ */
+#define PROTO_UNDEF -1
+
+/**
  * Opaque `pcap_t`.
  */
 struct pcap;
@@ -684,6 +690,14 @@ struct pcap_if {
   char *description;
   struct pcap_addr *addresses;
   uint32_t flags;
+};
+
+/**
+ * struct pcap_etherent.
+ */
+struct pcap_etherent {
+  uint8_t addr[6];
+  char name[122];
 };
 
 #ifdef __cplusplus
@@ -1144,6 +1158,67 @@ int pcap_lookupnet(const char *device, uint32_t *netp, uint32_t *maskp, char *er
  * pcap_findalldevs that is not a loopback device.
  */
 char *pcap_lookupdev(char *errbuf);
+
+/**
+ * pcap_nametoaddr(): the host's IPv4 addresses (host byte order) as a
+ * NULL-terminated array, valid until the next call on this thread; NULL
+ * if the name does not resolve.
+ */
+uint32_t **pcap_nametoaddr(const char *name);
+
+/**
+ * pcap_nametoaddrinfo(): getaddrinfo() for the name (free with freeaddrinfo()).
+ */
+struct addrinfo *pcap_nametoaddrinfo(const char *name);
+
+/**
+ * pcap_nametonetaddr(): the network number of a name in /etc/networks, 0 if unknown.
+ */
+uint32_t pcap_nametonetaddr(const char *name);
+
+/**
+ * pcap_nametoport(): 1 and the port and protocol (PROTO_UNDEF if both
+ * TCP and UDP) of a service name, 0 if unknown.
+ */
+int pcap_nametoport(const char *name, int *port, int *proto);
+
+/**
+ * pcap_nametoportrange(): "A-B" with numbers or service names; 1 on success.
+ */
+int pcap_nametoportrange(const char *name, int *port1, int *port2, int *proto);
+
+/**
+ * pcap_nametoproto(): an IP protocol number from /etc/protocols, or PROTO_UNDEF.
+ */
+int pcap_nametoproto(const char *s);
+
+/**
+ * pcap_nametoeproto(): an EtherType from eproto_db, or PROTO_UNDEF.
+ */
+int pcap_nametoeproto(const char *s);
+
+/**
+ * pcap_nametollc(): an 802.2 LLC SAP by name, or PROTO_UNDEF.
+ */
+int pcap_nametollc(const char *s);
+
+/**
+ * pcap_ether_aton(): "xx:xx:xx:xx:xx:xx" (also with '.' or '-', and
+ * one-digit parts) as 6 malloc'ed bytes. Where libpcap leaves the bytes
+ * of a short address uninitialised, ringcap zeroes them.
+ */
+uint8_t *pcap_ether_aton(const char *s);
+
+/**
+ * pcap_ether_hostton(): the address of a host in /etc/ethers (6 malloc'ed bytes) or NULL.
+ */
+uint8_t *pcap_ether_hostton(const char *name);
+
+/**
+ * pcap_next_etherent(): the next valid entry of an ethers file, in a
+ * per-thread buffer; NULL at the end of the file.
+ */
+struct pcap_etherent *pcap_next_etherent(FILE *fp);
 
 #ifdef __cplusplus
 }  // extern "C"

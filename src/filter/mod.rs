@@ -15,7 +15,7 @@ mod insn;
 mod interp;
 mod ir;
 mod lexer;
-mod names;
+pub(crate) mod names;
 mod optimize;
 mod parser;
 mod print;

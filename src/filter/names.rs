@@ -68,28 +68,33 @@ pub fn numeric_keyword(s: &str) -> Option<u32> {
     TABLE.iter().find(|(k, _)| *k == s).map(|(_, v)| *v)
 }
 
-/// Ethernet protocol names accepted by `ether proto \name` (libpcap's
-/// eproto_db, then its LLC SAP names).
+/// libpcap's eproto_db: Ethernet protocol names and their EtherTypes.
+pub const EPROTO: &[(&str, u16)] = &[
+    ("aarp", 0x80f3),
+    ("arp", 0x0806),
+    ("atalk", 0x809b),
+    ("decnet", 0x6003),
+    ("ip", 0x0800),
+    ("ip6", 0x86dd),
+    ("lat", 0x6004),
+    ("loopback", 0x9000),
+    ("mopdl", 0x6001),
+    ("moprc", 0x6002),
+    ("rarp", 0x8035),
+    ("sca", 0x6007),
+];
+
+/// libpcap's llc_db: 802.2 LLC SAP names.
+pub const LLC: &[(&str, u8)] = &[("iso", 0xfe), ("stp", 0x42), ("ipx", 0xe0), ("netbeui", 0xf0)];
+
+/// Ethernet protocol names accepted by `ether proto \name` (eproto_db,
+/// then the LLC SAP names), as libpcap looks them up.
 pub fn ether_proto(name: &str) -> Option<u32> {
-    const TABLE: &[(&str, u32)] = &[
-        ("aarp", 0x80f3),
-        ("arp", 0x0806),
-        ("atalk", 0x809b),
-        ("decnet", 0x6003),
-        ("ip", 0x0800),
-        ("ip6", 0x86dd),
-        ("lat", 0x6004),
-        ("loopback", 0x9000),
-        ("mopdl", 0x6001),
-        ("moprc", 0x6002),
-        ("rarp", 0x8035),
-        ("sca", 0x6007),
-        ("iso", 0xfe),
-        ("stp", 0x42),
-        ("ipx", 0xe0),
-        ("netbeui", 0xf0),
-    ];
-    TABLE.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
+    EPROTO
+        .iter()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| u32::from(*v))
+        .or_else(|| LLC.iter().find(|(k, _)| *k == name).map(|(_, v)| u32::from(*v)))
 }
 
 fn data_lines(path: &str) -> Vec<Vec<String>> {

@@ -14,6 +14,7 @@ mod api_capture;
 mod api_devices;
 mod api_filter;
 mod api_info;
+mod api_names;
 mod api_savefile;
 pub mod bpf_abi;
 mod cfile;

@@ -26,13 +26,13 @@ pub fn lib_dir() -> &'static Path {
             "{} is missing: build the cdylib first with `cargo build` (`make test` does)",
             built.display()
         );
-        // cargo test rebuilds only the rlib: a stale cdylib would test old code.
-        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-        if let (Some(so), Some(rlib)) = (modified(&built), modified(&target_dir().join("libringcap.rlib"))) {
-            assert!(
-                so >= rlib,
-                "{} is older than the rlib: run `cargo build` first (`make test` does)",
-                built.display()
+        // cargo test does not rebuild the cdylib: a stale one would test old code.
+        let so = std::fs::metadata(&built).and_then(|m| m.modified()).unwrap();
+        if let Some(newer) = newest_source(&repo().join("src")).filter(|(t, _)| *t > so) {
+            panic!(
+                "{} is older than {}: run `cargo build` first (`make test` does)",
+                built.display(),
+                newer.1.display()
             );
         }
         let dir = target_dir().join(format!("c-lib-{}", std::process::id()));
@@ -122,4 +122,23 @@ fn check_output(name: &str, args: &[&str], cmd: &mut Command) {
     eprint!("{stderr}");
     assert!(output.status.success(), "C test {name} {args:?} failed ({}):\n{stdout}\n{stderr}", output.status);
     assert!(stdout.contains("PASSED"), "C test {name} did not report PASSED");
+}
+
+/// The most recently modified file under `dir`.
+fn newest_source(dir: &Path) -> Option<(std::time::SystemTime, PathBuf)> {
+    let mut newest: Option<(std::time::SystemTime, PathBuf)> = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        let candidate = if path.is_dir() {
+            newest_source(&path)
+        } else {
+            entry.metadata().and_then(|m| m.modified()).ok().map(|t| (t, path))
+        };
+        if let Some(c) = candidate {
+            if newest.as_ref().is_none_or(|n| c.0 > n.0) {
+                newest = Some(c);
+            }
+        }
+    }
+    newest
 }
