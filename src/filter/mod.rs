@@ -181,6 +181,12 @@ pub fn run(prog: &[Insn], pkt: &[u8], wirelen: u32, meta: Option<&Ancillary>) ->
     interp::run(prog, pkt, wirelen, meta)
 }
 
+/// Runs raw instructions; None if the filter ended early (a load outside
+/// the packet, a division by zero) rather than by a `ret`.
+pub fn try_run(prog: &[Insn], pkt: &[u8], wirelen: u32, meta: Option<&Ancillary>) -> Option<u32> {
+    interp::try_run(prog, pkt, wirelen, meta)
+}
+
 /// Lists raw instructions in a tcpdump format.
 pub fn dump(prog: &[Insn], format: DumpFormat) -> String {
     print::dump(prog, format)

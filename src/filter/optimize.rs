@@ -95,7 +95,9 @@ impl Values {
         }
         // Constants go on the right of commutative operators.
         let e = match e {
-            Expr::Alu(op @ (ADD | MUL | AND | OR | XOR), a, b) if self.konst(a).is_some() && self.konst(b).is_none() => {
+            Expr::Alu(op @ (ADD | MUL | AND | OR | XOR), a, b)
+                if self.konst(a).is_some() && self.konst(b).is_none() =>
+            {
                 Expr::Alu(op, b, a)
             }
             e => e,
@@ -445,14 +447,12 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis) -> bool 
             if blk.keep {
                 break;
             }
-            let taken = match an.cmp[b] {
-                None => true,
-                Some(c) if blk.jt == blk.jf => {
-                    let _ = c;
-                    true
-                }
+            // A test whose branches meet decides nothing: it adds no fact.
+            let (taken, learned) = match an.cmp[b] {
+                None => (true, None),
+                Some(_) if blk.jt == blk.jf => (true, None),
                 Some(c) => match decide(vals, &c, &facts) {
-                    Some(o) => o != c.swapped,
+                    Some(o) => (o != c.swapped, Some((c, o))),
                     None => break,
                 },
             };
@@ -460,9 +460,9 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis) -> bool 
             if an.defs[b] & live_at(next, &an.live_in) != 0 {
                 break;
             }
-            if let Some(c) = an.cmp[b] {
+            if let Some((c, o)) = learned {
                 if !vals.opaque[c.lhs] && !vals.opaque[c.rhs] {
-                    facts.push((c, taken != c.swapped));
+                    facts.push((c, o));
                 }
             }
             t = next;
