@@ -165,6 +165,22 @@ typedef enum {
 typedef struct ringcap_filter ringcap_filter;
 
 /**
+ * Compiler options for ringcap_filter_compile_ex().
+ */
+typedef struct {
+  /**
+   * Run the optimizer (as pcap_compile with optimize = 1). Default true.
+   */
+  bool optimize;
+  /**
+   * Also match VLAN tags the Linux kernel moved into packet metadata
+   * (SKF_AD_VLAN_TAG_PRESENT), as a live Linux socket needs. Default
+   * false, which matches libpcap compiling for a dead (offline) handle.
+   */
+  bool vlan_extensions;
+} ringcap_filter_options;
+
+/**
  * One classic BPF instruction, laid out like the kernel's struct
  * sock_filter (and libpcap's struct bpf_insn).
  */
@@ -209,6 +225,21 @@ int32_t ringcap_filter_compile(const char *expr,
                                uint32_t snaplen,
                                uint32_t netmask,
                                ringcap_filter **out);
+
+/**
+ * Like ringcap_filter_compile() with options; `options` NULL means the
+ * defaults (optimized, no VLAN metadata tests).
+ *
+ * # Safety
+ * `expr` is NULL or a NUL-terminated string; `options` is NULL or
+ * readable; `out` is NULL or writable.
+ */
+int32_t ringcap_filter_compile_ex(const char *expr,
+                                  int32_t linktype,
+                                  uint32_t snaplen,
+                                  uint32_t netmask,
+                                  const ringcap_filter_options *options,
+                                  ringcap_filter **out);
 
 /**
  * Releases a filter. NULL and already-freed handles are ignored.
