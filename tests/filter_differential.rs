@@ -91,6 +91,8 @@ fn base_expressions() -> Vec<String> {
         "src net 2001:db8::/120",
         "net 2001:db8::/33",
         "host ::1",
+        "host localhost",
+        "src host localhost and tcp",
         "ip6 host ff02::1",
         "host 2001:db8::1 or 10.0.0.1",
         "ether host 00:11:22:33:44:55",

@@ -236,7 +236,20 @@ fn regression_inputs_do_not_panic() {
     let deep = format!("{}tcp{}", "(".repeat(500), ")".repeat(500));
     let deep_arith = format!("{}1{} = 1", "(".repeat(300), ")".repeat(300));
     let neg = format!("{}1 = 1", "-".repeat(400));
+    let unspaced = vec!["tcp"; 5000].join("&&");
+    let unspaced_or = vec!["port 1"; 1500].join("||");
+    let chain = vec!["1"; 1500].join("+") + "=1";
+    // Just under the token limit: deep trees and large graphs.
+    let near_and = vec!["tcp"; 600].join("&&");
+    let near_or = vec!["port 1"; 600].join("||");
+    let near_not = "!".repeat(190) + "tcp";
     let inputs: Vec<String> = vec![
+        unspaced,
+        unspaced_or,
+        near_and,
+        near_or,
+        near_not,
+        chain,
         long_and,
         deep,
         deep_arith,

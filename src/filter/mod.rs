@@ -89,10 +89,6 @@ impl Options {
     }
 }
 
-/// Longest expression accepted, in tokens; bounds the work (and the
-/// recursion) any input can cause.
-const MAX_TOKENS: usize = 1000;
-
 /// A compiled, validated BPF program.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Program {
@@ -110,14 +106,26 @@ pub fn compile(expr: &str, linktype: i32, snaplen: u32, netmask: u32) -> Result<
     compile_with(expr, &Options::new(lt, snaplen, netmask))
 }
 
+/// Stack for the compiler's recursive passes: an expression's tree is as
+/// deep as the expression is long (`a or b or …`), and a thread's default
+/// stack is too small for the longest expression the parser accepts.
+const COMPILER_STACK: usize = 64 << 20;
+
 pub fn compile_with(expr: &str, opts: &Options) -> Result<Program> {
-    let tokens = expr.split_whitespace().count() + expr.matches(['(', ')', '[', ']']).count();
-    if tokens > MAX_TOKENS {
-        return Err(Error::new(
-            ErrorCode::FilterSyntax,
-            format!("expression too long (more than {MAX_TOKENS} tokens)"),
-        ));
-    }
+    std::thread::scope(|scope| {
+        let worker =
+            std::thread::Builder::new().stack_size(COMPILER_STACK).spawn_scoped(scope, || compile_here(expr, opts));
+        match worker {
+            Ok(handle) => handle.join().unwrap_or_else(|_| {
+                Err(Error::new(ErrorCode::FilterSyntax, "internal error: the filter compiler panicked"))
+            }),
+            // No thread to be had: compile on this one.
+            Err(_) => compile_here(expr, opts),
+        }
+    })
+}
+
+fn compile_here(expr: &str, opts: &Options) -> Result<Program> {
     let ast = parser::parse(expr)?;
     let mut gen = codegen::Gen::new(opts.linktype, opts.netmask, opts.vlan_extensions);
     let mut cond = gen.node(&ast)?;

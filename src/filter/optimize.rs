@@ -757,8 +757,15 @@ fn merge_duplicates(g: &mut Graph, root: &mut Next) -> bool {
 /// loaded once. The tests are side-effect free, so their order does not
 /// change the result (except, as in libpcap, for truncated packets).
 fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
-    let movable = |g: &Graph, n: Next| -> Option<usize> {
+    // Several pullups per round, as long as they touch different blocks
+    // (the analysis is not updated in between).
+    let mut touched = vec![false; g.blocks.len()];
+    let mut changed = false;
+    let movable = |g: &Graph, touched: &[bool], n: Next| -> Option<usize> {
         let Next::Block(b) = n else { return None };
+        if touched[b] {
+            return None;
+        }
         let blk = &g.blocks[b];
         let pure = !blk.keep
             && an.live_in[b] == 0
@@ -773,7 +780,7 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
     };
     for &p in &an.order {
         let Some(pc) = an.cmp[p] else { continue };
-        if vals.opaque[pc.lhs] || g.blocks[p].keep || g.blocks[p].test == Test::Always {
+        if vals.opaque[pc.lhs] || g.blocks[p].keep || g.blocks[p].test == Test::Always || touched[p] {
             continue;
         }
         for or_chain in [true, false] {
@@ -793,7 +800,7 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
             let mut steps = 0;
             let diff = loop {
                 steps += 1;
-                let Some(d) = movable(g, get(g, link)) else { break None };
+                let Some(d) = movable(g, &touched, get(g, link)) else { break None };
                 if fixed_of(g, d) != fixed || steps > 64 {
                     break None;
                 }
@@ -806,7 +813,7 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
             let mut prev = diff;
             let found = loop {
                 steps += 1;
-                let Some(s) = movable(g, next_of(g, prev)) else { break None };
+                let Some(s) = movable(g, &touched, next_of(g, prev)) else { break None };
                 if fixed_of(g, s) != fixed || steps > 64 {
                     break None;
                 }
@@ -820,10 +827,14 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
             set(g, (prev, !or_chain), after);
             set(g, (same, !or_chain), Next::Block(diff));
             set(g, link, Next::Block(same));
-            return true;
+            for b in [p, link.0, diff, prev, same] {
+                touched[b] = true;
+            }
+            changed = true;
+            break;
         }
     }
-    false
+    changed
 }
 
 pub fn optimize(g: &mut Graph, mut root: Next) -> Result<Next> {
