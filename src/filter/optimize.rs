@@ -761,16 +761,22 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
     // (the analysis is not updated in between).
     let mut touched = vec![false; g.blocks.len()];
     let mut changed = false;
-    let movable = |g: &Graph, touched: &[bool], n: Next| -> Option<usize> {
+    // A block of the chain; at its top (`shared`) it may have several
+    // predecessors as long as they all test the same value (libpcap's
+    // condition), and they are all redirected together.
+    let movable = |g: &Graph, touched: &[bool], n: Next, shared: Option<V>| -> Option<usize> {
         let Next::Block(b) = n else { return None };
         if touched[b] {
             return None;
         }
         let blk = &g.blocks[b];
+        let entry_ok = an.preds[b].len() == 1
+            || shared
+                .is_some_and(|v| an.preds[b].iter().all(|(q, _)| !touched[*q] && an.cmp[*q].map(|c| c.lhs) == Some(v)));
         let pure = !blk.keep
             && an.live_in[b] == 0
             && an.defs[b] & !((1 << RA) | (1 << RX)) == 0
-            && an.preds[b].len() == 1
+            && entry_ok
             && blk.test != Test::Always
             && blk.jt != blk.jf;
         match an.cmp[b] {
@@ -783,9 +789,10 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
         if vals.opaque[pc.lhs] || g.blocks[p].keep || g.blocks[p].test == Test::Always || touched[p] {
             continue;
         }
-        for or_chain in [true, false] {
-            let pblk = &g.blocks[p];
-            let (fixed, mut link) = if or_chain { (pblk.jt, (p, false)) } else { (pblk.jf, (p, true)) };
+        // The chain may hang off either edge of `p`; `p` only supplies the
+        // value that is already in A.
+        for (or_chain, from_true) in [(true, false), (false, true), (true, true), (false, false)] {
+            let mut link = (p, from_true);
             let next_of = |g: &Graph, b: usize| if or_chain { g.blocks[b].jf } else { g.blocks[b].jt };
             let fixed_of = |g: &Graph, b: usize| if or_chain { g.blocks[b].jt } else { g.blocks[b].jf };
             let set = |g: &mut Graph, (b, on_true): (usize, bool), n: Next| {
@@ -796,11 +803,14 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
                 }
             };
             let get = |g: &Graph, (b, on_true): (usize, bool)| if on_true { g.blocks[b].jt } else { g.blocks[b].jf };
+            let Some(first) = movable(g, &touched, get(g, link), Some(pc.lhs)) else { continue };
+            let fixed = fixed_of(g, first);
             // Skip the tests of the same value already adjacent.
             let mut steps = 0;
             let diff = loop {
                 steps += 1;
-                let Some(d) = movable(g, &touched, get(g, link)) else { break None };
+                let shared = (link.0 == p).then_some(pc.lhs);
+                let Some(d) = movable(g, &touched, get(g, link), shared) else { break None };
                 if fixed_of(g, d) != fixed || steps > 64 {
                     break None;
                 }
@@ -813,7 +823,7 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
             let mut prev = diff;
             let found = loop {
                 steps += 1;
-                let Some(s) = movable(g, &touched, next_of(g, prev)) else { break None };
+                let Some(s) = movable(g, &touched, next_of(g, prev), None) else { break None };
                 if fixed_of(g, s) != fixed || steps > 64 {
                     break None;
                 }
@@ -826,7 +836,16 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
             let after = next_of(g, same);
             set(g, (prev, !or_chain), after);
             set(g, (same, !or_chain), Next::Block(diff));
-            set(g, link, Next::Block(same));
+            if link.0 == p {
+                // Every predecessor of the top of the chain now enters at the
+                // pulled-up test.
+                for &(q, on_true) in &an.preds[diff] {
+                    set(g, (q, on_true), Next::Block(same));
+                    touched[q] = true;
+                }
+            } else {
+                set(g, link, Next::Block(same));
+            }
             for b in [p, link.0, diff, prev, same] {
                 touched[b] = true;
             }
