@@ -75,6 +75,21 @@ int main(void) {
     check(ringcap_filter_compile(NULL, 1, 262144, 0, &h) == RINGCAP_RESULT_NULL_PARAMETER, "NULL expression");
     check(ringcap_filter_compile("ip", 1, 262144, 0, NULL) == RINGCAP_RESULT_NULL_PARAMETER, "NULL out pointer");
 
+    /* Options. */
+    ringcap_filter *live = NULL;
+    ringcap_filter_options live_opts = {true, true};
+    check(ringcap_filter_compile_ex("vlan 10", 1, 65535, 0, &live_opts, &live) == 0, "compile_ex with VLAN extensions");
+    check(ringcap_filter_dump(live, 1, buf, sizeof buf) > 0 && strstr(buf, "[vlanp]") != NULL,
+          "live VLAN program tests the kernel's tag metadata");
+    ringcap_filter_free(live);
+    ringcap_filter *plain = NULL;
+    ringcap_filter_options plain_opts = {false, false};
+    check(ringcap_filter_compile_ex("tcp", 1, 65535, 0, &plain_opts, &plain) == 0, "compile_ex without the optimizer");
+    check(ringcap_filter_instructions(plain, &insns, &n) == 0 && n > 10, "unoptimized program is the long form");
+    ringcap_filter_free(plain);
+    check(ringcap_filter_compile_ex("tcp", 1, 65535, 0, NULL, &plain) == 0, "compile_ex with default options");
+    ringcap_filter_free(plain);
+
     /* NULL pointers to other functions. */
     check(ringcap_filter_instructions(NULL, &insns, &n) == RINGCAP_RESULT_NULL_PARAMETER, "instructions: NULL handle");
     check(ringcap_filter_instructions(f, NULL, &n) == RINGCAP_RESULT_NULL_PARAMETER, "instructions: NULL out");

@@ -476,6 +476,22 @@ typedef struct ringcap_ring_info {
 } ringcap_ring_info;
 
 /**
+ * Compiler options for ringcap_filter_compile_ex().
+ */
+typedef struct ringcap_filter_options {
+  /**
+   * Run the optimizer (as pcap_compile with optimize = 1). Default true.
+   */
+  bool optimize;
+  /**
+   * Also match VLAN tags the Linux kernel moved into packet metadata
+   * (SKF_AD_VLAN_TAG_PRESENT), as a live Linux socket needs. Default
+   * false, which matches libpcap compiling for a dead (offline) handle.
+   */
+  bool vlan_extensions;
+} ringcap_filter_options;
+
+/**
  * One classic BPF instruction, laid out like the kernel's `sock_filter`.
  */
 typedef struct ringcap_bpf_insn {
@@ -831,6 +847,21 @@ int32_t ringcap_filter_compile(const char *expr,
                                uint32_t snaplen,
                                uint32_t netmask,
                                struct ringcap_filter **out);
+
+/**
+ * Like ringcap_filter_compile() with options; `options` NULL means the
+ * defaults (optimized, no VLAN metadata tests).
+ *
+ * # Safety
+ * `expr` is NULL or a NUL-terminated string; `options` is NULL or
+ * readable; `out` is NULL or writable.
+ */
+int32_t ringcap_filter_compile_ex(const char *expr,
+                                  int32_t linktype,
+                                  uint32_t snaplen,
+                                  uint32_t netmask,
+                                  const struct ringcap_filter_options *options,
+                                  struct ringcap_filter **out);
 
 /**
  * Releases a filter. NULL and already-freed handles are ignored.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::error::{Error, ErrorCode, Result};
 use crate::ffi::boundary::{self, boundary, c_str, in_slice, out_ref, LastError};
 use crate::ffi::registry::Registry;
-use crate::filter::{self, DumpFormat, Insn, Program};
+use crate::filter::{self, DumpFormat, Insn, LinkType, Options, Program};
 
 /// A compiled filter program. Opaque: obtain one from
 /// ringcap_filter_compile() and release it with ringcap_filter_free().
@@ -24,6 +24,19 @@ struct FilterHandle {
 }
 
 static FILTERS: Registry<FilterHandle> = Registry::new("filter");
+
+/// Compiler options for ringcap_filter_compile_ex().
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ringcap_filter_options {
+    /// Run the optimizer (as pcap_compile with optimize = 1). Default true.
+    pub optimize: bool,
+    /// Also match VLAN tags the Linux kernel moved into packet metadata
+    /// (SKF_AD_VLAN_TAG_PRESENT), as a live Linux socket needs. Default
+    /// false, which matches libpcap compiling for a dead (offline) handle.
+    pub vlan_extensions: bool,
+}
 
 fn handle(f: *const ringcap_filter) -> Result<Arc<FilterHandle>> {
     FILTERS.get(f)
@@ -48,12 +61,40 @@ pub unsafe extern "C" fn ringcap_filter_compile(
     netmask: u32,
     out: *mut *mut ringcap_filter,
 ) -> i32 {
+    // SAFETY: same contract.
+    unsafe { ringcap_filter_compile_ex(expr, linktype, snaplen, netmask, std::ptr::null(), out) }
+}
+
+/// Like ringcap_filter_compile() with options; `options` NULL means the
+/// defaults (optimized, no VLAN metadata tests).
+///
+/// # Safety
+/// `expr` is NULL or a NUL-terminated string; `options` is NULL or
+/// readable; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn ringcap_filter_compile_ex(
+    expr: *const c_char,
+    linktype: i32,
+    snaplen: u32,
+    netmask: u32,
+    options: *const ringcap_filter_options,
+    out: *mut *mut ringcap_filter,
+) -> i32 {
     boundary(None, || {
         // SAFETY: per this function's contract.
         let expr = unsafe { c_str(expr, "expr") }?;
         // SAFETY: per this function's contract.
         let out = unsafe { out_ref(out, "out") }?;
-        let program = filter::compile(expr, linktype, snaplen, netmask)?;
+        // SAFETY: per this function's contract.
+        let given = unsafe { options.as_ref() }.copied();
+        let lt = LinkType::from_dlt(linktype)
+            .ok_or_else(|| Error::invalid(format!("link type {linktype} is not supported")))?;
+        let mut opts = Options::new(lt, snaplen, netmask);
+        if let Some(o) = given {
+            opts.optimize = o.optimize;
+            opts.vlan_extensions = o.vlan_extensions;
+        }
+        let program = filter::compile_with(expr, &opts)?;
         let insns = program.instructions().to_vec();
         *out = FILTERS.insert(FilterHandle { program, insns, last_error: LastError::default() });
         Ok(0)

@@ -37,6 +37,8 @@ const IPPROTO_TCP: u32 = 6;
 const IPPROTO_UDP: u32 = 17;
 const IPPROTO_SCTP: u32 = 132;
 const IPPROTO_FRAGMENT: u32 = 44;
+/// Extension headers `protochain` follows before giving up.
+const PROTOCHAIN_DEPTH: usize = 4;
 /// AF_INET6 on this (Linux) host, as DLT_NULL/DLT_LOOP carry it.
 const AF_INET6_LINUX: u32 = 10;
 
@@ -622,7 +624,7 @@ impl Gen {
             }
             AddrKind::Gateway => Err(err("'gateway' requires a name")),
             AddrKind::Proto => self.proto(v, q.proto, q.dir),
-            AddrKind::ProtoChain => Err(err("'protochain' is not supported by ringcap")),
+            AddrKind::ProtoChain => self.protochain(v, q.proto),
             AddrKind::Undef => Err(err("syntax error in filter expression")),
         }
     }
@@ -781,8 +783,89 @@ impl Gen {
                 };
                 self.proto(v, q.proto, q.dir)
             }
-            AddrKind::ProtoChain => Err(err("'protochain' is not supported by ringcap")),
+            AddrKind::ProtoChain => {
+                let v = names::ip_proto(name).ok_or_else(|| err(format!("unknown ip proto '{name}'")))?;
+                self.protochain(v, q.proto)
+            }
             AddrKind::Undef => Err(err("syntax error in filter expression")),
+        }
+    }
+
+    /// `protochain p`: follow the IPv6 extension headers (and AH, for both
+    /// families) looking for protocol `p`. libpcap loops with a backward
+    /// jump, which the kernel refuses; this unrolls the same loop
+    /// [`PROTOCHAIN_DEPTH`] times, so a chain longer than that does not
+    /// match. The header walk is libpcap's, including its AH length
+    /// computation (which does not add the AH header's own offset).
+    fn protochain(&mut self, v: u32, proto: Proto) -> Result<Cond> {
+        match proto {
+            Proto::Default => {
+                let v4 = self.protochain(v, Proto::Ip)?;
+                Ok(Cond::or(v4, self.protochain(v, Proto::Ip6)?))
+            }
+            Proto::Ip | Proto::Ip6 => {
+                if self.linkpl.reg.is_some() {
+                    return Err(err("'protochain' not supported with variable length headers"));
+                }
+                let v6 = proto == Proto::Ip6;
+                let base = self.linkpl.k.wrapping_add(self.nl);
+                let reg = self.alloc_reg()?;
+                // A = first protocol, X = its header's offset from the
+                // network header.
+                let start = if v6 {
+                    vec![ld(LD | ABS | B, base + 6), ld(LDX | IMM, 40)]
+                } else {
+                    let mut s = vec![ld(LD | ABS | B, base + 9)];
+                    s.extend(self.loadx_iphdrlen());
+                    s
+                };
+                let is = |k: u32| Cond::leaf(Vec::new(), JEQ, k);
+                let ext6 = vec![
+                    ld(LD | IND | B, base),
+                    ld(ST, reg),
+                    ld(LD | IND | B, base + 1),
+                    ld(ALU | ADD | K, 1),
+                    ld(ALU | MUL | K, 8),
+                    ld(ALU | ADD | X, 0),
+                    ld(MISC | TAX, 0),
+                    ld(LD | MEM, reg),
+                ];
+                let ah = vec![
+                    ld(MISC | TXA, 0),
+                    ld(LD | IND | B, base),
+                    ld(ST, reg),
+                    ld(MISC | TXA, 0),
+                    ld(ALU | ADD | K, 1),
+                    ld(MISC | TAX, 0),
+                    ld(LD | IND | B, base),
+                    ld(ALU | ADD | K, 2),
+                    ld(ALU | MUL | K, 4),
+                    ld(MISC | TAX, 0),
+                    ld(LD | MEM, reg),
+                ];
+                let mut chain = is(v);
+                for _ in 0..PROTOCHAIN_DEPTH {
+                    let via_ah = Cond::and(is(51), Cond::effects(ah.clone(), Test::Always, false));
+                    let advance = if v6 {
+                        let ext = Cond::or(Cond::or(Cond::or(is(0), is(60)), is(43)), is(44));
+                        Cond::or(Cond::and(ext, Cond::effects(ext6.clone(), Test::Always, false)), via_ah)
+                    } else {
+                        via_ah
+                    };
+                    chain = Cond::or(is(v), Cond::and(Cond::not(is(59)), Cond::and(advance, chain)));
+                }
+                self.free_reg(reg);
+                let mut lt = self.linktype(if v6 { ETH_IPV6 } else { ETH_IP })?;
+                if lt == Cond::Const(false) {
+                    // libpcap's optimizer cannot see through its protochain
+                    // loop, so it accepts this (as a filter that never
+                    // matches) instead of failing with "expression rejects
+                    // all packets"; a kept test does the same here.
+                    lt = Cond::effects(vec![ld(LD | IMM, 0)], Test::Jump { op: JEQ, x: false, k: 1 }, true);
+                }
+                Ok(Cond::and(lt, Cond::and(Cond::effects(start, Test::Always, false), chain)))
+            }
+            _ => Err(err("bad protocol applied for 'protochain'")),
         }
     }
 

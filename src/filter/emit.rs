@@ -24,18 +24,22 @@ pub fn emit(g: &Graph, root: Next) -> Result<Vec<Insn>> {
     }
     for b in order {
         let blk = &g.blocks[b];
-        let dist = |rev: &Vec<Insn>, n: Next| rev.len() - at[&n];
+        // Targets are always emitted before their jumps; a miss would be a
+        // bug, reported rather than panicking.
+        let dist = |rev: &Vec<Insn>, n: Next| -> Result<usize> {
+            at.get(&n).map(|p| rev.len() - p).ok_or_else(|| internal("jump to a block not yet emitted"))
+        };
         match blk.test {
             Test::Always => {
-                let d = dist(&rev, blk.jt);
+                let d = dist(&rev, blk.jt)?;
                 if d > 0 {
                     rev.push(Insn::stmt(JMP | JA, d as u32));
                 }
             }
             Test::Jump { op, x, k } => {
                 let code = JMP | op | if x { X } else { K };
-                let mut jt = dist(&rev, blk.jt);
-                let mut jf = dist(&rev, blk.jf);
+                let mut jt = dist(&rev, blk.jt)?;
+                let mut jf = dist(&rev, blk.jf)?;
                 // Far targets go through an unconditional jump placed right
                 // after this one.
                 if jf > 255 {
@@ -59,7 +63,7 @@ pub fn emit(g: &Graph, root: Next) -> Result<Vec<Insn>> {
         }
         at.insert(Next::Block(b), rev.len());
     }
-    let root_pos = at[&root];
+    let root_pos = *at.get(&root).ok_or_else(|| internal("root not emitted"))?;
     let mut out: Vec<Insn> = rev.into_iter().rev().collect();
     // Anything emitted before the root (never the case for a tree walk from
     // it) would be unreachable; the root is always first.
@@ -71,6 +75,10 @@ pub fn emit(g: &Graph, root: Next) -> Result<Vec<Insn>> {
         ));
     }
     Ok(out)
+}
+
+fn internal(what: &str) -> Error {
+    Error::new(ErrorCode::FilterSyntax, format!("internal error: {what}"))
 }
 
 /// Blocks in the order they must be emitted backwards: for a block, its

@@ -55,6 +55,13 @@ fn load(pkt: &[u8], off: u32, code: u16) -> Option<u32> {
 /// passed [`super::validate::validate`]; an invalid one returns 0 rather
 /// than misbehaving.
 pub fn run(prog: &[Insn], pkt: &[u8], wirelen: u32, meta: Option<&Ancillary>) -> u32 {
+    try_run(prog, pkt, wirelen, meta).unwrap_or(0)
+}
+
+/// Like [`run`], but tells an explicit `ret` (Some) from the filter ending
+/// early (None): a load outside the packet, a division by zero, an
+/// unavailable ancillary field or an invalid instruction.
+pub fn try_run(prog: &[Insn], pkt: &[u8], wirelen: u32, meta: Option<&Ancillary>) -> Option<u32> {
     let (mut a, mut x) = (0u32, 0u32);
     let mut mem = [0u32; MEMWORDS as usize];
     let mut pc = 0usize;
@@ -63,31 +70,28 @@ pub fn run(prog: &[Insn], pkt: &[u8], wirelen: u32, meta: Option<&Ancillary>) ->
         let c = i.code;
         let k = i.k;
         match class(c) {
-            RET => return if c == RET | A { a } else { k },
+            RET => return Some(if c == RET | A { a } else { k }),
             LD | LDX => {
                 let v = match mode(c) {
                     IMM => k,
                     LEN => wirelen,
                     MEM => match mem.get(k as usize) {
                         Some(v) => *v,
-                        None => return 0,
+                        None => return None,
                     },
                     ABS | IND | MSH => {
                         let off = if mode(c) == IND { x.wrapping_add(k) } else { k };
                         if mode(c) == ABS && k >= sys::SKF_AD_OFF as u32 {
-                            match meta.and_then(|m| ancillary_value(k, m, wirelen)) {
-                                Some(v) => v,
-                                None => return 0,
-                            }
+                            meta.and_then(|m| ancillary_value(k, m, wirelen))?
                         } else {
                             match load(pkt, off, c) {
                                 Some(v) if mode(c) == MSH => (v & 0xf) << 2,
                                 Some(v) => v,
-                                None => return 0,
+                                None => return None,
                             }
                         }
                     }
-                    _ => return 0,
+                    _ => return None,
                 };
                 if class(c) == LD {
                     a = v;
@@ -97,7 +101,7 @@ pub fn run(prog: &[Insn], pkt: &[u8], wirelen: u32, meta: Option<&Ancillary>) ->
             }
             ST | STX => match mem.get_mut(k as usize) {
                 Some(slot) => *slot = if class(c) == ST { a } else { x },
-                None => return 0,
+                None => return None,
             },
             ALU => {
                 let operand = if src(c) == X { x } else { k };
@@ -105,21 +109,15 @@ pub fn run(prog: &[Insn], pkt: &[u8], wirelen: u32, meta: Option<&Ancillary>) ->
                     ADD => a.wrapping_add(operand),
                     SUB => a.wrapping_sub(operand),
                     MUL => a.wrapping_mul(operand),
-                    DIV => match a.checked_div(operand) {
-                        Some(v) => v,
-                        None => return 0,
-                    },
-                    MOD => match a.checked_rem(operand) {
-                        Some(v) => v,
-                        None => return 0,
-                    },
+                    DIV => a.checked_div(operand)?,
+                    MOD => a.checked_rem(operand)?,
                     AND => a & operand,
                     OR => a | operand,
                     XOR => a ^ operand,
                     LSH => a.checked_shl(operand).unwrap_or(0),
                     RSH => a.checked_shr(operand).unwrap_or(0),
                     NEG => a.wrapping_neg(),
-                    _ => return 0,
+                    _ => return None,
                 };
             }
             JMP => {
@@ -133,7 +131,7 @@ pub fn run(prog: &[Insn], pkt: &[u8], wirelen: u32, meta: Option<&Ancillary>) ->
                     JGT => a > operand,
                     JGE => a >= operand,
                     JSET => a & operand != 0,
-                    _ => return 0,
+                    _ => return None,
                 };
                 pc += usize::from(if taken { i.jt } else { i.jf });
             }
@@ -143,10 +141,10 @@ pub fn run(prog: &[Insn], pkt: &[u8], wirelen: u32, meta: Option<&Ancillary>) ->
                 } else if c == MISC | TXA {
                     a = x;
                 } else {
-                    return 0;
+                    return None;
                 }
             }
         }
     }
-    0
+    None
 }

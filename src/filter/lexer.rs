@@ -104,7 +104,7 @@ fn longest_word(run: &str) -> Option<(Tok, usize)> {
     let mut best: Option<(Tok, usize)> = None;
     let mut consider = |t: Option<(Tok, usize)>| {
         if let Some((tok, len)) = t {
-            if best.as_ref().map_or(true, |(_, l)| len > *l) {
+            if best.as_ref().is_none_or(|(_, l)| len > *l) {
                 best = Some((tok, len));
             }
         }

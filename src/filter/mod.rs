@@ -89,10 +89,6 @@ impl Options {
     }
 }
 
-/// Longest expression accepted, in tokens; bounds the work (and the
-/// recursion) any input can cause.
-const MAX_TOKENS: usize = 1000;
-
 /// A compiled, validated BPF program.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Program {
@@ -110,14 +106,26 @@ pub fn compile(expr: &str, linktype: i32, snaplen: u32, netmask: u32) -> Result<
     compile_with(expr, &Options::new(lt, snaplen, netmask))
 }
 
+/// Stack for the compiler's recursive passes: an expression's tree is as
+/// deep as the expression is long (`a or b or …`), and a thread's default
+/// stack is too small for the longest expression the parser accepts.
+const COMPILER_STACK: usize = 64 << 20;
+
 pub fn compile_with(expr: &str, opts: &Options) -> Result<Program> {
-    let tokens = expr.split_whitespace().count() + expr.matches(['(', ')', '[', ']']).count();
-    if tokens > MAX_TOKENS {
-        return Err(Error::new(
-            ErrorCode::FilterSyntax,
-            format!("expression too long (more than {MAX_TOKENS} tokens)"),
-        ));
-    }
+    std::thread::scope(|scope| {
+        let worker =
+            std::thread::Builder::new().stack_size(COMPILER_STACK).spawn_scoped(scope, || compile_here(expr, opts));
+        match worker {
+            Ok(handle) => handle.join().unwrap_or_else(|_| {
+                Err(Error::new(ErrorCode::FilterSyntax, "internal error: the filter compiler panicked"))
+            }),
+            // No thread to be had: compile on this one.
+            Err(_) => compile_here(expr, opts),
+        }
+    })
+}
+
+fn compile_here(expr: &str, opts: &Options) -> Result<Program> {
     let ast = parser::parse(expr)?;
     let mut gen = codegen::Gen::new(opts.linktype, opts.netmask, opts.vlan_extensions);
     let mut cond = gen.node(&ast)?;
@@ -184,6 +192,12 @@ pub fn run(prog: &[Insn], pkt: &[u8], wirelen: u32, meta: Option<&Ancillary>) ->
 /// One instruction as `tcpdump -d` prints it (libpcap's bpf_image), `n` its index.
 pub fn image(insn: &Insn, n: usize) -> String {
     print::image(insn, n)
+}
+
+/// Runs raw instructions; None if the filter ended early (a load outside
+/// the packet, a division by zero) rather than by a `ret`.
+pub fn try_run(prog: &[Insn], pkt: &[u8], wirelen: u32, meta: Option<&Ancillary>) -> Option<u32> {
+    interp::try_run(prog, pkt, wirelen, meta)
 }
 
 /// Lists raw instructions in a tcpdump format.

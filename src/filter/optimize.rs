@@ -447,14 +447,12 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis) -> bool 
             if blk.keep {
                 break;
             }
-            let taken = match an.cmp[b] {
-                None => true,
-                Some(c) if blk.jt == blk.jf => {
-                    let _ = c;
-                    true
-                }
+            // A test whose branches meet decides nothing: it adds no fact.
+            let (taken, learned) = match an.cmp[b] {
+                None => (true, None),
+                Some(_) if blk.jt == blk.jf => (true, None),
                 Some(c) => match decide(vals, &c, &facts) {
-                    Some(o) => o != c.swapped,
+                    Some(o) => (o != c.swapped, Some((c, o))),
                     None => break,
                 },
             };
@@ -462,9 +460,9 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis) -> bool 
             if an.defs[b] & live_at(next, &an.live_in) != 0 {
                 break;
             }
-            if let Some(c) = an.cmp[b] {
+            if let Some((c, o)) = learned {
                 if !vals.opaque[c.lhs] && !vals.opaque[c.rhs] {
-                    facts.push((c, taken != c.swapped));
+                    facts.push((c, o));
                 }
             }
             t = next;
@@ -690,7 +688,7 @@ fn regenerate(vals: &mut Values, g: &mut Graph, root: Next) -> Result<()> {
             ok = r.emit_a(a, 0);
         }
         let fine = ok.is_some()
-            && want_x.map_or(true, |x| r.cur[RX] == x)
+            && want_x.is_none_or(|x| r.cur[RX] == x)
             && (2..NREGS).all(|m| live & (1 << m) == 0 || r.cur[m] == desired[m])
             && r.out.len() <= blk.stmts.len();
         if fine {
@@ -759,13 +757,26 @@ fn merge_duplicates(g: &mut Graph, root: &mut Next) -> bool {
 /// loaded once. The tests are side-effect free, so their order does not
 /// change the result (except, as in libpcap, for truncated packets).
 fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
-    let movable = |g: &Graph, n: Next| -> Option<usize> {
+    // Several pullups per round, as long as they touch different blocks
+    // (the analysis is not updated in between).
+    let mut touched = vec![false; g.blocks.len()];
+    let mut changed = false;
+    // A block of the chain; at its top (`shared`) it may have several
+    // predecessors as long as they all test the same value (libpcap's
+    // condition), and they are all redirected together.
+    let movable = |g: &Graph, touched: &[bool], n: Next, shared: Option<V>| -> Option<usize> {
         let Next::Block(b) = n else { return None };
+        if touched[b] {
+            return None;
+        }
         let blk = &g.blocks[b];
+        let entry_ok = an.preds[b].len() == 1
+            || shared
+                .is_some_and(|v| an.preds[b].iter().all(|(q, _)| !touched[*q] && an.cmp[*q].map(|c| c.lhs) == Some(v)));
         let pure = !blk.keep
             && an.live_in[b] == 0
             && an.defs[b] & !((1 << RA) | (1 << RX)) == 0
-            && an.preds[b].len() == 1
+            && entry_ok
             && blk.test != Test::Always
             && blk.jt != blk.jf;
         match an.cmp[b] {
@@ -775,12 +786,13 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
     };
     for &p in &an.order {
         let Some(pc) = an.cmp[p] else { continue };
-        if vals.opaque[pc.lhs] || g.blocks[p].keep || g.blocks[p].test == Test::Always {
+        if vals.opaque[pc.lhs] || g.blocks[p].keep || g.blocks[p].test == Test::Always || touched[p] {
             continue;
         }
-        for or_chain in [true, false] {
-            let pblk = &g.blocks[p];
-            let (fixed, mut link) = if or_chain { (pblk.jt, (p, false)) } else { (pblk.jf, (p, true)) };
+        // The chain may hang off either edge of `p`; `p` only supplies the
+        // value that is already in A.
+        for (or_chain, from_true) in [(true, false), (false, true), (true, true), (false, false)] {
+            let mut link = (p, from_true);
             let next_of = |g: &Graph, b: usize| if or_chain { g.blocks[b].jf } else { g.blocks[b].jt };
             let fixed_of = |g: &Graph, b: usize| if or_chain { g.blocks[b].jt } else { g.blocks[b].jf };
             let set = |g: &mut Graph, (b, on_true): (usize, bool), n: Next| {
@@ -791,11 +803,14 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
                 }
             };
             let get = |g: &Graph, (b, on_true): (usize, bool)| if on_true { g.blocks[b].jt } else { g.blocks[b].jf };
+            let Some(first) = movable(g, &touched, get(g, link), Some(pc.lhs)) else { continue };
+            let fixed = fixed_of(g, first);
             // Skip the tests of the same value already adjacent.
             let mut steps = 0;
             let diff = loop {
                 steps += 1;
-                let Some(d) = movable(g, get(g, link)) else { break None };
+                let shared = (link.0 == p).then_some(pc.lhs);
+                let Some(d) = movable(g, &touched, get(g, link), shared) else { break None };
                 if fixed_of(g, d) != fixed || steps > 64 {
                     break None;
                 }
@@ -808,7 +823,7 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
             let mut prev = diff;
             let found = loop {
                 steps += 1;
-                let Some(s) = movable(g, next_of(g, prev)) else { break None };
+                let Some(s) = movable(g, &touched, next_of(g, prev), None) else { break None };
                 if fixed_of(g, s) != fixed || steps > 64 {
                     break None;
                 }
@@ -821,11 +836,24 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
             let after = next_of(g, same);
             set(g, (prev, !or_chain), after);
             set(g, (same, !or_chain), Next::Block(diff));
-            set(g, link, Next::Block(same));
-            return true;
+            if link.0 == p {
+                // Every predecessor of the top of the chain now enters at the
+                // pulled-up test.
+                for &(q, on_true) in &an.preds[diff] {
+                    set(g, (q, on_true), Next::Block(same));
+                    touched[q] = true;
+                }
+            } else {
+                set(g, link, Next::Block(same));
+            }
+            for b in [p, link.0, diff, prev, same] {
+                touched[b] = true;
+            }
+            changed = true;
+            break;
         }
     }
-    false
+    changed
 }
 
 pub fn optimize(g: &mut Graph, mut root: Next) -> Result<Next> {

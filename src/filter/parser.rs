@@ -10,8 +10,18 @@ use crate::error::Result;
 /// Nesting bound so that hostile input cannot exhaust the stack.
 const MAX_DEPTH: usize = 200;
 
+/// Longest expression accepted, in tokens. The tree of `a and b and …` is
+/// as deep as it is long, and later passes walk it recursively.
+const MAX_TOKENS: usize = 2000;
+
 pub fn parse(input: &str) -> Result<Node> {
     let toks = tokenize(input)?;
+    if toks.len() > MAX_TOKENS {
+        return Err(crate::error::Error::new(
+            crate::error::ErrorCode::FilterSyntax,
+            format!("expression too long ({} tokens, at most {MAX_TOKENS})", toks.len()),
+        ));
+    }
     let mut p = Parser { toks, i: 0, depth: 0 };
     if p.peek() == &Tok::End {
         return Ok(Node::True);

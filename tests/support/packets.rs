@@ -16,7 +16,7 @@ fn csum_free_ipv4(src: [u8; 4], dst: [u8; 4], proto: u8, payload: &[u8], frag: u
     v[6..8].copy_from_slice(&frag.to_be_bytes());
     v.extend_from_slice(&src);
     v.extend_from_slice(&dst);
-    v.extend(std::iter::repeat(1u8).take(options));
+    v.extend(std::iter::repeat_n(1u8, options));
     v.extend_from_slice(payload);
     v
 }
@@ -137,7 +137,7 @@ pub fn geneve(vni: u32, proto: u16, opt_words: u8, inner: &[u8]) -> Vec<u8> {
     let mut v = vec![opt_words & 0x3f, 0];
     v.extend_from_slice(&proto.to_be_bytes());
     v.extend_from_slice(&(vni << 8).to_be_bytes());
-    v.extend(std::iter::repeat(0u8).take(opt_words as usize * 4));
+    v.extend(std::iter::repeat_n(0u8, opt_words as usize * 4));
     v.extend_from_slice(inner);
     v
 }
