@@ -328,3 +328,60 @@ fn vlan_program_is_valid() {
         ringcap::filter::validate(&insns).unwrap();
     });
 }
+
+/// `tcpdump -r` on ringcap prints exactly what stock tcpdump prints, for
+/// pcap and pcapng files in both precisions, with and without filters.
+#[test]
+fn reading_savefiles_matches() {
+    let dir = scratch("read");
+    let base = dir.join("base.pcap");
+    let base2 = base.clone();
+    in_netns(move || {
+        let t = Tcpdump::start(&scratch("read-capture"), "stock", false, &["-i", "vb", "-w", base2.to_str().unwrap()]);
+        send_traffic(2);
+        settle();
+        let (code, _, err) = t.interrupt();
+        assert_eq!(code, 0, "{err}");
+    });
+    let mut files = vec![base.clone()];
+    for (format, name) in [("nsecpcap", "nsec.pcap"), ("pcapng", "ng.pcapng")] {
+        let out = dir.join(name);
+        let st = Command::new("editcap").args(["-F", format]).arg(&base).arg(&out).status().expect("editcap");
+        assert!(st.success());
+        files.push(out);
+    }
+    let run = |ours: bool, args: &[&str]| {
+        let mut cmd = Command::new("tcpdump");
+        cmd.args(args);
+        if ours {
+            cmd.env("LD_PRELOAD", lib_dir().join("libringcap.so"));
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let mut compared = 0;
+    for file in &files {
+        for precision in ["micro", "nano"] {
+            for filter in ["", "tcp port 80", "udp and not port 53", "vlan", "icmp or arp", "ip6"] {
+                let prec = format!("--time-stamp-precision={precision}");
+                let mut args = vec!["-r", file.to_str().unwrap(), "-nn", "-e", "-v", "-x", prec.as_str()];
+                if !filter.is_empty() {
+                    args.push(filter);
+                }
+                let (stock, ours) = (run(false, &args), run(true, &args));
+                assert_eq!(stock, ours, "tcpdump {args:?}");
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 36);
+    // A file that is not a capture: the same error.
+    let junk = dir.join("junk.pcap");
+    fs::write(&junk, b"definitely not a capture").unwrap();
+    let args = ["-r", junk.to_str().unwrap()];
+    assert_eq!(run(false, &args), run(true, &args));
+}
