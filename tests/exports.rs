@@ -34,3 +34,20 @@ fn soname_is_major_versioned() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Library soname: [libringcap.so.0]"), "{text}");
 }
+
+/// Every symbol Debian's libpcap 1.10 exports (tests/pcap/libpcap-1.10-exports.txt,
+/// from `nm -D libpcap.so.0.8`) is exported by libringcap too: under
+/// LD_PRELOAD a missing one would fall through to the real libpcap with a
+/// ringcap handle.
+#[test]
+fn every_libpcap_symbol_is_exported() {
+    let list = std::fs::read_to_string(support::c::repo().join("tests/pcap/libpcap-1.10-exports.txt")).unwrap();
+    let symbols = defined_dynamic_symbols();
+    let missing: Vec<&str> = list
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| l.trim_end_matches(" *").trim())
+        .filter(|name| !symbols.iter().any(|s| s == name))
+        .collect();
+    assert!(missing.is_empty(), "libpcap symbols not exported: {missing:?}");
+}
