@@ -28,3 +28,15 @@ c_rx_matrix!(
     rx_v3_raw: &["3", "raw"],
     rx_v3_dgram: &["3", "dgram"],
 );
+
+macro_rules! c_test_args {
+    ($($name:ident: $prog:literal $args:expr),* $(,)?) => {
+        $(#[test] fn $name() { run_c_test_args($prog, $args); })*
+    };
+}
+
+c_test_args!(
+    tx_v1: "tx_versions" &["1"],
+    tx_v2: "tx_versions" &["2"],
+    tx_v3: "tx_versions" &["3"],
+);

@@ -101,14 +101,15 @@ pub extern "C" fn ringcap_config_set_version(cfg: *mut ringcap_config, version: 
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_socket_type(cfg: *mut ringcap_config, kind: i32) -> i32 {
     with_config(cfg, |c| {
-        c.kind =
-            match kind {
-                0 => SocketKind::Raw,
-                1 => SocketKind::Dgram,
-                _ => return Err(Error::invalid(format!(
+        c.kind = match kind {
+            0 => SocketKind::Raw,
+            1 => SocketKind::Dgram,
+            _ => {
+                return Err(Error::invalid(format!(
                     "socket type {kind} is unknown; valid: RINGCAP_SOCKET_TYPE_RAW (0), RINGCAP_SOCKET_TYPE_DGRAM (1)"
-                ))),
-            };
+                )))
+            }
+        };
         Ok(())
     })
 }

@@ -17,3 +17,4 @@ pub mod capture;
 pub mod config;
 pub mod registry;
 pub mod result;
+pub mod transmit;
