@@ -12,7 +12,7 @@ macro_rules! c_tests {
     };
 }
 
-c_tests!(rx_snaplen, rx_breakloop, rx_drops, rx_errors, dlopen_exports);
+c_tests!(rx_snaplen, rx_breakloop, rx_drops, rx_errors, dlopen_exports, tx_errors, tx_options);
 
 macro_rules! c_rx_matrix {
     ($($name:ident: $args:expr),* $(,)?) => {
@@ -39,4 +39,7 @@ c_test_args!(
     tx_v1: "tx_versions" &["1"],
     tx_v2: "tx_versions" &["2"],
     tx_v3: "tx_versions" &["3"],
+    tx_duplex_v1: "tx_duplex" &["1"],
+    tx_duplex_v2: "tx_duplex" &["2"],
+    tx_duplex_v3: "tx_duplex" &["3"],
 );
