@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::c::{run_c_test, run_c_test_args};
+use support::c::{build_example, run_c_test, run_c_test_args};
 
 macro_rules! c_tests {
     ($($name:ident),* $(,)?) => {
@@ -43,3 +43,10 @@ c_test_args!(
     tx_duplex_v2: "tx_duplex" &["2"],
     tx_duplex_v3: "tx_duplex" &["3"],
 );
+
+/// examples/forward.c, built like the tests, driven by c-tests/tx_forward.c.
+#[test]
+fn tx_forward() {
+    let forward = build_example("forward");
+    run_c_test_args("tx_forward", &[forward.to_str().expect("UTF-8 path")]);
+}

@@ -73,6 +73,28 @@ pub fn build_c_test(name: &str) -> PathBuf {
     out
 }
 
+/// Compiles examples/<name>.c the way the C tests are compiled (strict
+/// flags, the committed header, the built library) and returns its path.
+pub fn build_example(name: &str) -> PathBuf {
+    let src = repo().join("examples").join(format!("{name}.c"));
+    let out = lib_dir().join(format!("{name}-example"));
+    let lib = lib_dir();
+    let status = compiler()
+        .args(STRICT)
+        .arg("-I")
+        .arg(repo().join("include"))
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .arg(format!("-L{}", lib.display()))
+        .arg("-lringcap")
+        .arg(format!("-Wl,-rpath,{}", lib.display()))
+        .status()
+        .expect("running the C compiler");
+    assert!(status.success(), "compiling {} failed", src.display());
+    out
+}
+
 /// Builds and runs c-tests/<name>.c; the test fails unless it exits 0.
 pub fn run_c_test(name: &str) {
     run_c_test_args(name, &[]);
