@@ -624,8 +624,9 @@ const char *ringcap_version(void);
 /**
  * Creates a TX configuration with the defaults: no interface (set one),
  * SOCK_RAW, TPACKET_V2, a 1 MiB ring sized for the device MTU, qdisc in
- * the path, PACKET_LOSS off, no data offset, no timestamps, an automatic
- * kick every 256 frames, waiting when the ring is full. Returns NULL only
+ * the path, PACKET_LOSS off, no data offset, no timestamps, kicks only
+ * when the ring is full or on ringcap_tx_kick()/ringcap_tx_flush(),
+ * waiting when the ring is full. Returns NULL only
  * if memory is exhausted. Free with ringcap_tx_config_free().
  */
 struct ringcap_tx_config *ringcap_tx_config_new(void);
@@ -714,8 +715,10 @@ int32_t ringcap_tx_config_set_priority(struct ringcap_tx_config *cfg, int32_t pr
 int32_t ringcap_tx_config_set_timestamps(struct ringcap_tx_config *cfg, bool on);
 
 /**
- * Frames committed between automatic kicks (default 256; 0: kick only
- * when the ring is full or on ringcap_tx_kick()/ringcap_tx_flush()).
+ * Frames committed between automatic kicks. 0 (the default) kicks only
+ * when the ring is full or on ringcap_tx_kick()/ringcap_tx_flush(): the
+ * cheapest per packet (bench/tx/README.md), but a burst smaller than the
+ * ring waits for the caller's kick. A small value trades CPU for latency.
  */
 int32_t ringcap_tx_config_set_batch(struct ringcap_tx_config *cfg, uint32_t frames);
 

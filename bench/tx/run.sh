@@ -8,7 +8,7 @@
 # seconds per million packets of each, as ratios to pcap_inject, into
 # bench/results/tx-latest.json and tx-latest.md.
 #
-# Usage: bench/tx/run.sh [--smoke] [--count N] [--runs R] [--size BYTES] [--explore]
+# Usage: bench/tx/run.sh [--smoke] [--count N] [--runs R] [--size BYTES] [--explore|--explore-only]
 #   --smoke    20 000 packets, 3 rounds (CI: checks that everything runs;
 #              CPU figures are meaningless at this count, 10 ms resolution)
 #   --explore  afterwards, sweep ringcap's batch size, ring size, version,
@@ -21,6 +21,7 @@ COUNT=1000000
 RUNS=5
 SIZE=64
 EXPLORE=0
+MAIN=1
 SMOKE=0
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -29,6 +30,7 @@ while [ $# -gt 0 ]; do
     --runs) RUNS=$2; shift ;;
     --size) SIZE=$2; shift ;;
     --explore) EXPLORE=1 ;;
+    --explore-only) EXPLORE=1; MAIN=0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -96,7 +98,10 @@ cmd_for() {
     esac
 }
 
+if [ "$MAIN" = 1 ]; then
 RAW=$WORK/raw.txt
+# Other work on the machine inflates wall times; the load is recorded with the figures.
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 : > "$RAW"
 for round in $(seq 1 "$RUNS"); do
     if [ $((round % 2)) -eq 1 ]; then order=("${TOOLS[@]}"); else order=($(printf '%s\n' "${TOOLS[@]}" | tac)); fi
@@ -106,9 +111,9 @@ for round in $(seq 1 "$RUNS"); do
     done
 done
 
-python3 - "$RAW" "$COUNT" "$SIZE" "$RUNS" "$SMOKE" "$RESULTS" "$(uname -r)" "$(nproc)" <<'PY'
+python3 - "$RAW" "$COUNT" "$SIZE" "$RUNS" "$SMOKE" "$RESULTS" "$(uname -r)" "$(nproc)" "$LOAD_BEFORE" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
 import json, statistics, sys, datetime
-raw, count, size, runs, smoke, results, kernel, cpus = sys.argv[1:]
+raw, count, size, runs, smoke, results, kernel, cpus, load_before, load_after = sys.argv[1:]
 count, size, runs = int(count), int(size), int(runs)
 rows = {}
 for line in open(raw):
@@ -125,12 +130,14 @@ for tool, r in out.items():
     r["pps_ratio"] = r["pps"] / base["pps"] if base["pps"] else 0.0
     r["cpu_ratio"] = r["cpu_s_per_million"] / base["cpu_s_per_million"] if base["cpu_s_per_million"] else 0.0
 doc = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), "packets": count, "frame_bytes": size,
-       "rounds": runs, "smoke": smoke == "1", "kernel": kernel, "cpus": int(cpus), "results": out}
+       "rounds": runs, "smoke": smoke == "1", "kernel": kernel, "cpus": int(cpus),
+       "loadavg_before": load_before, "loadavg_after": load_after, "results": out}
 json.dump(doc, open(f"{results}/tx-latest.json", "w"), indent=2)
 names = {"pcap_inject": "libpcap pcap_inject loop", "trafgen": "trafgen (TX ring, qdisc bypass, default)",
          "trafgen_qdisc": "trafgen --qdisc-path", "ringcap": "ringcap TX ring",
          "ringcap_bypass": "ringcap TX ring + PACKET_QDISC_BYPASS"}
-lines = [f"{count} frames of {size} bytes, median of {runs} alternating rounds, kernel {kernel}, {cpus} CPUs"
+lines = [f"{count} frames of {size} bytes, median of {runs} alternating rounds, kernel {kernel}, {cpus} CPUs, "
+         f"load average {load_before} before / {load_after} after"
          + (" (SMOKE RUN: CPU figures meaningless)" if smoke == "1" else ""), "",
          "| sender | packets/s | vs pcap_inject | CPU s per M packets | vs pcap_inject |",
          "|---|---:|---:|---:|---:|"]
@@ -140,6 +147,7 @@ for tool in ["pcap_inject", "trafgen", "trafgen_qdisc", "ringcap", "ringcap_bypa
 open(f"{results}/tx-latest.md", "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY
+fi
 
 if [ "$EXPLORE" = 1 ]; then
     # ringcap alone: args are bypass version batch ring-bytes, size separately.

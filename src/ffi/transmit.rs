@@ -120,8 +120,9 @@ fn with_tx(h: *const ringcap_tx, f: impl FnOnce(&mut Transmitter) -> Result<i32>
 
 /// Creates a TX configuration with the defaults: no interface (set one),
 /// SOCK_RAW, TPACKET_V2, a 1 MiB ring sized for the device MTU, qdisc in
-/// the path, PACKET_LOSS off, no data offset, no timestamps, an automatic
-/// kick every 256 frames, waiting when the ring is full. Returns NULL only
+/// the path, PACKET_LOSS off, no data offset, no timestamps, kicks only
+/// when the ring is full or on ringcap_tx_kick()/ringcap_tx_flush(),
+/// waiting when the ring is full. Returns NULL only
 /// if memory is exhausted. Free with ringcap_tx_config_free().
 #[no_mangle]
 pub extern "C" fn ringcap_tx_config_new() -> *mut ringcap_tx_config {
@@ -312,8 +313,10 @@ pub extern "C" fn ringcap_tx_config_set_timestamps(cfg: *mut ringcap_tx_config, 
     })
 }
 
-/// Frames committed between automatic kicks (default 256; 0: kick only
-/// when the ring is full or on ringcap_tx_kick()/ringcap_tx_flush()).
+/// Frames committed between automatic kicks. 0 (the default) kicks only
+/// when the ring is full or on ringcap_tx_kick()/ringcap_tx_flush(): the
+/// cheapest per packet (bench/tx/README.md), but a burst smaller than the
+/// ring waits for the caller's kick. A small value trades CPU for latency.
 #[no_mangle]
 pub extern "C" fn ringcap_tx_config_set_batch(cfg: *mut ringcap_tx_config, frames: u32) -> i32 {
     with_config(cfg, |c| {
