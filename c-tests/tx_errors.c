@@ -140,6 +140,63 @@ static void close_drains(int version) {
     free((void *)seen.seqs);
 }
 
+static void count_packet(void *user, const uint8_t *data, const ringcap_packet_meta *m) {
+    (void)data;
+    if (m->pkttype != PACKET_OUTGOING) {
+        (*(unsigned *)user)++;
+    }
+}
+
+/* A slow qdisc holds the frames (TP_STATUS_SENDING): a nonblocking commit
+ * on the full ring returns RING_FULL, a blocking flush waits them out, and
+ * with PACKET_QDISC_BYPASS the qdisc is not in the way at all. */
+static void ring_full(void) {
+    /* 16 kbit/s: one 60-byte frame every ~30 ms once the 200-byte burst is used. */
+    rc_sh("tc qdisc add dev rc0 root tbf rate 16kbit burst 200 limit 100000");
+    ringcap_capture *peer = rc_peer_capture("rc1");
+    ringcap_tx_config *cfg = rc_tx_config("rc0", 2);
+    CHECK(ringcap_tx_config_set_geometry(cfg, 4096, 8, 2048, 16) == 0, "geometry");
+    CHECK(ringcap_tx_config_set_nonblocking(cfg, true) == 0, "nonblocking");
+    ringcap_tx *tx = rc_tx_open(cfg);
+    ringcap_tx_config_free(cfg);
+    uint8_t frame[64];
+    rc_build_frame(frame, 60, 0, dst, src);
+    unsigned queued = 0;
+    for (unsigned i = 0; i < 16; i++) {
+        queued += ringcap_tx_send(tx, frame, 60) == 0;
+    }
+    CHECK(queued == 16, "16 frames fill the ring without a kick");
+    CHECK(ringcap_tx_kick(tx) == 0, "kick: the qdisc now holds most of them (TP_STATUS_SENDING)");
+    uint64_t t0 = rc_mono_ns();
+    int r = 0;
+    unsigned more = 0;
+    while (more < 64 && (r = ringcap_tx_send(tx, frame, 60)) == 0) {
+        more++;
+    }
+    CHECK(r == RINGCAP_RESULT_RING_FULL && more <= 8, "RING_FULL after %u more: %d %s", more, r,
+          ringcap_tx_last_error(tx));
+    printf("ring full after %u more: %s\n", more, ringcap_tx_last_error(tx));
+    CHECK(rc_mono_ns() - t0 < 200000000ull, "nonblocking did not wait for the ~500 ms drain");
+    ringcap_tx_counters st;
+    ringcap_tx_stats(tx, &st);
+    CHECK(st.ring_full >= 1 && st.in_flight == 16, "ring_full %llu in flight %u", (unsigned long long)st.ring_full,
+          st.in_flight);
+    CHECK(ringcap_tx_flush(tx) == 0, "flush waits for the qdisc: %s", ringcap_tx_last_error(tx));
+    ringcap_tx_stats(tx, &st);
+    CHECK(st.in_flight == 0 && st.completed == 16 + more, "after flush: in flight %u completed %llu", st.in_flight,
+          (unsigned long long)st.completed);
+    printf("flush through a 16 kbit/s qdisc took %.0f ms\n", (rc_mono_ns() - t0) / 1e6);
+    CHECK(ringcap_tx_send(tx, frame, 60) == 0, "room again");
+    CHECK(ringcap_tx_close(tx) == 0, "close drains through the qdisc");
+    unsigned got = 0, want = 16 + more + 1;
+    for (int i = 0; i < 40 && got < want; i++) {
+        ringcap_capture_dispatch(peer, -1, count_packet, &got);
+    }
+    CHECK(got == want, "peer got %u of %u", got, want);
+    ringcap_capture_close(peer);
+    rc_sh("tc qdisc del dev rc0 root");
+}
+
 static void misuse(void) {
     CHECK(ringcap_tx_send(NULL, dst, 6) == RINGCAP_RESULT_NULL_PARAMETER, "NULL handle");
     CHECK(ringcap_tx_close(NULL) == 0, "close(NULL)");
@@ -176,6 +233,7 @@ int main(void) {
     }
     malformed(3, 0, 1);
     malformed(3, 1, 1);
+    ring_full();
     misuse();
     return rc_test_done();
 }

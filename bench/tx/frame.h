@@ -1,4 +1,4 @@
-/* The one frame every bench/tx sender sends: to the peer's MAC, from ours,
+/* The one frame every bench/tx sender sends: broadcast, from our MAC,
  * EtherType 0x88b5 (local experimental, dropped by the peer's stack). */
 #ifndef BENCH_FRAME_H
 #define BENCH_FRAME_H
