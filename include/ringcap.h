@@ -752,6 +752,8 @@ int32_t ringcap_tx_open(const struct ringcap_tx_config *cfg, struct ringcap_tx *
  * Opens one socket with an RX ring (options from `rx`) and a TX ring
  * (options from `tx`) in a single mapping, RX first. The interface,
  * version, socket type and reserve are the capture's; `tx`'s are ignored.
+ * A socket has one PACKET_TIMESTAMP setting, so TX timestamps on a
+ * combined socket also choose the RX timestamp source.
  * Stores a capture handle in `*rx_out` and a TX handle in `*tx_out`; each
  * is closed with its own close function (the socket closes with the last).
  * Returns 0, a positive warning as ringcap_tx_open() does, or a negative

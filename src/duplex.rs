@@ -8,7 +8,8 @@ use crate::tx::{Transmitter, TxConfig};
 
 /// Opens a capture and a transmitter on one socket. The interface, TPACKET
 /// version, socket type and PACKET_RESERVE come from `rx`, since a socket
-/// has only one of each; every other TX option comes from `tx`.
+/// has only one of each; every other TX option comes from `tx`. Likewise
+/// PACKET_TIMESTAMP is per socket: TX timestamps also set the RX source.
 pub fn open(rx: &CaptureConfig, tx: &TxConfig) -> Result<(Capture, Transmitter)> {
     let mut tx = tx.clone();
     tx.interface = rx.interface.clone();

@@ -283,9 +283,7 @@ pub extern "C" fn ringcap_tx_config_set_data_offset(cfg: *mut ringcap_tx_config,
     with_config(cfg, |c| {
         let old = c.data_offset;
         c.data_offset = (offset != 0).then_some(offset);
-        c.check()
-            .or_else(|e| if e.code() == ErrorCode::UnknownInterface { Ok(()) } else { Err(e) })
-            .inspect_err(|_| c.data_offset = old)
+        c.check_data_offset().inspect_err(|_| c.data_offset = old)
     })
 }
 
@@ -400,6 +398,8 @@ pub extern "C" fn ringcap_tx_open(cfg: *const ringcap_tx_config, out: *mut *mut 
 /// Opens one socket with an RX ring (options from `rx`) and a TX ring
 /// (options from `tx`) in a single mapping, RX first. The interface,
 /// version, socket type and reserve are the capture's; `tx`'s are ignored.
+/// A socket has one PACKET_TIMESTAMP setting, so TX timestamps on a
+/// combined socket also choose the RX timestamp source.
 /// Stores a capture handle in `*rx_out` and a TX handle in `*tx_out`; each
 /// is closed with its own close function (the socket closes with the last).
 /// Returns 0, a positive warning as ringcap_tx_open() does, or a negative

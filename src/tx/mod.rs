@@ -118,6 +118,17 @@ impl TxConfig {
                 return Err(Error::invalid("SOCK_DGRAM transmit needs the packets' protocol (an EtherType, not 0)"));
             }
         }
+        self.check_data_offset()?;
+        if let Some(g) = self.explicit_geometry(0) {
+            g.validate()?;
+            self.check_room(&g)?;
+        }
+        Ok(())
+    }
+
+    /// PACKET_TX_HAS_OFF: the kernel accepts offsets from the end of the
+    /// frame header on (tpacket_parse_header's off_min).
+    pub fn check_data_offset(&self) -> Result<()> {
         if let Some(off) = self.data_offset {
             let min = default_data_offset(self.version) as u32;
             if off < min || off > u16::MAX as u32 {
@@ -126,10 +137,6 @@ impl TxConfig {
                     self.version.number()
                 )));
             }
-        }
-        if let Some(g) = self.explicit_geometry(0) {
-            g.validate()?;
-            self.check_room(&g)?;
         }
         Ok(())
     }
@@ -771,6 +778,11 @@ impl Transmitter {
             if let Some(r) = &self.stalled {
                 return Err(Self::stalled_error(r));
             }
+            if self.in_flight == self.tx.frame_nr() {
+                // Only when the socket is O_NONBLOCK (a combined socket whose
+                // capture is nonblocking) does the send above return early.
+                std::thread::sleep(std::time::Duration::from_micros(50));
+            }
         }
         Ok(())
     }
@@ -891,4 +903,41 @@ fn push_bounded<T>(q: &mut VecDeque<T>, v: T) {
         q.pop_front();
     }
     q.push_back(v);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> TxConfig {
+        TxConfig { interface: "eth0".into(), ..TxConfig::default() }
+    }
+
+    #[test]
+    fn config_checks_name_the_problem() {
+        assert!(cfg().check().is_ok());
+        let e = TxConfig::default().check().unwrap_err();
+        assert_eq!(e.code(), ErrorCode::UnknownInterface);
+        let e = TxConfig { interface: "any".into(), ..TxConfig::default() }.check().unwrap_err();
+        assert_eq!(e.code(), ErrorCode::UnknownInterface);
+        let e = TxConfig { kind: SocketKind::Dgram, ..cfg() }.check().unwrap_err();
+        assert!(e.message().contains("destination"), "{e}");
+        let dgram = TxConfig { kind: SocketKind::Dgram, destination: vec![1; 6], ..cfg() };
+        assert!(dgram.check().unwrap_err().message().contains("protocol"));
+        assert!(TxConfig { protocol: 0x0800, ..dgram }.check().is_ok());
+        let e = TxConfig { data_offset: Some(16), ..cfg() }.check().unwrap_err();
+        assert!(e.message().contains("16") && e.message().contains("32"), "{e}");
+        assert!(TxConfig { data_offset: Some(16), ..TxConfig::default() }.check_data_offset().is_err());
+        let v3 = TxConfig { version: Version::V3, data_offset: Some(32), ..cfg() };
+        assert!(v3.check().unwrap_err().message().contains("48"));
+    }
+
+    #[test]
+    fn explicit_geometry_needs_room_after_the_offset() {
+        let page = crate::geometry::page_size() as u32;
+        let layout = Layout { block_size: page, block_nr: 1, frame_size: 256, frame_nr: page / 256 };
+        assert!(TxConfig { layout: Some(layout), ..cfg() }.check().is_ok());
+        let e = TxConfig { layout: Some(layout), data_offset: Some(256), ..cfg() }.check().unwrap_err();
+        assert!(e.message().contains("no room"), "{e}");
+    }
 }

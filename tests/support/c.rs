@@ -51,8 +51,15 @@ pub const STRICT: &[&str] = &["-std=c11", "-Wall", "-Wextra", "-Werror", "-Wpeda
 
 /// Compiles c-tests/<name>.c into an executable and returns its path.
 pub fn build_c_test(name: &str) -> PathBuf {
+    build_c_test_as(name, &format!("{name}-test"))
+}
+
+/// Like [`build_c_test`] into lib_dir/<exe>: tests that run one program
+/// with different arguments build their own copy, so one is never
+/// rewritten while another runs it (ETXTBSY).
+pub fn build_c_test_as(name: &str, exe: &str) -> PathBuf {
     let src = repo().join("c-tests").join(format!("{name}.c"));
-    let out = lib_dir().join(format!("{name}-test"));
+    let out = lib_dir().join(exe);
     let lib = lib_dir();
     let status = compiler()
         .args(STRICT)
@@ -101,7 +108,12 @@ pub fn run_c_test(name: &str) {
 }
 
 pub fn run_c_test_args(name: &str, args: &[&str]) {
-    let exe = build_c_test(name);
+    let tag: String = args
+        .iter()
+        .flat_map(|a| a.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).chain(['-']))
+        .take(60)
+        .collect();
+    let exe = build_c_test_as(name, &format!("{name}-{tag}test"));
     let output = Command::new(&exe).args(args).output().expect("running the C test");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
