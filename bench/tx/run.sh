@@ -9,8 +9,8 @@
 # bench/results/tx-latest.json and tx-latest.md.
 #
 # Usage: bench/tx/run.sh [--smoke] [--count N] [--runs R] [--size BYTES] [--explore|--explore-only]
-#   --smoke    20 000 packets, 3 rounds (CI: checks that everything runs;
-#              CPU figures are meaningless at this count, 10 ms resolution)
+#   --smoke    20 000 packets, 3 rounds, into bench/results/tx-smoke.* (CI:
+#              checks that everything runs; figures meaningless at this count)
 #   --explore  afterwards, sweep ringcap's batch size, ring size, version,
 #              bypass and frame size (bench/results/tx-explore.md)
 # Needs root (network namespaces), trafgen (netsniff-ng), libpcap-dev, cc.
@@ -21,11 +21,12 @@ COUNT=1000000
 RUNS=5
 SIZE=64
 EXPLORE=0
+NAME=tx-latest
 MAIN=1
 SMOKE=0
 while [ $# -gt 0 ]; do
     case "$1" in
-    --smoke) COUNT=20000; RUNS=3; SMOKE=1 ;;
+    --smoke) COUNT=20000; RUNS=3; SMOKE=1; NAME=tx-smoke ;;
     --count) COUNT=$2; shift ;;
     --runs) RUNS=$2; shift ;;
     --size) SIZE=$2; shift ;;
@@ -111,7 +112,7 @@ for round in $(seq 1 "$RUNS"); do
     done
 done
 
-python3 - "$RAW" "$COUNT" "$SIZE" "$RUNS" "$SMOKE" "$RESULTS" "$(uname -r)" "$(nproc)" "$LOAD_BEFORE" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+python3 - "$RAW" "$COUNT" "$SIZE" "$RUNS" "$SMOKE" "$RESULTS/$NAME" "$(uname -r)" "$(nproc)" "$LOAD_BEFORE" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
 import json, statistics, sys, datetime
 raw, count, size, runs, smoke, results, kernel, cpus, load_before, load_after = sys.argv[1:]
 count, size, runs = int(count), int(size), int(runs)
@@ -132,7 +133,7 @@ for tool, r in out.items():
 doc = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), "packets": count, "frame_bytes": size,
        "rounds": runs, "smoke": smoke == "1", "kernel": kernel, "cpus": int(cpus),
        "loadavg_before": load_before, "loadavg_after": load_after, "results": out}
-json.dump(doc, open(f"{results}/tx-latest.json", "w"), indent=2)
+json.dump(doc, open(f"{results}.json", "w"), indent=2)
 names = {"pcap_inject": "libpcap pcap_inject loop", "trafgen": "trafgen (TX ring, qdisc bypass, default)",
          "trafgen_qdisc": "trafgen --qdisc-path", "ringcap": "ringcap TX ring",
          "ringcap_bypass": "ringcap TX ring + PACKET_QDISC_BYPASS"}
@@ -144,7 +145,7 @@ lines = [f"{count} frames of {size} bytes, median of {runs} alternating rounds, 
 for tool in ["pcap_inject", "trafgen", "trafgen_qdisc", "ringcap", "ringcap_bypass"]:
     r = out[tool]
     lines.append(f"| {names[tool]} | {r['pps']:,.0f} | {r['pps_ratio']:.2f} | {r['cpu_s_per_million']:.2f} | {r['cpu_ratio']:.2f} |")
-open(f"{results}/tx-latest.md", "w").write("\n".join(lines) + "\n")
+open(f"{results}.md", "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY
 fi
