@@ -221,6 +221,22 @@ static void misuse(void) {
     ringcap_tx_config_free(cfg);
 }
 
+/* The device goes down with frames queued: kick, flush and close say so. */
+static void interface_down(void) {
+    ringcap_tx_config *cfg = rc_tx_config("rc0", 2);
+    ringcap_tx *tx = rc_tx_open(cfg);
+    ringcap_tx_config_free(cfg);
+    CHECK(rc_tx_frame(tx, 0, dst, src) == 0, "queue");
+    rc_sh("ip link set rc0 down");
+    int r = ringcap_tx_kick(tx);
+    CHECK(r == RINGCAP_RESULT_INTERFACE_DOWN, "kick on a down interface: %d %s", r, ringcap_tx_last_error(tx));
+    printf("kick: %s\n", ringcap_tx_last_error(tx));
+    CHECK(ringcap_tx_flush(tx) == RINGCAP_RESULT_INTERFACE_DOWN, "flush");
+    r = ringcap_tx_close(tx);
+    CHECK(r == RINGCAP_RESULT_INTERFACE_DOWN, "close reports the undelivered frame: %d", r);
+    rc_sh("ip link set rc0 up");
+}
+
 int main(void) {
     rc_test_netns();
     rc_mac("rc0", src);
@@ -235,5 +251,6 @@ int main(void) {
     malformed(3, 1, 1);
     ring_full();
     misuse();
+    interface_down();
     return rc_test_done();
 }

@@ -859,10 +859,11 @@ int32_t ringcap_tx_test_set_next_offset(struct ringcap_tx *h, uint32_t value);
 
 /**
  * Drains the ring (every queued packet is sent and handed back), then
- * unmaps it and closes the socket. Returns 0; or RINGCAP_RESULT_WRONG_FORMAT
- * when a rejected frame stopped the ring and the packets behind it could
- * not be sent; the handle is closed either way. NULL and closed handles
- * return 0.
+ * unmaps it and closes the socket. Returns 0, or the error that stopped
+ * the drain, in which case queued packets were not sent:
+ * RINGCAP_RESULT_WRONG_FORMAT (a rejected frame stopped the ring),
+ * RINGCAP_RESULT_INTERFACE_DOWN (the device went down). The handle is
+ * closed either way. NULL and closed handles return 0.
  */
 int32_t ringcap_tx_close(struct ringcap_tx *h);
 

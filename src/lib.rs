@@ -1,7 +1,7 @@
 //! ringcap: Linux packet capture and transmit on PACKET_MMAP rings.
 //!
-//! The safe Rust core (`geometry`, `ring`, `socket`, `rx`, `tx`, `wait`, `stats`)
-//! knows nothing of C; `ffi` is the thin C boundary over it.
+//! The safe Rust core (`geometry`, `ring`, `socket`, `rx`, `tx`, `duplex`,
+//! `wait`, `stats`) knows nothing of C; `ffi` is the thin C boundary over it.
 
 pub mod duplex;
 pub mod error;
