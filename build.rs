@@ -53,6 +53,7 @@ const RINGCAP_HEADER_SOURCES: &[&str] = &[
     "src/ffi/filter.rs",
     "src/ffi/features.rs",
     "src/ffi/interfaces.rs",
+    "src/ffi/transmit.rs",
 ];
 
 /// Files whose declarations make up include/pcap/pcap.h.

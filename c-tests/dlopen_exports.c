@@ -8,7 +8,10 @@ int main(void) {
     REQUIRE(lib != NULL, "dlopen: %s", dlerror());
     const char *api[] = {"ringcap_config_new", "ringcap_capture_open", "ringcap_capture_dispatch",
                          "ringcap_capture_loop", "ringcap_capture_breakloop", "ringcap_capture_stats",
-                         "ringcap_capture_close", "ringcap_strerror", "ringcap_last_error"};
+                         "ringcap_capture_close", "ringcap_strerror", "ringcap_last_error",
+                         "ringcap_tx_config_new", "ringcap_tx_open", "ringcap_tx_frame", "ringcap_tx_commit",
+                         "ringcap_tx_send", "ringcap_tx_kick", "ringcap_tx_flush", "ringcap_tx_close",
+                         "ringcap_duplex_open"};
     for (size_t i = 0; i < sizeof api / sizeof api[0]; i++) {
         CHECK(dlsym(lib, api[i]) != NULL, "%s missing", api[i]);
     }

@@ -352,6 +352,16 @@ typedef struct ringcap_config ringcap_config;
 typedef struct ringcap_filter ringcap_filter;
 
 /**
+ * Opaque TX handle, from ringcap_tx_open() or ringcap_duplex_open().
+ */
+typedef struct ringcap_tx ringcap_tx;
+
+/**
+ * Opaque TX configuration handle, from ringcap_tx_config_new().
+ */
+typedef struct ringcap_tx_config ringcap_tx_config;
+
+/**
  * Per-packet metadata, read from the frame header and its sockaddr_ll.
  */
 typedef struct ringcap_packet_meta {
@@ -607,6 +617,93 @@ typedef struct ringcap_interface {
   const struct ringcap_interface_address *addresses;
   size_t address_count;
 } ringcap_interface;
+
+/**
+ * Counters of a TX handle since open.
+ */
+typedef struct ringcap_tx_counters {
+  /**
+   * Packets committed to the ring.
+   */
+  uint64_t queued;
+  /**
+   * Packets the kernel handed back as done (sent, or skipped under PACKET_LOSS).
+   */
+  uint64_t completed;
+  /**
+   * Frames the kernel rejected (TP_STATUS_WRONG_FORMAT).
+   */
+  uint64_t rejected;
+  /**
+   * send() calls made to kick the kernel.
+   */
+  uint64_t kicks;
+  /**
+   * Times a commit found the ring full (and waited, or returned RINGCAP_RESULT_RING_FULL).
+   */
+  uint64_t ring_full;
+  /**
+   * send() calls that reported a packet dropped by the qdisc or device (ENOBUFS).
+   */
+  uint64_t send_errors;
+  /**
+   * Bytes committed.
+   */
+  uint64_t bytes_queued;
+  /**
+   * Frames committed and not yet handed back.
+   */
+  uint32_t in_flight;
+} ringcap_tx_counters;
+
+/**
+ * A frame the kernel rejected (TP_STATUS_WRONG_FORMAT).
+ */
+typedef struct ringcap_tx_rejection {
+  /**
+   * Frame index in the TX ring.
+   */
+  uint32_t index;
+  /**
+   * Length of the packet in the frame.
+   */
+  uint32_t len;
+  /**
+   * Sequence number of the packet: 0 for the first packet committed on the handle.
+   */
+  uint64_t seq;
+  /**
+   * errno the kernel's send() reported (EINVAL, EMSGSIZE, ...), 0 if none.
+   */
+  int32_t error_number;
+  /**
+   * Why, as text (NUL-terminated, truncated to fit).
+   */
+  char reason[256];
+} ringcap_tx_rejection;
+
+/**
+ * A transmit timestamp, read back when the kernel returned the frame.
+ */
+typedef struct ringcap_tx_timestamp {
+  /**
+   * Sequence number of the packet (0 for the first one committed).
+   */
+  uint64_t seq;
+  /**
+   * Seconds since the epoch (0 when source is 0).
+   */
+  uint64_t ts_sec;
+  /**
+   * Nanoseconds within the second.
+   */
+  uint32_t ts_nsec;
+  /**
+   * TP_STATUS_TS_RAW_HARDWARE or TP_STATUS_TS_SOFTWARE; 0 when the frame
+   * came back without a timestamp.
+   */
+  uint32_t source;
+} ringcap_tx_timestamp;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1097,6 +1194,258 @@ int32_t ringcap_interfaces_list(struct ringcap_interface **out, size_t *count);
  * foreign pointers are ignored.
  */
 void ringcap_interfaces_free(struct ringcap_interface *list);
+
+/**
+ * Creates a TX configuration with the defaults: no interface (set one),
+ * SOCK_RAW, TPACKET_V2, a 1 MiB ring sized for the device MTU, qdisc in
+ * the path, PACKET_LOSS off, no data offset, no timestamps, kicks only
+ * when the ring is full or on ringcap_tx_kick()/ringcap_tx_flush(),
+ * waiting when the ring is full. Returns NULL only
+ * if memory is exhausted. Free with ringcap_tx_config_free().
+ */
+struct ringcap_tx_config *ringcap_tx_config_new(void);
+
+/**
+ * Frees a TX configuration. NULL and already-freed handles are ignored.
+ */
+void ringcap_tx_config_free(struct ringcap_tx_config *cfg);
+
+/**
+ * The interface to send on ("any" cannot send). Unknown names are reported
+ * by ringcap_tx_open() with RINGCAP_RESULT_UNKNOWN_INTERFACE.
+ */
+int32_t ringcap_tx_config_set_interface(struct ringcap_tx_config *cfg, const char *name);
+
+/**
+ * TPACKET version of the TX ring: 1, 2 (default) or 3.
+ * Errors: RINGCAP_RESULT_INVALID_VERSION.
+ */
+int32_t ringcap_tx_config_set_version(struct ringcap_tx_config *cfg, int32_t version);
+
+/**
+ * RINGCAP_SOCKET_TYPE_RAW (default: the caller writes the link-layer
+ * header) or RINGCAP_SOCKET_TYPE_DGRAM (the kernel writes it from
+ * ringcap_tx_config_set_destination()).
+ */
+int32_t ringcap_tx_config_set_socket_type(struct ringcap_tx_config *cfg, int32_t kind);
+
+/**
+ * SOCK_DGRAM: the link-layer destination address of every packet (`len`
+ * 1 to 8 bytes, e.g. a 6-byte MAC) and their EtherType in host byte order.
+ */
+int32_t ringcap_tx_config_set_destination(struct ringcap_tx_config *cfg,
+                                          const uint8_t *addr,
+                                          size_t len,
+                                          uint16_t ethertype);
+
+/**
+ * Ring size in bytes for the sizing helper (default 1 MiB); frames are
+ * sized for the device MTU plus link header (and data offset).
+ */
+int32_t ringcap_tx_config_set_buffer_size(struct ringcap_tx_config *cfg, size_t bytes);
+
+/**
+ * An explicit TX ring layout, checked at once against the kernel's rules
+ * for the configured version (set the version first) with the same codes
+ * as ringcap_config_set_geometry().
+ */
+int32_t ringcap_tx_config_set_geometry(struct ringcap_tx_config *cfg,
+                                       uint32_t block_size,
+                                       uint32_t block_nr,
+                                       uint32_t frame_size,
+                                       uint32_t frame_nr);
+
+/**
+ * PACKET_QDISC_BYPASS: frames go straight to the driver, skipping the
+ * qdisc layer (and other packet sockets do not see them). Default off.
+ */
+int32_t ringcap_tx_config_set_qdisc_bypass(struct ringcap_tx_config *cfg, bool on);
+
+/**
+ * PACKET_LOSS: the kernel skips a frame it cannot send (marking it done)
+ * instead of stopping there. Off (default), a rejected frame stops the
+ * ring and is reported (RINGCAP_RESULT_WRONG_FORMAT, ringcap_tx_next_error()).
+ */
+int32_t ringcap_tx_config_set_loss(struct ringcap_tx_config *cfg, bool on);
+
+/**
+ * PACKET_TX_HAS_OFF: packet data starts `offset` bytes into each frame
+ * (e.g. to align a payload). 0 restores the default position. The offset
+ * must be at least the frame header (32 bytes for V1/V2, 48 for V3).
+ */
+int32_t ringcap_tx_config_set_data_offset(struct ringcap_tx_config *cfg, uint32_t offset);
+
+/**
+ * SO_PRIORITY of the packets sent (0 to 6; higher needs CAP_NET_ADMIN).
+ */
+int32_t ringcap_tx_config_set_priority(struct ringcap_tx_config *cfg, int32_t priority);
+
+/**
+ * Transmit timestamps (PACKET_TIMESTAMP): hardware when the device can
+ * stamp sent packets, else software, in which case ringcap_tx_open()
+ * returns RINGCAP_RESULT_WARNING_TIMESTAMP_FALLBACK. Read them with
+ * ringcap_tx_next_timestamp().
+ */
+int32_t ringcap_tx_config_set_timestamps(struct ringcap_tx_config *cfg, bool on);
+
+/**
+ * Frames committed between automatic kicks. 0 (the default) kicks only
+ * when the ring is full or on ringcap_tx_kick()/ringcap_tx_flush(): the
+ * cheapest per packet (bench/tx/README.md), but a burst smaller than the
+ * ring waits for the caller's kick. A small value trades CPU for latency.
+ */
+int32_t ringcap_tx_config_set_batch(struct ringcap_tx_config *cfg, uint32_t frames);
+
+/**
+ * Nonblocking: a commit that finds the ring full returns
+ * RINGCAP_RESULT_RING_FULL instead of waiting for a free frame.
+ */
+int32_t ringcap_tx_config_set_nonblocking(struct ringcap_tx_config *cfg, bool on);
+
+/**
+ * Try MAP_LOCKED for the ring (default true); falls back silently.
+ */
+int32_t ringcap_tx_config_set_lock_memory(struct ringcap_tx_config *cfg, bool on);
+
+/**
+ * The message of the last failed call on this TX configuration ("" if none).
+ */
+const char *ringcap_tx_config_last_error(const struct ringcap_tx_config *cfg);
+
+/**
+ * Opens a TX ring with the options in `cfg` and stores the handle in
+ * `*out`. Returns 0; or a positive warning (the handle is open):
+ * RINGCAP_RESULT_WARNING_TIMESTAMP_FALLBACK when timestamps were asked for
+ * and the device cannot stamp in hardware, RINGCAP_RESULT_WARNING_RING_SHRUNK
+ * when memory was short; or a negative ringcap_result. The text is in
+ * ringcap_tx_config_last_error(cfg) / ringcap_tx_last_error(*out) and ringcap_last_error().
+ */
+int32_t ringcap_tx_open(const struct ringcap_tx_config *cfg, struct ringcap_tx **out);
+
+/**
+ * Opens one socket with an RX ring (options from `rx`) and a TX ring
+ * (options from `tx`) in a single mapping, RX first. The interface,
+ * version, socket type and reserve are the capture's; `tx`'s are ignored.
+ * A socket has one PACKET_TIMESTAMP setting, so TX timestamps on a
+ * combined socket also choose the RX timestamp source.
+ * Stores a capture handle in `*rx_out` and a TX handle in `*tx_out`; each
+ * is closed with its own close function (the socket closes with the last).
+ * Returns 0, a positive warning as ringcap_tx_open() does, or a negative
+ * ringcap_result (nothing is stored then).
+ */
+int32_t ringcap_duplex_open(const struct ringcap_config *rx,
+                            const struct ringcap_tx_config *tx,
+                            struct ringcap_capture **rx_out,
+                            struct ringcap_tx **tx_out);
+
+/**
+ * The data area of the next free frame: `*buf` points to it and `*room`
+ * is the largest packet it takes (the device MTU plus link header, or the
+ * frame's space if smaller). Write the packet there, then call
+ * ringcap_tx_commit(). Calling again before committing returns the same
+ * frame. When the ring is full this kicks and waits for a frame, or in
+ * nonblocking mode returns RINGCAP_RESULT_RING_FULL. The pointer is valid
+ * until the commit or close.
+ */
+int32_t ringcap_tx_frame(struct ringcap_tx *h, uint8_t **buf, size_t *room);
+
+/**
+ * Queues the frame from ringcap_tx_frame() with a `len`-byte packet
+ * (frames go out in the order committed). Kicks the kernel when a batch is
+ * full. Errors: RINGCAP_RESULT_PACKET_TOO_LARGE (the message names the
+ * packet's size and the limit; the frame stays reserved for a retry),
+ * RINGCAP_RESULT_WRONG_STATE (no frame reserved), RINGCAP_RESULT_WRONG_FORMAT
+ * (the kernel stopped at a rejected frame; see ringcap_tx_next_error()).
+ */
+int32_t ringcap_tx_commit(struct ringcap_tx *h, size_t len);
+
+/**
+ * Copies `len` bytes into the next frame and queues it: ringcap_tx_frame()
+ * plus ringcap_tx_commit(), with the same errors. An oversized packet is
+ * refused (RINGCAP_RESULT_PACKET_TOO_LARGE) before any frame is taken.
+ */
+int32_t ringcap_tx_send(struct ringcap_tx *h, const uint8_t *data, size_t len);
+
+/**
+ * Asks the kernel to send every queued frame, without waiting (one
+ * send() with MSG_DONTWAIT). Returns 0, or RINGCAP_RESULT_WRONG_FORMAT when
+ * the kernel stopped at a rejected frame, or another negative result.
+ */
+int32_t ringcap_tx_kick(struct ringcap_tx *h);
+
+/**
+ * Sends every queued frame and waits until the kernel handed all of them
+ * back. Returns 0, RINGCAP_RESULT_WRONG_FORMAT when the kernel stopped at a
+ * rejected frame (the frames behind it are not sent), or another negative result.
+ */
+int32_t ringcap_tx_flush(struct ringcap_tx *h);
+
+/**
+ * Counters since open.
+ */
+int32_t ringcap_tx_stats(struct ringcap_tx *h, struct ringcap_tx_counters *out);
+
+/**
+ * Takes the oldest report of a frame the kernel rejected: returns 1 and
+ * fills `*out`, or 0 when there is none. With PACKET_LOSS the kernel skips
+ * bad frames without telling, so no reports are made.
+ */
+int32_t ringcap_tx_next_error(struct ringcap_tx *h, struct ringcap_tx_rejection *out);
+
+/**
+ * Takes the oldest transmit timestamp (timestamps must be on): returns 1
+ * and fills `*out`, or 0 when no sent frame is waiting to be read.
+ */
+int32_t ringcap_tx_next_timestamp(struct ringcap_tx *h, struct ringcap_tx_timestamp *out);
+
+/**
+ * The TX ring the handle got.
+ */
+int32_t ringcap_tx_ring_info(struct ringcap_tx *h, struct ringcap_ring_info *out);
+
+/**
+ * The largest packet the handle accepts, in bytes (or a negative result).
+ */
+int32_t ringcap_tx_max_packet(struct ringcap_tx *h);
+
+/**
+ * The packet socket's file descriptor (or a negative result).
+ */
+int32_t ringcap_tx_get_fd(struct ringcap_tx *h);
+
+/**
+ * Switches between waiting for a free frame (false) and returning
+ * RINGCAP_RESULT_RING_FULL (true) when the ring is full.
+ */
+int32_t ringcap_tx_set_nonblocking(struct ringcap_tx *h, bool on);
+
+/**
+ * Frames per automatic kick (0: only when full or on request).
+ */
+int32_t ringcap_tx_set_batch(struct ringcap_tx *h, uint32_t frames);
+
+/**
+ * For tests only: the next TPACKET_V3 frame committed carries this
+ * tp_next_offset, which the kernel refuses (variable-size TX frames do not
+ * exist), so the rejection path can be exercised. Errors on V1/V2.
+ */
+int32_t ringcap_tx_test_set_next_offset(struct ringcap_tx *h, uint32_t value);
+
+/**
+ * Drains the ring (every queued packet is sent and handed back), then
+ * unmaps it and closes the socket. Returns 0, or the error that stopped
+ * the drain, in which case queued packets were not sent:
+ * RINGCAP_RESULT_WRONG_FORMAT (a rejected frame stopped the ring),
+ * RINGCAP_RESULT_INTERFACE_DOWN (the device went down). The handle is
+ * closed either way. NULL and closed handles return 0.
+ */
+int32_t ringcap_tx_close(struct ringcap_tx *h);
+
+/**
+ * The message of the last failed call (or open warning) on this handle
+ * ("" if none), valid until the next failure on it.
+ */
+const char *ringcap_tx_last_error(const struct ringcap_tx *h);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,12 +1,15 @@
 //! ringcap: Linux packet capture and transmit on PACKET_MMAP rings.
 //!
-//! The safe Rust core (`geometry`, `ring`, `socket`, `rx`, `wait`, `stats`)
-//! knows nothing of C; `ffi` is the thin C boundary over it. Optional
-//! kernel features each have their own module (`fanout`, `sockfilter`,
-//! `membership`, `direction`, `timestamp`, `vlan`, `interfaces`), gathered
-//! for the open pipeline by `features`.
+//! The safe Rust core (`geometry`, `ring`, `socket`, `rx`, `tx`, `duplex`,
+//! `wait`, `stats`) knows nothing of C; `ffi` is the thin C boundary over
+//! it. Optional kernel features each have their own module (`fanout`,
+//! `sockfilter`, `membership`, `direction`, `timestamp`, `vlan`,
+//! `interfaces`), gathered for the open pipeline by `features`. `filter`
+//! compiles pcap-filter expressions, `savefile` reads and writes capture
+//! files, and `pcap_compat` is libpcap's API built on all of them.
 
 pub mod direction;
+pub mod duplex;
 pub mod error;
 pub mod fanout;
 pub mod features;
@@ -25,6 +28,7 @@ pub mod stats;
 /// cbindgen:ignore
 pub mod sys;
 pub mod timestamp;
+pub mod tx;
 pub mod vlan;
 pub mod wait;
 

@@ -25,6 +25,10 @@ pub struct Mapping {
 // between threads is fine, and all concurrent access goes through the
 // status-word protocol below.
 unsafe impl Send for Mapping {}
+// SAFETY: &Mapping only reads the base, length and lock flag. A combined
+// RX+TX socket shares one mapping between its Capture and its Transmitter;
+// they touch disjoint rings of it, each through the status-word protocol.
+unsafe impl Sync for Mapping {}
 
 impl Mapping {
     /// Maps `len` bytes of `fd`'s rings. With `lock`, MAP_LOCKED is tried

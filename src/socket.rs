@@ -205,6 +205,14 @@ impl PacketSocket {
         })
     }
 
+    /// An interface ioctl whose ifreq carries a pointer to `data`
+    /// (SIOCETHTOOL, SIOC[GS]HWTSTAMP).
+    pub fn ifreq_ioctl(&self, name: &str, request: libc::c_ulong, data: *mut libc::c_void) -> Result<()> {
+        let mut ifr = ifreq(name);
+        ifr.ifr_ifru.ifru_data = data.cast();
+        self.ioctl(request, &mut ifr, "interface ioctl")
+    }
+
     fn ioctl(&self, request: libc::c_ulong, ifr: &mut libc::ifreq, what: &str) -> Result<()> {
         // SAFETY: ifr is a valid ifreq for the duration of the call.
         let r = unsafe { libc::ioctl(self.fd(), request, ifr as *mut libc::ifreq) };

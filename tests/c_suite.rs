@@ -4,13 +4,13 @@
 
 mod support;
 
-use support::c::{run_c_test, run_c_test_args, run_c_test_valgrind};
+use support::c::{build_example, run_c_test, run_c_test_args, run_c_test_valgrind};
 
 macro_rules! c_tests {
     ($($name:ident),* $(,)?) => {
         $(#[test] fn $name() { run_c_test(stringify!($name)); })*
         /// Every c-tests/*.c program this file runs.
-        const RUN: &[&str] = &[$(stringify!($name)),*, "rx_versions"];
+        const RUN: &[&str] = &[$(stringify!($name)),*, "rx_versions", "tx_versions", "tx_duplex", "tx_forward"];
     };
 }
 
@@ -31,6 +31,8 @@ c_tests!(
     feat_vlan,
     feat_interfaces,
     feat_copy,
+    tx_errors,
+    tx_options,
 );
 
 #[test]
@@ -47,21 +49,6 @@ fn every_c_program_is_run() {
 
 // Kernel features (issue 4), each in its own network namespace.
 
-macro_rules! c_rx_matrix {
-    ($($name:ident: $args:expr),* $(,)?) => {
-        $(#[test] fn $name() { run_c_test_args("rx_versions", $args); })*
-    };
-}
-
-c_rx_matrix!(
-    rx_v1_raw: &["1", "raw"],
-    rx_v1_dgram: &["1", "dgram"],
-    rx_v2_raw: &["2", "raw"],
-    rx_v2_dgram: &["2", "dgram"],
-    rx_v3_raw: &["3", "raw"],
-    rx_v3_dgram: &["3", "dgram"],
-);
-
 #[test]
 fn valgrind_rx_errors() {
     run_c_test_valgrind("rx_errors", &[]);
@@ -75,4 +62,32 @@ fn valgrind_rx_v3_raw() {
 #[test]
 fn valgrind_rx_v2_dgram() {
     run_c_test_valgrind("rx_versions", &["2", "dgram"]);
+}
+
+macro_rules! c_test_args {
+    ($($name:ident: $prog:literal $args:expr),* $(,)?) => {
+        $(#[test] fn $name() { run_c_test_args($prog, $args); })*
+    };
+}
+
+c_test_args!(
+    rx_v1_raw: "rx_versions" &["1", "raw"],
+    rx_v1_dgram: "rx_versions" &["1", "dgram"],
+    rx_v2_raw: "rx_versions" &["2", "raw"],
+    rx_v2_dgram: "rx_versions" &["2", "dgram"],
+    rx_v3_raw: "rx_versions" &["3", "raw"],
+    rx_v3_dgram: "rx_versions" &["3", "dgram"],
+    tx_v1: "tx_versions" &["1"],
+    tx_v2: "tx_versions" &["2"],
+    tx_v3: "tx_versions" &["3"],
+    tx_duplex_v1: "tx_duplex" &["1"],
+    tx_duplex_v2: "tx_duplex" &["2"],
+    tx_duplex_v3: "tx_duplex" &["3"],
+);
+
+/// examples/forward.c, built like the tests, driven by c-tests/tx_forward.c.
+#[test]
+fn tx_forward() {
+    let forward = build_example("forward");
+    run_c_test_args("tx_forward", &[forward.to_str().expect("UTF-8 path")]);
 }

@@ -15,7 +15,7 @@ use crate::ffi::boundary::{boundary, out_ref, LastError};
 use crate::ffi::breakers::{self, Claim};
 use crate::ffi::config::{ringcap_config, CONFIGS};
 use crate::ffi::registry::Registry;
-use crate::rx::{Capture, Packet, PacketMeta};
+use crate::rx::{Capture, CaptureConfig, Packet, PacketMeta};
 use crate::stats::Stats;
 use crate::wait::Breaker;
 
@@ -143,6 +143,32 @@ pub extern "C" fn ringcap_capture_open(cfg: *const ringcap_config, out: *mut *mu
             (false, None) => 0,
         })
     })
+}
+
+/// Opens a capture through `open` (which may set up more on the same
+/// socket, as ringcap_duplex_open does) with a claimed breaker slot, and
+/// registers it. Returns the handle, whether the ring was shrunk, and
+/// whatever else `open` made.
+pub(crate) fn register_capture<T>(
+    config: &CaptureConfig,
+    open: impl FnOnce(&CaptureConfig) -> Result<(Capture, T)>,
+) -> Result<(*mut ringcap_capture, bool, T)> {
+    let (claim, breaker) = Claim::new()?;
+    let mut config = config.clone();
+    config.breaker = Some(breaker.clone());
+    let (capture, extra) = open(&config)?;
+    let shrunk = capture.shrunk_from().is_some();
+    let token = CAPTURES.next_token();
+    let handle = CaptureHandle {
+        capture: Mutex::new(Some(capture)),
+        breaker,
+        dispatcher: AtomicU64::new(0),
+        token,
+        last_error: LastError::default(),
+    };
+    let ptr = CAPTURES.insert_with_token(token, handle);
+    claim.publish(token);
+    Ok((ptr, shrunk, extra))
 }
 
 fn callback_adapter(cb: ringcap_packet_cb, user: *mut c_void) -> Result<impl FnMut(&Packet<'_>)> {

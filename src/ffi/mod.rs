@@ -20,3 +20,4 @@ pub mod filter;
 pub mod interfaces;
 pub mod registry;
 pub mod result;
+pub mod transmit;

@@ -170,11 +170,12 @@ enum Reader {
 
 /// An open RX ring.
 pub struct Capture {
-    // Field order is drop order: unmap before the socket closes.
-    mapping: Mapping,
+    // Field order is drop order: unmap before the socket closes. Both are
+    // shared with the Transmitter of a combined RX+TX socket (crate::duplex).
+    mapping: Arc<Mapping>,
     ring: Ring,
     reader: Reader,
-    socket: PacketSocket,
+    socket: Arc<PacketSocket>,
     interface: Interface,
     breaker: Arc<Breaker>,
     stats: Stats,
@@ -268,6 +269,15 @@ fn request_rx_ring(
 impl Capture {
     /// Opens an RX ring as `config` says.
     pub fn open(config: &CaptureConfig) -> Result<Capture> {
+        Ok(Capture::open_with_tx(config, None)?.0)
+    }
+
+    /// Opens the RX ring and, with `tx`, a TX ring on the same socket in the
+    /// same mapping (RX first, as the kernel lays them out).
+    pub(crate) fn open_with_tx(
+        config: &CaptureConfig,
+        tx: Option<&crate::tx::TxConfig>,
+    ) -> Result<(Capture, Option<crate::tx::Transmitter>)> {
         config.check()?;
         config.features.check(config.kind)?;
         let socket = PacketSocket::new(config.kind)?;
@@ -276,6 +286,11 @@ impl Capture {
         if config.reserve > 0 {
             socket.set_packet_option(sys::PACKET_RESERVE, &config.reserve, "setsockopt(PACKET_RESERVE)")?;
         }
+        // TX options first: the kernel refuses some of them once a ring exists.
+        let mut tx_plan = match tx {
+            Some(t) => Some(crate::tx::TxPlan::prepare(&socket, &interface, t)?),
+            None => None,
+        };
         let copy_threshold = config.copy_threshold && config.version != Version::V3;
         if copy_threshold {
             socket.set_packet_option(sys::PACKET_COPY_THRESH, &1i32, "setsockopt(PACKET_COPY_THRESH)")?;
@@ -287,7 +302,12 @@ impl Capture {
             None => config.sizing(&socket, &interface).geometry()?,
         };
         let (geometry, shrunk_from) = request_rx_ring(&socket, geometry, config)?;
-        let mapping = Mapping::new(socket.fd(), geometry.ring_bytes(), config.lock_memory)?;
+        let mut tx_bytes = 0;
+        if let Some(plan) = tx_plan.as_mut() {
+            plan.request_ring(&socket, config.reserve)?;
+            tx_bytes = plan.ring_bytes();
+        }
+        let mapping = Arc::new(Mapping::new(socket.fd(), geometry.ring_bytes() + tx_bytes, config.lock_memory)?);
         let ring = Ring::new(&mapping, 0, geometry);
         // Bind last: until now the socket had protocol 0 and queued nothing,
         // so the first packet counted is one the ring can hold.
@@ -308,7 +328,18 @@ impl Capture {
                 if copy_threshold { config.snaplen as usize } else { 0 },
             )),
         };
-        Ok(Capture {
+        let socket = Arc::new(socket);
+        let transmitter = match tx_plan {
+            Some(plan) => Some(crate::tx::Transmitter::from_plan(
+                mapping.clone(),
+                geometry.ring_bytes(),
+                socket.clone(),
+                interface.clone(),
+                plan,
+            )?),
+            None => None,
+        };
+        let capture = Capture {
             mapping,
             ring,
             reader,
@@ -323,7 +354,8 @@ impl Capture {
             block_timeout_ms: config.block_timeout_ms,
             read_options: ReadOptions::new(&config.features),
             applied,
-        })
+        };
+        Ok((capture, transmitter))
     }
 
     /// The ring actually allocated.

@@ -64,22 +64,40 @@ pub const STRICT: &[&str] = &["-std=c11", "-Wall", "-Wextra", "-Werror", "-Wpeda
 
 /// Compiles c-tests/<name>.c into an executable and returns its path.
 pub fn build_c_test(name: &str) -> PathBuf {
+    build_c_test_as(name, &format!("{name}-test"))
+}
+
+/// Like [`build_c_test`] into lib_dir/<exe>: tests that run one program
+/// with different arguments build their own copy.
+pub fn build_c_test_as(name: &str, exe: &str) -> PathBuf {
     let src = repo().join("c-tests").join(format!("{name}.c"));
-    let out = lib_dir().join(format!("{name}-test"));
-    // Tests run in parallel and several may build the same program (the
-    // rx_versions matrix): compile to a private name and rename into place,
-    // so no test ever executes a file another is still writing (ETXTBSY).
+    compile_against_ringcap(&src, exe, &[repo().join("include"), repo().join("c-tests")])
+}
+
+/// Compiles examples/<name>.c the way the C tests are compiled (strict
+/// flags, the committed header, the built library) and returns its path.
+pub fn build_example(name: &str) -> PathBuf {
+    let src = repo().join("examples").join(format!("{name}.c"));
+    compile_against_ringcap(&src, &format!("{name}-example"), &[repo().join("include")])
+}
+
+/// Compiles `src` strictly against the built library into lib_dir/<exe>.
+/// Tests run in parallel and several may build the same program: it is
+/// compiled to a private name and renamed into place, so no test ever
+/// executes a file another is still writing (ETXTBSY).
+fn compile_against_ringcap(src: &Path, exe: &str, includes: &[PathBuf]) -> PathBuf {
     static BUILDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = lib_dir().join(format!("{name}-test.tmp{n}"));
     let lib = lib_dir();
-    let status = compiler()
-        .args(STRICT)
-        .arg("-I")
-        .arg(repo().join("include"))
-        .arg("-I")
-        .arg(repo().join("c-tests"))
-        .arg(&src)
+    let out = lib.join(exe);
+    let tmp = lib.join(format!("{exe}.tmp{n}"));
+    let mut cmd = compiler();
+    cmd.args(STRICT);
+    for dir in includes {
+        cmd.arg("-I").arg(dir);
+    }
+    let status = cmd
+        .arg(src)
         .arg("-o")
         .arg(&tmp)
         .arg(format!("-L{}", lib.display()))
@@ -89,7 +107,7 @@ pub fn build_c_test(name: &str) -> PathBuf {
         .status()
         .expect("running the C compiler");
     assert!(status.success(), "compiling {} failed", src.display());
-    std::fs::rename(&tmp, &out).expect("renaming the compiled test into place");
+    std::fs::rename(&tmp, &out).expect("renaming the compiled program into place");
     out
 }
 
@@ -99,19 +117,28 @@ pub fn run_c_test(name: &str) {
 }
 
 pub fn run_c_test_args(name: &str, args: &[&str]) {
-    let exe = build_c_test(name);
-    check_output(name, args, Command::new(&exe).args(args));
+    check_output(name, args, Command::new(build_for_args(name, args)).args(args));
 }
 
 /// Runs c-tests/<name>.c under valgrind's memcheck: any invalid access,
 /// use of uninitialised memory or definite leak fails the test.
 pub fn run_c_test_valgrind(name: &str, args: &[&str]) {
-    let exe = build_c_test(name);
+    let exe = build_for_args(name, args);
     let mut cmd = Command::new("valgrind");
     cmd.args(["-q", "--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite"])
         .arg(&exe)
         .args(args);
     check_output(name, args, &mut cmd);
+}
+
+/// A copy of the program per argument list, so parallel runs never share one.
+fn build_for_args(name: &str, args: &[&str]) -> PathBuf {
+    let tag: String = args
+        .iter()
+        .flat_map(|a| a.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).chain(['-']))
+        .take(60)
+        .collect();
+    build_c_test_as(name, &format!("{name}-{tag}test"))
 }
 
 fn check_output(name: &str, args: &[&str], cmd: &mut Command) {

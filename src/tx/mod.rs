@@ -1,0 +1,943 @@
+//! Transmitting: a TX ring on an interface, filled zero-copy in ring order
+//! and handed to the kernel one send() per batch.
+//!
+//! Opening is a short linear pipeline (socket, interface, version, options,
+//! ring, mmap, bind), the mirror of `rx`. The options and the ring request
+//! are separate steps ([`TxPlan`]) so that the combined RX+TX socket in
+//! `duplex` can run them between its own steps: the kernel refuses
+//! PACKET_LOSS and PACKET_TX_HAS_OFF once any ring exists, and wants the RX
+//! ring first in the one mapping.
+//!
+//! Frame order: the kernel's send() walks the ring from its own head and
+//! stops at the first frame that is not SEND_REQUEST, so frames are handed
+//! out and committed strictly in ring order and a reserved frame is never
+//! skipped.
+
+pub mod ring;
+
+use std::collections::VecDeque;
+use std::mem::{size_of, zeroed};
+use std::sync::Arc;
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::geometry::{Geometry, Sizing, Version};
+use crate::ring::{Mapping, Ring};
+use crate::rx::Layout;
+use crate::socket::{Interface, PacketSocket, SocketKind};
+use crate::sys;
+
+use ring::{default_data_offset, FrameState, TxRing};
+
+/// Default TX ring: 1 MiB (about 650 MTU-sized V2 frames). A send() runs
+/// the whole transmit path on the calling CPU; measured on veth
+/// (bench/tx/README.md), 256 KiB to 4 MiB rings perform alike within the
+/// noise and 16 MiB is slower (cache footprint).
+pub const DEFAULT_TX_BUFFER_BYTES: usize = 1 << 20;
+/// Frames committed before the library kicks the kernel by itself; 0 (the
+/// default) kicks only when the ring is full or the caller kicks/flushes.
+/// Measured on veth (bench/tx/README.md), one send() per full ring cost
+/// about 0.85 CPU s per million 64-byte frames against 1.25 with a kick
+/// every 256 frames and 2.6 with one per frame.
+pub const DEFAULT_BATCH: u32 = 0;
+
+/// A transmit timestamp source request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxTimestamps {
+    Off,
+    /// Hardware when the device can, else the software fallback (with a warning).
+    On,
+}
+
+/// Everything a TX handle can be opened with.
+#[derive(Clone)]
+pub struct TxConfig {
+    pub interface: String,
+    pub kind: SocketKind,
+    pub version: Version,
+    /// SOCK_DGRAM: link-layer destination address (e.g. a MAC) of every packet.
+    pub destination: Vec<u8>,
+    /// SOCK_DGRAM: EtherType of every packet, host order.
+    pub protocol: u16,
+    pub buffer_bytes: usize,
+    pub layout: Option<Layout>,
+    /// PACKET_QDISC_BYPASS: hand frames straight to the driver.
+    pub qdisc_bypass: bool,
+    /// PACKET_LOSS: the kernel skips frames it cannot send instead of stopping.
+    pub loss: bool,
+    /// PACKET_TX_HAS_OFF: packet data starts this many bytes into the frame.
+    pub data_offset: Option<u32>,
+    /// SO_PRIORITY of the packets (0-6, or more with CAP_NET_ADMIN).
+    pub priority: Option<i32>,
+    pub timestamps: TxTimestamps,
+    /// Frames per automatic kick (0: kick only when full or asked).
+    pub batch: u32,
+    /// A full ring returns RingFull instead of waiting.
+    pub nonblocking: bool,
+    pub lock_memory: bool,
+}
+
+impl Default for TxConfig {
+    fn default() -> Self {
+        TxConfig {
+            interface: String::new(),
+            kind: SocketKind::Raw,
+            version: Version::V2,
+            destination: Vec::new(),
+            protocol: 0,
+            buffer_bytes: DEFAULT_TX_BUFFER_BYTES,
+            layout: None,
+            qdisc_bypass: false,
+            loss: false,
+            data_offset: None,
+            priority: None,
+            timestamps: TxTimestamps::Off,
+            batch: DEFAULT_BATCH,
+            nonblocking: false,
+            lock_memory: true,
+        }
+    }
+}
+
+impl TxConfig {
+    /// Checks the options that do not need the kernel.
+    pub fn check(&self) -> Result<()> {
+        if self.interface.is_empty() || self.interface == "any" {
+            return Err(Error::new(
+                ErrorCode::UnknownInterface,
+                "transmitting needs a named interface (\"any\" and \"\" cannot send)",
+            ));
+        }
+        if self.kind == SocketKind::Dgram {
+            if self.destination.is_empty() || self.destination.len() > 8 {
+                return Err(Error::invalid(format!(
+                    "SOCK_DGRAM transmit needs a destination link-layer address of 1 to 8 bytes (got {})",
+                    self.destination.len()
+                )));
+            }
+            if self.protocol == 0 {
+                return Err(Error::invalid("SOCK_DGRAM transmit needs the packets' protocol (an EtherType, not 0)"));
+            }
+        }
+        self.check_data_offset()?;
+        if let Some(g) = self.explicit_geometry(0) {
+            g.validate()?;
+            self.check_room(&g)?;
+        }
+        Ok(())
+    }
+
+    /// PACKET_TX_HAS_OFF: the kernel accepts offsets from the end of the
+    /// frame header on (tpacket_parse_header's off_min).
+    pub fn check_data_offset(&self) -> Result<()> {
+        if let Some(off) = self.data_offset {
+            let min = default_data_offset(self.version) as u32;
+            if off < min || off > u16::MAX as u32 {
+                return Err(Error::invalid(format!(
+                    "data offset {off} is out of range for TPACKET_V{}: it must be at least the frame header ({min}) and at most 65535",
+                    self.version.number()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn data_offset(&self) -> usize {
+        self.data_offset.map(|o| o as usize).unwrap_or_else(|| default_data_offset(self.version))
+    }
+
+    /// The explicit layout as a geometry (V3 TX: no private area).
+    pub fn explicit_geometry(&self, reserve: u32) -> Option<Geometry> {
+        self.layout.map(|l| Geometry {
+            version: self.version,
+            block_size: l.block_size,
+            block_nr: l.block_nr,
+            frame_size: l.frame_size,
+            frame_nr: l.frame_nr,
+            priv_size: 0,
+            reserve,
+        })
+    }
+
+    fn check_room(&self, g: &Geometry) -> Result<()> {
+        let off = self.data_offset();
+        if off + 1 > g.frame_size as usize {
+            return Err(Error::invalid(format!(
+                "data offset {off} leaves no room in {}-byte frames; use frames of at least {} bytes",
+                g.frame_size,
+                sys::tpacket_align(off + 64)
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// One report of a frame the kernel refused (TP_STATUS_WRONG_FORMAT).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Ring frame index.
+    pub index: u32,
+    /// Sequence number of the packet (0 for the first committed packet).
+    pub seq: u64,
+    /// The packet's length.
+    pub len: u32,
+    /// errno the kernel's send() returned for it (EINVAL, EMSGSIZE, ...).
+    pub errno: i32,
+    pub reason: String,
+}
+
+/// A transmit timestamp read back from a returned frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TxStamp {
+    pub seq: u64,
+    pub index: u32,
+    pub ts_sec: u64,
+    pub ts_nsec: u32,
+    /// TP_STATUS_TS_* bits: which clock stamped it; 0 = no timestamp.
+    pub source: u32,
+}
+
+/// Counters since open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TxStats {
+    /// Packets committed to the ring.
+    pub queued: u64,
+    /// Packets the kernel handed back as done (sent, or skipped under PACKET_LOSS).
+    pub completed: u64,
+    /// Frames the kernel rejected (TP_STATUS_WRONG_FORMAT).
+    pub rejected: u64,
+    /// send() calls.
+    pub kicks: u64,
+    /// Times a full ring had to wait (or returned RingFull).
+    pub ring_full: u64,
+    /// send() calls that reported a dropped packet (ENOBUFS and the like).
+    pub send_errors: u64,
+    pub bytes_queued: u64,
+}
+
+/// The TX half of an open pipeline: options set, ring requested, not yet mapped.
+pub(crate) struct TxPlan {
+    config: TxConfig,
+    geometry: Geometry,
+    warning: Option<Error>,
+}
+
+impl TxPlan {
+    /// Sets the socket options; must run before any ring exists on `socket`.
+    pub(crate) fn prepare(socket: &PacketSocket, interface: &Interface, config: &TxConfig) -> Result<TxPlan> {
+        config.check()?;
+        if interface.index == 0 {
+            return Err(Error::new(ErrorCode::UnknownInterface, "transmitting needs a named interface, not \"any\""));
+        }
+        if config.loss {
+            socket.set_packet_option(sys::PACKET_LOSS, &1i32, "setsockopt(PACKET_LOSS)")?;
+        }
+        if config.data_offset.is_some() {
+            socket.set_packet_option(sys::PACKET_TX_HAS_OFF, &1i32, "setsockopt(PACKET_TX_HAS_OFF)")?;
+        }
+        if config.qdisc_bypass {
+            socket.set_packet_option(sys::PACKET_QDISC_BYPASS, &1i32, "setsockopt(PACKET_QDISC_BYPASS)")?;
+        }
+        if let Some(p) = config.priority {
+            socket
+                .set_option(libc::SOL_SOCKET, libc::SO_PRIORITY as u32, &p, "setsockopt(SO_PRIORITY)")
+                .map_err(|e| Error::new(e.code(), format!("{e} (priority {p}; values above 6 need CAP_NET_ADMIN)")))?;
+        }
+        let warning = match config.timestamps {
+            TxTimestamps::Off => None,
+            TxTimestamps::On => enable_timestamps(socket, interface)?,
+        };
+        let geometry = match config.explicit_geometry(0) {
+            Some(g) => g,
+            None => config.sizing(interface)?.geometry()?,
+        };
+        config.check_room(&geometry)?;
+        Ok(TxPlan { config: config.clone(), geometry, warning })
+    }
+
+    /// Requests the TX ring (after the RX ring, on a combined socket),
+    /// halving it while the kernel answers ENOMEM. `reserve` is the
+    /// socket's PACKET_RESERVE, which the kernel checks TX frames against too.
+    pub(crate) fn request_ring(&mut self, socket: &PacketSocket, reserve: u32) -> Result<()> {
+        self.geometry.reserve = reserve;
+        self.geometry.validate()?;
+        loop {
+            let g = self.geometry;
+            let r = if g.version == Version::V3 {
+                // V3 TX is frame based: the RX-only fields (block timeout,
+                // private area, feature word) must be 0 or the kernel refuses.
+                let req = sys::tpacket_req3 {
+                    tp_block_size: g.block_size,
+                    tp_block_nr: g.block_nr,
+                    tp_frame_size: g.frame_size,
+                    tp_frame_nr: g.frame_nr,
+                    tp_retire_blk_tov: 0,
+                    tp_sizeof_priv: 0,
+                    tp_feature_req_word: 0,
+                };
+                socket.set_packet_option(sys::PACKET_TX_RING, &req, "setsockopt(PACKET_TX_RING)")
+            } else {
+                let req = sys::tpacket_req {
+                    tp_block_size: g.block_size,
+                    tp_block_nr: g.block_nr,
+                    tp_frame_size: g.frame_size,
+                    tp_frame_nr: g.frame_nr,
+                };
+                socket.set_packet_option(sys::PACKET_TX_RING, &req, "setsockopt(PACKET_TX_RING)")
+            };
+            match r {
+                Ok(()) => return Ok(()),
+                Err(e) if e.code() == ErrorCode::NoMemory => match g.halved() {
+                    Some(smaller) => self.geometry = smaller,
+                    None => return Err(Error::new(ErrorCode::NoMemory, format!("{e}: not even one TX block"))),
+                },
+                Err(e) => return Err(Error::new(e.code(), format!("{e} (TX ring {g:?})"))),
+            }
+        }
+    }
+
+    pub(crate) fn ring_bytes(&self) -> usize {
+        self.geometry.ring_bytes()
+    }
+}
+
+impl TxConfig {
+    fn sizing(&self, interface: &Interface) -> Result<Sizing> {
+        let link = match self.kind {
+            SocketKind::Raw => interface.link_header_len(),
+            SocketKind::Dgram => 0,
+        };
+        // Room for the largest packet the device takes, from the data offset on.
+        let extra = self.data_offset().saturating_sub(default_data_offset(self.version)) as u32;
+        Ok(Sizing {
+            version: self.version,
+            buffer_bytes: self.buffer_bytes,
+            snaplen: interface.mtu.min(65_535) + link + extra,
+            max_packet: u32::MAX,
+            link_header: 0,
+            reserve: 0,
+            priv_size: 0,
+        })
+    }
+}
+
+/// HWTSTAMP_TX_ON from linux/net_tstamp.h (enum hwtstamp_tx_types).
+const HWTSTAMP_TX_ON: i32 = 1;
+/// ETHTOOL_GET_TS_INFO.
+const ETHTOOL_GET_TS_INFO: u32 = 0x41;
+
+#[repr(C)]
+struct EthtoolTsInfo {
+    cmd: u32,
+    so_timestamping: u32,
+    phc_index: i32,
+    tx_types: u32,
+    tx_reserved: [u32; 3],
+    rx_filters: u32,
+    rx_reserved: [u32; 3],
+}
+
+/// Asks for transmit timestamps: hardware ones when the device can stamp
+/// transmitted packets, else the stack's software ones, with a warning that
+/// says which and why (never a silent downgrade).
+fn enable_timestamps(socket: &PacketSocket, interface: &Interface) -> Result<Option<Error>> {
+    let hw_flags = sys::SOF_TIMESTAMPING_TX_HARDWARE | sys::SOF_TIMESTAMPING_RAW_HARDWARE;
+    let mut info = EthtoolTsInfo {
+        cmd: ETHTOOL_GET_TS_INFO,
+        so_timestamping: 0,
+        phc_index: -1,
+        tx_types: 0,
+        tx_reserved: [0; 3],
+        rx_filters: 0,
+        rx_reserved: [0; 3],
+    };
+    let hw_capable =
+        socket.ifreq_ioctl(&interface.name, sys::SIOCETHTOOL as _, (&mut info as *mut EthtoolTsInfo).cast()).is_ok()
+            && info.so_timestamping & hw_flags == hw_flags
+            && info.tx_types & (1 << HWTSTAMP_TX_ON) != 0;
+    let mut hw_on = false;
+    let mut why = format!("'{}' cannot timestamp transmitted packets in hardware", interface.name);
+    if hw_capable {
+        // Keep the device's RX filter; only switch TX stamping on.
+        let mut cfg: sys::hwtstamp_config = sys::hwtstamp_config::default();
+        let _ = socket.ifreq_ioctl(
+            &interface.name,
+            sys::SIOCGHWTSTAMP as _,
+            (&mut cfg as *mut sys::hwtstamp_config).cast(),
+        );
+        cfg.tx_type = HWTSTAMP_TX_ON;
+        match socket.ifreq_ioctl(
+            &interface.name,
+            sys::SIOCSHWTSTAMP as _,
+            (&mut cfg as *mut sys::hwtstamp_config).cast(),
+        ) {
+            Ok(()) => hw_on = true,
+            Err(e) => why = format!("enabling hardware TX timestamps on '{}' failed: {e}", interface.name),
+        }
+    }
+    let flags: u32 = if hw_on {
+        sys::SOF_TIMESTAMPING_RAW_HARDWARE | sys::SOF_TIMESTAMPING_SOFTWARE
+    } else {
+        sys::SOF_TIMESTAMPING_SOFTWARE
+    };
+    socket.set_packet_option(sys::PACKET_TIMESTAMP, &flags, "setsockopt(PACKET_TIMESTAMP)")?;
+    Ok((!hw_on).then(|| {
+        Error::new(
+            ErrorCode::WarningTimestampFallback,
+            format!("{why}; transmit timestamps fall back to software (the stack's time, when it records one; frames without one report source 0)"),
+        )
+    }))
+}
+
+/// An open TX ring.
+pub struct Transmitter {
+    // Field order is drop order: unmap before the socket closes.
+    mapping: Arc<Mapping>,
+    tx: TxRing,
+    socket: Arc<PacketSocket>,
+    interface: Interface,
+    config: TxConfig,
+    geometry_shrunk: bool,
+    /// Next frame to fill.
+    head: u32,
+    /// Oldest frame committed and not yet seen back.
+    tail: u32,
+    /// Frames between tail and head (committed, not yet back).
+    in_flight: u32,
+    /// Committed since the last kick.
+    unkicked: u32,
+    /// Sequence number of the packet in the frame at `tail`.
+    tail_seq: u64,
+    /// Length of each in-flight frame, for reports.
+    lens: Vec<u32>,
+    /// The head frame was handed out and not committed yet.
+    reserved: bool,
+    /// Largest packet accepted, and why.
+    max_packet: usize,
+    limit_reason: String,
+    /// SOCK_DGRAM destination (sendto); None for SOCK_RAW (send).
+    dest: Option<libc::sockaddr_ll>,
+    /// The kernel stopped at a rejected frame (no PACKET_LOSS): nothing after it goes out.
+    stalled: Option<Rejection>,
+    last_errno: i32,
+    rejections: VecDeque<Rejection>,
+    stamps: VecDeque<TxStamp>,
+    stats: TxStats,
+    warning: Option<Error>,
+    /// Test hook: tp_next_offset of the next V3 commit, and the frame it went into.
+    next_offset_hook: u32,
+    hooked_frame: Option<u32>,
+}
+
+/// Reports and timestamps kept for the caller before the oldest are dropped.
+const QUEUE_LIMIT: usize = 65_536;
+
+impl Transmitter {
+    /// Opens a TX ring as `config` says. A warning (e.g. the timestamp
+    /// fallback) is available from [`Transmitter::warning`].
+    pub fn open(config: &TxConfig) -> Result<Transmitter> {
+        config.check()?;
+        let socket = PacketSocket::new(config.kind)?;
+        let interface = socket.interface(&config.interface)?;
+        socket.set_packet_option(sys::PACKET_VERSION, &config.version.kernel_value(), "setsockopt(PACKET_VERSION)")?;
+        let mut plan = TxPlan::prepare(&socket, &interface, config)?;
+        let asked = plan.geometry;
+        plan.request_ring(&socket, 0)?;
+        let mapping = Arc::new(Mapping::new(socket.fd(), plan.ring_bytes(), config.lock_memory)?);
+        // Protocol 0: this socket only sends, so the kernel never runs its
+        // receive hook for it (packet_mmap.rst, transmission setup).
+        socket.bind(interface.index, 0)?;
+        let mut t = Transmitter::from_plan(mapping, 0, Arc::new(socket), interface, plan)?;
+        t.geometry_shrunk = t.geometry() != asked;
+        Ok(t)
+    }
+
+    /// Builds the handle over a mapped TX ring at `offset` in `mapping`.
+    pub(crate) fn from_plan(
+        mapping: Arc<Mapping>,
+        offset: usize,
+        socket: Arc<PacketSocket>,
+        interface: Interface,
+        plan: TxPlan,
+    ) -> Result<Transmitter> {
+        let TxPlan { config, geometry, warning } = plan;
+        if offset + geometry.ring_bytes() > mapping.len() {
+            return Err(Error::invalid("TX ring lies outside the mapping"));
+        }
+        let data_offset = config.data_offset();
+        let tx = TxRing::new(
+            Ring::new(&mapping, offset, geometry),
+            data_offset,
+            config.data_offset.is_some(),
+            config.kind == SocketKind::Dgram,
+        );
+        let link = match config.kind {
+            SocketKind::Raw => interface.link_header_len() as usize,
+            SocketKind::Dgram => 0,
+        };
+        let device_max = interface.mtu as usize + link;
+        let room = tx.data_room();
+        let (max_packet, limit_reason) = if room < device_max {
+            (
+                room,
+                format!(
+                    "the TX frame's data space ({room} bytes: frame {} - data offset {data_offset})",
+                    geometry.frame_size
+                ),
+            )
+        } else if link > 0 {
+            (
+                device_max,
+                format!(
+                    "the MTU of '{}' ({}) + its {link}-byte link header = {device_max} bytes",
+                    interface.name, interface.mtu
+                ),
+            )
+        } else {
+            (device_max, format!("the MTU of '{}' ({} bytes)", interface.name, interface.mtu))
+        };
+        let dest = (config.kind == SocketKind::Dgram).then(|| {
+            // SAFETY: sockaddr_ll is plain old data; all-zero is valid.
+            let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
+            sll.sll_family = libc::AF_PACKET as u16;
+            sll.sll_protocol = config.protocol.to_be();
+            sll.sll_ifindex = interface.index;
+            sll.sll_halen = config.destination.len() as u8;
+            sll.sll_addr[..config.destination.len()].copy_from_slice(&config.destination);
+            sll
+        });
+        Ok(Transmitter {
+            mapping,
+            lens: vec![0; geometry.frame_nr as usize],
+            tx,
+            socket,
+            interface,
+            config,
+            geometry_shrunk: false,
+            head: 0,
+            tail: 0,
+            in_flight: 0,
+            unkicked: 0,
+            tail_seq: 0,
+            reserved: false,
+            max_packet,
+            limit_reason,
+            dest,
+            stalled: None,
+            last_errno: 0,
+            rejections: VecDeque::new(),
+            stamps: VecDeque::new(),
+            stats: TxStats::default(),
+            warning,
+            next_offset_hook: 0,
+            hooked_frame: None,
+        })
+    }
+
+    pub fn geometry(&self) -> Geometry {
+        self.tx.ring.geometry
+    }
+
+    /// Whether ENOMEM forced a smaller ring than asked for.
+    pub fn shrunk(&self) -> bool {
+        self.geometry_shrunk
+    }
+
+    pub fn interface(&self) -> &Interface {
+        &self.interface
+    }
+
+    pub fn fd(&self) -> i32 {
+        self.socket.fd()
+    }
+
+    pub fn memory_locked(&self) -> bool {
+        self.mapping.is_locked()
+    }
+
+    /// A warning from open (the call succeeded, but not everything asked
+    /// for could be honoured), e.g. WarningTimestampFallback.
+    pub fn warning(&self) -> Option<&Error> {
+        self.warning.as_ref()
+    }
+
+    /// The largest packet `commit`/`send` accept.
+    pub fn max_packet(&self) -> usize {
+        self.max_packet
+    }
+
+    /// Frames committed and not yet handed back by the kernel.
+    pub fn in_flight(&self) -> u32 {
+        self.in_flight
+    }
+
+    pub fn stats(&self) -> TxStats {
+        self.stats
+    }
+
+    pub fn set_nonblocking(&mut self, on: bool) {
+        self.config.nonblocking = on;
+    }
+
+    /// Frames per automatic kick; 0 kicks only when the ring is full or on request.
+    pub fn set_batch(&mut self, batch: u32) {
+        self.config.batch = batch;
+    }
+
+    /// The next rejected-frame report, oldest first.
+    pub fn next_rejection(&mut self) -> Option<Rejection> {
+        self.rejections.pop_front()
+    }
+
+    /// The next transmit timestamp, oldest first (only with timestamps on).
+    pub fn next_timestamp(&mut self) -> Option<TxStamp> {
+        self.stamps.pop_front()
+    }
+
+    /// Test hook: the next V3 frame committed carries this tp_next_offset,
+    /// which the kernel must refuse (TP_STATUS_WRONG_FORMAT).
+    pub fn test_set_next_offset(&mut self, value: u32) -> Result<()> {
+        if self.tx.ring.geometry.version != Version::V3 {
+            return Err(Error::invalid("tp_next_offset exists only in TPACKET_V3 frames"));
+        }
+        self.next_offset_hook = value;
+        Ok(())
+    }
+
+    fn stalled_error(r: &Rejection) -> Error {
+        Error::new(
+            ErrorCode::WrongFormat,
+            format!(
+                "{}; the kernel stops at a rejected frame, so packets queued after it cannot go out (open with PACKET_LOSS to skip bad frames)",
+                r.reason
+            ),
+        )
+    }
+
+    /// Takes back every frame the kernel is done with, in ring order:
+    /// records timestamps and rejections, and stops at the first frame the
+    /// kernel still holds.
+    fn reap(&mut self) {
+        while self.in_flight > 0 && self.stalled.is_none() {
+            let i = self.tail;
+            match self.tx.state(i) {
+                FrameState::Kernel => break,
+                FrameState::Free { ts } => {
+                    if self.config.timestamps == TxTimestamps::On {
+                        let (ts_sec, ts_nsec) = if ts != 0 { self.tx.timestamp(i) } else { (0, 0) };
+                        push_bounded(
+                            &mut self.stamps,
+                            TxStamp { seq: self.tail_seq, index: i, ts_sec, ts_nsec, source: ts },
+                        );
+                    }
+                    self.stats.completed += 1;
+                }
+                FrameState::Rejected => {
+                    let r = self.rejection(i);
+                    self.stats.rejected += 1;
+                    push_bounded(&mut self.rejections, r.clone());
+                    // Without PACKET_LOSS the kernel's head stays on this
+                    // frame: nothing behind it will be sent.
+                    self.stalled = Some(r);
+                    break;
+                }
+            }
+            self.tail = (self.tail + 1) % self.tx.frame_nr();
+            self.tail_seq += 1;
+            self.in_flight -= 1;
+        }
+    }
+
+    fn rejection(&self, i: u32) -> Rejection {
+        let len = self.lens[i as usize];
+        let errno = self.last_errno;
+        let link = self.interface.link_header_len();
+        let why = if self.config.kind == SocketKind::Raw && len < link {
+            format!("it is shorter than the {link}-byte link header of '{}'", self.interface.name)
+        } else if errno == libc::EMSGSIZE {
+            format!("it is larger than '{}' accepts", self.interface.name)
+        } else if self.tx.ring.geometry.version == Version::V3 && self.next_offset_seen(i) {
+            "its tp_next_offset is not 0 (V3 TX frames are fixed size)".to_string()
+        } else {
+            "its header or contents are invalid for the device".to_string()
+        };
+        let err = if errno != 0 { std::io::Error::from_raw_os_error(errno).to_string() } else { "no errno".into() };
+        Rejection {
+            index: i,
+            seq: self.tail_seq,
+            len,
+            errno,
+            reason: format!("the kernel rejected TX frame {i} (packet #{}, {len} bytes): {why} ({err})", self.tail_seq),
+        }
+    }
+
+    fn next_offset_seen(&self, i: u32) -> bool {
+        self.hooked_frame == Some(i)
+    }
+
+    /// The data area of the next frame, to write a packet of up to
+    /// `max_packet()` bytes in place; `commit` sends it. Asking again before
+    /// committing returns the same frame. When the ring is full this kicks
+    /// and waits (blocking) or returns RingFull (nonblocking).
+    pub fn frame(&mut self) -> Result<&mut [u8]> {
+        if let Some(r) = &self.stalled {
+            return Err(Self::stalled_error(r));
+        }
+        if !self.reserved {
+            self.make_room()?;
+            self.reserved = true;
+        }
+        let len = self.tx.data_room().min(self.max_packet);
+        // SAFETY: the head frame is user space's (make_room saw it Free) and
+        // stays reserved until commit; the slice covers its data area only.
+        Ok(unsafe { std::slice::from_raw_parts_mut(self.tx.data(self.head), len) })
+    }
+
+    /// Hands the frame from `frame()` to the kernel with a `len`-byte packet;
+    /// returns the packet's sequence number. Kicks when a batch is full.
+    pub fn commit(&mut self, len: usize) -> Result<u64> {
+        if !self.reserved {
+            return Err(Error::new(ErrorCode::WrongState, "commit without a frame: call frame() first"));
+        }
+        self.check_len(len)?;
+        let i = self.head;
+        let next_offset = std::mem::take(&mut self.next_offset_hook);
+        if next_offset != 0 {
+            self.hooked_frame = Some(i);
+        } else if self.hooked_frame == Some(i) {
+            self.hooked_frame = None;
+        }
+        self.lens[i as usize] = len as u32;
+        self.tx.submit(i, len as u32, next_offset);
+        self.reserved = false;
+        let seq = self.stats.queued;
+        self.head = (self.head + 1) % self.tx.frame_nr();
+        self.in_flight += 1;
+        self.unkicked += 1;
+        self.stats.queued += 1;
+        self.stats.bytes_queued += len as u64;
+        if self.config.batch > 0 && self.unkicked >= self.config.batch {
+            self.kick()?;
+        }
+        Ok(seq)
+    }
+
+    /// Copies `data` into the next frame and commits it.
+    pub fn send(&mut self, data: &[u8]) -> Result<u64> {
+        self.check_len(data.len())?;
+        let buf = self.frame()?;
+        buf[..data.len()].copy_from_slice(data);
+        self.commit(data.len())
+    }
+
+    fn check_len(&self, len: usize) -> Result<()> {
+        if len == 0 {
+            return Err(Error::invalid("a packet of 0 bytes cannot be sent"));
+        }
+        if len > self.max_packet {
+            return Err(Error::new(
+                ErrorCode::PacketTooLarge,
+                format!(
+                    "packet of {len} bytes is larger than the {} bytes '{}' can send: the limit is {}",
+                    self.max_packet, self.interface.name, self.limit_reason
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Makes sure the head frame is free, kicking and (blocking mode) waiting.
+    fn make_room(&mut self) -> Result<()> {
+        if self.in_flight < self.tx.frame_nr() {
+            return Ok(());
+        }
+        self.reap();
+        if self.in_flight < self.tx.frame_nr() {
+            return Ok(());
+        }
+        self.stats.ring_full += 1;
+        self.kick()?;
+        self.reap();
+        if self.in_flight < self.tx.frame_nr() {
+            return Ok(());
+        }
+        if let Some(r) = &self.stalled {
+            return Err(Self::stalled_error(r));
+        }
+        if self.config.nonblocking {
+            return Err(Error::new(
+                ErrorCode::RingFull,
+                format!("all {} TX frames are queued or in transmission; retry after kick/flush", self.tx.frame_nr()),
+            ));
+        }
+        // A blocking send() returns once every queued frame is done; unlike
+        // poll(POLLOUT) it cannot sleep forever on frames still marked
+        // SEND_REQUEST after a send that ran out of socket buffer.
+        while self.in_flight == self.tx.frame_nr() {
+            self.transmit(true)?;
+            self.reap();
+            if let Some(r) = &self.stalled {
+                return Err(Self::stalled_error(r));
+            }
+            if self.in_flight == self.tx.frame_nr() {
+                // Only when the socket is O_NONBLOCK (a combined socket whose
+                // capture is nonblocking) does the send above return early.
+                std::thread::sleep(std::time::Duration::from_micros(50));
+            }
+        }
+        Ok(())
+    }
+
+    /// One send(): the kernel sends every SEND_REQUEST frame from its head
+    /// on. `wait`: block until all of them are done.
+    fn transmit(&mut self, wait: bool) -> Result<()> {
+        let flags = if wait { 0 } else { libc::MSG_DONTWAIT };
+        self.stats.kicks += 1;
+        self.unkicked = 0;
+        let r = match &self.dest {
+            // SAFETY: sendto with no data and a valid sockaddr_ll of the length passed.
+            Some(sll) => unsafe {
+                libc::sendto(
+                    self.socket.fd(),
+                    std::ptr::null(),
+                    0,
+                    flags,
+                    (sll as *const libc::sockaddr_ll).cast(),
+                    size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+                )
+            },
+            // SAFETY: send with no data on our socket.
+            None => unsafe { libc::send(self.socket.fd(), std::ptr::null(), 0, flags) },
+        };
+        if r >= 0 {
+            return Ok(());
+        }
+        let err = std::io::Error::last_os_error();
+        let errno = err.raw_os_error().unwrap_or(0);
+        match errno {
+            // Socket buffer full (DONTWAIT) or interrupted: frames stay queued.
+            libc::EAGAIN | libc::EINTR => Ok(()),
+            // A frame the kernel refused: it is marked WRONG_FORMAT (or,
+            // with PACKET_LOSS, skipped); reap() reports it with this errno.
+            libc::EINVAL | libc::EMSGSIZE | libc::EFAULT => {
+                self.last_errno = errno;
+                Ok(())
+            }
+            // The device or qdisc dropped a packet; the frame came back.
+            libc::ENOBUFS => {
+                self.stats.send_errors += 1;
+                Ok(())
+            }
+            libc::ENETDOWN | libc::ENXIO | libc::ENODEV => Err(Error::new(
+                ErrorCode::InterfaceDown,
+                format!("interface '{}' is down or gone: {err}", self.interface.name),
+            )),
+            _ => Err(Error::os("send(TX ring)", err)),
+        }
+    }
+
+    /// Asks the kernel to send every committed frame, without waiting.
+    /// Returns WrongFormat when the kernel stopped at a rejected frame.
+    pub fn kick(&mut self) -> Result<()> {
+        if let Some(r) = &self.stalled {
+            return Err(Self::stalled_error(r));
+        }
+        self.transmit(false)?;
+        self.reap();
+        match &self.stalled {
+            Some(r) => Err(Self::stalled_error(r)),
+            None => Ok(()),
+        }
+    }
+
+    /// Sends every committed frame and waits until the kernel handed all of
+    /// them back. Returns WrongFormat when the kernel stopped at a rejected frame.
+    pub fn flush(&mut self) -> Result<()> {
+        let mut idle_rounds = 0u32;
+        loop {
+            self.reap();
+            if let Some(r) = &self.stalled {
+                return Err(Self::stalled_error(r));
+            }
+            if self.in_flight == 0 {
+                return Ok(());
+            }
+            let before = self.in_flight;
+            self.transmit(true)?;
+            self.reap();
+            if self.in_flight == before && self.stalled.is_none() {
+                // The kernel had nothing left to send but frames are still
+                // out (an skb held by the device); give it time, bounded.
+                idle_rounds += 1;
+                if idle_rounds > 10_000 {
+                    return Err(Error::new(
+                        ErrorCode::Io,
+                        format!("{} TX frames were not handed back within 10 s", self.in_flight),
+                    ));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            } else {
+                idle_rounds = 0;
+            }
+        }
+    }
+
+    /// Drains the ring (every queued packet goes out) and closes the socket.
+    /// Returns the drain's error, if any; the handle is gone either way.
+    pub fn close(mut self) -> Result<()> {
+        self.flush()
+    }
+}
+
+impl Drop for Transmitter {
+    /// No queued packet is lost at close: the ring is drained first (a
+    /// stalled ring, see kick, cannot drain and is not waited for).
+    fn drop(&mut self) {
+        if self.in_flight > 0 && self.stalled.is_none() {
+            let _ = self.flush();
+        }
+    }
+}
+
+fn push_bounded<T>(q: &mut VecDeque<T>, v: T) {
+    if q.len() >= QUEUE_LIMIT {
+        q.pop_front();
+    }
+    q.push_back(v);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> TxConfig {
+        TxConfig { interface: "eth0".into(), ..TxConfig::default() }
+    }
+
+    #[test]
+    fn config_checks_name_the_problem() {
+        assert!(cfg().check().is_ok());
+        let e = TxConfig::default().check().unwrap_err();
+        assert_eq!(e.code(), ErrorCode::UnknownInterface);
+        let e = TxConfig { interface: "any".into(), ..TxConfig::default() }.check().unwrap_err();
+        assert_eq!(e.code(), ErrorCode::UnknownInterface);
+        let e = TxConfig { kind: SocketKind::Dgram, ..cfg() }.check().unwrap_err();
+        assert!(e.message().contains("destination"), "{e}");
+        let dgram = TxConfig { kind: SocketKind::Dgram, destination: vec![1; 6], ..cfg() };
+        assert!(dgram.check().unwrap_err().message().contains("protocol"));
+        assert!(TxConfig { protocol: 0x0800, ..dgram }.check().is_ok());
+        let e = TxConfig { data_offset: Some(16), ..cfg() }.check().unwrap_err();
+        assert!(e.message().contains("16") && e.message().contains("32"), "{e}");
+        assert!(TxConfig { data_offset: Some(16), ..TxConfig::default() }.check_data_offset().is_err());
+        let v3 = TxConfig { version: Version::V3, data_offset: Some(32), ..cfg() };
+        assert!(v3.check().unwrap_err().message().contains("48"));
+    }
+
+    #[test]
+    fn explicit_geometry_needs_room_after_the_offset() {
+        let page = crate::geometry::page_size() as u32;
+        let layout = Layout { block_size: page, block_nr: 1, frame_size: 256, frame_nr: page / 256 };
+        assert!(TxConfig { layout: Some(layout), ..cfg() }.check().is_ok());
+        let e = TxConfig { layout: Some(layout), data_offset: Some(256), ..cfg() }.check().unwrap_err();
+        assert!(e.message().contains("no room"), "{e}");
+    }
+}
