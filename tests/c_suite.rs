@@ -22,6 +22,7 @@ c_tests!(
     rx_waiting,
     dlopen_exports,
     pcap_live,
+    pcap_inject,
     filter_api,
     feat_fanout,
     feat_filter,

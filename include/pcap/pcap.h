@@ -949,6 +949,18 @@ char *pcap_geterr(struct pcap *p);
 void pcap_perror(struct pcap *p, const char *prefix);
 
 /**
+ * pcap_inject(): sends a whole link-layer frame through a TX ring; returns
+ * its length once it is queued (it will go out), or PCAP_ERROR (frames
+ * larger than the device's MTU plus link header, "any" and cooked handles).
+ */
+int pcap_inject(struct pcap *p, const void *buf, size_t size);
+
+/**
+ * pcap_sendpacket(): pcap_inject returning 0 on success.
+ */
+int pcap_sendpacket(struct pcap *p, const uint8_t *buf, int size);
+
+/**
  * pcap_lib_version().
  */
 const char *pcap_lib_version(void);

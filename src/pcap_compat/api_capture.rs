@@ -1,6 +1,6 @@
 //! pcap_t lifecycle, options and live reading.
 
-use std::ffi::{c_char, c_int, c_uint};
+use std::ffi::{c_char, c_int, c_uint, c_void};
 use std::ptr;
 
 use crate::fanout::{Fanout, FanoutMode};
@@ -574,4 +574,38 @@ pub extern "C" fn pcap_perror(p: *mut pcap, prefix: *const c_char) {
     // SAFETY: prefix is NULL or a C string.
     let prefix = unsafe { c_str(prefix, "prefix") }.unwrap_or("");
     eprintln!("{prefix}: {}", geterr_text(p));
+}
+
+/// pcap_inject(): sends a whole link-layer frame through a TX ring; returns
+/// its length once it is queued (it will go out), or PCAP_ERROR (frames
+/// larger than the device's MTU plus link header, "any" and cooked handles).
+#[no_mangle]
+pub extern "C" fn pcap_inject(p: *mut pcap, buf: *const c_void, size: usize) -> c_int {
+    with_pcap(p, |h| {
+        if buf.is_null() && size > 0 {
+            return Err(PcapError::generic("pcap_inject: NULL buffer"));
+        }
+        let data = if size == 0 {
+            &[][..]
+        } else {
+            // SAFETY: buf holds size bytes per the API.
+            unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), size) }
+        };
+        h.state().inject(data)?;
+        Ok(size.min(c_int::MAX as usize) as c_int)
+    })
+}
+
+/// pcap_sendpacket(): pcap_inject returning 0 on success.
+#[no_mangle]
+pub extern "C" fn pcap_sendpacket(p: *mut pcap, buf: *const u8, size: c_int) -> c_int {
+    if size < 0 {
+        return with_pcap(p, |_| Err(PcapError::generic(format!("pcap_sendpacket: negative size {size}"))));
+    }
+    let r = pcap_inject(p, buf.cast(), size as usize);
+    if r < 0 {
+        r
+    } else {
+        0
+    }
 }

@@ -21,6 +21,13 @@ fn thread_text(s: String) -> *const c_char {
     })
 }
 
+/// libpcap's exported version string: the libpcap release whose API and
+/// ABI ringcap implements.
+/// cbindgen:ignore
+#[no_mangle]
+pub static pcap_version: [c_char; 7] =
+    [b'1' as c_char, b'.' as c_char, b'1' as c_char, b'0' as c_char, b'.' as c_char, b'3' as c_char, 0];
+
 /// pcap_lib_version().
 #[no_mangle]
 pub extern "C" fn pcap_lib_version() -> *const c_char {

@@ -14,6 +14,7 @@ use crate::pcap_compat::abi::*;
 use crate::pcap_compat::cfile::CFile;
 use crate::pcap_compat::cooked::Cooked;
 use crate::pcap_compat::dlt::*;
+use crate::pcap_compat::inject::Injector;
 use crate::rx::{Capture, CaptureConfig, Packet, DEFAULT_SNAPLEN};
 use crate::savefile::{Precision, Reader};
 use crate::socket::SocketKind;
@@ -89,6 +90,8 @@ impl Options {
 /// An activated live capture.
 pub struct Live {
     pub capture: Capture,
+    /// The TX ring pcap_inject uses, opened on first use.
+    pub injector: Option<Injector>,
     pub cooked: Option<Cooked>,
     /// rx_dropped of the device when activated, for ps_ifdrop.
     ifdrop_base: Option<u64>,
@@ -308,7 +311,7 @@ impl PcapState {
         self.dlts = dlts;
         let cooked = (kind == SocketKind::Dgram).then_some(Cooked::Sll);
         let ifdrop_base = if any { None } else { device_rx_drops(&device) };
-        self.source = Source::Live(Box::new(Live { capture, cooked, ifdrop_base }));
+        self.source = Source::Live(Box::new(Live { capture, injector: None, cooked, ifdrop_base }));
         Ok(warning)
     }
 
@@ -338,6 +341,23 @@ impl PcapState {
             _ => self.filter = Some(insns.to_vec()),
         }
         Ok(())
+    }
+
+    /// pcap_inject: queues `frame` on the handle's TX ring (opened on first
+    /// use); once this returns the frame will go out.
+    pub fn inject(&mut self, frame: &[u8]) -> PResult<()> {
+        let device = self.opts.device.clone();
+        let live = self.live()?;
+        if live.cooked.is_some() {
+            return Err(PcapError::generic(format!(
+                "Sending packets isn't supported on the \"{device}\" device: it has no link-layer header to send"
+            )));
+        }
+        if live.injector.is_none() {
+            live.injector = Some(Injector::open(&device).map_err(PcapError::from)?);
+        }
+        let injector = live.injector.as_ref().ok_or_else(|| PcapError::generic("no TX ring"))?;
+        injector.inject(frame).map_err(|e| PcapError::generic(format!("send: {}", e.message())))
     }
 
     /// pcap_set_datalink.

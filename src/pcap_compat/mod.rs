@@ -22,5 +22,6 @@ mod cooked;
 mod devices;
 pub mod dlt;
 mod handle;
+mod inject;
 mod names;
 mod registry;
