@@ -2,6 +2,7 @@
 # TX benchmark: the same number of 64-byte frames sent on one veth pair in a
 # throwaway network namespace by
 #   - a libpcap pcap_inject loop (system libpcap; the baseline),
+#   - the same loop on ringcap under LD_PRELOAD (pcap_inject on a TX ring),
 #   - trafgen (netsniff-ng; TX ring, qdisc bypass by default, and with --qdisc-path),
 #   - ringcap's TX ring without and with PACKET_QDISC_BYPASS,
 # in alternating order, RUNS rounds; reports the median packets/s and CPU
@@ -86,10 +87,12 @@ measure() {
     echo "$out" | awk '/^TIME/ {print $2, $3, $4}'
 }
 
-TOOLS=(pcap_inject trafgen trafgen_qdisc ringcap ringcap_bypass)
+TOOLS=(pcap_inject pcap_inject_ringcap trafgen trafgen_qdisc ringcap ringcap_bypass)
 cmd_for() {
     case "$1" in
     pcap_inject) echo "$WORK/pcap_inject_bench bench0 $COUNT $SIZE" ;;
+    # The same unmodified libpcap program on ringcap's pcap_inject (TX ring, batched kicks).
+    pcap_inject_ringcap) echo "env LD_PRELOAD=$LIB/libringcap.so $WORK/pcap_inject_bench bench0 $COUNT $SIZE" ;;
     # -P1: one sender process like the others; leave the system's
     # socket memory and IRQ affinity alone; -C: no CPU statistics printout.
     trafgen) echo "trafgen -o bench0 -i $WORK/frame.cfg -n $COUNT -P 1 --no-sock-mem --notouch-irq --no-cpu-stats" ;;
@@ -134,7 +137,7 @@ doc = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), "packe
        "rounds": runs, "smoke": smoke == "1", "kernel": kernel, "cpus": int(cpus),
        "loadavg_before": load_before, "loadavg_after": load_after, "results": out}
 json.dump(doc, open(f"{results}.json", "w"), indent=2)
-names = {"pcap_inject": "libpcap pcap_inject loop", "trafgen": "trafgen (TX ring, qdisc bypass, default)",
+names = {"pcap_inject": "libpcap pcap_inject loop", "pcap_inject_ringcap": "the same pcap_inject loop on ringcap (LD_PRELOAD)", "trafgen": "trafgen (TX ring, qdisc bypass, default)",
          "trafgen_qdisc": "trafgen --qdisc-path", "ringcap": "ringcap TX ring",
          "ringcap_bypass": "ringcap TX ring + PACKET_QDISC_BYPASS"}
 lines = [f"{count} frames of {size} bytes, median of {runs} alternating rounds, kernel {kernel}, {cpus} CPUs, "
@@ -142,7 +145,7 @@ lines = [f"{count} frames of {size} bytes, median of {runs} alternating rounds, 
          + (" (SMOKE RUN: CPU figures meaningless)" if smoke == "1" else ""), "",
          "| sender | packets/s | vs pcap_inject | CPU s per M packets | vs pcap_inject |",
          "|---|---:|---:|---:|---:|"]
-for tool in ["pcap_inject", "trafgen", "trafgen_qdisc", "ringcap", "ringcap_bypass"]:
+for tool in ["pcap_inject", "pcap_inject_ringcap", "trafgen", "trafgen_qdisc", "ringcap", "ringcap_bypass"]:
     r = out[tool]
     lines.append(f"| {names[tool]} | {r['pps']:,.0f} | {r['pps_ratio']:.2f} | {r['cpu_s_per_million']:.2f} | {r['cpu_ratio']:.2f} |")
 open(f"{results}.md", "w").write("\n".join(lines) + "\n")

@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::tx::{Transmitter, TxConfig};
 
 /// Frames queued before a kick in a burst (the cheapest range measured was 16-64).
-const BATCH: u32 = 32;
+const BATCH: u32 = 256;
 /// How long a lone packet may wait for company before it is kicked.
 const LINGER: Duration = Duration::from_micros(200);
 
