@@ -23,6 +23,7 @@ c_tests!(
     dlopen_exports,
     pcap_live,
     pcap_inject,
+    pcap_api,
     filter_api,
     feat_fanout,
     feat_filter,

@@ -51,3 +51,35 @@ fn every_libpcap_symbol_is_exported() {
         .collect();
     assert!(missing.is_empty(), "libpcap symbols not exported: {missing:?}");
 }
+
+/// Every libpcap function and data symbol is used by at least one C program
+/// of the test suites (c-tests/pcap_*.c built against ringcap's headers,
+/// tests/pcap/*.c compiled against both libraries).
+#[test]
+fn every_libpcap_symbol_is_exercised_from_c() {
+    let root = support::c::repo();
+    let list = std::fs::read_to_string(root.join("tests/pcap/libpcap-1.10-exports.txt")).unwrap();
+    let mut sources = String::new();
+    for dir in ["c-tests", "tests/pcap"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap().flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "c") {
+                sources.push_str(&std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    let used = |name: &str| {
+        sources.match_indices(name).any(|(i, _)| {
+            let before = sources[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric() && c != '_');
+            let after = sources[i + name.len()..].chars().next().is_none_or(|c| !c.is_alphanumeric() && c != '_');
+            before && after
+        })
+    };
+    let unused: Vec<&str> = list
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| l.trim_end_matches(" *").trim())
+        .filter(|name| !used(name))
+        .collect();
+    assert!(unused.is_empty(), "not exercised by any C test: {unused:?}");
+}

@@ -34,8 +34,13 @@ fn scratch(name: &str) -> PathBuf {
 impl Tcpdump {
     /// Starts tcpdump with `args`, on ringcap when `ours`, and waits until it listens.
     fn start(dir: &Path, tag: &str, ours: bool, args: &[&str]) -> Tcpdump {
+        Tcpdump::start_with_env(dir, tag, ours, &[], args)
+    }
+
+    fn start_with_env(dir: &Path, tag: &str, ours: bool, env: &[(&str, &str)], args: &[&str]) -> Tcpdump {
         let (out, err) = (dir.join(format!("{tag}.out")), dir.join(format!("{tag}.err")));
         let mut cmd = Command::new("tcpdump");
+        cmd.envs(env.iter().copied());
         cmd.args(args)
             .stdout(fs::File::create(&out).unwrap())
             .stderr(fs::File::create(&err).unwrap())
@@ -384,4 +389,59 @@ fn reading_savefiles_matches() {
     fs::write(&junk, b"definitely not a capture").unwrap();
     let args = ["-r", junk.to_str().unwrap()];
     assert_eq!(run(false, &args), run(true, &args));
+}
+
+/// libringcap also answers to libpcap's file names: LD_LIBRARY_PATH with a
+/// libpcap.so.0.8 that is ringcap makes tcpdump use it without LD_PRELOAD.
+#[test]
+fn library_path_replaces_libpcap() {
+    let dir = scratch("libpath");
+    std::os::unix::fs::symlink(lib_dir().join("libringcap.so"), dir.join("libpcap.so.0.8")).unwrap();
+    let out = Command::new("tcpdump").arg("--version").env("LD_LIBRARY_PATH", &dir).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("ringcap version"), "{text}");
+}
+
+/// RINGCAP_FANOUT makes unmodified tcpdumps share one interface: two in
+/// one load-balancing group see disjoint halves whose union is exactly
+/// what a stock tcpdump sees.
+#[test]
+fn fanout_environment_shares_the_load() {
+    in_netns(|| {
+        let dir = scratch("fanout");
+        let files: Vec<PathBuf> = ["stock", "a", "b"].iter().map(|t| dir.join(format!("{t}.pcap"))).collect();
+        let stock = Tcpdump::start(&dir, "stock", false, &["-i", "vb", "-w", files[0].to_str().unwrap()]);
+        let group = [("RINGCAP_FANOUT", "lb:4242")];
+        let a = Tcpdump::start_with_env(&dir, "a", true, &group, &["-i", "vb", "-w", files[1].to_str().unwrap()]);
+        let b = Tcpdump::start_with_env(&dir, "b", true, &group, &["-i", "vb", "-w", files[2].to_str().unwrap()]);
+        let sent = send_traffic(4);
+        settle();
+        for t in [stock, a, b] {
+            assert_eq!(t.interrupt().0, 0);
+        }
+        let (all, pa, pb) = (packets(&files[0]), packets(&files[1]), packets(&files[2]));
+        assert_eq!(all.len(), sent, "stock saw every frame");
+        assert!(!pa.is_empty() && !pb.is_empty(), "both members got packets: {} and {}", pa.len(), pb.len());
+        assert_eq!(pa.len() + pb.len(), all.len(), "the group saw each frame exactly once");
+        let mut union: Vec<_> = pa.into_iter().chain(pb).collect();
+        let mut expected = all;
+        union.sort();
+        expected.sort();
+        assert_eq!(union, expected);
+    });
+}
+
+/// A malformed RINGCAP_FANOUT is reported, not ignored.
+#[test]
+fn fanout_environment_errors_are_reported() {
+    in_netns(|| {
+        let out = Command::new("tcpdump")
+            .args(["-i", "vb", "-c", "1"])
+            .env("LD_PRELOAD", lib_dir().join("libringcap.so"))
+            .env("RINGCAP_FANOUT", "sideways:1")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("RINGCAP_FANOUT") && err.contains("MODE:ID"), "{err}");
+    });
 }

@@ -80,6 +80,13 @@ typedef struct pcap_addr pcap_addr_t;
 
 #define PCAP_NETMASK_UNKNOWN 4294967295
 
+/**
+ * pcap_init options: strings in the local character encoding, or UTF-8.
+ */
+#define PCAP_CHAR_ENC_LOCAL 0
+
+#define PCAP_CHAR_ENC_UTF_8 1
+
 #define PCAP_TSTAMP_HOST 0
 
 #define PCAP_TSTAMP_HOST_LOWPREC 1

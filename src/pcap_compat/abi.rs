@@ -24,6 +24,10 @@ pub const PCAP_WARNING_TSTAMP_TYPE_NOTSUP: c_int = 3;
 
 pub const PCAP_NETMASK_UNKNOWN: u32 = 0xffff_ffff;
 
+/// pcap_init options: strings in the local character encoding, or UTF-8.
+pub const PCAP_CHAR_ENC_LOCAL: u32 = 0;
+pub const PCAP_CHAR_ENC_UTF_8: u32 = 1;
+
 pub const PCAP_TSTAMP_HOST: c_int = 0;
 pub const PCAP_TSTAMP_HOST_LOWPREC: c_int = 1;
 pub const PCAP_TSTAMP_HOST_HIPREC: c_int = 2;
