@@ -10,9 +10,74 @@ use std::mem::offset_of;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::geometry::{Geometry, Version};
+use crate::socket::PacketSocket;
 use crate::sys;
+
+/// Which ring of a socket a request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Rx,
+    Tx,
+}
+
+/// The V3 RX-only request fields; TX rings must leave them 0.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct V3Knobs {
+    pub retire_timeout_ms: u32,
+    pub rxhash: bool,
+}
+
+/// Asks the kernel for a ring, halving it while the kernel answers ENOMEM.
+/// Returns the geometry obtained and, when it had to shrink, the one asked for.
+pub fn request(
+    socket: &PacketSocket,
+    dir: Direction,
+    mut geometry: Geometry,
+    v3: V3Knobs,
+) -> Result<(Geometry, Option<Geometry>)> {
+    let (option, what, name) = match dir {
+        Direction::Rx => (sys::PACKET_RX_RING, "setsockopt(PACKET_RX_RING)", "RX"),
+        Direction::Tx => (sys::PACKET_TX_RING, "setsockopt(PACKET_TX_RING)", "TX"),
+    };
+    let asked = geometry;
+    loop {
+        let r = if geometry.version == Version::V3 {
+            let req = sys::tpacket_req3 {
+                tp_block_size: geometry.block_size,
+                tp_block_nr: geometry.block_nr,
+                tp_frame_size: geometry.frame_size,
+                tp_frame_nr: geometry.frame_nr,
+                tp_retire_blk_tov: v3.retire_timeout_ms,
+                tp_sizeof_priv: geometry.priv_size,
+                tp_feature_req_word: if v3.rxhash { sys::TP_FT_REQ_FILL_RXHASH } else { 0 },
+            };
+            socket.set_packet_option(option, &req, what)
+        } else {
+            let req = sys::tpacket_req {
+                tp_block_size: geometry.block_size,
+                tp_block_nr: geometry.block_nr,
+                tp_frame_size: geometry.frame_size,
+                tp_frame_nr: geometry.frame_nr,
+            };
+            socket.set_packet_option(option, &req, what)
+        };
+        match r {
+            Ok(()) => return Ok((geometry, (geometry != asked).then_some(asked))),
+            Err(e) if e.code() == ErrorCode::NoMemory => match geometry.halved() {
+                Some(smaller) => geometry = smaller,
+                None => {
+                    return Err(Error::new(
+                        ErrorCode::NoMemory,
+                        format!("{e}: not even one {}-byte {name} block could be allocated", geometry.block_size),
+                    ))
+                }
+            },
+            Err(e) => return Err(Error::new(e.code(), format!("{e} ({name} ring {geometry:?})"))),
+        }
+    }
+}
 
 /// One mmap of a packet socket's rings (RX first, then TX, as the kernel lays them out).
 pub struct Mapping {

@@ -18,12 +18,36 @@ pub enum SocketKind {
 }
 
 impl SocketKind {
+    /// From the C API's ringcap_socket_type value.
+    pub fn from_number(n: i32) -> Result<SocketKind> {
+        match n {
+            0 => Ok(SocketKind::Raw),
+            1 => Ok(SocketKind::Dgram),
+            _ => Err(Error::invalid(format!(
+                "socket type {n} is unknown; valid: RINGCAP_SOCKET_TYPE_RAW (0), RINGCAP_SOCKET_TYPE_DGRAM (1)"
+            ))),
+        }
+    }
+
     fn libc_type(self) -> i32 {
         match self {
             SocketKind::Raw => libc::SOCK_RAW,
             SocketKind::Dgram => libc::SOCK_DGRAM,
         }
     }
+}
+
+/// Checks the form of an interface name (1 to IFNAMSIZ-1 bytes); a sender
+/// also needs one device rather than "any".
+pub fn check_interface_name(name: &str, sending: bool) -> Result<()> {
+    let max = libc::IFNAMSIZ - 1;
+    if name.is_empty() || name.len() > max {
+        return Err(Error::invalid(format!("interface name '{name}' must be 1 to {max} characters")));
+    }
+    if sending && name == "any" {
+        return Err(Error::invalid(format!("interface name '{name}' must name one device: \"any\" cannot send")));
+    }
+    Ok(())
 }
 
 /// An interface, resolved once at open time.

@@ -76,12 +76,7 @@ pub extern "C" fn ringcap_config_set_interface(cfg: *mut ringcap_config, name: *
     with_config(cfg, |c| {
         // SAFETY: C passes a NUL-terminated string or NULL.
         let name = unsafe { c_str(name, "interface name") }?;
-        if name.is_empty() || name.len() >= libc::IFNAMSIZ {
-            return Err(Error::invalid(format!(
-                "interface name '{name}' must be 1 to {} characters",
-                libc::IFNAMSIZ - 1
-            )));
-        }
+        crate::socket::check_interface_name(name, false)?;
         c.interface = name.to_string();
         Ok(())
     })
@@ -101,15 +96,7 @@ pub extern "C" fn ringcap_config_set_version(cfg: *mut ringcap_config, version: 
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_socket_type(cfg: *mut ringcap_config, kind: i32) -> i32 {
     with_config(cfg, |c| {
-        c.kind = match kind {
-            0 => SocketKind::Raw,
-            1 => SocketKind::Dgram,
-            _ => {
-                return Err(Error::invalid(format!(
-                    "socket type {kind} is unknown; valid: RINGCAP_SOCKET_TYPE_RAW (0), RINGCAP_SOCKET_TYPE_DGRAM (1)"
-                )))
-            }
-        };
+        c.kind = SocketKind::from_number(kind)?;
         Ok(())
     })
 }

@@ -148,12 +148,7 @@ pub extern "C" fn ringcap_tx_config_set_interface(cfg: *mut ringcap_tx_config, n
     with_config(cfg, |c| {
         // SAFETY: C passes a NUL-terminated string or NULL.
         let name = unsafe { c_str(name, "interface name") }?;
-        if name.is_empty() || name.len() >= libc::IFNAMSIZ || name == "any" {
-            return Err(Error::invalid(format!(
-                "interface name '{name}' must name one device in 1 to {} characters (\"any\" cannot send)",
-                libc::IFNAMSIZ - 1
-            )));
-        }
+        crate::socket::check_interface_name(name, true)?;
         c.interface = name.to_string();
         Ok(())
     })
@@ -175,15 +170,7 @@ pub extern "C" fn ringcap_tx_config_set_version(cfg: *mut ringcap_tx_config, ver
 #[no_mangle]
 pub extern "C" fn ringcap_tx_config_set_socket_type(cfg: *mut ringcap_tx_config, kind: i32) -> i32 {
     with_config(cfg, |c| {
-        c.kind = match kind {
-            0 => SocketKind::Raw,
-            1 => SocketKind::Dgram,
-            _ => {
-                return Err(Error::invalid(format!(
-                    "socket type {kind} is unknown; valid: RINGCAP_SOCKET_TYPE_RAW (0), RINGCAP_SOCKET_TYPE_DGRAM (1)"
-                )))
-            }
-        };
+        c.kind = SocketKind::from_number(kind)?;
         Ok(())
     })
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::error::{Error, ErrorCode, Result};
 use crate::features::{Applied, Features, ReadOptions};
 use crate::geometry::{Geometry, Sizing, Version};
-use crate::ring::{Mapping, Ring};
+use crate::ring::{self, Mapping, Ring, V3Knobs};
 use crate::socket::{Interface, PacketSocket, SocketKind};
 use crate::stats::Stats;
 use crate::sys;
@@ -222,50 +222,6 @@ impl Delivery<'_> {
     }
 }
 
-/// Requests the RX ring, halving it while the kernel answers ENOMEM.
-fn request_rx_ring(
-    socket: &PacketSocket,
-    mut geometry: Geometry,
-    config: &CaptureConfig,
-) -> Result<(Geometry, Option<Geometry>)> {
-    let asked = geometry;
-    loop {
-        let r = if geometry.version == Version::V3 {
-            let req = sys::tpacket_req3 {
-                tp_block_size: geometry.block_size,
-                tp_block_nr: geometry.block_nr,
-                tp_frame_size: geometry.frame_size,
-                tp_frame_nr: geometry.frame_nr,
-                tp_retire_blk_tov: config.block_timeout_ms,
-                tp_sizeof_priv: geometry.priv_size,
-                tp_feature_req_word: if config.rxhash { sys::TP_FT_REQ_FILL_RXHASH } else { 0 },
-            };
-            socket.set_packet_option(sys::PACKET_RX_RING, &req, "setsockopt(PACKET_RX_RING)")
-        } else {
-            let req = sys::tpacket_req {
-                tp_block_size: geometry.block_size,
-                tp_block_nr: geometry.block_nr,
-                tp_frame_size: geometry.frame_size,
-                tp_frame_nr: geometry.frame_nr,
-            };
-            socket.set_packet_option(sys::PACKET_RX_RING, &req, "setsockopt(PACKET_RX_RING)")
-        };
-        match r {
-            Ok(()) => return Ok((geometry, (geometry != asked).then_some(asked))),
-            Err(e) if e.code() == ErrorCode::NoMemory => match geometry.halved() {
-                Some(smaller) => geometry = smaller,
-                None => {
-                    return Err(Error::new(
-                        ErrorCode::NoMemory,
-                        format!("{e}: even a single {}-byte block could not be allocated", geometry.block_size),
-                    ))
-                }
-            },
-            Err(e) => return Err(Error::new(e.code(), format!("{e} (ring {geometry:?})"))),
-        }
-    }
-}
-
 impl Capture {
     /// Opens an RX ring as `config` says.
     pub fn open(config: &CaptureConfig) -> Result<Capture> {
@@ -301,7 +257,8 @@ impl Capture {
             Some(g) => g,
             None => config.sizing(&socket, &interface).geometry()?,
         };
-        let (geometry, shrunk_from) = request_rx_ring(&socket, geometry, config)?;
+        let knobs = V3Knobs { retire_timeout_ms: config.block_timeout_ms, rxhash: config.rxhash };
+        let (geometry, shrunk_from) = ring::request(&socket, ring::Direction::Rx, geometry, knobs)?;
         let mut tx_bytes = 0;
         if let Some(plan) = tx_plan.as_mut() {
             plan.request_ring(&socket, config.reserve)?;

@@ -260,39 +260,12 @@ impl TxPlan {
     pub(crate) fn request_ring(&mut self, socket: &PacketSocket, reserve: u32) -> Result<()> {
         self.geometry.reserve = reserve;
         self.geometry.validate()?;
-        loop {
-            let g = self.geometry;
-            let r = if g.version == Version::V3 {
-                // V3 TX is frame based: the RX-only fields (block timeout,
-                // private area, feature word) must be 0 or the kernel refuses.
-                let req = sys::tpacket_req3 {
-                    tp_block_size: g.block_size,
-                    tp_block_nr: g.block_nr,
-                    tp_frame_size: g.frame_size,
-                    tp_frame_nr: g.frame_nr,
-                    tp_retire_blk_tov: 0,
-                    tp_sizeof_priv: 0,
-                    tp_feature_req_word: 0,
-                };
-                socket.set_packet_option(sys::PACKET_TX_RING, &req, "setsockopt(PACKET_TX_RING)")
-            } else {
-                let req = sys::tpacket_req {
-                    tp_block_size: g.block_size,
-                    tp_block_nr: g.block_nr,
-                    tp_frame_size: g.frame_size,
-                    tp_frame_nr: g.frame_nr,
-                };
-                socket.set_packet_option(sys::PACKET_TX_RING, &req, "setsockopt(PACKET_TX_RING)")
-            };
-            match r {
-                Ok(()) => return Ok(()),
-                Err(e) if e.code() == ErrorCode::NoMemory => match g.halved() {
-                    Some(smaller) => self.geometry = smaller,
-                    None => return Err(Error::new(ErrorCode::NoMemory, format!("{e}: not even one TX block"))),
-                },
-                Err(e) => return Err(Error::new(e.code(), format!("{e} (TX ring {g:?})"))),
-            }
-        }
+        // V3 TX is frame based: the RX-only fields (block timeout, private
+        // area, feature word) stay 0 or the kernel refuses the ring.
+        let (geometry, _) =
+            crate::ring::request(socket, crate::ring::Direction::Tx, self.geometry, crate::ring::V3Knobs::default())?;
+        self.geometry = geometry;
+        Ok(())
     }
 
     pub(crate) fn ring_bytes(&self) -> usize {
