@@ -730,7 +730,8 @@ const char *ringcap_version(void);
 /**
  * Creates a configuration with the defaults: interface "any", SOCK_RAW,
  * TPACKET_V3, all protocols, snaplen 262144, an 8 MiB ring sized without
- * waste, 2 ms V3 block timeout, dispatch waits until a packet arrives.
+ * waste (64 blocks of 128 KiB), 1 ms V3 block timeout, 4 ms wake-up
+ * coalescing under load, dispatch waits until a packet arrives.
  * Returns NULL only if memory is exhausted. Free with ringcap_config_free().
  */
 struct ringcap_config *ringcap_config_new(void);
@@ -793,7 +794,8 @@ int32_t ringcap_config_set_geometry(struct ringcap_config *cfg,
 
 /**
  * V3: milliseconds after which a partly filled block is handed to user
- * space (default 2; the kernel rounds up to a jiffy). 0 lets the kernel choose.
+ * space (default 1, the smallest; Linux before 6.18 rounds it up to a
+ * jiffy). It bounds the latency of sparse traffic. 0 lets the kernel choose.
  */
 int32_t ringcap_config_set_block_timeout(struct ringcap_config *cfg, uint32_t ms);
 
@@ -817,6 +819,16 @@ int32_t ringcap_config_set_reserve(struct ringcap_config *cfg, uint32_t bytes);
  * breakloop (default), 0 not at all, otherwise milliseconds.
  */
 int32_t ringcap_config_set_timeout(struct ringcap_config *cfg, int32_t ms);
+
+/**
+ * Wake-up coalescing under load, in microseconds (default 4000; 0 turns it
+ * off). After a dispatch that drained 64 or more packets, the next one
+ * first waits this long (at most the dispatch timeout), so that each
+ * wake-up drains several blocks: less CPU per packet under load, at the
+ * price of this much added latency while the load lasts. Sparse traffic
+ * is not delayed. Valid: 0 to 1000000.
+ */
+int32_t ringcap_config_set_coalesce(struct ringcap_config *cfg, uint32_t microseconds);
 
 /**
  * Open in nonblocking mode: dispatch returns 0 at once when nothing is ready.

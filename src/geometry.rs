@@ -231,10 +231,12 @@ pub struct Sizing {
     pub priv_size: u32,
 }
 
-/// Preferred V3 block: large enough that a block retires at most every
-/// ~1800 minimum-size packets (few wakeups at line rate), small enough that
-/// a 2 MiB buffer still has 8 blocks to rotate through.
-const V3_PREFERRED_BLOCK: usize = 256 * 1024;
+/// Preferred V3 block: the smallest power-of-two size that holds a 64 KiB
+/// aggregated packet with its headers. Under moderate rates blocks are
+/// retired by the timer long before they fill, so the ring's capacity is
+/// counted in blocks x timeout: small blocks give more of them (8 MiB =
+/// 64 blocks = 64 ms at a 1 ms timeout; measured in bench/ANALYSIS.md).
+const V3_PREFERRED_BLOCK: usize = 128 * 1024;
 /// Largest block the sizing helper picks for V1/V2 (order-7 pages on x86).
 const V2_MAX_BLOCK: usize = 512 * 1024;
 

@@ -89,3 +89,20 @@ pub fn wait(socket: RawFd, breaker: &Breaker, timeout_ms: i32) -> Result<Wake> {
     }
     Ok(Wake::Timeout)
 }
+
+/// Waits `timeout_ms` unless the breaker fires first (Wake::Break).
+pub fn pause(breaker: &Breaker, timeout_ms: i32) -> Result<Wake> {
+    if timeout_ms <= 0 {
+        return Ok(if breaker.is_requested() { Wake::Break } else { Wake::Timeout });
+    }
+    let mut fd = libc::pollfd { fd: breaker.fd(), events: libc::POLLIN, revents: 0 };
+    // SAFETY: fd is one valid pollfd.
+    let n = unsafe { libc::poll(&mut fd, 1, timeout_ms) };
+    if n < 0 {
+        let err = std::io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EINTR) {
+            return Err(Error::os("poll", err));
+        }
+    }
+    Ok(if breaker.is_requested() || fd.revents != 0 { Wake::Break } else { Wake::Timeout })
+}
