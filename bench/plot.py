@@ -81,12 +81,13 @@ def main():
     with open(src) as f:
         res = json.load(f)
     panels = []
-    for rate, v in res.get("latency", {}).items():
-        peers = list(v["peers"])
-        p50 = [med(v["peers"][p]["summary"], "lat_p50_us") for p in peers]
-        p99 = [med(v["peers"][p]["summary"], "lat_p99_us") for p in peers]
-        panels.append(("Delivery latency at %s packets/s (median of runs, log scale)" % rate, peers,
-                       [("p50", COLORS["p50"], p50), ("p99", COLORS["p99"], p99)], True, "µs"))
+    for key, how in (("latency", "SCHED_FIFO"), ("latency_cfs", "default scheduling, shared machine")):
+        for rate, v in res.get(key, {}).items():
+            peers = list(v["peers"])
+            p50 = [med(v["peers"][p]["summary"], "lat_p50_us") for p in peers]
+            p99 = [med(v["peers"][p]["summary"], "lat_p99_us") for p in peers]
+            panels.append(("Delivery latency at %s packets/s, %s (median of runs, log scale)" % (rate, how), peers,
+                           [("p50", COLORS["p50"], p50), ("p99", COLORS["p99"], p99)], True, "µs"))
     t = res.get("throughput")
     if t:
         peers = list(t["peers"])
