@@ -4,9 +4,15 @@
  *
  *   rc_count -i IF [-n COUNT] [-I IDLE_MS] [-V 1|2|3] [-b BUFFER_BYTES]
  *            [-B BLOCK_TIMEOUT_MS] [-F FANOUT_GROUP] [-M lb|cpu|hash]
- *            [-s SNAPLEN] [-L LATENCY_SAMPLES]
+ *            [-s SNAPLEN] [-L LATENCY_SAMPLES] [-C THRESHOLD:SLEEP_US]
  *
- * Without -V, -b, -B the configuration is ringcap's default.
+ * Without -V, -b, -B, -C the configuration is ringcap's default.
+ *
+ * -C emulates, on top of the current API, the adaptive wake-up coalescing
+ * proposed in bench/ANALYSIS.md: after a dispatch that delivered at least
+ * THRESHOLD packets (the ring is busy), sleep SLEEP_US before the next one,
+ * so several retired blocks are drained per wake-up instead of one wake-up
+ * per block; sparse traffic (small dispatches) still wakes at each block.
  *
  * Fanout: ringcap's C API has no fanout setter yet, so -F joins the group
  * here with setsockopt(PACKET_FANOUT) on ringcap_capture_get_fd().
@@ -40,8 +46,9 @@ int main(int argc, char **argv) {
     int version = 0, fanout_group = -1, fanout_mode = PACKET_FANOUT_LB, opt;
     long long buffer = 0, block_tov = -1, snaplen = 0;
     size_t lat_cap = 1 << 20;
+    long coalesce_threshold = 0, coalesce_us = 0;
 
-    while ((opt = getopt(argc, argv, "i:n:I:V:b:B:F:M:s:L:")) != -1) {
+    while ((opt = getopt(argc, argv, "i:n:I:V:b:B:F:M:s:L:C:")) != -1) {
         switch (opt) {
         case 'i': ifname = optarg; break;
         case 'n': bench_limit = strtoull(optarg, NULL, 0); break;
@@ -57,9 +64,15 @@ int main(int argc, char **argv) {
             break;
         case 's': snaplen = strtoll(optarg, NULL, 0); break;
         case 'L': lat_cap = strtoull(optarg, NULL, 0); break;
+        case 'C':
+            if (sscanf(optarg, "%ld:%ld", &coalesce_threshold, &coalesce_us) != 2 || coalesce_threshold <= 0) {
+                fprintf(stderr, "rc_count: -C wants THRESHOLD:SLEEP_US\n");
+                return 2;
+            }
+            break;
         default:
             fprintf(stderr, "usage: %s -i IF [-n N] [-I IDLE_MS] [-V VER] [-b BYTES] [-B MS] [-F GROUP] [-M MODE] "
-                            "[-s SNAPLEN] [-L SAMPLES]\n",
+                            "[-s SNAPLEN] [-L SAMPLES] [-C THRESHOLD:SLEEP_US]\n",
                     argv[0]);
             return 2;
         }
@@ -106,6 +119,10 @@ int main(int argc, char **argv) {
         rc = ringcap_capture_dispatch(handle, budget, on_packet, NULL);
         if (rc == RINGCAP_RESULT_BREAK) break;
         if (rc < 0) die("dispatch", rc);
+        if (coalesce_threshold && rc >= coalesce_threshold) {
+            struct timespec ts = {0, coalesce_us * 1000};
+            nanosleep(&ts, NULL); /* SIGTERM/SIGALRM cut it short; the loop checks bench_stop */
+        }
     }
     bench_stop_timer();
     double cpu = bench_cpu_s() - cpu0;
@@ -115,6 +132,7 @@ int main(int argc, char **argv) {
     memset(&st, 0, sizeof st);
     ringcap_capture_stats(handle, &st);
     bench_print_common(version == 1 ? "ringcap-v1" : version == 2 ? "ringcap-v2" : "ringcap", cpu, elapsed);
+    printf(",\"coalesce_threshold\":%ld,\"coalesce_us\":%ld", coalesce_threshold, coalesce_us);
     printf(",\"count\":%llu,\"received\":%llu,\"dropped\":%llu,\"delivered\":%llu,\"freeze\":%llu,"
            "\"ring_version\":%u,\"ring_bytes\":%zu,\"ring_requested\":%zu,\"block_size\":%u,\"block_nr\":%u,"
            "\"frame_size\":%u,\"frame_nr\":%u,\"locked\":%s,\"fanout\":%d}\n",
