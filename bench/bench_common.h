@@ -83,6 +83,18 @@ static inline double bench_pct(double p) {
     return bench_lat[i] / 1000.0;
 }
 
+/* ---- simulated consumer work ----------------------------------------- */
+
+static unsigned bench_work_ns __attribute__((unused)); /* -W: busy work per packet, to make the consumer the bottleneck */
+
+static inline void bench_work(void) {
+    if (bench_work_ns) {
+        uint64_t end = bench_now(CLOCK_MONOTONIC) + bench_work_ns;
+        while (bench_now(CLOCK_MONOTONIC) < end) {
+        }
+    }
+}
+
 /* ---- stopping ---------------------------------------------------------- */
 
 static volatile sig_atomic_t bench_stop __attribute__((unused));

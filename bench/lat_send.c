@@ -2,7 +2,7 @@
  * Latency sender: sends COUNT frames at a fixed rate from a raw packet
  * socket, each stamped just before send() with the send time (CLOCK_MONOTONIC
  * or CLOCK_REALTIME, in ns) behind the Ethernet header. Pacing is to an
- * absolute schedule: clock_nanosleep until shortly before the slot, then a
+ * absolute schedule: clock_nanosleep until 20 us before the slot, then a
  * busy-wait, so the rate does not drift and the jitter stays in microseconds.
  *
  *   lat_send -i IF -r PPS -n COUNT [-c mono|real] [-s FRAME_BYTES] [-w WARMUP_MS]
@@ -18,7 +18,13 @@
 #include <net/if.h>
 #include <sys/socket.h>
 
-#define SPIN_NS 100000ull /* busy-wait the last 100 us before each slot */
+/*
+ * Busy-wait only the last 20 us before each slot: the stamp is taken right
+ * before send(), so lateness changes the rate, never the measured latency;
+ * and a sender that spins whole periods (100 us at 10 000 pps) under
+ * SCHED_FIFO starves its core's ksoftirqd until RT throttling stops it.
+ */
+#define SPIN_NS 20000ull
 
 static void sleep_until(clockid_t clk, uint64_t t) {
     if (t > SPIN_NS) {

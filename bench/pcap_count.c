@@ -3,7 +3,7 @@
  * delivery latency of stamped frames) and prints one JSON line.
  *
  *   pcap_count -i IF [--immediate] [-n COUNT] [-I IDLE_MS] [-b BUFFER_BYTES]
- *              [-t TIMEOUT_MS] [-L LATENCY_SAMPLES]
+ *              [-t TIMEOUT_MS] [-L LATENCY_SAMPLES] [-W WORK_NS]
  *
  * Without options libpcap keeps its defaults (pcap_create + pcap_activate:
  * 2 MB buffer, snaplen 262144, timeout 0, TPACKET_V3); --immediate calls
@@ -24,6 +24,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
     (void)user;
     bench_count++;
     bench_lat_frame(bytes, h->caplen);
+    bench_work();
 }
 
 int main(int argc, char **argv) {
@@ -34,7 +35,7 @@ int main(int argc, char **argv) {
     static const struct option longopts[] = {{"immediate", no_argument, NULL, 'm'}, {NULL, 0, NULL, 0}};
     char err[PCAP_ERRBUF_SIZE];
 
-    while ((opt = getopt_long(argc, argv, "i:n:I:b:t:L:m", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "i:n:I:b:t:L:mW:", longopts, NULL)) != -1) {
         switch (opt) {
         case 'i': ifname = optarg; break;
         case 'n': bench_limit = strtoull(optarg, NULL, 0); break;
@@ -42,6 +43,7 @@ int main(int argc, char **argv) {
         case 'b': buffer = strtoll(optarg, NULL, 0); break;
         case 't': timeout = strtoll(optarg, NULL, 0); break;
         case 'L': lat_cap = strtoull(optarg, NULL, 0); break;
+        case 'W': bench_work_ns = (unsigned)strtoul(optarg, NULL, 0); break;
         case 'm': immediate = 1; break;
         default:
             fprintf(stderr, "usage: %s -i IF [--immediate] [-n N] [-I IDLE_MS] [-b BYTES] [-t MS] [-L SAMPLES]\n",

@@ -4,7 +4,7 @@
  *
  *   rc_count -i IF [-n COUNT] [-I IDLE_MS] [-V 1|2|3] [-b BUFFER_BYTES]
  *            [-B BLOCK_TIMEOUT_MS] [-F FANOUT_GROUP] [-M lb|cpu|hash]
- *            [-s SNAPLEN] [-L LATENCY_SAMPLES] [-C THRESHOLD:SLEEP_US]
+ *            [-s SNAPLEN] [-L LATENCY_SAMPLES] [-C THRESHOLD:SLEEP_US] [-W WORK_NS]
  *
  * Without -V, -b, -B, -C the configuration is ringcap's default.
  *
@@ -34,6 +34,7 @@ static void on_packet(void *user, const uint8_t *data, const ringcap_packet_meta
     (void)user;
     bench_count++;
     bench_lat_frame(data, meta->caplen);
+    bench_work();
 }
 
 static void die(const char *what, int rc) {
@@ -48,7 +49,7 @@ int main(int argc, char **argv) {
     size_t lat_cap = 1 << 20;
     long coalesce_threshold = 0, coalesce_us = 0;
 
-    while ((opt = getopt(argc, argv, "i:n:I:V:b:B:F:M:s:L:C:")) != -1) {
+    while ((opt = getopt(argc, argv, "i:n:I:V:b:B:F:M:s:L:C:W:")) != -1) {
         switch (opt) {
         case 'i': ifname = optarg; break;
         case 'n': bench_limit = strtoull(optarg, NULL, 0); break;
@@ -64,6 +65,7 @@ int main(int argc, char **argv) {
             break;
         case 's': snaplen = strtoll(optarg, NULL, 0); break;
         case 'L': lat_cap = strtoull(optarg, NULL, 0); break;
+        case 'W': bench_work_ns = (unsigned)strtoul(optarg, NULL, 0); break;
         case 'C':
             if (sscanf(optarg, "%ld:%ld", &coalesce_threshold, &coalesce_us) != 2 || coalesce_threshold <= 0) {
                 fprintf(stderr, "rc_count: -C wants THRESHOLD:SLEEP_US\n");
