@@ -20,6 +20,17 @@ def med(summary, key):
     return s["median"] if s and s["median"] is not None and s["median"] > 0 else None
 
 
+def short(v, unit):
+    """A bar label: latencies in µs shown as µs, ms or s."""
+    if unit != "µs":
+        return "%.3g" % v
+    if v >= 1e6:
+        return "%.3g s" % (v / 1e6)
+    if v >= 1e3:
+        return "%.3g ms" % (v / 1e3)
+    return "%.0f µs" % v
+
+
 def text(x, y, s, size=11, anchor="start", extra=""):
     return '<text x="%.1f" y="%.1f" font-size="%d" text-anchor="%s" %s>%s</text>' % (x, y, size, anchor, extra, escape(s))
 
@@ -27,7 +38,7 @@ def text(x, y, s, size=11, anchor="start", extra=""):
 def panel(y0, title, peers, series, log_scale, unit):
     """peers: names; series: list of (label, color, [value or None per peer])."""
     out = ['<g>', text(LEFT, y0 + 14, title, 13, extra='font-weight="bold"')]
-    top, bottom = y0 + 30, y0 + PANEL_H - 45
+    top, bottom = y0 + 40, y0 + PANEL_H - 45
     vals = [v for _, _, vs in series for v in vs if v]
     if not vals:
         return "\n".join(out + ["</g>"])
@@ -49,7 +60,7 @@ def panel(y0, title, peers, series, log_scale, unit):
         ticks = [i * step for i in range(int(hi / step) + 1)]
     for t in ticks:
         y = ypos(t)
-        label = ("%g" % t) if t < 1e4 else "%gk" % (t / 1e3)
+        label = short(t, unit) if unit == "µs" else "%g" % t
         out.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/>' % (LEFT, y, W - RIGHT, y))
         out.append(text(LEFT - 5, y + 4, label, 10, "end"))
     out.append(text(14, (top + bottom) / 2, unit, 10, "middle",
@@ -66,12 +77,12 @@ def panel(y0, title, peers, series, log_scale, unit):
             y = ypos(max(v, lo if log_scale else 0))
             out.append('<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s: %.4g %s</title></rect>'
                        % (x0 + j * bw, y, bw - 1, bottom - y, color, escape(p), label, v, escape(unit)))
-            out.append(text(x0 + j * bw + bw / 2, y - 3, "%.3g" % v, 8, "middle"))
+            out.append(text(x0 + j * bw + bw / 2, y - 3, short(v, unit), 8, "middle"))
         out.append(text(LEFT + i * slot + slot / 2, bottom + 14, p, 10, "middle"))
     lx = W - RIGHT - 90 * len(series)
     for j, (label, color, _) in enumerate(series):
-        out.append('<rect x="%d" y="%d" width="10" height="10" fill="%s"/>' % (lx + j * 90, y0 + 5, color))
-        out.append(text(lx + j * 90 + 14, y0 + 14, label, 10))
+        out.append('<rect x="%d" y="%d" width="10" height="10" fill="%s"/>' % (lx + j * 90, y0 + 19, color))
+        out.append(text(lx + j * 90 + 14, y0 + 28, label, 10))
     out.append("</g>")
     return "\n".join(out)
 
@@ -93,7 +104,7 @@ def main():
         peers = list(t["peers"])
         cpu = [med(t["peers"][p]["summary"], "cpu_s_per_mpkt") for p in peers]
         panels.append(("Capturer CPU per million packets, %d min-size frames at full rate" % t["packets"], peers,
-                       [("CPU s/Mpkt", COLORS["cpu"], cpu)], False, "CPU s / M packets"))
+                       [("CPU s/Mpkt", COLORS["cpu"], cpu)], True, "CPU s / M packets (log)"))
     m = res["meta"]
     h = TOP + PANEL_H * len(panels) + 20
     parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif">' % (W, h),
