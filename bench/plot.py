@@ -11,7 +11,7 @@ import math
 import sys
 from xml.sax.saxutils import escape
 
-W, PANEL_H, TOP, LEFT, RIGHT = 900, 260, 40, 70, 20
+W, PANEL_H, TOP, LEFT, RIGHT = 900, 260, 44, 70, 20
 COLORS = {"p50": "#4c78a8", "p99": "#f58518", "cpu": "#54a24b"}
 
 
@@ -109,8 +109,9 @@ def main():
     h = TOP + PANEL_H * len(panels) + 20
     parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif">' % (W, h),
              '<rect width="100%" height="100%" fill="white"/>',
-             text(LEFT, 22, "ringcap capture benchmarks, %s, kernel %s, %s (%s)" % (
-                 m["date"], m["kernel"], m["command"], "medians of %d rounds" % m["rounds"]), 12)]
+             text(LEFT, 16, "ringcap capture benchmarks, %s, kernel %s, medians of %d alternating rounds" % (
+                 m["date"], m["kernel"], m["rounds"]), 12),
+             text(LEFT, 30, "reproduce: %s" % m["command"], 10)]
     for i, (title, peers, series, log_scale, unit) in enumerate(panels):
         parts.append(panel(TOP + i * PANEL_H, title, peers, series, log_scale, unit))
     parts.append("</svg>")
