@@ -1,6 +1,6 @@
 # The two commands of the README:
 #   make demo   set up, build everything, run the capture demo
-#   make test   set up, run every test (Rust and C)
+#   make test   set up, run every test (Rust and C) and the benchmarks' smoke modes
 PREFIX ?= /usr/local
 CARGO ?= cargo
 
@@ -20,6 +20,8 @@ demo: build
 test: setup
 	$(CARGO) build --lib
 	$(CARGO) test --no-fail-fast
+	bench/run --smoke
+	bash bench/tx/run.sh --smoke
 
 lint:
 	$(CARGO) fmt --check
@@ -28,8 +30,10 @@ lint:
 install: build
 	sh pkgconfig/install.sh $(PREFIX) target/release
 
+# Capture benchmarks (about 15 minutes), then transmit (about 5).
 bench: build
 	bench/run
+	bash bench/tx/run.sh --runs 7
 
 clean:
 	$(CARGO) clean
