@@ -274,7 +274,8 @@ int32_t ringcap_filter_validate(const ringcap_bpf_insn *insns, size_t len);
  * a packet that was `wirelen` bytes on the wire. Returns 0 if the packet
  * is rejected, otherwise the number of bytes to keep (the snaplen), or a
  * negative ringcap_result on error. Loads past `caplen` reject the packet,
- * as in the kernel.
+ * as in the kernel. Snap lengths above INT32_MAX are reported as
+ * INT32_MAX.
  *
  * # Safety
  * `pkt` is NULL (with `caplen` 0) or readable for `caplen` bytes.
