@@ -172,7 +172,8 @@ fn raw_program(insns: *const Insn, len: usize) -> Result<Vec<Insn>> {
 /// a packet that was `wirelen` bytes on the wire. Returns 0 if the packet
 /// is rejected, otherwise the number of bytes to keep (the snaplen), or a
 /// negative ringcap_result on error. Loads past `caplen` reject the packet,
-/// as in the kernel.
+/// as in the kernel. Snap lengths above INT32_MAX are reported as
+/// INT32_MAX.
 ///
 /// # Safety
 /// `pkt` is NULL (with `caplen` 0) or readable for `caplen` bytes.

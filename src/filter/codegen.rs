@@ -37,6 +37,9 @@ const IPPROTO_TCP: u32 = 6;
 const IPPROTO_UDP: u32 = 17;
 const IPPROTO_SCTP: u32 = 132;
 const IPPROTO_FRAGMENT: u32 = 44;
+/// Initial value of variable-offset registers: any load through it is
+/// outside the packet (and below the kernel's negative offset areas).
+const UNSET_OFFSET: u32 = 0x8000_0000;
 /// Extension headers `protochain` follows before giving up.
 const PROTOCHAIN_DEPTH: usize = 4;
 /// AF_INET6 on this (Linux) host, as DLT_NULL/DLT_LOOP carry it.
@@ -121,8 +124,11 @@ pub struct Gen {
     regs: [bool; MEMWORDS as usize],
     cur: usize,
     /// Stores run before anything else: registers that hold header offsets
-    /// (Geneve) are read on paths where libpcap never wrote them; the
-    /// kernel refuses such programs, so they start at zero.
+    /// (Geneve) are read on paths where libpcap never wrote them (its
+    /// filter then reads stack garbage, and the kernel refuses such
+    /// programs). They start far outside any packet, so that a test of
+    /// the inner packet of a Geneve packet that was not there ends the
+    /// filter with 0, which is what libpcap does in practice.
     pub prologue: Vec<Insn>,
 }
 
@@ -1054,7 +1060,7 @@ impl Gen {
         let r_hdr = self.alloc_reg()?;
         let r_pl = self.alloc_reg()?;
         if self.prologue.is_empty() {
-            self.prologue.push(ld(LD | IMM, 0));
+            self.prologue.push(ld(LD | IMM, UNSET_OFFSET));
         }
         self.prologue.extend([ld(ST, r_type), ld(ST, r_hdr), ld(ST, r_pl)]);
         let pre = vec![

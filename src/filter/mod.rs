@@ -2,6 +2,25 @@
 //! it: a validator with the kernel's rules, an interpreter with the
 //! kernel's semantics, an optimizer, and tcpdump-style listings.
 //!
+//! Pipeline: `lexer` → `parser` (AST in `ast`) → `codegen` (libpcap's
+//! gencode, as conditions over test blocks in `ir`) → `optimize` → `emit`
+//! (linear BPF) → `validate`. `interp` runs programs, `print` lists them.
+//!
+//! Where the result can differ from libpcap's `pcap_compile` (tested by
+//! tests/filter_differential.rs against the system libpcap):
+//! - packets shorter than a load the program makes: both optimizers drop or
+//!   reorder loads, not always the same ones, and a load past the end ends
+//!   the filter with 0;
+//! - `protochain` follows at most 4 headers (libpcap loops with a backward
+//!   jump, which the kernel refuses);
+//! - after a Geneve test that did not match, libpcap reads uninitialised
+//!   scratch memory; here such tests end the filter with 0;
+//! - "expression rejects all packets" is reported when this optimizer
+//!   proves the filter empty, which it sometimes can where libpcap's cannot;
+//! - the live-capture VLAN code (`Options::vlan_extensions`) is ringcap's
+//!   own (kernel metadata or inline tag, payload offset kept in a scratch
+//!   register), not libpcap's.
+//!
 //! ```
 //! use ringcap::filter;
 //! let prog = filter::compile("tcp port 80", 1, 262144, 0).unwrap();

@@ -499,7 +499,19 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis) -> bool 
             if let Next::Block(s) = new {
                 facts_in[s] = Some(match facts_in[s].take() {
                     None => f,
-                    Some(prev) => prev.into_iter().filter(|x| f.contains(x)).collect(),
+                    // Keep what both sides imply, not just what both list:
+                    // "= 0x800" on one path and "!= 0x800, != 0x86dd" on the
+                    // other still agree on "!= 0x86dd".
+                    Some(prev) => {
+                        let mut both: Facts = Vec::new();
+                        for x in prev.iter().chain(f.iter()) {
+                            let holds = |side: &Facts| decide(vals, &x.0, side) == Some(x.1);
+                            if !both.contains(x) && holds(&prev) && holds(&f) {
+                                both.push(*x);
+                            }
+                        }
+                        both
+                    }
                 });
             }
         }

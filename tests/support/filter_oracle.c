@@ -10,6 +10,8 @@
  *   E <dlt> <snaplen> <netmask> <expr>
  *       prints "ERR <message>" or "OK <insn count> <ret,ret,...>"
  *       (one filter return value per packet, in order)
+ *   U <dlt> <snaplen> <netmask> <expr>
+ *       the same without libpcap's optimizer
  *   D <dlt> <snaplen> <netmask> <optimize> <mode> <expr>
  *       prints the program like tcpdump -d (mode 1), -dd (2), -ddd (3),
  *       then a line "END"; or "ERR <message>" and "END".
@@ -81,7 +83,7 @@ static int compile(int dlt, int snaplen, unsigned netmask, int optimize, const c
     return 0;
 }
 
-static void evaluate(char *args) {
+static void evaluate(char *args, int optimize) {
     int dlt, snaplen, consumed = 0;
     unsigned netmask;
     if (sscanf(args, "%d %d %u %n", &dlt, &snaplen, &netmask, &consumed) < 3) {
@@ -90,7 +92,7 @@ static void evaluate(char *args) {
     }
     struct bpf_program prog;
     pcap_t *p;
-    if (compile(dlt, snaplen, netmask, 1, chomp(args + consumed), &prog, &p) != 0) return;
+    if (compile(dlt, snaplen, netmask, optimize, chomp(args + consumed), &prog, &p) != 0) return;
     printf("OK %u ", prog.bf_len);
     for (size_t i = 0; i < npackets; i++) {
         struct pcap_pkthdr h;
@@ -129,7 +131,8 @@ int main(void) {
         switch (line[0]) {
         case 'R': reset(); break;
         case 'P': add_packet(line + 2); break;
-        case 'E': evaluate(line + 2); break;
+        case 'E': evaluate(line + 2, 1); break;
+        case 'U': evaluate(line + 2, 0); break;
         case 'D': dump(line + 2); break;
         default: break;
         }

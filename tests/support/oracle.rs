@@ -16,7 +16,10 @@ pub struct Oracle {
 
 fn build() -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("filter_oracle_{}", std::process::id()));
+    // One binary per oracle: tests in one process start oracles in parallel.
+    static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("filter_oracle_{}_{n}", std::process::id()));
     let target = format!("{}-unknown-linux-gnu", std::env::consts::ARCH);
     let mut cmd =
         cc::Build::new().opt_level(0).host(&target).target(&target).cargo_metadata(false).get_compiler().to_command();
@@ -53,7 +56,29 @@ impl Oracle {
 
     /// Err(message) or Ok((program length, verdict per packet)).
     pub fn eval(&mut self, dlt: i32, snaplen: u32, netmask: u32, expr: &str) -> Result<(usize, Vec<u32>), String> {
-        writeln!(self.stdin, "E {dlt} {snaplen} {netmask} {expr}").unwrap();
+        self.eval_cmd('E', dlt, snaplen, netmask, expr)
+    }
+
+    /// Like [`Oracle::eval`] with libpcap's optimizer off.
+    pub fn eval_unoptimized(
+        &mut self,
+        dlt: i32,
+        snaplen: u32,
+        netmask: u32,
+        expr: &str,
+    ) -> Result<(usize, Vec<u32>), String> {
+        self.eval_cmd('U', dlt, snaplen, netmask, expr)
+    }
+
+    fn eval_cmd(
+        &mut self,
+        cmd: char,
+        dlt: i32,
+        snaplen: u32,
+        netmask: u32,
+        expr: &str,
+    ) -> Result<(usize, Vec<u32>), String> {
+        writeln!(self.stdin, "{cmd} {dlt} {snaplen} {netmask} {expr}").unwrap();
         self.stdin.flush().unwrap();
         let l = self.line();
         if let Some(m) = l.strip_prefix("ERR ") {
