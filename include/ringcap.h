@@ -21,13 +21,38 @@
 #define RINGCAP_VERSION_MINOR 1
 #define RINGCAP_VERSION_PATCH 0
 
+/*
+ * Bits of ringcap_packet_meta.status (the kernel's tp_status, values as in
+ * linux/if_packet.h). RINGCAP_TP_STATUS_COPY: the packet did not fit its
+ * frame and was read whole from the socket (PACKET_COPY_THRESH).
+ * RINGCAP_TP_STATUS_LOSING (V1/V2 only; V3 reports ring freezes in the
+ * statistics): the kernel dropped packets since the statistics were last
+ * read. RINGCAP_TP_STATUS_CSUMNOTREADY: the transport checksum is not
+ * computed yet (outgoing packets with checksum offload); _CSUM_VALID: the
+ * device or stack verified it. _VLAN_VALID / _VLAN_TPID_VALID: vlan_tci /
+ * vlan_tpid are valid. _TS_*: which clock stamped the packet; no _TS_ bit
+ * means the software clock read when the packet was copied into the ring
+ * (see ringcap_packet_timestamp_source()).
+ */
+#define RINGCAP_TP_STATUS_USER 0x1u
+#define RINGCAP_TP_STATUS_COPY 0x2u
+#define RINGCAP_TP_STATUS_LOSING 0x4u
+#define RINGCAP_TP_STATUS_CSUMNOTREADY 0x8u
+#define RINGCAP_TP_STATUS_VLAN_VALID 0x10u
+#define RINGCAP_TP_STATUS_BLK_TMO 0x20u
+#define RINGCAP_TP_STATUS_VLAN_TPID_VALID 0x40u
+#define RINGCAP_TP_STATUS_CSUM_VALID 0x80u
+#define RINGCAP_TP_STATUS_TS_SOFTWARE 0x20000000u
+#define RINGCAP_TP_STATUS_TS_SYS_HARDWARE 0x40000000u
+#define RINGCAP_TP_STATUS_TS_RAW_HARDWARE 0x80000000u
+
 
 /**
  * Result codes. Values are part of the ABI: never renumber or reuse one.
  * Failures are negative; `Ok` is zero; warnings are positive (the call
  * succeeded but something the caller asked for could not be honoured).
  */
-typedef enum {
+typedef enum ringcap_result {
   /**
    * Success.
    */
@@ -159,15 +184,311 @@ typedef enum {
 } ringcap_result;
 
 /**
+ * Socket types a capture can use.
+ */
+typedef enum ringcap_socket_type {
+  /**
+   * Packets include their link-layer header.
+   */
+  RINGCAP_SOCKET_TYPE_RAW = 0,
+  /**
+   * The link-layer header is removed; its fields are in the metadata.
+   */
+  RINGCAP_SOCKET_TYPE_DGRAM = 1,
+} ringcap_socket_type;
+
+/**
+ * How the kernel picks a group member for each packet (PACKET_FANOUT_*).
+ */
+typedef enum ringcap_fanout_mode {
+  /**
+   * By flow hash: every packet of a flow goes to the same socket.
+   */
+  RINGCAP_FANOUT_MODE_HASH = 0,
+  /**
+   * Round robin.
+   */
+  RINGCAP_FANOUT_MODE_LB = 1,
+  /**
+   * By the CPU the packet arrived on.
+   */
+  RINGCAP_FANOUT_MODE_CPU = 2,
+  /**
+   * To the first socket with room, starting from the last one used.
+   */
+  RINGCAP_FANOUT_MODE_ROLLOVER = 3,
+  /**
+   * Randomly.
+   */
+  RINGCAP_FANOUT_MODE_RND = 4,
+  /**
+   * By the packet's recorded receive queue.
+   */
+  RINGCAP_FANOUT_MODE_QM = 5,
+  /**
+   * By a classic BPF program that returns the member index.
+   */
+  RINGCAP_FANOUT_MODE_CBPF = 6,
+  /**
+   * By an eBPF program (given as a file descriptor) that returns the member index.
+   */
+  RINGCAP_FANOUT_MODE_EBPF = 7,
+} ringcap_fanout_mode;
+
+/**
+ * Flags ORed with the mode (PACKET_FANOUT_FLAG_*).
+ */
+typedef enum ringcap_fanout_flag {
+  /**
+   * When the chosen socket is full, try the others.
+   */
+  RINGCAP_FANOUT_FLAG_ROLLOVER = 4096,
+  /**
+   * Let the kernel pick an unused group id (the id given must be 0);
+   * read it back with ringcap_capture_fanout_group().
+   */
+  RINGCAP_FANOUT_FLAG_UNIQUE_ID = 8192,
+  /**
+   * Do not fan out outgoing packets (kernel 4.20+).
+   */
+  RINGCAP_FANOUT_FLAG_IGNORE_OUTGOING = 16384,
+  /**
+   * Reassemble IP fragments before choosing, so fragments of one datagram stay together.
+   */
+  RINGCAP_FANOUT_FLAG_DEFRAG = 32768,
+} ringcap_fanout_flag;
+
+typedef enum ringcap_direction {
+  /**
+   * Both directions (default).
+   */
+  RINGCAP_DIRECTION_BOTH = 0,
+  /**
+   * Only packets the device received. The kernel is also told not to
+   * copy outgoing packets into the ring (PACKET_IGNORE_OUTGOING), so they
+   * cost nothing.
+   */
+  RINGCAP_DIRECTION_INCOMING = 1,
+  /**
+   * Only packets the device sent.
+   */
+  RINGCAP_DIRECTION_OUTGOING = 2,
+} ringcap_direction;
+
+/**
+ * Which clock the caller asks for.
+ */
+typedef enum ringcap_timestamp_source {
+  /**
+   * The kernel's software receive timestamp (default).
+   */
+  RINGCAP_TIMESTAMP_SOURCE_SOFTWARE = 0,
+  /**
+   * The NIC's raw hardware clock; falls back to software with
+   * RINGCAP_RESULT_WARNING_TIMESTAMP_FALLBACK when unavailable.
+   */
+  RINGCAP_TIMESTAMP_SOURCE_HARDWARE = 1,
+} ringcap_timestamp_source;
+
+/**
+ * Which clock stamped one packet, from its TP_STATUS_TS_* bits.
+ */
+typedef enum ringcap_packet_timestamp {
+  /**
+   * No source bit: the kernel took the software clock when it copied
+   * the packet into the ring, because the stack had not stamped it on
+   * receipt (it does only while some socket on the system asked for
+   * receive timestamps). Still the software clock, a little later.
+   */
+  RINGCAP_PACKET_TIMESTAMP_SOFTWARE_RING = 0,
+  /**
+   * TP_STATUS_TS_SOFTWARE: the stack's software stamp from when the packet was received.
+   */
+  RINGCAP_PACKET_TIMESTAMP_SOFTWARE = 1,
+  /**
+   * TP_STATUS_TS_SYS_HARDWARE (hardware stamp converted to system time; old kernels only).
+   */
+  RINGCAP_PACKET_TIMESTAMP_SYS_HARDWARE = 2,
+  /**
+   * TP_STATUS_TS_RAW_HARDWARE: the NIC's clock.
+   */
+  RINGCAP_PACKET_TIMESTAMP_RAW_HARDWARE = 3,
+} ringcap_packet_timestamp;
+
+/**
+ * IFF_* flag bits of ringcap_interface.flags (values as in net/if.h).
+ */
+typedef enum ringcap_interface_flag {
+  RINGCAP_INTERFACE_FLAG_UP = 1,
+  RINGCAP_INTERFACE_FLAG_BROADCAST = 2,
+  RINGCAP_INTERFACE_FLAG_LOOPBACK = 8,
+  RINGCAP_INTERFACE_FLAG_POINT_TO_POINT = 16,
+  RINGCAP_INTERFACE_FLAG_RUNNING = 64,
+  RINGCAP_INTERFACE_FLAG_NO_ARP = 128,
+  RINGCAP_INTERFACE_FLAG_PROMISC = 256,
+  RINGCAP_INTERFACE_FLAG_ALL_MULTI = 512,
+  RINGCAP_INTERFACE_FLAG_MULTICAST = 4096,
+  /**
+   * The link has carrier (IFF_LOWER_UP).
+   */
+  RINGCAP_INTERFACE_FLAG_LOWER_UP = 65536,
+  RINGCAP_INTERFACE_FLAG_DORMANT = 131072,
+} ringcap_interface_flag;
+
+/**
+ * Opaque capture handle, from ringcap_capture_open().
+ */
+typedef struct ringcap_capture ringcap_capture;
+
+/**
+ * Opaque configuration handle, from ringcap_config_new().
+ */
+typedef struct ringcap_config ringcap_config;
+
+/**
  * A compiled filter program. Opaque: obtain one from
  * ringcap_filter_compile() and release it with ringcap_filter_free().
  */
 typedef struct ringcap_filter ringcap_filter;
 
 /**
+ * Opaque TX handle, from ringcap_tx_open() or ringcap_duplex_open().
+ */
+typedef struct ringcap_tx ringcap_tx;
+
+/**
+ * Opaque TX configuration handle, from ringcap_tx_config_new().
+ */
+typedef struct ringcap_tx_config ringcap_tx_config;
+
+/**
+ * Per-packet metadata, read from the frame header and its sockaddr_ll.
+ */
+typedef struct ringcap_packet_meta {
+  /**
+   * Bytes available at the data pointer (at most the snaplen).
+   */
+  uint32_t caplen;
+  /**
+   * Length of the packet on the wire.
+   */
+  uint32_t len;
+  /**
+   * Timestamp, seconds since the epoch.
+   */
+  uint64_t ts_sec;
+  /**
+   * Timestamp, nanoseconds within the second (V1 rings have microsecond
+   * resolution: multiples of 1000).
+   */
+  uint32_t ts_nsec;
+  /**
+   * The raw tp_status bits (TP_STATUS_* from linux/if_packet.h: VLAN_VALID,
+   * VLAN_TPID_VALID, CSUMNOTREADY, CSUM_VALID, LOSING, COPY, TS_*).
+   */
+  uint32_t status;
+  /**
+   * VLAN TCI the kernel took out of the packet; valid when status has TP_STATUS_VLAN_VALID (V2/V3).
+   */
+  uint16_t vlan_tci;
+  /**
+   * VLAN TPID; valid when status has TP_STATUS_VLAN_TPID_VALID (V2/V3).
+   */
+  uint16_t vlan_tpid;
+  /**
+   * The kernel's flow hash (V3 with rx hash requested, else 0).
+   */
+  uint32_t rxhash;
+  /**
+   * Index of the interface the packet was seen on.
+   */
+  int32_t ifindex;
+  /**
+   * ARPHRD_* type of that interface.
+   */
+  uint16_t hatype;
+  /**
+   * PACKET_HOST, PACKET_BROADCAST, PACKET_MULTICAST, PACKET_OTHERHOST or PACKET_OUTGOING.
+   */
+  uint8_t pkttype;
+  /**
+   * Number of valid bytes in `addr`.
+   */
+  uint8_t halen;
+  /**
+   * EtherType / protocol in host byte order.
+   */
+  uint16_t protocol;
+  /**
+   * Link-layer source address (the sender's MAC on Ethernet).
+   */
+  uint8_t addr[8];
+} ringcap_packet_meta;
+
+/**
+ * Called once per packet. `data` points into the ring and is valid only
+ * until the callback returns; `meta` likewise.
+ */
+typedef void (*ringcap_packet_cb)(void *user,
+                                  const uint8_t *data,
+                                  const struct ringcap_packet_meta *meta);
+
+/**
+ * Totals since the handle was opened.
+ */
+typedef struct ringcap_stats {
+  /**
+   * Packets the kernel accepted for this socket (delivered, waiting in the ring, or dropped).
+   */
+  uint64_t received;
+  /**
+   * Packets dropped because the ring was full.
+   */
+  uint64_t dropped;
+  /**
+   * V3: times the ring froze because every block was owned by user space.
+   */
+  uint64_t freeze_count;
+  /**
+   * Packets handed to the callback.
+   */
+  uint64_t delivered;
+} ringcap_stats;
+
+/**
+ * The ring a handle actually got.
+ */
+typedef struct ringcap_ring_info {
+  /**
+   * TPACKET version (1, 2 or 3).
+   */
+  uint32_t version;
+  uint32_t block_size;
+  uint32_t block_nr;
+  uint32_t frame_size;
+  uint32_t frame_nr;
+  /**
+   * Bytes mapped: block_size * block_nr.
+   */
+  size_t ring_bytes;
+  /**
+   * Whether MAP_LOCKED was granted.
+   */
+  bool memory_locked;
+  /**
+   * Whether the kernel was short of memory and the ring was shrunk.
+   */
+  bool shrunk;
+  /**
+   * Bytes first asked for when the ring was shrunk, else ring_bytes.
+   */
+  size_t requested_bytes;
+} ringcap_ring_info;
+
+/**
  * Compiler options for ringcap_filter_compile_ex().
  */
-typedef struct {
+typedef struct ringcap_filter_options {
   /**
    * Run the optimizer (as pcap_compile with optimize = 1). Default true.
    */
@@ -181,128 +502,212 @@ typedef struct {
 } ringcap_filter_options;
 
 /**
- * One classic BPF instruction, laid out like the kernel's struct
- * sock_filter (and libpcap's struct bpf_insn).
+ * One classic BPF instruction, laid out like the kernel's `sock_filter`.
  */
-typedef struct {
+typedef struct ringcap_bpf_insn {
   /**
    * Opcode (BPF_LD | BPF_H | BPF_ABS …).
    */
   uint16_t code;
   /**
-   * Jump offset if true.
+   * Conditional jumps: instructions to skip when the test is true.
    */
   uint8_t jt;
   /**
-   * Jump offset if false.
+   * Conditional jumps: instructions to skip when the test is false.
    */
   uint8_t jf;
   /**
-   * Constant operand.
+   * Constant operand (offset, immediate, BPF_JA distance).
    */
   uint32_t k;
 } ringcap_bpf_insn;
 
+/**
+ * A fanout group to join. Zero-initialise it, then set the fields.
+ */
+typedef struct ringcap_fanout {
+  /**
+   * Group id, shared by every member (must be 0 with RINGCAP_FANOUT_FLAG_UNIQUE_ID).
+   */
+  uint16_t id;
+  /**
+   * A ringcap_fanout_mode.
+   */
+  uint32_t mode;
+  /**
+   * ringcap_fanout_flag bits ORed together.
+   */
+  uint32_t flags;
+  /**
+   * RINGCAP_FANOUT_MODE_CBPF: the program that returns the member index
+   * for each packet (copied; it need not outlive the call). NULL otherwise.
+   */
+  const struct ringcap_bpf_insn *program;
+  /**
+   * Instructions in `program`.
+   */
+  size_t program_len;
+  /**
+   * RINGCAP_FANOUT_MODE_EBPF: a loaded BPF_PROG_TYPE_SOCKET_FILTER program
+   * fd. Ignored by the other modes.
+   */
+  int32_t ebpf_fd;
+  /**
+   * Maximum group size (0: the kernel's default of 256).
+   */
+  uint32_t max_members;
+} ringcap_fanout;
+
+/**
+ * One IP address of an interface.
+ */
+typedef struct ringcap_interface_address {
+  /**
+   * AF_INET or AF_INET6.
+   */
+  int32_t family;
+  /**
+   * Netmask length in bits.
+   */
+  uint32_t prefix_len;
+  /**
+   * The address in network byte order: 4 bytes for AF_INET, 16 for AF_INET6.
+   */
+  uint8_t addr[16];
+} ringcap_interface_address;
+
+/**
+ * One network interface.
+ */
+typedef struct ringcap_interface {
+  /**
+   * NUL-terminated name.
+   */
+  char name[16];
+  uint32_t index;
+  /**
+   * ringcap_interface_flag bits (IFF_*). PROMISC and ALLMULTI are set
+   * while the device acts so for any reason, including another
+   * program's packet socket (unlike SIOCGIFFLAGS, which shows only
+   * `ip link set ... promisc on`).
+   */
+  uint32_t flags;
+  /**
+   * How many users hold the device promiscuous (0 if unknown).
+   */
+  uint32_t promiscuity;
+  /**
+   * How many users hold it all-multicast (kernel 6.6+, else 0).
+   */
+  uint32_t allmulti;
+  uint32_t mtu;
+  /**
+   * ARPHRD_* hardware type (1: Ethernet, 772: loopback).
+   */
+  uint32_t hatype;
+  /**
+   * Valid bytes in hwaddr (6 for Ethernet, 0 for none).
+   */
+  uint32_t hwaddr_len;
+  uint8_t hwaddr[32];
+  /**
+   * `address_count` addresses (NULL when there are none).
+   */
+  const struct ringcap_interface_address *addresses;
+  size_t address_count;
+} ringcap_interface;
+
+/**
+ * Counters of a TX handle since open.
+ */
+typedef struct ringcap_tx_counters {
+  /**
+   * Packets committed to the ring.
+   */
+  uint64_t queued;
+  /**
+   * Packets the kernel handed back as done (sent, or skipped under PACKET_LOSS).
+   */
+  uint64_t completed;
+  /**
+   * Frames the kernel rejected (TP_STATUS_WRONG_FORMAT).
+   */
+  uint64_t rejected;
+  /**
+   * send() calls made to kick the kernel.
+   */
+  uint64_t kicks;
+  /**
+   * Times a commit found the ring full (and waited, or returned RINGCAP_RESULT_RING_FULL).
+   */
+  uint64_t ring_full;
+  /**
+   * send() calls that reported a packet dropped by the qdisc or device (ENOBUFS).
+   */
+  uint64_t send_errors;
+  /**
+   * Bytes committed.
+   */
+  uint64_t bytes_queued;
+  /**
+   * Frames committed and not yet handed back.
+   */
+  uint32_t in_flight;
+} ringcap_tx_counters;
+
+/**
+ * A frame the kernel rejected (TP_STATUS_WRONG_FORMAT).
+ */
+typedef struct ringcap_tx_rejection {
+  /**
+   * Frame index in the TX ring.
+   */
+  uint32_t index;
+  /**
+   * Length of the packet in the frame.
+   */
+  uint32_t len;
+  /**
+   * Sequence number of the packet: 0 for the first packet committed on the handle.
+   */
+  uint64_t seq;
+  /**
+   * errno the kernel's send() reported (EINVAL, EMSGSIZE, ...), 0 if none.
+   */
+  int32_t error_number;
+  /**
+   * Why, as text (NUL-terminated, truncated to fit).
+   */
+  char reason[256];
+} ringcap_tx_rejection;
+
+/**
+ * A transmit timestamp, read back when the kernel returned the frame.
+ */
+typedef struct ringcap_tx_timestamp {
+  /**
+   * Sequence number of the packet (0 for the first one committed).
+   */
+  uint64_t seq;
+  /**
+   * Seconds since the epoch (0 when source is 0).
+   */
+  uint64_t ts_sec;
+  /**
+   * Nanoseconds within the second.
+   */
+  uint32_t ts_nsec;
+  /**
+   * TP_STATUS_TS_RAW_HARDWARE or TP_STATUS_TS_SOFTWARE; 0 when the frame
+   * came back without a timestamp.
+   */
+  uint32_t source;
+} ringcap_tx_timestamp;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
-
-/**
- * Compiles a pcap-filter(7) expression for a link type (a DLT_ value:
- * 1 EN10MB, 113 LINUX_SLL, 276 LINUX_SLL2, 12 RAW, 228 IPV4, 229 IPV6,
- * 0 NULL, 108 LOOP), as libpcap's pcap_compile() does with optimization on
- * a dead handle. `snaplen` is what the filter returns for an accepted
- * packet; `netmask` is the network's mask in host byte order, used only by
- * `ip broadcast` (0xffffffff: unknown). On success writes a new handle to
- * `*out` and returns 0; a bad expression returns
- * RINGCAP_RESULT_FILTER_SYNTAX with the reason in ringcap_last_error().
- *
- * # Safety
- * `expr` is NULL or a NUL-terminated string; `out` is NULL or writable.
- */
-int32_t ringcap_filter_compile(const char *expr,
-                               int32_t linktype,
-                               uint32_t snaplen,
-                               uint32_t netmask,
-                               ringcap_filter **out);
-
-/**
- * Like ringcap_filter_compile() with options; `options` NULL means the
- * defaults (optimized, no VLAN metadata tests).
- *
- * # Safety
- * `expr` is NULL or a NUL-terminated string; `options` is NULL or
- * readable; `out` is NULL or writable.
- */
-int32_t ringcap_filter_compile_ex(const char *expr,
-                                  int32_t linktype,
-                                  uint32_t snaplen,
-                                  uint32_t netmask,
-                                  const ringcap_filter_options *options,
-                                  ringcap_filter **out);
-
-/**
- * Releases a filter. NULL and already-freed handles are ignored.
- */
-void ringcap_filter_free(ringcap_filter *f);
-
-/**
- * The program's instructions: writes a pointer to them to `*out` (valid
- * until the handle is freed) and their count to `*len`; returns 0.
- *
- * # Safety
- * `out` and `len` are NULL or writable.
- */
-int32_t ringcap_filter_instructions(const ringcap_filter *f,
-                                    const ringcap_bpf_insn **out,
-                                    size_t *len);
-
-/**
- * Checks a raw program against the kernel's rules (forward jumps inside
- * the program, a final return, no division by a constant zero, scratch
- * memory indices below 16 and written before read, at most 4096
- * instructions). Returns 0 if valid, RINGCAP_RESULT_FILTER_INVALID with
- * the reason in ringcap_last_error() otherwise.
- *
- * # Safety
- * `insns` is NULL (with `len` 0) or points to `len` instructions.
- */
-int32_t ringcap_filter_validate(const ringcap_bpf_insn *insns, size_t len);
-
-/**
- * Runs the filter on a packet: `pkt` holds the `caplen` captured bytes of
- * a packet that was `wirelen` bytes on the wire. Returns 0 if the packet
- * is rejected, otherwise the number of bytes to keep (the snaplen), or a
- * negative ringcap_result on error. Loads past `caplen` reject the packet,
- * as in the kernel. Snap lengths above INT32_MAX are reported as
- * INT32_MAX.
- *
- * # Safety
- * `pkt` is NULL (with `caplen` 0) or readable for `caplen` bytes.
- */
-int32_t ringcap_filter_run(const ringcap_filter *f,
-                           const uint8_t *pkt,
-                           uint32_t caplen,
-                           uint32_t wirelen);
-
-/**
- * Writes the program's listing into `buf` (NUL-terminated) in a tcpdump
- * format: 1 = `tcpdump -d`, 2 = `-dd`, 3 = `-ddd`. Returns the listing's
- * length without the NUL; if that is `len` or more, the listing did not
- * fit and `buf` holds a truncated copy (call again with a larger buffer).
- * `buf` may be NULL when `len` is 0, to ask for the size.
- *
- * # Safety
- * `buf` is NULL (with `len` 0) or writable for `len` bytes.
- */
-int32_t ringcap_filter_dump(const ringcap_filter *f, int32_t format, char *buf, size_t len);
-
-/**
- * The message of the last failed call on this filter handle ("" if none).
- * Valid until the next failure on the handle or until it is freed. NULL
- * or invalid handles get this thread's last error instead.
- */
-const char *ringcap_filter_last_error(const ringcap_filter *f);
 
 /**
  * The description of a result code as a static string ("unknown result
@@ -321,6 +726,739 @@ const char *ringcap_last_error(void);
  * The library version, e.g. "ringcap 0.1.0".
  */
 const char *ringcap_version(void);
+
+/**
+ * Creates a configuration with the defaults: interface "any", SOCK_RAW,
+ * TPACKET_V3, all protocols, snaplen 262144, an 8 MiB ring sized without
+ * waste (64 blocks of 128 KiB), 1 ms V3 block timeout, 4 ms wake-up
+ * coalescing under load, dispatch waits until a packet arrives.
+ * Returns NULL only if memory is exhausted. Free with ringcap_config_free().
+ */
+struct ringcap_config *ringcap_config_new(void);
+
+/**
+ * Frees a configuration. NULL and already-freed handles are ignored.
+ * Capture handles opened from it stay valid.
+ */
+void ringcap_config_free(struct ringcap_config *cfg);
+
+/**
+ * The interface to capture on, or "any" for all interfaces.
+ * Errors: RINGCAP_RESULT_NULL_PARAMETER, RINGCAP_RESULT_INVALID_ARGUMENT
+ * (empty or longer than 15 characters). Unknown names are reported by
+ * ringcap_capture_open() with RINGCAP_RESULT_UNKNOWN_INTERFACE.
+ */
+int32_t ringcap_config_set_interface(struct ringcap_config *cfg, const char *name);
+
+/**
+ * TPACKET version: 1, 2 or 3 (default 3).
+ * Errors: RINGCAP_RESULT_INVALID_VERSION.
+ */
+int32_t ringcap_config_set_version(struct ringcap_config *cfg, int32_t version);
+
+/**
+ * RINGCAP_SOCKET_TYPE_RAW (default) or RINGCAP_SOCKET_TYPE_DGRAM.
+ */
+int32_t ringcap_config_set_socket_type(struct ringcap_config *cfg, int32_t kind);
+
+/**
+ * EtherType to capture, in host byte order (default ETH_P_ALL, 0x0003).
+ */
+int32_t ringcap_config_set_protocol(struct ringcap_config *cfg, uint16_t ethertype);
+
+/**
+ * Bytes kept of each packet, 1 to 262144 (default 262144).
+ */
+int32_t ringcap_config_set_snaplen(struct ringcap_config *cfg, uint32_t snaplen);
+
+/**
+ * Ring size in bytes for the sizing helper (default 8 MiB); the ring
+ * allocated is within one block of it. Minimum: one page.
+ */
+int32_t ringcap_config_set_buffer_size(struct ringcap_config *cfg, size_t bytes);
+
+/**
+ * An explicit ring layout instead of the sizing helper. Checked at once
+ * against the kernel's rules for the configured version (set the version
+ * first), and again at open. Errors: RINGCAP_RESULT_BLOCK_COUNT_ZERO,
+ * _BLOCK_SIZE_NOT_PAGE_MULTIPLE, _FRAME_SIZE_NOT_ALIGNED,
+ * _FRAME_SIZE_TOO_SMALL, _FRAME_LARGER_THAN_BLOCK, _FRAME_COUNT_MISMATCH,
+ * _BLOCK_TOO_SMALL_FOR_V3, _RING_TOO_LARGE; the last error names the bad
+ * value and the nearest valid one.
+ */
+int32_t ringcap_config_set_geometry(struct ringcap_config *cfg,
+                                    uint32_t block_size,
+                                    uint32_t block_nr,
+                                    uint32_t frame_size,
+                                    uint32_t frame_nr);
+
+/**
+ * V3: milliseconds after which a partly filled block is handed to user
+ * space (default 1, the smallest; Linux before 6.18 rounds it up to a
+ * jiffy). It bounds the latency of sparse traffic. 0 lets the kernel choose.
+ */
+int32_t ringcap_config_set_block_timeout(struct ringcap_config *cfg, uint32_t ms);
+
+/**
+ * V3: bytes of private area at the start of every block (default 0).
+ */
+int32_t ringcap_config_set_block_private_size(struct ringcap_config *cfg, uint32_t bytes);
+
+/**
+ * V3: ask the kernel to fill each packet's rx hash (TP_FT_REQ_FILL_RXHASH).
+ */
+int32_t ringcap_config_set_rxhash(struct ringcap_config *cfg, bool on);
+
+/**
+ * PACKET_RESERVE: bytes of headroom left in front of each RX packet.
+ */
+int32_t ringcap_config_set_reserve(struct ringcap_config *cfg, uint32_t bytes);
+
+/**
+ * How long a dispatch waits for packets: -1 until one arrives or
+ * breakloop (default), 0 not at all, otherwise milliseconds.
+ */
+int32_t ringcap_config_set_timeout(struct ringcap_config *cfg, int32_t ms);
+
+/**
+ * Wake-up coalescing under load, in microseconds (default 4000; 0 turns it
+ * off). After a dispatch that drained 64 or more packets, the next one
+ * first waits this long (at most the dispatch timeout), so that each
+ * wake-up drains several blocks: less CPU per packet under load, at the
+ * price of this much added latency while the load lasts. Sparse traffic
+ * is not delayed. Valid: 0 to 1000000.
+ */
+int32_t ringcap_config_set_coalesce(struct ringcap_config *cfg, uint32_t microseconds);
+
+/**
+ * Open in nonblocking mode: dispatch returns 0 at once when nothing is ready.
+ */
+int32_t ringcap_config_set_nonblocking(struct ringcap_config *cfg, bool on);
+
+/**
+ * Try MAP_LOCKED for the ring (default true); falls back silently when
+ * RLIMIT_MEMLOCK refuses. ringcap_capture_ring_info() tells which happened.
+ */
+int32_t ringcap_config_set_lock_memory(struct ringcap_config *cfg, bool on);
+
+/**
+ * The message of the last failed call on this configuration ("" if none).
+ * Valid until the next failure on it.
+ */
+const char *ringcap_config_last_error(const struct ringcap_config *cfg);
+
+/**
+ * Opens an RX ring with the options in `cfg` and stores the handle in
+ * `*out`. Returns 0, or RINGCAP_RESULT_WARNING_RING_SHRUNK (positive) when
+ * the kernel was short of memory and a smaller ring was allocated (see
+ * ringcap_capture_ring_info()), or RINGCAP_RESULT_WARNING_TIMESTAMP_FALLBACK
+ * (positive) when hardware timestamps were asked for and the device cannot
+ * give them (the handle is open with software timestamps; the message is in
+ * ringcap_last_error()), or a negative ringcap_result; the reason is
+ * in ringcap_config_last_error(cfg) and ringcap_last_error().
+ */
+int32_t ringcap_capture_open(const struct ringcap_config *cfg, struct ringcap_capture **out);
+
+/**
+ * Delivers up to `budget` packets (`budget` <= 0: all that are ready) to
+ * `cb`, waiting first as the timeout says when none are ready. Returns the
+ * number delivered (0 on timeout or, when nonblocking, if nothing was
+ * ready), RINGCAP_RESULT_BREAK if breakloop was called before any packet
+ * was delivered, or another negative ringcap_result.
+ */
+int32_t ringcap_capture_dispatch(struct ringcap_capture *h,
+                                 int32_t budget,
+                                 ringcap_packet_cb cb,
+                                 void *user);
+
+/**
+ * Delivers packets until `count` were delivered (`count` <= 0: forever).
+ * Returns 0 when the count was reached, RINGCAP_RESULT_BREAK after
+ * breakloop, or another negative ringcap_result. Timeouts do not end it.
+ */
+int32_t ringcap_capture_loop(struct ringcap_capture *h,
+                             int32_t count,
+                             ringcap_packet_cb cb,
+                             void *user);
+
+/**
+ * Ends a dispatch or loop on `h` as soon as possible: a blocked wait
+ * returns at once, a running one after the current packet. The next
+ * dispatch (or this one, if it delivered nothing) returns
+ * RINGCAP_RESULT_BREAK. Async-signal-safe: callable from another thread or
+ * from a signal handler.
+ */
+int32_t ringcap_capture_breakloop(struct ringcap_capture *h);
+
+/**
+ * Statistics since open: packets the kernel received for this socket
+ * (including drops), drops because the ring was full, V3 ring freezes,
+ * and packets delivered to callbacks. Once the ring is drained,
+ * received == delivered + dropped.
+ */
+int32_t ringcap_capture_stats(struct ringcap_capture *h, struct ringcap_stats *out);
+
+/**
+ * Switches nonblocking mode on or off.
+ */
+int32_t ringcap_capture_set_nonblocking(struct ringcap_capture *h, bool on);
+
+/**
+ * 1 if the handle is nonblocking, 0 if not, or a negative ringcap_result.
+ */
+int32_t ringcap_capture_get_nonblocking(struct ringcap_capture *h);
+
+/**
+ * Sets how long a dispatch waits: -1 forever, 0 not at all, or ms.
+ */
+int32_t ringcap_capture_set_timeout(struct ringcap_capture *h, int32_t ms);
+
+/**
+ * The packet socket's file descriptor, for select/poll/epoll (POLLIN
+ * means a dispatch will deliver without waiting), or a negative ringcap_result.
+ */
+int32_t ringcap_capture_get_fd(struct ringcap_capture *h);
+
+/**
+ * The ring the handle actually got.
+ */
+int32_t ringcap_capture_ring_info(struct ringcap_capture *h, struct ringcap_ring_info *out);
+
+/**
+ * Closes the handle: ends a running loop, unmaps the ring, closes the
+ * socket. NULL and already-closed handles return 0 (close is idempotent);
+ * every other call on a closed handle returns RINGCAP_RESULT_INVALID_HANDLE.
+ * Returns RINGCAP_RESULT_BUSY when called from the handle's own callback.
+ */
+int32_t ringcap_capture_close(struct ringcap_capture *h);
+
+/**
+ * The message of the last failed call on this handle ("" if none), valid
+ * until the next failure on it. For a closed handle, a fixed message.
+ */
+const char *ringcap_capture_last_error(const struct ringcap_capture *h);
+
+/**
+ * Compiles a pcap-filter(7) expression for a link type (a DLT_ value:
+ * 1 EN10MB, 113 LINUX_SLL, 276 LINUX_SLL2, 12 RAW, 228 IPV4, 229 IPV6,
+ * 0 NULL, 108 LOOP), as libpcap's pcap_compile() does with optimization on
+ * a dead handle. `snaplen` is what the filter returns for an accepted
+ * packet; `netmask` is the network's mask in host byte order, used only by
+ * `ip broadcast` (0xffffffff: unknown). On success writes a new handle to
+ * `*out` and returns 0; a bad expression returns
+ * RINGCAP_RESULT_FILTER_SYNTAX with the reason in ringcap_last_error().
+ *
+ * # Safety
+ * `expr` is NULL or a NUL-terminated string; `out` is NULL or writable.
+ */
+int32_t ringcap_filter_compile(const char *expr,
+                               int32_t linktype,
+                               uint32_t snaplen,
+                               uint32_t netmask,
+                               struct ringcap_filter **out);
+
+/**
+ * Like ringcap_filter_compile() with options; `options` NULL means the
+ * defaults (optimized, no VLAN metadata tests).
+ *
+ * # Safety
+ * `expr` is NULL or a NUL-terminated string; `options` is NULL or
+ * readable; `out` is NULL or writable.
+ */
+int32_t ringcap_filter_compile_ex(const char *expr,
+                                  int32_t linktype,
+                                  uint32_t snaplen,
+                                  uint32_t netmask,
+                                  const struct ringcap_filter_options *options,
+                                  struct ringcap_filter **out);
+
+/**
+ * Releases a filter. NULL and already-freed handles are ignored.
+ */
+void ringcap_filter_free(struct ringcap_filter *f);
+
+/**
+ * The program's instructions: writes a pointer to them to `*out` (valid
+ * until the handle is freed) and their count to `*len`; returns 0.
+ *
+ * # Safety
+ * `out` and `len` are NULL or writable.
+ */
+int32_t ringcap_filter_instructions(const struct ringcap_filter *f,
+                                    const struct ringcap_bpf_insn **out,
+                                    size_t *len);
+
+/**
+ * Checks a raw program against the kernel's rules (forward jumps inside
+ * the program, a final return, no division by a constant zero, scratch
+ * memory indices below 16 and written before read, at most 4096
+ * instructions). Returns 0 if valid, RINGCAP_RESULT_FILTER_INVALID with
+ * the reason in ringcap_last_error() otherwise.
+ *
+ * # Safety
+ * `insns` is NULL (with `len` 0) or points to `len` instructions.
+ */
+int32_t ringcap_filter_validate(const struct ringcap_bpf_insn *insns, size_t len);
+
+/**
+ * Runs the filter on a packet: `pkt` holds the `caplen` captured bytes of
+ * a packet that was `wirelen` bytes on the wire. Returns 0 if the packet
+ * is rejected, otherwise the number of bytes to keep (the snaplen), or a
+ * negative ringcap_result on error. Loads past `caplen` reject the packet,
+ * as in the kernel. Snap lengths above INT32_MAX are reported as
+ * INT32_MAX.
+ *
+ * # Safety
+ * `pkt` is NULL (with `caplen` 0) or readable for `caplen` bytes.
+ */
+int32_t ringcap_filter_run(const struct ringcap_filter *f,
+                           const uint8_t *pkt,
+                           uint32_t caplen,
+                           uint32_t wirelen);
+
+/**
+ * Writes the program's listing into `buf` (NUL-terminated) in a tcpdump
+ * format: 1 = `tcpdump -d`, 2 = `-dd`, 3 = `-ddd`. Returns the listing's
+ * length without the NUL; if that is `len` or more, the listing did not
+ * fit and `buf` holds a truncated copy (call again with a larger buffer).
+ * `buf` may be NULL when `len` is 0, to ask for the size.
+ *
+ * # Safety
+ * `buf` is NULL (with `len` 0) or writable for `len` bytes.
+ */
+int32_t ringcap_filter_dump(const struct ringcap_filter *f, int32_t format, char *buf, size_t len);
+
+/**
+ * The message of the last failed call on this filter handle ("" if none).
+ * Valid until the next failure on the handle or until it is freed. NULL
+ * or invalid handles get this thread's last error instead.
+ */
+const char *ringcap_filter_last_error(const struct ringcap_filter *f);
+
+/**
+ * Which packets to capture: RINGCAP_DIRECTION_BOTH (default),
+ * RINGCAP_DIRECTION_INCOMING (also sets PACKET_IGNORE_OUTGOING so the
+ * kernel does not copy sent packets at all) or RINGCAP_DIRECTION_OUTGOING.
+ * Filtering uses the packet type (PACKET_OUTGOING); skipped packets are not
+ * counted as delivered.
+ */
+int32_t ringcap_config_set_direction(struct ringcap_config *cfg, int32_t direction);
+
+/**
+ * RINGCAP_TIMESTAMP_SOURCE_SOFTWARE (default: the kernel's receive time,
+ * nanoseconds with V2/V3) or RINGCAP_TIMESTAMP_SOURCE_HARDWARE (the NIC's
+ * raw clock: SIOCSHWTSTAMP on the device plus PACKET_TIMESTAMP with
+ * SOF_TIMESTAMPING_RAW_HARDWARE; needs CAP_NET_ADMIN and changes the
+ * device's setting for every user). When the device cannot stamp,
+ * ringcap_capture_open() returns RINGCAP_RESULT_WARNING_TIMESTAMP_FALLBACK
+ * and the handle uses software stamps. Each packet tells which clock
+ * stamped it: ringcap_packet_timestamp_source().
+ */
+int32_t ringcap_config_set_timestamp_source(struct ringcap_config *cfg, int32_t source);
+
+/**
+ * Re-insert VLAN tags the kernel took out of packets (TP_STATUS_VLAN_VALID)
+ * into the data after the MAC addresses, with the reported TPID (802.1Q
+ * 0x8100 or 802.1ad 0x88a8; 0x8100 when the kernel does not report one),
+ * as libpcap does. meta->len and caplen include the 4 tag bytes; the
+ * metadata still carries the TCI/TPID. Untagged packets are still
+ * delivered straight from the ring; tagged ones are rebuilt in a buffer
+ * the handle owns. SOCK_RAW Ethernet captures only (default off).
+ */
+int32_t ringcap_config_set_vlan_reinsert(struct ringcap_config *cfg, bool on);
+
+/**
+ * V1/V2: PACKET_COPY_THRESH (default on). Frames are sized for the MTU and
+ * a larger (GRO/GSO-aggregated) packet is also queued on the socket and
+ * read whole into a handle buffer; its status has RINGCAP_TP_STATUS_COPY.
+ * Off: frames are sized for 64 KiB packets on devices that aggregate.
+ */
+int32_t ringcap_config_set_copy_threshold(struct ringcap_config *cfg, bool on);
+
+/**
+ * Put the device in promiscuous mode for the life of the handle
+ * (PACKET_MR_PROMISC: counted by the kernel, dropped when the handle
+ * closes). Needs a named interface, not "any".
+ */
+int32_t ringcap_config_set_promiscuous(struct ringcap_config *cfg, bool on);
+
+/**
+ * Receive all multicast frames (PACKET_MR_ALLMULTI) while the handle is open.
+ */
+int32_t ringcap_config_set_all_multicast(struct ringcap_config *cfg, bool on);
+
+/**
+ * Join the link-layer multicast group `mac` (6 bytes, group bit set) while
+ * the handle is open (PACKET_MR_MULTICAST). May be called several times.
+ */
+int32_t ringcap_config_add_multicast(struct ringcap_config *cfg, const uint8_t *mac_address);
+
+/**
+ * A classic BPF socket filter (`len` instructions, e.g. from
+ * `tcpdump -dd`), attached before the socket is bound so no unfiltered
+ * packet ever reaches the ring. Validated at once: bad opcodes, jumps out
+ * of range, division by a constant 0, scratch index over 15 or read before
+ * written, no final return, more than 4096 instructions all give
+ * RINGCAP_RESULT_FILTER_INVALID naming the instruction. NULL/0 removes it.
+ */
+int32_t ringcap_config_set_filter(struct ringcap_config *cfg,
+                                  const struct ringcap_bpf_insn *prog,
+                                  size_t len);
+
+/**
+ * Lock the filter set with ringcap_config_set_filter() (SO_LOCK_FILTER):
+ * it can then neither be replaced nor removed until the handle closes.
+ */
+int32_t ringcap_config_set_lock_filter(struct ringcap_config *cfg, bool on);
+
+/**
+ * Join fanout group `*fanout` when the handle opens (right after bind, as
+ * the kernel requires). NULL: no fanout. The group id actually joined
+ * (the kernel's pick with RINGCAP_FANOUT_FLAG_UNIQUE_ID) is read with
+ * ringcap_capture_fanout_group().
+ */
+int32_t ringcap_config_set_fanout(struct ringcap_config *cfg, const struct ringcap_fanout *fanout);
+
+/**
+ * Replaces the handle's socket filter. No packet accepted by the old filter
+ * is delivered afterwards: a reject-all filter is attached first, packets
+ * already in the ring or socket queue are discarded (for V3 this may wait
+ * for the kernel to retire the block it is filling, a few block timeouts
+ * at most), then the new program is attached. Returns the number of
+ * packets discarded (>= 0; the statistics count them as received, not
+ * delivered), or RINGCAP_RESULT_FILTER_INVALID (nothing changed),
+ * RINGCAP_RESULT_WRONG_STATE (the filter is locked).
+ */
+int32_t ringcap_capture_set_filter(struct ringcap_capture *h,
+                                   const struct ringcap_bpf_insn *prog,
+                                   size_t len);
+
+/**
+ * Removes the socket filter. RINGCAP_RESULT_WRONG_STATE if it is locked.
+ */
+int32_t ringcap_capture_remove_filter(struct ringcap_capture *h);
+
+/**
+ * Locks the current socket filter (SO_LOCK_FILTER) until the handle closes.
+ */
+int32_t ringcap_capture_lock_filter(struct ringcap_capture *h);
+
+/**
+ * Joins fanout group `*fanout` and stores the group id joined in
+ * `*group_out` (may be NULL). Errors: RINGCAP_RESULT_INVALID_ARGUMENT (bad
+ * mode or flags; or the id is in use in this network namespace with
+ * another mode, flags or max members, or on another interface or
+ * protocol), RINGCAP_RESULT_WRONG_STATE (already in a group),
+ * RINGCAP_RESULT_FILTER_INVALID (the CBPF/EBPF program was refused).
+ */
+int32_t ringcap_capture_fanout_join(struct ringcap_capture *h,
+                                    const struct ringcap_fanout *fanout,
+                                    uint16_t *group_out);
+
+/**
+ * The fanout group the handle is in: returns 1 and stores its id in `*id`,
+ * or 0 when it is in none (a group with id 0, mode HASH and no flags also
+ * reads as none: the kernel reports both as 0).
+ */
+int32_t ringcap_capture_fanout_group(struct ringcap_capture *h, uint16_t *id);
+
+/**
+ * Turns promiscuous mode on or off for this handle (the kernel counts
+ * users per device; only this handle's own request is dropped).
+ */
+int32_t ringcap_capture_set_promiscuous(struct ringcap_capture *h, bool on);
+
+/**
+ * Turns all-multicast reception on or off for this handle.
+ */
+int32_t ringcap_capture_set_all_multicast(struct ringcap_capture *h, bool on);
+
+/**
+ * Joins (`on`) or leaves the link-layer multicast group `mac_address` (6 bytes).
+ */
+int32_t ringcap_capture_set_multicast(struct ringcap_capture *h,
+                                      const uint8_t *mac_address,
+                                      bool on);
+
+/**
+ * Which clock stamped the packet (from its TP_STATUS_TS_* bits): a
+ * ringcap_packet_timestamp value, or a negative ringcap_result.
+ */
+int32_t ringcap_packet_timestamp_source(const struct ringcap_packet_meta *meta);
+
+/**
+ * Whether the kernel took a VLAN tag out of the packet: returns 1 and
+ * stores the TCI and TPID (0x8100 when the kernel did not report one) in
+ * the non-NULL out-parameters, or 0 when untagged.
+ */
+int32_t ringcap_packet_vlan(const struct ringcap_packet_meta *meta, uint16_t *tci, uint16_t *tpid);
+
+/**
+ * Lists every network interface of the calling thread's network
+ * namespace, ordered by index: name, index, flags, MTU, hardware type and
+ * address, and IPv4/IPv6 addresses. On success stores the array in `*out`
+ * and its length in `*count` and returns 0; free it with
+ * ringcap_interfaces_free(). Needs no privileges.
+ */
+int32_t ringcap_interfaces_list(struct ringcap_interface **out, size_t *count);
+
+/**
+ * Frees a list from ringcap_interfaces_list(). NULL, already-freed and
+ * foreign pointers are ignored.
+ */
+void ringcap_interfaces_free(struct ringcap_interface *list);
+
+/**
+ * Creates a TX configuration with the defaults: no interface (set one),
+ * SOCK_RAW, TPACKET_V2, a 1 MiB ring sized for the device MTU, qdisc in
+ * the path, PACKET_LOSS off, no data offset, no timestamps, kicks only
+ * when the ring is full or on ringcap_tx_kick()/ringcap_tx_flush(),
+ * waiting when the ring is full. Returns NULL only
+ * if memory is exhausted. Free with ringcap_tx_config_free().
+ */
+struct ringcap_tx_config *ringcap_tx_config_new(void);
+
+/**
+ * Frees a TX configuration. NULL and already-freed handles are ignored.
+ */
+void ringcap_tx_config_free(struct ringcap_tx_config *cfg);
+
+/**
+ * The interface to send on ("any" cannot send). Unknown names are reported
+ * by ringcap_tx_open() with RINGCAP_RESULT_UNKNOWN_INTERFACE.
+ */
+int32_t ringcap_tx_config_set_interface(struct ringcap_tx_config *cfg, const char *name);
+
+/**
+ * TPACKET version of the TX ring: 1, 2 (default) or 3.
+ * Errors: RINGCAP_RESULT_INVALID_VERSION.
+ */
+int32_t ringcap_tx_config_set_version(struct ringcap_tx_config *cfg, int32_t version);
+
+/**
+ * RINGCAP_SOCKET_TYPE_RAW (default: the caller writes the link-layer
+ * header) or RINGCAP_SOCKET_TYPE_DGRAM (the kernel writes it from
+ * ringcap_tx_config_set_destination()).
+ */
+int32_t ringcap_tx_config_set_socket_type(struct ringcap_tx_config *cfg, int32_t kind);
+
+/**
+ * SOCK_DGRAM: the link-layer destination address of every packet (`len`
+ * 1 to 8 bytes, e.g. a 6-byte MAC) and their EtherType in host byte order.
+ */
+int32_t ringcap_tx_config_set_destination(struct ringcap_tx_config *cfg,
+                                          const uint8_t *addr,
+                                          size_t len,
+                                          uint16_t ethertype);
+
+/**
+ * Ring size in bytes for the sizing helper (default 1 MiB); frames are
+ * sized for the device MTU plus link header (and data offset).
+ */
+int32_t ringcap_tx_config_set_buffer_size(struct ringcap_tx_config *cfg, size_t bytes);
+
+/**
+ * An explicit TX ring layout, checked at once against the kernel's rules
+ * for the configured version (set the version first) with the same codes
+ * as ringcap_config_set_geometry().
+ */
+int32_t ringcap_tx_config_set_geometry(struct ringcap_tx_config *cfg,
+                                       uint32_t block_size,
+                                       uint32_t block_nr,
+                                       uint32_t frame_size,
+                                       uint32_t frame_nr);
+
+/**
+ * PACKET_QDISC_BYPASS: frames go straight to the driver, skipping the
+ * qdisc layer (and other packet sockets do not see them). Default off.
+ */
+int32_t ringcap_tx_config_set_qdisc_bypass(struct ringcap_tx_config *cfg, bool on);
+
+/**
+ * PACKET_LOSS: the kernel skips a frame it cannot send (marking it done)
+ * instead of stopping there. Off (default), a rejected frame stops the
+ * ring and is reported (RINGCAP_RESULT_WRONG_FORMAT, ringcap_tx_next_error()).
+ */
+int32_t ringcap_tx_config_set_loss(struct ringcap_tx_config *cfg, bool on);
+
+/**
+ * PACKET_TX_HAS_OFF: packet data starts `offset` bytes into each frame
+ * (e.g. to align a payload). 0 restores the default position. The offset
+ * must be at least the frame header (32 bytes for V1/V2, 48 for V3).
+ */
+int32_t ringcap_tx_config_set_data_offset(struct ringcap_tx_config *cfg, uint32_t offset);
+
+/**
+ * SO_PRIORITY of the packets sent (0 to 6; higher needs CAP_NET_ADMIN).
+ */
+int32_t ringcap_tx_config_set_priority(struct ringcap_tx_config *cfg, int32_t priority);
+
+/**
+ * Transmit timestamps (PACKET_TIMESTAMP): hardware when the device can
+ * stamp sent packets, else software, in which case ringcap_tx_open()
+ * returns RINGCAP_RESULT_WARNING_TIMESTAMP_FALLBACK. Read them with
+ * ringcap_tx_next_timestamp().
+ */
+int32_t ringcap_tx_config_set_timestamps(struct ringcap_tx_config *cfg, bool on);
+
+/**
+ * Frames committed between automatic kicks. 0 (the default) kicks only
+ * when the ring is full or on ringcap_tx_kick()/ringcap_tx_flush(): the
+ * cheapest per packet (bench/tx/README.md), but a burst smaller than the
+ * ring waits for the caller's kick. A small value trades CPU for latency.
+ */
+int32_t ringcap_tx_config_set_batch(struct ringcap_tx_config *cfg, uint32_t frames);
+
+/**
+ * Nonblocking: a commit that finds the ring full returns
+ * RINGCAP_RESULT_RING_FULL instead of waiting for a free frame.
+ */
+int32_t ringcap_tx_config_set_nonblocking(struct ringcap_tx_config *cfg, bool on);
+
+/**
+ * Try MAP_LOCKED for the ring (default true); falls back silently.
+ */
+int32_t ringcap_tx_config_set_lock_memory(struct ringcap_tx_config *cfg, bool on);
+
+/**
+ * The message of the last failed call on this TX configuration ("" if none).
+ */
+const char *ringcap_tx_config_last_error(const struct ringcap_tx_config *cfg);
+
+/**
+ * Opens a TX ring with the options in `cfg` and stores the handle in
+ * `*out`. Returns 0; or a positive warning (the handle is open):
+ * RINGCAP_RESULT_WARNING_TIMESTAMP_FALLBACK when timestamps were asked for
+ * and the device cannot stamp in hardware, RINGCAP_RESULT_WARNING_RING_SHRUNK
+ * when memory was short; or a negative ringcap_result. The text is in
+ * ringcap_tx_config_last_error(cfg) / ringcap_tx_last_error(*out) and ringcap_last_error().
+ */
+int32_t ringcap_tx_open(const struct ringcap_tx_config *cfg, struct ringcap_tx **out);
+
+/**
+ * Opens one socket with an RX ring (options from `rx`) and a TX ring
+ * (options from `tx`) in a single mapping, RX first. The interface,
+ * version, socket type and reserve are the capture's; `tx`'s are ignored.
+ * A socket has one PACKET_TIMESTAMP setting, so TX timestamps on a
+ * combined socket also choose the RX timestamp source.
+ * Stores a capture handle in `*rx_out` and a TX handle in `*tx_out`; each
+ * is closed with its own close function (the socket closes with the last).
+ * Returns 0, a positive warning as ringcap_tx_open() does, or a negative
+ * ringcap_result (nothing is stored then).
+ */
+int32_t ringcap_duplex_open(const struct ringcap_config *rx,
+                            const struct ringcap_tx_config *tx,
+                            struct ringcap_capture **rx_out,
+                            struct ringcap_tx **tx_out);
+
+/**
+ * The data area of the next free frame: `*buf` points to it and `*room`
+ * is the largest packet it takes (the device MTU plus link header, or the
+ * frame's space if smaller). Write the packet there, then call
+ * ringcap_tx_commit(). Calling again before committing returns the same
+ * frame. When the ring is full this kicks and waits for a frame, or in
+ * nonblocking mode returns RINGCAP_RESULT_RING_FULL. The pointer is valid
+ * until the commit or close.
+ */
+int32_t ringcap_tx_frame(struct ringcap_tx *h, uint8_t **buf, size_t *room);
+
+/**
+ * Queues the frame from ringcap_tx_frame() with a `len`-byte packet
+ * (frames go out in the order committed). Kicks the kernel when a batch is
+ * full. Errors: RINGCAP_RESULT_PACKET_TOO_LARGE (the message names the
+ * packet's size and the limit; the frame stays reserved for a retry),
+ * RINGCAP_RESULT_WRONG_STATE (no frame reserved), RINGCAP_RESULT_WRONG_FORMAT
+ * (the kernel stopped at a rejected frame; see ringcap_tx_next_error()).
+ */
+int32_t ringcap_tx_commit(struct ringcap_tx *h, size_t len);
+
+/**
+ * Copies `len` bytes into the next frame and queues it: ringcap_tx_frame()
+ * plus ringcap_tx_commit(), with the same errors. An oversized packet is
+ * refused (RINGCAP_RESULT_PACKET_TOO_LARGE) before any frame is taken.
+ */
+int32_t ringcap_tx_send(struct ringcap_tx *h, const uint8_t *data, size_t len);
+
+/**
+ * Asks the kernel to send every queued frame, without waiting (one
+ * send() with MSG_DONTWAIT). Returns 0, or RINGCAP_RESULT_WRONG_FORMAT when
+ * the kernel stopped at a rejected frame, or another negative result.
+ */
+int32_t ringcap_tx_kick(struct ringcap_tx *h);
+
+/**
+ * Sends every queued frame and waits until the kernel handed all of them
+ * back. Returns 0, RINGCAP_RESULT_WRONG_FORMAT when the kernel stopped at a
+ * rejected frame (the frames behind it are not sent), or another negative result.
+ */
+int32_t ringcap_tx_flush(struct ringcap_tx *h);
+
+/**
+ * Counters since open.
+ */
+int32_t ringcap_tx_stats(struct ringcap_tx *h, struct ringcap_tx_counters *out);
+
+/**
+ * Takes the oldest report of a frame the kernel rejected: returns 1 and
+ * fills `*out`, or 0 when there is none. With PACKET_LOSS the kernel skips
+ * bad frames without telling, so no reports are made.
+ */
+int32_t ringcap_tx_next_error(struct ringcap_tx *h, struct ringcap_tx_rejection *out);
+
+/**
+ * Takes the oldest transmit timestamp (timestamps must be on): returns 1
+ * and fills `*out`, or 0 when no sent frame is waiting to be read.
+ */
+int32_t ringcap_tx_next_timestamp(struct ringcap_tx *h, struct ringcap_tx_timestamp *out);
+
+/**
+ * The TX ring the handle got.
+ */
+int32_t ringcap_tx_ring_info(struct ringcap_tx *h, struct ringcap_ring_info *out);
+
+/**
+ * The largest packet the handle accepts, in bytes (or a negative result).
+ */
+int32_t ringcap_tx_max_packet(struct ringcap_tx *h);
+
+/**
+ * The packet socket's file descriptor (or a negative result).
+ */
+int32_t ringcap_tx_get_fd(struct ringcap_tx *h);
+
+/**
+ * Switches between waiting for a free frame (false) and returning
+ * RINGCAP_RESULT_RING_FULL (true) when the ring is full.
+ */
+int32_t ringcap_tx_set_nonblocking(struct ringcap_tx *h, bool on);
+
+/**
+ * Frames per automatic kick (0: only when full or on request).
+ */
+int32_t ringcap_tx_set_batch(struct ringcap_tx *h, uint32_t frames);
+
+/**
+ * For tests only: the next TPACKET_V3 frame committed carries this
+ * tp_next_offset, which the kernel refuses (variable-size TX frames do not
+ * exist), so the rejection path can be exercised. Errors on V1/V2.
+ */
+int32_t ringcap_tx_test_set_next_offset(struct ringcap_tx *h, uint32_t value);
+
+/**
+ * Drains the ring (every queued packet is sent and handed back), then
+ * unmaps it and closes the socket. Returns 0, or the error that stopped
+ * the drain, in which case queued packets were not sent:
+ * RINGCAP_RESULT_WRONG_FORMAT (a rejected frame stopped the ring),
+ * RINGCAP_RESULT_INTERFACE_DOWN (the device went down). The handle is
+ * closed either way. NULL and closed handles return 0.
+ */
+int32_t ringcap_tx_close(struct ringcap_tx *h);
+
+/**
+ * The message of the last failed call (or open warning) on this handle
+ * ("" if none), valid until the next failure on it.
+ */
+const char *ringcap_tx_last_error(const struct ringcap_tx *h);
 
 #ifdef __cplusplus
 }  // extern "C"

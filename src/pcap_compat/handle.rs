@@ -90,7 +90,7 @@ impl Options {
 /// An activated live capture.
 pub struct Live {
     pub capture: Capture,
-    /// The TX ring pcap_inject uses, opened on first use.
+    /// The TX ring pcap_inject uses (SOCK_RAW handles only).
     pub injector: Option<Injector>,
     pub cooked: Option<Cooked>,
     /// rx_dropped of the device when activated, for ps_ifdrop.
@@ -306,12 +306,18 @@ impl PcapState {
             // libpcap hands over a partly filled block after the read timeout.
             config.block_timeout_ms = (self.opts.timeout_ms as u32).min(crate::rx::DEFAULT_BLOCK_TIMEOUT_MS.max(1));
         }
-        let capture = Capture::open(&config).map_err(PcapError::from)?;
+        // SOCK_RAW handles get a TX ring on the capture socket for pcap_inject.
+        let (capture, tx) = if kind == SocketKind::Raw {
+            Capture::open_with_tx(&config, Some(&Injector::config(&device, config.version))).map_err(PcapError::from)?
+        } else {
+            (Capture::open(&config).map_err(PcapError::from)?, None)
+        };
+        let injector = tx.map(Injector::new).transpose().map_err(PcapError::from)?;
         self.linktype = dlts[0];
         self.dlts = dlts;
         let cooked = (kind == SocketKind::Dgram).then_some(Cooked::Sll);
         let ifdrop_base = if any { None } else { device_rx_drops(&device) };
-        self.source = Source::Live(Box::new(Live { capture, injector: None, cooked, ifdrop_base }));
+        self.source = Source::Live(Box::new(Live { capture, injector, cooked, ifdrop_base }));
         Ok(warning)
     }
 
@@ -343,20 +349,19 @@ impl PcapState {
         Ok(())
     }
 
-    /// pcap_inject: queues `frame` on the handle's TX ring (opened on first
-    /// use); once this returns the frame will go out.
+    /// pcap_inject: queues `frame` on the handle's TX ring; once this
+    /// returns the frame will go out.
     pub fn inject(&mut self, frame: &[u8]) -> PResult<()> {
-        let device = self.opts.device.clone();
-        let live = self.live()?;
-        if live.cooked.is_some() {
+        let live = match &mut self.source {
+            Source::Live(l) => l,
+            _ => return Err(self.live().err().unwrap_or_else(|| PcapError::generic("not a live capture"))),
+        };
+        let Some(injector) = live.injector.as_ref() else {
             return Err(PcapError::generic(format!(
-                "Sending packets isn't supported on the \"{device}\" device: it has no link-layer header to send"
+                "Sending packets isn't supported on the \"{}\" device: it has no link-layer header to send",
+                self.opts.device
             )));
-        }
-        if live.injector.is_none() {
-            live.injector = Some(Injector::open(&device).map_err(PcapError::from)?);
-        }
-        let injector = live.injector.as_ref().ok_or_else(|| PcapError::generic("no TX ring"))?;
+        };
         injector.inject(frame).map_err(|e| PcapError::generic(format!("send: {}", e.message())))
     }
 

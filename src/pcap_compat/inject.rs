@@ -1,15 +1,19 @@
-//! pcap_inject on a TX ring. Kicking the kernel once per packet costs more
-//! than libpcap's plain send() (measured: 2.6 against 1.8 CPU s per million
-//! 64-byte frames), so packets are queued and kicked in batches; a small
-//! flusher thread kicks whatever is queued shortly after the last packet,
-//! so a successful return still means "will go out" even if the caller
-//! then goes quiet.
+//! pcap_inject on a TX ring. The ring lives on the capture's own socket:
+//! the kernel does not loop a socket's own packets back to it (as with
+//! libpcap's send() on its capture socket), so injected frames are neither
+//! captured by the handle nor copied out of the ring's pages for its tap.
+//! Kicking the kernel once per packet costs more than libpcap's plain
+//! send() (measured: 2.6 against 1.8 CPU s per million 64-byte frames), so
+//! packets are queued and kicked in batches; a small flusher thread kicks
+//! whatever is queued shortly after the last packet, so a successful return
+//! still means "will go out" even if the caller then goes quiet.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::error::Result;
+use crate::geometry::Version;
 use crate::tx::{Transmitter, TxConfig};
 
 /// Frames queued before a kick in a burst (the cheapest range measured was 16-64).
@@ -40,10 +44,15 @@ pub struct Injector {
 }
 
 impl Injector {
-    /// A TX ring on `interface` for injecting whole link-layer frames.
-    pub fn open(interface: &str) -> Result<Injector> {
-        let config = TxConfig { interface: interface.to_string(), batch: 0, ..TxConfig::default() };
-        let tx = Transmitter::open(&config)?;
+    /// The TX configuration for a capture's injector: whole link-layer
+    /// frames, kicked by the injector rather than the ring, in the
+    /// capture's TPACKET version (one socket has one).
+    pub fn config(interface: &str, version: Version) -> TxConfig {
+        TxConfig { interface: interface.to_string(), version, batch: 0, ..TxConfig::default() }
+    }
+
+    /// Injects through `tx` (opened with [`Injector::config`]).
+    pub fn new(tx: Transmitter) -> Result<Injector> {
         let shared =
             Arc::new(Shared { queue: Mutex::new(Queue { tx, pending: 0, closing: false }), wake: Condvar::new() });
         let for_thread = shared.clone();
