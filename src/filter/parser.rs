@@ -198,21 +198,26 @@ impl Parser {
         self.is_kw("not") || self.is_op("!")
     }
 
+    /// Consumes `and`/`&&` (Some(true)) or `or`/`||` (Some(false)).
+    fn conjunction(&mut self) -> Option<bool> {
+        let and = if self.is_and() {
+            true
+        } else if self.is_or() {
+            false
+        } else {
+            return None;
+        };
+        self.bump();
+        Some(and)
+    }
+
     /// expr: term ((and|or) (term | id))*
     fn expr(&mut self, carried: Qual) -> Result<(Node, Qual)> {
         self.enter()?;
         let (mut node, mut q) = self.term(carried, false)?;
-        loop {
-            let and = if self.is_and() {
-                true
-            } else if self.is_or() {
-                false
-            } else {
-                break;
-            };
-            self.bump();
+        while let Some(and) = self.conjunction() {
             let (rhs, q2) = self.term(q, true)?;
-            node = if and { Node::And(Box::new(node), Box::new(rhs)) } else { Node::Or(Box::new(node), Box::new(rhs)) };
+            node = join(and, node, rhs);
             q = q2;
         }
         self.depth -= 1;
@@ -301,17 +306,9 @@ impl Parser {
     fn pid(&mut self, q: Qual) -> Result<Node> {
         self.enter()?;
         let mut node = self.id(q)?;
-        loop {
-            let and = if self.is_and() {
-                true
-            } else if self.is_or() {
-                false
-            } else {
-                break;
-            };
-            self.bump();
+        while let Some(and) = self.conjunction() {
             let rhs = self.id(q)?;
-            node = if and { Node::And(Box::new(node), Box::new(rhs)) } else { Node::Or(Box::new(node), Box::new(rhs)) };
+            node = join(and, node, rhs);
         }
         self.depth -= 1;
         Ok(node)
@@ -658,5 +655,13 @@ impl Parser {
             }
             _ => Err(self.unexpected()),
         }
+    }
+}
+
+fn join(and: bool, l: Node, r: Node) -> Node {
+    if and {
+        Node::And(Box::new(l), Box::new(r))
+    } else {
+        Node::Or(Box::new(l), Box::new(r))
     }
 }
