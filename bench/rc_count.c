@@ -14,8 +14,7 @@
  * so several retired blocks are drained per wake-up instead of one wake-up
  * per block; sparse traffic (small dispatches) still wakes at each block.
  *
- * Fanout: ringcap's C API has no fanout setter yet, so -F joins the group
- * here with setsockopt(PACKET_FANOUT) on ringcap_capture_get_fd().
+ * Fanout: -F joins the group through ringcap_config_set_fanout().
  */
 #include "bench_common.h"
 
@@ -44,7 +43,7 @@ static void die(const char *what, int rc) {
 
 int main(int argc, char **argv) {
     const char *ifname = NULL;
-    int version = 0, fanout_group = -1, fanout_mode = PACKET_FANOUT_LB, opt;
+    int version = 0, fanout_group = -1, fanout_mode = RINGCAP_FANOUT_MODE_LB, opt;
     long long buffer = 0, block_tov = -1, snaplen = 0;
     size_t lat_cap = 1 << 20;
     long coalesce_threshold = 0, coalesce_us = 0;
@@ -59,9 +58,9 @@ int main(int argc, char **argv) {
         case 'B': block_tov = strtoll(optarg, NULL, 0); break;
         case 'F': fanout_group = atoi(optarg); break;
         case 'M':
-            fanout_mode = !strcmp(optarg, "cpu") ? PACKET_FANOUT_CPU
-                          : !strcmp(optarg, "hash") ? PACKET_FANOUT_HASH
-                                                    : PACKET_FANOUT_LB;
+            fanout_mode = !strcmp(optarg, "cpu") ? RINGCAP_FANOUT_MODE_CPU
+                          : !strcmp(optarg, "hash") ? RINGCAP_FANOUT_MODE_HASH
+                                                    : RINGCAP_FANOUT_MODE_LB;
             break;
         case 's': snaplen = strtoll(optarg, NULL, 0); break;
         case 'L': lat_cap = strtoull(optarg, NULL, 0); break;
@@ -92,17 +91,17 @@ int main(int argc, char **argv) {
     if (buffer > 0 && (rc = ringcap_config_set_buffer_size(cfg, (size_t)buffer)) < 0) die("buffer", rc);
     if (block_tov >= 0 && (rc = ringcap_config_set_block_timeout(cfg, (uint32_t)block_tov)) < 0) die("timeout", rc);
     if (snaplen > 0 && (rc = ringcap_config_set_snaplen(cfg, (uint32_t)snaplen)) < 0) die("snaplen", rc);
+    if (fanout_group >= 0) {
+        ringcap_fanout f;
+        memset(&f, 0, sizeof f);
+        f.id = (uint16_t)fanout_group;
+        f.mode = (uint32_t)fanout_mode;
+        if ((rc = ringcap_config_set_fanout(cfg, &f)) < 0) die("fanout", rc);
+    }
     rc = ringcap_capture_open(cfg, &handle);
     if (rc < 0) die("open", rc);
     ringcap_config_free(cfg);
 
-    if (fanout_group >= 0) {
-        int arg = (fanout_group & 0xffff) | (fanout_mode << 16);
-        if (setsockopt(ringcap_capture_get_fd(handle), SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0) {
-            fprintf(stderr, "rc_count: PACKET_FANOUT: %s\n", strerror(errno));
-            return 1;
-        }
-    }
     ringcap_ring_info ri;
     ringcap_capture_ring_info(handle, &ri);
 
