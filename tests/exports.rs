@@ -54,7 +54,7 @@ fn every_libpcap_symbol_is_exported() {
 
 /// Every libpcap function and data symbol is used by at least one C program
 /// of the test suites (c-tests/pcap_*.c built against ringcap's headers,
-/// tests/pcap/*.c compiled against both libraries).
+/// tests/pcap/*.c compiled against libpcap and, with ringcap's own headers, against ringcap).
 #[test]
 fn every_libpcap_symbol_is_exercised_from_c() {
     let root = support::c::repo();

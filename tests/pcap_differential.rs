@@ -13,6 +13,8 @@ fn build(src: &str, ringcap: bool) -> std::path::PathBuf {
     let mut cmd = compiler();
     cmd.args(["-std=gnu11", "-Wall", "-Wextra", "-Werror"]).arg(repo().join(src)).arg("-o").arg(&out);
     if ringcap {
+        // ringcap's own generated headers, not libpcap-dev's.
+        cmd.arg("-I").arg(repo().join("include"));
         cmd.arg(format!("-L{}", lib_dir().display()))
             .arg("-lringcap")
             .arg(format!("-Wl,-rpath,{}", lib_dir().display()));
