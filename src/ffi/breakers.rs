@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::error::{Error, ErrorCode, Result};
+use crate::ffi::registry::Registry;
 use crate::wait::Breaker;
 
 const SLOTS: usize = 1024;
@@ -61,6 +62,22 @@ impl Drop for Claim {
     fn drop(&mut self) {
         TABLE[self.0].token.store(0, Ordering::Release);
     }
+}
+
+/// Registers a handle whose breaker must be reachable lock-free: claims a
+/// breaker slot, builds the value with that breaker and the handle's token,
+/// and publishes the slot once the handle is registered. `build` may also
+/// return something for the caller. A failed build gives the slot back.
+pub fn register<T, P, R>(
+    registry: &Registry<T>,
+    build: impl FnOnce(Arc<Breaker>, usize) -> Result<(T, R)>,
+) -> Result<(*mut P, R)> {
+    let (claim, breaker) = Claim::new()?;
+    let token = registry.next_token();
+    let (value, extra) = build(breaker, token)?;
+    let ptr = registry.insert_with_token(token, value);
+    claim.publish(token);
+    Ok((ptr, extra))
 }
 
 /// Requests a break on the handle with `token`; false if it is not open.

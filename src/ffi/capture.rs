@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::ffi::boundary::{boundary, out_ref, LastError};
-use crate::ffi::breakers::{self, Claim};
+use crate::ffi::breakers;
 use crate::ffi::config::{ringcap_config, CONFIGS};
 use crate::ffi::registry::Registry;
 use crate::rx::{Capture, CaptureConfig, Packet, PacketMeta};
@@ -116,27 +116,18 @@ pub extern "C" fn ringcap_capture_open(cfg: *const ringcap_config, out: *mut *mu
     boundary(Some(&config_handle.last_error), || {
         // SAFETY: C passes a writable pointer or NULL.
         let out = unsafe { out_ref(out, "out") }?;
-        let (claim, breaker) = Claim::new()?;
-        let mut config = config_handle.config.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        config.breaker = Some(breaker.clone());
-        let capture = Capture::open(&config)?;
-        let shrunk = capture.shrunk_from().is_some();
+        let config = config_handle.config.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let (ptr, shrunk, warning) = register_capture(&config, |c| {
+            let capture = Capture::open(c)?;
+            let warning = capture.applied().timestamp_warning.clone();
+            Ok((capture, warning))
+        })?;
         // Warnings: the call succeeded; the message says what was not honoured.
-        let warning = capture.applied().timestamp_warning.clone();
         if let Some(w) = &warning {
             crate::ffi::boundary::record(w);
             config_handle.last_error.set(w);
         }
-        let token = CAPTURES.next_token();
-        let handle = CaptureHandle {
-            capture: Mutex::new(Some(capture)),
-            breaker,
-            dispatcher: AtomicU64::new(0),
-            token,
-            last_error: LastError::default(),
-        };
-        *out = CAPTURES.insert_with_token(token, handle);
-        claim.publish(token);
+        *out = ptr;
         Ok(match (shrunk, warning) {
             (true, _) => ErrorCode::WarningRingShrunk.as_i32(),
             (false, Some(w)) => w.code().as_i32(),
@@ -153,21 +144,20 @@ pub(crate) fn register_capture<T>(
     config: &CaptureConfig,
     open: impl FnOnce(&CaptureConfig) -> Result<(Capture, T)>,
 ) -> Result<(*mut ringcap_capture, bool, T)> {
-    let (claim, breaker) = Claim::new()?;
-    let mut config = config.clone();
-    config.breaker = Some(breaker.clone());
-    let (capture, extra) = open(&config)?;
-    let shrunk = capture.shrunk_from().is_some();
-    let token = CAPTURES.next_token();
-    let handle = CaptureHandle {
-        capture: Mutex::new(Some(capture)),
-        breaker,
-        dispatcher: AtomicU64::new(0),
-        token,
-        last_error: LastError::default(),
-    };
-    let ptr = CAPTURES.insert_with_token(token, handle);
-    claim.publish(token);
+    let (ptr, (shrunk, extra)) = breakers::register(&CAPTURES, |breaker, token| {
+        let mut config = config.clone();
+        config.breaker = Some(breaker.clone());
+        let (capture, extra) = open(&config)?;
+        let shrunk = capture.shrunk_from().is_some();
+        let handle = CaptureHandle {
+            capture: Mutex::new(Some(capture)),
+            breaker,
+            dispatcher: AtomicU64::new(0),
+            token,
+            last_error: LastError::default(),
+        };
+        Ok((handle, (shrunk, extra)))
+    })?;
     Ok((ptr, shrunk, extra))
 }
 

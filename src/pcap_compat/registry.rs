@@ -5,7 +5,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::ffi::boundary::LastError;
-use crate::ffi::breakers::{self, Claim};
+use crate::ffi::breakers;
 use crate::ffi::registry::Registry;
 use crate::pcap_compat::abi::{PCAP_ERRBUF_SIZE, PCAP_ERROR};
 use crate::pcap_compat::handle::{PResult, PcapError, PcapState};
@@ -43,12 +43,11 @@ impl PcapHandle {
 
 /// Registers a new handle; its breaker is reachable lock-free by pcap_breakloop.
 pub fn register(state: PcapState) -> PResult<*mut pcap> {
-    let (claim, breaker) = Claim::new().map_err(PcapError::from)?;
-    let token = HANDLES.next_token();
-    let handle = PcapHandle { state: Mutex::new(state), breaker, token, errbuf: LastError::default() };
-    let p = HANDLES.insert_with_token(token, handle);
-    claim.publish(token);
-    Ok(p)
+    breakers::register(&HANDLES, |breaker, token| {
+        Ok((PcapHandle { state: Mutex::new(state), breaker, token, errbuf: LastError::default() }, ()))
+    })
+    .map(|(p, ())| p)
+    .map_err(PcapError::from)
 }
 
 /// Closes a handle; NULL and closed handles are ignored.
