@@ -26,24 +26,33 @@
 
 static int rc_failures = 0;
 
-#define CHECK(cond, ...)                                                        \
+/* Prints the outcome of a check whose condition was evaluated once into
+ * `ok`; the message arguments are evaluated only on failure, after it. */
+#define RC_REPORT(ok, text, ...)                                                \
     do {                                                                        \
-        if (cond) {                                                             \
-            printf("ok   %s:%d: %s\n", __FILE__, __LINE__, #cond);              \
+        if (ok) {                                                               \
+            printf("ok   %s:%d: %s\n", __FILE__, __LINE__, text);               \
         } else {                                                                \
             rc_failures++;                                                      \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);              \
+            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, text);               \
             printf(__VA_ARGS__);                                                \
             printf("\n");                                                       \
         }                                                                       \
         fflush(stdout);                                                         \
     } while (0)
 
+#define CHECK(cond, ...)                                                        \
+    do {                                                                        \
+        int rc_ok_ = (cond) ? 1 : 0;                                            \
+        RC_REPORT(rc_ok_, #cond, __VA_ARGS__);                                  \
+    } while (0)
+
 /* Fails and stops the test at once (setup that later checks depend on). */
 #define REQUIRE(cond, ...)                                                      \
     do {                                                                        \
-        CHECK(cond, __VA_ARGS__);                                               \
-        if (!(cond)) {                                                          \
+        int rc_ok_ = (cond) ? 1 : 0;                                            \
+        RC_REPORT(rc_ok_, #cond, __VA_ARGS__);                                  \
+        if (!rc_ok_) {                                                          \
             exit(2);                                                            \
         }                                                                       \
     } while (0)
@@ -179,6 +188,18 @@ static inline void rc_send_sequence(const char *from, const char *to, unsigned f
         rc_send(fd, buf, len);
     }
     close(fd);
+}
+
+/* A capture on rc0 with `version` and a dispatch timeout (-1: forever); the test stops if it fails. */
+static inline ringcap_capture *rc_open_rc0(int version, int timeout_ms) {
+    ringcap_config *cfg = ringcap_config_new();
+    ringcap_config_set_interface(cfg, "rc0");
+    ringcap_config_set_version(cfg, version);
+    ringcap_config_set_timeout(cfg, timeout_ms);
+    ringcap_capture *h = NULL;
+    REQUIRE(ringcap_capture_open(cfg, &h) == 0, "open rc0: %s", ringcap_last_error());
+    ringcap_config_free(cfg);
+    return h;
 }
 
 #endif

@@ -38,21 +38,11 @@ static void on_alarm(int sig) {
     ringcap_capture_breakloop(handle);
 }
 
-static ringcap_capture *open_rc0(int version) {
-    ringcap_config *cfg = ringcap_config_new();
-    ringcap_config_set_interface(cfg, "rc0");
-    ringcap_config_set_version(cfg, version);
-    ringcap_capture *h = NULL;
-    REQUIRE(ringcap_capture_open(cfg, &h) == 0, "open: %s", ringcap_last_error());
-    ringcap_config_free(cfg);
-    return h;
-}
-
 int main(void) {
     rc_test_netns();
     for (int version = 2; version <= 3; version++) {
         unsigned count = 0;
-        handle = open_rc0(version);
+        handle = rc_open_rc0(version, -1);
 
         /* From another thread, while the loop waits forever (timeout -1). */
         pthread_t t;

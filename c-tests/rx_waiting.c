@@ -20,22 +20,11 @@ static void *take_rc0_down(void *arg) {
     return NULL;
 }
 
-static ringcap_capture *open_rc0(int version, int timeout) {
-    ringcap_config *cfg = ringcap_config_new();
-    ringcap_config_set_interface(cfg, "rc0");
-    ringcap_config_set_version(cfg, version);
-    ringcap_config_set_timeout(cfg, timeout);
-    ringcap_capture *h = NULL;
-    REQUIRE(ringcap_capture_open(cfg, &h) == 0, "open: %s", ringcap_last_error());
-    ringcap_config_free(cfg);
-    return h;
-}
-
 int main(void) {
     rc_test_netns();
     for (int version = 1; version <= 3; version++) {
         unsigned count = 0;
-        ringcap_capture *h = open_rc0(version, 100);
+        ringcap_capture *h = rc_open_rc0(version, 100);
 
         uint64_t start = rc_mono_ns();
         int r = ringcap_capture_dispatch(h, 0, on_packet, &count);
