@@ -5,8 +5,8 @@ use std::ffi::c_char;
 use std::sync::Mutex;
 
 use crate::error::{Error, Result};
-use crate::ffi::boundary::{boundary, boundary_ptr, c_str, LastError};
-use crate::ffi::registry::Registry;
+use crate::ffi::boundary::{boundary, boundary_ptr, c_str};
+use crate::ffi::handles::{HandleKind, Handles};
 use crate::geometry::Version;
 use crate::rx::{CaptureConfig, Layout};
 use crate::socket::SocketKind;
@@ -18,10 +18,9 @@ pub struct ringcap_config {
 
 pub(crate) struct ConfigHandle {
     pub(crate) config: Mutex<CaptureConfig>,
-    pub(crate) last_error: LastError,
 }
 
-pub(crate) static CONFIGS: Registry<ConfigHandle> = Registry::new("ringcap_config");
+pub(crate) static CONFIGS: Handles<ConfigHandle> = Handles::new(HandleKind::Config, "ringcap_config");
 
 /// Socket types a capture can use.
 #[repr(C)]
@@ -39,7 +38,7 @@ pub(crate) fn with_config(cfg: *mut ringcap_config, f: impl FnOnce(&mut CaptureC
         Ok(h) => h,
         Err(e) => return boundary(None, || Err(e)),
     };
-    boundary(Some(&handle.last_error), || {
+    boundary(Some(handle.last_error()), || {
         let mut config = handle.config.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut config).map(|()| 0)
     })
@@ -52,10 +51,7 @@ pub(crate) fn with_config(cfg: *mut ringcap_config, f: impl FnOnce(&mut CaptureC
 /// Returns NULL only if memory is exhausted. Free with ringcap_config_free().
 #[no_mangle]
 pub extern "C" fn ringcap_config_new() -> *mut ringcap_config {
-    boundary_ptr(|| {
-        Ok(CONFIGS
-            .insert(ConfigHandle { config: Mutex::new(CaptureConfig::default()), last_error: LastError::default() }))
-    })
+    boundary_ptr(|| CONFIGS.insert(ConfigHandle { config: Mutex::new(CaptureConfig::default()) }))
 }
 
 /// Frees a configuration. NULL and already-freed handles are ignored.
@@ -265,7 +261,7 @@ pub extern "C" fn ringcap_config_set_lock_memory(cfg: *mut ringcap_config, on: b
 #[no_mangle]
 pub extern "C" fn ringcap_config_last_error(cfg: *const ringcap_config) -> *const c_char {
     match CONFIGS.get(cfg) {
-        Ok(h) => h.last_error.as_ptr(),
+        Ok(h) => h.last_error().as_ptr(),
         Err(_) => c"ringcap_config handle is NULL, freed, or was never returned by ringcap".as_ptr(),
     }
 }

@@ -297,7 +297,10 @@ impl Capture {
             socket.set_nonblocking(true)?;
         }
         let breaker = match &config.breaker {
-            Some(b) => b.clone(),
+            Some(b) => {
+                b.arm()?;
+                b.clone()
+            }
             None => Arc::new(Breaker::new()?),
         };
         let reader = match config.version {
@@ -364,6 +367,12 @@ impl Capture {
 
     pub fn socket(&self) -> &PacketSocket {
         &self.socket
+    }
+
+    /// The socket, for holders that must reach it while the ring is being
+    /// read (statistics and filter changes from a callback).
+    pub fn shared_socket(&self) -> Arc<PacketSocket> {
+        self.socket.clone()
     }
 
     pub fn memory_locked(&self) -> bool {

@@ -81,6 +81,10 @@ pub struct Writer<W: Write> {
     name: String,
     position: u64,
     precision: Precision,
+    /// The first write error. After it nothing more is written, so a full
+    /// disk leaves a file that ends with at most one partial record
+    /// (which readers report as truncated) instead of misaligned records.
+    failed: Option<Error>,
 }
 
 impl<W: Write> Writer<W> {
@@ -97,15 +101,45 @@ impl<W: Write> Writer<W> {
 
     fn start(sink: W, name: &str, config: &WriterConfig, position: u64) -> Result<Self> {
         let linktype = config.linktype(name, config.dlt)?;
-        let mut w = Writer { out: sink, name: name.to_owned(), position, precision: config.precision };
+        let mut w = Writer { out: sink, name: name.to_owned(), position, precision: config.precision, failed: None };
         w.write(&config.header(linktype))?;
         Ok(w)
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        self.out.write_all(bytes).map_err(|e| io_error(&format!("Can't write to {}", self.name), e))?;
-        self.position += bytes.len() as u64;
-        Ok(())
+        self.write_parts(bytes, &[])
+    }
+
+    /// Writes `a` then `b` in one call to the sink where it takes vectored
+    /// writes (a stdio stream: one lock, no copy), latching any failure.
+    fn write_parts(&mut self, a: &[u8], b: &[u8]) -> Result<()> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let total = a.len() + b.len();
+        let result = match self.out.write_vectored(&[std::io::IoSlice::new(a), std::io::IoSlice::new(b)]) {
+            Ok(n) if n == total => Ok(()),
+            // A sink that took part of it: finish with plain writes.
+            Ok(n) if n < a.len() => self.out.write_all(&a[n..]).and_then(|()| self.out.write_all(b)),
+            Ok(n) => self.out.write_all(&b[n - a.len()..]),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => {
+                self.position += total as u64;
+                Ok(())
+            }
+            Err(e) => {
+                let e = io_error(&format!("Can't write to {}", self.name), e);
+                self.failed = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    /// The first write error, if any (after it the writer writes nothing).
+    pub fn failure(&self) -> Option<&Error> {
+        self.failed.as_ref()
     }
 
     /// Appends one packet (`pcap_dump`): the header's time stamp must be in
@@ -132,12 +166,14 @@ impl<W: Write> Writer<W> {
         for (dst, src) in rec.chunks_exact_mut(4).zip(fields) {
             dst.copy_from_slice(&src);
         }
-        self.write(&rec)?;
-        self.write(data)
+        self.write_parts(&rec, data)
     }
 
     /// Pushes buffered output to the sink and flushes it (`pcap_dump_flush`).
     pub fn flush(&mut self) -> Result<()> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
         self.out.flush().map_err(|e| io_error(&format!("Can't write to {}", self.name), e))
     }
 
@@ -202,7 +238,7 @@ impl<W: Read + Write + Seek> Writer<W> {
         }
         check_append_header(&hdr, name, config, linktype)?;
         let at = sink.seek(SeekFrom::End(0)).map_err(|e| io_error(&format!("Can't seek to the end of {name}"), e))?;
-        Ok(Writer { out: sink, name: name.to_owned(), position: at, precision: config.precision })
+        Ok(Writer { out: sink, name: name.to_owned(), position: at, precision: config.precision, failed: None })
     }
 }
 
