@@ -391,10 +391,11 @@ impl PcapState {
         if self.opts.buffer_size > 0 {
             config.buffer_bytes = (self.opts.buffer_size as usize).max(crate::geometry::page_size());
         }
-        if !self.opts.immediate && self.opts.timeout_ms > 0 {
-            // libpcap hands over a partly filled block after the read timeout.
-            config.block_timeout_ms = (self.opts.timeout_ms as u32).min(crate::rx::DEFAULT_BLOCK_TIMEOUT_MS.max(1));
-        }
+        // As libpcap: a partly filled block is handed over after the read
+        // timeout (0: the kernel's choice), so sparse traffic fills a ring
+        // over block count x to_ms, not over a millisecond per block. Low
+        // latency is what immediate mode is for.
+        config.block_timeout_ms = self.opts.timeout_ms.max(0) as u32;
         // SOCK_RAW handles get a TX ring on the capture socket for pcap_inject.
         let (capture, tx) = if kind == SocketKind::Raw {
             Capture::open_with_tx(&config, Some(&Injector::config(&device, config.version))).map_err(PcapError::from)?
