@@ -509,8 +509,32 @@ impl PcapState {
     }
 }
 
-/// Asks whether the handle's read settings changed, and gives the new ones.
-pub type Refresh<'a> = dyn FnMut() -> Option<ReadPlan> + 'a;
+/// Tells a running read whether the handle's read settings changed (a
+/// filter set from the callback, say), and gives the new ones: one relaxed
+/// load per packet when nothing changed, the state's lock only when
+/// something did.
+pub struct Refresh<'a> {
+    pub changes: &'a AtomicU64,
+    pub seen: u64,
+    pub state: &'a Mutex<PcapState>,
+}
+
+impl Refresh<'_> {
+    #[inline]
+    fn poll(&mut self) -> Option<ReadPlan> {
+        let now = self.changes.load(Ordering::Acquire);
+        if now == self.seen {
+            return None;
+        }
+        self.reload(now)
+    }
+
+    #[cold]
+    fn reload(&mut self, now: u64) -> Option<ReadPlan> {
+        self.seen = now;
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).read_plan().ok()
+    }
+}
 
 impl Reading {
     /// Reads packets as pcap_dispatch does, handing each accepted one to
@@ -535,7 +559,7 @@ impl Reading {
         let scratch = &mut bufs.scratch;
         let mut accepted = 0usize;
         let mut handle = |p: &Packet<'_>| {
-            if let Some(new) = refresh() {
+            if let Some(new) = refresh.poll() {
                 *plan = new;
             }
             let outgoing = p.meta.pkttype == sys::PACKET_OUTGOING as u8;
@@ -636,7 +660,7 @@ fn read_offline(
             break;
         }
         let Some(packet) = reader.next_packet().map_err(PcapError::from)? else { break };
-        if let Some(new) = refresh() {
+        if let Some(new) = refresh.poll() {
             *plan = new;
         }
         if let Some(prog) = plan.filter.as_deref() {

@@ -16,7 +16,9 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::ffi::handles::{Guard, HandleKind, Handles, LastError};
 use crate::pcap_compat::abi::{PCAP_ERRBUF_SIZE, PCAP_ERROR};
-use crate::pcap_compat::handle::{Live, PResult, PcapError, PcapState, ReadBuffers, ReadPlan, Reading, Source};
+use crate::pcap_compat::handle::{
+    Live, PResult, PcapError, PcapState, ReadBuffers, ReadPlan, Reading, Refresh, Source,
+};
 use crate::wait::Breaker;
 
 /// Opaque `pcap_t`.
@@ -95,14 +97,14 @@ impl PcapHandle {
     /// is not. A read from the handle's own callback is refused.
     pub fn read<T>(
         &self,
-        f: impl FnOnce(&mut Reading, &mut ReadBuffers, &mut dyn FnMut() -> Option<ReadPlan>, ReadPlan) -> PResult<T>,
+        f: impl FnOnce(&mut Reading, &mut ReadBuffers, &mut Refresh<'_>, ReadPlan) -> PResult<T>,
     ) -> PResult<T> {
         if self.in_callback() {
             return Err(PcapError::generic(
                 "pcap_loop, pcap_dispatch and pcap_next can't be called from the handle's own callback",
             ));
         }
-        let mut seen = self.changes.load(Ordering::Acquire);
+        let seen = self.changes.load(Ordering::Acquire);
         let plan = self.state().read_plan()?;
         let mut slot = self.lock_reader();
         let ReaderSlot { reading, bufs } = &mut *slot;
@@ -116,15 +118,8 @@ impl PcapHandle {
         self.dispatcher.store(thread_id(), Ordering::Release);
         let _dispatching = Dispatching(&self.dispatcher);
         // A change made from a callback or another thread is picked up at
-        // the next packet: one relaxed load per packet when nothing changed.
-        let mut refresh = || {
-            let now = self.changes.load(Ordering::Acquire);
-            if now == seen {
-                return None;
-            }
-            seen = now;
-            self.state().read_plan().ok()
-        };
+        // the next packet.
+        let mut refresh = Refresh { changes: &self.changes, seen, state: &self.state };
         f(reading, bufs, &mut refresh, plan)
     }
 }

@@ -227,8 +227,8 @@ impl Delivery<'_> {
             return false;
         }
         let tagged = match self.options.vlan_buffer.as_mut() {
-            Some(buf) => crate::vlan::reinsert(data, &mut meta, buf),
-            None => false,
+            Some(buf) if crate::vlan::has_tag(&meta) => crate::vlan::reinsert(data, &mut meta, buf),
+            _ => false,
         };
         let data = match &self.options.vlan_buffer {
             Some(buf) if tagged => &buf[..],
