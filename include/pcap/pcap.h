@@ -750,7 +750,8 @@ int pcap_set_promisc(struct pcap *p, int promisc);
 int pcap_set_rfmon(struct pcap *p, int rfmon);
 
 /**
- * pcap_can_set_rfmon(): 0, monitor mode is not supported on packet sockets.
+ * pcap_can_set_rfmon(): 0, monitor mode is not supported on packet
+ * sockets (nor on savefiles); PCAP_ERROR on a pcap_open_dead handle.
  */
 int pcap_can_set_rfmon(struct pcap *p);
 
@@ -885,7 +886,8 @@ int pcap_snapshot(struct pcap *p);
 int pcap_datalink(struct pcap *p);
 
 /**
- * pcap_datalink_ext(): the link type with no extension bits on Linux.
+ * pcap_datalink_ext(): the extension bits of a savefile's link type
+ * field (FCS length), 0 for live and dead handles.
  */
 int pcap_datalink_ext(struct pcap *p);
 
@@ -931,12 +933,13 @@ int pcap_bufsize(struct pcap *p);
 int pcap_is_swapped(struct pcap *p);
 
 /**
- * pcap_major_version(): the savefile's format version (2 for live handles).
+ * pcap_major_version(): the savefile's format version; 0 for live and
+ * dead handles, which have no file (as in libpcap).
  */
 int pcap_major_version(struct pcap *p);
 
 /**
- * pcap_minor_version(): the savefile's minor version (4 for live handles).
+ * pcap_minor_version(): the savefile's minor version; 0 without a file.
  */
 int pcap_minor_version(struct pcap *p);
 

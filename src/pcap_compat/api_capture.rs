@@ -47,17 +47,32 @@ pub extern "C" fn pcap_open_dead_with_tstamp_precision(
     precision: c_uint,
 ) -> *mut pcap {
     guard_or(ptr::null_mut(), || {
-        if precision > PCAP_TSTAMP_PRECISION_NANO as c_uint {
-            return ptr::null_mut();
-        }
-        register(PcapState::dead(linktype, snaplen, precision as c_int)).unwrap_or(ptr::null_mut())
+        // libpcap takes an unknown precision as microseconds.
+        let precision = if precision == PCAP_TSTAMP_PRECISION_NANO as c_uint {
+            PCAP_TSTAMP_PRECISION_NANO
+        } else {
+            PCAP_TSTAMP_PRECISION_MICRO
+        };
+        register(PcapState::dead(linktype, snaplen, precision)).unwrap_or(ptr::null_mut())
     })
 }
 
 /// pcap_close(): NULL and already-closed handles are ignored.
 #[no_mangle]
 pub extern "C" fn pcap_close(p: *mut pcap) {
-    close(p);
+    guard_or((), || {
+        close(p);
+    })
+}
+
+const DEAD_NONBLOCK: &str = "A pcap_open_dead pcap_t does not have a non-blocking mode setting";
+
+/// libpcap's refusal, with its text, of an operation a pcap_open_dead handle lacks.
+fn dead_refuses(state: &PcapState, text: &str) -> PResult<()> {
+    match state.source {
+        Source::Dead => Err(PcapError::generic(text)),
+        _ => Ok(()),
+    }
 }
 
 fn set(p: *mut pcap, f: impl FnOnce(&mut crate::pcap_compat::handle::Options) -> PResult<c_int>) -> c_int {
@@ -100,12 +115,13 @@ pub extern "C" fn pcap_set_rfmon(p: *mut pcap, rfmon: c_int) -> c_int {
     })
 }
 
-/// pcap_can_set_rfmon(): 0, monitor mode is not supported on packet sockets.
+/// pcap_can_set_rfmon(): 0, monitor mode is not supported on packet
+/// sockets (nor on savefiles); PCAP_ERROR on a pcap_open_dead handle.
 #[no_mangle]
 pub extern "C" fn pcap_can_set_rfmon(p: *mut pcap) -> c_int {
     with_pcap(p, |h| {
-        if h.state().is_activated() {
-            return Err(PcapError::new(PCAP_ERROR_ACTIVATED, "can't perform  operation on activated capture"));
+        if matches!(h.state().source, Source::Dead) {
+            return Err(PcapError::generic("Rfmon mode doesn't apply on a pcap_open_dead pcap_t"));
         }
         Ok(0)
     })
@@ -261,9 +277,9 @@ pub extern "C" fn pcap_open_live(
 #[no_mangle]
 pub extern "C" fn pcap_dispatch(p: *mut pcap, cnt: c_int, callback: pcap_handler, user: *mut u8) -> c_int {
     with_pcap(p, |h| {
-        let cb = callback.ok_or_else(|| PcapError::generic("callback is NULL"))?;
         let budget = if cnt <= 0 { usize::MAX } else { cnt as usize };
         read_count(h.read(|reading, bufs, refresh, mut plan| {
+            let cb = callback.ok_or_else(|| PcapError::generic("callback is NULL"))?;
             reading.read(&mut plan, refresh, bufs, budget, &h.breaker, &mut |hdr, data| {
                 // SAFETY: a C pcap_handler; both pointers are valid for the call.
                 unsafe { cb(user, hdr, data.as_ptr()) }
@@ -277,8 +293,8 @@ pub extern "C" fn pcap_dispatch(p: *mut pcap, cnt: c_int, callback: pcap_handler
 #[no_mangle]
 pub extern "C" fn pcap_loop(p: *mut pcap, cnt: c_int, callback: pcap_handler, user: *mut u8) -> c_int {
     with_pcap(p, |h| {
-        let cb = callback.ok_or_else(|| PcapError::generic("callback is NULL"))?;
         h.read(|reading, bufs, refresh, mut plan| {
+            let cb = callback.ok_or_else(|| PcapError::generic("callback is NULL"))?;
             let offline = matches!(reading, Reading::Offline(_));
             let mut done: i64 = 0;
             loop {
@@ -341,9 +357,11 @@ pub extern "C" fn pcap_next(p: *mut pcap, header: *mut pcap_pkthdr) -> *const u8
 /// pcap_breakloop(): async-signal-safe (the lookup takes no lock).
 #[no_mangle]
 pub extern "C" fn pcap_breakloop(p: *mut pcap) {
-    if let Ok(h) = HANDLES.get(p) {
-        h.breaker.request();
-    }
+    guard_or((), || {
+        if let Ok(h) = HANDLES.get(p) {
+            h.breaker.request();
+        }
+    })
 }
 
 /// pcap_stats(): ps_recv counts every packet the kernel accepted for the
@@ -360,6 +378,9 @@ pub extern "C" fn pcap_stats(p: *mut pcap, ps: *mut pcap_stat) -> c_int {
             None if h.state().is_offline() => {
                 return Err(PcapError::generic("Statistics aren't available from savefiles"))
             }
+            None if matches!(h.state().source, Source::Dead) => {
+                return Err(PcapError::generic("Statistics aren't available from a pcap_open_dead pcap_t"))
+            }
             None => return Err(h.state().live().err().unwrap_or_else(|| PcapError::generic("not a live capture"))),
         };
         // SAFETY: ps was checked for NULL.
@@ -373,6 +394,7 @@ pub extern "C" fn pcap_stats(p: *mut pcap, ps: *mut pcap_stat) -> c_int {
 pub extern "C" fn pcap_setnonblock(p: *mut pcap, nonblock: c_int, errbuf: *mut c_char) -> c_int {
     let r = with_pcap(p, |h| {
         h.change(|state| {
+            dead_refuses(state, DEAD_NONBLOCK)?;
             state.nonblock = nonblock != 0;
             if let Source::Live(live) = &state.source {
                 live.socket.set_nonblocking(nonblock != 0).map_err(PcapError::from)?;
@@ -390,8 +412,17 @@ pub extern "C" fn pcap_setnonblock(p: *mut pcap, nonblock: c_int, errbuf: *mut c
 /// pcap_getnonblock().
 #[no_mangle]
 pub extern "C" fn pcap_getnonblock(p: *mut pcap, errbuf: *mut c_char) -> c_int {
-    let _ = errbuf;
-    with_pcap(p, |h| Ok(h.state().nonblock as c_int))
+    let r = with_pcap(p, |h| {
+        let state = h.state();
+        dead_refuses(&state, DEAD_NONBLOCK)?;
+        // A savefile is never in non-blocking mode.
+        Ok((state.nonblock && !state.is_offline()) as c_int)
+    });
+    if r < 0 {
+        // SAFETY: errbuf is PCAP_ERRBUF_SIZE bytes per the API.
+        unsafe { write_errbuf(errbuf, &geterr_text(p)) };
+    }
+    r
 }
 
 fn live_fd(p: *mut pcap) -> c_int {
@@ -449,10 +480,18 @@ pub extern "C" fn pcap_datalink(p: *mut pcap) -> c_int {
     })
 }
 
-/// pcap_datalink_ext(): the link type with no extension bits on Linux.
+/// pcap_datalink_ext(): the extension bits of a savefile's link type
+/// field (FCS length), 0 for live and dead handles.
 #[no_mangle]
 pub extern "C" fn pcap_datalink_ext(p: *mut pcap) -> c_int {
-    guard_or(PCAP_ERROR, || pcap_datalink(p))
+    with_pcap(p, |h| {
+        let state = h.state();
+        state.activated()?;
+        Ok(match &state.source {
+            Source::Offline(o) => o.info.linktype_ext as c_int,
+            _ => 0,
+        })
+    })
 }
 
 /// Allocates a C array with malloc so that the caller can free() it.
@@ -486,14 +525,20 @@ pub extern "C" fn pcap_list_datalinks(p: *mut pcap, dlt_buffer: *mut *mut c_int)
 /// pcap_free_datalinks().
 #[no_mangle]
 pub extern "C" fn pcap_free_datalinks(dlt_list: *mut c_int) {
-    // SAFETY: the list came from malloc in pcap_list_datalinks (or is NULL).
-    unsafe { libc::free(dlt_list.cast()) }
+    guard_or((), || {
+        // SAFETY: the list came from malloc in pcap_list_datalinks (or is NULL).
+        unsafe { libc::free(dlt_list.cast()) }
+    })
 }
 
 /// pcap_set_datalink().
 #[no_mangle]
 pub extern "C" fn pcap_set_datalink(p: *mut pcap, dlt: c_int) -> c_int {
-    with_pcap(p, |h| h.change(|s| s.set_datalink(dlt)).map(|()| 0))
+    with_pcap(p, |h| {
+        // Without a list of link types (a dead handle), only the current one
+        // "can be set", as in libpcap.
+        h.change(|s| s.set_datalink(dlt)).map(|()| 0)
+    })
 }
 
 /// pcap_list_tstamp_types(): host time stamps (no device here stamps in hardware
@@ -514,8 +559,10 @@ pub extern "C" fn pcap_list_tstamp_types(p: *mut pcap, types: *mut *mut c_int) -
 /// pcap_free_tstamp_types().
 #[no_mangle]
 pub extern "C" fn pcap_free_tstamp_types(types: *mut c_int) {
-    // SAFETY: the list came from malloc in pcap_list_tstamp_types (or is NULL).
-    unsafe { libc::free(types.cast()) }
+    guard_or((), || {
+        // SAFETY: the list came from malloc in pcap_list_tstamp_types (or is NULL).
+        unsafe { libc::free(types.cast()) }
+    })
 }
 
 /// pcap_setdirection(): PCAP_D_INOUT, PCAP_D_IN or PCAP_D_OUT.
@@ -526,6 +573,7 @@ pub extern "C" fn pcap_setdirection(p: *mut pcap, d: c_int) -> c_int {
             if !state.is_activated() {
                 return Err(PcapError::new(PCAP_ERROR_NOT_ACTIVATED, "This handle hasn't been activated yet"));
             }
+            dead_refuses(state, "The packet direction cannot be set on a pcap_open_dead pcap_t")?;
             if !(PCAP_D_INOUT..=PCAP_D_OUT).contains(&d) {
                 return Err(PcapError::generic(format!("Invalid direction {d}")));
             }
@@ -558,24 +606,29 @@ pub extern "C" fn pcap_is_swapped(p: *mut pcap) -> c_int {
     })
 }
 
-/// pcap_major_version(): the savefile's format version (2 for live handles).
+/// pcap_major_version(): the savefile's format version; 0 for live and
+/// dead handles, which have no file (as in libpcap).
 #[no_mangle]
 pub extern "C" fn pcap_major_version(p: *mut pcap) -> c_int {
     with_pcap(p, |h| {
-        Ok(match &h.state().source {
+        let state = h.state();
+        state.activated()?;
+        Ok(match &state.source {
             Source::Offline(o) => o.info.version_major as c_int,
-            _ => 2,
+            _ => 0,
         })
     })
 }
 
-/// pcap_minor_version(): the savefile's minor version (4 for live handles).
+/// pcap_minor_version(): the savefile's minor version; 0 without a file.
 #[no_mangle]
 pub extern "C" fn pcap_minor_version(p: *mut pcap) -> c_int {
     with_pcap(p, |h| {
-        Ok(match &h.state().source {
+        let state = h.state();
+        state.activated()?;
+        Ok(match &state.source {
             Source::Offline(o) => o.info.version_minor as c_int,
-            _ => 4,
+            _ => 0,
         })
     })
 }
@@ -603,9 +656,11 @@ pub extern "C" fn pcap_geterr(p: *mut pcap) -> *mut c_char {
 /// pcap_perror(): prints "prefix: error text" on stderr.
 #[no_mangle]
 pub extern "C" fn pcap_perror(p: *mut pcap, prefix: *const c_char) {
-    // SAFETY: prefix is NULL or a C string.
-    let prefix = unsafe { c_str(prefix, "prefix") }.unwrap_or("");
-    eprintln!("{prefix}: {}", geterr_text(p));
+    guard_or((), || {
+        // SAFETY: prefix is NULL or a C string.
+        let prefix = unsafe { c_str(prefix, "prefix") }.unwrap_or("");
+        eprintln!("{prefix}: {}", geterr_text(p));
+    })
 }
 
 /// pcap_inject(): sends a whole link-layer frame through a TX ring; returns

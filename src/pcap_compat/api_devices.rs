@@ -38,8 +38,10 @@ pub extern "C" fn pcap_findalldevs(alldevsp: *mut *mut pcap_if, errbuf: *mut c_c
 /// pcap_freealldevs(): NULL-safe.
 #[no_mangle]
 pub extern "C" fn pcap_freealldevs(alldevs: *mut pcap_if) {
-    // SAFETY: a list from pcap_findalldevs (or NULL), per the API.
-    unsafe { devices::free_all(alldevs) }
+    guard_or((), || {
+        // SAFETY: a list from pcap_findalldevs (or NULL), per the API.
+        unsafe { devices::free_all(alldevs) }
+    })
 }
 
 fn ipv4_ioctl(fd: c_int, device: &str, request: libc::c_ulong, what: &str) -> Result<u32, String> {

@@ -115,13 +115,15 @@ pub extern "C" fn pcap_compile_nopcap(
 /// pcap_freecode(): frees what pcap_compile allocated; NULL-safe.
 #[no_mangle]
 pub extern "C" fn pcap_freecode(fp: *mut bpf_program) {
-    // SAFETY: fp is NULL or a bpf_program from pcap_compile.
-    if let Some(fp) = unsafe { fp.as_mut() } {
-        // SAFETY: bf_insns came from malloc (or is NULL).
-        unsafe { libc::free(fp.bf_insns.cast()) };
-        fp.bf_insns = ptr::null_mut();
-        fp.bf_len = 0;
-    }
+    guard_or((), || {
+        // SAFETY: fp is NULL or a bpf_program from pcap_compile.
+        if let Some(fp) = unsafe { fp.as_mut() } {
+            // SAFETY: bf_insns came from malloc (or is NULL).
+            unsafe { libc::free(fp.bf_insns.cast()) };
+            fp.bf_insns = ptr::null_mut();
+            fp.bf_len = 0;
+        }
+    })
 }
 
 /// pcap_setfilter(): validates and installs the program; later packets
@@ -233,13 +235,15 @@ pub extern "C" fn bpf_image(p: *const bpf_insn, n: c_int) -> *mut c_char {
 /// -dd (2) or -ddd (3 or more).
 #[no_mangle]
 pub extern "C" fn bpf_dump(p: *const bpf_program, option: c_int) {
-    // SAFETY: p is NULL or a valid bpf_program.
-    let Some(insns) = (unsafe { program(p) }) else { return };
-    let format = DumpFormat::from_i32(option.clamp(1, 3)).unwrap_or(DumpFormat::Image);
-    let text = filter::dump(insns, format);
-    // stdout through C stdio, so the output interleaves with the caller's printf.
-    if let Ok(c) = CString::new(text) {
-        // SAFETY: printing a C string with a constant format.
-        unsafe { libc::printf(c"%s".as_ptr(), c.as_ptr()) };
-    }
+    guard_or((), || {
+        // SAFETY: p is NULL or a valid bpf_program.
+        let Some(insns) = (unsafe { program(p) }) else { return };
+        let format = DumpFormat::from_i32(option.clamp(1, 3)).unwrap_or(DumpFormat::Image);
+        let text = filter::dump(insns, format);
+        // stdout through C stdio, so the output interleaves with the caller's printf.
+        if let Ok(c) = CString::new(text) {
+            // SAFETY: printing a C string with a constant format.
+            unsafe { libc::printf(c"%s".as_ptr(), c.as_ptr()) };
+        }
+    })
 }

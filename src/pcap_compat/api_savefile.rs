@@ -200,15 +200,17 @@ fn with_dumper<T>(d: *mut pcap_dumper, fallback: T, f: impl FnOnce(&mut Writer<C
 /// cleanly) and pcap_dump_flush reports the failure.
 #[no_mangle]
 pub extern "C" fn pcap_dump(user: *mut u8, h: *const pcap_pkthdr, sp: *const u8) {
-    if h.is_null() || sp.is_null() {
-        return;
-    }
-    // SAFETY: h points to a pcap_pkthdr, and sp to h->caplen bytes, per the API.
-    let (hdr, data) = unsafe { (&*h, std::slice::from_raw_parts(sp, (*h).caplen as usize)) };
-    let header = PacketHeader { ts_sec: hdr.ts.tv_sec, ts_frac: hdr.ts.tv_usec, caplen: hdr.caplen, len: hdr.len };
-    with_dumper(user.cast(), (), |w| {
-        let _ = w.dump(&header, data);
-    });
+    guard_or((), || {
+        if h.is_null() || sp.is_null() {
+            return;
+        }
+        // SAFETY: h points to a pcap_pkthdr, and sp to h->caplen bytes, per the API.
+        let (hdr, data) = unsafe { (&*h, std::slice::from_raw_parts(sp, (*h).caplen as usize)) };
+        let header = PacketHeader { ts_sec: hdr.ts.tv_sec, ts_frac: hdr.ts.tv_usec, caplen: hdr.caplen, len: hdr.len };
+        with_dumper(user.cast(), (), |w| {
+            let _ = w.dump(&header, data);
+        });
+    })
 }
 
 /// pcap_dump_flush(): 0, or -1 if the stream could not be written (now
@@ -243,12 +245,14 @@ pub extern "C" fn pcap_dump_file(d: *mut pcap_dumper) -> *mut libc::FILE {
 /// pcap_dump_close(): flushes and closes; NULL and closed dumpers are ignored.
 #[no_mangle]
 pub extern "C" fn pcap_dump_close(d: *mut pcap_dumper) {
-    // The writer flushes as it is dropped, when the last call on it returns.
-    if let Ok(dumper) = DUMPERS.get(d) {
-        if DUMPERS.remove(d) {
-            let _ = dumper.writer.lock().unwrap_or_else(|p| p.into_inner()).flush();
+    guard_or((), || {
+        // The writer flushes as it is dropped, when the last call on it returns.
+        if let Ok(dumper) = DUMPERS.get(d) {
+            if DUMPERS.remove(d) {
+                let _ = dumper.writer.lock().unwrap_or_else(|p| p.into_inner()).flush();
+            }
         }
-    }
+    })
 }
 
 /// The stream of an offline handle, for pcap_file and pcap_fileno.

@@ -445,7 +445,7 @@ impl PcapState {
                 }
                 self.filter = in_userspace.then(|| insns.into());
             }
-            Source::Dead => return Err(PcapError::generic("Filtering isn't supported on a pcap_open_dead pcap_t")),
+            Source::Dead => return Err(PcapError::generic("A filter cannot be set on a pcap_open_dead pcap_t")),
             Source::Created => return Err(PcapError::new(PCAP_ERROR_NOT_ACTIVATED, "")),
             Source::Offline(_) => self.filter = Some(insns.into()),
         }
@@ -484,7 +484,7 @@ impl PcapState {
         if !self.dlts.contains(&dlt) {
             let name = crate::pcap_compat::names::dlt_by_value(dlt)
                 .map(|d| d.1.to_string_lossy().into_owned())
-                .unwrap_or_else(|| dlt.to_string());
+                .unwrap_or_else(|| format!("DLT {dlt}"));
             return Err(PcapError::generic(format!("{name} is not one of the DLTs supported by this device")));
         }
         self.linktype = dlt;
