@@ -268,6 +268,22 @@ impl PacketSocket {
         };
         (r == 0 && err != 0).then(|| io::Error::from_raw_os_error(err))
     }
+
+    /// The interface index the socket is bound to, as the kernel now sees
+    /// it: -1 once the device was unregistered (deleted, or moved to
+    /// another network namespace), which is how a vanished device is told
+    /// from one that only went down.
+    pub fn bound_ifindex(&self) -> Result<i32> {
+        // SAFETY: sockaddr_ll is plain old data; all-zero is valid.
+        let mut addr: libc::sockaddr_ll = unsafe { zeroed() };
+        let mut len = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+        // SAFETY: addr is valid for writes of len bytes.
+        let r = unsafe { libc::getsockname(self.fd(), (&mut addr as *mut libc::sockaddr_ll).cast(), &mut len) };
+        if r != 0 {
+            return Err(Error::last_os("getsockname"));
+        }
+        Ok(addr.sll_ifindex)
+    }
 }
 
 /// struct ethtool_value, the argument of the simple ETHTOOL_G* commands.

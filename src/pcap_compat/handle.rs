@@ -41,8 +41,15 @@ impl PcapError {
     }
 }
 
+/// libpcap's text for a capture device that vanished, which programs
+/// compare verbatim; the native API's message adds which device.
+pub const DISAPPEARED: &str = "The interface disappeared";
+
 impl From<Error> for PcapError {
     fn from(e: Error) -> Self {
+        if e.code() == ErrorCode::InterfaceDown && e.message().starts_with(DISAPPEARED) {
+            return PcapError::generic(DISAPPEARED);
+        }
         let status = match e.code() {
             ErrorCode::Break => PCAP_ERROR_BREAK,
             ErrorCode::UnknownInterface => PCAP_ERROR_NO_SUCH_DEVICE,
@@ -386,6 +393,8 @@ impl PcapState {
             timeout_ms: if self.opts.timeout_ms <= 0 { -1 } else { self.opts.timeout_ms },
             nonblocking: self.nonblock,
             breaker: Some(breaker),
+            // libpcap: a link going down is not an error; a device that vanished is.
+            wait_out_link_down: true,
             ..CaptureConfig::default()
         };
         if self.opts.buffer_size > 0 {
