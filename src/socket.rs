@@ -98,7 +98,8 @@ impl PacketSocket {
         let fd = unsafe { libc::socket(libc::AF_PACKET, kind.libc_type() | libc::SOCK_CLOEXEC, 0) };
         let fd = check(fd, "socket(AF_PACKET)").map_err(|e| {
             if e.code() == ErrorCode::Permission {
-                Error::new(ErrorCode::Permission, format!("{e}: capturing needs CAP_NET_RAW"))
+                let text = format!("{e}: capturing needs CAP_NET_RAW");
+                e.reworded(text)
             } else {
                 e
             }
