@@ -8,6 +8,7 @@
 //! compiles pcap-filter expressions, `savefile` reads and writes capture
 //! files, and `pcap_compat` is libpcap's API built on all of them.
 
+pub mod cancel;
 pub mod direction;
 pub mod duplex;
 pub mod error;

@@ -7,6 +7,12 @@ use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
 
+extern "C-unwind" {
+    /// glibc's poll(2), declared as what it is: a thread cancellation
+    /// point, whose cancellation unwinds (see crate::cancel).
+    fn poll(fds: *mut libc::pollfd, nfds: libc::nfds_t, timeout: libc::c_int) -> libc::c_int;
+}
+
 /// Ends a blocked or running loop. `request` only stores a flag and writes
 /// to an eventfd, both async-signal-safe, so it may be called from another
 /// thread or from a signal handler.
@@ -103,7 +109,7 @@ pub fn wait(socket: RawFd, breaker: &Breaker, timeout_ms: i32) -> Result<Wake> {
         libc::pollfd { fd: breaker.fd(), events: libc::POLLIN, revents: 0 },
     ];
     // SAFETY: fds is a valid array of two pollfd.
-    let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout_ms) };
+    let n = unsafe { poll(fds.as_mut_ptr(), 2, timeout_ms) };
     if n < 0 {
         let err = std::io::Error::last_os_error();
         if err.raw_os_error() == Some(libc::EINTR) {
@@ -130,7 +136,7 @@ pub fn pause(breaker: &Breaker, timeout_ms: i32) -> Result<Wake> {
     }
     let mut fd = libc::pollfd { fd: breaker.fd(), events: libc::POLLIN, revents: 0 };
     // SAFETY: fd is one valid pollfd.
-    let n = unsafe { libc::poll(&mut fd, 1, timeout_ms) };
+    let n = unsafe { poll(&mut fd, 1, timeout_ms) };
     if n < 0 {
         let err = std::io::Error::last_os_error();
         if err.raw_os_error() != Some(libc::EINTR) {
@@ -138,4 +144,22 @@ pub fn pause(breaker: &Breaker, timeout_ms: i32) -> Result<Wake> {
         }
     }
     Ok(if breaker.is_requested() || fd.revents != 0 { Wake::Break } else { Wake::Timeout })
+}
+
+/// What to wait for before a dispatch's next step: the ring (socket and
+/// breaker), or the breaker alone (a coalescing pause), for up to
+/// `timeout_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitFor {
+    pub ring: bool,
+    pub timeout_ms: i32,
+}
+
+/// Waits as `w` says on `socket` and `breaker`.
+pub fn wait_for(socket: RawFd, breaker: &Breaker, w: WaitFor) -> Result<Wake> {
+    if w.ring {
+        wait(socket, breaker, w.timeout_ms)
+    } else {
+        pause(breaker, w.timeout_ms)
+    }
 }

@@ -20,6 +20,7 @@ c_tests!(
     rx_drops,
     rx_errors,
     rx_waiting,
+    rx_cancel,
     dlopen_exports,
     pcap_live,
     pcap_reentry,

@@ -193,3 +193,10 @@ fn fault_stalled_reader_under_sparse_traffic_loses_nothing() {
 fn fault_handle_churn_under_a_low_file_limit() {
     same_fault("churn");
 }
+
+/// pthread_cancel of a capturing thread proceeds, as with libpcap (sngrep
+/// stops its capture thread this way).
+#[test]
+fn thread_cancellation_inside_the_loop_proceeds() {
+    same_output("tests/pcap/cancel.c");
+}

@@ -822,6 +822,7 @@ int pcap_dispatch(struct pcap *p, int cnt, pcap_handler callback, uint8_t *user)
 /**
  * pcap_loop(): processes packets until `cnt` were processed (forever if
  * `cnt` <= 0), pcap_breakloop() (returns PCAP_ERROR_BREAK) or an error.
+ * Between rounds it is a cancellation point, as libpcap's poll is.
  */
 int pcap_loop(struct pcap *p, int cnt, pcap_handler callback, uint8_t *user);
 

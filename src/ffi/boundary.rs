@@ -32,7 +32,11 @@ fn panic_error() -> Error {
 /// Runs `f`, returning None if it panicked: the one place exports of both
 /// C APIs catch unwinding, so that a Rust panic never crosses into C.
 pub fn guard<T>(f: impl FnOnce() -> T) -> Option<T> {
-    catch_unwind(AssertUnwindSafe(f)).ok()
+    // No cancellation point inside: its unwind would meet catch_unwind.
+    let cancel = crate::cancel::enter();
+    let r = catch_unwind(AssertUnwindSafe(f)).ok();
+    crate::cancel::leave(cancel);
+    r
 }
 
 /// Runs an export that returns a status or a count. Errors become their

@@ -13,8 +13,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ffi::boundary::{boundary, out_ref};
 use crate::ffi::config::{ringcap_config, CONFIGS};
+use crate::ffi::handles::Guard;
 use crate::ffi::handles::{HandleKind, Handles};
-use crate::rx::{Capture, CaptureConfig, Packet, PacketMeta};
+use crate::rx::{Capture, CaptureConfig, Packet, PacketMeta, Step};
 use crate::stats::Stats;
 use crate::wait::Breaker;
 
@@ -162,34 +163,87 @@ fn callback_adapter(cb: ringcap_packet_cb, user: *mut c_void) -> Result<impl FnM
 /// ready), RINGCAP_RESULT_BREAK if breakloop was called before any packet
 /// was delivered, or another negative ringcap_result.
 #[no_mangle]
-pub extern "C" fn ringcap_capture_dispatch(
+pub extern "C-unwind" fn ringcap_capture_dispatch(
     h: *mut ringcap_capture,
     budget: i32,
     cb: ringcap_packet_cb,
     user: *mut c_void,
 ) -> i32 {
-    with_handle(h, |handle| {
-        let mut f = callback_adapter(cb, user)?;
-        let budget = if budget <= 0 { usize::MAX } else { budget as usize };
-        handle.dispatching(|c| c.dispatch(budget, &mut f)).map(|n| n as i32)
-    })
+    let budget = if budget <= 0 { usize::MAX } else { budget as usize };
+    let r = match CAPTURES.get(h) {
+        Ok(handle) => dispatch_steps(&handle, budget, cb, user).0,
+        Err(e) => boundary(None, || Err(e)),
+    };
+    crate::cancel::point();
+    r
+}
+
+/// One dispatch: its steps run inside the panic guard, the waits between
+/// them here, outside it, holding the handle, because the wait is where a
+/// pthread_cancel of this thread acts and its unwind must not meet the
+/// guard (see crate::cancel). Returns the result and whether the handle
+/// is nonblocking.
+fn dispatch_steps(
+    handle: &Guard<CaptureHandle>,
+    budget: usize,
+    cb: ringcap_packet_cb,
+    user: *mut c_void,
+) -> (i32, bool) {
+    let mut woke = None;
+    loop {
+        let mut wait = None;
+        let mut nonblocking = false;
+        let r = boundary(Some(handle.last_error()), || {
+            let mut f = callback_adapter(cb, user)?;
+            handle.dispatching(|c| {
+                nonblocking = c.is_nonblocking();
+                match c.step(budget, &mut f, woke)? {
+                    Step::Done(n) => Ok(n.min(i32::MAX as usize) as i32),
+                    Step::Wait(w) => {
+                        wait = Some((w, c.fd()));
+                        Ok(0)
+                    }
+                }
+            })
+        });
+        let Some((w, fd)) = wait else { return (r, nonblocking) };
+        match crate::wait::wait_for(fd, &handle.breaker, w) {
+            Ok(wake) => woke = Some(wake),
+            Err(e) => return (boundary(Some(handle.last_error()), || Err(e)), nonblocking),
+        }
+    }
 }
 
 /// Delivers packets until `count` were delivered (`count` <= 0: forever).
 /// Returns 0 when the count was reached, RINGCAP_RESULT_BREAK after
 /// breakloop, or another negative ringcap_result. Timeouts do not end it.
 #[no_mangle]
-pub extern "C" fn ringcap_capture_loop(
+pub extern "C-unwind" fn ringcap_capture_loop(
     h: *mut ringcap_capture,
     count: i32,
     cb: ringcap_packet_cb,
     user: *mut c_void,
 ) -> i32 {
-    with_handle(h, |handle| {
-        let mut f = callback_adapter(cb, user)?;
-        let count = if count <= 0 { 0 } else { count as u64 };
-        handle.dispatching(|c| c.run(count, &mut f)).map(|_| 0)
-    })
+    // One dispatch a round, so that a pthread_cancel of the looping thread
+    // acts between rounds, outside the panic guard (see crate::cancel).
+    let handle = match CAPTURES.get(h) {
+        Ok(handle) => handle,
+        Err(e) => return boundary(None, || Err(e)),
+    };
+    let count = if count <= 0 { 0 } else { count as u64 };
+    let mut total = 0u64;
+    loop {
+        let budget = if count == 0 { usize::MAX } else { usize::try_from(count - total).unwrap_or(usize::MAX) };
+        let (r, nonblocking) = dispatch_steps(&handle, budget, cb, user);
+        crate::cancel::point();
+        if r < 0 {
+            return r;
+        }
+        total += r as u64;
+        if (count != 0 && total >= count) || (nonblocking && r == 0) {
+            return 0;
+        }
+    }
 }
 
 /// Ends a dispatch or loop on `h` as soon as possible: a blocked wait

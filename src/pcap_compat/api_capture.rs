@@ -6,11 +6,16 @@ use std::ptr;
 use crate::fanout::{Fanout, FanoutMode};
 use crate::ffi::boundary::c_str;
 use crate::ffi::boundary::guard_or;
+use crate::ffi::handles::Guard;
 use crate::pcap_compat::abi::*;
 use crate::pcap_compat::api_savefile::offline_file;
-use crate::pcap_compat::handle::{PResult, PcapError, PcapState, Reading, Source};
+use crate::pcap_compat::handle::{PResult, PcapError, PcapState, Reading, Round, Source};
 use crate::pcap_compat::names;
-use crate::pcap_compat::registry::{close, pcap, register, with_pcap, with_pcap_or, write_errbuf, HANDLES};
+use crate::pcap_compat::registry::{
+    close, pcap, register, run_on, with_pcap, with_pcap_or, write_errbuf, PcapHandle, HANDLES,
+};
+use crate::rx::WaitFor;
+use crate::wait::Wake;
 
 /// pcap_create(): a handle for `device` ("any" or NULL for all devices), to
 /// be configured and then activated.
@@ -80,12 +85,6 @@ fn set(p: *mut pcap, f: impl FnOnce(&mut crate::pcap_compat::handle::Options) ->
         let mut state = h.state();
         f(state.settable()?)
     })
-}
-
-/// Turns a read's outcome into pcap's: a savefile's read errors are
-/// PCAP_ERROR with the reader's text.
-fn read_count(n: PResult<usize>) -> PResult<c_int> {
-    n.map(|n| n.min(c_int::MAX as usize) as c_int)
 }
 
 /// pcap_set_snaplen(): values outside 1..262144 mean 262144, as in libpcap.
@@ -229,7 +228,7 @@ pub extern "C" fn ringcap_pcap_set_fanout(p: *mut pcap, mode: c_uint, flags: c_u
 pub extern "C" fn pcap_activate(p: *mut pcap) -> c_int {
     with_pcap(p, |h| {
         let (warning, capture) = h.change(|s| s.activate(h.breaker.clone()))?;
-        h.install(Reading::Live(capture));
+        h.install(Reading::Live(Box::new(capture)));
         Ok(warning)
     })
 }
@@ -275,55 +274,99 @@ pub extern "C" fn pcap_open_live(
 /// pcap_dispatch(): processes the packets that are ready (at most `cnt`
 /// if positive), waiting up to the timeout for the first.
 #[no_mangle]
-pub extern "C" fn pcap_dispatch(p: *mut pcap, cnt: c_int, callback: pcap_handler, user: *mut u8) -> c_int {
-    with_pcap(p, |h| {
-        let budget = if cnt <= 0 { usize::MAX } else { cnt as usize };
-        read_count(h.read(|reading, bufs, refresh, mut plan| {
+pub extern "C-unwind" fn pcap_dispatch(p: *mut pcap, cnt: c_int, callback: pcap_handler, user: *mut u8) -> c_int {
+    let budget = if cnt <= 0 { usize::MAX } else { cnt as usize };
+    let r = match dispatch_round(p, budget, callback, user) {
+        Ok((n, _)) => n.min(c_int::MAX as usize) as c_int,
+        Err(status) => status,
+    };
+    crate::cancel::point();
+    r
+}
+
+/// One read of up to `budget` packets: how many were delivered and whether
+/// the source is a savefile (whose 0 means its end), or the error status.
+fn dispatch_round(p: *mut pcap, budget: usize, callback: pcap_handler, user: *mut u8) -> Result<(usize, bool), c_int> {
+    waiting_round(p, |h, woke| {
+        h.read(|reading, bufs, refresh, mut plan| {
             let cb = callback.ok_or_else(|| PcapError::generic("callback is NULL"))?;
-            reading.read(&mut plan, refresh, bufs, budget, &h.breaker, &mut |hdr, data| {
+            let offline = matches!(reading, Reading::Offline(_));
+            let round = reading.read(&mut plan, refresh, bufs, budget, &h.breaker, woke, &mut |hdr, data| {
                 // SAFETY: a C pcap_handler; both pointers are valid for the call.
                 unsafe { cb(user, hdr, data.as_ptr()) }
+            })?;
+            Ok(match round {
+                Round::Done(n) => Ok((n, offline)),
+                Round::Wait(w) => Err(w),
             })
-        }))
+        })
     })
+}
+
+/// Runs read steps inside the panic guard and the waits between them
+/// here, outside it, holding the handle: the wait is where a
+/// pthread_cancel of this thread acts, and its unwind must not meet the
+/// guard (see crate::cancel).
+fn waiting_round<T>(
+    p: *mut pcap,
+    mut step: impl FnMut(&Guard<PcapHandle>, Option<Wake>) -> PResult<Result<T, WaitFor>>,
+) -> Result<T, c_int> {
+    let handle = HANDLES.get(p).map_err(|_| PCAP_ERROR)?;
+    let mut woke = None;
+    loop {
+        let w = match run_on(&handle, |h| step(h, woke)) {
+            Ok(Ok(done)) => return Ok(done),
+            Ok(Err(w)) => w,
+            Err(status) => return Err(status),
+        };
+        let fd = handle.live().map_or(-1, |l| l.socket.fd());
+        match crate::wait::wait_for(fd, &handle.breaker, w) {
+            Ok(wake) => woke = Some(wake),
+            Err(e) => return run_on(&handle, |_| Err(PcapError::from(e))),
+        }
+    }
 }
 
 /// pcap_loop(): processes packets until `cnt` were processed (forever if
 /// `cnt` <= 0), pcap_breakloop() (returns PCAP_ERROR_BREAK) or an error.
+/// Between rounds it is a cancellation point, as libpcap's poll is.
 #[no_mangle]
-pub extern "C" fn pcap_loop(p: *mut pcap, cnt: c_int, callback: pcap_handler, user: *mut u8) -> c_int {
-    with_pcap(p, |h| {
-        h.read(|reading, bufs, refresh, mut plan| {
-            let cb = callback.ok_or_else(|| PcapError::generic("callback is NULL"))?;
-            let offline = matches!(reading, Reading::Offline(_));
-            let mut done: i64 = 0;
-            loop {
-                let budget = if cnt <= 0 { usize::MAX } else { (cnt as i64 - done) as usize };
-                let n = reading.read(&mut plan, refresh, bufs, budget, &h.breaker, &mut |hdr, data| {
-                    // SAFETY: a C pcap_handler; both pointers are valid for the call.
-                    unsafe { cb(user, hdr, data.as_ptr()) }
-                })?;
+pub extern "C-unwind" fn pcap_loop(p: *mut pcap, cnt: c_int, callback: pcap_handler, user: *mut u8) -> c_int {
+    let mut done: i64 = 0;
+    loop {
+        let budget = if cnt <= 0 { usize::MAX } else { (cnt as i64 - done) as usize };
+        let round = dispatch_round(p, budget, callback, user);
+        crate::cancel::point();
+        match round {
+            Err(status) => return status,
+            Ok((n, offline)) => {
                 done += n as i64;
                 // A savefile's end ends the loop; a live timeout does not.
                 if (cnt > 0 && done >= cnt as i64) || (n == 0 && offline) {
-                    return Ok(0);
+                    return 0;
                 }
             }
-        })
-    })
+        }
+    }
 }
 
 /// pcap_next_ex(): 1 and the packet, 0 on timeout, PCAP_ERROR or
 /// PCAP_ERROR_BREAK. The packet stays valid until the next call.
 #[no_mangle]
-pub extern "C" fn pcap_next_ex(p: *mut pcap, header: *mut *mut pcap_pkthdr, data: *mut *const u8) -> c_int {
-    with_pcap(p, |h| {
-        if header.is_null() || data.is_null() {
-            return Err(PcapError::generic("pcap_next_ex: NULL header or data pointer"));
-        }
+pub extern "C-unwind" fn pcap_next_ex(p: *mut pcap, header: *mut *mut pcap_pkthdr, data: *mut *const u8) -> c_int {
+    let r = next_ex(p, header, data);
+    crate::cancel::point();
+    r
+}
+
+fn next_ex(p: *mut pcap, header: *mut *mut pcap_pkthdr, data: *mut *const u8) -> c_int {
+    if header.is_null() || data.is_null() {
+        return with_pcap(p, |_| Err(PcapError::generic("pcap_next_ex: NULL header or data pointer")));
+    }
+    let r = waiting_round(p, |h, woke| {
         h.read(|reading, bufs, refresh, mut plan| {
-            let r = reading.next_copy(&mut plan, refresh, bufs, &h.breaker)?;
-            if r == 1 {
+            let r = reading.next_copy(&mut plan, refresh, bufs, &h.breaker, woke)?;
+            if r == Ok(1) {
                 // SAFETY: both out-pointers were checked; the buffers live in
                 // the handle until the next read.
                 unsafe {
@@ -333,25 +376,37 @@ pub extern "C" fn pcap_next_ex(p: *mut pcap, header: *mut *mut pcap_pkthdr, data
             }
             Ok(r)
         })
-    })
+    });
+    r.unwrap_or_else(|status| status)
 }
 
 /// pcap_next(): the next packet or NULL (error, timeout or none ready).
 #[no_mangle]
-pub extern "C" fn pcap_next(p: *mut pcap, header: *mut pcap_pkthdr) -> *const u8 {
-    with_pcap_or(p, ptr::null(), |h| {
-        if header.is_null() {
-            return Err(PcapError::generic("pcap_next: NULL header"));
-        }
+pub extern "C-unwind" fn pcap_next(p: *mut pcap, header: *mut pcap_pkthdr) -> *const u8 {
+    let r = next(p, header);
+    crate::cancel::point();
+    r
+}
+
+fn next(p: *mut pcap, header: *mut pcap_pkthdr) -> *const u8 {
+    if header.is_null() {
+        return with_pcap_or(p, ptr::null(), |_| Err(PcapError::generic("pcap_next: NULL header")));
+    }
+    let r = waiting_round(p, |h, woke| {
         h.read(|reading, bufs, refresh, mut plan| {
-            if reading.next_copy(&mut plan, refresh, bufs, &h.breaker).unwrap_or(0) != 1 {
-                return Ok(ptr::null());
-            }
-            // SAFETY: header was checked for NULL.
-            unsafe { *header = bufs.oneshot_hdr };
-            Ok(bufs.oneshot.as_ptr())
+            Ok(match reading.next_copy(&mut plan, refresh, bufs, &h.breaker, woke) {
+                Ok(Ok(1)) => {
+                    // SAFETY: header was checked for NULL.
+                    unsafe { *header = bufs.oneshot_hdr };
+                    Ok(bufs.oneshot.as_ptr())
+                }
+                Ok(Err(w)) => Err(w),
+                // An error, a timeout or the end of a savefile: NULL.
+                _ => Ok(ptr::null()),
+            })
         })
-    })
+    });
+    r.unwrap_or(ptr::null())
 }
 
 /// pcap_breakloop(): async-signal-safe (the lookup takes no lock).

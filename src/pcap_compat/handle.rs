@@ -16,13 +16,13 @@ use crate::pcap_compat::cfile::CFile;
 use crate::pcap_compat::cooked::Cooked;
 use crate::pcap_compat::dlt::*;
 use crate::pcap_compat::inject::Injector;
-use crate::rx::{Capture, CaptureConfig, Packet, DEFAULT_SNAPLEN};
+use crate::rx::{Capture, CaptureConfig, Packet, Step, WaitFor, DEFAULT_SNAPLEN};
 use crate::savefile::{FileInfo, Precision, Reader};
 use crate::socket::PacketSocket;
 use crate::socket::SocketKind;
 use crate::stats::Stats;
 use crate::sys;
-use crate::wait::Breaker;
+use crate::wait::{Breaker, Wake};
 
 /// A libpcap-style failure: the status code and the error buffer's text.
 #[derive(Debug)]
@@ -155,7 +155,7 @@ pub enum Source {
 /// One thread holds it for a whole dispatch, across the wait and the
 /// callbacks, so nothing else lives here.
 pub enum Reading {
-    Live(Capture),
+    Live(Box<Capture>),
     Offline(Reader<CFile>),
 }
 
@@ -541,6 +541,13 @@ impl PcapState {
     }
 }
 
+/// What one read round did: delivered packets, or found none ready and
+/// asks its caller to wait.
+pub enum Round {
+    Done(usize),
+    Wait(WaitFor),
+}
+
 /// A VLAN tag's length, and where an SLL header's protocol field starts.
 const VLAN_TAG_LEN: usize = 4;
 const SLL_PROTOCOL_AT: usize = 14;
@@ -579,6 +586,11 @@ impl Reading {
     /// Reads packets as pcap_dispatch does, handing each accepted one to
     /// `deliver` with its pcap header. Returns how many were delivered; for
     /// a savefile, 0 means the end of the file.
+    ///
+    /// A live read never waits here: it returns `Round::Wait`, the caller
+    /// waits (outside the panic guard) and calls again with what the wait
+    /// ended with.
+    #[allow(clippy::too_many_arguments)]
     pub fn read(
         &mut self,
         plan: &mut ReadPlan,
@@ -586,11 +598,12 @@ impl Reading {
         bufs: &mut ReadBuffers,
         budget: usize,
         breaker: &Breaker,
+        woke: Option<Wake>,
         deliver: &mut dyn FnMut(&pcap_pkthdr, &[u8]),
-    ) -> PResult<usize> {
+    ) -> PResult<Round> {
         let capture = match self {
             Reading::Live(c) => c,
-            Reading::Offline(r) => return read_offline(r, plan, refresh, budget, breaker, deliver),
+            Reading::Offline(r) => return read_offline(r, plan, refresh, budget, breaker, deliver).map(Round::Done),
         };
         if capture.is_nonblocking() != plan.nonblock {
             capture.set_nonblocking(plan.nonblock).map_err(PcapError::from)?;
@@ -652,8 +665,10 @@ impl Reading {
             deliver(&pcap_pkthdr { ts, caplen: caplen as u32, len }, &data[..caplen]);
             accepted += 1;
         };
-        capture.dispatch(budget, &mut handle).map_err(PcapError::from)?;
-        Ok(accepted)
+        match capture.step(budget, &mut handle, woke).map_err(PcapError::from)? {
+            Step::Done(_) => Ok(Round::Done(accepted)),
+            Step::Wait(w) => Ok(Round::Wait(w)),
+        }
     }
 
     /// pcap_next_ex's copy of one packet: 1 with a packet, 0 on timeout,
@@ -664,23 +679,26 @@ impl Reading {
         refresh: &mut Refresh<'_>,
         bufs: &mut ReadBuffers,
         breaker: &Breaker,
-    ) -> PResult<c_int> {
+        woke: Option<Wake>,
+    ) -> PResult<Result<c_int, WaitFor>> {
         let mut got = None;
         let mut buf = std::mem::take(&mut bufs.oneshot);
-        let n = self.read(plan, refresh, bufs, 1, breaker, &mut |h, data| {
+        let round = self.read(plan, refresh, bufs, 1, breaker, woke, &mut |h, data| {
             buf.clear();
             buf.extend_from_slice(data);
             got = Some(*h);
         });
         bufs.oneshot = buf;
-        n?;
+        if let Round::Wait(w) = round? {
+            return Ok(Err(w));
+        }
         match got {
             Some(h) => {
                 bufs.oneshot_hdr = h;
-                Ok(1)
+                Ok(Ok(1))
             }
             None if matches!(self, Reading::Offline(_)) => Err(PcapError::new(PCAP_ERROR_BREAK, "")),
-            None => Ok(0),
+            None => Ok(Ok(0)),
         }
     }
 }

@@ -180,7 +180,13 @@ pub fn with_pcap_or<T>(p: *mut pcap, fallback: T, f: impl FnOnce(&Guard<PcapHand
 /// its status with the text stored as pcap_geterr's.
 fn run<T>(p: *mut pcap, f: impl FnOnce(&Guard<PcapHandle>) -> PResult<T>) -> Option<Result<T, c_int>> {
     let handle = HANDLES.get(p).ok()?;
-    Some(match crate::ffi::boundary::guard(|| f(&handle)) {
+    Some(run_on(&handle, f))
+}
+
+/// `f` on a handle already looked up, inside the panic guard: its value,
+/// or its status with the text stored as pcap_geterr's.
+pub fn run_on<T>(handle: &Guard<PcapHandle>, f: impl FnOnce(&Guard<PcapHandle>) -> PResult<T>) -> Result<T, c_int> {
+    match crate::ffi::boundary::guard(|| f(handle)) {
         Some(Ok(v)) => Ok(v),
         Some(Err(e)) => {
             set_error(handle.last_error(), &e.message);
@@ -190,7 +196,7 @@ fn run<T>(p: *mut pcap, f: impl FnOnce(&Guard<PcapHandle>) -> PResult<T>) -> Opt
             set_error(handle.last_error(), PANIC_TEXT);
             Err(PCAP_ERROR)
         }
-    })
+    }
 }
 
 const PANIC_TEXT: &str = "internal error: a panic was caught in ringcap";

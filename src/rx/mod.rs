@@ -17,7 +17,8 @@ use crate::ring::{self, Mapping, Ring, V3Knobs};
 use crate::socket::{Interface, PacketSocket, SocketKind};
 use crate::stats::Stats;
 use crate::sys;
-use crate::wait::{pause, wait, Breaker, Wake};
+pub use crate::wait::WaitFor;
+use crate::wait::{Breaker, Wake};
 
 use blocks::BlockReader;
 use frames::FrameReader;
@@ -217,6 +218,7 @@ pub struct Capture {
     applied: Applied,
     link: LinkState,
     wait_out_link_down: bool,
+    pending: Option<Pending>,
 }
 
 /// What the socket last said of its device.
@@ -229,6 +231,20 @@ enum LinkState {
     /// Unregistered (deleted or moved to another namespace): every
     /// dispatch from now on fails at once, as libpcap's does.
     Gone,
+}
+
+/// A dispatch step's outcome: packets delivered, or a wait to do first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Done(usize),
+    Wait(WaitFor),
+}
+
+/// The wait a dispatch step is in the middle of.
+#[derive(Debug, Clone, Copy)]
+enum Pending {
+    Pause,
+    Ring { deadline: Option<std::time::Instant> },
 }
 
 /// How often a down link is checked for having come back or vanished (libpcap's 1 ms).
@@ -368,6 +384,7 @@ impl Capture {
             applied,
             link: LinkState::Up,
             wait_out_link_down,
+            pending: None,
         };
         Ok((capture, transmitter))
     }
@@ -505,60 +522,79 @@ impl Capture {
         Ok(())
     }
 
-    /// Waits for the ring as the timeout says; while the link is down,
-    /// in steps of LINK_DOWN_POLL_MS so that its return or its
-    /// disappearance is seen.
-    fn wait_for_ring(&mut self) -> Result<Wake> {
-        let deadline = (self.timeout_ms > 0)
-            .then(|| std::time::Instant::now() + std::time::Duration::from_millis(self.timeout_ms as u64));
-        loop {
-            let step = if self.link == LinkState::Down { LINK_DOWN_POLL_MS } else { self.timeout_ms };
-            let wake = wait(self.socket.fd(), &self.breaker, step)?;
-            match wake {
-                Wake::SocketError => self.socket_failure()?,
-                Wake::Break | Wake::Ready => return Ok(wake),
-                Wake::Timeout => {}
-            }
-            if self.link == LinkState::Down {
-                self.check_link()?;
-            }
-            if self.link == LinkState::Up && wake != Wake::SocketError {
-                return Ok(wake);
-            }
-            if self.ready() || deadline.is_some_and(|d| std::time::Instant::now() >= d) {
-                return Ok(Wake::Timeout);
-            }
-        }
-    }
-
     /// Delivers up to `budget` packets (usize::MAX: all that are ready),
     /// waiting first when none are. Returns how many were delivered: 0 on
     /// timeout or in nonblocking mode with nothing ready; Err(Break) when a
     /// break was requested before any packet was delivered.
     pub fn dispatch(&mut self, budget: usize, callback: &mut dyn FnMut(&Packet<'_>)) -> Result<usize> {
+        let mut woke = None;
+        loop {
+            match self.step(budget, callback, woke)? {
+                Step::Done(n) => return Ok(n),
+                Step::Wait(w) => woke = Some(self.wait(w)?),
+            }
+        }
+    }
+
+    /// Waits as a [`Step::Wait`] asks.
+    pub fn wait(&self, w: WaitFor) -> Result<Wake> {
+        crate::wait::wait_for(self.socket.fd(), &self.breaker, w)
+    }
+
+    /// One step of a dispatch that never blocks: it delivers what is ready
+    /// (`Step::Done`), or says what to wait for (`Step::Wait`), after which
+    /// it is called again with what the wait ended with. Callers that must
+    /// wait outside their own frame use it (the C exports wait where a
+    /// thread cancellation may unwind, see `crate::cancel`); `dispatch` is
+    /// the loop for everyone else.
+    pub fn step(&mut self, budget: usize, callback: &mut dyn FnMut(&Packet<'_>), woke: Option<Wake>) -> Result<Step> {
         if self.link == LinkState::Gone {
+            self.pending = None;
             return Err(self.disappeared());
         }
-        if self.breaker.is_requested() {
-            return Err(self.take_break());
-        }
-        if budget == 0 {
-            return Ok(0);
-        }
-        if self.coalesce_due && !self.nonblocking {
-            self.coalesce_due = false;
-            let ms = if self.timeout_ms >= 0 { self.coalesce_ms.min(self.timeout_ms) } else { self.coalesce_ms };
-            if pause(&self.breaker, ms)? == Wake::Break {
-                return Err(self.take_break());
+        let waited_on_ring = match (self.pending.take(), woke) {
+            (Some(_), Some(Wake::Break)) => return Err(self.take_break()),
+            (Some(Pending::Pause), _) => false,
+            (Some(Pending::Ring { deadline }), Some(wake)) => {
+                if wake == Wake::SocketError {
+                    self.socket_failure()?;
+                }
+                if self.link == LinkState::Down {
+                    self.check_link()?;
+                }
+                let timed_out = deadline.is_some_and(|d| std::time::Instant::now() >= d);
+                if self.link == LinkState::Down && !self.ready() && !timed_out {
+                    self.pending = Some(Pending::Ring { deadline });
+                    return Ok(Step::Wait(WaitFor { ring: true, timeout_ms: LINK_DOWN_POLL_MS }));
+                }
+                true
             }
-        }
-        if !self.ready() {
+            (_, _) => {
+                if self.breaker.is_requested() {
+                    return Err(self.take_break());
+                }
+                if budget == 0 {
+                    return Ok(Step::Done(0));
+                }
+                if self.coalesce_due && !self.nonblocking {
+                    self.coalesce_due = false;
+                    let ms =
+                        if self.timeout_ms >= 0 { self.coalesce_ms.min(self.timeout_ms) } else { self.coalesce_ms };
+                    self.pending = Some(Pending::Pause);
+                    return Ok(Step::Wait(WaitFor { ring: false, timeout_ms: ms }));
+                }
+                false
+            }
+        };
+        if !self.ready() && !waited_on_ring {
             if self.nonblocking {
-                return Ok(0);
+                return Ok(Step::Done(0));
             }
-            if self.wait_for_ring()? == Wake::Break {
-                return Err(self.take_break());
-            }
+            let deadline = (self.timeout_ms > 0)
+                .then(|| std::time::Instant::now() + std::time::Duration::from_millis(self.timeout_ms as u64));
+            self.pending = Some(Pending::Ring { deadline });
+            let timeout_ms = if self.link == LinkState::Down { LINK_DOWN_POLL_MS } else { self.timeout_ms };
+            return Ok(Step::Wait(WaitFor { ring: true, timeout_ms }));
         }
         let mut delivery = Delivery {
             budget,
@@ -578,21 +614,7 @@ impl Capture {
         if n == 0 && self.breaker.is_requested() {
             return Err(self.take_break());
         }
-        Ok(n)
-    }
-
-    /// Dispatches until `count` packets were delivered (0: forever), a
-    /// break, or an error. Timeouts do not end the loop.
-    pub fn run(&mut self, count: u64, callback: &mut dyn FnMut(&Packet<'_>)) -> Result<u64> {
-        let mut total = 0u64;
-        while count == 0 || total < count {
-            let budget = if count == 0 { usize::MAX } else { usize::try_from(count - total).unwrap_or(usize::MAX) };
-            total += self.dispatch(budget, callback)? as u64;
-            if self.nonblocking && total < count && !self.ready() {
-                break;
-            }
-        }
-        Ok(total)
+        Ok(Step::Done(n))
     }
 
     /// What the open pipeline's feature steps reported (timestamp fallback, fanout group).

@@ -1,0 +1,47 @@
+//! POSIX thread cancellation across the C boundary.
+//!
+//! glibc cancels a thread by unwinding its stack (a "forced unwind"), and
+//! Rust's panic guard would catch that unwind and abort the process
+//! ("FATAL: exception not rethrown"). So no cancellation point runs inside
+//! the guard: every export turns cancellation off while inside (callbacks
+//! included). The blocking exports wait for packets outside the guard, in
+//! their own frame, with the caller's cancellation state: there poll(2) is
+//! the cancellation point it is in libpcap, and its unwind goes straight
+//! back into the caller's C frames. Between rounds they also call
+//! `point()`, for a cancellation that arrived while packets kept coming.
+
+const PTHREAD_CANCEL_ENABLE: i32 = 0;
+const PTHREAD_CANCEL_DISABLE: i32 = 1;
+
+extern "C" {
+    fn pthread_setcancelstate(state: i32, oldstate: *mut i32) -> i32;
+}
+
+extern "C-unwind" {
+    /// Unwinds (a forced unwind) when a cancellation is pending.
+    fn pthread_testcancel();
+}
+
+/// Turns cancellation off on entry to an export; returns what to restore.
+pub fn enter() -> i32 {
+    let mut old = PTHREAD_CANCEL_ENABLE;
+    // SAFETY: plain pthread call on the current thread with a valid out-pointer.
+    unsafe { pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &mut old) };
+    old
+}
+
+/// Restores the caller's cancellation state on leaving an export.
+pub fn leave(old: i32) {
+    if old == PTHREAD_CANCEL_ENABLE {
+        // SAFETY: as in `enter`; the old state is not needed.
+        unsafe { pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, std::ptr::null_mut()) };
+    }
+}
+
+/// Acts on a pending cancellation. Called by blocking exports between
+/// rounds, outside the panic guard.
+pub fn point() {
+    // SAFETY: no Rust frame that catches unwinding is on the stack here:
+    // a pending cancellation unwinds straight into the caller.
+    unsafe { pthread_testcancel() };
+}
