@@ -17,6 +17,7 @@ pub mod ffi;
 pub mod filter;
 pub mod geometry;
 pub mod interfaces;
+pub mod linkhdr;
 pub mod membership;
 pub mod pcap_compat;
 pub mod ring;

@@ -15,13 +15,16 @@
 #include <sys/types.h>
 #include <sys/time.h>
 #include <sys/socket.h>
+/* The same macro and type headers as libpcap's pcap.h includes. */
+#include <pcap/funcattrs.h>
+#include <pcap/pcap-inttypes.h>
+#include <pcap/socket.h>
+
 /* libpcap also defines these for its own headers' users. */
 #define lib_pcap_bpf_h
 #define lib_pcap_dlt_h
 #define PCAP_VERSION_MAJOR 2
 #define PCAP_VERSION_MINOR 4
-#define PCAP_API extern
-#define PCAP_AVAILABLE_1_10
 
 typedef int bpf_int32;
 typedef unsigned int bpf_u_int32;
@@ -968,7 +971,8 @@ int pcap_inject(struct pcap *p, const void *buf, size_t size);
 int pcap_sendpacket(struct pcap *p, const uint8_t *buf, int size);
 
 /**
- * pcap_lib_version().
+ * pcap_lib_version(): begins as libpcap 1.10.3's own string does, because
+ * programs (nmap, for one) parse the "libpcap version X.Y.Z" prefix.
  */
 const char *pcap_lib_version(void);
 
