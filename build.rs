@@ -5,6 +5,9 @@ use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+#[path = "build/man.rs"]
+mod man;
+
 fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
@@ -17,6 +20,7 @@ fn main() {
     c_header(&root, &out);
     pcap_header(&root, &out);
     linkhdr_headers(&root, &out);
+    man_pages(&root, &out);
 
     // The soname lets C programs link against libringcap.so.0 and survive
     // minor upgrades; Rust already exports only #[no_mangle] items from a cdylib.
@@ -112,7 +116,8 @@ const LINKHDR_HEADERS: &[&str] = &["sll", "vlan", "usb", "nflog", "ipnet", "blue
 fn linkhdr_headers(root: &Path, out: &Path) {
     println!("cargo:rerun-if-changed=cbindgen-linkhdr.toml");
     for name in LINKHDR_HEADERS {
-        let mut config = cbindgen::Config::from_file(root.join("cbindgen-linkhdr.toml")).expect("cbindgen-linkhdr.toml");
+        let mut config =
+            cbindgen::Config::from_file(root.join("cbindgen-linkhdr.toml")).expect("cbindgen-linkhdr.toml");
         config.include_guard = Some(format!("lib_pcap_{name}_h"));
         // No function uses these types, so cbindgen must be told to emit them.
         let src = fs::read_to_string(root.join(format!("src/linkhdr/{name}.rs"))).expect("linkhdr source");
@@ -136,6 +141,20 @@ fn linkhdr_headers(root: &Path, out: &Path) {
         refresh_committed(&generated, &root.join(format!("include/pcap/{name}.h")));
     }
     println!("cargo:rustc-env=RINGCAP_GENERATED_LINKHDR_DIR={}", out.display());
+}
+
+/// man/man3/*.3 from the generated include/ringcap.h (build/man.rs).
+fn man_pages(root: &Path, out: &Path) {
+    println!("cargo:rerun-if-changed=build/man.rs");
+    let header = fs::read_to_string(out.join("ringcap.h")).expect("generated ringcap.h");
+    let dir = out.join("man3");
+    fs::create_dir_all(&dir).expect("OUT_DIR/man3");
+    for (name, text) in man::pages(&header, &env::var("CARGO_PKG_VERSION").expect("cargo sets CARGO_PKG_VERSION")) {
+        let generated = dir.join(&name);
+        fs::write(&generated, text).expect("writing a man page");
+        refresh_committed(&generated, &root.join("man/man3").join(&name));
+    }
+    println!("cargo:rustc-env=RINGCAP_GENERATED_MAN_DIR={}", dir.display());
 }
 
 /// include/ringcap.h from the `extern "C"` declarations. The committed header is

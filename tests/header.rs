@@ -25,6 +25,17 @@ fn committed_pcap_header_is_current() {
 }
 
 #[test]
+fn committed_link_layer_headers_are_current() {
+    let dir = std::path::Path::new(env!("RINGCAP_GENERATED_LINKHDR_DIR"));
+    for name in ["sll", "vlan", "usb", "nflog", "ipnet", "bluetooth", "can_socketcan"] {
+        let generated = std::fs::read_to_string(dir.join(format!("{name}.h"))).expect("generated link-layer header");
+        let committed =
+            std::fs::read_to_string(repo().join(format!("include/pcap/{name}.h"))).expect("committed header");
+        assert!(generated == committed, "include/pcap/{name}.h is stale: rebuild outside CI and commit it");
+    }
+}
+
+#[test]
 fn header_documents_every_function() {
     let header = std::fs::read_to_string(repo().join("include/ringcap.h")).unwrap();
     let lines: Vec<&str> = header.lines().collect();

@@ -32,9 +32,7 @@ pub static pcap_version: [c_char; 7] =
 /// programs (nmap, for one) parse the "libpcap version X.Y.Z" prefix.
 #[no_mangle]
 pub extern "C" fn pcap_lib_version() -> *const c_char {
-    concat!("libpcap version 1.10.3 (ringcap ", env!("CARGO_PKG_VERSION"), ", with TPACKET_V3)\0")
-        .as_ptr()
-        .cast()
+    concat!("libpcap version 1.10.3 (ringcap ", env!("CARGO_PKG_VERSION"), ", with TPACKET_V3)\0").as_ptr().cast()
 }
 
 /// The text of a status code, as pcap_statustostr() gives it.
