@@ -29,6 +29,7 @@ pub mod stats;
 /// cbindgen:ignore
 pub mod sys;
 pub mod timestamp;
+pub mod timestamp_caps;
 pub mod tx;
 pub mod vlan;
 pub mod wait;

@@ -773,8 +773,8 @@ int pcap_set_buffer_size(struct pcap *p, int size);
 int pcap_set_immediate_mode(struct pcap *p, int immediate);
 
 /**
- * pcap_set_tstamp_type(): only host time stamps are offered on devices
- * without hardware stamping; others give PCAP_WARNING_TSTAMP_TYPE_NOTSUP.
+ * pcap_set_tstamp_type(): a type the device offers (pcap_list_tstamp_types),
+ * else PCAP_WARNING_TSTAMP_TYPE_NOTSUP and the type stays as it was.
  */
 int pcap_set_tstamp_type(struct pcap *p, int tstamp_type);
 
@@ -908,8 +908,8 @@ void pcap_free_datalinks(int *dlt_list);
 int pcap_set_datalink(struct pcap *p, int dlt);
 
 /**
- * pcap_list_tstamp_types(): host time stamps (no device here stamps in hardware
- * through ringcap's pcap layer); free with pcap_free_tstamp_types().
+ * pcap_list_tstamp_types(): the types the device's driver reports
+ * (ETHTOOL_GET_TS_INFO), or host alone; free with pcap_free_tstamp_types().
  */
 int pcap_list_tstamp_types(struct pcap *p, int **types);
 

@@ -9,8 +9,8 @@ use crate::ffi::breakers;
 use crate::pcap_compat::abi::*;
 use crate::pcap_compat::api_savefile::offline_file;
 use crate::pcap_compat::handle::{PResult, PcapError, PcapState, Source};
-use crate::pcap_compat::names;
 use crate::pcap_compat::registry::{close, pcap, register, with_pcap, with_pcap_or, write_errbuf, HANDLES};
+use crate::pcap_compat::tstamp;
 
 /// pcap_create(): a handle for `device` ("any" or NULL for all devices), to
 /// be configured and then activated.
@@ -128,19 +128,16 @@ pub extern "C" fn pcap_set_immediate_mode(p: *mut pcap, immediate: c_int) -> c_i
     })
 }
 
-/// pcap_set_tstamp_type(): only host time stamps are offered on devices
-/// without hardware stamping; others give PCAP_WARNING_TSTAMP_TYPE_NOTSUP.
+/// pcap_set_tstamp_type(): a type the device offers (pcap_list_tstamp_types),
+/// else PCAP_WARNING_TSTAMP_TYPE_NOTSUP and the type stays as it was.
 #[no_mangle]
 pub extern "C" fn pcap_set_tstamp_type(p: *mut pcap, tstamp_type: c_int) -> c_int {
     set(p, |o| {
-        if names::tstamp_by_value(tstamp_type).is_none() {
-            return Ok(PCAP_WARNING_TSTAMP_TYPE_NOTSUP);
-        }
-        if tstamp_type == PCAP_TSTAMP_HOST {
+        let verdict = tstamp::accept(&tstamp::offered_by(&o.device)?, tstamp_type);
+        if verdict == 0 {
             o.tstamp_type = tstamp_type;
-            return Ok(0);
         }
-        Ok(PCAP_WARNING_TSTAMP_TYPE_NOTSUP)
+        Ok(verdict)
     })
 }
 
@@ -466,15 +463,20 @@ pub extern "C" fn pcap_set_datalink(p: *mut pcap, dlt: c_int) -> c_int {
     with_pcap(p, |h| h.state().set_datalink(dlt).map(|()| 0))
 }
 
-/// pcap_list_tstamp_types(): host time stamps (no device here stamps in hardware
-/// through ringcap's pcap layer); free with pcap_free_tstamp_types().
+/// pcap_list_tstamp_types(): the types the device's driver reports
+/// (ETHTOOL_GET_TS_INFO), or host alone; free with pcap_free_tstamp_types().
 #[no_mangle]
 pub extern "C" fn pcap_list_tstamp_types(p: *mut pcap, types: *mut *mut c_int) -> c_int {
-    with_pcap(p, |_| {
+    with_pcap(p, |h| {
         if types.is_null() {
             return Err(PcapError::generic("pcap_list_tstamp_types: NULL buffer pointer"));
         }
-        let list = malloc_ints(&[PCAP_TSTAMP_HOST])?;
+        let device = h.state().opts.device.clone();
+        let mut offered = tstamp::offered_by(&device)?;
+        if offered.is_empty() {
+            offered.push(PCAP_TSTAMP_HOST);
+        }
+        let list = malloc_ints(&offered)?;
         // SAFETY: checked for NULL above.
         unsafe { *types = list };
         Ok(1)

@@ -15,10 +15,12 @@ use crate::pcap_compat::cfile::CFile;
 use crate::pcap_compat::cooked::Cooked;
 use crate::pcap_compat::dlt::*;
 use crate::pcap_compat::inject::Injector;
+use crate::pcap_compat::tstamp;
 use crate::rx::{Capture, CaptureConfig, Packet, DEFAULT_SNAPLEN};
 use crate::savefile::{Precision, Reader};
 use crate::socket::SocketKind;
 use crate::sys;
+use crate::timestamp::TimestampSource;
 use crate::wait::Breaker;
 
 /// A libpcap-style failure: the status code and the error buffer's text.
@@ -266,9 +268,6 @@ impl PcapState {
             self.opts.snaplen as u32
         };
         self.opts.snaplen = snaplen as i32;
-        if self.opts.tstamp_type != PCAP_TSTAMP_HOST {
-            warning = PCAP_WARNING_TSTAMP_TYPE_NOTSUP;
-        }
         // RINGCAP_FANOUT lets unmodified libpcap programs share an interface.
         let fanout = match (&self.opts.fanout, std::env::var("RINGCAP_FANOUT")) {
             (Some(f), _) => Some(f.clone()),
@@ -283,6 +282,12 @@ impl PcapState {
             // libpcap puts the tag the kernel took out back into the data.
             vlan_reinsert: kind == SocketKind::Raw,
             fanout,
+            // Only types pcap_set_tstamp_type accepted get here.
+            timestamp: if tstamp::is_hardware(self.opts.tstamp_type) {
+                TimestampSource::Hardware
+            } else {
+                TimestampSource::Software
+            },
             ..Features::default()
         };
         let mut config = CaptureConfig {
@@ -313,6 +318,11 @@ impl PcapState {
             (Capture::open(&config).map_err(PcapError::from)?, None)
         };
         let injector = tx.map(Injector::new).transpose().map_err(PcapError::from)?;
+        // As libpcap: a driver that refuses to stamp every packet in hardware
+        // leaves host stamps and a warning.
+        if capture.applied().timestamp_warning.is_some() {
+            warning = PCAP_WARNING_TSTAMP_TYPE_NOTSUP;
+        }
         self.linktype = dlts[0];
         self.dlts = dlts;
         let cooked = (kind == SocketKind::Dgram).then_some(Cooked::Sll);

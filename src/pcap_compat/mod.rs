@@ -25,3 +25,4 @@ mod handle;
 mod inject;
 mod names;
 mod registry;
+mod tstamp;

@@ -8,3 +8,4 @@
 #include <linux/sockios.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <linux/ethtool.h>
