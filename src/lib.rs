@@ -19,6 +19,7 @@ pub mod geometry;
 pub mod interfaces;
 pub mod linkhdr;
 pub mod membership;
+pub mod netfilter;
 pub mod pcap_compat;
 pub mod ring;
 pub mod rx;

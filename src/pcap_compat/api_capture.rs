@@ -366,6 +366,9 @@ pub extern "C" fn pcap_getnonblock(p: *mut pcap, errbuf: *mut c_char) -> c_int {
 fn live_fd(p: *mut pcap) -> c_int {
     with_pcap(p, |h| {
         let mut state = h.state();
+        if let Source::Netfilter(n) = &state.source {
+            return Ok(n.fd());
+        }
         Ok(state.live()?.capture.fd())
     })
 }

@@ -10,11 +10,13 @@ use crate::fanout::Fanout;
 use crate::features::Features;
 use crate::filter::{Ancillary, Insn};
 use crate::geometry::Version;
+use crate::netfilter::NetfilterCapture;
 use crate::pcap_compat::abi::*;
 use crate::pcap_compat::cfile::CFile;
 use crate::pcap_compat::cooked::Cooked;
 use crate::pcap_compat::dlt::*;
 use crate::pcap_compat::inject::Injector;
+use crate::pcap_compat::netfilter::{is_netfilter, netfilter_stats, read_netfilter};
 use crate::pcap_compat::tstamp;
 use crate::rx::{Capture, CaptureConfig, Packet, DEFAULT_SNAPLEN};
 use crate::savefile::{Precision, Reader};
@@ -108,6 +110,8 @@ pub enum Source {
     Created,
     Live(Box<Live>),
     Offline(Box<Offline>),
+    /// An "nflog" or "nfqueue" pseudo-device (pcap_compat::netfilter).
+    Netfilter(Box<NetfilterCapture>),
     Dead,
 }
 
@@ -219,6 +223,7 @@ impl PcapState {
             )),
             Source::Offline(_) => Err(PcapError::generic("This operation isn't supported on a savefile")),
             Source::Dead => Err(PcapError::generic("This operation isn't supported on a pcap_open_dead pcap_t")),
+            Source::Netfilter(_) => Err(PcapError::generic("This operation isn't supported on netfilter devices")),
         }
     }
 
@@ -234,6 +239,9 @@ impl PcapState {
     pub fn activate(&mut self, breaker: Arc<Breaker>) -> PResult<c_int> {
         if self.is_activated() {
             return Err(PcapError::new(PCAP_ERROR_ACTIVATED, "can't perform  operation on activated capture"));
+        }
+        if is_netfilter(&self.opts.device) {
+            return self.activate_netfilter();
         }
         let mut warning = 0;
         if self.opts.rfmon {
@@ -364,6 +372,7 @@ impl PcapState {
     pub fn inject(&mut self, frame: &[u8]) -> PResult<()> {
         let live = match &mut self.source {
             Source::Live(l) => l,
+            Source::Netfilter(_) => return Err(PcapError::generic("inject not supported on netfilter devices")),
             _ => return Err(self.live().err().unwrap_or_else(|| PcapError::generic("not a live capture"))),
         };
         let Some(injector) = live.injector.as_ref() else {
@@ -402,10 +411,13 @@ impl PcapState {
         deliver: &mut dyn FnMut(&pcap_pkthdr, &[u8]),
     ) -> PResult<usize> {
         let direction = self.direction;
-        let PcapState { source, scratch, opts, filter, .. } = self;
+        let PcapState { source, scratch, opts, filter, linktype, nonblock, .. } = self;
         let filter = filter.as_deref();
         let live = match source {
             Source::Live(l) => l,
+            Source::Netfilter(n) => {
+                return read_netfilter(n, budget, breaker, *linktype, opts.precision, *nonblock, filter, deliver)
+            }
             Source::Offline(o) => return read_offline(o, budget, breaker, filter, deliver),
             Source::Created => return Err(PcapError::new(PCAP_ERROR_NOT_ACTIVATED, "")),
             Source::Dead => return Err(PcapError::generic("Packets aren't available from a pcap_open_dead pcap_t")),
@@ -475,6 +487,9 @@ impl PcapState {
     pub fn stats(&mut self) -> PResult<pcap_stat> {
         if self.is_offline() {
             return Err(PcapError::generic("Statistics aren't available from savefiles"));
+        }
+        if let Source::Netfilter(n) = &self.source {
+            return Ok(netfilter_stats(n));
         }
         let device = self.opts.device.clone();
         let live = self.live()?;
