@@ -188,6 +188,77 @@ const QUEUE_PACKET: u16 = nf_type(sys::NFNL_SUBSYS_QUEUE, sys::nfqnl_msg_types_N
 const QUEUE_CONFIG: u16 = nf_type(sys::NFNL_SUBSYS_QUEUE, sys::nfqnl_msg_types_NFQNL_MSG_CONFIG);
 const QUEUE_VERDICT: u16 = nf_type(sys::NFNL_SUBSYS_QUEUE, sys::nfqnl_msg_types_NFQNL_MSG_VERDICT);
 
+/// How a facility is configured: libpcap's steps (unbind and rebind the
+/// AF_INET handler, bind each group, ask for whole packets), the encoding
+/// of each message, and the name libpcap gives each failure.
+struct Setup {
+    config: u16,
+    cmd_attr: u16,
+    mode_attr: u16,
+    /// nfgenmsg family of the PF_[UN]BIND messages.
+    pf_family: u8,
+    /// PF_UNBIND, PF_BIND and BIND, with libpcap's names for the first two.
+    commands: [(u32, &'static str); 3],
+    mode_name: &'static str,
+    /// A command attribute (command, protocol family for PF_[UN]BIND).
+    command: fn(u32, u16) -> Vec<u8>,
+    /// The copy-mode attribute for a snapshot length.
+    mode: fn(u32) -> Vec<u8>,
+}
+
+impl Setup {
+    fn of(kind: NetfilterKind) -> Setup {
+        match kind {
+            NetfilterKind::Log => Setup {
+                config: ULOG_CONFIG,
+                cmd_attr: sys::nfulnl_attr_config_NFULA_CFG_CMD as u16,
+                mode_attr: sys::nfulnl_attr_config_NFULA_CFG_MODE as u16,
+                pf_family: libc::AF_INET as u8,
+                commands: [
+                    (sys::nfulnl_msg_config_cmds_NFULNL_CFG_CMD_PF_UNBIND, "NFULNL_CFG_CMD_PF_UNBIND"),
+                    (sys::nfulnl_msg_config_cmds_NFULNL_CFG_CMD_PF_BIND, "NFULNL_CFG_CMD_PF_BIND"),
+                    (sys::nfulnl_msg_config_cmds_NFULNL_CFG_CMD_BIND, ""),
+                ],
+                mode_name: "NFULNL_COPY_PACKET",
+                // nfulnl_msg_config_cmd: the command alone (the family is in nfgenmsg).
+                command: |c, _| vec![c as u8],
+                // nfulnl_msg_config_mode: copy_range (big-endian), copy_mode, pad.
+                mode: |snaplen| copy_mode::<sys::nfulnl_msg_config_mode>(snaplen, sys::NFULNL_COPY_PACKET),
+            },
+            NetfilterKind::Queue => Setup {
+                config: QUEUE_CONFIG,
+                cmd_attr: sys::nfqnl_attr_config_NFQA_CFG_CMD as u16,
+                mode_attr: sys::nfqnl_attr_config_NFQA_CFG_PARAMS as u16,
+                pf_family: 0,
+                commands: [
+                    (sys::nfqnl_msg_config_cmds_NFQNL_CFG_CMD_PF_UNBIND, "NFQNL_CFG_CMD_PF_UNBIND"),
+                    (sys::nfqnl_msg_config_cmds_NFQNL_CFG_CMD_PF_BIND, "NFQNL_CFG_CMD_PF_BIND"),
+                    (sys::nfqnl_msg_config_cmds_NFQNL_CFG_CMD_BIND, ""),
+                ],
+                mode_name: "NFQNL_COPY_PACKET",
+                // nfqnl_msg_config_cmd: command, pad, pf (big-endian).
+                command: |c, pf| {
+                    let pf = pf.to_be_bytes();
+                    vec![c as u8, 0, pf[0], pf[1]]
+                },
+                // nfqnl_msg_config_params: copy_range (big-endian), copy_mode.
+                mode: |snaplen| {
+                    copy_mode::<sys::nfqnl_msg_config_params>(snaplen, sys::nfqnl_config_mode_NFQNL_COPY_PACKET)
+                },
+            },
+        }
+    }
+}
+
+/// A copy-mode attribute of type T: copy_range (big-endian), then the mode
+/// byte, then any padding T has.
+fn copy_mode<T>(snaplen: u32, mode: u32) -> Vec<u8> {
+    let mut v = vec![0u8; std::mem::size_of::<T>()];
+    v[..4].copy_from_slice(&snaplen.to_be_bytes());
+    v[4] = mode as u8;
+    v
+}
+
 impl NetfilterCapture {
     /// Opens and configures the socket for `device`, copying packets up to
     /// `snaplen` bytes; `rcvbuf` sets SO_RCVBUF (pcap_set_buffer_size).
@@ -214,55 +285,18 @@ impl NetfilterCapture {
             nonblocking: false,
             stats: NetfilterStats::default(),
         };
-        let af_inet = libc::AF_INET as u8;
-        match device.kind {
-            NetfilterKind::Log => {
-                let cmd = |c: u32| [c as u8];
-                let cfg_cmd = sys::nfulnl_attr_config_NFULA_CFG_CMD as u16;
-                cap.config(
-                    ULOG_CONFIG,
-                    af_inet,
-                    0,
-                    cfg_cmd,
-                    &cmd(sys::nfulnl_msg_config_cmds_NFULNL_CFG_CMD_PF_UNBIND),
-                )
-                .map_err(|e| failed("NFULNL_CFG_CMD_PF_UNBIND", e))?;
-                cap.config(ULOG_CONFIG, af_inet, 0, cfg_cmd, &cmd(sys::nfulnl_msg_config_cmds_NFULNL_CFG_CMD_PF_BIND))
-                    .map_err(|e| failed("NFULNL_CFG_CMD_PF_BIND", e))?;
-                for &g in &device.groups {
-                    cap.config(ULOG_CONFIG, 0, g, cfg_cmd, &cmd(sys::nfulnl_msg_config_cmds_NFULNL_CFG_CMD_BIND))
-                        .map_err(|e| failed("Can't listen on group group index", e))?;
-                    // nfulnl_msg_config_mode: copy_range (big-endian), copy_mode, pad.
-                    let mut mode = [0u8; std::mem::size_of::<sys::nfulnl_msg_config_mode>()];
-                    mode[..4].copy_from_slice(&snaplen.to_be_bytes());
-                    mode[4] = sys::NFULNL_COPY_PACKET as u8;
-                    cap.config(ULOG_CONFIG, 0, g, sys::nfulnl_attr_config_NFULA_CFG_MODE as u16, &mode)
-                        .map_err(|e| failed("NFULNL_COPY_PACKET", e))?;
-                }
-            }
-            NetfilterKind::Queue => {
-                // nfqnl_msg_config_cmd: command, pad, pf (big-endian).
-                let cmd = |c: u32, pf: u16| {
-                    let pf = pf.to_be_bytes();
-                    [c as u8, 0, pf[0], pf[1]]
-                };
-                let cfg_cmd = sys::nfqnl_attr_config_NFQA_CFG_CMD as u16;
-                let inet = libc::AF_INET as u16;
-                cap.config(QUEUE_CONFIG, 0, 0, cfg_cmd, &cmd(sys::nfqnl_msg_config_cmds_NFQNL_CFG_CMD_PF_UNBIND, inet))
-                    .map_err(|e| failed("NFQNL_CFG_CMD_PF_UNBIND", e))?;
-                cap.config(QUEUE_CONFIG, 0, 0, cfg_cmd, &cmd(sys::nfqnl_msg_config_cmds_NFQNL_CFG_CMD_PF_BIND, inet))
-                    .map_err(|e| failed("NFQNL_CFG_CMD_PF_BIND", e))?;
-                for &g in &device.groups {
-                    cap.config(QUEUE_CONFIG, 0, g, cfg_cmd, &cmd(sys::nfqnl_msg_config_cmds_NFQNL_CFG_CMD_BIND, 0))
-                        .map_err(|e| failed("Can't listen on group group index", e))?;
-                    // nfqnl_msg_config_params: copy_range (big-endian), copy_mode.
-                    let mut params = [0u8; std::mem::size_of::<sys::nfqnl_msg_config_params>()];
-                    params[..4].copy_from_slice(&snaplen.to_be_bytes());
-                    params[4] = sys::nfqnl_config_mode_NFQNL_COPY_PACKET as u8;
-                    cap.config(QUEUE_CONFIG, 0, g, sys::nfqnl_attr_config_NFQA_CFG_PARAMS as u16, &params)
-                        .map_err(|e| failed("NFQNL_COPY_PACKET", e))?;
-                }
-            }
+        let steps = Setup::of(device.kind);
+        let inet = libc::AF_INET as u16;
+        let [(pf_unbind, unbind_name), (pf_bind, bind_name), (bind, _)] = steps.commands;
+        for (cmd, name) in [(pf_unbind, unbind_name), (pf_bind, bind_name)] {
+            cap.config(steps.config, steps.pf_family, 0, steps.cmd_attr, &(steps.command)(cmd, inet))
+                .map_err(|e| failed(name, e))?;
+        }
+        for &g in &device.groups {
+            cap.config(steps.config, 0, g, steps.cmd_attr, &(steps.command)(bind, 0))
+                .map_err(|e| failed("Can't listen on group group index", e))?;
+            cap.config(steps.config, 0, g, steps.mode_attr, &(steps.mode)(snaplen))
+                .map_err(|e| failed(steps.mode_name, e))?;
         }
         if let Some(bytes) = rcvbuf {
             let v = bytes.min(i32::MAX as usize) as libc::c_int;
@@ -521,7 +555,7 @@ fn now() -> (i64, u32) {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: ts is a live timespec.
     unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
-    (ts.tv_sec as i64, ts.tv_nsec as u32)
+    (ts.tv_sec, ts.tv_nsec as u32)
 }
 
 /// Whether this kernel offers NETLINK_NETFILTER, which libpcap requires
