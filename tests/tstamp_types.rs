@@ -88,7 +88,16 @@ fn hardware_types_fail_on_veth_as_in_libpcap() {
             );
             assert_eq!(stock.2.contains(&warning), ty != "host", "stock -j {ty}: {}", stock.2);
             assert_eq!(ours.0, stock.0, "-j {ty}");
-            assert_eq!(ours.2, stock.2, "tcpdump -j {ty} -i va: ringcap's messages differ from libpcap's");
+            // The counts at exit depend on how many of the repeated frames
+            // arrived before tcpdump stopped: compare the rest.
+            let messages = |s: &str| {
+                s.lines().filter(|l| !l.contains("received by filter")).map(str::to_string).collect::<Vec<_>>()
+            };
+            assert_eq!(
+                messages(&ours.2),
+                messages(&stock.2),
+                "tcpdump -j {ty} -i va: ringcap's messages differ from libpcap's"
+            );
         }
     });
 }
