@@ -58,6 +58,11 @@ fn compile_header(lang: &str, std: &str) {
     std::fs::write(
         &src,
         "#include \"ringcap.h\"\n#include <pcap.h>\n#include <pcap/bpf.h>\n\
+         #include <pcap-bpf.h>\n#include <pcap-namedb.h>\n#include <pcap/namedb.h>\n#include <pcap/dlt.h>\n\
+         #include <pcap/sll.h>\n#include <pcap/vlan.h>\n#include <pcap/usb.h>\n#include <pcap/nflog.h>\n\
+         #include <pcap/ipnet.h>\n#include <pcap/bluetooth.h>\n#include <pcap/can_socketcan.h>\n\
+         #include <pcap/socket.h>\n#include <pcap/pcap-inttypes.h>\n#include <pcap/funcattrs.h>\n\
+         #include <pcap/compiler-tests.h>\n\
          int main(void) { struct bpf_insn i[] = { BPF_STMT(BPF_RET | BPF_K, 0) };\n\
          return ringcap_strerror(0) == 0 || pcap_lib_version() == 0 || i[0].code != 6 || DLT_EN10MB != 1; }\n",
     )

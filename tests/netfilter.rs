@@ -146,6 +146,29 @@ fn nflog_capture_matches_stock() {
     });
 }
 
+/// `-y IPV4` on nflog: the payload alone, as libpcap's second link type.
+#[test]
+fn nflog_as_raw_ipv4_matches_stock() {
+    lib_dir();
+    let dir = scratch("nflog-ipv4");
+    in_netns(SETUP, move || {
+        let mut printed_runs = Vec::new();
+        for ours in [false, true] {
+            let file = dir.join(if ours { "ours.pcap" } else { "stock.pcap" });
+            let child = start(ours, &["-y", "IPV4", "-i", "nflog:5", "-c", "3", "-w", file.to_str().unwrap()]);
+            send_udp("10.7.0.2", "raw");
+            let o = child.wait_with_output().unwrap();
+            assert_eq!(o.status.code(), Some(0), "ours: {ours}: {}", text(&o).2);
+            assert!(text(&o).2.contains("link-type IPV4 (Raw IPv4)"), "{}", text(&o).2);
+            let r = Reader::open(BufReader::new(std::fs::File::open(&file).unwrap())).unwrap();
+            assert_eq!(r.info().dlt, 228);
+            printed_runs.push(printed(&file));
+        }
+        assert_eq!(printed_runs[0].lines().count(), 3, "{}", printed_runs[0]);
+        assert_eq!(printed_runs[1], printed_runs[0]);
+    });
+}
+
 #[test]
 fn nfqueue_capture_matches_stock_and_accepts_every_packet() {
     lib_dir();

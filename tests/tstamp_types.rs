@@ -47,6 +47,44 @@ fn list_matches_stock_on_veth_lo_bridge_macvlan_tap_any_and_missing_devices() {
     });
 }
 
+/// The API itself (tests/tstamp/api.c), built against libpcap and against
+/// ringcap: lists, every type's verdict before and after activation.
+#[test]
+fn api_answers_as_libpcap_does() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("tstamp-api-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = support::c::repo().join("tests/tstamp/api.c");
+    let build = |ours: bool| {
+        let exe = dir.join(if ours { "ringcap" } else { "libpcap" });
+        let mut cc = Command::new("cc");
+        cc.args(["-Wall", "-Wextra", "-Werror", "-o"]).arg(&exe).arg(&src);
+        if ours {
+            cc.arg("-I").arg(support::c::repo().join("include"));
+            cc.arg(format!("-L{}", lib_dir().display())).arg("-lringcap");
+            cc.arg(format!("-Wl,-rpath,{}", lib_dir().display()));
+        } else {
+            cc.arg("-lpcap");
+        }
+        assert!(cc.status().unwrap().success(), "building api.c (ours: {ours})");
+        exe
+    };
+    let (theirs, ours) = (build(false), build(true));
+    in_netns(DEVICES, move || {
+        let run = |exe: &std::path::Path| {
+            let o = Command::new(exe)
+                .env_remove("LD_LIBRARY_PATH")
+                .args(["va", "lo", "br0", "any", "rc-missing0"])
+                .output()
+                .unwrap();
+            assert!(o.status.success());
+            String::from_utf8(o.stdout).unwrap()
+        };
+        let stock = run(&theirs);
+        assert!(stock.contains("va\n  created: 1: host\n"), "{stock}");
+        assert_eq!(run(&ours), stock);
+    });
+}
+
 /// The hardware types on a veth: libpcap's warning, then a capture with
 /// host stamps; both tcpdumps print the same and capture the same count.
 #[test]
