@@ -209,3 +209,22 @@ fn bad_group_lists_fail_with_libpcaps_messages() {
         }
     });
 }
+
+/// SIGINT ends a capture waiting on an idle group, with libpcap's statistics.
+#[test]
+fn interrupt_ends_an_idle_capture_like_stock() {
+    lib_dir();
+    in_netns(SETUP, || {
+        let mut runs = Vec::new();
+        for ours in [false, true] {
+            let child = start(ours, &["-i", "nflog:5", "-w", "/dev/null"]);
+            // SAFETY: kill(2) on our own child's pid.
+            assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+            let o = child.wait_with_output().unwrap();
+            runs.push(text(&o));
+        }
+        assert_eq!(runs[0].0, Some(0), "{:?}", runs[0]);
+        assert!(runs[0].2.ends_with("0 packets captured\n0 packets received by filter\n0 packets dropped by kernel\n"));
+        assert_eq!(runs[1], runs[0]);
+    });
+}
