@@ -99,21 +99,30 @@ fn findalldevs_lists_nflog_and_nfqueue_as_libpcap_does() {
     });
 }
 
+/// Stock, then preloaded, tcpdump on group 5 with `extra` options, each
+/// while three datagrams are logged: (stderr, printed packets, file).
+fn nflog_runs(dir: &Path, extra: &[&str], tag: &str) -> Vec<(String, String, PathBuf)> {
+    let mut outputs = Vec::new();
+    for ours in [false, true] {
+        let file = dir.join(if ours { "ours.pcap" } else { "stock.pcap" });
+        let mut args = extra.to_vec();
+        args.extend(["-i", "nflog:5", "-c", "3", "-w", file.to_str().unwrap()]);
+        let child = start(ours, &args);
+        send_udp("10.7.0.2", tag);
+        let o = child.wait_with_output().unwrap();
+        let (code, _, stderr) = text(&o);
+        assert_eq!(code, Some(0), "ours: {ours}: {stderr}");
+        outputs.push((stderr, printed(&file), file));
+    }
+    outputs
+}
+
 #[test]
 fn nflog_capture_matches_stock() {
     lib_dir();
     let dir = scratch("nflog");
     in_netns(SETUP, move || {
-        let mut outputs = Vec::new();
-        for ours in [false, true] {
-            let file = dir.join(if ours { "ours.pcap" } else { "stock.pcap" });
-            let child = start(ours, &["-i", "nflog:5", "-c", "3", "-w", file.to_str().unwrap()]);
-            send_udp("10.7.0.2", "log");
-            let o = child.wait_with_output().unwrap();
-            let (code, _, stderr) = text(&o);
-            assert_eq!(code, Some(0), "ours: {ours}: {stderr}");
-            outputs.push((stderr, printed(&file), file));
-        }
+        let outputs = nflog_runs(&dir, &[], "log");
         let (stock, ours) = (&outputs[0], &outputs[1]);
         assert_eq!(ours.0, stock.0, "messages and statistics");
         assert!(stock.0.contains("link-type NFLOG (Linux netfilter log messages)"), "{}", stock.0);
@@ -152,18 +161,13 @@ fn nflog_as_raw_ipv4_matches_stock() {
     lib_dir();
     let dir = scratch("nflog-ipv4");
     in_netns(SETUP, move || {
-        let mut printed_runs = Vec::new();
-        for ours in [false, true] {
-            let file = dir.join(if ours { "ours.pcap" } else { "stock.pcap" });
-            let child = start(ours, &["-y", "IPV4", "-i", "nflog:5", "-c", "3", "-w", file.to_str().unwrap()]);
-            send_udp("10.7.0.2", "raw");
-            let o = child.wait_with_output().unwrap();
-            assert_eq!(o.status.code(), Some(0), "ours: {ours}: {}", text(&o).2);
-            assert!(text(&o).2.contains("link-type IPV4 (Raw IPv4)"), "{}", text(&o).2);
-            let r = Reader::open(BufReader::new(std::fs::File::open(&file).unwrap())).unwrap();
+        let outputs = nflog_runs(&dir, &["-y", "IPV4"], "raw");
+        for (stderr, _, file) in &outputs {
+            assert!(stderr.contains("link-type IPV4 (Raw IPv4)"), "{stderr}");
+            let r = Reader::open(BufReader::new(std::fs::File::open(file).unwrap())).unwrap();
             assert_eq!(r.info().dlt, 228);
-            printed_runs.push(printed(&file));
         }
+        let printed_runs: Vec<&String> = outputs.iter().map(|o| &o.1).collect();
         assert_eq!(printed_runs[0].lines().count(), 3, "{}", printed_runs[0]);
         assert_eq!(printed_runs[1], printed_runs[0]);
     });
