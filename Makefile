@@ -9,8 +9,11 @@ CARGO ?= cargo
 setup:
 	@bash .ci/setup
 
+# build.rs leaves the soname link libringcap.so.0 beside the library; it is
+# made again here in case it was removed since build.rs last ran.
 build: setup
 	$(CARGO) build --release --all-targets
+	ln -sf libringcap.so target/release/libringcap.so.0
 
 demo: build
 	bash examples/demo.sh target/release
@@ -19,6 +22,7 @@ demo: build
 # C tests load first.
 test: setup
 	$(CARGO) build --lib
+	ln -sf libringcap.so target/debug/libringcap.so.0
 	$(CARGO) test --no-fail-fast
 	bench/run --smoke
 	bash bench/tx/run.sh --smoke

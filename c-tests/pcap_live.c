@@ -37,6 +37,8 @@ int main(void) {
     rc_test_netns();
     char errbuf[PCAP_ERRBUF_SIZE];
     CHECK(strstr(pcap_lib_version(), "ringcap") != NULL, "lib version: %s", pcap_lib_version());
+    CHECK(strncmp(pcap_lib_version(), "libpcap version 1.10.3 (", 24) == 0, "lib version starts like libpcap's: %s",
+          pcap_lib_version());
 
     /* Errors the libpcap way. */
     pcap_t *bad = pcap_open_live("nosuch0", 65535, 0, 100, errbuf);

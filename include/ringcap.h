@@ -8,6 +8,23 @@
  * count on success and a negative ringcap_result on failure. The message for
  * the last failure is available from ringcap_last_error() (this thread) and
  * from the handle's own *_last_error() function.
+ *
+ * Handles: a ringcap_config describes a capture and ringcap_capture_open()
+ * turns it into a ringcap_capture, whose callback gets each packet in place
+ * in the ring with its ringcap_packet_meta; a ringcap_tx_config and
+ * ringcap_tx_open() give a ringcap_tx, and ringcap_duplex_open() both rings
+ * on one socket; a ringcap_filter is a compiled pcap-filter expression;
+ * ringcap_interfaces_list() lists the devices. Every call checks its handle:
+ * NULL gives RINGCAP_RESULT_NULL_PARAMETER, a closed or foreign one
+ * RINGCAP_RESULT_INVALID_HANDLE; close and free accept NULL and may be
+ * called twice.
+ *
+ * Threads: one thread dispatches on a capture at a time; breakloop and close
+ * may come from any thread, and breakloop from a signal handler. Other calls
+ * on a handle from inside its own callback return RINGCAP_RESULT_BUSY.
+ *
+ * The libpcap API is in <pcap.h>, implemented by the same library (see
+ * pcap(3PCAP)).
  */
 
 #ifndef RINGCAP_H

@@ -18,7 +18,9 @@ pub mod ffi;
 pub mod filter;
 pub mod geometry;
 pub mod interfaces;
+pub mod linkhdr;
 pub mod membership;
+pub mod netfilter;
 pub mod pcap_compat;
 pub mod ring;
 pub mod rx;
@@ -29,6 +31,7 @@ pub mod stats;
 /// cbindgen:ignore
 pub mod sys;
 pub mod timestamp;
+pub mod timestamp_caps;
 pub mod tx;
 pub mod vlan;
 pub mod wait;

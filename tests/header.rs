@@ -25,6 +25,17 @@ fn committed_pcap_header_is_current() {
 }
 
 #[test]
+fn committed_link_layer_headers_are_current() {
+    let dir = std::path::Path::new(env!("RINGCAP_GENERATED_LINKHDR_DIR"));
+    for name in ["sll", "vlan", "usb", "nflog", "ipnet", "bluetooth", "can_socketcan"] {
+        let generated = std::fs::read_to_string(dir.join(format!("{name}.h"))).expect("generated link-layer header");
+        let committed =
+            std::fs::read_to_string(repo().join(format!("include/pcap/{name}.h"))).expect("committed header");
+        assert!(generated == committed, "include/pcap/{name}.h is stale: rebuild outside CI and commit it");
+    }
+}
+
+#[test]
 fn header_documents_every_function() {
     let header = std::fs::read_to_string(repo().join("include/ringcap.h")).unwrap();
     let lines: Vec<&str> = header.lines().collect();
@@ -47,6 +58,11 @@ fn compile_header(lang: &str, std: &str) {
     std::fs::write(
         &src,
         "#include \"ringcap.h\"\n#include <pcap.h>\n#include <pcap/bpf.h>\n\
+         #include <pcap-bpf.h>\n#include <pcap-namedb.h>\n#include <pcap/namedb.h>\n#include <pcap/dlt.h>\n\
+         #include <pcap/sll.h>\n#include <pcap/vlan.h>\n#include <pcap/usb.h>\n#include <pcap/nflog.h>\n\
+         #include <pcap/ipnet.h>\n#include <pcap/bluetooth.h>\n#include <pcap/can_socketcan.h>\n\
+         #include <pcap/socket.h>\n#include <pcap/pcap-inttypes.h>\n#include <pcap/funcattrs.h>\n\
+         #include <pcap/compiler-tests.h>\n\
          int main(void) { struct bpf_insn i[] = { BPF_STMT(BPF_RET | BPF_K, 0) };\n\
          return ringcap_strerror(0) == 0 || pcap_lib_version() == 0 || i[0].code != 6 || DLT_EN10MB != 1; }\n",
     )

@@ -413,7 +413,7 @@ fn library_path_replaces_libpcap() {
     std::os::unix::fs::symlink(lib_dir().join("libringcap.so"), dir.join("libpcap.so.0.8")).unwrap();
     let out = Command::new("tcpdump").arg("--version").env("LD_LIBRARY_PATH", &dir).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(text.contains("ringcap version"), "{text}");
+    assert!(text.contains("libpcap version 1.10.3 (ringcap "), "{text}");
 }
 
 /// RINGCAP_FANOUT makes unmodified tcpdumps share one interface: two in

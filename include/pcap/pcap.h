@@ -15,13 +15,16 @@
 #include <sys/types.h>
 #include <sys/time.h>
 #include <sys/socket.h>
+/* The same macro and type headers as libpcap's pcap.h includes. */
+#include <pcap/funcattrs.h>
+#include <pcap/pcap-inttypes.h>
+#include <pcap/socket.h>
+
 /* libpcap also defines these for its own headers' users. */
 #define lib_pcap_bpf_h
 #define lib_pcap_dlt_h
 #define PCAP_VERSION_MAJOR 2
 #define PCAP_VERSION_MINOR 4
-#define PCAP_API extern
-#define PCAP_AVAILABLE_1_10
 
 typedef int bpf_int32;
 typedef unsigned int bpf_u_int32;
@@ -771,8 +774,8 @@ int pcap_set_buffer_size(struct pcap *p, int size);
 int pcap_set_immediate_mode(struct pcap *p, int immediate);
 
 /**
- * pcap_set_tstamp_type(): only host time stamps are offered on devices
- * without hardware stamping; others give PCAP_WARNING_TSTAMP_TYPE_NOTSUP.
+ * pcap_set_tstamp_type(): a type the device offers (pcap_list_tstamp_types),
+ * else PCAP_WARNING_TSTAMP_TYPE_NOTSUP and the type stays as it was.
  */
 int pcap_set_tstamp_type(struct pcap *p, int tstamp_type);
 
@@ -908,8 +911,8 @@ void pcap_free_datalinks(int *dlt_list);
 int pcap_set_datalink(struct pcap *p, int dlt);
 
 /**
- * pcap_list_tstamp_types(): host time stamps (no device here stamps in hardware
- * through ringcap's pcap layer); free with pcap_free_tstamp_types().
+ * pcap_list_tstamp_types(): the types the device's driver reports
+ * (ETHTOOL_GET_TS_INFO), or host alone; free with pcap_free_tstamp_types().
  */
 int pcap_list_tstamp_types(struct pcap *p, int **types);
 
@@ -973,7 +976,8 @@ int pcap_inject(struct pcap *p, const void *buf, size_t size);
 int pcap_sendpacket(struct pcap *p, const uint8_t *buf, int size);
 
 /**
- * pcap_lib_version().
+ * pcap_lib_version(): begins as libpcap 1.10.3's own string does, because
+ * programs (nmap, for one) parse the "libpcap version X.Y.Z" prefix.
  */
 const char *pcap_lib_version(void);
 

@@ -82,6 +82,8 @@ enum Link {
     Null,
     Loop,
     Ppp,
+    /// No protocol tests: libpcap compiles only link[] and len on NFLOG.
+    Nflog,
 }
 
 impl Link {
@@ -96,6 +98,7 @@ impl Link {
             Link::Null => "BSD loopback",
             Link::Loop => "OpenBSD loopback",
             Link::Ppp => "PPP",
+            Link::Nflog => "NFLOG",
         }
     }
 }
@@ -155,6 +158,7 @@ impl Gen {
             LinkType::Ipv6 => (Link::Ipv6, None, 0),
             LinkType::Null => (Link::Null, Some(0), 4),
             LinkType::Loop => (Link::Loop, Some(0), 4),
+            LinkType::Nflog => (Link::Nflog, None, 0),
         };
         Gen {
             link,
@@ -288,6 +292,7 @@ impl Gen {
             return Ok(Cond::and(bos, self.mcmp(Rel::LinkPl, 0, B, version, 0xf0)?));
         }
         match self.link {
+            Link::Nflog => Err(err("NFLOG link-layer type filtering not implemented")),
             Link::Ether => self.ether_linktype(proto),
             Link::Sll => self.sll_linktype(proto),
             // libpcap 1.10 compares the protocol field directly for

@@ -66,6 +66,8 @@ pub enum LinkType {
     Null,
     /// DLT_LOOP (108): OpenBSD loopback, family in network byte order.
     Loop,
+    /// DLT_NFLOG (239): only link[] and length tests, as in libpcap.
+    Nflog,
 }
 
 impl LinkType {
@@ -79,6 +81,7 @@ impl LinkType {
             229 => LinkType::Ipv6,
             0 => LinkType::Null,
             108 => LinkType::Loop,
+            239 => LinkType::Nflog,
             _ => return None,
         })
     }

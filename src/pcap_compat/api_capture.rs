@@ -10,10 +10,10 @@ use crate::ffi::handles::Guard;
 use crate::pcap_compat::abi::*;
 use crate::pcap_compat::api_savefile::offline_file;
 use crate::pcap_compat::handle::{PResult, PcapError, PcapState, Reading, Round, Source};
-use crate::pcap_compat::names;
 use crate::pcap_compat::registry::{
     close, pcap, register, run_on, with_pcap, with_pcap_or, write_errbuf, PcapHandle, HANDLES,
 };
+use crate::pcap_compat::tstamp;
 use crate::rx::WaitFor;
 use crate::wait::Wake;
 
@@ -155,19 +155,16 @@ pub extern "C" fn pcap_set_immediate_mode(p: *mut pcap, immediate: c_int) -> c_i
     })
 }
 
-/// pcap_set_tstamp_type(): only host time stamps are offered on devices
-/// without hardware stamping; others give PCAP_WARNING_TSTAMP_TYPE_NOTSUP.
+/// pcap_set_tstamp_type(): a type the device offers (pcap_list_tstamp_types),
+/// else PCAP_WARNING_TSTAMP_TYPE_NOTSUP and the type stays as it was.
 #[no_mangle]
 pub extern "C" fn pcap_set_tstamp_type(p: *mut pcap, tstamp_type: c_int) -> c_int {
     set(p, |o| {
-        if names::tstamp_by_value(tstamp_type).is_none() {
-            return Ok(PCAP_WARNING_TSTAMP_TYPE_NOTSUP);
-        }
-        if tstamp_type == PCAP_TSTAMP_HOST {
+        let verdict = tstamp::accept(&tstamp::offered_by(&o.device)?, tstamp_type);
+        if verdict == 0 {
             o.tstamp_type = tstamp_type;
-            return Ok(0);
         }
-        Ok(PCAP_WARNING_TSTAMP_TYPE_NOTSUP)
+        Ok(verdict)
     })
 }
 
@@ -227,8 +224,8 @@ pub extern "C" fn ringcap_pcap_set_fanout(p: *mut pcap, mode: c_uint, flags: c_u
 #[no_mangle]
 pub extern "C" fn pcap_activate(p: *mut pcap) -> c_int {
     with_pcap(p, |h| {
-        let (warning, capture) = h.change(|s| s.activate(h.breaker.clone()))?;
-        h.install(Reading::Live(Box::new(capture)));
+        let (warning, reading) = h.change(|s| s.activate(h.breaker.clone()))?;
+        h.install(reading);
         Ok(warning)
     })
 }
@@ -428,15 +425,20 @@ pub extern "C" fn pcap_stats(p: *mut pcap, ps: *mut pcap_stat) -> c_int {
         if ps.is_null() {
             return Err(PcapError::generic("pcap_stats: NULL pcap_stat pointer"));
         }
+        // A live handle's statistics take no lock (signal handlers).
         let st = match h.live() {
             Some(live) => live.stats()?,
-            None if h.state().is_offline() => {
-                return Err(PcapError::generic("Statistics aren't available from savefiles"))
+            None => {
+                let state = h.state();
+                match &state.source {
+                    Source::Netfilter(n) => crate::pcap_compat::netfilter::netfilter_stats(n),
+                    Source::Offline(_) => return Err(PcapError::generic("Statistics aren't available from savefiles")),
+                    Source::Dead => {
+                        return Err(PcapError::generic("Statistics aren't available from a pcap_open_dead pcap_t"))
+                    }
+                    _ => return Err(state.live().err().unwrap_or_else(|| PcapError::generic("not a live capture"))),
+                }
             }
-            None if matches!(h.state().source, Source::Dead) => {
-                return Err(PcapError::generic("Statistics aren't available from a pcap_open_dead pcap_t"))
-            }
-            None => return Err(h.state().live().err().unwrap_or_else(|| PcapError::generic("not a live capture"))),
         };
         // SAFETY: ps was checked for NULL.
         unsafe { *ps = st };
@@ -483,7 +485,13 @@ pub extern "C" fn pcap_getnonblock(p: *mut pcap, errbuf: *mut c_char) -> c_int {
 fn live_fd(p: *mut pcap) -> c_int {
     with_pcap(p, |h| match h.live() {
         Some(live) => Ok(live.socket.fd()),
-        None => Err(h.state().live().err().unwrap_or_else(|| PcapError::generic("not a live capture"))),
+        None => {
+            let state = h.state();
+            match &state.source {
+                Source::Netfilter(n) => Ok(n.fd),
+                _ => Err(state.live().err().unwrap_or_else(|| PcapError::generic("not a live capture"))),
+            }
+        }
     })
 }
 
@@ -596,15 +604,20 @@ pub extern "C" fn pcap_set_datalink(p: *mut pcap, dlt: c_int) -> c_int {
     })
 }
 
-/// pcap_list_tstamp_types(): host time stamps (no device here stamps in hardware
-/// through ringcap's pcap layer); free with pcap_free_tstamp_types().
+/// pcap_list_tstamp_types(): the types the device's driver reports
+/// (ETHTOOL_GET_TS_INFO), or host alone; free with pcap_free_tstamp_types().
 #[no_mangle]
 pub extern "C" fn pcap_list_tstamp_types(p: *mut pcap, types: *mut *mut c_int) -> c_int {
-    with_pcap(p, |_| {
+    with_pcap(p, |h| {
         if types.is_null() {
             return Err(PcapError::generic("pcap_list_tstamp_types: NULL buffer pointer"));
         }
-        let list = malloc_ints(&[PCAP_TSTAMP_HOST])?;
+        let device = h.state().opts.device.clone();
+        let mut offered = tstamp::offered_by(&device)?;
+        if offered.is_empty() {
+            offered.push(PCAP_TSTAMP_HOST);
+        }
+        let list = malloc_ints(&offered)?;
         // SAFETY: checked for NULL above.
         unsafe { *types = list };
         Ok(1)

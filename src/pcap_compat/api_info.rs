@@ -29,13 +29,12 @@ fn thread_text(s: String) -> *const c_char {
 pub static pcap_version: [c_char; 7] =
     [b'1' as c_char, b'.' as c_char, b'1' as c_char, b'0' as c_char, b'.' as c_char, b'3' as c_char, 0];
 
-/// pcap_lib_version().
+/// pcap_lib_version(): begins as libpcap 1.10.3's own string does, because
+/// programs (nmap, for one) parse the "libpcap version X.Y.Z" prefix.
 #[no_mangle]
 pub extern "C" fn pcap_lib_version() -> *const c_char {
     guard_or(ptr::null(), || {
-        concat!("ringcap version ", env!("CARGO_PKG_VERSION"), " (libpcap 1.10 compatible, with TPACKET_V3)\0")
-            .as_ptr()
-            .cast()
+        concat!("libpcap version 1.10.3 (ringcap ", env!("CARGO_PKG_VERSION"), ", with TPACKET_V3)\0").as_ptr().cast()
     })
 }
 

@@ -129,6 +129,20 @@ fn collect() -> Result<Vec<Dev>, String> {
     }
     // SAFETY: ifap came from getifaddrs.
     unsafe { libc::freeifaddrs(ifap) };
+    // libpcap lists the netfilter pseudo-devices when the kernel has NETLINK_NETFILTER.
+    if crate::netfilter::available() {
+        for (name, description) in [
+            ("nflog", c"Linux netfilter log (NFLOG) interface"),
+            ("nfqueue", c"Linux netfilter queue (NFQUEUE) interface"),
+        ] {
+            devs.push(Dev {
+                name: name.into(),
+                description: Some(description),
+                flags: PCAP_IF_CONNECTION_STATUS_NOT_APPLICABLE,
+                addrs: Vec::new(),
+            });
+        }
+    }
     devs.push(Dev {
         name: "any".into(),
         description: Some(c"Pseudo-device that captures on all interfaces"),

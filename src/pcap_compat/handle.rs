@@ -11,17 +11,21 @@ use crate::fanout::Fanout;
 use crate::features::Features;
 use crate::filter::{Ancillary, Insn};
 use crate::geometry::Version;
+use crate::netfilter::NetfilterCapture;
 use crate::pcap_compat::abi::*;
 use crate::pcap_compat::cfile::CFile;
 use crate::pcap_compat::cooked::Cooked;
 use crate::pcap_compat::dlt::*;
 use crate::pcap_compat::inject::Injector;
+use crate::pcap_compat::netfilter::{is_netfilter, read_netfilter, NetfilterShared};
+use crate::pcap_compat::tstamp;
 use crate::rx::{Capture, CaptureConfig, Packet, Step, WaitFor, DEFAULT_SNAPLEN};
 use crate::savefile::{FileInfo, Precision, Reader};
 use crate::socket::PacketSocket;
 use crate::socket::SocketKind;
 use crate::stats::Stats;
 use crate::sys;
+use crate::timestamp::TimestampSource;
 use crate::wait::{Breaker, Wake};
 
 /// A libpcap-style failure: the status code and the error buffer's text.
@@ -148,6 +152,8 @@ pub enum Source {
     Created,
     Live(Arc<Live>),
     Offline(Offline),
+    /// An "nflog" or "nfqueue" pseudo-device (pcap_compat::netfilter).
+    Netfilter(NetfilterShared),
     Dead,
 }
 
@@ -157,6 +163,7 @@ pub enum Source {
 pub enum Reading {
     Live(Box<Capture>),
     Offline(Reader<CFile>),
+    Netfilter(Box<NetfilterCapture>),
 }
 
 /// Buffers of the reading thread: pcap_next's copy of one packet, and the
@@ -249,6 +256,7 @@ pub struct PcapState {
 /// the state's lock is free while the read waits and calls back.
 pub struct ReadPlan {
     direction: c_int,
+    linktype: c_int,
     /// The loopback device's index: its outgoing copies are dropped, as
     /// libpcap does, since each comes back in as an incoming packet too.
     loopback: i32,
@@ -322,6 +330,7 @@ impl PcapState {
             )),
             Source::Offline(_) => Err(PcapError::generic("This operation isn't supported on a savefile")),
             Source::Dead => Err(PcapError::generic("This operation isn't supported on a pcap_open_dead pcap_t")),
+            Source::Netfilter(_) => Err(PcapError::generic("This operation isn't supported on netfilter devices")),
         }
     }
 
@@ -335,9 +344,12 @@ impl PcapState {
 
     /// pcap_activate: opens the ring, which goes to the handle's reader.
     /// Returns 0 or a PCAP_WARNING_* code, and the capture.
-    pub fn activate(&mut self, breaker: Arc<Breaker>) -> PResult<(c_int, Capture)> {
+    pub fn activate(&mut self, breaker: Arc<Breaker>) -> PResult<(c_int, Reading)> {
         if self.is_activated() {
             return Err(PcapError::new(PCAP_ERROR_ACTIVATED, "can't perform  operation on activated capture"));
+        }
+        if is_netfilter(&self.opts.device) {
+            return self.activate_netfilter();
         }
         let mut warning = 0;
         if self.opts.rfmon {
@@ -378,9 +390,6 @@ impl PcapState {
             self.opts.snaplen as u32
         };
         self.opts.snaplen = snaplen as i32;
-        if self.opts.tstamp_type != PCAP_TSTAMP_HOST {
-            warning = PCAP_WARNING_TSTAMP_TYPE_NOTSUP;
-        }
         // RINGCAP_FANOUT lets unmodified libpcap programs share an interface.
         let fanout = match (&self.opts.fanout, std::env::var("RINGCAP_FANOUT")) {
             (Some(f), _) => Some(f.clone()),
@@ -396,6 +405,12 @@ impl PcapState {
             // libpcap puts the tag the kernel took out back into the data.
             vlan_reinsert: kind == SocketKind::Raw,
             fanout,
+            // Only types pcap_set_tstamp_type accepted get here.
+            timestamp: if tstamp::is_hardware(self.opts.tstamp_type) {
+                TimestampSource::Hardware
+            } else {
+                TimestampSource::Software
+            },
             ..Features::default()
         };
         let mut config = CaptureConfig {
@@ -429,6 +444,11 @@ impl PcapState {
             (Capture::open(&config).map_err(PcapError::from)?, None)
         };
         let injector = tx.map(Injector::new).transpose().map_err(PcapError::from)?;
+        // As libpcap: a driver that refuses to stamp every packet in hardware
+        // leaves host stamps and a warning.
+        if capture.applied().timestamp_warning.is_some() {
+            warning = PCAP_WARNING_TSTAMP_TYPE_NOTSUP;
+        }
         self.linktype = dlts[0];
         self.dlts = dlts;
         let ifdrop = promiscuous.then(|| {
@@ -445,7 +465,7 @@ impl PcapState {
             cooked: (kind == SocketKind::Dgram).then_some(Cooked::Sll),
             stats: LiveStats { received: AtomicU64::new(0), dropped: AtomicU64::new(0), ifdrop },
         }));
-        Ok((warning, capture))
+        Ok((warning, Reading::Live(Box::new(capture))))
     }
 
     /// pcap_setfilter: in the kernel for live captures (cooked ones with
@@ -475,7 +495,7 @@ impl PcapState {
             }
             Source::Dead => return Err(PcapError::generic("A filter cannot be set on a pcap_open_dead pcap_t")),
             Source::Created => return Err(PcapError::new(PCAP_ERROR_NOT_ACTIVATED, "")),
-            Source::Offline(_) => self.filter = Some(insns.into()),
+            Source::Offline(_) | Source::Netfilter(_) => self.filter = Some(insns.into()),
         }
         Ok(())
     }
@@ -495,6 +515,7 @@ impl PcapState {
     pub fn inject(&self, frame: &[u8]) -> PResult<()> {
         let live = match &self.source {
             Source::Live(l) => l,
+            Source::Netfilter(_) => return Err(PcapError::generic("inject not supported on netfilter devices")),
             _ => return Err(self.live().err().unwrap_or_else(|| PcapError::generic("not a live capture"))),
         };
         let injector = live.injector.lock().unwrap_or_else(|p| p.into_inner());
@@ -528,6 +549,7 @@ impl PcapState {
         }
         Ok(ReadPlan {
             direction: self.direction,
+            linktype: self.linktype,
             loopback: match &self.source {
                 Source::Live(l) => l.loopback,
                 _ => -1,
@@ -604,6 +626,20 @@ impl Reading {
         let capture = match self {
             Reading::Live(c) => c,
             Reading::Offline(r) => return read_offline(r, plan, refresh, budget, breaker, deliver).map(Round::Done),
+            Reading::Netfilter(n) => {
+                let filter = plan.filter.as_deref();
+                return read_netfilter(
+                    n,
+                    budget,
+                    breaker,
+                    plan.linktype,
+                    plan.precision,
+                    plan.nonblock,
+                    filter,
+                    deliver,
+                )
+                .map(Round::Done);
+            }
         };
         if capture.is_nonblocking() != plan.nonblock {
             capture.set_nonblocking(plan.nonblock).map_err(PcapError::from)?;

@@ -24,4 +24,6 @@ pub mod dlt;
 mod handle;
 mod inject;
 mod names;
+mod netfilter;
 mod registry;
+mod tstamp;

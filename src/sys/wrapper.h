@@ -1,4 +1,4 @@
-/* The kernel ABI ringcap speaks: PACKET_MMAP rings, link layer, timestamping, classic BPF. */
+/* The kernel ABI ringcap speaks: PACKET_MMAP rings, link layer, timestamping, classic BPF, netfilter log and queue. */
 #include <sys/socket.h>
 #include <linux/if_packet.h>
 #include <linux/if_ether.h>
@@ -8,3 +8,9 @@
 #include <linux/sockios.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <linux/ethtool.h>
+#include <linux/netlink.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_log.h>
+#include <linux/netfilter/nfnetlink_queue.h>

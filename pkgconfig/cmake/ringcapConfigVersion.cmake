@@ -1,0 +1,21 @@
+# Version check for find_package(ringcap [VERSION]): before 1.0 a release
+# is compatible with requests for the same minor version (0.Y), from 1.0 on
+# with requests for the same major version, never with a newer request.
+set(PACKAGE_VERSION "@VERSION@")
+if(PACKAGE_FIND_VERSION VERSION_GREATER PACKAGE_VERSION)
+  set(PACKAGE_VERSION_COMPATIBLE FALSE)
+elseif(NOT PACKAGE_FIND_VERSION_MAJOR EQUAL "@MAJOR@")
+  set(PACKAGE_VERSION_COMPATIBLE FALSE)
+elseif("@MAJOR@" EQUAL 0 AND NOT PACKAGE_FIND_VERSION_MINOR EQUAL "@MINOR@" AND PACKAGE_FIND_VERSION_COUNT GREATER 1)
+  set(PACKAGE_VERSION_COMPATIBLE FALSE)
+else()
+  set(PACKAGE_VERSION_COMPATIBLE TRUE)
+  if(PACKAGE_FIND_VERSION STREQUAL PACKAGE_VERSION)
+    set(PACKAGE_VERSION_EXACT TRUE)
+  endif()
+endif()
+# A 64-bit library serves only 64-bit projects.
+if(NOT CMAKE_SIZEOF_VOID_P STREQUAL "8" AND NOT CMAKE_SIZEOF_VOID_P STREQUAL "")
+  set(PACKAGE_VERSION_COMPATIBLE FALSE)
+  set(PACKAGE_VERSION_UNSUITABLE TRUE)
+endif()

@@ -1,0 +1,90 @@
+//! The nflog and nfqueue pseudo-devices in the pcap layer: the hooks that
+//! put a core netfilter capture (crate::netfilter) behind a pcap_t, with
+//! libpcap's link types (DLT_NFLOG or DLT_IPV4 for nflog, DLT_IPV4 for
+//! nfqueue), its user-space filtering and its statistics.
+
+use std::ffi::c_int;
+
+use crate::filter::Insn;
+use crate::netfilter::{NetfilterCapture, NetfilterCounters, NetfilterDevice, NetfilterKind};
+use crate::pcap_compat::abi::*;
+use crate::pcap_compat::dlt::*;
+use crate::pcap_compat::handle::{PResult, PcapError, PcapState, Reading, Source};
+use crate::rx::DEFAULT_SNAPLEN;
+use crate::wait::Breaker;
+
+/// Whether a device name is one of libpcap's netfilter pseudo-devices.
+pub fn is_netfilter(device: &str) -> bool {
+    NetfilterDevice::recognise(device).is_some()
+}
+
+impl PcapState {
+    /// pcap_activate for "nflog[:groups]" and "nfqueue[:groups]".
+    pub fn activate_netfilter(&mut self) -> PResult<(c_int, Reading)> {
+        let device = NetfilterDevice::parse(&self.opts.device).map_err(|e| PcapError::generic(e.message()))?;
+        if self.opts.snaplen <= 0 || self.opts.snaplen > DEFAULT_SNAPLEN as i32 {
+            self.opts.snaplen = DEFAULT_SNAPLEN as i32;
+        }
+        let rcvbuf = (self.opts.buffer_size > 0).then_some(self.opts.buffer_size as usize);
+        // libpcap's netfilter read blocks until a packet; a set timeout bounds it here.
+        let timeout = if self.opts.timeout_ms <= 0 { -1 } else { self.opts.timeout_ms };
+        let capture = NetfilterCapture::open(&device, self.opts.snaplen as u32, rcvbuf, timeout)
+            .map_err(|e| PcapError::generic(e.message()))?;
+        if self.opts.rfmon {
+            return Err(PcapError::new(PCAP_ERROR_RFMON_NOTSUP, ""));
+        }
+        self.dlts = match device.kind {
+            NetfilterKind::Log => vec![DLT_NFLOG, DLT_IPV4],
+            NetfilterKind::Queue => vec![DLT_IPV4],
+        };
+        self.linktype = self.dlts[0];
+        self.source = Source::Netfilter(NetfilterShared { fd: capture.fd(), counters: capture.counters() });
+        Ok((0, Reading::Netfilter(Box::new(capture))))
+    }
+}
+
+/// pcap_dispatch on a netfilter handle: the whole message for DLT_NFLOG,
+/// the payload for DLT_IPV4, each through the user-space filter.
+#[allow(clippy::too_many_arguments)]
+pub fn read_netfilter(
+    capture: &mut NetfilterCapture,
+    budget: usize,
+    breaker: &Breaker,
+    linktype: c_int,
+    precision: c_int,
+    nonblocking: bool,
+    filter: Option<&[Insn]>,
+    deliver: &mut dyn FnMut(&pcap_pkthdr, &[u8]),
+) -> PResult<usize> {
+    capture.set_nonblocking(nonblocking);
+    let n = capture.dispatch(budget, breaker, &mut |p| {
+        let data = if linktype == DLT_NFLOG { p.message } else { p.payload.unwrap_or_default() };
+        if linktype != DLT_NFLOG && p.payload.is_none() {
+            return false;
+        }
+        if let Some(prog) = filter {
+            if crate::filter::run(prog, data, data.len() as u32, None) == 0 {
+                return false;
+            }
+        }
+        let frac = if precision == PCAP_TSTAMP_PRECISION_NANO { p.ts_nsec } else { p.ts_nsec / 1000 };
+        let ts = libc::timeval { tv_sec: p.ts_sec as libc::time_t, tv_usec: frac as libc::suseconds_t };
+        // libpcap hands over the whole message whatever the snapshot length.
+        deliver(&pcap_pkthdr { ts, caplen: data.len() as u32, len: data.len() as u32 }, data);
+        true
+    });
+    n.map_err(PcapError::from)
+}
+
+/// What of a netfilter capture the handle keeps beside its reader.
+pub struct NetfilterShared {
+    pub fd: c_int,
+    pub counters: std::sync::Arc<NetfilterCounters>,
+}
+
+/// pcap_stats on a netfilter handle: packets delivered, and ENOBUFS reports
+/// as drops, as libpcap counts them.
+pub fn netfilter_stats(shared: &NetfilterShared) -> pcap_stat {
+    let st = shared.counters.snapshot();
+    pcap_stat { ps_recv: st.delivered as u32, ps_drop: st.dropped as u32, ps_ifdrop: 0 }
+}
