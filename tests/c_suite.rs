@@ -19,6 +19,7 @@ c_tests!(
     rx_breakloop,
     rx_drops,
     rx_errors,
+    rx_geometry,
     rx_waiting,
     dlopen_exports,
     pcap_live,

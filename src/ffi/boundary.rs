@@ -23,6 +23,13 @@ impl LastError {
         }
     }
 
+    /// Empties the text: the last call succeeded.
+    pub fn clear(&self) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = CString::default();
+        }
+    }
+
     pub fn text(&self) -> String {
         self.0.lock().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
     }

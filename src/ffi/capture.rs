@@ -116,12 +116,13 @@ pub extern "C" fn ringcap_capture_open(cfg: *const ringcap_config, out: *mut *mu
     boundary(Some(&config_handle.last_error), || {
         // SAFETY: C passes a writable pointer or NULL.
         let out = unsafe { out_ref(out, "out") }?;
-        let config = config_handle.config.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let config = config_handle.to_open()?;
         let (ptr, shrunk, warning) = register_capture(&config, |c| {
             let capture = Capture::open(c)?;
             let warning = capture.applied().timestamp_warning.clone();
             Ok((capture, warning))
         })?;
+        config_handle.last_error.clear();
         // Warnings: the call succeeded; the message says what was not honoured.
         if let Some(w) = &warning {
             crate::ffi::boundary::record(w);

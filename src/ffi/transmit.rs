@@ -408,7 +408,7 @@ pub extern "C" fn ringcap_duplex_open(
         let rx_out = unsafe { out_ref(rx_out, "rx_out") }?;
         // SAFETY: as above.
         let tx_out = unsafe { out_ref(tx_out, "tx_out") }?;
-        let rx_config = rx_handle.config.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let rx_config = rx_handle.to_open()?;
         let mut tx_config = tx_handle.config.lock().unwrap_or_else(|p| p.into_inner()).clone();
         tx_config.interface = rx_config.interface.clone();
         let (capture_ptr, shrunk, transmitter) = register_capture(&rx_config, |c| crate::duplex::open(c, &tx_config))?;
