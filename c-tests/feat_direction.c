@@ -10,10 +10,13 @@
 struct dir {
     unsigned in, out, out_csum_not_ready, in_flags_csum;
     unsigned in_status_or, out_status_or, in_csum_valid;
+    unsigned all;
+    ringcap_stats st;
 };
 
 static void on_packet(void *user, const uint8_t *data, const ringcap_packet_meta *m) {
     struct dir *d = user;
+    d->all++;
     if (m->pkttype == PACKET_OUTGOING) {
         if (m->caplen >= 34 && data[12] == 0x08 && data[23] == 17) {
             d->out++;
@@ -55,9 +58,15 @@ static struct dir run(int direction, int version) {
     memset(&d, 0, sizeof d);
     rc_drain(h, on_packet, &d);
     ringcap_stats st;
-    ringcap_capture_stats(h, &st);
-    printf("direction %d V%d: in %u out %u (kernel received %llu, delivered %llu)\n", direction, version, d.in, d.out,
-           (unsigned long long)st.received, (unsigned long long)st.delivered);
+    REQUIRE(ringcap_capture_stats(h, &st) == 0, "stats: %s", ringcap_last_error());
+    printf("direction %d V%d: in %u out %u (kernel received %llu, delivered %llu, dropped %llu, filtered %llu)\n",
+           direction, version, d.in, d.out, (unsigned long long)st.received, (unsigned long long)st.delivered,
+           (unsigned long long)st.dropped, (unsigned long long)st.filtered);
+    CHECK(st.delivered == d.all && st.received == st.delivered + st.dropped + st.filtered,
+          "direction %d V%d: received %llu == delivered %llu + dropped %llu + filtered %llu", direction, version,
+          (unsigned long long)st.received, (unsigned long long)st.delivered, (unsigned long long)st.dropped,
+          (unsigned long long)st.filtered);
+    d.st = st;
     ringcap_capture_close(h);
     return d;
 }
@@ -82,6 +91,9 @@ int main(void) {
         CHECK(in.in == 10 && in.out == 0, "V%d incoming only: in %u out %u", version, in.in, in.out);
         struct dir out = run(RINGCAP_DIRECTION_OUTGOING, version);
         CHECK(out.in == 0 && out.out == 10, "V%d outgoing only: in %u out %u", version, out.in, out.out);
+        CHECK(out.st.filtered >= 10 && both.st.filtered == 0,
+              "V%d: the 10 incoming frames skipped for OUTGOING are counted as filtered (%llu), none with BOTH",
+              version, (unsigned long long)out.st.filtered);
 
         printf("V%d outgoing UDP status bits: %#x; incoming raw frames: %#x (CSUM_VALID on %u)\n", version,
                both.out_status_or, both.in_status_or, both.in_csum_valid);
