@@ -20,6 +20,8 @@ c_tests!(
     rx_drops,
     rx_errors,
     rx_geometry,
+    rx_any,
+    rx_config,
     rx_waiting,
     dlopen_exports,
     pcap_live,
