@@ -36,6 +36,7 @@ c_tests!(
     feat_vlan,
     feat_interfaces,
     feat_copy,
+    feat_meta,
     tx_errors,
     tx_options,
 );
