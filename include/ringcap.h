@@ -339,6 +339,20 @@ typedef enum ringcap_interface_flag {
 } ringcap_interface_flag;
 
 /**
+ * Savefile formats a dumper writes.
+ */
+typedef enum ringcap_savefile_format {
+  /**
+   * Classic pcap (libpcap's pcap_dump format), in this host's byte order.
+   */
+  RINGCAP_SAVEFILE_FORMAT_PCAP = 0,
+  /**
+   * pcapng: one section and one interface, an Enhanced Packet Block per packet.
+   */
+  RINGCAP_SAVEFILE_FORMAT_PCAPNG = 1,
+} ringcap_savefile_format;
+
+/**
  * Opaque capture handle, from ringcap_capture_open().
  */
 typedef struct ringcap_capture ringcap_capture;
@@ -347,6 +361,12 @@ typedef struct ringcap_capture ringcap_capture;
  * Opaque configuration handle, from ringcap_config_new().
  */
 typedef struct ringcap_config ringcap_config;
+
+/**
+ * Opaque savefile writer, from ringcap_dumper_open() or
+ * ringcap_dumper_open_capture().
+ */
+typedef struct ringcap_dumper ringcap_dumper;
 
 /**
  * A compiled filter program. Opaque: obtain one from
@@ -1149,6 +1169,63 @@ int32_t ringcap_filter_dump(const struct ringcap_filter *f, int32_t format, char
  * or invalid handles get this thread's last error instead.
  */
 const char *ringcap_filter_last_error(const struct ringcap_filter *f);
+
+/**
+ * Creates the savefile `path` (truncated if it exists) in `format`
+ * (RINGCAP_SAVEFILE_FORMAT_PCAP or _PCAPNG) for packets of link type
+ * `linktype` (a DLT_ value, e.g. 1 for Ethernet), with `snaplen` in its
+ * header and nanosecond (`nanoseconds` true) or microsecond time stamps.
+ * Stores the handle in `*out`. Errors: RINGCAP_RESULT_INVALID_ARGUMENT
+ * (format, or a link type savefiles cannot name), the errno's code when
+ * the file cannot be created or written.
+ */
+int32_t ringcap_dumper_open(const char *path,
+                            int32_t format,
+                            int32_t linktype,
+                            uint32_t snaplen,
+                            bool nanoseconds,
+                            struct ringcap_dumper **out);
+
+/**
+ * Like ringcap_dumper_open() for the packets of capture `h`: its link
+ * type (DLT_EN10MB for SOCK_RAW on Ethernet and loopback; DLT_RAW for
+ * SOCK_DGRAM, whose packets start at the network header, so readers take
+ * them for IPv4/IPv6), its snaplen, nanosecond time stamps. SOCK_RAW on
+ * "any" has no single link type and is refused
+ * (RINGCAP_RESULT_INVALID_ARGUMENT).
+ */
+int32_t ringcap_dumper_open_capture(struct ringcap_capture *h,
+                                    const char *path,
+                                    int32_t format,
+                                    struct ringcap_dumper **out);
+
+/**
+ * Appends one packet: `meta->caplen` bytes of `data` with the packet's
+ * time stamp and wire length, as a capture callback received them (so a
+ * callback can pass its arguments straight through). Returns 0 or a
+ * negative ringcap_result (write errors are reported, unlike pcap_dump).
+ */
+int32_t ringcap_dumper_write(struct ringcap_dumper *d,
+                             const uint8_t *data,
+                             const struct ringcap_packet_meta *meta);
+
+/**
+ * Writes buffered packets to the file.
+ */
+int32_t ringcap_dumper_flush(struct ringcap_dumper *d);
+
+/**
+ * Flushes and closes the file. Returns 0, or the error of the final
+ * flush (the handle is closed either way). NULL and already-closed
+ * handles return 0.
+ */
+int32_t ringcap_dumper_close(struct ringcap_dumper *d);
+
+/**
+ * The message of the last failed call on this dumper ("" if none). For
+ * a NULL or closed handle, a fixed message.
+ */
+const char *ringcap_dumper_last_error(const struct ringcap_dumper *d);
 
 /**
  * Which packets to capture: RINGCAP_DIRECTION_BOTH (default),

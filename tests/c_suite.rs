@@ -37,6 +37,7 @@ c_tests!(
     feat_interfaces,
     feat_copy,
     feat_meta,
+    feat_dumper,
     tx_errors,
     tx_options,
 );

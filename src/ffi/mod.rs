@@ -15,6 +15,7 @@ pub mod boundary;
 pub mod breakers;
 pub mod capture;
 pub mod config;
+pub mod dumper;
 pub mod features;
 pub mod filter;
 pub mod interfaces;

@@ -43,7 +43,7 @@ impl WriterConfig {
     }
 
     /// The value for the header's link type field.
-    fn linktype(&self, name: &str, reported_dlt: i32) -> Result<u32> {
+    pub(super) fn linktype(&self, name: &str, reported_dlt: i32) -> Result<u32> {
         dlt_to_linktype(self.dlt).map(|lt| lt | self.linktype_ext).ok_or_else(|| {
             Error::invalid(format!("{name}: link-layer type {reported_dlt} isn't supported in savefiles"))
         })
