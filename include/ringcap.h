@@ -1025,8 +1025,10 @@ int32_t ringcap_capture_breakloop(struct ringcap_capture *h);
 /**
  * Statistics since open: packets the kernel received for this socket
  * (including drops), drops because the ring was full, V3 ring freezes,
- * and packets delivered to callbacks. Once the ring is drained,
- * received == delivered + dropped.
+ * packets delivered to callbacks, packets not delivered by choice
+ * (`filtered`), delivered packets cut short to their frame (`truncated`)
+ * and the rollover counters. Once the ring is drained,
+ * received == delivered + dropped + filtered.
  */
 int32_t ringcap_capture_stats(struct ringcap_capture *h, struct ringcap_stats *out);
 

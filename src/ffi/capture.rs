@@ -228,8 +228,10 @@ pub extern "C" fn ringcap_capture_breakloop(h: *mut ringcap_capture) -> i32 {
 
 /// Statistics since open: packets the kernel received for this socket
 /// (including drops), drops because the ring was full, V3 ring freezes,
-/// and packets delivered to callbacks. Once the ring is drained,
-/// received == delivered + dropped.
+/// packets delivered to callbacks, packets not delivered by choice
+/// (`filtered`), delivered packets cut short to their frame (`truncated`)
+/// and the rollover counters. Once the ring is drained,
+/// received == delivered + dropped + filtered.
 #[no_mangle]
 pub extern "C" fn ringcap_capture_stats(h: *mut ringcap_capture, out: *mut Stats) -> i32 {
     with_handle(h, |handle| {
