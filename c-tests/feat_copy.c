@@ -196,11 +196,18 @@ static struct big transfer(ringcap_capture *h) {
     return transfer_ex(h, 0);
 }
 
-static void test_copy_threshold(void) {
-    ringcap_config *cfg = rc_config("rc0", 2);
+/* A capture of what rc0 receives, with or without virtio-net headers. */
+static ringcap_capture *open_incoming(int version, bool vnet) {
+    ringcap_config *cfg = rc_config("rc0", version);
     REQUIRE(ringcap_config_set_direction(cfg, RINGCAP_DIRECTION_INCOMING) == 0, "%s", ringcap_last_error());
+    REQUIRE(ringcap_config_set_vnet_header(cfg, vnet) == 0, "%s", ringcap_last_error());
     ringcap_capture *h = rc_open(cfg);
     ringcap_config_free(cfg);
+    return h;
+}
+
+static void test_copy_threshold(void) {
+    ringcap_capture *h = open_incoming(2, false);
     struct big b = transfer(h);
     printf("copy threshold on: frame %u, %u packets, largest %u, %u larger than a frame: %u whole via "
            "TP_STATUS_COPY, %u truncated (socket queue full)\n",
@@ -233,10 +240,7 @@ static void test_copy_threshold_off(void) {
  * aggregate over the frame size waits as a copy on the socket queue, whose
  * receive buffer ringcap sized for the ring, so none is cut short. */
 static void test_copy_burst(void) {
-    ringcap_config *cfg = rc_config("rc0", 2);
-    REQUIRE(ringcap_config_set_direction(cfg, RINGCAP_DIRECTION_INCOMING) == 0, "%s", ringcap_last_error());
-    ringcap_capture *h = rc_open(cfg);
-    ringcap_config_free(cfg);
+    ringcap_capture *h = open_incoming(2, false);
     struct big b = transfer_ex(h, 1);
     ringcap_stats st;
     REQUIRE(ringcap_capture_stats(h, &st) == 0, "stats");
@@ -276,11 +280,7 @@ static void test_truncation_counted(void) {
 /* PACKET_VNET_HDR: each packet's virtio-net header, from the ring (V3) and
  * from the queued copy (V2 with PACKET_COPY_THRESH). */
 static void test_vnet(int version) {
-    ringcap_config *cfg = rc_config("rc0", version);
-    REQUIRE(ringcap_config_set_direction(cfg, RINGCAP_DIRECTION_INCOMING) == 0, "%s", ringcap_last_error());
-    REQUIRE(ringcap_config_set_vnet_header(cfg, true) == 0, "%s", ringcap_last_error());
-    ringcap_capture *h = rc_open(cfg);
-    ringcap_config_free(cfg);
+    ringcap_capture *h = open_incoming(version, true);
     struct big b = transfer(h);
     printf("V%d vnet: %u packets, %u with a header, %u over the MTU (%u whole, %u via copy): %u GSO TCPv4 ok (first: "
            "type %u size %u); %u small without GSO\n",
@@ -295,7 +295,7 @@ static void test_vnet(int version) {
           b.n);
     ringcap_capture_close(h);
 
-    cfg = rc_config("rc0", version);
+    ringcap_config *cfg = rc_config("rc0", version);
     ringcap_config_set_socket_type(cfg, RINGCAP_SOCKET_TYPE_DGRAM);
     int r = ringcap_config_set_vnet_header(cfg, true);
     CHECK(r == RINGCAP_RESULT_INVALID_ARGUMENT, "V%d: virtio-net headers on SOCK_DGRAM are refused (%d): %s",

@@ -5,7 +5,6 @@
  */
 #include "rc_net.h"
 
-#include <netinet/in.h>
 
 struct dir {
     unsigned in, out, out_csum_not_ready, in_flags_csum;
@@ -30,30 +29,13 @@ static void on_packet(void *user, const uint8_t *data, const ringcap_packet_meta
     }
 }
 
-static void send_udp(unsigned count) {
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    REQUIRE(fd >= 0, "udp socket");
-    struct sockaddr_in to;
-    memset(&to, 0, sizeof to);
-    to.sin_family = AF_INET;
-    to.sin_port = htons(9999);
-    to.sin_addr.s_addr = htonl(0x0a090002);
-    char payload[300];
-    memset(payload, 'u', sizeof payload);
-    for (unsigned i = 0; i < count; i++) {
-        ssize_t r = sendto(fd, payload, sizeof payload, 0, (struct sockaddr *)&to, sizeof to);
-        REQUIRE(r == (ssize_t)sizeof payload, "sendto: %s", strerror(errno));
-    }
-    close(fd);
-}
-
 static struct dir run(int direction, int version) {
     ringcap_config *cfg = rc_config("rc0", version);
     REQUIRE(ringcap_config_set_direction(cfg, direction) == 0, "%s", ringcap_last_error());
     ringcap_capture *h = rc_open(cfg);
     ringcap_config_free(cfg);
     rc_send_sequence("rc1", "rc0", 0, 10);
-    send_udp(10);
+    rc_send_udp(0x0a090002, 9999, 300, 'u', 10);
     struct dir d;
     memset(&d, 0, sizeof d);
     rc_drain(h, on_packet, &d);

@@ -202,6 +202,18 @@ static void test_rollover(void) {
           (unsigned long long)st.rollover_all);
 }
 
+/* Two members of CBPF fanout group `id` choosing by `prog`. */
+static void cbpf_pair(uint16_t id, const ringcap_bpf_insn *prog, size_t len, ringcap_capture **a, ringcap_capture **b) {
+    ringcap_fanout f;
+    memset(&f, 0, sizeof f);
+    f.id = id;
+    f.mode = RINGCAP_FANOUT_MODE_CBPF;
+    f.program = prog;
+    f.program_len = len;
+    *a = open_member(&f, 0);
+    *b = open_member(&f, 0);
+}
+
 /* Fanout programs see the packet from its network header: a program that
  * picks member 1 for IPv4 UDP (protocol byte at offset 9) and member 0 for
  * everything else splits UDP from the experimental-EtherType frames. */
@@ -212,14 +224,8 @@ static void test_cbpf_network_offsets(void) {
         {0x06, 0, 0, 1},  /* ret #1 */
         {0x06, 0, 0, 0},  /* ret #0 */
     };
-    ringcap_fanout f;
-    memset(&f, 0, sizeof f);
-    f.id = 110;
-    f.mode = RINGCAP_FANOUT_MODE_CBPF;
-    f.program = prog;
-    f.program_len = 4;
-    ringcap_capture *a = open_member(&f, 0);
-    ringcap_capture *b = open_member(&f, 0);
+    ringcap_capture *a, *b;
+    cbpf_pair(110, prog, 4, &a, &b);
     send_flows(5); /* FLOWS x 5 UDP packets */
     send_frames(20);
     unsigned na = rc_count(a), nb = rc_count(b);
@@ -233,14 +239,8 @@ static void test_cbpf_network_offsets(void) {
 static void test_cbpf(void) {
     /* ret #1: every packet to the second member. */
     ringcap_bpf_insn prog[] = {{0x06, 0, 0, 1}};
-    ringcap_fanout f;
-    memset(&f, 0, sizeof f);
-    f.id = 105;
-    f.mode = RINGCAP_FANOUT_MODE_CBPF;
-    f.program = prog;
-    f.program_len = 1;
-    ringcap_capture *a = open_member(&f, 0);
-    ringcap_capture *b = open_member(&f, 0);
+    ringcap_capture *a, *b;
+    cbpf_pair(105, prog, 1, &a, &b);
     send_frames(30);
     unsigned na = rc_count(a), nb = rc_count(b);
     printf("CBPF ret #1: member 0 %u, member 1 %u\n", na, nb);
@@ -250,6 +250,10 @@ static void test_cbpf(void) {
 
     /* An invalid fanout program is refused before any socket exists. */
     ringcap_bpf_insn bad[] = {{0x34, 0, 0, 0}, {0x06, 0, 0, 0}}; /* div #0 */
+    ringcap_fanout f;
+    memset(&f, 0, sizeof f);
+    f.id = 105;
+    f.mode = RINGCAP_FANOUT_MODE_CBPF;
     f.program = bad;
     f.program_len = 2;
     ringcap_config *cfg = rc_config("rc0", 2);

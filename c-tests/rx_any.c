@@ -6,7 +6,6 @@
  */
 #include "rc_net.h"
 
-#include <netinet/in.h>
 
 struct any {
     unsigned ours, big, big_whole, big_copy;
@@ -25,23 +24,6 @@ static void on_packet(void *user, const uint8_t *data, const ringcap_packet_meta
     }
 }
 
-static void send_loopback(unsigned count) {
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    REQUIRE(fd >= 0, "udp socket");
-    struct sockaddr_in to;
-    memset(&to, 0, sizeof to);
-    to.sin_family = AF_INET;
-    to.sin_port = htons(9);
-    to.sin_addr.s_addr = htonl(0x7f000001);
-    static char payload[20000];
-    memset(payload, 'L', sizeof payload);
-    for (unsigned i = 0; i < count; i++) {
-        ssize_t r = sendto(fd, payload, sizeof payload, 0, (struct sockaddr *)&to, sizeof to);
-        REQUIRE(r == (ssize_t)sizeof payload, "sendto: %s", strerror(errno));
-    }
-    close(fd);
-}
-
 static void run(int version) {
     ringcap_config *cfg = rc_config("any", version);
     ringcap_capture *h = rc_open(cfg);
@@ -54,7 +36,7 @@ static void run(int version) {
           info.frame_size);
     /* A burst nobody reads while it is sent: seen leaving rc1 and entering rc0. */
     rc_send_sequence("rc1", "rc0", 0, 1000);
-    send_loopback(5);
+    rc_send_udp(0x7f000001, 9, 20000, 'L', 5);
     usleep(50000);
     struct any a;
     memset(&a, 0, sizeof a);

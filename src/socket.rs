@@ -131,14 +131,17 @@ impl PacketSocket {
         self.set_option(sys::SOL_PACKET as i32, name, value, what)
     }
 
-    /// getsockopt(SOL_PACKET, name) into a T; returns the length the kernel wrote.
-    pub fn get_packet_option<T: Copy>(&self, name: u32, value: &mut T, what: &str) -> Result<usize> {
+    /// getsockopt(level, name) into a T; returns the length the kernel wrote.
+    pub fn get_option<T: Copy>(&self, level: i32, name: i32, value: &mut T, what: &str) -> Result<usize> {
         let mut len = size_of::<T>() as libc::socklen_t;
         // SAFETY: `value` is valid for writes of `len` bytes and len is updated by the kernel.
-        let r = unsafe {
-            libc::getsockopt(self.fd(), sys::SOL_PACKET as i32, name as i32, (value as *mut T).cast(), &mut len)
-        };
+        let r = unsafe { libc::getsockopt(self.fd(), level, name, (value as *mut T).cast(), &mut len) };
         check(r, what).map(|_| len as usize)
+    }
+
+    /// getsockopt(SOL_PACKET, name) into a T; returns the length the kernel wrote.
+    pub fn get_packet_option<T: Copy>(&self, name: u32, value: &mut T, what: &str) -> Result<usize> {
+        self.get_option(sys::SOL_PACKET as i32, name as i32, value, what)
     }
 
     /// Binds to `ifindex` (0 = all) for `protocol` (host order EtherType, ETH_P_ALL for all).
@@ -319,18 +322,8 @@ impl PacketSocket {
     /// The pending socket error (SO_ERROR), e.g. ENETDOWN after the device vanished.
     pub fn take_error(&self) -> Option<io::Error> {
         let mut err: libc::c_int = 0;
-        let mut len = size_of::<libc::c_int>() as libc::socklen_t;
-        // SAFETY: err is valid for writes of len bytes.
-        let r = unsafe {
-            libc::getsockopt(
-                self.fd(),
-                libc::SOL_SOCKET,
-                libc::SO_ERROR,
-                (&mut err as *mut libc::c_int).cast(),
-                &mut len,
-            )
-        };
-        (r == 0 && err != 0).then(|| io::Error::from_raw_os_error(err))
+        let got = self.get_option(libc::SOL_SOCKET, libc::SO_ERROR, &mut err, "getsockopt(SO_ERROR)");
+        (got.is_ok() && err != 0).then(|| io::Error::from_raw_os_error(err))
     }
 }
 

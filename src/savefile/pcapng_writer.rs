@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use super::input::io_error;
+use super::writer::{captured, Output};
 use super::{PacketHeader, Precision, WriterConfig};
 use crate::error::{Error, Result};
 
@@ -18,9 +18,7 @@ const IF_TSRESOL: u16 = 9;
 /// Writes a pcapng file to the sink (buffer it, as with [`super::Writer`]).
 #[derive(Debug)]
 pub struct PcapngWriter<W: Write> {
-    out: W,
-    name: String,
-    position: u64,
+    out: Output<W>,
     precision: Precision,
 }
 
@@ -48,13 +46,13 @@ impl<W: Write> PcapngWriter<W> {
         let linktype = config.linktype(name, config.dlt)?;
         let linktype = u16::try_from(linktype)
             .map_err(|_| Error::invalid(format!("{name}: link type {linktype} does not fit a pcapng interface")))?;
-        let mut w = PcapngWriter { out: sink, name: name.to_owned(), position: 0, precision: config.precision };
+        let mut w = PcapngWriter { out: Output::new(sink, name, 0), precision: config.precision };
         let mut shb = Vec::with_capacity(16);
         shb.extend_from_slice(&BYTE_ORDER_MAGIC.to_ne_bytes());
         shb.extend_from_slice(&1u16.to_ne_bytes());
         shb.extend_from_slice(&0u16.to_ne_bytes());
         shb.extend_from_slice(&(-1i64).to_ne_bytes()); // section length: not given
-        w.write(&block(BT_SHB, &shb))?;
+        w.out.write(&block(BT_SHB, &shb))?;
         let mut idb = Vec::with_capacity(20);
         idb.extend_from_slice(&linktype.to_ne_bytes());
         idb.extend_from_slice(&0u16.to_ne_bytes());
@@ -67,14 +65,8 @@ impl<W: Write> PcapngWriter<W> {
         idb.extend_from_slice(&1u16.to_ne_bytes());
         idb.extend_from_slice(&[resolution, 0, 0, 0]);
         idb.extend_from_slice(&[0; 4]); // opt_endofopt
-        w.write(&block(BT_IDB, &idb))?;
+        w.out.write(&block(BT_IDB, &idb))?;
         Ok(w)
-    }
-
-    fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        self.out.write_all(bytes).map_err(|e| io_error(&format!("Can't write to {}", self.name), e))?;
-        self.position += bytes.len() as u64;
-        Ok(())
     }
 
     /// Appends one packet as an Enhanced Packet Block on interface 0; the
@@ -84,13 +76,7 @@ impl<W: Write> PcapngWriter<W> {
     /// Errors: `InvalidArgument` if `data` is shorter than `header.caplen`
     /// or the time stamp is before 1970 (nothing is written); I/O errors.
     pub fn dump(&mut self, header: &PacketHeader, data: &[u8]) -> Result<()> {
-        let Some(data) = data.get(..header.caplen as usize) else {
-            return Err(Error::invalid(format!(
-                "packet header says caplen {} but only {} bytes of data were given",
-                header.caplen,
-                data.len()
-            )));
-        };
+        let data = captured(header, data)?;
         let units = u64::try_from(header.ts_sec)
             .ok()
             .and_then(|s| s.checked_mul(self.precision.units_per_second()))
@@ -105,17 +91,12 @@ impl<W: Write> PcapngWriter<W> {
         epb.extend_from_slice(&header.caplen.to_ne_bytes());
         epb.extend_from_slice(&header.len.to_ne_bytes());
         epb.extend_from_slice(data);
-        self.write(&block(BT_EPB, &epb))
+        self.out.write(&block(BT_EPB, &epb))
     }
 
     /// Pushes buffered output to the sink and flushes it.
     pub fn flush(&mut self) -> Result<()> {
-        self.out.flush().map_err(|e| io_error(&format!("Can't write to {}", self.name), e))
-    }
-
-    /// Bytes written so far.
-    pub fn position(&self) -> u64 {
-        self.position
+        self.out.flush()
     }
 
     /// The precision [`PcapngWriter::dump`] expects time stamps in.
@@ -126,7 +107,7 @@ impl<W: Write> PcapngWriter<W> {
     /// Flushes and gives back the sink.
     pub fn into_inner(mut self) -> Result<W> {
         self.flush()?;
-        Ok(self.out)
+        Ok(self.out.sink)
     }
 }
 

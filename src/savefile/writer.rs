@@ -77,10 +77,45 @@ impl WriterConfig {
 /// cannot flush them (a C program exiting flushes its stdio buffers only).
 #[derive(Debug)]
 pub struct Writer<W: Write> {
-    out: W,
-    name: String,
-    position: u64,
+    out: Output<W>,
     precision: Precision,
+}
+
+/// A savefile's sink as both writers use it: it counts the bytes written
+/// and names the file in I/O errors.
+#[derive(Debug)]
+pub(super) struct Output<W: Write> {
+    pub(super) sink: W,
+    name: String,
+    pub(super) position: u64,
+}
+
+impl<W: Write> Output<W> {
+    pub(super) fn new(sink: W, name: &str, position: u64) -> Self {
+        Output { sink, name: name.to_owned(), position }
+    }
+
+    pub(super) fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        self.sink.write_all(bytes).map_err(|e| io_error(&format!("Can't write to {}", self.name), e))?;
+        self.position += bytes.len() as u64;
+        Ok(())
+    }
+
+    pub(super) fn flush(&mut self) -> Result<()> {
+        self.sink.flush().map_err(|e| io_error(&format!("Can't write to {}", self.name), e))
+    }
+}
+
+/// The `header.caplen` bytes of `data` a record holds, or an error (and
+/// nothing written) when the caller gave fewer.
+pub(super) fn captured<'d>(header: &PacketHeader, data: &'d [u8]) -> Result<&'d [u8]> {
+    data.get(..header.caplen as usize).ok_or_else(|| {
+        Error::invalid(format!(
+            "packet header says caplen {} but only {} bytes of data were given",
+            header.caplen,
+            data.len()
+        ))
+    })
 }
 
 impl<W: Write> Writer<W> {
@@ -97,15 +132,9 @@ impl<W: Write> Writer<W> {
 
     fn start(sink: W, name: &str, config: &WriterConfig, position: u64) -> Result<Self> {
         let linktype = config.linktype(name, config.dlt)?;
-        let mut w = Writer { out: sink, name: name.to_owned(), position, precision: config.precision };
-        w.write(&config.header(linktype))?;
+        let mut w = Writer { out: Output::new(sink, name, position), precision: config.precision };
+        w.out.write(&config.header(linktype))?;
         Ok(w)
-    }
-
-    fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        self.out.write_all(bytes).map_err(|e| io_error(&format!("Can't write to {}", self.name), e))?;
-        self.position += bytes.len() as u64;
-        Ok(())
     }
 
     /// Appends one packet (`pcap_dump`): the header's time stamp must be in
@@ -115,13 +144,7 @@ impl<W: Write> Writer<W> {
     /// Errors: `InvalidArgument` if `data` is shorter than `header.caplen`
     /// (nothing is written); I/O errors, which libpcap ignores.
     pub fn dump(&mut self, header: &PacketHeader, data: &[u8]) -> Result<()> {
-        let Some(data) = data.get(..header.caplen as usize) else {
-            return Err(Error::invalid(format!(
-                "packet header says caplen {} but only {} bytes of data were given",
-                header.caplen,
-                data.len()
-            )));
-        };
+        let data = captured(header, data)?;
         let mut rec = [0u8; RECORD_HEADER_LEN];
         let fields = [
             (header.ts_sec as i32).to_ne_bytes(),
@@ -132,19 +155,19 @@ impl<W: Write> Writer<W> {
         for (dst, src) in rec.chunks_exact_mut(4).zip(fields) {
             dst.copy_from_slice(&src);
         }
-        self.write(&rec)?;
-        self.write(data)
+        self.out.write(&rec)?;
+        self.out.write(data)
     }
 
     /// Pushes buffered output to the sink and flushes it (`pcap_dump_flush`).
     pub fn flush(&mut self) -> Result<()> {
-        self.out.flush().map_err(|e| io_error(&format!("Can't write to {}", self.name), e))
+        self.out.flush()
     }
 
     /// The offset the next byte will be written at (`pcap_dump_ftell64`),
     /// counting buffered output.
     pub fn position(&self) -> u64 {
-        self.position
+        self.out.position
     }
 
     /// The precision [`Writer::dump`] expects time stamps in.
@@ -154,13 +177,13 @@ impl<W: Write> Writer<W> {
 
     /// The sink.
     pub fn get_ref(&self) -> &W {
-        &self.out
+        &self.out.sink
     }
 
     /// Flushes and gives back the sink.
     pub fn into_inner(mut self) -> Result<W> {
         self.flush()?;
-        Ok(self.out)
+        Ok(self.out.sink)
     }
 }
 
@@ -202,7 +225,7 @@ impl<W: Read + Write + Seek> Writer<W> {
         }
         check_append_header(&hdr, name, config, linktype)?;
         let at = sink.seek(SeekFrom::End(0)).map_err(|e| io_error(&format!("Can't seek to the end of {name}"), e))?;
-        Ok(Writer { out: sink, name: name.to_owned(), position: at, precision: config.precision })
+        Ok(Writer { out: Output::new(sink, name, at), precision: config.precision })
     }
 }
 
