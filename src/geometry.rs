@@ -347,9 +347,18 @@ impl Sizing {
             Error::new(ErrorCode::RingTooLarge, format!("buffer of {} bytes is too large", self.buffer_bytes))
         })?;
         let fpb = (block_size / frame_size) as u32;
+        let block_size = u32::try_from(block_size).map_err(|_| {
+            Error::new(
+                ErrorCode::RingTooLarge,
+                format!(
+                    "a block for a {}-byte private area and {frame_size}-byte frames would be {block_size} bytes; the kernel takes blocks below 2 GiB",
+                    self.priv_size
+                ),
+            )
+        })?;
         let geometry = Geometry {
             version: self.version,
-            block_size: block_size as u32,
+            block_size,
             block_nr,
             frame_size: frame_size as u32,
             frame_nr: fpb
@@ -430,6 +439,22 @@ mod tests {
                 assert!(s.frame_for(packet) <= geo.frame_size as usize);
             }
         }
+    }
+
+    #[test]
+    fn sizing_refuses_a_private_area_no_block_can_hold() {
+        let s = Sizing {
+            version: Version::V3,
+            buffer_bytes: 8 << 20,
+            snaplen: 1514,
+            max_packet: 1514,
+            link_header: 14,
+            reserve: 0,
+            priv_size: 3 << 30,
+        };
+        let e = s.geometry().unwrap_err();
+        assert_eq!(e.code(), ErrorCode::RingTooLarge, "{}", e.message());
+        assert!(e.message().contains("below 2 GiB"), "{}", e.message());
     }
 
     #[test]
