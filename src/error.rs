@@ -177,11 +177,14 @@ impl ErrorCode {
 pub struct Error {
     code: ErrorCode,
     message: String,
+    /// The errno of the failed system call, for callers that must tell
+    /// one cause from another without reading the message.
+    errno: Option<i32>,
 }
 
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error { code, message: message.into() }
+        Error { code, message: message.into(), errno: None }
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -198,7 +201,7 @@ impl Error {
             Some(libc::EOPNOTSUPP) | Some(libc::ENOPROTOOPT) => ErrorCode::Unsupported,
             _ => ErrorCode::Io,
         };
-        Error::new(code, format!("{what}: {err}"))
+        Error { errno: err.raw_os_error(), ..Error::new(code, format!("{what}: {err}")) }
     }
 
     /// The last OS error (errno) from `what`.
@@ -212,6 +215,11 @@ impl Error {
 
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// The errno behind an OS error (None for errors ringcap found itself).
+    pub fn errno(&self) -> Option<i32> {
+        self.errno
     }
 }
 

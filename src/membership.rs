@@ -87,7 +87,7 @@ pub fn drop(socket: &PacketSocket, iface: &Interface, m: Membership) -> Result<(
         .set_packet_option(sys::PACKET_DROP_MEMBERSHIP, &m.mreq(iface.index), "setsockopt(PACKET_DROP_MEMBERSHIP)")
         .map_err(|e| {
             Error::new(
-                if e.message().contains("Address not available") { ErrorCode::WrongState } else { e.code() },
+                if e.errno() == Some(libc::EADDRNOTAVAIL) { ErrorCode::WrongState } else { e.code() },
                 format!(
                     "dropping {} on '{}': {e} (only memberships this handle added can be dropped)",
                     m.describe(),

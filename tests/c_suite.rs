@@ -25,6 +25,7 @@ c_tests!(
     rx_waiting,
     dlopen_exports,
     pcap_live,
+    pcap_reentry,
     pcap_inject,
     pcap_api,
     filter_api,

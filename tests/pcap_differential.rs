@@ -140,3 +140,8 @@ fn name_helpers_match_libpcap() {
     .unwrap();
     same_output_args("tests/pcap/names.c", &[ethers.to_str().unwrap()]);
 }
+
+#[test]
+fn dead_and_unactivated_handles_match_libpcap() {
+    same_output("tests/pcap/dead.c");
+}

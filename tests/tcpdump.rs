@@ -445,3 +445,44 @@ fn fanout_environment_errors_are_reported() {
         assert!(!out.status.success() && err.contains("RINGCAP_FANOUT") && err.contains("MODE:ID"), "{err}");
     });
 }
+
+/// tcpdump prints its statistics from a SIGUSR1 handler (through
+/// pcap_stats) while pcap_loop is blocked or running: ten of them during a
+/// capture, then SIGTERM. Both tcpdumps answer every signal, exit, and
+/// write the same file.
+#[test]
+fn sigusr1_statistics_during_capture() {
+    in_netns(move || {
+        let dir = scratch("sigusr1");
+        let mut runs = Vec::new();
+        for (tag, ours) in [("stock", false), ("ringcap", true)] {
+            let file = dir.join(format!("{tag}.pcap"));
+            let args = ["-i", "vb", "-w", file.to_str().unwrap().to_string().leak()];
+            runs.push((Tcpdump::start(&dir, tag, ours, &args), file));
+        }
+        for round in 0..10 {
+            if round % 3 == 0 {
+                send_traffic(1);
+            }
+            for (t, _) in &runs {
+                // SAFETY: signalling our own child.
+                unsafe { libc::kill(t.child.id() as i32, libc::SIGUSR1) };
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        settle();
+        let mut results = Vec::new();
+        for (t, file) in runs {
+            // SAFETY: signalling our own child.
+            unsafe { libc::kill(t.child.id() as i32, libc::SIGTERM) };
+            let (_, _, err) = t.wait();
+            let answers = err.lines().filter(|l| l.contains("packets captured")).count();
+            results.push((packets(&file), answers, err));
+        }
+        let (stock, ours) = (&results[0], &results[1]);
+        assert!(stock.1 >= 10, "stock answered {} SIGUSR1s: {}", stock.1, stock.2);
+        assert_eq!(stock.1, ours.1, "statistics printed: stock {} ringcap {}\n{}", stock.1, ours.1, ours.2);
+        assert!(!stock.0.is_empty());
+        assert_eq!(stock.0, ours.0, "files differ");
+    });
+}

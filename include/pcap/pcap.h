@@ -750,7 +750,8 @@ int pcap_set_promisc(struct pcap *p, int promisc);
 int pcap_set_rfmon(struct pcap *p, int rfmon);
 
 /**
- * pcap_can_set_rfmon(): 0, monitor mode is not supported on packet sockets.
+ * pcap_can_set_rfmon(): 0, monitor mode is not supported on packet
+ * sockets (nor on savefiles); PCAP_ERROR on a pcap_open_dead handle.
  */
 int pcap_can_set_rfmon(struct pcap *p);
 
@@ -836,7 +837,7 @@ int pcap_next_ex(struct pcap *p, struct pcap_pkthdr **header, const uint8_t **da
 const uint8_t *pcap_next(struct pcap *p, struct pcap_pkthdr *header);
 
 /**
- * pcap_breakloop(): async-signal-safe.
+ * pcap_breakloop(): async-signal-safe (the lookup takes no lock).
  */
 void pcap_breakloop(struct pcap *p);
 
@@ -885,7 +886,8 @@ int pcap_snapshot(struct pcap *p);
 int pcap_datalink(struct pcap *p);
 
 /**
- * pcap_datalink_ext(): the link type with no extension bits on Linux.
+ * pcap_datalink_ext(): the extension bits of a savefile's link type
+ * field (FCS length), 0 for live and dead handles.
  */
 int pcap_datalink_ext(struct pcap *p);
 
@@ -931,12 +933,13 @@ int pcap_bufsize(struct pcap *p);
 int pcap_is_swapped(struct pcap *p);
 
 /**
- * pcap_major_version(): the savefile's format version (2 for live handles).
+ * pcap_major_version(): the savefile's format version; 0 for live and
+ * dead handles, which have no file (as in libpcap).
  */
 int pcap_major_version(struct pcap *p);
 
 /**
- * pcap_minor_version(): the savefile's minor version (4 for live handles).
+ * pcap_minor_version(): the savefile's minor version; 0 without a file.
  */
 int pcap_minor_version(struct pcap *p);
 
@@ -946,7 +949,8 @@ int pcap_minor_version(struct pcap *p);
 FILE *pcap_file(struct pcap *p);
 
 /**
- * pcap_geterr(): the handle's error text.
+ * pcap_geterr(): the handle's error text. The buffer stays valid (and
+ * keeps the last text) after pcap_close, until a new handle reuses it.
  */
 char *pcap_geterr(struct pcap *p);
 
@@ -1064,14 +1068,16 @@ struct pcap_dumper *pcap_dump_fopen(struct pcap *p, FILE *fp);
 struct pcap_dumper *pcap_dump_open_append(struct pcap *p, const char *fname);
 
 /**
- * pcap_dump(): writes one packet; `user` is the pcap_dumper_t, as a
- * pcap_handler's user argument. Write errors are kept by the stream, as
- * in libpcap (pcap_dump_flush reports them).
+ * pcap_dump(): writes one packet, header and data in one stdio call;
+ * `user` is the pcap_dumper_t, as a pcap_handler's user argument. After a
+ * failed or short write the dumper writes nothing more (so the file ends
+ * cleanly) and pcap_dump_flush reports the failure.
  */
 void pcap_dump(uint8_t *user, const struct pcap_pkthdr *h, const uint8_t *sp);
 
 /**
- * pcap_dump_flush(): 0, or -1 if the stream could not be written.
+ * pcap_dump_flush(): 0, or -1 if the stream could not be written (now
+ * or by an earlier pcap_dump).
  */
 int pcap_dump_flush(struct pcap_dumper *d);
 

@@ -3,43 +3,12 @@
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Mutex;
 
 use crate::error::{Error, ErrorCode, Result};
+pub use crate::ffi::handles::LastError;
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
-}
-
-/// Text of the last failure, kept per handle (pcap_geterr-style: the pointer
-/// handed to C stays valid until the next failure on the same handle).
-#[derive(Default)]
-pub struct LastError(Mutex<CString>);
-
-impl LastError {
-    pub fn set(&self, e: &Error) {
-        if let Ok(mut slot) = self.0.lock() {
-            *slot = to_cstring(e.message());
-        }
-    }
-
-    /// Empties the text: the last call succeeded.
-    pub fn clear(&self) {
-        if let Ok(mut slot) = self.0.lock() {
-            *slot = CString::default();
-        }
-    }
-
-    pub fn text(&self) -> String {
-        self.0.lock().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
-    }
-
-    pub fn as_ptr(&self) -> *const c_char {
-        match self.0.lock() {
-            Ok(slot) => slot.as_ptr(),
-            Err(poisoned) => poisoned.into_inner().as_ptr(),
-        }
-    }
 }
 
 fn to_cstring(s: &str) -> CString {
@@ -60,6 +29,12 @@ fn panic_error() -> Error {
     Error::new(ErrorCode::Panic, "internal error: a panic was caught at the C boundary")
 }
 
+/// Runs `f`, returning None if it panicked: the one place exports of both
+/// C APIs catch unwinding, so that a Rust panic never crosses into C.
+pub fn guard<T>(f: impl FnOnce() -> T) -> Option<T> {
+    catch_unwind(AssertUnwindSafe(f)).ok()
+}
+
 /// Runs an export that returns a status or a count. Errors become their
 /// negative code and are recorded for this thread and, when given, for the
 /// handle; a panic becomes `RINGCAP_RESULT_PANIC`.
@@ -67,7 +42,7 @@ pub fn boundary<F>(handle_error: Option<&LastError>, f: F) -> i32
 where
     F: FnOnce() -> Result<i32>,
 {
-    let outcome = catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| Err(panic_error()));
+    let outcome = guard(f).unwrap_or_else(|| Err(panic_error()));
     match outcome {
         Ok(v) => v,
         Err(e) => {
@@ -85,7 +60,7 @@ pub fn boundary_ptr<T, F>(f: F) -> *mut T
 where
     F: FnOnce() -> Result<*mut T>,
 {
-    let outcome = catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| Err(panic_error()));
+    let outcome = guard(f).unwrap_or_else(|| Err(panic_error()));
     match outcome {
         Ok(p) => p,
         Err(e) => {
@@ -139,4 +114,10 @@ pub unsafe fn in_slice<'a>(p: *const u8, len: usize, what: &str) -> Result<&'a [
     }
     // SAFETY: non-NULL and valid for `len` bytes per the caller's contract.
     Ok(unsafe { std::slice::from_raw_parts(p, len) })
+}
+
+/// Runs an export body that has no handle to record an error on, returning
+/// `fallback` if it panicked (libpcap's failure value for the function).
+pub fn guard_or<T>(fallback: T, f: impl FnOnce() -> T) -> T {
+    guard(f).unwrap_or(fallback)
 }

@@ -11,10 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::ffi::boundary::{boundary, out_ref, LastError};
-use crate::ffi::breakers;
+use crate::ffi::boundary::{boundary, out_ref};
 use crate::ffi::config::{ringcap_config, CONFIGS};
-use crate::ffi::registry::Registry;
+use crate::ffi::handles::{HandleKind, Handles};
 use crate::rx::{Capture, CaptureConfig, Packet, PacketMeta};
 use crate::stats::Stats;
 use crate::wait::Breaker;
@@ -54,11 +53,9 @@ pub(crate) struct CaptureHandle {
     /// Thread id of the thread inside dispatch/loop, 0 when none: a call
     /// from that thread (a callback) must not wait for its own lock.
     dispatcher: AtomicU64,
-    token: usize,
-    last_error: LastError,
 }
 
-pub(crate) static CAPTURES: Registry<CaptureHandle> = Registry::new("ringcap_capture");
+pub(crate) static CAPTURES: Handles<CaptureHandle> = Handles::new(HandleKind::Capture, "ringcap_capture");
 
 fn thread_id() -> u64 {
     // SAFETY: gettid has no preconditions.
@@ -94,7 +91,7 @@ impl CaptureHandle {
 /// Looks up `h` and runs `f` inside the panic boundary, recording errors on the handle.
 pub(crate) fn with_handle(h: *const ringcap_capture, f: impl FnOnce(&CaptureHandle) -> Result<i32>) -> i32 {
     match CAPTURES.get(h) {
-        Ok(handle) => boundary(Some(&handle.last_error), || f(&handle)),
+        Ok(handle) => boundary(Some(handle.last_error()), || f(&handle)),
         Err(e) => boundary(None, || Err(e)),
     }
 }
@@ -113,7 +110,7 @@ pub extern "C" fn ringcap_capture_open(cfg: *const ringcap_config, out: *mut *mu
         Ok(h) => h,
         Err(e) => return boundary(None, || Err(e)),
     };
-    boundary(Some(&config_handle.last_error), || {
+    boundary(Some(config_handle.last_error()), || {
         // SAFETY: C passes a writable pointer or NULL.
         let out = unsafe { out_ref(out, "out") }?;
         let config = config_handle.to_open()?;
@@ -122,11 +119,11 @@ pub extern "C" fn ringcap_capture_open(cfg: *const ringcap_config, out: *mut *mu
             let warning = capture.applied().timestamp_warning.clone();
             Ok((capture, warning))
         })?;
-        config_handle.last_error.clear();
+        config_handle.last_error().clear();
         // Warnings: the call succeeded; the message says what was not honoured.
         if let Some(w) = &warning {
             crate::ffi::boundary::record(w);
-            config_handle.last_error.set(w);
+            config_handle.last_error().set(w);
         }
         *out = ptr;
         Ok(match (shrunk, warning) {
@@ -138,28 +135,17 @@ pub extern "C" fn ringcap_capture_open(cfg: *const ringcap_config, out: *mut *mu
 }
 
 /// Opens a capture through `open` (which may set up more on the same
-/// socket, as ringcap_duplex_open does) with a claimed breaker slot, and
-/// registers it. Returns the handle, whether the ring was shrunk, and
-/// whatever else `open` made.
+/// socket, as ringcap_duplex_open does) and registers it. Returns the
+/// handle, whether the ring was shrunk, and whatever else `open` made.
 pub(crate) fn register_capture<T>(
     config: &CaptureConfig,
     open: impl FnOnce(&CaptureConfig) -> Result<(Capture, T)>,
 ) -> Result<(*mut ringcap_capture, bool, T)> {
-    let (ptr, (shrunk, extra)) = breakers::register(&CAPTURES, |breaker, token| {
-        let mut config = config.clone();
-        config.breaker = Some(breaker.clone());
-        let (capture, extra) = open(&config)?;
-        let shrunk = capture.shrunk_from().is_some();
-        let handle = CaptureHandle {
-            capture: Mutex::new(Some(capture)),
-            breaker,
-            dispatcher: AtomicU64::new(0),
-            token,
-            last_error: LastError::default(),
-        };
-        Ok((handle, (shrunk, extra)))
-    })?;
-    Ok((ptr, shrunk, extra))
+    let (capture, extra) = open(config)?;
+    let shrunk = capture.shrunk_from().is_some();
+    let handle =
+        CaptureHandle { breaker: capture.breaker(), capture: Mutex::new(Some(capture)), dispatcher: AtomicU64::new(0) };
+    Ok((CAPTURES.insert(handle)?, shrunk, extra))
 }
 
 fn callback_adapter(cb: ringcap_packet_cb, user: *mut c_void) -> Result<impl FnMut(&Packet<'_>)> {
@@ -214,16 +200,14 @@ pub extern "C" fn ringcap_capture_loop(
 /// from a signal handler.
 #[no_mangle]
 pub extern "C" fn ringcap_capture_breakloop(h: *mut ringcap_capture) -> i32 {
-    if h.is_null() {
-        return boundary(None, || Err(Error::new(ErrorCode::NullParameter, "ringcap_capture handle is NULL")));
+    // The lookup takes no lock and allocates nothing (signal handlers).
+    match CAPTURES.get(h) {
+        Ok(handle) => {
+            handle.breaker.request();
+            0
+        }
+        Err(e) => boundary(None, || Err(e)),
     }
-    // No lock and no allocation on the success path (signal handlers).
-    if breakers::request(h as usize) {
-        return 0;
-    }
-    boundary(None, || {
-        Err(Error::new(ErrorCode::InvalidHandle, "ringcap_capture handle is closed or was never returned by ringcap"))
-    })
 }
 
 /// Statistics since open: packets the kernel received for this socket
@@ -298,7 +282,7 @@ pub extern "C" fn ringcap_capture_ring_info(h: *mut ringcap_capture, out: *mut r
 #[no_mangle]
 pub extern "C" fn ringcap_capture_close(h: *mut ringcap_capture) -> i32 {
     let Ok(handle) = CAPTURES.get(h) else { return 0 };
-    boundary(Some(&handle.last_error), || {
+    boundary(Some(handle.last_error()), || {
         if handle.dispatcher.load(Ordering::Acquire) == thread_id() {
             return Err(Error::new(ErrorCode::Busy, "cannot close a handle from its own callback; call ringcap_capture_breakloop() and close after the loop returns"));
         }
@@ -306,7 +290,6 @@ pub extern "C" fn ringcap_capture_close(h: *mut ringcap_capture) -> i32 {
         handle.breaker.request();
         let capture = handle.capture.lock().unwrap_or_else(|p| p.into_inner()).take();
         drop(capture);
-        breakers::release(handle.token);
         Ok(0)
     })
 }
@@ -316,7 +299,7 @@ pub extern "C" fn ringcap_capture_close(h: *mut ringcap_capture) -> i32 {
 #[no_mangle]
 pub extern "C" fn ringcap_capture_last_error(h: *const ringcap_capture) -> *const c_char {
     match CAPTURES.get(h) {
-        Ok(handle) => handle.last_error.as_ptr(),
+        Ok(handle) => handle.last_error().as_ptr(),
         Err(_) => c"ringcap_capture handle is NULL, closed, or was never returned by ringcap".as_ptr(),
     }
 }

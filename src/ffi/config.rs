@@ -5,8 +5,8 @@ use std::ffi::c_char;
 use std::sync::Mutex;
 
 use crate::error::{Error, Result};
-use crate::ffi::boundary::{boundary, boundary_ptr, c_str, LastError};
-use crate::ffi::registry::Registry;
+use crate::ffi::boundary::{boundary, boundary_ptr, c_str};
+use crate::ffi::handles::{HandleKind, Handles};
 use crate::geometry::Version;
 use crate::rx::{CaptureConfig, Layout};
 use crate::socket::SocketKind;
@@ -18,7 +18,6 @@ pub struct ringcap_config {
 
 pub(crate) struct ConfigHandle {
     pub(crate) config: Mutex<CaptureConfig>,
-    pub(crate) last_error: LastError,
     /// Setters whose last call failed, with their error: the configuration
     /// still holds the previous value, so opening it would silently ignore
     /// what the caller asked for.
@@ -27,7 +26,7 @@ pub(crate) struct ConfigHandle {
 
 impl ConfigHandle {
     pub(crate) fn new(config: CaptureConfig) -> ConfigHandle {
-        ConfigHandle { config: Mutex::new(config), last_error: LastError::default(), failed: Mutex::default() }
+        ConfigHandle { config: Mutex::new(config), failed: Mutex::default() }
     }
 
     /// The configuration to open, or why it must not be opened: a setter
@@ -55,7 +54,7 @@ impl ConfigHandle {
     }
 }
 
-pub(crate) static CONFIGS: Registry<ConfigHandle> = Registry::new("ringcap_config");
+pub(crate) static CONFIGS: Handles<ConfigHandle> = Handles::new(HandleKind::Config, "ringcap_config");
 
 /// Socket types a capture can use.
 #[repr(C)]
@@ -80,12 +79,12 @@ pub(crate) fn with_config(
         Ok(h) => h,
         Err(e) => return boundary(None, || Err(e)),
     };
-    boundary(Some(&handle.last_error), || {
+    boundary(Some(handle.last_error()), || {
         let mut config = handle.config.lock().unwrap_or_else(|p| p.into_inner());
         let outcome = f(&mut config);
         handle.record_setter(name, &outcome);
         if outcome.is_ok() {
-            handle.last_error.clear();
+            handle.last_error().clear();
         }
         outcome.map(|()| 0)
     })
@@ -98,7 +97,7 @@ pub(crate) fn with_config(
 /// Returns NULL only if memory is exhausted. Free with ringcap_config_free().
 #[no_mangle]
 pub extern "C" fn ringcap_config_new() -> *mut ringcap_config {
-    boundary_ptr(|| Ok(CONFIGS.insert(ConfigHandle::new(CaptureConfig::default()))))
+    boundary_ptr(|| CONFIGS.insert(ConfigHandle::new(CaptureConfig::default())))
 }
 
 /// Frees a configuration. NULL and already-freed handles are ignored.
@@ -307,7 +306,7 @@ pub extern "C" fn ringcap_config_set_lock_memory(cfg: *mut ringcap_config, on: b
 #[no_mangle]
 pub extern "C" fn ringcap_config_last_error(cfg: *const ringcap_config) -> *const c_char {
     match CONFIGS.get(cfg) {
-        Ok(h) => h.last_error.as_ptr(),
+        Ok(h) => h.last_error().as_ptr(),
         Err(_) => c"ringcap_config handle is NULL, freed, or was never returned by ringcap".as_ptr(),
     }
 }

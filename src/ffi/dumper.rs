@@ -8,9 +8,9 @@ use std::io::BufWriter;
 use std::sync::Mutex;
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::ffi::boundary::{boundary, c_str, in_ref, in_slice, out_ref, LastError};
+use crate::ffi::boundary::{boundary, c_str, in_ref, in_slice, out_ref};
 use crate::ffi::capture::{ringcap_capture, with_handle};
-use crate::ffi::registry::Registry;
+use crate::ffi::handles::{HandleKind, Handles};
 use crate::filter::LinkType;
 use crate::rx::PacketMeta;
 use crate::savefile::{PacketHeader, PcapngWriter, Precision, Writer, WriterConfig};
@@ -61,10 +61,9 @@ impl Sink {
 
 struct DumperHandle {
     sink: Mutex<Option<Sink>>,
-    last_error: LastError,
 }
 
-static DUMPERS: Registry<DumperHandle> = Registry::new("ringcap_dumper");
+static DUMPERS: Handles<DumperHandle> = Handles::new(HandleKind::Dumper, "ringcap_dumper");
 
 /// Creates `path` (truncating it) and writes the file header.
 fn open(path: &str, format: i32, config: &WriterConfig) -> Result<Sink> {
@@ -85,14 +84,14 @@ fn open(path: &str, format: i32, config: &WriterConfig) -> Result<Sink> {
     })
 }
 
-fn register(sink: Sink) -> *mut ringcap_dumper {
-    DUMPERS.insert(DumperHandle { sink: Mutex::new(Some(sink)), last_error: LastError::default() })
+fn register(sink: Sink) -> Result<*mut ringcap_dumper> {
+    DUMPERS.insert(DumperHandle { sink: Mutex::new(Some(sink)) })
 }
 
 /// Runs `f` on the open writer behind `d`, recording errors on it.
 fn with_dumper(d: *mut ringcap_dumper, f: impl FnOnce(&mut Sink) -> Result<i32>) -> i32 {
     match DUMPERS.get(d) {
-        Ok(h) => boundary(Some(&h.last_error), || {
+        Ok(h) => boundary(Some(h.last_error()), || {
             let mut guard = h.sink.lock().unwrap_or_else(|p| p.into_inner());
             let sink =
                 guard.as_mut().ok_or_else(|| Error::new(ErrorCode::InvalidHandle, "ringcap_dumper is closed"))?;
@@ -138,7 +137,7 @@ pub extern "C" fn ringcap_dumper_open(
         // SAFETY: C passes a writable pointer or NULL.
         let out = unsafe { out_ref(out, "out") }?;
         let precision = if nanoseconds { Precision::Nano } else { Precision::Micro };
-        *out = register(open(path, format, &WriterConfig::new(linktype, snaplen, precision))?);
+        *out = register(open(path, format, &WriterConfig::new(linktype, snaplen, precision))?)?;
         Ok(0)
     })
 }
@@ -162,7 +161,7 @@ pub extern "C" fn ringcap_dumper_open_capture(
         // SAFETY: C passes a writable pointer or NULL.
         let out = unsafe { out_ref(out, "out") }?;
         let (link, snaplen) = handle.with(|c| Ok((c.filter_link_type()?, c.snaplen())))?;
-        *out = register(open(path, format, &WriterConfig::new(dlt(link), snaplen, Precision::Nano))?);
+        *out = register(open(path, format, &WriterConfig::new(dlt(link), snaplen, Precision::Nano))?)?;
         Ok(0)
     })
 }
@@ -198,9 +197,10 @@ pub extern "C" fn ringcap_dumper_flush(d: *mut ringcap_dumper) -> i32 {
 /// handles return 0.
 #[no_mangle]
 pub extern "C" fn ringcap_dumper_close(d: *mut ringcap_dumper) -> i32 {
-    let Some(h) = DUMPERS.remove(d) else { return 0 };
+    let Ok(h) = DUMPERS.get(d) else { return 0 };
     boundary(None, || {
         let sink = h.sink.lock().unwrap_or_else(|p| p.into_inner()).take();
+        DUMPERS.remove(d);
         match sink {
             Some(mut s) => s.flush().map(|()| 0),
             None => Ok(0),
@@ -213,7 +213,7 @@ pub extern "C" fn ringcap_dumper_close(d: *mut ringcap_dumper) -> i32 {
 #[no_mangle]
 pub extern "C" fn ringcap_dumper_last_error(d: *const ringcap_dumper) -> *const c_char {
     match DUMPERS.get(d) {
-        Ok(h) => h.last_error.as_ptr(),
+        Ok(h) => h.last_error().as_ptr(),
         Err(_) => c"ringcap_dumper handle is NULL, closed, or was never returned by ringcap".as_ptr(),
     }
 }

@@ -3,11 +3,10 @@
 //! programs.
 
 use std::ffi::c_char;
-use std::sync::Arc;
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::ffi::boundary::{self, boundary, c_str, in_slice, out_ref, LastError};
-use crate::ffi::registry::Registry;
+use crate::ffi::boundary::{self, boundary, c_str, in_slice, out_ref};
+use crate::ffi::handles::{Guard, HandleKind, Handles};
 use crate::filter::{self, DumpFormat, Insn, LinkType, Options, Program};
 
 /// A compiled filter program. Opaque: obtain one from
@@ -20,10 +19,9 @@ pub struct ringcap_filter {
 struct FilterHandle {
     program: Program,
     insns: Vec<Insn>,
-    last_error: LastError,
 }
 
-static FILTERS: Registry<FilterHandle> = Registry::new("filter");
+static FILTERS: Handles<FilterHandle> = Handles::new(HandleKind::Filter, "filter");
 
 /// Compiler options for ringcap_filter_compile_ex().
 #[allow(non_camel_case_types)]
@@ -40,7 +38,7 @@ pub struct ringcap_filter_options {
     pub vlan_extensions: bool,
 }
 
-fn handle(f: *const ringcap_filter) -> Result<Arc<FilterHandle>> {
+fn handle(f: *const ringcap_filter) -> Result<Guard<FilterHandle>> {
     FILTERS.get(f)
 }
 
@@ -102,7 +100,7 @@ pub unsafe extern "C" fn ringcap_filter_compile_ex(
         }
         let program = filter::compile_with(expr, &opts)?;
         let insns = program.instructions().to_vec();
-        *out = FILTERS.insert(FilterHandle { program, insns, last_error: LastError::default() });
+        *out = FILTERS.insert(FilterHandle { program, insns })?;
         Ok(0)
     })
 }
@@ -194,7 +192,7 @@ pub unsafe extern "C" fn ringcap_filter_run(
         Ok(h) => h,
         Err(e) => return boundary(None, || Err(e)),
     };
-    boundary(Some(&h.last_error), || {
+    boundary(Some(h.last_error()), || {
         // SAFETY: per this function's contract.
         let data = unsafe { in_slice(pkt, caplen as usize, "pkt") }?;
         let v = h.program.matches(data, wirelen);
@@ -221,7 +219,7 @@ pub unsafe extern "C" fn ringcap_filter_dump(
         Ok(h) => h,
         Err(e) => return boundary(None, || Err(e)),
     };
-    boundary(Some(&h.last_error), || {
+    boundary(Some(h.last_error()), || {
         let fmt = DumpFormat::from_i32(format)
             .ok_or_else(|| Error::invalid(format!("dump format {format} is not 1 (-d), 2 (-dd) or 3 (-ddd)")))?;
         let text = h.program.dump(fmt);
@@ -247,7 +245,7 @@ pub unsafe extern "C" fn ringcap_filter_dump(
 #[no_mangle]
 pub extern "C" fn ringcap_filter_last_error(f: *const ringcap_filter) -> *const c_char {
     match handle(f) {
-        Ok(h) => h.last_error.as_ptr(),
+        Ok(h) => h.last_error().as_ptr(),
         Err(_) => boundary::last_error_ptr(),
     }
 }

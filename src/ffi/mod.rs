@@ -1,9 +1,9 @@
 //! The C boundary: a thin shell over the safe core.
 //!
 //! Every export runs inside [`boundary`], which catches panics and records the
-//! error text; handles are looked up in a [`registry`] so that NULL, closed
-//! and foreign pointers are answered with an error instead of undefined
-//! behaviour.
+//! error text; handles are looked up in the one [`handles`] table (shared with
+//! the pcap layer) so that NULL, closed and foreign pointers are answered
+//! with an error instead of undefined behaviour.
 
 // C type names are the ABI's (ringcap_capture, not RingcapCapture).
 #![allow(non_camel_case_types)]
@@ -12,13 +12,12 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 pub mod boundary;
-pub mod breakers;
 pub mod capture;
 pub mod config;
 pub mod dumper;
 pub mod features;
 pub mod filter;
+pub mod handles;
 pub mod interfaces;
-pub mod registry;
 pub mod result;
 pub mod transmit;

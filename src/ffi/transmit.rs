@@ -10,10 +10,10 @@ use std::ffi::c_char;
 use std::sync::Mutex;
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::ffi::boundary::{self, boundary, boundary_ptr, c_str, in_slice, out_ref, LastError};
+use crate::ffi::boundary::{self, boundary, boundary_ptr, c_str, in_slice, out_ref};
 use crate::ffi::capture::{register_capture, ringcap_capture, ringcap_ring_info};
 use crate::ffi::config::{ringcap_config, CONFIGS};
-use crate::ffi::registry::Registry;
+use crate::ffi::handles::{HandleKind, Handles};
 use crate::geometry::Version;
 use crate::rx::Layout;
 use crate::socket::SocketKind;
@@ -84,23 +84,21 @@ pub struct ringcap_tx_timestamp {
 
 pub(crate) struct TxConfigHandle {
     config: Mutex<TxConfig>,
-    last_error: LastError,
 }
 
 struct TxHandle {
     tx: Mutex<Option<Transmitter>>,
-    last_error: LastError,
 }
 
-static TX_CONFIGS: Registry<TxConfigHandle> = Registry::new("ringcap_tx_config");
-static TXS: Registry<TxHandle> = Registry::new("ringcap_tx");
+static TX_CONFIGS: Handles<TxConfigHandle> = Handles::new(HandleKind::TxConfig, "ringcap_tx_config");
+static TXS: Handles<TxHandle> = Handles::new(HandleKind::Tx, "ringcap_tx");
 
 fn with_config(cfg: *mut ringcap_tx_config, f: impl FnOnce(&mut TxConfig) -> Result<()>) -> i32 {
     let handle = match TX_CONFIGS.get(cfg) {
         Ok(h) => h,
         Err(e) => return boundary(None, || Err(e)),
     };
-    boundary(Some(&handle.last_error), || {
+    boundary(Some(handle.last_error()), || {
         let mut config = handle.config.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut config).map(|()| 0)
     })
@@ -111,7 +109,7 @@ fn with_tx(h: *const ringcap_tx, f: impl FnOnce(&mut Transmitter) -> Result<i32>
         Ok(h) => h,
         Err(e) => return boundary(None, || Err(e)),
     };
-    boundary(Some(&handle.last_error), || {
+    boundary(Some(handle.last_error()), || {
         let mut guard = handle.tx.lock().unwrap_or_else(|p| p.into_inner());
         let tx = guard.as_mut().ok_or_else(|| Error::new(ErrorCode::InvalidHandle, "ringcap_tx handle is closed"))?;
         f(tx)
@@ -126,10 +124,7 @@ fn with_tx(h: *const ringcap_tx, f: impl FnOnce(&mut Transmitter) -> Result<i32>
 /// if memory is exhausted. Free with ringcap_tx_config_free().
 #[no_mangle]
 pub extern "C" fn ringcap_tx_config_new() -> *mut ringcap_tx_config {
-    boundary_ptr(|| {
-        Ok(TX_CONFIGS
-            .insert(TxConfigHandle { config: Mutex::new(TxConfig::default()), last_error: LastError::default() }))
-    })
+    boundary_ptr(|| TX_CONFIGS.insert(TxConfigHandle { config: Mutex::new(TxConfig::default()) }))
 }
 
 /// Frees a TX configuration. NULL and already-freed handles are ignored.
@@ -333,27 +328,28 @@ pub extern "C" fn ringcap_tx_config_set_lock_memory(cfg: *mut ringcap_tx_config,
 #[no_mangle]
 pub extern "C" fn ringcap_tx_config_last_error(cfg: *const ringcap_tx_config) -> *const c_char {
     match TX_CONFIGS.get(cfg) {
-        Ok(h) => h.last_error.as_ptr(),
+        Ok(h) => h.last_error().as_ptr(),
         Err(_) => c"ringcap_tx_config handle is NULL, freed, or was never returned by ringcap".as_ptr(),
     }
 }
 
-fn register_tx(tx: Transmitter) -> (*mut ringcap_tx, i32) {
-    let handle = TxHandle { tx: Mutex::new(None), last_error: LastError::default() };
+fn register_tx(tx: Transmitter) -> Result<(*mut ringcap_tx, i32)> {
     let warning = tx.warning().cloned().or_else(|| {
         tx.shrunk()
             .then(|| Error::new(ErrorCode::WarningRingShrunk, "the kernel was short of memory; the TX ring was shrunk"))
     });
+    let ptr = TXS.insert(TxHandle { tx: Mutex::new(Some(tx)) })?;
     let code = match &warning {
         Some(w) => {
             boundary::record(w);
-            handle.last_error.set(w);
+            if let Ok(h) = TXS.get(ptr) {
+                h.last_error().set(w);
+            }
             w.code().as_i32()
         }
         None => 0,
     };
-    *handle.tx.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
-    (TXS.insert(handle), code)
+    Ok((ptr, code))
 }
 
 /// Opens a TX ring with the options in `cfg` and stores the handle in
@@ -368,15 +364,15 @@ pub extern "C" fn ringcap_tx_open(cfg: *const ringcap_tx_config, out: *mut *mut 
         Ok(h) => h,
         Err(e) => return boundary(None, || Err(e)),
     };
-    boundary(Some(&config_handle.last_error), || {
+    boundary(Some(config_handle.last_error()), || {
         // SAFETY: C passes a writable pointer or NULL.
         let out = unsafe { out_ref(out, "out") }?;
         let config = config_handle.config.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let tx = Transmitter::open(&config)?;
         if let Some(w) = tx.warning() {
-            config_handle.last_error.set(w);
+            config_handle.last_error().set(w);
         }
-        let (h, code) = register_tx(tx);
+        let (h, code) = register_tx(tx)?;
         *out = h;
         Ok(code)
     })
@@ -402,7 +398,7 @@ pub extern "C" fn ringcap_duplex_open(
         Ok(h) => h,
         Err(e) => return boundary(None, || Err(e)),
     };
-    boundary(Some(&rx_handle.last_error), || {
+    boundary(Some(rx_handle.last_error()), || {
         let tx_handle = TX_CONFIGS.get(tx)?;
         // SAFETY: C passes writable pointers or NULL.
         let rx_out = unsafe { out_ref(rx_out, "rx_out") }?;
@@ -413,9 +409,9 @@ pub extern "C" fn ringcap_duplex_open(
         tx_config.interface = rx_config.interface.clone();
         let (capture_ptr, shrunk, transmitter) = register_capture(&rx_config, |c| crate::duplex::open(c, &tx_config))?;
         if let Some(w) = transmitter.warning() {
-            rx_handle.last_error.set(w);
+            rx_handle.last_error().set(w);
         }
-        let (tx_ptr, code) = register_tx(transmitter);
+        let (tx_ptr, code) = register_tx(transmitter)?;
         *rx_out = capture_ptr;
         *tx_out = tx_ptr;
         Ok(if code != 0 {
@@ -610,7 +606,7 @@ pub extern "C" fn ringcap_tx_test_set_next_offset(h: *mut ringcap_tx, value: u32
 #[no_mangle]
 pub extern "C" fn ringcap_tx_close(h: *mut ringcap_tx) -> i32 {
     let Ok(handle) = TXS.get(h) else { return 0 };
-    boundary(Some(&handle.last_error), || {
+    boundary(Some(handle.last_error()), || {
         TXS.remove(h);
         let tx = handle.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
         match tx {
@@ -625,7 +621,7 @@ pub extern "C" fn ringcap_tx_close(h: *mut ringcap_tx) -> i32 {
 #[no_mangle]
 pub extern "C" fn ringcap_tx_last_error(h: *const ringcap_tx) -> *const c_char {
     match TXS.get(h) {
-        Ok(handle) => handle.last_error.as_ptr(),
+        Ok(handle) => handle.last_error().as_ptr(),
         Err(_) => c"ringcap_tx handle is NULL, closed, or was never returned by ringcap".as_ptr(),
     }
 }

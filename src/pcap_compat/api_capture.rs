@@ -5,10 +5,10 @@ use std::ptr;
 
 use crate::fanout::{Fanout, FanoutMode};
 use crate::ffi::boundary::c_str;
-use crate::ffi::breakers;
+use crate::ffi::boundary::guard_or;
 use crate::pcap_compat::abi::*;
 use crate::pcap_compat::api_savefile::offline_file;
-use crate::pcap_compat::handle::{PResult, PcapError, PcapState, Source};
+use crate::pcap_compat::handle::{PResult, PcapError, PcapState, Reading, Source};
 use crate::pcap_compat::names;
 use crate::pcap_compat::registry::{close, pcap, register, with_pcap, with_pcap_or, write_errbuf, HANDLES};
 
@@ -16,23 +16,27 @@ use crate::pcap_compat::registry::{close, pcap, register, with_pcap, with_pcap_o
 /// be configured and then activated.
 #[no_mangle]
 pub extern "C" fn pcap_create(device: *const c_char, errbuf: *mut c_char) -> *mut pcap {
-    // SAFETY: device is NULL or a C string.
-    let device = if device.is_null() { Ok("any") } else { unsafe { c_str(device, "device") } };
-    let result = device.map_err(PcapError::from).and_then(|d| register(PcapState::created(d)));
-    match result {
-        Ok(p) => p,
-        Err(e) => {
-            // SAFETY: errbuf is PCAP_ERRBUF_SIZE bytes per the API.
-            unsafe { write_errbuf(errbuf, &e.message) };
-            ptr::null_mut()
+    guard_or(ptr::null_mut(), || {
+        // SAFETY: device is NULL or a C string.
+        let device = if device.is_null() { Ok("any") } else { unsafe { c_str(device, "device") } };
+        let result = device.map_err(PcapError::from).and_then(|d| register(PcapState::created(d)));
+        match result {
+            Ok(p) => p,
+            Err(e) => {
+                // SAFETY: errbuf is PCAP_ERRBUF_SIZE bytes per the API.
+                unsafe { write_errbuf(errbuf, &e.message) };
+                ptr::null_mut()
+            }
         }
-    }
+    })
 }
 
 /// pcap_open_dead(): a handle for compiling filters and writing savefiles.
 #[no_mangle]
 pub extern "C" fn pcap_open_dead(linktype: c_int, snaplen: c_int) -> *mut pcap {
-    pcap_open_dead_with_tstamp_precision(linktype, snaplen, PCAP_TSTAMP_PRECISION_MICRO as c_uint)
+    guard_or(ptr::null_mut(), || {
+        pcap_open_dead_with_tstamp_precision(linktype, snaplen, PCAP_TSTAMP_PRECISION_MICRO as c_uint)
+    })
 }
 
 /// pcap_open_dead_with_tstamp_precision().
@@ -42,16 +46,33 @@ pub extern "C" fn pcap_open_dead_with_tstamp_precision(
     snaplen: c_int,
     precision: c_uint,
 ) -> *mut pcap {
-    if precision > PCAP_TSTAMP_PRECISION_NANO as c_uint {
-        return ptr::null_mut();
-    }
-    register(PcapState::dead(linktype, snaplen, precision as c_int)).unwrap_or(ptr::null_mut())
+    guard_or(ptr::null_mut(), || {
+        // libpcap takes an unknown precision as microseconds.
+        let precision = if precision == PCAP_TSTAMP_PRECISION_NANO as c_uint {
+            PCAP_TSTAMP_PRECISION_NANO
+        } else {
+            PCAP_TSTAMP_PRECISION_MICRO
+        };
+        register(PcapState::dead(linktype, snaplen, precision)).unwrap_or(ptr::null_mut())
+    })
 }
 
 /// pcap_close(): NULL and already-closed handles are ignored.
 #[no_mangle]
 pub extern "C" fn pcap_close(p: *mut pcap) {
-    close(p);
+    guard_or((), || {
+        close(p);
+    })
+}
+
+const DEAD_NONBLOCK: &str = "A pcap_open_dead pcap_t does not have a non-blocking mode setting";
+
+/// libpcap's refusal, with its text, of an operation a pcap_open_dead handle lacks.
+fn dead_refuses(state: &PcapState, text: &str) -> PResult<()> {
+    match state.source {
+        Source::Dead => Err(PcapError::generic(text)),
+        _ => Ok(()),
+    }
 }
 
 fn set(p: *mut pcap, f: impl FnOnce(&mut crate::pcap_compat::handle::Options) -> PResult<c_int>) -> c_int {
@@ -59,6 +80,12 @@ fn set(p: *mut pcap, f: impl FnOnce(&mut crate::pcap_compat::handle::Options) ->
         let mut state = h.state();
         f(state.settable()?)
     })
+}
+
+/// Turns a read's outcome into pcap's: a savefile's read errors are
+/// PCAP_ERROR with the reader's text.
+fn read_count(n: PResult<usize>) -> PResult<c_int> {
+    n.map(|n| n.min(c_int::MAX as usize) as c_int)
 }
 
 /// pcap_set_snaplen(): values outside 1..262144 mean 262144, as in libpcap.
@@ -88,12 +115,13 @@ pub extern "C" fn pcap_set_rfmon(p: *mut pcap, rfmon: c_int) -> c_int {
     })
 }
 
-/// pcap_can_set_rfmon(): 0, monitor mode is not supported on packet sockets.
+/// pcap_can_set_rfmon(): 0, monitor mode is not supported on packet
+/// sockets (nor on savefiles); PCAP_ERROR on a pcap_open_dead handle.
 #[no_mangle]
 pub extern "C" fn pcap_can_set_rfmon(p: *mut pcap) -> c_int {
     with_pcap(p, |h| {
-        if h.state().is_activated() {
-            return Err(PcapError::new(PCAP_ERROR_ACTIVATED, "can't perform  operation on activated capture"));
+        if matches!(h.state().source, Source::Dead) {
+            return Err(PcapError::generic("Rfmon mode doesn't apply on a pcap_open_dead pcap_t"));
         }
         Ok(0)
     })
@@ -199,7 +227,11 @@ pub extern "C" fn ringcap_pcap_set_fanout(p: *mut pcap, mode: c_uint, flags: c_u
 /// pcap_activate(): 0, a PCAP_WARNING_* code, or a PCAP_ERROR_* code.
 #[no_mangle]
 pub extern "C" fn pcap_activate(p: *mut pcap) -> c_int {
-    with_pcap(p, |h| h.state().activate(h.breaker.clone()))
+    with_pcap(p, |h| {
+        let (warning, capture) = h.change(|s| s.activate(h.breaker.clone()))?;
+        h.install(Reading::Live(capture));
+        Ok(warning)
+    })
 }
 
 /// pcap_open_live(): create, configure and activate in one call.
@@ -226,7 +258,7 @@ pub extern "C" fn pcap_open_live(
         } else {
             unsafe { c_str(device, "device") }.unwrap_or("?").to_string()
         };
-        let detail = HANDLES.get(p).map(|h| h.errbuf_text()).unwrap_or_default();
+        let detail = geterr_text(p);
         let message = match status {
             PCAP_ERROR | PCAP_ERROR_BREAK => format!("{name}: {detail}"),
             _ if detail.is_empty() => format!("{name}: {}", crate::pcap_compat::api_info::status_text(status)),
@@ -245,13 +277,14 @@ pub extern "C" fn pcap_open_live(
 #[no_mangle]
 pub extern "C" fn pcap_dispatch(p: *mut pcap, cnt: c_int, callback: pcap_handler, user: *mut u8) -> c_int {
     with_pcap(p, |h| {
-        let cb = callback.ok_or_else(|| PcapError::generic("callback is NULL"))?;
         let budget = if cnt <= 0 { usize::MAX } else { cnt as usize };
-        let n = h.state().read(budget, &h.breaker, &mut |hdr, data| {
-            // SAFETY: a C pcap_handler; both pointers are valid for the call.
-            unsafe { cb(user, hdr, data.as_ptr()) }
-        })?;
-        Ok(n as c_int)
+        read_count(h.read(|reading, bufs, refresh, mut plan| {
+            let cb = callback.ok_or_else(|| PcapError::generic("callback is NULL"))?;
+            reading.read(&mut plan, refresh, bufs, budget, &h.breaker, &mut |hdr, data| {
+                // SAFETY: a C pcap_handler; both pointers are valid for the call.
+                unsafe { cb(user, hdr, data.as_ptr()) }
+            })
+        }))
     })
 }
 
@@ -260,21 +293,23 @@ pub extern "C" fn pcap_dispatch(p: *mut pcap, cnt: c_int, callback: pcap_handler
 #[no_mangle]
 pub extern "C" fn pcap_loop(p: *mut pcap, cnt: c_int, callback: pcap_handler, user: *mut u8) -> c_int {
     with_pcap(p, |h| {
-        let cb = callback.ok_or_else(|| PcapError::generic("callback is NULL"))?;
-        let mut done: i64 = 0;
-        loop {
-            let budget = if cnt <= 0 { usize::MAX } else { (cnt as i64 - done) as usize };
-            let mut state = h.state();
-            let n = state.read(budget, &h.breaker, &mut |hdr, data| {
-                // SAFETY: a C pcap_handler; both pointers are valid for the call.
-                unsafe { cb(user, hdr, data.as_ptr()) }
-            })?;
-            done += n as i64;
-            // A savefile's end ends the loop; a live timeout does not.
-            if (cnt > 0 && done >= cnt as i64) || (n == 0 && state.is_offline()) {
-                return Ok(0);
+        h.read(|reading, bufs, refresh, mut plan| {
+            let cb = callback.ok_or_else(|| PcapError::generic("callback is NULL"))?;
+            let offline = matches!(reading, Reading::Offline(_));
+            let mut done: i64 = 0;
+            loop {
+                let budget = if cnt <= 0 { usize::MAX } else { (cnt as i64 - done) as usize };
+                let n = reading.read(&mut plan, refresh, bufs, budget, &h.breaker, &mut |hdr, data| {
+                    // SAFETY: a C pcap_handler; both pointers are valid for the call.
+                    unsafe { cb(user, hdr, data.as_ptr()) }
+                })?;
+                done += n as i64;
+                // A savefile's end ends the loop; a live timeout does not.
+                if (cnt > 0 && done >= cnt as i64) || (n == 0 && offline) {
+                    return Ok(0);
+                }
             }
-        }
+        })
     })
 }
 
@@ -286,17 +321,18 @@ pub extern "C" fn pcap_next_ex(p: *mut pcap, header: *mut *mut pcap_pkthdr, data
         if header.is_null() || data.is_null() {
             return Err(PcapError::generic("pcap_next_ex: NULL header or data pointer"));
         }
-        let mut state = h.state();
-        let r = state.next_copy(&h.breaker)?;
-        if r == 1 {
-            // SAFETY: both out-pointers were checked; the buffers live in the
-            // handle until the next read.
-            unsafe {
-                *header = &mut state.oneshot_hdr;
-                *data = state.oneshot.as_ptr();
+        h.read(|reading, bufs, refresh, mut plan| {
+            let r = reading.next_copy(&mut plan, refresh, bufs, &h.breaker)?;
+            if r == 1 {
+                // SAFETY: both out-pointers were checked; the buffers live in
+                // the handle until the next read.
+                unsafe {
+                    *header = &mut bufs.oneshot_hdr;
+                    *data = bufs.oneshot.as_ptr();
+                }
             }
-        }
-        Ok(r)
+            Ok(r)
+        })
     })
 }
 
@@ -307,22 +343,25 @@ pub extern "C" fn pcap_next(p: *mut pcap, header: *mut pcap_pkthdr) -> *const u8
         if header.is_null() {
             return Err(PcapError::generic("pcap_next: NULL header"));
         }
-        let mut state = h.state();
-        if state.next_copy(&h.breaker).unwrap_or(0) != 1 {
-            return Ok(ptr::null());
-        }
-        // SAFETY: header was checked for NULL.
-        unsafe { *header = state.oneshot_hdr };
-        Ok(state.oneshot.as_ptr())
+        h.read(|reading, bufs, refresh, mut plan| {
+            if reading.next_copy(&mut plan, refresh, bufs, &h.breaker).unwrap_or(0) != 1 {
+                return Ok(ptr::null());
+            }
+            // SAFETY: header was checked for NULL.
+            unsafe { *header = bufs.oneshot_hdr };
+            Ok(bufs.oneshot.as_ptr())
+        })
     })
 }
 
-/// pcap_breakloop(): async-signal-safe.
+/// pcap_breakloop(): async-signal-safe (the lookup takes no lock).
 #[no_mangle]
 pub extern "C" fn pcap_breakloop(p: *mut pcap) {
-    if !p.is_null() {
-        breakers::request(p as usize);
-    }
+    guard_or((), || {
+        if let Ok(h) = HANDLES.get(p) {
+            h.breaker.request();
+        }
+    })
 }
 
 /// pcap_stats(): ps_recv counts every packet the kernel accepted for the
@@ -334,7 +373,16 @@ pub extern "C" fn pcap_stats(p: *mut pcap, ps: *mut pcap_stat) -> c_int {
         if ps.is_null() {
             return Err(PcapError::generic("pcap_stats: NULL pcap_stat pointer"));
         }
-        let st = h.state().stats()?;
+        let st = match h.live() {
+            Some(live) => live.stats()?,
+            None if h.state().is_offline() => {
+                return Err(PcapError::generic("Statistics aren't available from savefiles"))
+            }
+            None if matches!(h.state().source, Source::Dead) => {
+                return Err(PcapError::generic("Statistics aren't available from a pcap_open_dead pcap_t"))
+            }
+            None => return Err(h.state().live().err().unwrap_or_else(|| PcapError::generic("not a live capture"))),
+        };
         // SAFETY: ps was checked for NULL.
         unsafe { *ps = st };
         Ok(0)
@@ -345,12 +393,14 @@ pub extern "C" fn pcap_stats(p: *mut pcap, ps: *mut pcap_stat) -> c_int {
 #[no_mangle]
 pub extern "C" fn pcap_setnonblock(p: *mut pcap, nonblock: c_int, errbuf: *mut c_char) -> c_int {
     let r = with_pcap(p, |h| {
-        let mut state = h.state();
-        state.nonblock = nonblock != 0;
-        if let Source::Live(live) = &mut state.source {
-            live.capture.set_nonblocking(nonblock != 0).map_err(PcapError::from)?;
-        }
-        Ok(0)
+        h.change(|state| {
+            dead_refuses(state, DEAD_NONBLOCK)?;
+            state.nonblock = nonblock != 0;
+            if let Source::Live(live) = &state.source {
+                live.socket.set_nonblocking(nonblock != 0).map_err(PcapError::from)?;
+            }
+            Ok(0)
+        })
     });
     if r < 0 {
         // SAFETY: errbuf is PCAP_ERRBUF_SIZE bytes per the API.
@@ -362,14 +412,23 @@ pub extern "C" fn pcap_setnonblock(p: *mut pcap, nonblock: c_int, errbuf: *mut c
 /// pcap_getnonblock().
 #[no_mangle]
 pub extern "C" fn pcap_getnonblock(p: *mut pcap, errbuf: *mut c_char) -> c_int {
-    let _ = errbuf;
-    with_pcap(p, |h| Ok(h.state().nonblock as c_int))
+    let r = with_pcap(p, |h| {
+        let state = h.state();
+        dead_refuses(&state, DEAD_NONBLOCK)?;
+        // A savefile is never in non-blocking mode.
+        Ok((state.nonblock && !state.is_offline()) as c_int)
+    });
+    if r < 0 {
+        // SAFETY: errbuf is PCAP_ERRBUF_SIZE bytes per the API.
+        unsafe { write_errbuf(errbuf, &geterr_text(p)) };
+    }
+    r
 }
 
 fn live_fd(p: *mut pcap) -> c_int {
-    with_pcap(p, |h| {
-        let mut state = h.state();
-        Ok(state.live()?.capture.fd())
+    with_pcap(p, |h| match h.live() {
+        Some(live) => Ok(live.socket.fd()),
+        None => Err(h.state().live().err().unwrap_or_else(|| PcapError::generic("not a live capture"))),
     })
 }
 
@@ -395,8 +454,10 @@ pub extern "C" fn pcap_fileno(p: *mut pcap) -> c_int {
 /// pcap_get_required_select_timeout(): NULL, the socket's readiness is exact on Linux.
 #[no_mangle]
 pub extern "C" fn pcap_get_required_select_timeout(p: *mut pcap) -> *const libc::timeval {
-    let _ = p;
-    ptr::null()
+    guard_or(ptr::null(), || {
+        let _ = p;
+        ptr::null()
+    })
 }
 
 /// pcap_snapshot().
@@ -419,10 +480,18 @@ pub extern "C" fn pcap_datalink(p: *mut pcap) -> c_int {
     })
 }
 
-/// pcap_datalink_ext(): the link type with no extension bits on Linux.
+/// pcap_datalink_ext(): the extension bits of a savefile's link type
+/// field (FCS length), 0 for live and dead handles.
 #[no_mangle]
 pub extern "C" fn pcap_datalink_ext(p: *mut pcap) -> c_int {
-    pcap_datalink(p)
+    with_pcap(p, |h| {
+        let state = h.state();
+        state.activated()?;
+        Ok(match &state.source {
+            Source::Offline(o) => o.info.linktype_ext as c_int,
+            _ => 0,
+        })
+    })
 }
 
 /// Allocates a C array with malloc so that the caller can free() it.
@@ -456,14 +525,20 @@ pub extern "C" fn pcap_list_datalinks(p: *mut pcap, dlt_buffer: *mut *mut c_int)
 /// pcap_free_datalinks().
 #[no_mangle]
 pub extern "C" fn pcap_free_datalinks(dlt_list: *mut c_int) {
-    // SAFETY: the list came from malloc in pcap_list_datalinks (or is NULL).
-    unsafe { libc::free(dlt_list.cast()) }
+    guard_or((), || {
+        // SAFETY: the list came from malloc in pcap_list_datalinks (or is NULL).
+        unsafe { libc::free(dlt_list.cast()) }
+    })
 }
 
 /// pcap_set_datalink().
 #[no_mangle]
 pub extern "C" fn pcap_set_datalink(p: *mut pcap, dlt: c_int) -> c_int {
-    with_pcap(p, |h| h.state().set_datalink(dlt).map(|()| 0))
+    with_pcap(p, |h| {
+        // Without a list of link types (a dead handle), only the current one
+        // "can be set", as in libpcap.
+        h.change(|s| s.set_datalink(dlt)).map(|()| 0)
+    })
 }
 
 /// pcap_list_tstamp_types(): host time stamps (no device here stamps in hardware
@@ -484,23 +559,27 @@ pub extern "C" fn pcap_list_tstamp_types(p: *mut pcap, types: *mut *mut c_int) -
 /// pcap_free_tstamp_types().
 #[no_mangle]
 pub extern "C" fn pcap_free_tstamp_types(types: *mut c_int) {
-    // SAFETY: the list came from malloc in pcap_list_tstamp_types (or is NULL).
-    unsafe { libc::free(types.cast()) }
+    guard_or((), || {
+        // SAFETY: the list came from malloc in pcap_list_tstamp_types (or is NULL).
+        unsafe { libc::free(types.cast()) }
+    })
 }
 
 /// pcap_setdirection(): PCAP_D_INOUT, PCAP_D_IN or PCAP_D_OUT.
 #[no_mangle]
 pub extern "C" fn pcap_setdirection(p: *mut pcap, d: c_int) -> c_int {
     with_pcap(p, |h| {
-        let mut state = h.state();
-        if !state.is_activated() {
-            return Err(PcapError::new(PCAP_ERROR_NOT_ACTIVATED, "This handle hasn't been activated yet"));
-        }
-        if !(PCAP_D_INOUT..=PCAP_D_OUT).contains(&d) {
-            return Err(PcapError::generic(format!("Invalid direction {d}")));
-        }
-        state.direction = d;
-        Ok(0)
+        h.change(|state| {
+            if !state.is_activated() {
+                return Err(PcapError::new(PCAP_ERROR_NOT_ACTIVATED, "This handle hasn't been activated yet"));
+            }
+            dead_refuses(state, "The packet direction cannot be set on a pcap_open_dead pcap_t")?;
+            if !(PCAP_D_INOUT..=PCAP_D_OUT).contains(&d) {
+                return Err(PcapError::generic(format!("Invalid direction {d}")));
+            }
+            state.direction = d;
+            Ok(0)
+        })
     })
 }
 
@@ -508,9 +587,9 @@ pub extern "C" fn pcap_setdirection(p: *mut pcap, d: c_int) -> c_int {
 #[no_mangle]
 pub extern "C" fn pcap_bufsize(p: *mut pcap) -> c_int {
     with_pcap(p, |h| {
-        let mut state = h.state();
+        let state = h.state();
         state.activated()?;
-        Ok(state.live().map(|l| l.capture.geometry().ring_bytes() as c_int).unwrap_or(0))
+        Ok(state.live().map(|l| l.ring_bytes as c_int).unwrap_or(0))
     })
 }
 
@@ -521,30 +600,35 @@ pub extern "C" fn pcap_is_swapped(p: *mut pcap) -> c_int {
         let state = h.state();
         state.activated()?;
         Ok(match &state.source {
-            Source::Offline(o) => o.reader.info().swapped as c_int,
+            Source::Offline(o) => o.info.swapped as c_int,
             _ => 0,
         })
     })
 }
 
-/// pcap_major_version(): the savefile's format version (2 for live handles).
+/// pcap_major_version(): the savefile's format version; 0 for live and
+/// dead handles, which have no file (as in libpcap).
 #[no_mangle]
 pub extern "C" fn pcap_major_version(p: *mut pcap) -> c_int {
     with_pcap(p, |h| {
-        Ok(match &h.state().source {
-            Source::Offline(o) => o.reader.info().version_major as c_int,
-            _ => 2,
+        let state = h.state();
+        state.activated()?;
+        Ok(match &state.source {
+            Source::Offline(o) => o.info.version_major as c_int,
+            _ => 0,
         })
     })
 }
 
-/// pcap_minor_version(): the savefile's minor version (4 for live handles).
+/// pcap_minor_version(): the savefile's minor version; 0 without a file.
 #[no_mangle]
 pub extern "C" fn pcap_minor_version(p: *mut pcap) -> c_int {
     with_pcap(p, |h| {
-        Ok(match &h.state().source {
-            Source::Offline(o) => o.reader.info().version_minor as c_int,
-            _ => 4,
+        let state = h.state();
+        state.activated()?;
+        Ok(match &state.source {
+            Source::Offline(o) => o.info.version_minor as c_int,
+            _ => 0,
         })
     })
 }
@@ -556,24 +640,27 @@ pub extern "C" fn pcap_file(p: *mut pcap) -> *mut libc::FILE {
 }
 
 fn geterr_text(p: *mut pcap) -> String {
-    HANDLES.get(p).map(|h| h.errbuf_text()).unwrap_or_default()
+    HANDLES.last_error_of(p).map(|e| e.text()).unwrap_or_default()
 }
 
-/// pcap_geterr(): the handle's error text.
+/// pcap_geterr(): the handle's error text. The buffer stays valid (and
+/// keeps the last text) after pcap_close, until a new handle reuses it.
 #[no_mangle]
 pub extern "C" fn pcap_geterr(p: *mut pcap) -> *mut c_char {
-    match HANDLES.get(p) {
-        Ok(h) => h.errbuf.as_ptr() as *mut c_char,
-        Err(_) => c"invalid pcap_t: NULL or closed".as_ptr() as *mut c_char,
-    }
+    guard_or(ptr::null_mut(), || match HANDLES.last_error_of(p) {
+        Some(e) => e.as_ptr() as *mut c_char,
+        None => c"invalid pcap_t: NULL or closed".as_ptr() as *mut c_char,
+    })
 }
 
 /// pcap_perror(): prints "prefix: error text" on stderr.
 #[no_mangle]
 pub extern "C" fn pcap_perror(p: *mut pcap, prefix: *const c_char) {
-    // SAFETY: prefix is NULL or a C string.
-    let prefix = unsafe { c_str(prefix, "prefix") }.unwrap_or("");
-    eprintln!("{prefix}: {}", geterr_text(p));
+    guard_or((), || {
+        // SAFETY: prefix is NULL or a C string.
+        let prefix = unsafe { c_str(prefix, "prefix") }.unwrap_or("");
+        eprintln!("{prefix}: {}", geterr_text(p));
+    })
 }
 
 /// pcap_inject(): sends a whole link-layer frame through a TX ring; returns

@@ -5,6 +5,7 @@ use std::ffi::{c_char, c_int, CString};
 use std::ptr;
 
 use crate::ffi::boundary::c_str;
+use crate::ffi::boundary::guard_or;
 use crate::pcap_compat::abi::*;
 use crate::pcap_compat::devices;
 use crate::pcap_compat::registry::write_errbuf;
@@ -13,30 +14,34 @@ use crate::pcap_compat::registry::write_errbuf;
 /// addresses; free the list with pcap_freealldevs().
 #[no_mangle]
 pub extern "C" fn pcap_findalldevs(alldevsp: *mut *mut pcap_if, errbuf: *mut c_char) -> c_int {
-    if alldevsp.is_null() {
-        // SAFETY: errbuf is PCAP_ERRBUF_SIZE bytes per the API.
-        unsafe { write_errbuf(errbuf, "pcap_findalldevs: NULL list pointer") };
-        return PCAP_ERROR;
-    }
-    match devices::find_all() {
-        Ok(list) => {
-            // SAFETY: checked for NULL above.
-            unsafe { *alldevsp = list };
-            0
-        }
-        Err(e) => {
+    guard_or(PCAP_ERROR, || {
+        if alldevsp.is_null() {
             // SAFETY: errbuf is PCAP_ERRBUF_SIZE bytes per the API.
-            unsafe { write_errbuf(errbuf, &e) };
-            PCAP_ERROR
+            unsafe { write_errbuf(errbuf, "pcap_findalldevs: NULL list pointer") };
+            return PCAP_ERROR;
         }
-    }
+        match devices::find_all() {
+            Ok(list) => {
+                // SAFETY: checked for NULL above.
+                unsafe { *alldevsp = list };
+                0
+            }
+            Err(e) => {
+                // SAFETY: errbuf is PCAP_ERRBUF_SIZE bytes per the API.
+                unsafe { write_errbuf(errbuf, &e) };
+                PCAP_ERROR
+            }
+        }
+    })
 }
 
 /// pcap_freealldevs(): NULL-safe.
 #[no_mangle]
 pub extern "C" fn pcap_freealldevs(alldevs: *mut pcap_if) {
-    // SAFETY: a list from pcap_findalldevs (or NULL), per the API.
-    unsafe { devices::free_all(alldevs) }
+    guard_or((), || {
+        // SAFETY: a list from pcap_findalldevs (or NULL), per the API.
+        unsafe { devices::free_all(alldevs) }
+    })
 }
 
 fn ipv4_ioctl(fd: c_int, device: &str, request: libc::c_ulong, what: &str) -> Result<u32, String> {
@@ -62,44 +67,46 @@ fn ipv4_ioctl(fd: c_int, device: &str, request: libc::c_ulong, what: &str) -> Re
 /// pcap_lookupnet(): the IPv4 network and mask of `device` (both 0 for "any").
 #[no_mangle]
 pub extern "C" fn pcap_lookupnet(device: *const c_char, netp: *mut u32, maskp: *mut u32, errbuf: *mut c_char) -> c_int {
-    // SAFETY: device is NULL or a C string.
-    let device = if device.is_null() { "any" } else { unsafe { c_str(device, "device") }.unwrap_or("any") };
-    if netp.is_null() || maskp.is_null() {
-        // SAFETY: errbuf is PCAP_ERRBUF_SIZE bytes per the API.
-        unsafe { write_errbuf(errbuf, "pcap_lookupnet: NULL net or mask pointer") };
-        return PCAP_ERROR;
-    }
-    let result = if device == "any" {
-        Ok((0, 0))
-    } else {
-        // SAFETY: a plain socket for interface ioctls, closed below.
-        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-        if fd < 0 {
-            Err(format!("socket: {}", std::io::Error::last_os_error()))
-        } else {
-            let r = ipv4_ioctl(fd, device, libc::SIOCGIFADDR, "SIOCGIFADDR").and_then(|addr| {
-                ipv4_ioctl(fd, device, libc::SIOCGIFNETMASK, "SIOCGIFNETMASK").map(|mask| (addr & mask, mask))
-            });
-            // SAFETY: closing our own socket.
-            unsafe { libc::close(fd) };
-            r
-        }
-    };
-    match result {
-        Ok((net, mask)) => {
-            // SAFETY: both pointers were checked for NULL.
-            unsafe {
-                *netp = net;
-                *maskp = mask;
-            }
-            0
-        }
-        Err(e) => {
+    guard_or(PCAP_ERROR, || {
+        // SAFETY: device is NULL or a C string.
+        let device = if device.is_null() { "any" } else { unsafe { c_str(device, "device") }.unwrap_or("any") };
+        if netp.is_null() || maskp.is_null() {
             // SAFETY: errbuf is PCAP_ERRBUF_SIZE bytes per the API.
-            unsafe { write_errbuf(errbuf, &e) };
-            PCAP_ERROR
+            unsafe { write_errbuf(errbuf, "pcap_lookupnet: NULL net or mask pointer") };
+            return PCAP_ERROR;
         }
-    }
+        let result = if device == "any" {
+            Ok((0, 0))
+        } else {
+            // SAFETY: a plain socket for interface ioctls, closed below.
+            let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+            if fd < 0 {
+                Err(format!("socket: {}", std::io::Error::last_os_error()))
+            } else {
+                let r = ipv4_ioctl(fd, device, libc::SIOCGIFADDR, "SIOCGIFADDR").and_then(|addr| {
+                    ipv4_ioctl(fd, device, libc::SIOCGIFNETMASK, "SIOCGIFNETMASK").map(|mask| (addr & mask, mask))
+                });
+                // SAFETY: closing our own socket.
+                unsafe { libc::close(fd) };
+                r
+            }
+        };
+        match result {
+            Ok((net, mask)) => {
+                // SAFETY: both pointers were checked for NULL.
+                unsafe {
+                    *netp = net;
+                    *maskp = mask;
+                }
+                0
+            }
+            Err(e) => {
+                // SAFETY: errbuf is PCAP_ERRBUF_SIZE bytes per the API.
+                unsafe { write_errbuf(errbuf, &e) };
+                PCAP_ERROR
+            }
+        }
+    })
 }
 
 thread_local! {
@@ -110,32 +117,34 @@ thread_local! {
 /// pcap_findalldevs that is not a loopback device.
 #[no_mangle]
 pub extern "C" fn pcap_lookupdev(errbuf: *mut c_char) -> *mut c_char {
-    let mut list = ptr::null_mut();
-    if pcap_findalldevs(&mut list, errbuf) != 0 {
-        return ptr::null_mut();
-    }
-    let mut found = None;
-    let mut cur = list;
-    while !cur.is_null() {
-        // SAFETY: a node of the list just built.
-        let d = unsafe { &*cur };
-        if d.flags & PCAP_IF_LOOPBACK == 0 {
-            // SAFETY: the name is a C string.
-            found = Some(unsafe { std::ffi::CStr::from_ptr(d.name) }.to_owned());
-            break;
+    guard_or(ptr::null_mut(), || {
+        let mut list = ptr::null_mut();
+        if pcap_findalldevs(&mut list, errbuf) != 0 {
+            return ptr::null_mut();
         }
-        cur = d.next;
-    }
-    pcap_freealldevs(list);
-    match found {
-        Some(name) => LOOKUPDEV.with(|b| {
-            *b.borrow_mut() = name;
-            b.borrow().as_ptr() as *mut c_char
-        }),
-        None => {
-            // SAFETY: errbuf is PCAP_ERRBUF_SIZE bytes per the API.
-            unsafe { write_errbuf(errbuf, "no suitable device found") };
-            ptr::null_mut()
+        let mut found = None;
+        let mut cur = list;
+        while !cur.is_null() {
+            // SAFETY: a node of the list just built.
+            let d = unsafe { &*cur };
+            if d.flags & PCAP_IF_LOOPBACK == 0 {
+                // SAFETY: the name is a C string.
+                found = Some(unsafe { std::ffi::CStr::from_ptr(d.name) }.to_owned());
+                break;
+            }
+            cur = d.next;
         }
-    }
+        pcap_freealldevs(list);
+        match found {
+            Some(name) => LOOKUPDEV.with(|b| {
+                *b.borrow_mut() = name;
+                b.borrow().as_ptr() as *mut c_char
+            }),
+            None => {
+                // SAFETY: errbuf is PCAP_ERRBUF_SIZE bytes per the API.
+                unsafe { write_errbuf(errbuf, "no suitable device found") };
+                ptr::null_mut()
+            }
+        }
+    })
 }

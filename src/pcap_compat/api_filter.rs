@@ -6,6 +6,7 @@ use std::ffi::{c_char, c_int, c_uint, CString};
 use std::ptr;
 
 use crate::ffi::boundary::c_str;
+use crate::ffi::boundary::guard_or;
 use crate::filter::{self, DumpFormat, Insn, LinkType, Options};
 use crate::pcap_compat::abi::*;
 use crate::pcap_compat::handle::{PcapError, Source};
@@ -96,29 +97,33 @@ pub extern "C" fn pcap_compile_nopcap(
     optimize: c_int,
     netmask: u32,
 ) -> c_int {
-    // SAFETY: expr is NULL or a C string.
-    let expr = if expr.is_null() { Ok("") } else { unsafe { c_str(expr, "filter") } };
-    let Ok(expr) = expr else { return PCAP_ERROR };
-    let Ok(lt) = linktype(dlt) else { return PCAP_ERROR };
-    let mut opts = Options::new(lt, snaplen.max(0) as u32, netmask);
-    opts.optimize = optimize != 0;
-    if compile_into(fp, expr, &opts).is_ok() {
-        0
-    } else {
-        PCAP_ERROR
-    }
+    guard_or(PCAP_ERROR, || {
+        // SAFETY: expr is NULL or a C string.
+        let expr = if expr.is_null() { Ok("") } else { unsafe { c_str(expr, "filter") } };
+        let Ok(expr) = expr else { return PCAP_ERROR };
+        let Ok(lt) = linktype(dlt) else { return PCAP_ERROR };
+        let mut opts = Options::new(lt, snaplen.max(0) as u32, netmask);
+        opts.optimize = optimize != 0;
+        if compile_into(fp, expr, &opts).is_ok() {
+            0
+        } else {
+            PCAP_ERROR
+        }
+    })
 }
 
 /// pcap_freecode(): frees what pcap_compile allocated; NULL-safe.
 #[no_mangle]
 pub extern "C" fn pcap_freecode(fp: *mut bpf_program) {
-    // SAFETY: fp is NULL or a bpf_program from pcap_compile.
-    if let Some(fp) = unsafe { fp.as_mut() } {
-        // SAFETY: bf_insns came from malloc (or is NULL).
-        unsafe { libc::free(fp.bf_insns.cast()) };
-        fp.bf_insns = ptr::null_mut();
-        fp.bf_len = 0;
-    }
+    guard_or((), || {
+        // SAFETY: fp is NULL or a bpf_program from pcap_compile.
+        if let Some(fp) = unsafe { fp.as_mut() } {
+            // SAFETY: bf_insns came from malloc (or is NULL).
+            unsafe { libc::free(fp.bf_insns.cast()) };
+            fp.bf_insns = ptr::null_mut();
+            fp.bf_len = 0;
+        }
+    })
 }
 
 /// pcap_setfilter(): validates and installs the program; later packets
@@ -133,34 +138,41 @@ pub extern "C" fn pcap_setfilter(p: *mut pcap, fp: *mut bpf_program) -> c_int {
         let insns = unsafe { program(fp) }.ok_or_else(|| PcapError::generic("setfilter: No filter specified"))?;
         filter::validate(insns)
             .map_err(|e| PcapError::generic(format!("BPF program is not valid: {}", e.message())))?;
-        h.state().set_filter(insns).map(|()| 0)
+        // The drain needs the ring: only when no read is running on it.
+        let mut idle = h.idle_reader();
+        let reading = idle.as_mut().and_then(|slot| slot.reading.as_mut());
+        h.change(|s| s.set_filter(insns, reading)).map(|()| 0)
     })
 }
 
 /// pcap_offline_filter(): the filter's verdict (0 rejects) on a packet.
 #[no_mangle]
 pub extern "C" fn pcap_offline_filter(fp: *const bpf_program, h: *const pcap_pkthdr, pkt: *const u8) -> c_int {
-    // SAFETY: fp, h and pkt are the caller's valid objects per the API.
-    let (Some(insns), Some(h)) = (unsafe { program(fp) }, unsafe { h.as_ref() }) else { return 0 };
-    bpf_filter(insns.as_ptr().cast(), pkt, h.len, h.caplen) as c_int
+    guard_or(PCAP_ERROR, || {
+        // SAFETY: fp, h and pkt are the caller's valid objects per the API.
+        let (Some(insns), Some(h)) = (unsafe { program(fp) }, unsafe { h.as_ref() }) else { return 0 };
+        bpf_filter(insns.as_ptr().cast(), pkt, h.len, h.caplen) as c_int
+    })
 }
 
 /// bpf_filter(): runs `pc` on a packet of `buflen` captured bytes and `wirelen` on the wire.
 #[no_mangle]
 pub extern "C" fn bpf_filter(pc: *const bpf_insn, p: *const u8, wirelen: c_uint, buflen: c_uint) -> c_uint {
-    if pc.is_null() {
-        return u32::MAX; // libpcap: no program accepts everything
-    }
-    // A program is as long as its path to the first return; take the
-    // longest the validator allows and let the interpreter stop there.
-    let insns = bounded_program(pc);
-    let data = if p.is_null() || buflen == 0 {
-        &[][..]
-    } else {
-        // SAFETY: p holds buflen bytes per the API.
-        unsafe { std::slice::from_raw_parts(p, buflen as usize) }
-    };
-    filter::run(insns, data, wirelen, None)
+    guard_or(0, || {
+        if pc.is_null() {
+            return u32::MAX; // libpcap: no program accepts everything
+        }
+        // A program is as long as its path to the first return; take the
+        // longest the validator allows and let the interpreter stop there.
+        let insns = bounded_program(pc);
+        let data = if p.is_null() || buflen == 0 {
+            &[][..]
+        } else {
+            // SAFETY: p holds buflen bytes per the API.
+            unsafe { std::slice::from_raw_parts(p, buflen as usize) }
+        };
+        filter::run(insns, data, wirelen, None)
+    })
 }
 
 /// The instructions at `pc` up to and including the last return the
@@ -191,12 +203,14 @@ fn bounded_program<'a>(pc: *const bpf_insn) -> &'a [Insn] {
 /// bpf_validate(): 1 if the program is valid, 0 if not.
 #[no_mangle]
 pub extern "C" fn bpf_validate(f: *const bpf_insn, len: c_int) -> c_int {
-    if f.is_null() || len <= 0 {
-        return 0;
-    }
-    // SAFETY: f holds len instructions per the API.
-    let insns = unsafe { std::slice::from_raw_parts(f.cast::<Insn>(), len as usize) };
-    filter::validate(insns).is_ok() as c_int
+    guard_or(PCAP_ERROR, || {
+        if f.is_null() || len <= 0 {
+            return 0;
+        }
+        // SAFETY: f holds len instructions per the API.
+        let insns = unsafe { std::slice::from_raw_parts(f.cast::<Insn>(), len as usize) };
+        filter::validate(insns).is_ok() as c_int
+    })
 }
 
 thread_local! {
@@ -206,12 +220,14 @@ thread_local! {
 /// bpf_image(): one instruction as tcpdump -d prints it (a per-thread buffer).
 #[no_mangle]
 pub extern "C" fn bpf_image(p: *const bpf_insn, n: c_int) -> *mut c_char {
-    // SAFETY: p is NULL or points to one instruction.
-    let Some(insn) = (unsafe { p.cast::<Insn>().as_ref() }) else { return ptr::null_mut() };
-    let text = filter::image(insn, n.max(0) as usize);
-    IMAGE.with(|b| {
-        *b.borrow_mut() = CString::new(text).unwrap_or_default();
-        b.borrow().as_ptr() as *mut c_char
+    guard_or(ptr::null_mut(), || {
+        // SAFETY: p is NULL or points to one instruction.
+        let Some(insn) = (unsafe { p.cast::<Insn>().as_ref() }) else { return ptr::null_mut() };
+        let text = filter::image(insn, n.max(0) as usize);
+        IMAGE.with(|b| {
+            *b.borrow_mut() = CString::new(text).unwrap_or_default();
+            b.borrow().as_ptr() as *mut c_char
+        })
     })
 }
 
@@ -219,13 +235,15 @@ pub extern "C" fn bpf_image(p: *const bpf_insn, n: c_int) -> *mut c_char {
 /// -dd (2) or -ddd (3 or more).
 #[no_mangle]
 pub extern "C" fn bpf_dump(p: *const bpf_program, option: c_int) {
-    // SAFETY: p is NULL or a valid bpf_program.
-    let Some(insns) = (unsafe { program(p) }) else { return };
-    let format = DumpFormat::from_i32(option.clamp(1, 3)).unwrap_or(DumpFormat::Image);
-    let text = filter::dump(insns, format);
-    // stdout through C stdio, so the output interleaves with the caller's printf.
-    if let Ok(c) = CString::new(text) {
-        // SAFETY: printing a C string with a constant format.
-        unsafe { libc::printf(c"%s".as_ptr(), c.as_ptr()) };
-    }
+    guard_or((), || {
+        // SAFETY: p is NULL or a valid bpf_program.
+        let Some(insns) = (unsafe { program(p) }) else { return };
+        let format = DumpFormat::from_i32(option.clamp(1, 3)).unwrap_or(DumpFormat::Image);
+        let text = filter::dump(insns, format);
+        // stdout through C stdio, so the output interleaves with the caller's printf.
+        if let Ok(c) = CString::new(text) {
+            // SAFETY: printing a C string with a constant format.
+            unsafe { libc::printf(c"%s".as_ptr(), c.as_ptr()) };
+        }
+    })
 }

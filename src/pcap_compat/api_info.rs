@@ -5,6 +5,7 @@ use std::ffi::{c_char, c_int, c_uint, CString};
 use std::ptr;
 
 use crate::ffi::boundary::c_str;
+use crate::ffi::boundary::guard_or;
 use crate::pcap_compat::abi::*;
 use crate::pcap_compat::names;
 use crate::pcap_compat::registry::write_errbuf;
@@ -31,9 +32,11 @@ pub static pcap_version: [c_char; 7] =
 /// pcap_lib_version().
 #[no_mangle]
 pub extern "C" fn pcap_lib_version() -> *const c_char {
-    concat!("ringcap version ", env!("CARGO_PKG_VERSION"), " (libpcap 1.10 compatible, with TPACKET_V3)\0")
-        .as_ptr()
-        .cast()
+    guard_or(ptr::null(), || {
+        concat!("ringcap version ", env!("CARGO_PKG_VERSION"), " (libpcap 1.10 compatible, with TPACKET_V3)\0")
+            .as_ptr()
+            .cast()
+    })
 }
 
 /// The text of a status code, as pcap_statustostr() gives it.
@@ -61,74 +64,82 @@ pub fn status_text(status: c_int) -> &'static str {
 /// pcap_statustostr().
 #[no_mangle]
 pub extern "C" fn pcap_statustostr(status: c_int) -> *const c_char {
-    match status_text(status) {
+    guard_or(ptr::null(), || match status_text(status) {
         "" => thread_text(format!("Unknown error: {status}")),
         s => thread_text(s.to_string()),
-    }
+    })
 }
 
 /// pcap_strerror(): strerror, thread-safe.
 #[no_mangle]
 pub extern "C" fn pcap_strerror(errnum: c_int) -> *const c_char {
-    thread_text(
-        std::io::Error::from_raw_os_error(errnum).to_string().split(" (os error").next().unwrap_or("").to_string(),
-    )
+    guard_or(ptr::null(), || {
+        thread_text(
+            std::io::Error::from_raw_os_error(errnum).to_string().split(" (os error").next().unwrap_or("").to_string(),
+        )
+    })
 }
 
 /// pcap_datalink_name_to_val(): -1 if unknown. Case-insensitive, without "DLT_".
 #[no_mangle]
 pub extern "C" fn pcap_datalink_name_to_val(name: *const c_char) -> c_int {
-    // SAFETY: name is NULL or a C string.
-    unsafe { c_str(name, "name") }.ok().and_then(names::dlt_by_name).unwrap_or(-1)
+    guard_or(PCAP_ERROR, || {
+        // SAFETY: name is NULL or a C string.
+        unsafe { c_str(name, "name") }.ok().and_then(names::dlt_by_name).unwrap_or(-1)
+    })
 }
 
 /// pcap_datalink_val_to_name(): NULL if unknown.
 #[no_mangle]
 pub extern "C" fn pcap_datalink_val_to_name(dlt: c_int) -> *const c_char {
-    names::dlt_by_value(dlt).map_or(ptr::null(), |d| d.1.as_ptr())
+    guard_or(ptr::null(), || names::dlt_by_value(dlt).map_or(ptr::null(), |d| d.1.as_ptr()))
 }
 
 /// pcap_datalink_val_to_description(): NULL if unknown.
 #[no_mangle]
 pub extern "C" fn pcap_datalink_val_to_description(dlt: c_int) -> *const c_char {
-    names::dlt_by_value(dlt).map_or(ptr::null(), |d| d.2.as_ptr())
+    guard_or(ptr::null(), || names::dlt_by_value(dlt).map_or(ptr::null(), |d| d.2.as_ptr()))
 }
 
 /// pcap_datalink_val_to_description_or_dlt(): "DLT n" if unknown.
 #[no_mangle]
 pub extern "C" fn pcap_datalink_val_to_description_or_dlt(dlt: c_int) -> *const c_char {
-    match names::dlt_by_value(dlt) {
+    guard_or(ptr::null(), || match names::dlt_by_value(dlt) {
         Some(d) => d.2.as_ptr(),
         None => thread_text(format!("DLT {dlt}")),
-    }
+    })
 }
 
 /// pcap_tstamp_type_name_to_val(): PCAP_ERROR if unknown.
 #[no_mangle]
 pub extern "C" fn pcap_tstamp_type_name_to_val(name: *const c_char) -> c_int {
-    // SAFETY: name is NULL or a C string.
-    unsafe { c_str(name, "name") }.ok().and_then(names::tstamp_by_name).unwrap_or(PCAP_ERROR)
+    guard_or(PCAP_ERROR, || {
+        // SAFETY: name is NULL or a C string.
+        unsafe { c_str(name, "name") }.ok().and_then(names::tstamp_by_name).unwrap_or(PCAP_ERROR)
+    })
 }
 
 /// pcap_tstamp_type_val_to_name(): NULL if unknown.
 #[no_mangle]
 pub extern "C" fn pcap_tstamp_type_val_to_name(t: c_int) -> *const c_char {
-    names::tstamp_by_value(t).map_or(ptr::null(), |d| d.1.as_ptr())
+    guard_or(ptr::null(), || names::tstamp_by_value(t).map_or(ptr::null(), |d| d.1.as_ptr()))
 }
 
 /// pcap_tstamp_type_val_to_description(): NULL if unknown.
 #[no_mangle]
 pub extern "C" fn pcap_tstamp_type_val_to_description(t: c_int) -> *const c_char {
-    names::tstamp_by_value(t).map_or(ptr::null(), |d| d.2.as_ptr())
+    guard_or(ptr::null(), || names::tstamp_by_value(t).map_or(ptr::null(), |d| d.2.as_ptr()))
 }
 
 /// pcap_init(): PCAP_CHAR_ENC_LOCAL or PCAP_CHAR_ENC_UTF_8; ringcap's strings are UTF-8 either way.
 #[no_mangle]
 pub extern "C" fn pcap_init(opts: c_uint, errbuf: *mut c_char) -> c_int {
-    if opts > 1 {
-        // SAFETY: errbuf is PCAP_ERRBUF_SIZE bytes per the API.
-        unsafe { write_errbuf(errbuf, &format!("Unknown options specified: 0x{opts:x}")) };
-        return PCAP_ERROR;
-    }
-    0
+    guard_or(PCAP_ERROR, || {
+        if opts > 1 {
+            // SAFETY: errbuf is PCAP_ERRBUF_SIZE bytes per the API.
+            unsafe { write_errbuf(errbuf, &format!("Unknown options specified: 0x{opts:x}")) };
+            return PCAP_ERROR;
+        }
+        0
+    })
 }

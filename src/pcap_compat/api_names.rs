@@ -6,7 +6,9 @@ use std::net::IpAddr;
 use std::ptr;
 
 use crate::ffi::boundary::c_str;
+use crate::ffi::boundary::guard_or;
 use crate::filter::names::{self, PortProto, EPROTO, LLC};
+use crate::pcap_compat::abi::PCAP_ERROR;
 
 /// PROTO_UNDEF.
 pub const PROTO_UNDEF: c_int = -1;
@@ -75,51 +77,55 @@ thread_local! {
 /// if the name does not resolve.
 #[no_mangle]
 pub extern "C" fn pcap_nametoaddr(name: *const c_char) -> *mut *mut u32 {
-    let Some(name) = arg(name) else { return ptr::null_mut() };
-    let v4: Vec<u32> = names::host_addrs(name)
-        .into_iter()
-        .filter_map(|a| match a {
-            IpAddr::V4(a) => Some(u32::from(a)),
-            IpAddr::V6(_) => None,
+    guard_or(ptr::null_mut(), || {
+        let Some(name) = arg(name) else { return ptr::null_mut() };
+        let v4: Vec<u32> = names::host_addrs(name)
+            .into_iter()
+            .filter_map(|a| match a {
+                IpAddr::V4(a) => Some(u32::from(a)),
+                IpAddr::V6(_) => None,
+            })
+            .collect();
+        if v4.is_empty() {
+            return ptr::null_mut();
+        }
+        ADDRS.with(|cell| {
+            let (values, ptrs) = &mut *cell.borrow_mut();
+            *values = v4;
+            *ptrs = values.iter_mut().map(|v| v as *mut u32).collect();
+            ptrs.push(ptr::null_mut());
+            ptrs.as_mut_ptr()
         })
-        .collect();
-    if v4.is_empty() {
-        return ptr::null_mut();
-    }
-    ADDRS.with(|cell| {
-        let (values, ptrs) = &mut *cell.borrow_mut();
-        *values = v4;
-        *ptrs = values.iter_mut().map(|v| v as *mut u32).collect();
-        ptrs.push(ptr::null_mut());
-        ptrs.as_mut_ptr()
     })
 }
 
 /// pcap_nametoaddrinfo(): getaddrinfo() for the name (free with freeaddrinfo()).
 #[no_mangle]
 pub extern "C" fn pcap_nametoaddrinfo(name: *const c_char) -> *mut libc::addrinfo {
-    if name.is_null() {
-        return ptr::null_mut();
-    }
-    // SAFETY: addrinfo is plain old data.
-    let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
-    hints.ai_family = libc::AF_UNSPEC;
-    hints.ai_socktype = libc::SOCK_STREAM;
-    hints.ai_protocol = libc::IPPROTO_TCP;
-    let mut res = ptr::null_mut();
-    // SAFETY: name is a C string, hints and res are valid.
-    let r = unsafe { libc::getaddrinfo(name, ptr::null(), &hints, &mut res) };
-    if r == 0 {
-        res
-    } else {
-        ptr::null_mut()
-    }
+    guard_or(ptr::null_mut(), || {
+        if name.is_null() {
+            return ptr::null_mut();
+        }
+        // SAFETY: addrinfo is plain old data.
+        let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
+        hints.ai_family = libc::AF_UNSPEC;
+        hints.ai_socktype = libc::SOCK_STREAM;
+        hints.ai_protocol = libc::IPPROTO_TCP;
+        let mut res = ptr::null_mut();
+        // SAFETY: name is a C string, hints and res are valid.
+        let r = unsafe { libc::getaddrinfo(name, ptr::null(), &hints, &mut res) };
+        if r == 0 {
+            res
+        } else {
+            ptr::null_mut()
+        }
+    })
 }
 
 /// pcap_nametonetaddr(): the network number of a name in /etc/networks, 0 if unknown.
 #[no_mangle]
 pub extern "C" fn pcap_nametonetaddr(name: *const c_char) -> u32 {
-    arg(name).and_then(names::network).unwrap_or(0)
+    guard_or(0, || arg(name).and_then(names::network).unwrap_or(0))
 }
 
 fn proto_of(p: PortProto) -> c_int {
@@ -134,19 +140,21 @@ fn proto_of(p: PortProto) -> c_int {
 /// TCP and UDP) of a service name, 0 if unknown.
 #[no_mangle]
 pub extern "C" fn pcap_nametoport(name: *const c_char, port: *mut c_int, proto: *mut c_int) -> c_int {
-    let (Some(name), false, false) = (arg(name), port.is_null(), proto.is_null()) else { return 0 };
-    // Like libpcap's getaddrinfo lookup, a number is its own service.
-    match names::port_number_or_name(name) {
-        Some((p, pp)) => {
-            // SAFETY: both pointers were checked.
-            unsafe {
-                *port = p as c_int;
-                *proto = proto_of(pp);
+    guard_or(PCAP_ERROR, || {
+        let (Some(name), false, false) = (arg(name), port.is_null(), proto.is_null()) else { return 0 };
+        // Like libpcap's getaddrinfo lookup, a number is its own service.
+        match names::port_number_or_name(name) {
+            Some((p, pp)) => {
+                // SAFETY: both pointers were checked.
+                unsafe {
+                    *port = p as c_int;
+                    *proto = proto_of(pp);
+                }
+                1
             }
-            1
+            None => 0,
         }
-        None => 0,
-    }
+    })
 }
 
 /// pcap_nametoportrange(): "A-B" with numbers or service names; 1 on success.
@@ -157,39 +165,45 @@ pub extern "C" fn pcap_nametoportrange(
     port2: *mut c_int,
     proto: *mut c_int,
 ) -> c_int {
-    let (Some(name), false, false, false) = (arg(name), port1.is_null(), port2.is_null(), proto.is_null()) else {
-        return 0;
-    };
-    let Some((a, b)) = name.split_once('-') else { return 0 };
-    let (Some((p1, pr1)), Some((p2, pr2))) = (names::port_number_or_name(a), names::port_number_or_name(b)) else {
-        return 0;
-    };
-    let pr = if pr1 == pr2 { proto_of(pr1) } else { PROTO_UNDEF };
-    // SAFETY: all three pointers were checked.
-    unsafe {
-        *port1 = p1 as c_int;
-        *port2 = p2 as c_int;
-        *proto = pr;
-    }
-    1
+    guard_or(PCAP_ERROR, || {
+        let (Some(name), false, false, false) = (arg(name), port1.is_null(), port2.is_null(), proto.is_null()) else {
+            return 0;
+        };
+        let Some((a, b)) = name.split_once('-') else { return 0 };
+        let (Some((p1, pr1)), Some((p2, pr2))) = (names::port_number_or_name(a), names::port_number_or_name(b)) else {
+            return 0;
+        };
+        let pr = if pr1 == pr2 { proto_of(pr1) } else { PROTO_UNDEF };
+        // SAFETY: all three pointers were checked.
+        unsafe {
+            *port1 = p1 as c_int;
+            *port2 = p2 as c_int;
+            *proto = pr;
+        }
+        1
+    })
 }
 
 /// pcap_nametoproto(): an IP protocol number from /etc/protocols, or PROTO_UNDEF.
 #[no_mangle]
 pub extern "C" fn pcap_nametoproto(s: *const c_char) -> c_int {
-    arg(s).and_then(names::ip_proto).map_or(PROTO_UNDEF, |p| p as c_int)
+    guard_or(PCAP_ERROR, || arg(s).and_then(names::ip_proto).map_or(PROTO_UNDEF, |p| p as c_int))
 }
 
 /// pcap_nametoeproto(): an EtherType from eproto_db, or PROTO_UNDEF.
 #[no_mangle]
 pub extern "C" fn pcap_nametoeproto(s: *const c_char) -> c_int {
-    arg(s).and_then(|s| EPROTO.iter().find(|(n, _)| *n == s)).map_or(PROTO_UNDEF, |(_, p)| c_int::from(*p))
+    guard_or(PCAP_ERROR, || {
+        arg(s).and_then(|s| EPROTO.iter().find(|(n, _)| *n == s)).map_or(PROTO_UNDEF, |(_, p)| c_int::from(*p))
+    })
 }
 
 /// pcap_nametollc(): an 802.2 LLC SAP by name, or PROTO_UNDEF.
 #[no_mangle]
 pub extern "C" fn pcap_nametollc(s: *const c_char) -> c_int {
-    arg(s).and_then(|s| LLC.iter().find(|(n, _)| *n == s)).map_or(PROTO_UNDEF, |(_, p)| c_int::from(*p))
+    guard_or(PCAP_ERROR, || {
+        arg(s).and_then(|s| LLC.iter().find(|(n, _)| *n == s)).map_or(PROTO_UNDEF, |(_, p)| c_int::from(*p))
+    })
 }
 
 fn malloc_mac(mac: [u8; 6]) -> *mut u8 {
@@ -208,31 +222,33 @@ fn malloc_mac(mac: [u8; 6]) -> *mut u8 {
 /// of a short address uninitialised, ringcap zeroes them.
 #[no_mangle]
 pub extern "C" fn pcap_ether_aton(s: *const c_char) -> *mut u8 {
-    let Some(s) = arg(s) else { return ptr::null_mut() };
-    let mut mac = [0u8; 6];
-    let bytes = s.as_bytes();
-    let (mut i, mut n) = (0, 0);
-    while i < bytes.len() && n < 6 {
-        if matches!(bytes[i], b':' | b'.' | b'-') {
+    guard_or(ptr::null_mut(), || {
+        let Some(s) = arg(s) else { return ptr::null_mut() };
+        let mut mac = [0u8; 6];
+        let bytes = s.as_bytes();
+        let (mut i, mut n) = (0, 0);
+        while i < bytes.len() && n < 6 {
+            if matches!(bytes[i], b':' | b'.' | b'-') {
+                i += 1;
+            }
+            let Some(hi) = bytes.get(i).and_then(|c| (*c as char).to_digit(16)) else { break };
+            let mut d = hi;
             i += 1;
+            if let Some(lo) = bytes.get(i).and_then(|c| (*c as char).to_digit(16)) {
+                d = d * 16 + lo;
+                i += 1;
+            }
+            mac[n] = d as u8;
+            n += 1;
         }
-        let Some(hi) = bytes.get(i).and_then(|c| (*c as char).to_digit(16)) else { break };
-        let mut d = hi;
-        i += 1;
-        if let Some(lo) = bytes.get(i).and_then(|c| (*c as char).to_digit(16)) {
-            d = d * 16 + lo;
-            i += 1;
-        }
-        mac[n] = d as u8;
-        n += 1;
-    }
-    malloc_mac(mac)
+        malloc_mac(mac)
+    })
 }
 
 /// pcap_ether_hostton(): the address of a host in /etc/ethers (6 malloc'ed bytes) or NULL.
 #[no_mangle]
 pub extern "C" fn pcap_ether_hostton(name: *const c_char) -> *mut u8 {
-    arg(name).and_then(names::ether_host).map_or(ptr::null_mut(), malloc_mac)
+    guard_or(ptr::null_mut(), || arg(name).and_then(names::ether_host).map_or(ptr::null_mut(), malloc_mac))
 }
 
 /// Parses one /etc/ethers line: address, white space, name.
@@ -259,40 +275,42 @@ fn etherent(line: &str) -> Option<([u8; 6], String)> {
 /// per-thread buffer; NULL at the end of the file.
 #[no_mangle]
 pub extern "C" fn pcap_next_etherent(fp: *mut libc::FILE) -> *mut pcap_etherent {
-    if fp.is_null() {
-        return ptr::null_mut();
-    }
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        loop {
-            // SAFETY: fp is an open stream per the API.
-            let c = unsafe { libc::fgetc(fp) };
-            if c == libc::EOF {
-                break;
-            }
-            if c == b'\n' as c_int {
-                line.push(b'\n');
-                break;
-            }
-            line.push(c as u8);
-        }
-        if line.is_empty() {
+    guard_or(ptr::null_mut(), || {
+        if fp.is_null() {
             return ptr::null_mut();
         }
-        if let Some((mac, name)) = etherent(&String::from_utf8_lossy(&line)) {
-            let cname = CString::new(name).unwrap_or_default();
-            return ETHERENT.with(|e| {
-                let mut e = e.borrow_mut();
-                e.addr = mac;
-                e.name = [0; 122];
-                for (d, s) in e.name.iter_mut().zip(cname.as_bytes()) {
-                    *d = *s as c_char;
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            loop {
+                // SAFETY: fp is an open stream per the API.
+                let c = unsafe { libc::fgetc(fp) };
+                if c == libc::EOF {
+                    break;
                 }
-                &mut *e as *mut pcap_etherent
-            });
+                if c == b'\n' as c_int {
+                    line.push(b'\n');
+                    break;
+                }
+                line.push(c as u8);
+            }
+            if line.is_empty() {
+                return ptr::null_mut();
+            }
+            if let Some((mac, name)) = etherent(&String::from_utf8_lossy(&line)) {
+                let cname = CString::new(name).unwrap_or_default();
+                return ETHERENT.with(|e| {
+                    let mut e = e.borrow_mut();
+                    e.addr = mac;
+                    e.name = [0; 122];
+                    for (d, s) in e.name.iter_mut().zip(cname.as_bytes()) {
+                        *d = *s as c_char;
+                    }
+                    &mut *e as *mut pcap_etherent
+                });
+            }
         }
-    }
+    })
 }
 
 const _: () = assert!(std::mem::size_of::<eproto>() == 16 && std::mem::size_of::<*const c_void>() == 8);

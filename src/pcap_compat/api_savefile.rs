@@ -5,11 +5,12 @@ use std::ptr;
 use std::sync::Mutex;
 
 use crate::ffi::boundary::c_str;
-use crate::ffi::registry::Registry;
+use crate::ffi::boundary::guard_or;
+use crate::ffi::handles::{HandleKind, Handles};
 use crate::pcap_compat::abi::*;
 use crate::pcap_compat::cfile::CFile;
-use crate::pcap_compat::handle::{PcapError, PcapState, Source};
-use crate::pcap_compat::registry::{pcap, register, with_pcap_or, write_errbuf};
+use crate::pcap_compat::handle::{PcapError, PcapState, Reading, Source};
+use crate::pcap_compat::registry::{pcap, register, with_pcap_or, write_errbuf, HANDLES};
 use crate::savefile::{PacketHeader, Precision, Reader, Writer, WriterConfig};
 
 /// Opaque `pcap_dumper_t`.
@@ -21,7 +22,7 @@ struct Dumper {
     writer: Mutex<Writer<CFile>>,
 }
 
-static DUMPERS: Registry<Dumper> = Registry::new("pcap_dumper_t");
+static DUMPERS: Handles<Dumper> = Handles::new(HandleKind::PcapDumper, "pcap_dumper_t");
 
 fn precision_from(p: c_uint) -> Result<Precision, String> {
     match p as c_int {
@@ -34,7 +35,10 @@ fn precision_from(p: c_uint) -> Result<Precision, String> {
 fn open_reader(file: CFile, precision: c_uint) -> Result<*mut pcap, String> {
     let precision = precision_from(precision)?;
     let reader = Reader::open_with_precision(file, precision).map_err(|e| e.message().to_string())?;
-    register(PcapState::offline(reader)).map_err(|e| e.message)
+    let p = register(PcapState::offline(&reader)).map_err(|e| e.message)?;
+    let handle = HANDLES.get(p).map_err(|e| e.message().to_string())?;
+    handle.install(Reading::Offline(reader));
+    Ok(p)
 }
 
 fn offline_result(result: Result<*mut pcap, String>, errbuf: *mut c_char) -> *mut pcap {
@@ -55,18 +59,22 @@ pub extern "C" fn pcap_open_offline_with_tstamp_precision(
     precision: c_uint,
     errbuf: *mut c_char,
 ) -> *mut pcap {
-    // SAFETY: fname is NULL or a C string.
-    let result = unsafe { c_str(fname, "file name") }.map_err(|e| e.message().to_string()).and_then(|name| {
-        let file = CFile::open(name, "rb").map_err(|e| format!("{name}: {}", os_text(&e)))?;
-        open_reader(file, precision)
-    });
-    offline_result(result, errbuf)
+    guard_or(ptr::null_mut(), || {
+        // SAFETY: fname is NULL or a C string.
+        let result = unsafe { c_str(fname, "file name") }.map_err(|e| e.message().to_string()).and_then(|name| {
+            let file = CFile::open(name, "rb").map_err(|e| format!("{name}: {}", os_text(&e)))?;
+            open_reader(file, precision)
+        });
+        offline_result(result, errbuf)
+    })
 }
 
 /// pcap_open_offline(): microsecond time stamps.
 #[no_mangle]
 pub extern "C" fn pcap_open_offline(fname: *const c_char, errbuf: *mut c_char) -> *mut pcap {
-    pcap_open_offline_with_tstamp_precision(fname, PCAP_TSTAMP_PRECISION_MICRO as c_uint, errbuf)
+    guard_or(ptr::null_mut(), || {
+        pcap_open_offline_with_tstamp_precision(fname, PCAP_TSTAMP_PRECISION_MICRO as c_uint, errbuf)
+    })
 }
 
 /// pcap_fopen_offline_with_tstamp_precision(): reads an open stream, which
@@ -77,16 +85,20 @@ pub extern "C" fn pcap_fopen_offline_with_tstamp_precision(
     precision: c_uint,
     errbuf: *mut c_char,
 ) -> *mut pcap {
-    if fp.is_null() {
-        return offline_result(Err("A null pointer was supplied as the file to open".into()), errbuf);
-    }
-    offline_result(open_reader(CFile::adopt(fp), precision), errbuf)
+    guard_or(ptr::null_mut(), || {
+        if fp.is_null() {
+            return offline_result(Err("A null pointer was supplied as the file to open".into()), errbuf);
+        }
+        offline_result(open_reader(CFile::adopt(fp), precision), errbuf)
+    })
 }
 
 /// pcap_fopen_offline().
 #[no_mangle]
 pub extern "C" fn pcap_fopen_offline(fp: *mut libc::FILE, errbuf: *mut c_char) -> *mut pcap {
-    pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO as c_uint, errbuf)
+    guard_or(ptr::null_mut(), || {
+        pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO as c_uint, errbuf)
+    })
 }
 
 fn os_text(e: &std::io::Error) -> String {
@@ -106,41 +118,45 @@ fn new_dumper(p: *mut pcap, open: impl FnOnce(&WriterConfig) -> Result<Writer<CF
     with_pcap_or(p, ptr::null_mut(), |h| {
         let config = writer_config(&h.state())?;
         let writer = open(&config).map_err(PcapError::generic)?;
-        Ok(DUMPERS.insert(Dumper { writer: Mutex::new(writer) }))
+        DUMPERS.insert(Dumper { writer: Mutex::new(writer) }).map_err(PcapError::from)
     })
 }
 
 /// pcap_dump_open(): a new savefile ("-" is the standard output).
 #[no_mangle]
 pub extern "C" fn pcap_dump_open(p: *mut pcap, fname: *const c_char) -> *mut pcap_dumper {
-    new_dumper(p, |config| {
-        // SAFETY: fname is NULL or a C string.
-        let name = unsafe { c_str(fname, "file name") }.map_err(|e| e.message().to_string())?;
-        let file = CFile::open(name, "wb").map_err(|e| format!("{name}: {}", os_text(&e)))?;
-        let shown = if name == "-" { "standard output" } else { name };
-        let writer = if file.is_seekable() {
-            Writer::new_seekable(file, shown, config)
-        } else {
-            Writer::new(file, shown, config)
-        };
-        writer.map_err(|e| e.message().to_string())
+    guard_or(ptr::null_mut(), || {
+        new_dumper(p, |config| {
+            // SAFETY: fname is NULL or a C string.
+            let name = unsafe { c_str(fname, "file name") }.map_err(|e| e.message().to_string())?;
+            let file = CFile::open(name, "wb").map_err(|e| format!("{name}: {}", os_text(&e)))?;
+            let shown = if name == "-" { "standard output" } else { name };
+            let writer = if file.is_seekable() {
+                Writer::new_seekable(file, shown, config)
+            } else {
+                Writer::new(file, shown, config)
+            };
+            writer.map_err(|e| e.message().to_string())
+        })
     })
 }
 
 /// pcap_dump_fopen(): writes to an open stream, which pcap_dump_close() closes.
 #[no_mangle]
 pub extern "C" fn pcap_dump_fopen(p: *mut pcap, fp: *mut libc::FILE) -> *mut pcap_dumper {
-    new_dumper(p, |config| {
-        if fp.is_null() {
-            return Err("A null pointer was supplied as the file to write".into());
-        }
-        let file = CFile::adopt(fp);
-        let writer = if file.is_seekable() {
-            Writer::new_seekable(file, "stream", config)
-        } else {
-            Writer::new(file, "stream", config)
-        };
-        writer.map_err(|e| e.message().to_string())
+    guard_or(ptr::null_mut(), || {
+        new_dumper(p, |config| {
+            if fp.is_null() {
+                return Err("A null pointer was supplied as the file to write".into());
+            }
+            let file = CFile::adopt(fp);
+            let writer = if file.is_seekable() {
+                Writer::new_seekable(file, "stream", config)
+            } else {
+                Writer::new(file, "stream", config)
+            };
+            writer.map_err(|e| e.message().to_string())
+        })
     })
 }
 
@@ -148,21 +164,23 @@ pub extern "C" fn pcap_dump_fopen(p: *mut pcap, fp: *mut libc::FILE) -> *mut pca
 /// link type, snapshot length, precision and byte order, or starts one.
 #[no_mangle]
 pub extern "C" fn pcap_dump_open_append(p: *mut pcap, fname: *const c_char) -> *mut pcap_dumper {
-    new_dumper(p, |config| {
-        // SAFETY: fname is NULL or a C string.
-        let name = unsafe { c_str(fname, "file name") }.map_err(|e| e.message().to_string())?;
-        if name == "-" {
-            return Writer::new(CFile::open("-", "wb").map_err(|e| os_text(&e))?, "standard output", config)
-                .map_err(|e| e.message().to_string());
-        }
-        let file = match CFile::open(name, "rb+") {
-            Ok(f) => f,
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
-                CFile::open(name, "wb+").map_err(|e| format!("{name}: {}", os_text(&e)))?
+    guard_or(ptr::null_mut(), || {
+        new_dumper(p, |config| {
+            // SAFETY: fname is NULL or a C string.
+            let name = unsafe { c_str(fname, "file name") }.map_err(|e| e.message().to_string())?;
+            if name == "-" {
+                return Writer::new(CFile::open("-", "wb").map_err(|e| os_text(&e))?, "standard output", config)
+                    .map_err(|e| e.message().to_string());
             }
-            Err(e) => return Err(format!("{name}: {}", os_text(&e))),
-        };
-        Writer::append(file, name, config).map_err(|e| e.message().to_string())
+            let file = match CFile::open(name, "rb+") {
+                Ok(f) => f,
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+                    CFile::open(name, "wb+").map_err(|e| format!("{name}: {}", os_text(&e)))?
+                }
+                Err(e) => return Err(format!("{name}: {}", os_text(&e))),
+            };
+            Writer::append(file, name, config).map_err(|e| e.message().to_string())
+        })
     })
 }
 
@@ -176,23 +194,27 @@ fn with_dumper<T>(d: *mut pcap_dumper, fallback: T, f: impl FnOnce(&mut Writer<C
     }
 }
 
-/// pcap_dump(): writes one packet; `user` is the pcap_dumper_t, as a
-/// pcap_handler's user argument. Write errors are kept by the stream, as
-/// in libpcap (pcap_dump_flush reports them).
+/// pcap_dump(): writes one packet, header and data in one stdio call;
+/// `user` is the pcap_dumper_t, as a pcap_handler's user argument. After a
+/// failed or short write the dumper writes nothing more (so the file ends
+/// cleanly) and pcap_dump_flush reports the failure.
 #[no_mangle]
 pub extern "C" fn pcap_dump(user: *mut u8, h: *const pcap_pkthdr, sp: *const u8) {
-    if h.is_null() || sp.is_null() {
-        return;
-    }
-    // SAFETY: h points to a pcap_pkthdr, and sp to h->caplen bytes, per the API.
-    let (hdr, data) = unsafe { (&*h, std::slice::from_raw_parts(sp, (*h).caplen as usize)) };
-    let header = PacketHeader { ts_sec: hdr.ts.tv_sec, ts_frac: hdr.ts.tv_usec, caplen: hdr.caplen, len: hdr.len };
-    with_dumper(user.cast(), (), |w| {
-        let _ = w.dump(&header, data);
-    });
+    guard_or((), || {
+        if h.is_null() || sp.is_null() {
+            return;
+        }
+        // SAFETY: h points to a pcap_pkthdr, and sp to h->caplen bytes, per the API.
+        let (hdr, data) = unsafe { (&*h, std::slice::from_raw_parts(sp, (*h).caplen as usize)) };
+        let header = PacketHeader { ts_sec: hdr.ts.tv_sec, ts_frac: hdr.ts.tv_usec, caplen: hdr.caplen, len: hdr.len };
+        with_dumper(user.cast(), (), |w| {
+            let _ = w.dump(&header, data);
+        });
+    })
 }
 
-/// pcap_dump_flush(): 0, or -1 if the stream could not be written.
+/// pcap_dump_flush(): 0, or -1 if the stream could not be written (now
+/// or by an earlier pcap_dump).
 #[no_mangle]
 pub extern "C" fn pcap_dump_flush(d: *mut pcap_dumper) -> c_int {
     with_dumper(d, PCAP_ERROR, |w| if w.flush().is_ok() { 0 } else { PCAP_ERROR })
@@ -223,17 +245,20 @@ pub extern "C" fn pcap_dump_file(d: *mut pcap_dumper) -> *mut libc::FILE {
 /// pcap_dump_close(): flushes and closes; NULL and closed dumpers are ignored.
 #[no_mangle]
 pub extern "C" fn pcap_dump_close(d: *mut pcap_dumper) {
-    if let Some(dumper) = DUMPERS.remove(d) {
-        if let Ok(mut w) = dumper.writer.lock() {
-            let _ = w.flush();
+    guard_or((), || {
+        // The writer flushes as it is dropped, when the last call on it returns.
+        if let Ok(dumper) = DUMPERS.get(d) {
+            if DUMPERS.remove(d) {
+                let _ = dumper.writer.lock().unwrap_or_else(|p| p.into_inner()).flush();
+            }
         }
-    }
+    })
 }
 
 /// The stream of an offline handle, for pcap_file and pcap_fileno.
 pub(crate) fn offline_file(state: &PcapState) -> Option<*mut libc::FILE> {
     match &state.source {
-        Source::Offline(o) => Some(o.reader.get_ref().as_ptr()),
+        Source::Offline(o) => Some(o.file),
         _ => None,
     }
 }

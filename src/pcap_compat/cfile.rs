@@ -6,6 +6,9 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 
 extern "C" {
     static mut stdin: *mut libc::FILE;
+    fn flockfile(stream: *mut libc::FILE);
+    fn funlockfile(stream: *mut libc::FILE);
+    fn fwrite_unlocked(ptr: *const libc::c_void, size: usize, n: usize, stream: *mut libc::FILE) -> usize;
     static mut stdout: *mut libc::FILE;
 }
 
@@ -72,6 +75,33 @@ impl Read for CFile {
 }
 
 impl Write for CFile {
+    /// All parts under one lock of the stream: a packet record's header and
+    /// data cost one locked stdio call, not two.
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        // SAFETY: a live FILE; every fwrite_unlocked below runs while this
+        // thread holds its lock.
+        unsafe { flockfile(self.file) };
+        let mut done = 0;
+        let mut result = Ok(());
+        for b in bufs {
+            // SAFETY: b is valid for reads of b.len() bytes; the lock is held.
+            let n = unsafe { fwrite_unlocked(b.as_ptr().cast(), 1, b.len(), self.file) };
+            done += n;
+            if n < b.len() {
+                result = Err(io::Error::last_os_error());
+                break;
+            }
+        }
+        // SAFETY: releasing the lock taken above.
+        unsafe { funlockfile(self.file) };
+        match result {
+            Ok(()) => Ok(done),
+            Err(e) if done == 0 => Err(e),
+            // Part went out: say how much, so the writer knows the rest failed.
+            Err(_) => Ok(done),
+        }
+    }
+
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         // SAFETY: buf is valid for reads of buf.len() bytes.
         let n = unsafe { libc::fwrite(buf.as_ptr().cast(), 1, buf.len(), self.file) };

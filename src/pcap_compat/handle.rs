@@ -3,7 +3,8 @@
 //! promises (pcap_next's packet copy, the error buffer).
 
 use std::ffi::c_int;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, ErrorCode};
 use crate::fanout::Fanout;
@@ -16,8 +17,10 @@ use crate::pcap_compat::cooked::Cooked;
 use crate::pcap_compat::dlt::*;
 use crate::pcap_compat::inject::Injector;
 use crate::rx::{Capture, CaptureConfig, Packet, DEFAULT_SNAPLEN};
-use crate::savefile::{Precision, Reader};
+use crate::savefile::{FileInfo, Precision, Reader};
+use crate::socket::PacketSocket;
 use crate::socket::SocketKind;
+use crate::stats::Stats;
 use crate::sys;
 use crate::wait::Breaker;
 
@@ -87,26 +90,67 @@ impl Options {
     }
 }
 
-/// An activated live capture.
+/// What of a live capture the whole handle shares: everything a call may
+/// need while another thread, or the handle's own callback, is reading.
 pub struct Live {
-    pub capture: Capture,
+    pub socket: Arc<PacketSocket>,
+    pub version: Version,
+    pub ring_bytes: usize,
     /// The TX ring pcap_inject uses (SOCK_RAW handles only).
-    pub injector: Option<Injector>,
+    pub injector: Mutex<Option<Injector>>,
     pub cooked: Option<Cooked>,
-    /// rx_dropped of the device when activated, for ps_ifdrop.
-    ifdrop_base: Option<u64>,
+    stats: LiveStats,
 }
 
-/// An open savefile.
-pub struct Offline {
-    pub reader: Reader<CFile>,
+/// Totals of PACKET_STATISTICS (which resets on every read), kept in
+/// atomics so that pcap_stats takes no lock: tcpdump calls it from a
+/// SIGUSR1 handler that may interrupt any other pcap call.
+struct LiveStats {
+    received: AtomicU64,
+    dropped: AtomicU64,
+    /// libpcap counts interface drops only in promiscuous mode.
+    ifdrop: Option<IfDrops>,
 }
+
+struct IfDrops {
+    device: String,
+    last: AtomicU64,
+    total: AtomicU64,
+}
+
+/// An open savefile's facts, which stay readable while the file is read.
+#[derive(Clone, Copy)]
+pub struct Offline {
+    pub info: FileInfo,
+    /// The stream being read (pcap_file, pcap_fileno).
+    pub file: *mut libc::FILE,
+}
+
+// SAFETY: the FILE pointer is only handed back to C or passed to fileno.
+unsafe impl Send for Offline {}
 
 pub enum Source {
     Created,
-    Live(Box<Live>),
-    Offline(Box<Offline>),
+    Live(Arc<Live>),
+    Offline(Offline),
     Dead,
+}
+
+/// The part of a handle that reads packets: the ring or the savefile.
+/// One thread holds it for a whole dispatch, across the wait and the
+/// callbacks, so nothing else lives here.
+pub enum Reading {
+    Live(Capture),
+    Offline(Reader<CFile>),
+}
+
+/// Buffers of the reading thread: pcap_next's copy of one packet, and the
+/// space a cooked header is built in.
+#[derive(Default)]
+pub struct ReadBuffers {
+    pub oneshot: Vec<u8>,
+    pub oneshot_hdr: pcap_pkthdr,
+    scratch: Vec<u8>,
 }
 
 /// The link type a device's hardware type maps to, as libpcap maps it;
@@ -120,17 +164,58 @@ fn dlt_for_hatype(hatype: u16) -> Option<Vec<c_int>> {
     }
 }
 
-/// The device's receive drops from /proc/net/dev, which (unlike /sys)
-/// always shows the caller's network namespace.
-fn device_rx_drops(device: &str) -> Option<u64> {
-    let table = std::fs::read_to_string("/proc/net/dev").ok()?;
-    table.lines().find_map(|line| {
-        let (name, counters) = line.split_once(':')?;
-        if name.trim() != device {
-            return None;
+/// libpcap 1.10's interface drop count: rx_missed_errors plus
+/// rx_fifo_errors from sysfs. Reads into stack buffers with plain system
+/// calls, no allocation, because pcap_stats may run in a signal handler.
+fn device_drops(device: &str) -> u64 {
+    ["rx_missed_errors", "rx_fifo_errors"].iter().map(|stat| sysfs_counter(device, stat)).sum()
+}
+
+fn sysfs_counter(device: &str, stat: &str) -> u64 {
+    let mut path = [0u8; 96];
+    let parts: [&[u8]; 4] = [b"/sys/class/net/", device.as_bytes(), b"/statistics/", stat.as_bytes()];
+    let mut n = 0;
+    for part in parts {
+        if n + part.len() >= path.len() {
+            return 0;
         }
-        counters.split_whitespace().nth(3)?.parse().ok()
-    })
+        path[n..n + part.len()].copy_from_slice(part);
+        n += part.len();
+    }
+    // SAFETY: path is NUL-terminated (zero-filled past n).
+    let fd = unsafe { libc::open(path.as_ptr().cast(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return 0;
+    }
+    let mut buf = [0u8; 32];
+    // SAFETY: reading at most buf.len() bytes into buf from our own fd.
+    let got = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+    // SAFETY: closing the fd opened above.
+    unsafe { libc::close(fd) };
+    if got <= 0 {
+        return 0;
+    }
+    buf[..got as usize].iter().take_while(|b| b.is_ascii_digit()).fold(0u64, |v, b| v * 10 + u64::from(b - b'0'))
+}
+
+impl Live {
+    /// pcap_stats: the kernel's counters accumulated, and the interface
+    /// drops since activation (promiscuous handles only, as in libpcap).
+    pub fn stats(&self) -> PResult<pcap_stat> {
+        let mut delta = Stats::default();
+        delta.refresh(&self.socket, self.version).map_err(PcapError::from)?;
+        let received = self.stats.received.fetch_add(delta.received, Ordering::Relaxed) + delta.received;
+        let dropped = self.stats.dropped.fetch_add(delta.dropped, Ordering::Relaxed) + delta.dropped;
+        let ifdrop = match &self.stats.ifdrop {
+            Some(d) => {
+                let now = device_drops(&d.device);
+                let before = d.last.swap(now, Ordering::Relaxed);
+                d.total.fetch_add(now.wrapping_sub(before), Ordering::Relaxed).wrapping_add(now.wrapping_sub(before))
+            }
+            None => 0,
+        };
+        Ok(pcap_stat { ps_recv: received as u32, ps_drop: dropped as u32, ps_ifdrop: ifdrop as u32 })
+    }
 }
 
 pub struct PcapState {
@@ -140,15 +225,20 @@ pub struct PcapState {
     pub dlts: Vec<c_int>,
     pub direction: c_int,
     pub nonblock: bool,
-    /// pcap_next/pcap_next_ex: the ring frame goes back to the kernel as
-    /// soon as the callback returns, so the packet is copied here.
-    pub oneshot: Vec<u8>,
-    pub oneshot_hdr: pcap_pkthdr,
-    /// A packet with a cooked header in front.
-    scratch: Vec<u8>,
     /// The filter pcap_setfilter installed when it runs here rather than in
     /// the kernel (savefiles and cooked captures).
-    pub filter: Option<Vec<Insn>>,
+    pub filter: Option<Arc<[Insn]>>,
+}
+
+/// A read's settings, taken from the state when the read starts, so that
+/// the state's lock is free while the read waits and calls back.
+pub struct ReadPlan {
+    direction: c_int,
+    precision: c_int,
+    snaplen: usize,
+    nonblock: bool,
+    cooked: Option<Cooked>,
+    filter: Option<Arc<[Insn]>>,
 }
 
 impl PcapState {
@@ -160,9 +250,6 @@ impl PcapState {
             dlts: Vec::new(),
             direction: PCAP_D_INOUT,
             nonblock: false,
-            oneshot: Vec::new(),
-            oneshot_hdr: pcap_pkthdr::default(),
-            scratch: Vec::new(),
             filter: None,
         }
     }
@@ -178,7 +265,7 @@ impl PcapState {
     }
 
     /// A handle reading `reader`, as pcap_open_offline leaves it.
-    pub fn offline(reader: Reader<CFile>) -> PcapState {
+    pub fn offline(reader: &Reader<CFile>) -> PcapState {
         let info = *reader.info();
         let mut s = PcapState::created("");
         s.opts.snaplen = info.snaplen.min(i32::MAX as u32) as i32;
@@ -188,7 +275,7 @@ impl PcapState {
         };
         s.linktype = info.dlt;
         s.dlts = vec![info.dlt];
-        s.source = Source::Offline(Box::new(Offline { reader }));
+        s.source = Source::Offline(Offline { info, file: reader.get_ref().as_ptr() });
         s
     }
 
@@ -208,8 +295,8 @@ impl PcapState {
         Ok(&mut self.opts)
     }
 
-    pub fn live(&mut self) -> PResult<&mut Live> {
-        match &mut self.source {
+    pub fn live(&self) -> PResult<&Arc<Live>> {
+        match &self.source {
             Source::Live(l) => Ok(l),
             Source::Created => Err(PcapError::new(
                 PCAP_ERROR_NOT_ACTIVATED,
@@ -228,8 +315,9 @@ impl PcapState {
         }
     }
 
-    /// pcap_activate: opens the ring. Returns 0 or a PCAP_WARNING_* code.
-    pub fn activate(&mut self, breaker: Arc<Breaker>) -> PResult<c_int> {
+    /// pcap_activate: opens the ring, which goes to the handle's reader.
+    /// Returns 0 or a PCAP_WARNING_* code, and the capture.
+    pub fn activate(&mut self, breaker: Arc<Breaker>) -> PResult<(c_int, Capture)> {
         if self.is_activated() {
             return Err(PcapError::new(PCAP_ERROR_ACTIVATED, "can't perform  operation on activated capture"));
         }
@@ -277,9 +365,10 @@ impl PcapState {
             }
             _ => None,
         };
+        let promiscuous = self.opts.promisc && !any;
         let features = Features {
             // libpcap ignores promiscuous mode on "any" without a word.
-            promiscuous: self.opts.promisc && !any,
+            promiscuous,
             // libpcap puts the tag the kernel took out back into the data.
             vlan_reinsert: kind == SocketKind::Raw,
             fanout,
@@ -302,10 +391,11 @@ impl PcapState {
         if self.opts.buffer_size > 0 {
             config.buffer_bytes = (self.opts.buffer_size as usize).max(crate::geometry::page_size());
         }
-        if !self.opts.immediate && self.opts.timeout_ms > 0 {
-            // libpcap hands over a partly filled block after the read timeout.
-            config.block_timeout_ms = (self.opts.timeout_ms as u32).min(crate::rx::DEFAULT_BLOCK_TIMEOUT_MS.max(1));
-        }
+        // As libpcap: a partly filled block is handed over after the read
+        // timeout (0: the kernel's choice), so sparse traffic fills a ring
+        // over block count x to_ms, not over a millisecond per block. Low
+        // latency is what immediate mode is for.
+        config.block_timeout_ms = self.opts.timeout_ms.max(0) as u32;
         // SOCK_RAW handles get a TX ring on the capture socket for pcap_inject.
         let (capture, tx) = if kind == SocketKind::Raw {
             Capture::open_with_tx(&config, Some(&Injector::config(&device, config.version))).map_err(PcapError::from)?
@@ -315,48 +405,72 @@ impl PcapState {
         let injector = tx.map(Injector::new).transpose().map_err(PcapError::from)?;
         self.linktype = dlts[0];
         self.dlts = dlts;
-        let cooked = (kind == SocketKind::Dgram).then_some(Cooked::Sll);
-        let ifdrop_base = if any { None } else { device_rx_drops(&device) };
-        self.source = Source::Live(Box::new(Live { capture, injector, cooked, ifdrop_base }));
-        Ok(warning)
+        let ifdrop = promiscuous.then(|| {
+            let now = device_drops(&device);
+            IfDrops { device: device.clone(), last: AtomicU64::new(now), total: AtomicU64::new(0) }
+        });
+        self.source = Source::Live(Arc::new(Live {
+            socket: capture.shared_socket(),
+            version: config.version,
+            ring_bytes: capture.geometry().ring_bytes(),
+            injector: Mutex::new(injector),
+            cooked: (kind == SocketKind::Dgram).then_some(Cooked::Sll),
+            stats: LiveStats { received: AtomicU64::new(0), dropped: AtomicU64::new(0), ifdrop },
+        }));
+        Ok((warning, capture))
     }
 
     /// pcap_setfilter: in the kernel for live captures (cooked ones with
     /// the program rewritten for the kernel's view), here for savefiles and
     /// for cooked programs that read what only the cooked header holds.
-    pub fn set_filter(&mut self, insns: &[Insn]) -> PResult<()> {
-        match &mut self.source {
+    /// `reader` is the ring when no read is running: the swap then drains
+    /// what the old filter let in; from a callback the new filter applies
+    /// from the next block on.
+    pub fn set_filter(&mut self, insns: &[Insn], reader: Option<&mut Reading>) -> PResult<()> {
+        match &self.source {
             Source::Live(live) => {
-                let kernel = match live.cooked {
+                let kernel = match self.cooked() {
                     None => Some(insns.to_vec()),
                     Some(c) => crate::pcap_compat::cooked::kernel_program(c, insns),
                 };
-                match kernel {
-                    Some(prog) => {
-                        live.capture.set_filter(&prog).map_err(PcapError::from)?;
-                        self.filter = None;
-                    }
-                    None => {
-                        live.capture.remove_filter().map_err(PcapError::from)?;
-                        self.filter = Some(insns.to_vec());
-                    }
+                let in_userspace = kernel.is_none();
+                let capture = match reader {
+                    Some(Reading::Live(c)) => Some(c),
+                    _ => None,
+                };
+                match (kernel, capture) {
+                    (Some(prog), Some(c)) => c.set_filter(&prog).map(|_| ()).map_err(PcapError::from)?,
+                    (Some(prog), None) => crate::sockfilter::attach(&live.socket, &prog).map_err(PcapError::from)?,
+                    (None, _) => crate::sockfilter::detach(&live.socket).map_err(PcapError::from)?,
                 }
+                self.filter = in_userspace.then(|| insns.into());
             }
-            Source::Dead => return Err(PcapError::generic("Filtering isn't supported on a pcap_open_dead pcap_t")),
+            Source::Dead => return Err(PcapError::generic("A filter cannot be set on a pcap_open_dead pcap_t")),
             Source::Created => return Err(PcapError::new(PCAP_ERROR_NOT_ACTIVATED, "")),
-            _ => self.filter = Some(insns.to_vec()),
+            Source::Offline(_) => self.filter = Some(insns.into()),
         }
         Ok(())
     }
 
+    /// The cooked header live packets get, per the current link type.
+    fn cooked(&self) -> Option<Cooked> {
+        match &self.source {
+            Source::Live(l) if l.cooked.is_some() => {
+                Some(if self.linktype == DLT_LINUX_SLL2 { Cooked::Sll2 } else { Cooked::Sll })
+            }
+            _ => None,
+        }
+    }
+
     /// pcap_inject: queues `frame` on the handle's TX ring; once this
     /// returns the frame will go out.
-    pub fn inject(&mut self, frame: &[u8]) -> PResult<()> {
-        let live = match &mut self.source {
+    pub fn inject(&self, frame: &[u8]) -> PResult<()> {
+        let live = match &self.source {
             Source::Live(l) => l,
             _ => return Err(self.live().err().unwrap_or_else(|| PcapError::generic("not a live capture"))),
         };
-        let Some(injector) = live.injector.as_ref() else {
+        let injector = live.injector.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(injector) = injector.as_ref() else {
             return Err(PcapError::generic(format!(
                 "Sending packets isn't supported on the \"{}\" device: it has no link-layer header to send",
                 self.opts.device
@@ -370,48 +484,92 @@ impl PcapState {
         if !self.dlts.contains(&dlt) {
             let name = crate::pcap_compat::names::dlt_by_value(dlt)
                 .map(|d| d.1.to_string_lossy().into_owned())
-                .unwrap_or_else(|| dlt.to_string());
+                .unwrap_or_else(|| format!("DLT {dlt}"));
             return Err(PcapError::generic(format!("{name} is not one of the DLTs supported by this device")));
         }
         self.linktype = dlt;
-        if let Source::Live(live) = &mut self.source {
-            if live.cooked.is_some() {
-                live.cooked = Some(if dlt == DLT_LINUX_SLL2 { Cooked::Sll2 } else { Cooked::Sll });
-            }
-        }
         Ok(())
     }
 
+    /// The settings a read starts with.
+    pub fn read_plan(&self) -> PResult<ReadPlan> {
+        match self.source {
+            Source::Created => return Err(PcapError::new(PCAP_ERROR_NOT_ACTIVATED, "")),
+            Source::Dead => return Err(PcapError::generic("Packets aren't available from a pcap_open_dead pcap_t")),
+            _ => {}
+        }
+        Ok(ReadPlan {
+            direction: self.direction,
+            precision: self.opts.precision,
+            snaplen: self.opts.snaplen.max(0) as usize,
+            nonblock: self.nonblock,
+            cooked: self.cooked(),
+            filter: self.filter.clone(),
+        })
+    }
+}
+
+/// Tells a running read whether the handle's read settings changed (a
+/// filter set from the callback, say), and gives the new ones: one relaxed
+/// load per packet when nothing changed, the state's lock only when
+/// something did.
+pub struct Refresh<'a> {
+    pub changes: &'a AtomicU64,
+    pub seen: u64,
+    pub state: &'a Mutex<PcapState>,
+}
+
+impl Refresh<'_> {
+    #[inline]
+    fn poll(&mut self) -> Option<ReadPlan> {
+        let now = self.changes.load(Ordering::Acquire);
+        if now == self.seen {
+            return None;
+        }
+        self.reload(now)
+    }
+
+    #[cold]
+    fn reload(&mut self, now: u64) -> Option<ReadPlan> {
+        self.seen = now;
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).read_plan().ok()
+    }
+}
+
+impl Reading {
     /// Reads packets as pcap_dispatch does, handing each accepted one to
     /// `deliver` with its pcap header. Returns how many were delivered; for
     /// a savefile, 0 means the end of the file.
     pub fn read(
         &mut self,
+        plan: &mut ReadPlan,
+        refresh: &mut Refresh<'_>,
+        bufs: &mut ReadBuffers,
         budget: usize,
         breaker: &Breaker,
         deliver: &mut dyn FnMut(&pcap_pkthdr, &[u8]),
     ) -> PResult<usize> {
-        let direction = self.direction;
-        let PcapState { source, scratch, opts, filter, .. } = self;
-        let filter = filter.as_deref();
-        let live = match source {
-            Source::Live(l) => l,
-            Source::Offline(o) => return read_offline(o, budget, breaker, filter, deliver),
-            Source::Created => return Err(PcapError::new(PCAP_ERROR_NOT_ACTIVATED, "")),
-            Source::Dead => return Err(PcapError::generic("Packets aren't available from a pcap_open_dead pcap_t")),
+        let capture = match self {
+            Reading::Live(c) => c,
+            Reading::Offline(r) => return read_offline(r, plan, refresh, budget, breaker, deliver),
         };
-        let precision = opts.precision;
-        let snaplen = opts.snaplen.max(0) as usize;
-        let cooked = live.cooked;
+        if capture.is_nonblocking() != plan.nonblock {
+            capture.set_nonblocking(plan.nonblock).map_err(PcapError::from)?;
+        }
+        let scratch = &mut bufs.scratch;
         let mut accepted = 0usize;
         let mut handle = |p: &Packet<'_>| {
+            if let Some(new) = refresh.poll() {
+                *plan = new;
+            }
             let outgoing = p.meta.pkttype == sys::PACKET_OUTGOING as u8;
-            if (direction == PCAP_D_IN && outgoing) || (direction == PCAP_D_OUT && !outgoing) {
+            if (plan.direction == PCAP_D_IN && outgoing) || (plan.direction == PCAP_D_OUT && !outgoing) {
                 return;
             }
-            let frac = if precision == PCAP_TSTAMP_PRECISION_NANO { p.meta.ts_nsec } else { p.meta.ts_nsec / 1000 };
+            let frac =
+                if plan.precision == PCAP_TSTAMP_PRECISION_NANO { p.meta.ts_nsec } else { p.meta.ts_nsec / 1000 };
             let ts = libc::timeval { tv_sec: p.meta.ts_sec as libc::time_t, tv_usec: frac as libc::suseconds_t };
-            let (data, len): (&[u8], u32) = match cooked {
+            let (data, len): (&[u8], u32) = match plan.cooked {
                 None => (p.data, p.meta.len),
                 Some(c) => {
                     let hl = c.len();
@@ -421,7 +579,7 @@ impl PcapState {
                     (&scratch[..], p.meta.len + hl as u32)
                 }
             };
-            let keep = match filter {
+            let keep = match plan.filter.as_deref() {
                 Some(prog) => {
                     let meta = ancillary(p.meta);
                     crate::filter::run(prog, data, len, Some(&meta)) as usize
@@ -431,49 +589,40 @@ impl PcapState {
             if keep == 0 {
                 return;
             }
-            let caplen = data.len().min(snaplen).min(keep);
+            let caplen = data.len().min(plan.snaplen).min(keep);
             deliver(&pcap_pkthdr { ts, caplen: caplen as u32, len }, &data[..caplen]);
             accepted += 1;
         };
-        live.capture.dispatch(budget, &mut handle).map_err(PcapError::from)?;
+        capture.dispatch(budget, &mut handle).map_err(PcapError::from)?;
         Ok(accepted)
     }
 
     /// pcap_next_ex's copy of one packet: 1 with a packet, 0 on timeout,
     /// PCAP_ERROR_BREAK at the end of a savefile.
-    pub fn next_copy(&mut self, breaker: &Breaker) -> PResult<c_int> {
+    pub fn next_copy(
+        &mut self,
+        plan: &mut ReadPlan,
+        refresh: &mut Refresh<'_>,
+        bufs: &mut ReadBuffers,
+        breaker: &Breaker,
+    ) -> PResult<c_int> {
         let mut got = None;
-        let mut buf = std::mem::take(&mut self.oneshot);
-        let n = self.read(1, breaker, &mut |h, data| {
+        let mut buf = std::mem::take(&mut bufs.oneshot);
+        let n = self.read(plan, refresh, bufs, 1, breaker, &mut |h, data| {
             buf.clear();
             buf.extend_from_slice(data);
             got = Some(*h);
         });
-        self.oneshot = buf;
+        bufs.oneshot = buf;
         n?;
         match got {
             Some(h) => {
-                self.oneshot_hdr = h;
+                bufs.oneshot_hdr = h;
                 Ok(1)
             }
-            None if self.is_offline() => Err(PcapError::new(PCAP_ERROR_BREAK, "")),
+            None if matches!(self, Reading::Offline(_)) => Err(PcapError::new(PCAP_ERROR_BREAK, "")),
             None => Ok(0),
         }
-    }
-
-    /// pcap_stats for a live handle.
-    pub fn stats(&mut self) -> PResult<pcap_stat> {
-        if self.is_offline() {
-            return Err(PcapError::generic("Statistics aren't available from savefiles"));
-        }
-        let device = self.opts.device.clone();
-        let live = self.live()?;
-        let st = live.capture.stats().map_err(PcapError::from)?;
-        let ifdrop = match (live.ifdrop_base, device_rx_drops(&device)) {
-            (Some(base), Some(now)) => now.saturating_sub(base),
-            _ => 0,
-        };
-        Ok(pcap_stat { ps_recv: st.received as u32, ps_drop: st.dropped as u32, ps_ifdrop: ifdrop as u32 })
     }
 }
 
@@ -494,10 +643,11 @@ fn ancillary(meta: &crate::rx::PacketMeta) -> Ancillary {
 
 /// Reads up to `budget` packets of a savefile that pass `filter`; 0 at its end.
 fn read_offline(
-    offline: &mut Offline,
+    reader: &mut Reader<CFile>,
+    plan: &mut ReadPlan,
+    refresh: &mut Refresh<'_>,
     budget: usize,
     breaker: &Breaker,
-    filter: Option<&[Insn]>,
     deliver: &mut dyn FnMut(&pcap_pkthdr, &[u8]),
 ) -> PResult<usize> {
     let mut n = 0;
@@ -509,8 +659,11 @@ fn read_offline(
             }
             break;
         }
-        let Some(packet) = offline.reader.next_packet().map_err(PcapError::from)? else { break };
-        if let Some(prog) = filter {
+        let Some(packet) = reader.next_packet().map_err(PcapError::from)? else { break };
+        if let Some(new) = refresh.poll() {
+            *plan = new;
+        }
+        if let Some(prog) = plan.filter.as_deref() {
             if crate::filter::run(prog, packet.data, packet.header.len, None) == 0 {
                 continue;
             }

@@ -220,10 +220,12 @@ pub struct Capture {
     /// dispatch owes it (the previous one drained a busy ring).
     coalesce_ms: i32,
     coalesce_due: bool,
-    shrunk_from: Option<Geometry>,
+    /// Cold facts of the open, boxed: the handle stays small enough to sit
+    /// inline in the pcap layer's handle beside a savefile reader.
+    shrunk_from: Option<Box<Geometry>>,
     block_timeout_ms: u32,
     read_options: ReadOptions,
-    applied: Applied,
+    applied: Box<Applied>,
 }
 
 /// The state a reader needs to hand one packet to the callback.
@@ -258,8 +260,8 @@ impl Delivery<'_> {
         }
         self.truncated += u64::from(cut_by_frame);
         let tagged = match self.options.vlan_buffer.as_mut() {
-            Some(buf) => crate::vlan::reinsert(data, &mut meta, buf),
-            None => false,
+            Some(buf) if crate::vlan::has_tag(&meta) => crate::vlan::reinsert(data, &mut meta, buf),
+            _ => false,
         };
         let data = match &self.options.vlan_buffer {
             Some(buf) if tagged => &buf[..],
@@ -342,7 +344,10 @@ impl Capture {
             socket.set_nonblocking(true)?;
         }
         let breaker = match &config.breaker {
-            Some(b) => b.clone(),
+            Some(b) => {
+                b.arm()?;
+                b.clone()
+            }
             None => Arc::new(Breaker::new()?),
         };
         let reader = match config.version {
@@ -382,10 +387,10 @@ impl Capture {
             nonblocking: config.nonblocking,
             coalesce_ms: config.coalesce_us.div_ceil(1000) as i32,
             coalesce_due: false,
-            shrunk_from,
+            shrunk_from: shrunk_from.map(Box::new),
             block_timeout_ms: config.block_timeout_ms,
             read_options: ReadOptions::new(&config.features),
-            applied,
+            applied: Box::new(applied),
         };
         Ok((capture, transmitter))
     }
@@ -397,7 +402,7 @@ impl Capture {
 
     /// The geometry first asked for, when ENOMEM forced a smaller ring.
     pub fn shrunk_from(&self) -> Option<Geometry> {
-        self.shrunk_from
+        self.shrunk_from.as_deref().copied()
     }
 
     pub fn interface(&self) -> &Interface {
@@ -424,6 +429,12 @@ impl Capture {
 
     pub fn socket(&self) -> &PacketSocket {
         &self.socket
+    }
+
+    /// The socket, for holders that must reach it while the ring is being
+    /// read (statistics and filter changes from a callback).
+    pub fn shared_socket(&self) -> Arc<PacketSocket> {
+        self.socket.clone()
     }
 
     pub fn memory_locked(&self) -> bool {

@@ -81,28 +81,65 @@ pub struct Writer<W: Write> {
     precision: Precision,
 }
 
-/// A savefile's sink as both writers use it: it counts the bytes written
-/// and names the file in I/O errors.
+/// A savefile's sink as both writers (pcap and pcapng) use it: it counts
+/// the bytes written, names the file in I/O errors, and latches the first
+/// write error.
 #[derive(Debug)]
 pub(super) struct Output<W: Write> {
     pub(super) sink: W,
     name: String,
     pub(super) position: u64,
+    /// The first write error. After it nothing more is written, so a full
+    /// disk leaves a file that ends with at most one partial record
+    /// (which readers report as truncated) instead of misaligned records.
+    failed: Option<Error>,
 }
 
 impl<W: Write> Output<W> {
     pub(super) fn new(sink: W, name: &str, position: u64) -> Self {
-        Output { sink, name: name.to_owned(), position }
+        Output { sink, name: name.to_owned(), position, failed: None }
     }
 
     pub(super) fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        self.sink.write_all(bytes).map_err(|e| io_error(&format!("Can't write to {}", self.name), e))?;
-        self.position += bytes.len() as u64;
-        Ok(())
+        self.write_parts(bytes, &[])
+    }
+
+    /// Writes `a` then `b` in one call to the sink where it takes vectored
+    /// writes (a stdio stream: one lock, no copy), latching any failure.
+    pub(super) fn write_parts(&mut self, a: &[u8], b: &[u8]) -> Result<()> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let total = a.len() + b.len();
+        let result = match self.sink.write_vectored(&[std::io::IoSlice::new(a), std::io::IoSlice::new(b)]) {
+            Ok(n) if n == total => Ok(()),
+            // A sink that took part of it: finish with plain writes.
+            Ok(n) if n < a.len() => self.sink.write_all(&a[n..]).and_then(|()| self.sink.write_all(b)),
+            Ok(n) => self.sink.write_all(&b[n - a.len()..]),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => {
+                self.position += total as u64;
+                Ok(())
+            }
+            Err(e) => {
+                let e = io_error(&format!("Can't write to {}", self.name), e);
+                self.failed = Some(e.clone());
+                Err(e)
+            }
+        }
     }
 
     pub(super) fn flush(&mut self) -> Result<()> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
         self.sink.flush().map_err(|e| io_error(&format!("Can't write to {}", self.name), e))
+    }
+
+    pub(super) fn failure(&self) -> Option<&Error> {
+        self.failed.as_ref()
     }
 }
 
@@ -137,6 +174,11 @@ impl<W: Write> Writer<W> {
         Ok(w)
     }
 
+    /// The first write error, if any (after it the writer writes nothing).
+    pub fn failure(&self) -> Option<&Error> {
+        self.out.failure()
+    }
+
     /// Appends one packet (`pcap_dump`): the header's time stamp must be in
     /// the writer's precision; `header.caplen` bytes of `data` are written.
     /// Seconds and fraction are stored as 32-bit values, as libpcap does.
@@ -155,8 +197,7 @@ impl<W: Write> Writer<W> {
         for (dst, src) in rec.chunks_exact_mut(4).zip(fields) {
             dst.copy_from_slice(&src);
         }
-        self.out.write(&rec)?;
-        self.out.write(data)
+        self.out.write_parts(&rec, data)
     }
 
     /// Pushes buffered output to the sink and flushes it (`pcap_dump_flush`).

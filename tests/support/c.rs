@@ -81,6 +81,12 @@ pub fn build_example(name: &str) -> PathBuf {
     compile_against_ringcap(&src, &format!("{name}-example"), &[repo().join("include")])
 }
 
+/// Compiles a C source made by a test (not in c-tests/) the way the C
+/// tests are compiled, with c-tests/ on the include path.
+pub fn build_c_source(src: &Path, exe: &str) -> PathBuf {
+    compile_against_ringcap(src, exe, &[repo().join("include"), repo().join("c-tests")])
+}
+
 /// Compiles `src` strictly against the built library into lib_dir/<exe>.
 /// Tests run in parallel and several may build the same program: it is
 /// compiled to a private name and renamed into place, so no test ever
