@@ -4,6 +4,8 @@
  */
 #include "rc_test.h"
 
+#include <sys/wait.h>
+
 #include <poll.h>
 #include <pthread.h>
 
@@ -73,5 +75,33 @@ int main(void) {
         CHECK(count == 3, "V%d: capture resumes after the interface is up again (%u)", version, count);
         ringcap_capture_close(h);
     }
+
+    /* A device that vanishes: the loop running then, and every dispatch
+     * after it, fails at once with INTERFACE_DOWN and says so. */
+    rc_sh("ip link add rcgone0 type veth peer name rcgone1 && ip link set rcgone0 up && ip link set rcgone1 up");
+    ringcap_config *cfg = ringcap_config_new();
+    ringcap_config_set_interface(cfg, "rcgone0");
+    ringcap_capture *g = NULL;
+    REQUIRE(ringcap_capture_open(cfg, &g) >= 0, "open rcgone0: %s", ringcap_last_error());
+    ringcap_config_free(cfg);
+    pid_t child = fork();
+    if (child == 0) {
+        usleep(200000);
+        execlp("ip", "ip", "link", "del", "rcgone0", (char *)NULL);
+        _exit(127);
+    }
+    unsigned gone_count = 0;
+    uint64_t t0 = rc_mono_ns();
+    int r = ringcap_capture_loop(g, 0, on_packet, &gone_count);
+    waitpid(child, NULL, 0);
+    CHECK(r == RINGCAP_RESULT_INTERFACE_DOWN && strstr(ringcap_capture_last_error(g), "disappeared") != NULL,
+          "deleting the device ends the loop (%d: %s)", r, ringcap_capture_last_error(g));
+    for (int i = 0; i < 3; i++) {
+        r = ringcap_capture_dispatch(g, 0, on_packet, &gone_count);
+        CHECK(r == RINGCAP_RESULT_INTERFACE_DOWN && strstr(ringcap_capture_last_error(g), "disappeared") != NULL,
+              "every later dispatch fails at once (%d: %s)", r, ringcap_capture_last_error(g));
+    }
+    CHECK(rc_mono_ns() - t0 < 3000000000ull, "none of them blocks");
+    ringcap_capture_close(g);
     return rc_test_done();
 }

@@ -217,6 +217,11 @@ impl Error {
         &self.message
     }
 
+    /// The same error (code and errno) with a message that says more.
+    pub fn reworded(self, message: impl Into<String>) -> Error {
+        Error { message: message.into(), ..self }
+    }
+
     /// The errno behind an OS error (None for errors ringcap found itself).
     pub fn errno(&self) -> Option<i32> {
         self.errno

@@ -98,7 +98,8 @@ impl PacketSocket {
         let fd = unsafe { libc::socket(libc::AF_PACKET, kind.libc_type() | libc::SOCK_CLOEXEC, 0) };
         let fd = check(fd, "socket(AF_PACKET)").map_err(|e| {
             if e.code() == ErrorCode::Permission {
-                Error::new(ErrorCode::Permission, format!("{e}: capturing needs CAP_NET_RAW"))
+                let text = format!("{e}: capturing needs CAP_NET_RAW");
+                e.reworded(text)
             } else {
                 e
             }
@@ -324,6 +325,22 @@ impl PacketSocket {
         let mut err: libc::c_int = 0;
         let got = self.get_option(libc::SOL_SOCKET, libc::SO_ERROR, &mut err, "getsockopt(SO_ERROR)");
         (got.is_ok() && err != 0).then(|| io::Error::from_raw_os_error(err))
+    }
+
+    /// The interface index the socket is bound to, as the kernel now sees
+    /// it: -1 once the device was unregistered (deleted, or moved to
+    /// another network namespace), which is how a vanished device is told
+    /// from one that only went down.
+    pub fn bound_ifindex(&self) -> Result<i32> {
+        // SAFETY: sockaddr_ll is plain old data; all-zero is valid.
+        let mut addr: libc::sockaddr_ll = unsafe { zeroed() };
+        let mut len = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+        // SAFETY: addr is valid for writes of len bytes.
+        let r = unsafe { libc::getsockname(self.fd(), (&mut addr as *mut libc::sockaddr_ll).cast(), &mut len) };
+        if r != 0 {
+            return Err(Error::last_os("getsockname"));
+        }
+        Ok(addr.sll_ifindex)
     }
 }
 

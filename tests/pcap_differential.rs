@@ -7,9 +7,12 @@ use std::process::Command;
 
 use support::c::{compiler, lib_dir, repo};
 
-fn build(src: &str, ringcap: bool) -> std::path::PathBuf {
+/// Builds `src` into a name of its own per `tag`: tests that run one
+/// program with different arguments run in parallel, and must not
+/// overwrite each other's executable.
+fn build(src: &str, ringcap: bool, tag: &str) -> std::path::PathBuf {
     let name = std::path::Path::new(src).file_stem().unwrap().to_string_lossy().into_owned();
-    let out = lib_dir().join(format!("{name}-{}", if ringcap { "ringcap" } else { "libpcap" }));
+    let out = lib_dir().join(format!("{name}{tag}-{}", if ringcap { "ringcap" } else { "libpcap" }));
     let mut cmd = compiler();
     cmd.args(["-std=gnu11", "-Wall", "-Wextra", "-Werror"]).arg(repo().join(src)).arg("-o").arg(&out);
     if ringcap {
@@ -21,6 +24,7 @@ fn build(src: &str, ringcap: bool) -> std::path::PathBuf {
     } else {
         cmd.arg("-lpcap");
     }
+    cmd.arg("-lpthread");
     assert!(cmd.status().unwrap().success(), "compiling {src}");
     out
 }
@@ -35,9 +39,22 @@ fn same_output_args(src: &str, args: &[&str]) {
 
 /// Compares the outputs, ignoring libpcap's lines for which `keep` is false.
 fn same_output_filtered(src: &str, args: &[&str], keep: impl Fn(&str) -> bool) {
-    let theirs = Command::new(build(src, false)).args(args).output().unwrap();
-    let ours = Command::new(build(src, true)).args(args).output().unwrap();
-    assert!(theirs.status.success() && ours.status.success());
+    let tag = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        args.hash(&mut h);
+        format!("-{:x}", h.finish())
+    };
+    let theirs = Command::new(build(src, false, &tag)).args(args).output().unwrap();
+    let ours = Command::new(build(src, true, &tag)).args(args).output().unwrap();
+    assert!(
+        theirs.status.success() && ours.status.success(),
+        "{src} {args:?}: libpcap's run {:?} {}, ringcap's {:?} {}",
+        theirs.status,
+        String::from_utf8_lossy(&theirs.stderr),
+        ours.status,
+        String::from_utf8_lossy(&ours.stderr)
+    );
     let t: String =
         String::from_utf8_lossy(&theirs.stdout).lines().filter(|l| keep(l)).map(|l| format!("{l}\n")).collect();
     let o = String::from_utf8_lossy(&ours.stdout).into_owned();
@@ -144,4 +161,35 @@ fn name_helpers_match_libpcap() {
 #[test]
 fn dead_and_unactivated_handles_match_libpcap() {
     same_output("tests/pcap/dead.c");
+}
+
+/// The fault suite: the same program against libpcap and ringcap, one
+/// fault per run (tests/pcap/faults.c says what each does).
+fn same_fault(scenario: &str) {
+    same_output_args("tests/pcap/faults.c", &[scenario]);
+}
+
+#[test]
+fn fault_link_flap_is_ridden_out() {
+    same_fault("flap");
+}
+
+#[test]
+fn fault_deleted_interface_fails_every_read() {
+    same_fault("delete");
+}
+
+#[test]
+fn fault_interface_moved_to_another_namespace() {
+    same_fault("move");
+}
+
+#[test]
+fn fault_stalled_reader_under_sparse_traffic_loses_nothing() {
+    same_fault("stall");
+}
+
+#[test]
+fn fault_handle_churn_under_a_low_file_limit() {
+    same_fault("churn");
 }

@@ -135,18 +135,32 @@ fn stats_lines(stderr: &str) -> Vec<String> {
 /// Captures the traffic with both tcpdumps writing files (`-w`), stops
 /// them with SIGINT, and requires identical packets and statistics.
 fn same_capture(name: &'static str, iface: &'static str, filter: &'static str) {
+    same_capture_with(name, iface, &[], filter, || {
+        send_traffic(3);
+    });
+}
+
+/// Like [`same_capture`] with extra tcpdump arguments and traffic of the caller's.
+fn same_capture_with(
+    name: &'static str,
+    iface: &'static str,
+    extra: &'static [&'static str],
+    filter: &'static str,
+    traffic: impl FnOnce() + Send + 'static,
+) {
     in_netns(move || {
         let dir = scratch(name);
         let mut runs = Vec::new();
         for (tag, ours) in [("stock", false), ("ringcap", true)] {
             let file = dir.join(format!("{tag}.pcap"));
             let mut args = vec!["-i", iface, "-w", file.to_str().unwrap().to_string().leak()];
+            args.extend_from_slice(extra);
             if !filter.is_empty() {
                 args.push(filter);
             }
             runs.push((Tcpdump::start(&dir, tag, ours, &args), file));
         }
-        let sent = send_traffic(3);
+        traffic();
         settle();
         let mut results = Vec::new();
         for (t, file) in runs {
@@ -155,7 +169,7 @@ fn same_capture(name: &'static str, iface: &'static str, filter: &'static str) {
             results.push((packets(&file), stats_lines(&err), err));
         }
         let (stock, ours) = (&results[0], &results[1]);
-        assert!(!stock.0.is_empty() || filter == "ip6", "{name}: stock tcpdump captured nothing of {sent} frames");
+        assert!(!stock.0.is_empty() || filter == "ip6", "{name}: stock tcpdump captured nothing");
         assert_eq!(stock.0.len(), ours.0.len(), "{name}: packet counts differ\nstock: {}\nours: {}", stock.2, ours.2);
         for (i, (s, o)) in stock.0.iter().zip(&ours.0).enumerate() {
             assert_eq!(s, o, "{name}: packet {i} differs");
@@ -484,5 +498,65 @@ fn sigusr1_statistics_during_capture() {
         assert_eq!(stock.1, ours.1, "statistics printed: stock {} ringcap {}\n{}", stock.1, ours.1, ours.2);
         assert!(!stock.0.is_empty());
         assert_eq!(stock.0, ours.0, "files differ");
+    });
+}
+
+/// Cooked v1 headers on "any" have room for a VLAN tag, and libpcap puts
+/// the tag the kernel took out back there (SLL2 has none).
+#[test]
+fn any_with_sll_v1_keeps_vlan_tags() {
+    same_capture_with("any-sll-vlan", "any", &["-y", "LINUX_SLL"], "", || {
+        send_traffic(3);
+    });
+}
+
+/// Loopback hands each sent packet back in: libpcap keeps only the
+/// incoming copy, so ping -c 3 shows 6 packets, not 12.
+#[test]
+fn loopback_shows_each_packet_once() {
+    same_capture_with("lo", "lo", &[], "icmp", || {
+        let out = Command::new("ping").args(["-c", "3", "-i", "0.2", "-W", "1", "127.0.0.1"]).output().expect("ping");
+        assert!(out.status.success(), "ping: {}", String::from_utf8_lossy(&out.stderr));
+    });
+}
+
+/// What a libpcap program prints when it may not capture, or asks for
+/// monitor mode on a device without it, comes from the library: the same
+/// words on ringcap.
+#[test]
+fn refusals_print_libpcap_text() {
+    in_netns(|| {
+        let run = |ours: bool, args: &[&str], user: Option<&str>| {
+            let mut cmd = match user {
+                Some(u) => {
+                    let mut c = Command::new("setpriv");
+                    c.args([
+                        "--reuid",
+                        u,
+                        "--regid",
+                        "65534",
+                        "--clear-groups",
+                        "--inh-caps=-all",
+                        "--bounding-set=-all",
+                    ]);
+                    c.arg("tcpdump");
+                    c
+                }
+                None => Command::new("tcpdump"),
+            };
+            cmd.args(args);
+            if ours {
+                cmd.env("LD_PRELOAD", lib_dir().join("libringcap.so"));
+            }
+            let out = cmd.output().unwrap();
+            (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+        };
+        for (args, user) in [(&["-c", "1", "-i", "vb"][..], Some("nobody")), (&["-c", "1", "-I", "-i", "vb"][..], None)]
+        {
+            let (stock, ours) = (run(false, args, user), run(true, args, user));
+            assert_eq!(stock.0, Some(1), "stock tcpdump {args:?} should fail: {}", stock.1);
+            assert!(stock.1.starts_with("tcpdump: vb: "), "tcpdump itself failed: {}", stock.1);
+            assert_eq!(stock, ours, "tcpdump {args:?} as {user:?}");
+        }
     });
 }

@@ -41,8 +41,15 @@ impl PcapError {
     }
 }
 
+/// libpcap's text for a capture device that vanished, which programs
+/// compare verbatim; the native API's message adds which device.
+pub const DISAPPEARED: &str = "The interface disappeared";
+
 impl From<Error> for PcapError {
     fn from(e: Error) -> Self {
+        if e.code() == ErrorCode::InterfaceDown && e.message().starts_with(DISAPPEARED) {
+            return PcapError::generic(DISAPPEARED);
+        }
         let status = match e.code() {
             ErrorCode::Break => PCAP_ERROR_BREAK,
             ErrorCode::UnknownInterface => PCAP_ERROR_NO_SUCH_DEVICE,
@@ -54,6 +61,12 @@ impl From<Error> for PcapError {
 }
 
 pub type PResult<T> = std::result::Result<T, PcapError>;
+
+/// errno's text as C's strerror gives it (what libpcap's messages hold).
+pub fn strerror(errno: i32) -> String {
+    let text = std::io::Error::from_raw_os_error(errno).to_string();
+    text.split(" (os error").next().unwrap_or_default().to_string()
+}
 
 /// What pcap_set_* stores until pcap_activate.
 #[derive(Debug, Clone)]
@@ -94,6 +107,8 @@ impl Options {
 /// need while another thread, or the handle's own callback, is reading.
 pub struct Live {
     pub socket: Arc<PacketSocket>,
+    /// ifindex of "lo" in the capture's namespace (-1: none).
+    loopback: i32,
     pub version: Version,
     pub ring_bytes: usize,
     /// The TX ring pcap_inject uses (SOCK_RAW handles only).
@@ -234,6 +249,9 @@ pub struct PcapState {
 /// the state's lock is free while the read waits and calls back.
 pub struct ReadPlan {
     direction: c_int,
+    /// The loopback device's index: its outgoing copies are dropped, as
+    /// libpcap does, since each comes back in as an incoming packet too.
+    loopback: i32,
     precision: c_int,
     snaplen: usize,
     nonblock: bool,
@@ -323,15 +341,21 @@ impl PcapState {
         }
         let mut warning = 0;
         if self.opts.rfmon {
-            return Err(PcapError::new(
-                PCAP_ERROR_RFMON_NOTSUP,
-                "Monitor mode is not supported: ringcap captures on AF_PACKET sockets only",
-            ));
+            // libpcap leaves the text empty: programs print the status's
+            // own ("That device doesn't support monitor mode").
+            return Err(PcapError::new(PCAP_ERROR_RFMON_NOTSUP, ""));
         }
         let device = self.opts.device.clone();
         let any = device == "any";
         // Probe the device once to choose the socket type and link type.
-        let probe = crate::socket::PacketSocket::new(SocketKind::Raw).map_err(PcapError::from)?;
+        let probe = crate::socket::PacketSocket::new(SocketKind::Raw).map_err(|e| match e.errno() {
+            // libpcap's words, which programs print ("socket: Operation not permitted").
+            Some(errno) => PcapError::new(
+                if e.code() == ErrorCode::Permission { PCAP_ERROR_PERM_DENIED } else { PCAP_ERROR },
+                format!("socket: {}", strerror(errno)),
+            ),
+            None => PcapError::from(e),
+        })?;
         let iface = probe.interface(&device).map_err(|e| match e.code() {
             ErrorCode::UnknownInterface => PcapError::new(PCAP_ERROR_NO_SUCH_DEVICE, "No such device exists"),
             _ => PcapError::from(e),
@@ -386,6 +410,8 @@ impl PcapState {
             timeout_ms: if self.opts.timeout_ms <= 0 { -1 } else { self.opts.timeout_ms },
             nonblocking: self.nonblock,
             breaker: Some(breaker),
+            // libpcap: a link going down is not an error; a device that vanished is.
+            wait_out_link_down: true,
             ..CaptureConfig::default()
         };
         if self.opts.buffer_size > 0 {
@@ -409,7 +435,9 @@ impl PcapState {
             let now = device_drops(&device);
             IfDrops { device: device.clone(), last: AtomicU64::new(now), total: AtomicU64::new(0) }
         });
+        let loopback = capture.socket().interface("lo").map_or(-1, |lo| lo.index);
         self.source = Source::Live(Arc::new(Live {
+            loopback,
             socket: capture.shared_socket(),
             version: config.version,
             ring_bytes: capture.geometry().ring_bytes(),
@@ -500,6 +528,10 @@ impl PcapState {
         }
         Ok(ReadPlan {
             direction: self.direction,
+            loopback: match &self.source {
+                Source::Live(l) => l.loopback,
+                _ => -1,
+            },
             precision: self.opts.precision,
             snaplen: self.opts.snaplen.max(0) as usize,
             nonblock: self.nonblock,
@@ -508,6 +540,13 @@ impl PcapState {
         })
     }
 }
+
+/// A VLAN tag's length, and where an SLL header's protocol field starts.
+const VLAN_TAG_LEN: usize = 4;
+const SLL_PROTOCOL_AT: usize = 14;
+/// The cooked protocol values of CAN frames (linux/if_ether.h ETH_P_CAN, ETH_P_CANFD).
+const LINUX_SLL_P_CAN: u16 = 0x000c;
+const LINUX_SLL_P_CANFD: u16 = 0x000d;
 
 /// Tells a running read whether the handle's read settings changed (a
 /// filter set from the callback, say), and gives the new ones: one relaxed
@@ -563,7 +602,17 @@ impl Reading {
                 *plan = new;
             }
             let outgoing = p.meta.pkttype == sys::PACKET_OUTGOING as u8;
-            if (plan.direction == PCAP_D_IN && outgoing) || (plan.direction == PCAP_D_OUT && !outgoing) {
+            if outgoing {
+                // libpcap's linux_check_direction: loopback and CAN devices
+                // hand every sent packet back in as received, too.
+                let can = matches!(p.meta.protocol, LINUX_SLL_P_CAN | LINUX_SLL_P_CANFD);
+                if p.meta.ifindex == plan.loopback
+                    || (can && plan.direction != PCAP_D_OUT)
+                    || plan.direction == PCAP_D_IN
+                {
+                    return;
+                }
+            } else if plan.direction == PCAP_D_OUT {
                 return;
             }
             let frac =
@@ -572,9 +621,19 @@ impl Reading {
             let (data, len): (&[u8], u32) = match plan.cooked {
                 None => (p.data, p.meta.len),
                 Some(c) => {
-                    let hl = c.len();
+                    // SLL (not SLL2) has room for the tag the kernel took
+                    // out: libpcap puts it before the protocol field.
+                    let tag = if c == Cooked::Sll && crate::vlan::has_tag(p.meta) { VLAN_TAG_LEN } else { 0 };
+                    let hl = c.len() + tag;
                     scratch.resize(hl + p.data.len(), 0);
-                    c.write(p.meta, &mut scratch[..hl]);
+                    c.write(p.meta, &mut scratch[..c.len()]);
+                    if tag > 0 {
+                        scratch.copy_within(SLL_PROTOCOL_AT..SLL_PROTOCOL_AT + 2, SLL_PROTOCOL_AT + VLAN_TAG_LEN);
+                        scratch[SLL_PROTOCOL_AT..SLL_PROTOCOL_AT + 2]
+                            .copy_from_slice(&crate::vlan::tpid(p.meta).to_be_bytes());
+                        scratch[SLL_PROTOCOL_AT + 2..SLL_PROTOCOL_AT + 4]
+                            .copy_from_slice(&p.meta.vlan_tci.to_be_bytes());
+                    }
                     scratch[hl..].copy_from_slice(p.data);
                     (&scratch[..], p.meta.len + hl as u32)
                 }

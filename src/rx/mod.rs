@@ -79,6 +79,11 @@ pub struct CaptureConfig {
     pub coalesce_us: u32,
     pub nonblocking: bool,
     pub lock_memory: bool,
+    /// A link going down is not an error: dispatch waits for it to come
+    /// back up, watching for the device to vanish meanwhile (libpcap's
+    /// rule, which tcpdump relies on to survive a link flap). Off, a link
+    /// going down ends the dispatch with InterfaceDown.
+    pub wait_out_link_down: bool,
     /// Supplied by callers that must reach the breaker without the handle
     /// (a signal handler); otherwise the handle makes its own.
     pub breaker: Option<Arc<Breaker>>,
@@ -106,6 +111,7 @@ impl Default for CaptureConfig {
             coalesce_us: DEFAULT_COALESCE_US,
             nonblocking: false,
             lock_memory: true,
+            wait_out_link_down: false,
             breaker: None,
             features: Features::default(),
         }
@@ -226,7 +232,27 @@ pub struct Capture {
     block_timeout_ms: u32,
     read_options: ReadOptions,
     applied: Box<Applied>,
+    link: LinkState,
+    wait_out_link_down: bool,
 }
+
+/// What the socket last said of its device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LinkState {
+    Up,
+    /// ENETDOWN seen: down, or about to be unregistered; the kernel says
+    /// nothing more when it goes, so it is looked at every millisecond.
+    Down,
+    /// Unregistered (deleted or moved to another namespace): every
+    /// dispatch from now on fails at once, as libpcap's does.
+    Gone,
+}
+
+/// How often a down link is checked for having come back or vanished (libpcap's 1 ms).
+const LINK_DOWN_POLL_MS: i32 = 1;
+/// How many of those a "went down" report waits for the device to turn
+/// out deleted instead (the kernel unregisters it just after).
+const GONE_SETTLE_CHECKS: u32 = 20;
 
 /// The state a reader needs to hand one packet to the callback.
 pub(crate) struct Delivery<'a> {
@@ -373,6 +399,7 @@ impl Capture {
             )?),
             None => None,
         };
+        let wait_out_link_down = config.wait_out_link_down;
         let capture = Capture {
             mapping,
             ring,
@@ -391,6 +418,8 @@ impl Capture {
             block_timeout_ms: config.block_timeout_ms,
             read_options: ReadOptions::new(&config.features),
             applied: Box::new(applied),
+            link: LinkState::Up,
+            wait_out_link_down,
         };
         Ok((capture, transmitter))
     }
@@ -473,19 +502,94 @@ impl Capture {
         Error::new(ErrorCode::Break, "loop ended by breakloop")
     }
 
-    fn socket_failure(&self) -> Error {
+    /// libpcap's text first (programs compare it), then which device.
+    fn disappeared(&self) -> Error {
+        Error::new(
+            ErrorCode::InterfaceDown,
+            format!(
+                "The interface disappeared: '{}' was deleted or moved to another network namespace",
+                self.interface.name
+            ),
+        )
+    }
+
+    /// Whether the device the socket is bound to was unregistered. "any"
+    /// (index 0) never goes away.
+    fn device_gone(&self) -> bool {
+        self.interface.index != 0 && self.socket.bound_ifindex().is_ok_and(|i| i == -1)
+    }
+
+    /// Reads the error the socket reported; Ok when the link only went
+    /// down and the handle waits that out.
+    fn socket_failure(&mut self) -> Result<()> {
         match self.socket.take_error() {
             Some(e) if matches!(e.raw_os_error(), Some(libc::ENETDOWN)) => {
-                Error::new(ErrorCode::InterfaceDown, format!("interface '{}' went down", self.interface.name))
+                self.link = LinkState::Down;
+                if self.wait_out_link_down {
+                    return Ok(());
+                }
+                // A device being deleted is first reported down, and only
+                // unregistered a moment later: give it that moment, so the
+                // error says which of the two happened.
+                for _ in 0..GONE_SETTLE_CHECKS {
+                    self.check_link()?;
+                    std::thread::sleep(std::time::Duration::from_millis(LINK_DOWN_POLL_MS as u64));
+                }
+                Err(Error::new(ErrorCode::InterfaceDown, format!("interface '{}' went down", self.interface.name)))
             }
             Some(e) if matches!(e.raw_os_error(), Some(libc::ENODEV) | Some(libc::ENXIO)) => {
-                Error::new(ErrorCode::InterfaceDown, format!("interface '{}' disappeared", self.interface.name))
+                self.link = LinkState::Gone;
+                Err(self.disappeared())
             }
-            Some(e) => Error::os("packet socket", e),
-            None => Error::new(
+            Some(e) => Err(Error::os("packet socket", e)),
+            None => Err(Error::new(
                 ErrorCode::InterfaceDown,
                 format!("interface '{}' reported an error or hang-up", self.interface.name),
-            ),
+            )),
+        }
+    }
+
+    /// For a link that went down: has it come back, or vanished?
+    fn check_link(&mut self) -> Result<()> {
+        if self.device_gone() {
+            self.link = LinkState::Gone;
+            return Err(self.disappeared());
+        }
+        match self.socket.interface_flags(&self.interface.name) {
+            Ok(flags) if flags & libc::IFF_UP as u32 != 0 => self.link = LinkState::Up,
+            Ok(_) => {}
+            Err(e) if matches!(e.errno(), Some(libc::ENODEV) | Some(libc::ENXIO)) => {
+                self.link = LinkState::Gone;
+                return Err(self.disappeared());
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// Waits for the ring as the timeout says; while the link is down,
+    /// in steps of LINK_DOWN_POLL_MS so that its return or its
+    /// disappearance is seen.
+    fn wait_for_ring(&mut self) -> Result<Wake> {
+        let deadline = (self.timeout_ms > 0)
+            .then(|| std::time::Instant::now() + std::time::Duration::from_millis(self.timeout_ms as u64));
+        loop {
+            let step = if self.link == LinkState::Down { LINK_DOWN_POLL_MS } else { self.timeout_ms };
+            let wake = wait(self.socket.fd(), &self.breaker, step)?;
+            match wake {
+                Wake::SocketError => self.socket_failure()?,
+                Wake::Break | Wake::Ready => return Ok(wake),
+                Wake::Timeout => {}
+            }
+            if self.link == LinkState::Down {
+                self.check_link()?;
+            }
+            if self.link == LinkState::Up && wake != Wake::SocketError {
+                return Ok(wake);
+            }
+            if self.ready() || deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                return Ok(Wake::Timeout);
+            }
         }
     }
 
@@ -494,6 +598,9 @@ impl Capture {
     /// timeout or in nonblocking mode with nothing ready; Err(Break) when a
     /// break was requested before any packet was delivered.
     pub fn dispatch(&mut self, budget: usize, callback: &mut dyn FnMut(&Packet<'_>)) -> Result<usize> {
+        if self.link == LinkState::Gone {
+            return Err(self.disappeared());
+        }
         if self.breaker.is_requested() {
             return Err(self.take_break());
         }
@@ -511,10 +618,8 @@ impl Capture {
             if self.nonblocking {
                 return Ok(0);
             }
-            match wait(self.socket.fd(), &self.breaker, self.timeout_ms)? {
-                Wake::Break => return Err(self.take_break()),
-                Wake::SocketError => return Err(self.socket_failure()),
-                Wake::Timeout | Wake::Ready => {}
+            if self.wait_for_ring()? == Wake::Break {
+                return Err(self.take_break());
             }
         }
         let mut delivery = Delivery {
