@@ -56,6 +56,26 @@ int main(void) {
     uint16_t id = 0;
     CHECK(r == 0 && ringcap_capture_fanout_group(h, &id) == 1 && id == 7, "opens in fanout group 7 (%d, %u)", r, id);
     ringcap_capture_close(h);
+
+    /* TX configurations follow the same rule, for ringcap_tx_open and ringcap_duplex_open. */
+    ringcap_tx_config *tcfg = ringcap_tx_config_new();
+    REQUIRE(tcfg != NULL && ringcap_tx_config_set_interface(tcfg, "rc0") == 0, "tx config");
+    r = ringcap_tx_config_set_version(tcfg, 9);
+    CHECK(r == RINGCAP_RESULT_INVALID_VERSION, "TX version 9 is refused (%d)", r);
+    ringcap_tx *tx = NULL;
+    r = ringcap_tx_open(tcfg, &tx);
+    CHECK(r == RINGCAP_RESULT_INVALID_VERSION && tx == NULL &&
+              strstr(ringcap_tx_config_last_error(tcfg), "ringcap_tx_config_set_version") != NULL,
+          "ringcap_tx_open refuses it, naming the setter (%d): %s", r, ringcap_tx_config_last_error(tcfg));
+    r = ringcap_duplex_open(cfg, tcfg, &h, &tx);
+    CHECK(r == RINGCAP_RESULT_INVALID_VERSION && strstr(ringcap_last_error(), "ringcap_tx_config_set_version") != NULL,
+          "so does ringcap_duplex_open (%d): %s", r, ringcap_last_error());
+    CHECK(ringcap_tx_config_set_version(tcfg, 3) == 0 && strcmp(ringcap_tx_config_last_error(tcfg), "") == 0,
+          "a valid version clears the failure and the text");
+    r = ringcap_tx_open(tcfg, &tx);
+    CHECK(r >= 0 && tx != NULL, "then the TX ring opens (%d): %s", r, ringcap_tx_config_last_error(tcfg));
+    ringcap_tx_close(tx);
+    ringcap_tx_config_free(tcfg);
     ringcap_config_free(cfg);
     return rc_test_done();
 }

@@ -1563,7 +1563,10 @@ int32_t ringcap_tx_config_set_nonblocking(struct ringcap_tx_config *cfg, bool on
 int32_t ringcap_tx_config_set_lock_memory(struct ringcap_tx_config *cfg, bool on);
 
 /**
- * The message of the last failed call on this TX configuration ("" if none).
+ * The message of the last failed call on this TX configuration, "" when
+ * the last call on it succeeded. A configuration whose setter failed does
+ * not open (ringcap_tx_open(), ringcap_duplex_open() name the setter)
+ * until that setter succeeds.
  */
 const char *ringcap_tx_config_last_error(const struct ringcap_tx_config *cfg);
 

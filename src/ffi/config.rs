@@ -18,38 +18,50 @@ pub struct ringcap_config {
 
 pub(crate) struct ConfigHandle {
     pub(crate) config: Mutex<CaptureConfig>,
-    /// Setters whose last call failed, with their error: the configuration
-    /// still holds the previous value, so opening it would silently ignore
-    /// what the caller asked for.
-    failed: Mutex<Vec<(&'static str, Error)>>,
+    failed: FailedSetters,
 }
 
 impl ConfigHandle {
     pub(crate) fn new(config: CaptureConfig) -> ConfigHandle {
-        ConfigHandle { config: Mutex::new(config), failed: Mutex::default() }
+        ConfigHandle { config: Mutex::new(config), failed: FailedSetters::default() }
     }
 
-    /// The configuration to open, or why it must not be opened: a setter
-    /// whose last call failed (calling it again successfully clears that).
+    /// The configuration to open, or why it must not be opened.
     pub(crate) fn to_open(&self) -> Result<CaptureConfig> {
-        let failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((setter, e)) = failed.first() {
-            return Err(Error::new(
+        self.failed.check()?;
+        Ok(self.config.lock().unwrap_or_else(|p| p.into_inner()).clone())
+    }
+}
+
+/// Setters of a configuration whose last call failed, with their error:
+/// the configuration still holds the previous value, so opening it would
+/// silently ignore what the caller asked for. Calling the setter again
+/// successfully clears its entry.
+#[derive(Default)]
+pub(crate) struct FailedSetters(Mutex<Vec<(&'static str, Error)>>);
+
+impl FailedSetters {
+    /// Records the outcome of a call of `setter`.
+    pub(crate) fn record(&self, setter: &'static str, outcome: &Result<()>) {
+        let mut failed = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        failed.retain(|(s, _)| *s != setter);
+        if let Err(e) = outcome {
+            failed.push((setter, e.clone()));
+        }
+    }
+
+    /// Err naming the first setter whose last call failed, with its code.
+    pub(crate) fn check(&self) -> Result<()> {
+        let failed = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match failed.first() {
+            Some((setter, e)) => Err(Error::new(
                 e.code(),
                 format!(
                     "{setter}() failed ({}), so the configuration does not hold what was asked for; call {setter}() again with a valid value before opening",
                     e.message()
                 ),
-            ));
-        }
-        Ok(self.config.lock().unwrap_or_else(|p| p.into_inner()).clone())
-    }
-
-    fn record_setter(&self, setter: &'static str, outcome: &Result<()>) {
-        let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
-        failed.retain(|(s, _)| *s != setter);
-        if let Err(e) = outcome {
-            failed.push((setter, e.clone()));
+            )),
+            None => Ok(()),
         }
     }
 }
@@ -82,7 +94,7 @@ pub(crate) fn with_config(
     boundary(Some(handle.last_error()), || {
         let mut config = handle.config.lock().unwrap_or_else(|p| p.into_inner());
         let outcome = f(&mut config);
-        handle.record_setter(name, &outcome);
+        handle.failed.record(name, &outcome);
         if outcome.is_ok() {
             handle.last_error().clear();
         }
