@@ -62,6 +62,17 @@ fn valgrind_rx_errors() {
     run_c_test_valgrind("rx_errors", &[]);
 }
 
+/// The new metadata paths (block private area, offsets) and the dumpers.
+#[test]
+fn valgrind_feat_meta() {
+    run_c_test_valgrind("feat_meta", &[]);
+}
+
+#[test]
+fn valgrind_feat_dumper() {
+    run_c_test_valgrind("feat_dumper", &[]);
+}
+
 #[test]
 fn valgrind_rx_v3_raw() {
     run_c_test_valgrind("rx_versions", &["3", "raw"]);
