@@ -75,6 +75,7 @@ const RINGCAP_HEADER_SOURCES: &[&str] = &[
     "src/ffi/config.rs",
     "src/ffi/capture.rs",
     "src/ffi/filter.rs",
+    "src/ffi/dumper.rs",
     "src/ffi/features.rs",
     "src/ffi/interfaces.rs",
     "src/ffi/transmit.rs",

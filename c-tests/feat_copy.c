@@ -15,16 +15,36 @@
 #include <sys/wait.h>
 
 #define BYTES (256 * 1024)
+#define BURST_BYTES (4 * 1024 * 1024)
 
 struct big {
     unsigned frame_size, n, big, big_whole_copy, big_whole, big_truncated, copy_bad;
     unsigned max_len;
+    /* virtio-net headers: packets with one, big ones with GSO TCPv4 and a sane segment size */
+    unsigned vnet, vnet_eth_ok, over_mtu, over_mtu_whole, big_gso_ok, small_gso_none, first_gso_type, first_gso_size;
 };
 
 static void on_packet(void *user, const uint8_t *data, const ringcap_packet_meta *m) {
-    (void)data;
     struct big *b = user;
     b->n++;
+    if (m->vnet_valid) {
+        b->vnet++;
+        /* The EtherType where an Ethernet header has it is the one the kernel reports. */
+        b->vnet_eth_ok += m->caplen > 14 && (data[12] << 8 | data[13]) == m->protocol;
+        if (m->len > 1514) {
+            b->over_mtu++;
+            b->over_mtu_whole += m->caplen == m->len;
+            if (!b->first_gso_type) {
+                b->first_gso_type = m->vnet.gso_type;
+                b->first_gso_size = m->vnet.gso_size;
+            }
+            /* VIRTIO_NET_HDR_GSO_TCPV4 is 1; hdr_len covers Ethernet + IP + TCP. */
+            b->big_gso_ok += (m->vnet.gso_type & 0x7f) == 1 && m->vnet.gso_size > 0 && m->vnet.gso_size <= 1460 &&
+                             m->vnet.hdr_len >= 54 && m->vnet.hdr_len < 200;
+        } else {
+            b->small_gso_none += m->vnet.gso_type == 0;
+        }
+    }
     if (m->len > b->max_len) {
         b->max_len = m->len;
     }
@@ -55,9 +75,10 @@ static void child_sender(int ready_w, int go_r) {
     rc_sh("ip link set lo up && ip addr add 10.9.0.2/24 dev rc1 && ip link set rc1 up");
     n = write(ready_w, &c, 1);
     REQUIRE(n == 1, "configured");
-    static char payload[BYTES];
+    static char payload[BURST_BYTES];
     memset(payload, 'x', sizeof payload);
     while (read(go_r, &c, 1) == 1) {
+        size_t bytes = c == 'G' ? BURST_BYTES : BYTES;
         int fd = socket(AF_INET, SOCK_STREAM, 0);
         struct sockaddr_in to;
         memset(&to, 0, sizeof to);
@@ -73,8 +94,8 @@ static void child_sender(int ready_w, int go_r) {
         }
         REQUIRE(ok == 0, "connect: %s", strerror(errno));
         size_t sent = 0;
-        while (sent < sizeof payload) {
-            ssize_t w = write(fd, payload + sent, sizeof payload - sent);
+        while (sent < bytes) {
+            ssize_t w = write(fd, payload + sent, bytes - sent);
             REQUIRE(w > 0, "write: %s", strerror(errno));
             sent += (size_t)w;
         }
@@ -132,15 +153,17 @@ static void peer_stop(void) {
     close(listener);
 }
 
-/* One TCP transfer from the peer to rc0 while `h` captures. */
-static struct big transfer(ringcap_capture *h) {
+/* One TCP transfer from the peer to rc0 while `h` captures: BYTES, or with
+ * `burst` BURST_BYTES without reading the ring until it is over. */
+static struct big transfer_ex(ringcap_capture *h, int burst) {
     ringcap_ring_info info;
     int ir = ringcap_capture_ring_info(h, &info);
     REQUIRE(ir == 0, "ring info");
     struct big b;
     memset(&b, 0, sizeof b);
     b.frame_size = info.frame_size;
-    char c = 'g';
+    char c = burst ? 'G' : 'g';
+    size_t want = burst ? BURST_BYTES : BYTES;
     ssize_t n = write(peer_go, &c, 1);
     REQUIRE(n == 1, "go");
     int conn = accept(listener, NULL, NULL);
@@ -150,7 +173,7 @@ static struct big transfer(ringcap_capture *h) {
     for (;;) {
         struct pollfd p[2] = {{conn, POLLIN, 0}, {ringcap_capture_get_fd(h), POLLIN, 0}};
         poll(p, 2, 200);
-        if (p[1].revents & POLLIN) {
+        if (!burst && (p[1].revents & POLLIN)) {
             int r = ringcap_capture_dispatch(h, 0, on_packet, &b);
             REQUIRE(r >= 0, "dispatch: %s", ringcap_capture_last_error(h));
         }
@@ -165,15 +188,26 @@ static struct big transfer(ringcap_capture *h) {
     close(conn);
     usleep(20000);
     rc_drain(h, on_packet, &b);
-    CHECK(got == BYTES, "the TCP transfer completed (%zu bytes)", got);
+    CHECK(got == want, "the TCP transfer completed (%zu bytes)", got);
     return b;
 }
 
-static void test_copy_threshold(void) {
-    ringcap_config *cfg = rc_config("rc0", 2);
+static struct big transfer(ringcap_capture *h) {
+    return transfer_ex(h, 0);
+}
+
+/* A capture of what rc0 receives, with or without virtio-net headers. */
+static ringcap_capture *open_incoming(int version, bool vnet) {
+    ringcap_config *cfg = rc_config("rc0", version);
     REQUIRE(ringcap_config_set_direction(cfg, RINGCAP_DIRECTION_INCOMING) == 0, "%s", ringcap_last_error());
+    REQUIRE(ringcap_config_set_vnet_header(cfg, vnet) == 0, "%s", ringcap_last_error());
     ringcap_capture *h = rc_open(cfg);
     ringcap_config_free(cfg);
+    return h;
+}
+
+static void test_copy_threshold(void) {
+    ringcap_capture *h = open_incoming(2, false);
     struct big b = transfer(h);
     printf("copy threshold on: frame %u, %u packets, largest %u, %u larger than a frame: %u whole via "
            "TP_STATUS_COPY, %u truncated (socket queue full)\n",
@@ -200,6 +234,73 @@ static void test_copy_threshold_off(void) {
     CHECK(b.max_len > 1514 && b.big_whole_copy == 0 && b.big_truncated == 0,
           "large packets arrive whole in their frame, without TP_STATUS_COPY");
     ringcap_capture_close(h);
+}
+
+/* A 4 MiB transfer the reader does not touch until it is over: every
+ * aggregate over the frame size waits as a copy on the socket queue, whose
+ * receive buffer ringcap sized for the ring, so none is cut short. */
+static void test_copy_burst(void) {
+    ringcap_capture *h = open_incoming(2, false);
+    struct big b = transfer_ex(h, 1);
+    ringcap_stats st;
+    REQUIRE(ringcap_capture_stats(h, &st) == 0, "stats");
+    printf("burst: %u packets, %u larger than a frame: %u whole via TP_STATUS_COPY, %u truncated; stats truncated "
+           "%llu, dropped %llu\n",
+           b.n, b.big, b.big_whole_copy, b.big_truncated, (unsigned long long)st.truncated,
+           (unsigned long long)st.dropped);
+    CHECK(b.big >= 20, "the burst brought many packets larger than a frame (%u)", b.big);
+    CHECK(b.big_truncated == 0 && b.big_whole_copy == b.big, "all %u arrive whole (%u truncated)", b.big,
+          b.big_truncated);
+    CHECK(st.truncated == 0 && st.received == st.delivered + st.dropped + st.filtered,
+          "nothing truncated, the counts add up");
+    ringcap_capture_close(h);
+}
+
+/* Frames too small and no copies: every cut packet is counted. */
+static void test_truncation_counted(void) {
+    unsigned page = (unsigned)getpagesize();
+    ringcap_config *cfg = rc_config("rc0", 2);
+    REQUIRE(ringcap_config_set_copy_threshold(cfg, false) == 0, "%s", ringcap_last_error());
+    REQUIRE(ringcap_config_set_direction(cfg, RINGCAP_DIRECTION_INCOMING) == 0, "%s", ringcap_last_error());
+    REQUIRE(ringcap_config_set_geometry(cfg, page, 512, 2048, 512 * (page / 2048)) == 0, "%s", ringcap_last_error());
+    ringcap_capture *h = rc_open(cfg);
+    ringcap_config_free(cfg);
+    struct big b = transfer(h);
+    ringcap_stats st;
+    REQUIRE(ringcap_capture_stats(h, &st) == 0, "stats");
+    printf("2048-byte frames without copies: %u packets, %u truncated; stats truncated %llu\n", b.n, b.big_truncated,
+           (unsigned long long)st.truncated);
+    CHECK(b.big_truncated > 0 && st.truncated == b.big_truncated,
+          "every packet cut to its frame is counted in stats.truncated (%llu of %u)", (unsigned long long)st.truncated,
+          b.big_truncated);
+    CHECK(st.received == st.delivered + st.dropped + st.filtered, "the counts add up");
+    ringcap_capture_close(h);
+}
+
+/* PACKET_VNET_HDR: each packet's virtio-net header, from the ring (V3) and
+ * from the queued copy (V2 with PACKET_COPY_THRESH). */
+static void test_vnet(int version) {
+    ringcap_capture *h = open_incoming(version, true);
+    struct big b = transfer(h);
+    printf("V%d vnet: %u packets, %u with a header, %u over the MTU (%u whole, %u via copy): %u GSO TCPv4 ok (first: "
+           "type %u size %u); %u small without GSO\n",
+           version, b.n, b.vnet, b.over_mtu, b.over_mtu_whole, b.big_whole_copy, b.big_gso_ok, b.first_gso_type,
+           b.first_gso_size, b.small_gso_none);
+    CHECK(b.n > 0 && b.vnet == b.n, "V%d: every packet has its virtio-net header (%u of %u)", version, b.vnet, b.n);
+    CHECK(b.over_mtu > 0 && b.big_gso_ok == b.over_mtu,
+          "V%d: aggregates report GSO TCPv4 with their segment size (%u of %u)", version, b.big_gso_ok, b.over_mtu);
+    CHECK(b.small_gso_none == b.n - b.over_mtu, "V%d: packets that are not aggregates report no GSO", version);
+    CHECK(b.over_mtu_whole == b.over_mtu && b.vnet_eth_ok == b.n,
+          "V%d: the data still starts at the Ethernet header (%u of %u) and aggregates are whole", version, b.vnet_eth_ok,
+          b.n);
+    ringcap_capture_close(h);
+
+    ringcap_config *cfg = rc_config("rc0", version);
+    ringcap_config_set_socket_type(cfg, RINGCAP_SOCKET_TYPE_DGRAM);
+    int r = ringcap_config_set_vnet_header(cfg, true);
+    CHECK(r == RINGCAP_RESULT_INVALID_ARGUMENT, "V%d: virtio-net headers on SOCK_DGRAM are refused (%d): %s",
+          version, r, ringcap_config_last_error(cfg));
+    ringcap_config_free(cfg);
 }
 
 struct losing {
@@ -294,6 +395,10 @@ int main(void) {
     peer_start();
     test_copy_threshold();
     test_copy_threshold_off();
+    test_copy_burst();
+    test_truncation_counted();
+    test_vnet(3);
+    test_vnet(2);
     peer_stop();
     return rc_test_done();
 }

@@ -5,15 +5,17 @@
  */
 #include "rc_net.h"
 
-#include <netinet/in.h>
 
 struct dir {
     unsigned in, out, out_csum_not_ready, in_flags_csum;
     unsigned in_status_or, out_status_or, in_csum_valid;
+    unsigned all;
+    ringcap_stats st;
 };
 
 static void on_packet(void *user, const uint8_t *data, const ringcap_packet_meta *m) {
     struct dir *d = user;
+    d->all++;
     if (m->pkttype == PACKET_OUTGOING) {
         if (m->caplen >= 34 && data[12] == 0x08 && data[23] == 17) {
             d->out++;
@@ -27,37 +29,26 @@ static void on_packet(void *user, const uint8_t *data, const ringcap_packet_meta
     }
 }
 
-static void send_udp(unsigned count) {
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    REQUIRE(fd >= 0, "udp socket");
-    struct sockaddr_in to;
-    memset(&to, 0, sizeof to);
-    to.sin_family = AF_INET;
-    to.sin_port = htons(9999);
-    to.sin_addr.s_addr = htonl(0x0a090002);
-    char payload[300];
-    memset(payload, 'u', sizeof payload);
-    for (unsigned i = 0; i < count; i++) {
-        ssize_t r = sendto(fd, payload, sizeof payload, 0, (struct sockaddr *)&to, sizeof to);
-        REQUIRE(r == (ssize_t)sizeof payload, "sendto: %s", strerror(errno));
-    }
-    close(fd);
-}
-
 static struct dir run(int direction, int version) {
     ringcap_config *cfg = rc_config("rc0", version);
     REQUIRE(ringcap_config_set_direction(cfg, direction) == 0, "%s", ringcap_last_error());
     ringcap_capture *h = rc_open(cfg);
     ringcap_config_free(cfg);
     rc_send_sequence("rc1", "rc0", 0, 10);
-    send_udp(10);
+    rc_send_udp(0x0a090002, 9999, 300, 'u', 10);
     struct dir d;
     memset(&d, 0, sizeof d);
     rc_drain(h, on_packet, &d);
     ringcap_stats st;
-    ringcap_capture_stats(h, &st);
-    printf("direction %d V%d: in %u out %u (kernel received %llu, delivered %llu)\n", direction, version, d.in, d.out,
-           (unsigned long long)st.received, (unsigned long long)st.delivered);
+    REQUIRE(ringcap_capture_stats(h, &st) == 0, "stats: %s", ringcap_last_error());
+    printf("direction %d V%d: in %u out %u (kernel received %llu, delivered %llu, dropped %llu, filtered %llu)\n",
+           direction, version, d.in, d.out, (unsigned long long)st.received, (unsigned long long)st.delivered,
+           (unsigned long long)st.dropped, (unsigned long long)st.filtered);
+    CHECK(st.delivered == d.all && st.received == st.delivered + st.dropped + st.filtered,
+          "direction %d V%d: received %llu == delivered %llu + dropped %llu + filtered %llu", direction, version,
+          (unsigned long long)st.received, (unsigned long long)st.delivered, (unsigned long long)st.dropped,
+          (unsigned long long)st.filtered);
+    d.st = st;
     ringcap_capture_close(h);
     return d;
 }
@@ -82,6 +73,9 @@ int main(void) {
         CHECK(in.in == 10 && in.out == 0, "V%d incoming only: in %u out %u", version, in.in, in.out);
         struct dir out = run(RINGCAP_DIRECTION_OUTGOING, version);
         CHECK(out.in == 0 && out.out == 10, "V%d outgoing only: in %u out %u", version, out.in, out.out);
+        CHECK(out.st.filtered >= 10 && both.st.filtered == 0,
+              "V%d: the 10 incoming frames skipped for OUTGOING are counted as filtered (%llu), none with BOTH",
+              version, (unsigned long long)out.st.filtered);
 
         printf("V%d outgoing UDP status bits: %#x; incoming raw frames: %#x (CSUM_VALID on %u)\n", version,
                both.out_status_or, both.in_status_or, both.in_csum_valid);

@@ -148,8 +148,10 @@ static void test_hash(void) {
     }
 }
 
-/* Two members, one with a 2-frame ring, nobody reading: returns what each got. */
-static void full_ring(uint16_t id, uint32_t mode, uint32_t flags, unsigned *tiny_got, unsigned *big_got) {
+/* Two members, one with a 2-frame ring, nobody reading: returns what each
+ * got, and the tiny member's PACKET_ROLLOVER_STATS in *rolled. */
+static void full_ring_stats(uint16_t id, uint32_t mode, uint32_t flags, unsigned *tiny_got, unsigned *big_got,
+                            ringcap_stats *rolled) {
     ringcap_fanout f;
     memset(&f, 0, sizeof f);
     f.id = id;
@@ -160,8 +162,21 @@ static void full_ring(uint16_t id, uint32_t mode, uint32_t flags, unsigned *tiny
     send_frames(60);
     *tiny_got = rc_count(tiny);
     *big_got = rc_count(big);
+    REQUIRE(ringcap_capture_stats(tiny, rolled) == 0, "stats: %s", ringcap_last_error());
+    ringcap_stats bs;
+    REQUIRE(ringcap_capture_stats(big, &bs) == 0, "stats: %s", ringcap_last_error());
+    printf("group %u: tiny received %llu dropped %llu rolled over %llu (huge %llu, failed %llu); big rolled over "
+           "%llu\n",
+           id, (unsigned long long)rolled->received, (unsigned long long)rolled->dropped,
+           (unsigned long long)rolled->rollover_all, (unsigned long long)rolled->rollover_huge,
+           (unsigned long long)rolled->rollover_failed, (unsigned long long)bs.rollover_all);
     ringcap_capture_close(tiny);
     ringcap_capture_close(big);
+}
+
+static void full_ring(uint16_t id, uint32_t mode, uint32_t flags, unsigned *tiny_got, unsigned *big_got) {
+    ringcap_stats st;
+    full_ring_stats(id, mode, flags, tiny_got, big_got, &st);
 }
 
 static void test_rollover(void) {
@@ -173,22 +188,59 @@ static void test_rollover(void) {
     printf("ROLLOVER: tiny %u + big %u of 60\n", t, b);
     CHECK(t + b == 60, "ROLLOVER moves traffic off the full ring: nothing lost (%u + %u)", t, b);
     CHECK(t <= 2, "the tiny ring holds at most its 2 frames (%u)", t);
-    full_ring(104, RINGCAP_FANOUT_MODE_LB, RINGCAP_FANOUT_FLAG_ROLLOVER, &t, &b);
+    ringcap_stats st;
+    full_ring_stats(104, RINGCAP_FANOUT_MODE_LB, RINGCAP_FANOUT_FLAG_ROLLOVER, &t, &b, &st);
     printf("LB|FLAG_ROLLOVER: tiny %u + big %u of 60\n", t, b);
     CHECK(t + b == 60, "LB with the ROLLOVER flag loses nothing either (%u + %u)", t, b);
+    /* LB hands the tiny ring every other packet (30); what it could not
+     * hold went to the big one, and PACKET_ROLLOVER_STATS counts exactly that. */
+    CHECK(st.rollover_all == 30 - t && st.rollover_failed == 0,
+          "the tiny member's rollover count is its share minus what it kept (%llu == 30 - %u), none failed",
+          (unsigned long long)st.rollover_all, t);
+    full_ring_stats(106, RINGCAP_FANOUT_MODE_LB, 0, &t, &b, &st);
+    CHECK(st.rollover_all == 0 && st.dropped > 0, "without rollover nothing is counted as rolled over (%llu)",
+          (unsigned long long)st.rollover_all);
+}
+
+/* Two members of CBPF fanout group `id` choosing by `prog`. */
+static void cbpf_pair(uint16_t id, const ringcap_bpf_insn *prog, size_t len, ringcap_capture **a, ringcap_capture **b) {
+    ringcap_fanout f;
+    memset(&f, 0, sizeof f);
+    f.id = id;
+    f.mode = RINGCAP_FANOUT_MODE_CBPF;
+    f.program = prog;
+    f.program_len = len;
+    *a = open_member(&f, 0);
+    *b = open_member(&f, 0);
+}
+
+/* Fanout programs see the packet from its network header: a program that
+ * picks member 1 for IPv4 UDP (protocol byte at offset 9) and member 0 for
+ * everything else splits UDP from the experimental-EtherType frames. */
+static void test_cbpf_network_offsets(void) {
+    ringcap_bpf_insn prog[] = {
+        {0x30, 0, 0, 9},  /* ldb [9] */
+        {0x15, 0, 1, 17}, /* jeq #17 */
+        {0x06, 0, 0, 1},  /* ret #1 */
+        {0x06, 0, 0, 0},  /* ret #0 */
+    };
+    ringcap_capture *a, *b;
+    cbpf_pair(110, prog, 4, &a, &b);
+    send_flows(5); /* FLOWS x 5 UDP packets */
+    send_frames(20);
+    unsigned na = rc_count(a), nb = rc_count(b);
+    printf("CBPF ldb [9] == 17: member 0 %u, member 1 %u\n", na, nb);
+    CHECK(nb == FLOWS * 5 && na == 20, "offset 9 is the IP protocol byte: UDP to member 1 (%u), the rest to 0 (%u)",
+          nb, na);
+    ringcap_capture_close(a);
+    ringcap_capture_close(b);
 }
 
 static void test_cbpf(void) {
     /* ret #1: every packet to the second member. */
     ringcap_bpf_insn prog[] = {{0x06, 0, 0, 1}};
-    ringcap_fanout f;
-    memset(&f, 0, sizeof f);
-    f.id = 105;
-    f.mode = RINGCAP_FANOUT_MODE_CBPF;
-    f.program = prog;
-    f.program_len = 1;
-    ringcap_capture *a = open_member(&f, 0);
-    ringcap_capture *b = open_member(&f, 0);
+    ringcap_capture *a, *b;
+    cbpf_pair(105, prog, 1, &a, &b);
     send_frames(30);
     unsigned na = rc_count(a), nb = rc_count(b);
     printf("CBPF ret #1: member 0 %u, member 1 %u\n", na, nb);
@@ -198,6 +250,10 @@ static void test_cbpf(void) {
 
     /* An invalid fanout program is refused before any socket exists. */
     ringcap_bpf_insn bad[] = {{0x34, 0, 0, 0}, {0x06, 0, 0, 0}}; /* div #0 */
+    ringcap_fanout f;
+    memset(&f, 0, sizeof f);
+    f.id = 105;
+    f.mode = RINGCAP_FANOUT_MODE_CBPF;
     f.program = bad;
     f.program_len = 2;
     ringcap_config *cfg = rc_config("rc0", 2);
@@ -318,6 +374,7 @@ int main(void) {
     test_hash();
     test_rollover();
     test_cbpf();
+    test_cbpf_network_offsets();
     test_ebpf();
     test_unique_id_and_flags();
     return rc_test_done();

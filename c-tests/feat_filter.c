@@ -75,6 +75,11 @@ static void test_validation(void) {
     ringcap_config_set_interface(cfg, "rc0");
     ringcap_capture *h = NULL;
     int r = ringcap_capture_open(cfg, &h);
+    CHECK(r == RINGCAP_RESULT_NULL_PARAMETER && h == NULL &&
+              strstr(ringcap_config_last_error(cfg), "ringcap_config_set_filter() failed") != NULL,
+          "a config whose last set_filter failed does not open (%d): %s", r, ringcap_config_last_error(cfg));
+    CHECK(ringcap_config_set_filter(cfg, NULL, 0) == 0, "no filter");
+    r = ringcap_capture_open(cfg, &h);
     CHECK(r == RINGCAP_RESULT_INVALID_ARGUMENT && h == NULL, "locking without a filter is refused at open (%d): %s", r,
           ringcap_last_error());
     ringcap_config_free(cfg);

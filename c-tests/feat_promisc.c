@@ -140,6 +140,12 @@ int main(void) {
     const uint8_t unicast[6] = {0x02, 0, 0, 0, 0, 1};
     CHECK(ringcap_config_add_multicast(cfg, unicast) == RINGCAP_RESULT_INVALID_ARGUMENT, "a unicast MAC: %s",
           ringcap_last_error());
+    h = NULL;
+    int refused = ringcap_capture_open(cfg, &h);
+    CHECK(refused == RINGCAP_RESULT_INVALID_ARGUMENT && h == NULL &&
+              strstr(ringcap_last_error(), "ringcap_config_add_multicast() failed") != NULL,
+          "the config with a refused address does not open (%d): %s", refused, ringcap_last_error());
+    REQUIRE(ringcap_config_add_multicast(cfg, group) == 0, "adding a valid address again: %s", ringcap_last_error());
     h = rc_open(cfg);
     CHECK(counter("br0", "promiscuity") == 1 && counter("br0", "allmulti") >= 1,
           "br0 promiscuous and all-multicast while open (%d, %d)", counter("br0", "promiscuity"),

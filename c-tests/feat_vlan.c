@@ -102,8 +102,105 @@ static void run(int version, int reinsert) {
     ringcap_capture_close(h);
 }
 
+/* TPACKET_V1 frame headers have no VLAN fields: re-insertion is refused
+ * with a reason, whichever of the two settings comes first. */
+static void test_v1_refused(void) {
+    ringcap_config *cfg = rc_config("rc0", 1);
+    int r = ringcap_config_set_vlan_reinsert(cfg, true);
+    CHECK(r == RINGCAP_RESULT_INVALID_ARGUMENT && strstr(ringcap_config_last_error(cfg), "TPACKET_V2 or V3") != NULL,
+          "re-insertion on a V1 config is refused (%d): %s", r, ringcap_config_last_error(cfg));
+    ringcap_config_free(cfg);
+    cfg = rc_config("rc0", 3);
+    REQUIRE(ringcap_config_set_vlan_reinsert(cfg, true) == 0, "%s", ringcap_last_error());
+    REQUIRE(ringcap_config_set_version(cfg, 1) == 0, "%s", ringcap_last_error());
+    ringcap_capture *h = NULL;
+    r = ringcap_capture_open(cfg, &h);
+    CHECK(r == RINGCAP_RESULT_INVALID_ARGUMENT && h == NULL &&
+              strstr(ringcap_config_last_error(cfg), "V1 frame header") != NULL,
+          "a V1 capture with re-insertion does not open (%d): %s", r, ringcap_config_last_error(cfg));
+    ringcap_capture_close(h);
+    ringcap_config_free(cfg);
+}
+
+struct vids {
+    unsigned n, tagged;
+    uint16_t vid[COUNT];
+};
+
+static void on_vid(void *user, const uint8_t *data, const ringcap_packet_meta *m) {
+    (void)data;
+    struct vids *v = user;
+    uint16_t tci = 0;
+    if (v->n < COUNT) {
+        v->tagged += ringcap_packet_vlan(m, &tci, NULL) == 1;
+        v->vid[v->n] = tci & 0x0fff;
+    }
+    v->n++;
+}
+
+static void send_tagged(void) {
+    uint8_t src[6], dst[6];
+    rc_mac("rc1", src);
+    rc_mac("rc0", dst);
+    int fd = rc_sender("rc1");
+    for (unsigned i = 0; i < COUNT; i++) {
+        uint8_t buf[1700];
+        uint16_t tpid, tci;
+        size_t len = build(buf, i, dst, src, &tpid, &tci);
+        rc_send(fd, buf, len);
+    }
+    close(fd);
+}
+
+/* Filters from the native compiler's defaults work on a live socket, where
+ * the kernel has moved the tags to metadata; so does an expression
+ * compiled for the handle itself. Frame i carries VLAN id 100 + i. */
+static void test_vlan_filters(int version) {
+    ringcap_config *cfg = rc_config("rc0", version);
+    ringcap_capture *h = rc_open(cfg);
+    ringcap_config_free(cfg);
+    ringcap_filter *f = NULL;
+    REQUIRE(ringcap_filter_compile("vlan 102", 1, 262144, 0xffffffffu, &f) == 0, "%s", ringcap_last_error());
+    const ringcap_bpf_insn *insns;
+    size_t n;
+    REQUIRE(ringcap_filter_instructions(f, &insns, &n) == 0, "instructions");
+    REQUIRE(ringcap_capture_set_filter(h, insns, n) >= 0, "set_filter: %s", ringcap_last_error());
+    ringcap_filter_free(f);
+    send_tagged();
+    struct vids v;
+    memset(&v, 0, sizeof v);
+    rc_drain(h, on_vid, &v);
+    CHECK(v.n == 1 && v.tagged == 1 && v.vid[0] == 102,
+          "V%d: 'vlan 102' compiled with the defaults matches its one frame on the live socket (%u, vid %u)", version,
+          v.n, v.vid[0]);
+
+    int r = ringcap_capture_set_filter_expression(h, "vlan 105", 0xffffffffu);
+    CHECK(r >= 0, "V%d: set_filter_expression: %d %s", version, r, ringcap_capture_last_error(h));
+    send_tagged();
+    memset(&v, 0, sizeof v);
+    rc_drain(h, on_vid, &v);
+    /* vid 105 is frame 5, tagged 802.1ad. */
+    CHECK(v.n == 1 && v.tagged == 1 && v.vid[0] == 105,
+          "V%d: 'vlan 105' compiled for the handle delivers its one 802.1ad frame (%u, vid %u)", version, v.n,
+          v.vid[0]);
+    r = ringcap_capture_set_filter_expression(h, "not vlan and ether proto 0x88b5", 0xffffffffu);
+    CHECK(r >= 0, "V%d: set_filter_expression: %d %s", version, r, ringcap_capture_last_error(h));
+    send_tagged();
+    memset(&v, 0, sizeof v);
+    rc_drain(h, on_vid, &v);
+    CHECK(v.n == COUNT / 4 && v.tagged == 0, "V%d: 'not vlan and ether proto 0x88b5' delivers the %d untagged frames (%u)",
+          version, COUNT / 4, v.n);
+    r = ringcap_capture_set_filter_expression(h, "vlan and", 0xffffffffu);
+    CHECK(r == RINGCAP_RESULT_FILTER_SYNTAX, "V%d: a bad expression is refused (%d): %s", version, r,
+          ringcap_capture_last_error(h));
+    ringcap_capture_close(h);
+}
+
 int main(void) {
     rc_test_netns();
+    test_v1_refused();
+    test_vlan_filters(2);
+    test_vlan_filters(3);
     for (int version = 2; version <= 3; version++) {
         run(version, 0);
         run(version, 1);

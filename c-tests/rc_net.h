@@ -8,6 +8,7 @@
 #include "rc_test.h"
 
 #include <net/if.h>
+#include <netinet/in.h>
 
 static inline uint16_t rc_ip_checksum(const uint8_t *p, size_t len) {
     uint32_t sum = 0;
@@ -60,6 +61,26 @@ static inline void rc_build_udp(uint8_t *buf, size_t len, const uint8_t dst[6], 
     for (size_t i = 8; i < udp_len; i++) {
         udp[i] = (uint8_t)(i * 13u + sport);
     }
+}
+
+/* Sends `count` UDP datagrams of `size` bytes of `fill` through the stack
+ * to ip:port (host order). */
+static inline void rc_send_udp(uint32_t ip, uint16_t port, size_t size, char fill, unsigned count) {
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    REQUIRE(fd >= 0, "udp socket");
+    struct sockaddr_in to;
+    memset(&to, 0, sizeof to);
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    to.sin_addr.s_addr = htonl(ip);
+    static char payload[65000];
+    REQUIRE(size <= sizeof payload, "datagram of %zu bytes", size);
+    memset(payload, fill, size);
+    for (unsigned i = 0; i < count; i++) {
+        ssize_t r = sendto(fd, payload, size, 0, (struct sockaddr *)&to, sizeof to);
+        REQUIRE(r == (ssize_t)size, "sendto: %s", strerror(errno));
+    }
+    close(fd);
 }
 
 static inline void rc_count_cb(void *user, const uint8_t *data, const ringcap_packet_meta *m) {

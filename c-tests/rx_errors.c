@@ -49,11 +49,13 @@ int main(void) {
            "cannot span blocks", "frame larger than block");
     expect(ringcap_config_set_geometry(cfg, page, 0, 2048, 0), RINGCAP_RESULT_BLOCK_COUNT_ZERO, NULL,
            "zero blocks");
-    expect(ringcap_config_set_geometry(cfg, 1u << 30, 8, 1u << 20, 8u << 10), RINGCAP_RESULT_RING_TOO_LARGE, NULL,
-           "ring over 4 GiB");
+    expect(ringcap_config_set_geometry(cfg, 1u << 31, 1, 1u << 20, 2048), RINGCAP_RESULT_RING_TOO_LARGE,
+           "below 2 GiB", "block of 2 GiB");
     ringcap_config_set_version(cfg, 3);
+    ringcap_config_set_block_private_size(cfg, page);
     expect(ringcap_config_set_geometry(cfg, page, 1, page, 1), RINGCAP_RESULT_BLOCK_TOO_SMALL_FOR_V3,
            "smallest valid block size", "V3 block without room for its header");
+    ringcap_config_set_block_private_size(cfg, 0);
     expect(ringcap_config_set_version(cfg, 4), RINGCAP_RESULT_INVALID_VERSION, "1, 2 and 3", "version 4");
     expect(ringcap_config_set_version(cfg, 0), RINGCAP_RESULT_INVALID_VERSION, NULL, "version 0");
     expect(ringcap_config_set_geometry(cfg, page, 2, 2048, 2 * (page / 2048)), 0, NULL, "valid geometry accepted");

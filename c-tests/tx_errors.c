@@ -214,6 +214,13 @@ static void misuse(void) {
     CHECK(ringcap_tx_config_set_data_offset(cfg, 8) == RINGCAP_RESULT_INVALID_ARGUMENT, "offset inside the header");
     CHECK(ringcap_tx_config_set_socket_type(cfg, RINGCAP_SOCKET_TYPE_DGRAM) == 0, "dgram");
     CHECK(ringcap_tx_config_set_interface(cfg, "rc0") == 0, "name");
+    /* Setters that failed keep the config from opening until they succeed. */
+    CHECK(ringcap_tx_open(cfg, &tx) == RINGCAP_RESULT_INVALID_VERSION &&
+              strstr(ringcap_tx_config_last_error(cfg), "ringcap_tx_config_set_version()") != NULL,
+          "failed setters refuse the open: %s", ringcap_tx_config_last_error(cfg));
+    CHECK(ringcap_tx_config_set_version(cfg, 2) == 0 && ringcap_tx_config_set_data_offset(cfg, 0) == 0 &&
+              ringcap_tx_config_set_geometry(cfg, 4096, 1, 2048, 2) == 0,
+          "the failed setters succeed");
     CHECK(ringcap_tx_open(cfg, &tx) == RINGCAP_RESULT_INVALID_ARGUMENT, "dgram without destination: %s",
           ringcap_tx_config_last_error(cfg));
     CHECK(ringcap_tx_config_set_destination(cfg, dst, 6, 0) == RINGCAP_RESULT_INVALID_ARGUMENT, "ethertype 0");

@@ -243,11 +243,14 @@ typedef enum ringcap_fanout_mode {
    */
   RINGCAP_FANOUT_MODE_QM = 5,
   /**
-   * By a classic BPF program that returns the member index.
+   * By a classic BPF program that returns the member index. Its packet
+   * offsets count from the network header (the kernel runs it before the
+   * link-layer header is pushed back), for SOCK_RAW and SOCK_DGRAM alike.
    */
   RINGCAP_FANOUT_MODE_CBPF = 6,
   /**
-   * By an eBPF program (given as a file descriptor) that returns the member index.
+   * By an eBPF program (given as a file descriptor) that returns the
+   * member index; like CBPF it sees the packet from the network header.
    */
   RINGCAP_FANOUT_MODE_EBPF = 7,
 } ringcap_fanout_mode;
@@ -353,6 +356,20 @@ typedef enum ringcap_interface_flag {
 } ringcap_interface_flag;
 
 /**
+ * Savefile formats a dumper writes.
+ */
+typedef enum ringcap_savefile_format {
+  /**
+   * Classic pcap (libpcap's pcap_dump format), in this host's byte order.
+   */
+  RINGCAP_SAVEFILE_FORMAT_PCAP = 0,
+  /**
+   * pcapng: one section and one interface, an Enhanced Packet Block per packet.
+   */
+  RINGCAP_SAVEFILE_FORMAT_PCAPNG = 1,
+} ringcap_savefile_format;
+
+/**
  * Opaque capture handle, from ringcap_capture_open().
  */
 typedef struct ringcap_capture ringcap_capture;
@@ -361,6 +378,12 @@ typedef struct ringcap_capture ringcap_capture;
  * Opaque configuration handle, from ringcap_config_new().
  */
 typedef struct ringcap_config ringcap_config;
+
+/**
+ * Opaque savefile writer, from ringcap_dumper_open() or
+ * ringcap_dumper_open_capture().
+ */
+typedef struct ringcap_dumper ringcap_dumper;
 
 /**
  * A compiled filter program. Opaque: obtain one from
@@ -377,6 +400,42 @@ typedef struct ringcap_tx ringcap_tx;
  * Opaque TX configuration handle, from ringcap_tx_config_new().
  */
 typedef struct ringcap_tx_config ringcap_tx_config;
+
+/**
+ * The virtio-net header the kernel writes in front of each packet when the
+ * capture asked for it (PACKET_VNET_HDR; struct virtio_net_hdr of
+ * linux/virtio_net.h, host byte order): how a GSO/GRO-aggregated packet
+ * would be segmented and where its checksum is still to be filled in.
+ */
+typedef struct ringcap_vnet_header {
+  /**
+   * VIRTIO_NET_HDR_F_NEEDS_CSUM (1): the checksum at csum_start +
+   * csum_offset is not computed yet; VIRTIO_NET_HDR_F_DATA_VALID (2): the
+   * device verified it.
+   */
+  uint8_t flags;
+  /**
+   * VIRTIO_NET_HDR_GSO_NONE (0), _TCPV4 (1), _UDP (3), _TCPV6 (4),
+   * _UDP_L4 (5), ORed with _ECN (0x80).
+   */
+  uint8_t gso_type;
+  /**
+   * Bytes of headers (link to transport) each segment repeats.
+   */
+  uint16_t hdr_len;
+  /**
+   * Payload bytes per segment (the MSS for TCP), 0 when not aggregated.
+   */
+  uint16_t gso_size;
+  /**
+   * Where checksumming starts, counted from the link-layer header.
+   */
+  uint16_t csum_start;
+  /**
+   * Where the checksum goes, counted from csum_start.
+   */
+  uint16_t csum_offset;
+} ringcap_vnet_header;
 
 /**
  * Per-packet metadata, read from the frame header and its sockaddr_ll.
@@ -440,6 +499,43 @@ typedef struct ringcap_packet_meta {
    * Link-layer source address (the sender's MAC on Ethernet).
    */
   uint8_t addr[8];
+  /**
+   * The kernel's tp_mac: offset of the link-layer header from the start
+   * of the frame (V1/V2) or of the packet's tpacket3_hdr (V3), as in the
+   * ring. With SOCK_DGRAM it equals net_offset.
+   */
+  uint32_t mac_offset;
+  /**
+   * The kernel's tp_net: offset of the network header, counted like
+   * mac_offset. net_offset - mac_offset is the link header's length.
+   */
+  uint32_t net_offset;
+  /**
+   * V3: sequence number of the block holding the packet (the kernel
+   * numbers blocks from 1 and never repeats a number; a gap means
+   * nothing, numbers are per ring). 0 with V1/V2.
+   */
+  uint64_t block_seq;
+  /**
+   * V3 with a block private area (ringcap_config_set_block_private_size):
+   * the area of the block holding this packet, writable, valid until the
+   * callback returns (ringcap_packet_block_private() reads it). NULL
+   * otherwise.
+   */
+  uint8_t *block_private;
+  /**
+   * Bytes at block_private (the size configured; 0 when NULL).
+   */
+  uint32_t block_private_len;
+  /**
+   * Whether `vnet` holds the packet's virtio-net header (the capture was
+   * opened with ringcap_config_set_vnet_header()).
+   */
+  bool vnet_valid;
+  /**
+   * The virtio-net header; zero unless vnet_valid.
+   */
+  struct ringcap_vnet_header vnet;
 } ringcap_packet_meta;
 
 /**
@@ -470,6 +566,31 @@ typedef struct ringcap_stats {
    * Packets handed to the callback.
    */
   uint64_t delivered;
+  /**
+   * Packets the ring held that were not handed to the callback: skipped
+   * by the direction option (RINGCAP_DIRECTION_OUTGOING; INCOMING is
+   * filtered in the kernel where it can be), or discarded when the socket
+   * filter was replaced.
+   */
+  uint64_t filtered;
+  /**
+   * Delivered packets (counted in `delivered` too) that the kernel cut
+   * short to fit their frame, with no whole copy: caplen < len below the
+   * snaplen. With PACKET_COPY_THRESH this happens only when the socket
+   * receive buffer (sized to hold the ring's size in copies) was full.
+   */
+  uint64_t truncated;
+  /**
+   * PACKET_ROLLOVER_STATS, in a fanout group with rollover (mode
+   * ROLLOVER or flag ROLLOVER), else 0: packets this socket's share
+   * moved to another member because this ring was full (tp_all), how
+   * many of them were moved early because the ring was more than half
+   * full with a huge flow (tp_huge), and how many found no member with
+   * room (tp_failed). The kernel keeps these since the group was joined.
+   */
+  uint64_t rollover_all;
+  uint64_t rollover_huge;
+  uint64_t rollover_failed;
 } ringcap_stats;
 
 /**
@@ -511,9 +632,11 @@ typedef struct ringcap_filter_options {
    */
   bool optimize;
   /**
-   * Also match VLAN tags the Linux kernel moved into packet metadata
-   * (SKF_AD_VLAN_TAG_PRESENT), as a live Linux socket needs. Default
-   * false, which matches libpcap compiling for a dead (offline) handle.
+   * Test VLAN tags where a live Linux socket has them: in the packet
+   * metadata the kernel moved them to (SKF_AD_VLAN_TAG_PRESENT), as
+   * libpcap does for a live handle. The default (options NULL) is true,
+   * since native filters run on live sockets; false tests tags inline in
+   * the data, as libpcap compiling for a dead handle (savefiles).
    */
   bool vlan_extensions;
 } ringcap_filter_options;
@@ -559,6 +682,12 @@ typedef struct ringcap_fanout {
   /**
    * RINGCAP_FANOUT_MODE_CBPF: the program that returns the member index
    * for each packet (copied; it need not outlive the call). NULL otherwise.
+   * The kernel runs fanout programs (CBPF and EBPF) before the packet
+   * socket has pushed the link-layer header back: offset 0 is the
+   * network header (the IP header for IP), whatever the socket type, so
+   * a program written for `tcpdump -dd` output on Ethernet must drop the
+   * 14-byte header from its offsets; the link header stays reachable
+   * through SKF_LL_OFF (0xfff00000) + offset.
    */
   const struct ringcap_bpf_insn *program;
   /**
@@ -817,7 +946,10 @@ int32_t ringcap_config_set_geometry(struct ringcap_config *cfg,
 int32_t ringcap_config_set_block_timeout(struct ringcap_config *cfg, uint32_t ms);
 
 /**
- * V3: bytes of private area at the start of every block (default 0).
+ * V3: bytes of private area at the start of every block (default 0),
+ * reached from a callback with ringcap_packet_block_private(). The kernel's
+ * only rule: a block holds its header, the private area (rounded up to 8)
+ * and one frame header; an explicit geometry is checked against it at once.
  */
 int32_t ringcap_config_set_block_private_size(struct ringcap_config *cfg, uint32_t bytes);
 
@@ -859,8 +991,8 @@ int32_t ringcap_config_set_nonblocking(struct ringcap_config *cfg, bool on);
 int32_t ringcap_config_set_lock_memory(struct ringcap_config *cfg, bool on);
 
 /**
- * The message of the last failed call on this configuration ("" if none).
- * Valid until the next failure on it.
+ * The message of the last failed call on this configuration, "" when the
+ * last call on it succeeded. Valid until the next call on it.
  */
 const char *ringcap_config_last_error(const struct ringcap_config *cfg);
 
@@ -910,8 +1042,10 @@ int32_t ringcap_capture_breakloop(struct ringcap_capture *h);
 /**
  * Statistics since open: packets the kernel received for this socket
  * (including drops), drops because the ring was full, V3 ring freezes,
- * and packets delivered to callbacks. Once the ring is drained,
- * received == delivered + dropped.
+ * packets delivered to callbacks, packets not delivered by choice
+ * (`filtered`), delivered packets cut short to their frame (`truncated`)
+ * and the rollover counters. Once the ring is drained,
+ * received == delivered + dropped + filtered.
  */
 int32_t ringcap_capture_stats(struct ringcap_capture *h, struct ringcap_stats *out);
 
@@ -959,7 +1093,10 @@ const char *ringcap_capture_last_error(const struct ringcap_capture *h);
  * Compiles a pcap-filter(7) expression for a link type (a DLT_ value:
  * 1 EN10MB, 113 LINUX_SLL, 276 LINUX_SLL2, 12 RAW, 228 IPV4, 229 IPV6,
  * 0 NULL, 108 LOOP), as libpcap's pcap_compile() does with optimization on
- * a dead handle. `snaplen` is what the filter returns for an accepted
+ * a live Linux handle (VLAN tests read the kernel's tag metadata; see
+ * ringcap_filter_options.vlan_extensions for offline semantics).
+ * ringcap_capture_set_filter_expression() compiles for an open capture
+ * and attaches the result in one call. `snaplen` is what the filter returns for an accepted
  * packet; `netmask` is the network's mask in host byte order, used only by
  * `ip broadcast` (0xffffffff: unknown). On success writes a new handle to
  * `*out` and returns 0; a bad expression returns
@@ -976,7 +1113,7 @@ int32_t ringcap_filter_compile(const char *expr,
 
 /**
  * Like ringcap_filter_compile() with options; `options` NULL means the
- * defaults (optimized, no VLAN metadata tests).
+ * defaults (optimized, live VLAN semantics: {true, true}).
  *
  * # Safety
  * `expr` is NULL or a NUL-terminated string; `options` is NULL or
@@ -1053,11 +1190,69 @@ int32_t ringcap_filter_dump(const struct ringcap_filter *f, int32_t format, char
 const char *ringcap_filter_last_error(const struct ringcap_filter *f);
 
 /**
+ * Creates the savefile `path` (truncated if it exists) in `format`
+ * (RINGCAP_SAVEFILE_FORMAT_PCAP or _PCAPNG) for packets of link type
+ * `linktype` (a DLT_ value, e.g. 1 for Ethernet), with `snaplen` in its
+ * header and nanosecond (`nanoseconds` true) or microsecond time stamps.
+ * Stores the handle in `*out`. Errors: RINGCAP_RESULT_INVALID_ARGUMENT
+ * (format, or a link type savefiles cannot name), the errno's code when
+ * the file cannot be created or written.
+ */
+int32_t ringcap_dumper_open(const char *path,
+                            int32_t format,
+                            int32_t linktype,
+                            uint32_t snaplen,
+                            bool nanoseconds,
+                            struct ringcap_dumper **out);
+
+/**
+ * Like ringcap_dumper_open() for the packets of capture `h`: its link
+ * type (DLT_EN10MB for SOCK_RAW on Ethernet and loopback; DLT_RAW for
+ * SOCK_DGRAM, whose packets start at the network header, so readers take
+ * them for IPv4/IPv6), its snaplen, nanosecond time stamps. SOCK_RAW on
+ * "any" has no single link type and is refused
+ * (RINGCAP_RESULT_INVALID_ARGUMENT).
+ */
+int32_t ringcap_dumper_open_capture(struct ringcap_capture *h,
+                                    const char *path,
+                                    int32_t format,
+                                    struct ringcap_dumper **out);
+
+/**
+ * Appends one packet: `meta->caplen` bytes of `data` with the packet's
+ * time stamp and wire length, as a capture callback received them (so a
+ * callback can pass its arguments straight through). Returns 0 or a
+ * negative ringcap_result (write errors are reported, unlike pcap_dump).
+ */
+int32_t ringcap_dumper_write(struct ringcap_dumper *d,
+                             const uint8_t *data,
+                             const struct ringcap_packet_meta *meta);
+
+/**
+ * Writes buffered packets to the file.
+ */
+int32_t ringcap_dumper_flush(struct ringcap_dumper *d);
+
+/**
+ * Flushes and closes the file. Returns 0, or the error of the final
+ * flush (the handle is closed either way). NULL and already-closed
+ * handles return 0.
+ */
+int32_t ringcap_dumper_close(struct ringcap_dumper *d);
+
+/**
+ * The message of the last failed call on this dumper ("" if none). For
+ * a NULL or closed handle, a fixed message.
+ */
+const char *ringcap_dumper_last_error(const struct ringcap_dumper *d);
+
+/**
  * Which packets to capture: RINGCAP_DIRECTION_BOTH (default),
  * RINGCAP_DIRECTION_INCOMING (also sets PACKET_IGNORE_OUTGOING so the
  * kernel does not copy sent packets at all) or RINGCAP_DIRECTION_OUTGOING.
- * Filtering uses the packet type (PACKET_OUTGOING); skipped packets are not
- * counted as delivered.
+ * Filtering uses the packet type (PACKET_OUTGOING); packets skipped after
+ * the kernel put them in the ring are counted in ringcap_stats.filtered, so
+ * received == delivered + dropped + filtered still holds.
  */
 int32_t ringcap_config_set_direction(struct ringcap_config *cfg, int32_t direction);
 
@@ -1080,9 +1275,28 @@ int32_t ringcap_config_set_timestamp_source(struct ringcap_config *cfg, int32_t 
  * as libpcap does. meta->len and caplen include the 4 tag bytes; the
  * metadata still carries the TCI/TPID. Untagged packets are still
  * delivered straight from the ring; tagged ones are rebuilt in a buffer
- * the handle owns. SOCK_RAW Ethernet captures only (default off).
+ * the handle owns. SOCK_RAW Ethernet captures on TPACKET_V2 or V3 only
+ * (a V1 frame header has no VLAN fields, so V1 cannot put tags back):
+ * refused with RINGCAP_RESULT_INVALID_ARGUMENT otherwise (default off).
  */
 int32_t ringcap_config_set_vlan_reinsert(struct ringcap_config *cfg, bool on);
+
+/**
+ * PACKET_ORIGDEV (default off): meta->ifindex names the device the packet
+ * arrived on rather than the one the capture is bound to, e.g. the
+ * physical port under a VLAN or bond device.
+ */
+int32_t ringcap_config_set_origdev(struct ringcap_config *cfg, bool on);
+
+/**
+ * PACKET_VNET_HDR (default off): the kernel writes a virtio-net header in
+ * front of each received packet, and meta->vnet carries it (meta->vnet_valid
+ * set): the GSO type and segment size of an aggregated packet, and whether
+ * its checksum is still to be computed (VIRTIO_NET_HDR_F_NEEDS_CSUM, with
+ * csum_start/csum_offset) or was verified. The data pointer still starts at
+ * the link-layer header. SOCK_RAW only.
+ */
+int32_t ringcap_config_set_vnet_header(struct ringcap_config *cfg, bool on);
 
 /**
  * V1/V2: PACKET_COPY_THRESH (default on). Frames are sized for the MTU and
@@ -1142,13 +1356,30 @@ int32_t ringcap_config_set_fanout(struct ringcap_config *cfg, const struct ringc
  * already in the ring or socket queue are discarded (for V3 this may wait
  * for the kernel to retire the block it is filling, a few block timeouts
  * at most), then the new program is attached. Returns the number of
- * packets discarded (>= 0; the statistics count them as received, not
- * delivered), or RINGCAP_RESULT_FILTER_INVALID (nothing changed),
+ * packets discarded (>= 0; the statistics count them in `filtered`), or
+ * RINGCAP_RESULT_FILTER_INVALID (nothing changed),
  * RINGCAP_RESULT_WRONG_STATE (the filter is locked).
  */
 int32_t ringcap_capture_set_filter(struct ringcap_capture *h,
                                    const struct ringcap_bpf_insn *prog,
                                    size_t len);
+
+/**
+ * Compiles the pcap-filter(7) expression `expr` for this capture and
+ * attaches it, as pcap_setfilter() does with pcap_compile()'s program: the
+ * link type is the handle's (EN10MB for SOCK_RAW on Ethernet and loopback,
+ * RAW for SOCK_DGRAM, whose filters see the network header), VLAN tests
+ * read the kernel's tag metadata, an accepted packet keeps the handle's
+ * snaplen, and the optimizer is on. `netmask` (host order) serves
+ * `ip broadcast`; 0xffffffff when unknown. The swap is the one of
+ * ringcap_capture_set_filter(): returns the packets discarded (>= 0), or
+ * RINGCAP_RESULT_FILTER_SYNTAX (nothing changed), RINGCAP_RESULT_INVALID_ARGUMENT
+ * (SOCK_RAW on "any", or a link type the compiler does not know),
+ * RINGCAP_RESULT_WRONG_STATE (the filter is locked).
+ */
+int32_t ringcap_capture_set_filter_expression(struct ringcap_capture *h,
+                                              const char *expr,
+                                              uint32_t netmask);
 
 /**
  * Removes the socket filter. RINGCAP_RESULT_WRONG_STATE if it is locked.
@@ -1202,6 +1433,17 @@ int32_t ringcap_capture_set_multicast(struct ringcap_capture *h,
  * ringcap_packet_timestamp value, or a negative ringcap_result.
  */
 int32_t ringcap_packet_timestamp_source(const struct ringcap_packet_meta *meta);
+
+/**
+ * The V3 block private area of the block holding the packet (sized with
+ * ringcap_config_set_block_private_size()): returns a pointer to it and
+ * stores its length in `*len` (if not NULL), or NULL (length 0) when the
+ * capture has none (V1/V2, or size 0). Like the packet data it points into
+ * the ring, is valid until the callback returns, and may be written: it
+ * is shared by every packet of the block and kept by the kernel while the
+ * block is user space's, e.g. for per-block bookkeeping.
+ */
+uint8_t *ringcap_packet_block_private(const struct ringcap_packet_meta *meta, size_t *len);
 
 /**
  * Whether the kernel took a VLAN tag out of the packet: returns 1 and
@@ -1338,7 +1580,10 @@ int32_t ringcap_tx_config_set_nonblocking(struct ringcap_tx_config *cfg, bool on
 int32_t ringcap_tx_config_set_lock_memory(struct ringcap_tx_config *cfg, bool on);
 
 /**
- * The message of the last failed call on this TX configuration ("" if none).
+ * The message of the last failed call on this TX configuration, "" when
+ * the last call on it succeeded. A configuration whose setter failed does
+ * not open (ringcap_tx_open(), ringcap_duplex_open() name the setter)
+ * until that setter succeeds.
  */
 const char *ringcap_tx_config_last_error(const struct ringcap_tx_config *cfg);
 

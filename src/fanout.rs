@@ -27,9 +27,12 @@ pub enum FanoutMode {
     Rnd = 4,
     /// By the packet's recorded receive queue.
     Qm = 5,
-    /// By a classic BPF program that returns the member index.
+    /// By a classic BPF program that returns the member index. Its packet
+    /// offsets count from the network header (the kernel runs it before the
+    /// link-layer header is pushed back), for SOCK_RAW and SOCK_DGRAM alike.
     Cbpf = 6,
-    /// By an eBPF program (given as a file descriptor) that returns the member index.
+    /// By an eBPF program (given as a file descriptor) that returns the
+    /// member index; like CBPF it sees the packet from the network header.
     Ebpf = 7,
 }
 

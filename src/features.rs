@@ -9,6 +9,7 @@ use crate::fanout::{self, Fanout};
 use crate::membership::{self, Membership};
 use crate::socket::{Interface, PacketSocket, SocketKind};
 use crate::sockfilter::{self, Insn};
+use crate::sys;
 use crate::timestamp::{self, TimestampSource};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,6 +26,12 @@ pub struct Features {
     pub filter: Option<Vec<Insn>>,
     pub lock_filter: bool,
     pub fanout: Option<Fanout>,
+    /// PACKET_ORIGDEV: report the device a packet arrived on (a bond or
+    /// VLAN device's lower device) in sll_ifindex, not the upper device.
+    pub origdev: bool,
+    /// PACKET_VNET_HDR: the kernel writes a virtio-net header (GSO and
+    /// checksum state) in front of each packet (SOCK_RAW only).
+    pub vnet_header: bool,
 }
 
 /// What the open pipeline learned while applying the features.
@@ -39,6 +46,11 @@ pub struct Applied {
 impl Features {
     /// Checks what needs no kernel.
     pub fn check(&self, kind: SocketKind) -> Result<()> {
+        if self.vnet_header && kind == SocketKind::Dgram {
+            return Err(Error::invalid(
+                "virtio-net headers (PACKET_VNET_HDR) need SOCK_RAW: the kernel refuses them on SOCK_DGRAM sockets",
+            ));
+        }
         if self.vlan_reinsert && kind == SocketKind::Dgram {
             return Err(Error::invalid(
                 "VLAN tag re-insertion needs SOCK_RAW: a SOCK_DGRAM capture has no link-layer header to put the tag in",
@@ -74,6 +86,13 @@ impl Features {
             }
         }
         direction::configure(socket, self.direction)?;
+        if self.origdev {
+            socket.set_packet_option(sys::PACKET_ORIGDEV, &1i32, "setsockopt(PACKET_ORIGDEV)")?;
+        }
+        // Before the ring: the kernel refuses PACKET_VNET_HDR (EBUSY) once one exists.
+        if self.vnet_header {
+            socket.set_packet_option(sys::PACKET_VNET_HDR, &1i32, "setsockopt(PACKET_VNET_HDR)")?;
+        }
         applied.timestamp_warning = timestamp::configure(socket, iface, self.timestamp)?;
         for m in self.memberships() {
             membership::add(socket, iface, m)?;
@@ -96,10 +115,12 @@ pub struct ReadOptions {
     pub direction: Direction,
     /// Some when VLAN re-insertion is on: the buffer tagged packets are rebuilt in.
     pub vlan_buffer: Option<Vec<u8>>,
+    /// A virtio-net header precedes each packet (PACKET_VNET_HDR).
+    pub vnet: bool,
 }
 
 impl ReadOptions {
     pub fn new(f: &Features) -> ReadOptions {
-        ReadOptions { direction: f.direction, vlan_buffer: f.vlan_reinsert.then(Vec::new) }
+        ReadOptions { direction: f.direction, vlan_buffer: f.vlan_reinsert.then(Vec::new), vnet: f.vnet_header }
     }
 }

@@ -113,22 +113,66 @@ impl Geometry {
         self.version.header_len() + self.reserve as usize
     }
 
-    /// Checks every rule the kernel applies in packet_set_ring, each with
-    /// its own code and a message naming the bad value and a valid one.
+    /// Checks every rule the kernel applies in packet_set_ring, in the
+    /// kernel's order and with the kernel's arithmetic, each with its own
+    /// code and a message naming the bad value and a valid one. A geometry
+    /// that passes is one the kernel accepts (memory permitting).
     pub fn validate(&self) -> Result<()> {
         let page = page_size() as u64;
         let (bs, bn, fs, fn_) =
             (self.block_size as u64, self.block_nr as u64, self.frame_size as u64, self.frame_nr as u64);
         let align = sys::TPACKET_ALIGNMENT_USIZE as u64;
+        // tp_block_nr 0 asks the kernel to tear a ring down, not to build one.
         if bn == 0 {
             return Err(Error::new(ErrorCode::BlockCountZero, "ring block count is 0; at least 1 block is needed"));
+        }
+        // The kernel reads the block size as an int: 2 GiB and more is negative.
+        let max_block = round_down(i32::MAX as u64, page);
+        if bs > i32::MAX as u64 {
+            return Err(Error::new(
+                ErrorCode::RingTooLarge,
+                format!(
+                    "ring block size {bs} is too large: the kernel takes blocks of at most {max_block} bytes (below 2 GiB); use more, smaller blocks"
+                ),
+            ));
         }
         if bs == 0 || bs % page != 0 {
             return Err(Error::new(
                 ErrorCode::BlockSizeNotPageMultiple,
                 format!(
                     "ring block size {bs} is not a positive multiple of the page size ({page}); nearest valid: {}",
-                    nearest_multiples(bs, page)
+                    if bs > max_block { max_block.to_string() } else { nearest_multiples(bs, page) }
+                ),
+            ));
+        }
+        let min = self.min_frame() as u64;
+        if self.version == Version::V3 {
+            // BLK_PLUS_PRIV((u64)tp_sizeof_priv) + min_frame_size > tp_block_size.
+            let needed = sys::v3_block_plus_priv(self.priv_size as usize) as u64 + min;
+            if bs < needed {
+                return Err(Error::new(
+                    ErrorCode::BlockTooSmallForV3,
+                    format!(
+                        "V3 block size {bs} cannot hold the block header ({}), the private area ({} bytes, {} aligned) and one TPACKET_V3 frame header ({}) plus reserve ({}); smallest valid block size: {}",
+                        sys::V3_BLOCK_HEADER_LEN,
+                        self.priv_size,
+                        sys::v3_block_plus_priv(self.priv_size as usize) - sys::V3_BLOCK_HEADER_LEN,
+                        self.version.header_len(),
+                        self.reserve,
+                        round_up(needed, page)
+                    ),
+                ));
+            }
+        }
+        if fs < min {
+            return Err(Error::new(
+                ErrorCode::FrameSizeTooSmall,
+                format!(
+                    "ring frame size {fs} is smaller than the TPACKET_V{} frame header ({} bytes) plus reserve ({}); smallest valid: {}",
+                    self.version.number(),
+                    self.version.header_len(),
+                    self.reserve,
+                    round_up(min, align)
                 ),
             ));
         }
@@ -141,31 +185,29 @@ impl Geometry {
                 ),
             ));
         }
-        let min = self.min_frame() as u64;
-        if fs <= min {
-            return Err(Error::new(
-                ErrorCode::FrameSizeTooSmall,
-                format!(
-                    "ring frame size {fs} must be larger than the TPACKET_V{} frame header ({} bytes) plus reserve ({}); smallest valid: {}",
-                    self.version.number(),
-                    self.version.header_len(),
-                    self.reserve,
-                    round_up(min + 1, align)
-                ),
-            ));
-        }
-        if fs > bs {
+        let fpb = bs / fs;
+        if fpb == 0 {
             return Err(Error::new(
                 ErrorCode::FrameLargerThanBlock,
                 format!("ring frame size {fs} exceeds the block size {bs} and frames cannot span blocks; use a frame size of at most {bs} or a block size of at least {}", round_up(fs, page)),
             ));
         }
-        let fpb = bs / fs;
+        // The kernel counts frames in an unsigned int and refuses a product that overflows it.
+        if fpb > u32::MAX as u64 / bn {
+            return Err(Error::new(
+                ErrorCode::RingTooLarge,
+                format!(
+                    "ring of {bn} blocks x {fpb} frames per block ({bs} / {fs}) has more than {} frames, the kernel's limit; use at most {} blocks of this layout, or larger frames",
+                    u32::MAX,
+                    u32::MAX as u64 / fpb
+                ),
+            ));
+        }
         if fpb * bn != fn_ {
             return Err(Error::new(
                 ErrorCode::FrameCountMismatch,
                 format!(
-                    "ring frame count {fn_} must be exactly frames_per_block ({fpb}) x block count ({bn}) = {}",
+                    "ring frame count {fn_} must be exactly frames_per_block ({fpb} = {bs} / {fs}) x block count ({bn}) = {}",
                     fpb * bn
                 ),
             ));
@@ -176,27 +218,13 @@ impl Geometry {
                 self.priv_size
             )));
         }
-        if self.version == Version::V3 {
-            let needed = sys::v3_block_plus_priv(self.priv_size as usize) as u64 + fs;
-            if bs < needed {
-                return Err(Error::new(
-                    ErrorCode::BlockTooSmallForV3,
-                    format!(
-                        "V3 block size {bs} cannot hold the block header ({}) + private area ({}) + one frame ({fs}); smallest valid block size: {}",
-                        sys::V3_BLOCK_HEADER_LEN,
-                        self.priv_size,
-                        round_up(needed, page)
-                    ),
-                ));
-            }
-        }
-        if bs * bn > u32::MAX as u64 {
+        // The kernel maps any number of blocks; only this process's address space bounds it.
+        if usize::try_from(bs * bn).is_err() {
             return Err(Error::new(
                 ErrorCode::RingTooLarge,
                 format!(
-                    "ring of {bn} blocks x {bs} bytes = {} bytes exceeds the kernel's limit of {} bytes",
-                    bs * bn,
-                    u32::MAX
+                    "ring of {bn} blocks x {bs} bytes = {} bytes does not fit this process's address space",
+                    bs * bn
                 ),
             ));
         }
@@ -211,6 +239,25 @@ impl Geometry {
         }
         let block_nr = self.block_nr / 2;
         Some(Geometry { block_nr, frame_nr: self.frames_per_block() * block_nr, ..*self })
+    }
+}
+
+/// How messages name a ring: the four numbers of the kernel request.
+impl std::fmt::Display for Geometry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "TPACKET_V{}, {} blocks of {} bytes, {} frames of {} bytes",
+            self.version.number(),
+            self.block_nr,
+            self.block_size,
+            self.frame_nr,
+            self.frame_size
+        )?;
+        if self.priv_size != 0 {
+            write!(f, ", {}-byte block private area", self.priv_size)?;
+        }
+        Ok(())
     }
 }
 
@@ -300,9 +347,18 @@ impl Sizing {
             Error::new(ErrorCode::RingTooLarge, format!("buffer of {} bytes is too large", self.buffer_bytes))
         })?;
         let fpb = (block_size / frame_size) as u32;
+        let block_size = u32::try_from(block_size).map_err(|_| {
+            Error::new(
+                ErrorCode::RingTooLarge,
+                format!(
+                    "a block for a {}-byte private area and {frame_size}-byte frames would be {block_size} bytes; the kernel takes blocks below 2 GiB",
+                    self.priv_size
+                ),
+            )
+        })?;
         let geometry = Geometry {
             version: self.version,
-            block_size: block_size as u32,
+            block_size,
             block_nr,
             frame_size: frame_size as u32,
             frame_nr: fpb
@@ -336,11 +392,31 @@ mod tests {
         assert_eq!(g(Version::V2, p, 1, 48, 85).validate().unwrap_err().code(), ErrorCode::FrameSizeTooSmall);
         assert_eq!(g(Version::V2, p, 1, 2 * p, 1).validate().unwrap_err().code(), ErrorCode::FrameLargerThanBlock);
         assert_eq!(g(Version::V2, p, 2, 2048, 5).validate().unwrap_err().code(), ErrorCode::FrameCountMismatch);
-        assert_eq!(g(Version::V3, p, 1, p, 1).validate().unwrap_err().code(), ErrorCode::BlockTooSmallForV3);
-        assert_eq!(
-            g(Version::V2, 1 << 30, 8, 1 << 20, 8 << 10).validate().unwrap_err().code(),
-            ErrorCode::RingTooLarge
-        );
+        let v3 = |priv_size: u32| Geometry { priv_size, ..g(Version::V3, p, 1, p, 1) };
+        let hdr = sys::TPACKET3_HDRLEN as u32;
+        // The kernel's V3 rule: header + aligned private area + one frame header, not one whole frame.
+        assert!(v3(0).validate().is_ok());
+        let largest = (p - 48 - hdr) / 8 * 8;
+        assert!(v3(largest).validate().is_ok());
+        assert_eq!(v3(largest + 1).validate().unwrap_err().code(), ErrorCode::BlockTooSmallForV3);
+        // A frame of exactly header + reserve is accepted, as the kernel does.
+        let tiny = sys::tpacket_align(sys::TPACKET2_HDRLEN) as u32;
+        let reserve = tiny - sys::TPACKET2_HDRLEN as u32;
+        assert!(Geometry { reserve, ..g(Version::V2, p, 1, tiny, p / tiny) }.validate().is_ok());
+        // The kernel reads the block size as an int.
+        let e = g(Version::V2, 1 << 31, 1, 1 << 20, 1 << 11).validate().unwrap_err();
+        assert_eq!(e.code(), ErrorCode::RingTooLarge);
+        assert!(e.message().contains(&format!("at most {}", (1u64 << 31) - p as u64)), "{}", e.message());
+        // Rings above 4 GiB are the kernel's to refuse (ENOMEM), not a rule.
+        assert!(g(Version::V2, 1 << 30, 8, 1 << 20, 8 << 10).validate().is_ok());
+        assert!(g(Version::V3, 1 << 22, 1025, 1 << 22, 1025).validate().is_ok());
+        // frames_per_block x block_nr overflowing 32 bits is its own rule.
+        let e = g(Version::V2, 1 << 20, 1 << 20, 16 << 4, 0).validate().unwrap_err();
+        assert_eq!(e.code(), ErrorCode::RingTooLarge);
+        assert!(!e.message().contains("mismatch") && e.message().contains("at most 1048575 blocks"), "{}", e.message());
+        for e in [e, g(Version::V2, p, 2, 2048, 5).validate().unwrap_err()] {
+            assert!(!e.message().contains('{'), "no Debug dump: {}", e.message());
+        }
     }
 
     #[test]
@@ -363,6 +439,22 @@ mod tests {
                 assert!(s.frame_for(packet) <= geo.frame_size as usize);
             }
         }
+    }
+
+    #[test]
+    fn sizing_refuses_a_private_area_no_block_can_hold() {
+        let s = Sizing {
+            version: Version::V3,
+            buffer_bytes: 8 << 20,
+            snaplen: 1514,
+            max_packet: 1514,
+            link_header: 14,
+            reserve: 0,
+            priv_size: 3 << 30,
+        };
+        let e = s.geometry().unwrap_err();
+        assert_eq!(e.code(), ErrorCode::RingTooLarge, "{}", e.message());
+        assert!(e.message().contains("below 2 GiB"), "{}", e.message());
     }
 
     #[test]

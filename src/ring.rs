@@ -74,7 +74,7 @@ pub fn request(
                     ))
                 }
             },
-            Err(e) => return Err(Error::new(e.code(), format!("{e} ({name} ring {geometry:?})"))),
+            Err(e) => return Err(Error::new(e.code(), format!("{e} ({name} ring: {geometry})"))),
         }
     }
 }

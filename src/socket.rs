@@ -132,14 +132,17 @@ impl PacketSocket {
         self.set_option(sys::SOL_PACKET as i32, name, value, what)
     }
 
-    /// getsockopt(SOL_PACKET, name) into a T; returns the length the kernel wrote.
-    pub fn get_packet_option<T: Copy>(&self, name: u32, value: &mut T, what: &str) -> Result<usize> {
+    /// getsockopt(level, name) into a T; returns the length the kernel wrote.
+    pub fn get_option<T: Copy>(&self, level: i32, name: i32, value: &mut T, what: &str) -> Result<usize> {
         let mut len = size_of::<T>() as libc::socklen_t;
         // SAFETY: `value` is valid for writes of `len` bytes and len is updated by the kernel.
-        let r = unsafe {
-            libc::getsockopt(self.fd(), sys::SOL_PACKET as i32, name as i32, (value as *mut T).cast(), &mut len)
-        };
+        let r = unsafe { libc::getsockopt(self.fd(), level, name, (value as *mut T).cast(), &mut len) };
         check(r, what).map(|_| len as usize)
+    }
+
+    /// getsockopt(SOL_PACKET, name) into a T; returns the length the kernel wrote.
+    pub fn get_packet_option<T: Copy>(&self, name: u32, value: &mut T, what: &str) -> Result<usize> {
+        self.get_option(sys::SOL_PACKET as i32, name as i32, value, what)
     }
 
     /// Binds to `ifindex` (0 = all) for `protocol` (host order EtherType, ETH_P_ALL for all).
@@ -253,21 +256,75 @@ impl PacketSocket {
         check(unsafe { libc::fcntl(self.fd(), libc::F_SETFL, flags) }, "fcntl(F_SETFL)").map(|_| ())
     }
 
-    /// The pending socket error (SO_ERROR), e.g. ENETDOWN after the device vanished.
-    pub fn take_error(&self) -> Option<io::Error> {
-        let mut err: libc::c_int = 0;
+    /// Makes the socket's receive buffer hold at least `bytes` (the kernel
+    /// doubles the value for its bookkeeping). SO_RCVBUFFORCE passes
+    /// net.core.rmem_max with CAP_NET_ADMIN; without it SO_RCVBUF gets what
+    /// rmem_max allows. Never shrinks the buffer. Returns the size granted.
+    pub fn set_receive_buffer(&self, bytes: usize) -> Result<usize> {
+        let current = self.receive_buffer()?;
+        if current >= bytes.saturating_mul(2) {
+            return Ok(current);
+        }
+        let want = i32::try_from(bytes).unwrap_or(i32::MAX).min(i32::MAX / 2);
+        if self.set_option(libc::SOL_SOCKET, libc::SO_RCVBUFFORCE as u32, &want, "setsockopt(SO_RCVBUFFORCE)").is_err()
+        {
+            self.set_option(libc::SOL_SOCKET, libc::SO_RCVBUF as u32, &want, "setsockopt(SO_RCVBUF)")?;
+        }
+        self.receive_buffer()
+    }
+
+    /// SO_RCVBUF as the kernel reports it.
+    pub fn receive_buffer(&self) -> Result<usize> {
+        let mut v: libc::c_int = 0;
         let mut len = size_of::<libc::c_int>() as libc::socklen_t;
-        // SAFETY: err is valid for writes of len bytes.
+        // SAFETY: v is valid for writes of len bytes.
         let r = unsafe {
             libc::getsockopt(
                 self.fd(),
                 libc::SOL_SOCKET,
-                libc::SO_ERROR,
-                (&mut err as *mut libc::c_int).cast(),
+                libc::SO_RCVBUF,
+                (&mut v as *mut libc::c_int).cast(),
                 &mut len,
             )
         };
-        (r == 0 && err != 0).then(|| io::Error::from_raw_os_error(err))
+        check(r, "getsockopt(SO_RCVBUF)").map(|_| v.max(0) as usize)
+    }
+
+    /// The largest MTU of this namespace's devices other than loopback
+    /// (at least 1500, Ethernet's): what an "any" capture's frames hold.
+    pub fn largest_mtu_except_loopback(&self) -> u32 {
+        let mut largest = 1500;
+        // SAFETY: if_nameindex returns a list ended by a zero entry, freed below.
+        let list = unsafe { libc::if_nameindex() };
+        if list.is_null() {
+            return largest;
+        }
+        let mut at = list;
+        // SAFETY: walking the list up to its terminating entry.
+        while unsafe { (*at).if_index } != 0 {
+            // SAFETY: if_name is a NUL-terminated string owned by the list.
+            let name = unsafe { std::ffi::CStr::from_ptr((*at).if_name) }.to_string_lossy().into_owned();
+            let loopback = self.interface_flags(&name).map_or(true, |f| f & libc::IFF_LOOPBACK as u32 != 0);
+            if !loopback {
+                let mut ifr = ifreq(&name);
+                if self.ioctl(libc::SIOCGIFMTU, &mut ifr, "SIOCGIFMTU").is_ok() {
+                    // SAFETY: SIOCGIFMTU filled the ifru_mtu member of the union.
+                    largest = largest.max(unsafe { ifr.ifr_ifru.ifru_mtu }.max(0) as u32);
+                }
+            }
+            // SAFETY: still inside the list (this entry was not the terminator).
+            at = unsafe { at.add(1) };
+        }
+        // SAFETY: list came from if_nameindex and is freed once.
+        unsafe { libc::if_freenameindex(list) };
+        largest
+    }
+
+    /// The pending socket error (SO_ERROR), e.g. ENETDOWN after the device vanished.
+    pub fn take_error(&self) -> Option<io::Error> {
+        let mut err: libc::c_int = 0;
+        let got = self.get_option(libc::SOL_SOCKET, libc::SO_ERROR, &mut err, "getsockopt(SO_ERROR)");
+        (got.is_ok() && err != 0).then(|| io::Error::from_raw_os_error(err))
     }
 
     /// The interface index the socket is bound to, as the kernel now sees

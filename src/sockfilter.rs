@@ -8,8 +8,9 @@
 use std::mem::size_of;
 
 use crate::error::{Error, ErrorCode, Result};
+use crate::filter::{self, LinkType};
 use crate::rx::Capture;
-use crate::socket::PacketSocket;
+use crate::socket::{PacketSocket, SocketKind};
 use crate::sys;
 
 pub use crate::filter::{validate, Insn};
@@ -111,6 +112,38 @@ impl Capture {
             Error::new(e.code(), format!("{e}; the handle now rejects every packet until a filter is set"))
         })?;
         Ok(discarded)
+    }
+
+    /// The link type a socket filter on this capture sees: the kernel runs
+    /// it on the packet as the ring gets it (the link-layer header with
+    /// SOCK_RAW, the network header with SOCK_DGRAM), VLAN tags already in
+    /// metadata.
+    pub fn filter_link_type(&self) -> Result<LinkType> {
+        match (self.kind(), self.interface().hatype as u32) {
+            (SocketKind::Dgram, _) => Ok(LinkType::Raw),
+            (SocketKind::Raw, _) if self.interface().index == 0 => Err(Error::invalid(
+                "a SOCK_RAW capture on \"any\" has no single link type (each device's packets keep their own \
+                 header), so a filter expression cannot be compiled for it; open it with \
+                 RINGCAP_SOCKET_TYPE_DGRAM, or compile for one link type with ringcap_filter_compile()",
+            )),
+            (SocketKind::Raw, sys::ARPHRD_ETHER | sys::ARPHRD_LOOPBACK) => Ok(LinkType::Ethernet),
+            (SocketKind::Raw, sys::ARPHRD_NONE) => Ok(LinkType::Raw),
+            (SocketKind::Raw, other) => Err(Error::invalid(format!(
+                "interface '{}' has hardware type {other}, whose link layer the filter compiler does not know; \
+                 open it with RINGCAP_SOCKET_TYPE_DGRAM to filter on the network layer",
+                self.interface().name
+            ))),
+        }
+    }
+
+    /// Compiles `expr` for this capture (its link type, the kernel's VLAN
+    /// metadata, its snaplen) and swaps it in as [`Capture::set_filter`]
+    /// does (what pcap_setfilter does with pcap_compile's program).
+    pub fn set_filter_expression(&mut self, expr: &str, netmask: u32) -> Result<usize> {
+        let mut opts = filter::Options::new(self.filter_link_type()?, self.snaplen(), netmask);
+        opts.vlan_extensions = true;
+        let program = filter::compile_with(expr, &opts)?;
+        self.set_filter(program.instructions())
     }
 
     /// Removes the socket filter: every packet is captured again.

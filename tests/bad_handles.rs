@@ -19,6 +19,7 @@ const HANDLES: &[(&str, &str, &str)] = &[
     ("struct ringcap_tx_config *", "closed_tx_config", "live_tx_config"),
     ("struct ringcap_tx *", "closed_tx", "live_tx"),
     ("struct ringcap_filter *", "closed_filter", "live_filter"),
+    ("struct ringcap_dumper *", "closed_rdumper", "live_rdumper"),
     ("struct pcap *", "closed_pcap", "live_pcap"),
     ("struct pcap_dumper *", "closed_dumper", "live_dumper"),
 ];
@@ -192,6 +193,12 @@ int main(void) {{
     REQUIRE(ringcap_filter_compile("ip", 1, 65535, 0, &closed_filter) == 0, "filter");
     ringcap_filter_free(closed_filter);
     REQUIRE(ringcap_filter_compile("ip", 1, 65535, 0, &live_filter) == 0, "filter");
+    struct ringcap_dumper *live_rdumper = NULL, *closed_rdumper = NULL;
+    REQUIRE(ringcap_dumper_open("/dev/null", RINGCAP_SAVEFILE_FORMAT_PCAP, 1, 65535, false, &closed_rdumper) == 0,
+            "dumper: %s", ringcap_last_error());
+    ringcap_dumper_close(closed_rdumper);
+    REQUIRE(ringcap_dumper_open("/dev/null", RINGCAP_SAVEFILE_FORMAT_PCAPNG, 1, 65535, false, &live_rdumper) == 0,
+            "dumper: %s", ringcap_last_error());
     pcap_t *live_pcap = pcap_open_dead(DLT_EN10MB, 65535), *closed_pcap = pcap_open_dead(DLT_EN10MB, 65535);
     pcap_dumper_t *live_dumper = pcap_dump_open(live_pcap, "/dev/null");
     pcap_dumper_t *closed_dumper = pcap_dump_open(closed_pcap, "/dev/null");
@@ -207,6 +214,8 @@ int main(void) {{
     CHECK(pcap_datalink(live_pcap) == DLT_EN10MB, "live pcap_t still valid");
     pcap_dump_close(live_dumper);
     pcap_close(live_pcap);
+    CHECK(ringcap_dumper_flush(live_rdumper) == 0, "live ringcap dumper still valid");
+    ringcap_dumper_close(live_rdumper);
     ringcap_filter_free(live_filter);
     ringcap_tx_close(live_tx);
     ringcap_tx_config_free(live_tx_config);

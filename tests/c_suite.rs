@@ -19,6 +19,9 @@ c_tests!(
     rx_breakloop,
     rx_drops,
     rx_errors,
+    rx_geometry,
+    rx_any,
+    rx_config,
     rx_waiting,
     rx_cancel,
     dlopen_exports,
@@ -35,6 +38,8 @@ c_tests!(
     feat_vlan,
     feat_interfaces,
     feat_copy,
+    feat_meta,
+    feat_dumper,
     tx_errors,
     tx_options,
 );
@@ -56,6 +61,17 @@ fn every_c_program_is_run() {
 #[test]
 fn valgrind_rx_errors() {
     run_c_test_valgrind("rx_errors", &[]);
+}
+
+/// The new metadata paths (block private area, offsets) and the dumpers.
+#[test]
+fn valgrind_feat_meta() {
+    run_c_test_valgrind("feat_meta", &[]);
+}
+
+#[test]
+fn valgrind_feat_dumper() {
+    run_c_test_valgrind("feat_dumper", &[]);
 }
 
 #[test]

@@ -114,12 +114,13 @@ pub extern "C" fn ringcap_capture_open(cfg: *const ringcap_config, out: *mut *mu
     boundary(Some(config_handle.last_error()), || {
         // SAFETY: C passes a writable pointer or NULL.
         let out = unsafe { out_ref(out, "out") }?;
-        let config = config_handle.config.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let config = config_handle.to_open()?;
         let (ptr, shrunk, warning) = register_capture(&config, |c| {
             let capture = Capture::open(c)?;
             let warning = capture.applied().timestamp_warning.clone();
             Ok((capture, warning))
         })?;
+        config_handle.last_error().clear();
         // Warnings: the call succeeded; the message says what was not honoured.
         if let Some(w) = &warning {
             crate::ffi::boundary::record(w);
@@ -265,8 +266,10 @@ pub extern "C" fn ringcap_capture_breakloop(h: *mut ringcap_capture) -> i32 {
 
 /// Statistics since open: packets the kernel received for this socket
 /// (including drops), drops because the ring was full, V3 ring freezes,
-/// and packets delivered to callbacks. Once the ring is drained,
-/// received == delivered + dropped.
+/// packets delivered to callbacks, packets not delivered by choice
+/// (`filtered`), delivered packets cut short to their frame (`truncated`)
+/// and the rollover counters. Once the ring is drained,
+/// received == delivered + dropped + filtered.
 #[no_mangle]
 pub extern "C" fn ringcap_capture_stats(h: *mut ringcap_capture, out: *mut Stats) -> i32 {
     with_handle(h, |handle| {

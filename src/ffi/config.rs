@@ -18,6 +18,52 @@ pub struct ringcap_config {
 
 pub(crate) struct ConfigHandle {
     pub(crate) config: Mutex<CaptureConfig>,
+    failed: FailedSetters,
+}
+
+impl ConfigHandle {
+    pub(crate) fn new(config: CaptureConfig) -> ConfigHandle {
+        ConfigHandle { config: Mutex::new(config), failed: FailedSetters::default() }
+    }
+
+    /// The configuration to open, or why it must not be opened.
+    pub(crate) fn to_open(&self) -> Result<CaptureConfig> {
+        self.failed.check()?;
+        Ok(self.config.lock().unwrap_or_else(|p| p.into_inner()).clone())
+    }
+}
+
+/// Setters of a configuration whose last call failed, with their error:
+/// the configuration still holds the previous value, so opening it would
+/// silently ignore what the caller asked for. Calling the setter again
+/// successfully clears its entry.
+#[derive(Default)]
+pub(crate) struct FailedSetters(Mutex<Vec<(&'static str, Error)>>);
+
+impl FailedSetters {
+    /// Records the outcome of a call of `setter`.
+    pub(crate) fn record(&self, setter: &'static str, outcome: &Result<()>) {
+        let mut failed = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        failed.retain(|(s, _)| *s != setter);
+        if let Err(e) = outcome {
+            failed.push((setter, e.clone()));
+        }
+    }
+
+    /// Err naming the first setter whose last call failed, with its code.
+    pub(crate) fn check(&self) -> Result<()> {
+        let failed = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match failed.first() {
+            Some((setter, e)) => Err(Error::new(
+                e.code(),
+                format!(
+                    "{setter}() failed ({}), so the configuration does not hold what was asked for; call {setter}() again with a valid value before opening",
+                    e.message()
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
 }
 
 pub(crate) static CONFIGS: Handles<ConfigHandle> = Handles::new(HandleKind::Config, "ringcap_config");
@@ -32,15 +78,27 @@ pub enum ringcap_socket_type {
     Dgram = 1,
 }
 
-/// Runs `f` on the configuration behind `cfg`, recording errors on it.
-pub(crate) fn with_config(cfg: *mut ringcap_config, f: impl FnOnce(&mut CaptureConfig) -> Result<()>) -> i32 {
+/// Runs setter `name`'s body `f` on the configuration behind `cfg`,
+/// recording errors on it. A failure is remembered until the same setter
+/// succeeds, and the configuration refuses to open meanwhile; a success
+/// clears the handle's last error.
+pub(crate) fn with_config(
+    cfg: *mut ringcap_config,
+    name: &'static str,
+    f: impl FnOnce(&mut CaptureConfig) -> Result<()>,
+) -> i32 {
     let handle = match CONFIGS.get(cfg) {
         Ok(h) => h,
         Err(e) => return boundary(None, || Err(e)),
     };
     boundary(Some(handle.last_error()), || {
         let mut config = handle.config.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut config).map(|()| 0)
+        let outcome = f(&mut config);
+        handle.failed.record(name, &outcome);
+        if outcome.is_ok() {
+            handle.last_error().clear();
+        }
+        outcome.map(|()| 0)
     })
 }
 
@@ -51,7 +109,7 @@ pub(crate) fn with_config(cfg: *mut ringcap_config, f: impl FnOnce(&mut CaptureC
 /// Returns NULL only if memory is exhausted. Free with ringcap_config_free().
 #[no_mangle]
 pub extern "C" fn ringcap_config_new() -> *mut ringcap_config {
-    boundary_ptr(|| CONFIGS.insert(ConfigHandle { config: Mutex::new(CaptureConfig::default()) }))
+    boundary_ptr(|| CONFIGS.insert(ConfigHandle::new(CaptureConfig::default())))
 }
 
 /// Frees a configuration. NULL and already-freed handles are ignored.
@@ -70,7 +128,7 @@ pub extern "C" fn ringcap_config_free(cfg: *mut ringcap_config) {
 /// ringcap_capture_open() with RINGCAP_RESULT_UNKNOWN_INTERFACE.
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_interface(cfg: *mut ringcap_config, name: *const c_char) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_set_interface", |c| {
         // SAFETY: C passes a NUL-terminated string or NULL.
         let name = unsafe { c_str(name, "interface name") }?;
         crate::socket::check_interface_name(name, false)?;
@@ -83,7 +141,7 @@ pub extern "C" fn ringcap_config_set_interface(cfg: *mut ringcap_config, name: *
 /// Errors: RINGCAP_RESULT_INVALID_VERSION.
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_version(cfg: *mut ringcap_config, version: i32) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_set_version", |c| {
         c.version = Version::from_number(version as i64)?;
         Ok(())
     })
@@ -92,7 +150,7 @@ pub extern "C" fn ringcap_config_set_version(cfg: *mut ringcap_config, version: 
 /// RINGCAP_SOCKET_TYPE_RAW (default) or RINGCAP_SOCKET_TYPE_DGRAM.
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_socket_type(cfg: *mut ringcap_config, kind: i32) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_set_socket_type", |c| {
         c.kind = SocketKind::from_number(kind)?;
         Ok(())
     })
@@ -101,7 +159,7 @@ pub extern "C" fn ringcap_config_set_socket_type(cfg: *mut ringcap_config, kind:
 /// EtherType to capture, in host byte order (default ETH_P_ALL, 0x0003).
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_protocol(cfg: *mut ringcap_config, ethertype: u16) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_set_protocol", |c| {
         if ethertype == 0 {
             return Err(Error::invalid("protocol 0 captures nothing; use ETH_P_ALL (3) or an EtherType"));
         }
@@ -113,7 +171,7 @@ pub extern "C" fn ringcap_config_set_protocol(cfg: *mut ringcap_config, ethertyp
 /// Bytes kept of each packet, 1 to 262144 (default 262144).
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_snaplen(cfg: *mut ringcap_config, snaplen: u32) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_set_snaplen", |c| {
         let old = c.snaplen;
         c.snaplen = snaplen;
         c.check().inspect_err(|_| c.snaplen = old)
@@ -124,7 +182,7 @@ pub extern "C" fn ringcap_config_set_snaplen(cfg: *mut ringcap_config, snaplen: 
 /// allocated is within one block of it. Minimum: one page.
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_buffer_size(cfg: *mut ringcap_config, bytes: usize) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_set_buffer_size", |c| {
         let page = crate::geometry::page_size();
         if bytes < page || bytes > u32::MAX as usize {
             return Err(Error::invalid(format!(
@@ -153,7 +211,7 @@ pub extern "C" fn ringcap_config_set_geometry(
     frame_size: u32,
     frame_nr: u32,
 ) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_set_geometry", |c| {
         let old = c.layout;
         c.layout = Some(Layout { block_size, block_nr, frame_size, frame_nr });
         c.check().inspect_err(|_| c.layout = old)
@@ -165,7 +223,7 @@ pub extern "C" fn ringcap_config_set_geometry(
 /// jiffy). It bounds the latency of sparse traffic. 0 lets the kernel choose.
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_block_timeout(cfg: *mut ringcap_config, ms: u32) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_set_block_timeout", |c| {
         if ms > 60_000 {
             return Err(Error::invalid(format!("block timeout {ms} ms is out of range; valid: 0 to 60000")));
         }
@@ -174,24 +232,23 @@ pub extern "C" fn ringcap_config_set_block_timeout(cfg: *mut ringcap_config, ms:
     })
 }
 
-/// V3: bytes of private area at the start of every block (default 0).
+/// V3: bytes of private area at the start of every block (default 0),
+/// reached from a callback with ringcap_packet_block_private(). The kernel's
+/// only rule: a block holds its header, the private area (rounded up to 8)
+/// and one frame header; an explicit geometry is checked against it at once.
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_block_private_size(cfg: *mut ringcap_config, bytes: u32) -> i32 {
-    with_config(cfg, |c| {
-        if bytes > 1 << 20 {
-            return Err(Error::invalid(format!(
-                "block private area of {bytes} bytes is out of range; valid: 0 to 1048576"
-            )));
-        }
+    with_config(cfg, "ringcap_config_set_block_private_size", |c| {
+        let old = c.priv_size;
         c.priv_size = bytes;
-        Ok(())
+        c.check().inspect_err(|_| c.priv_size = old)
     })
 }
 
 /// V3: ask the kernel to fill each packet's rx hash (TP_FT_REQ_FILL_RXHASH).
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_rxhash(cfg: *mut ringcap_config, on: bool) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_set_rxhash", |c| {
         c.rxhash = on;
         Ok(())
     })
@@ -200,7 +257,7 @@ pub extern "C" fn ringcap_config_set_rxhash(cfg: *mut ringcap_config, on: bool) 
 /// PACKET_RESERVE: bytes of headroom left in front of each RX packet.
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_reserve(cfg: *mut ringcap_config, bytes: u32) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_set_reserve", |c| {
         if bytes > 65_536 {
             return Err(Error::invalid(format!("reserve of {bytes} bytes is out of range; valid: 0 to 65536")));
         }
@@ -213,7 +270,7 @@ pub extern "C" fn ringcap_config_set_reserve(cfg: *mut ringcap_config, bytes: u3
 /// breakloop (default), 0 not at all, otherwise milliseconds.
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_timeout(cfg: *mut ringcap_config, ms: i32) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_set_timeout", |c| {
         if ms < -1 {
             return Err(Error::invalid(format!("timeout {ms} ms is invalid; use -1, 0 or a positive number of ms")));
         }
@@ -230,7 +287,7 @@ pub extern "C" fn ringcap_config_set_timeout(cfg: *mut ringcap_config, ms: i32) 
 /// is not delayed. Valid: 0 to 1000000.
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_coalesce(cfg: *mut ringcap_config, microseconds: u32) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_set_coalesce", |c| {
         let old = c.coalesce_us;
         c.coalesce_us = microseconds;
         c.check().inspect_err(|_| c.coalesce_us = old)
@@ -240,7 +297,7 @@ pub extern "C" fn ringcap_config_set_coalesce(cfg: *mut ringcap_config, microsec
 /// Open in nonblocking mode: dispatch returns 0 at once when nothing is ready.
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_nonblocking(cfg: *mut ringcap_config, on: bool) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_set_nonblocking", |c| {
         c.nonblocking = on;
         Ok(())
     })
@@ -250,14 +307,14 @@ pub extern "C" fn ringcap_config_set_nonblocking(cfg: *mut ringcap_config, on: b
 /// RLIMIT_MEMLOCK refuses. ringcap_capture_ring_info() tells which happened.
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_lock_memory(cfg: *mut ringcap_config, on: bool) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_set_lock_memory", |c| {
         c.lock_memory = on;
         Ok(())
     })
 }
 
-/// The message of the last failed call on this configuration ("" if none).
-/// Valid until the next failure on it.
+/// The message of the last failed call on this configuration, "" when the
+/// last call on it succeeded. Valid until the next call on it.
 #[no_mangle]
 pub extern "C" fn ringcap_config_last_error(cfg: *const ringcap_config) -> *const c_char {
     match CONFIGS.get(cfg) {

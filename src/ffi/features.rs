@@ -3,10 +3,12 @@
 //! direction, timestamps, VLAN re-insertion, copy threshold, and per-packet
 //! status helpers. Config setters first, then calls on an open capture.
 
+use std::ffi::c_char;
+
 use crate::direction::Direction;
 use crate::error::{Error, ErrorCode, Result};
 use crate::fanout::{Fanout, FanoutMode};
-use crate::ffi::boundary::{in_ref, out_ref};
+use crate::ffi::boundary::{c_str, in_ref, out_ref};
 use crate::ffi::capture::{ringcap_capture, with_handle};
 use crate::ffi::config::{ringcap_config, with_config};
 use crate::membership::Membership;
@@ -26,6 +28,12 @@ pub struct ringcap_fanout {
     pub flags: u32,
     /// RINGCAP_FANOUT_MODE_CBPF: the program that returns the member index
     /// for each packet (copied; it need not outlive the call). NULL otherwise.
+    /// The kernel runs fanout programs (CBPF and EBPF) before the packet
+    /// socket has pushed the link-layer header back: offset 0 is the
+    /// network header (the IP header for IP), whatever the socket type, so
+    /// a program written for `tcpdump -dd` output on Ethernet must drop the
+    /// 14-byte header from its offsets; the link header stays reachable
+    /// through SKF_LL_OFF (0xfff00000) + offset.
     pub program: *const Insn,
     /// Instructions in `program`.
     pub program_len: usize,
@@ -87,11 +95,12 @@ fn mac(p: *const u8) -> Result<[u8; 6]> {
 /// Which packets to capture: RINGCAP_DIRECTION_BOTH (default),
 /// RINGCAP_DIRECTION_INCOMING (also sets PACKET_IGNORE_OUTGOING so the
 /// kernel does not copy sent packets at all) or RINGCAP_DIRECTION_OUTGOING.
-/// Filtering uses the packet type (PACKET_OUTGOING); skipped packets are not
-/// counted as delivered.
+/// Filtering uses the packet type (PACKET_OUTGOING); packets skipped after
+/// the kernel put them in the ring are counted in ringcap_stats.filtered, so
+/// received == delivered + dropped + filtered still holds.
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_direction(cfg: *mut ringcap_config, direction: i32) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_set_direction", |c| {
         c.features.direction = Direction::from_i32(direction)?;
         Ok(())
     })
@@ -107,7 +116,7 @@ pub extern "C" fn ringcap_config_set_direction(cfg: *mut ringcap_config, directi
 /// stamped it: ringcap_packet_timestamp_source().
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_timestamp_source(cfg: *mut ringcap_config, source: i32) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_set_timestamp_source", |c| {
         c.features.timestamp = TimestampSource::from_i32(source)?;
         Ok(())
     })
@@ -119,12 +128,41 @@ pub extern "C" fn ringcap_config_set_timestamp_source(cfg: *mut ringcap_config, 
 /// as libpcap does. meta->len and caplen include the 4 tag bytes; the
 /// metadata still carries the TCI/TPID. Untagged packets are still
 /// delivered straight from the ring; tagged ones are rebuilt in a buffer
-/// the handle owns. SOCK_RAW Ethernet captures only (default off).
+/// the handle owns. SOCK_RAW Ethernet captures on TPACKET_V2 or V3 only
+/// (a V1 frame header has no VLAN fields, so V1 cannot put tags back):
+/// refused with RINGCAP_RESULT_INVALID_ARGUMENT otherwise (default off).
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_vlan_reinsert(cfg: *mut ringcap_config, on: bool) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_set_vlan_reinsert", |c| {
+        let old = c.features.vlan_reinsert;
         c.features.vlan_reinsert = on;
+        c.check().inspect_err(|_| c.features.vlan_reinsert = old)
+    })
+}
+
+/// PACKET_ORIGDEV (default off): meta->ifindex names the device the packet
+/// arrived on rather than the one the capture is bound to, e.g. the
+/// physical port under a VLAN or bond device.
+#[no_mangle]
+pub extern "C" fn ringcap_config_set_origdev(cfg: *mut ringcap_config, on: bool) -> i32 {
+    with_config(cfg, "ringcap_config_set_origdev", |c| {
+        c.features.origdev = on;
         Ok(())
+    })
+}
+
+/// PACKET_VNET_HDR (default off): the kernel writes a virtio-net header in
+/// front of each received packet, and meta->vnet carries it (meta->vnet_valid
+/// set): the GSO type and segment size of an aggregated packet, and whether
+/// its checksum is still to be computed (VIRTIO_NET_HDR_F_NEEDS_CSUM, with
+/// csum_start/csum_offset) or was verified. The data pointer still starts at
+/// the link-layer header. SOCK_RAW only.
+#[no_mangle]
+pub extern "C" fn ringcap_config_set_vnet_header(cfg: *mut ringcap_config, on: bool) -> i32 {
+    with_config(cfg, "ringcap_config_set_vnet_header", |c| {
+        let old = c.features.vnet_header;
+        c.features.vnet_header = on;
+        c.features.check(c.kind).inspect_err(|_| c.features.vnet_header = old)
     })
 }
 
@@ -134,7 +172,7 @@ pub extern "C" fn ringcap_config_set_vlan_reinsert(cfg: *mut ringcap_config, on:
 /// Off: frames are sized for 64 KiB packets on devices that aggregate.
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_copy_threshold(cfg: *mut ringcap_config, on: bool) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_set_copy_threshold", |c| {
         c.copy_threshold = on;
         Ok(())
     })
@@ -145,7 +183,7 @@ pub extern "C" fn ringcap_config_set_copy_threshold(cfg: *mut ringcap_config, on
 /// closes). Needs a named interface, not "any".
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_promiscuous(cfg: *mut ringcap_config, on: bool) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_set_promiscuous", |c| {
         c.features.promiscuous = on;
         Ok(())
     })
@@ -154,7 +192,7 @@ pub extern "C" fn ringcap_config_set_promiscuous(cfg: *mut ringcap_config, on: b
 /// Receive all multicast frames (PACKET_MR_ALLMULTI) while the handle is open.
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_all_multicast(cfg: *mut ringcap_config, on: bool) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_set_all_multicast", |c| {
         c.features.all_multicast = on;
         Ok(())
     })
@@ -164,7 +202,7 @@ pub extern "C" fn ringcap_config_set_all_multicast(cfg: *mut ringcap_config, on:
 /// the handle is open (PACKET_MR_MULTICAST). May be called several times.
 #[no_mangle]
 pub extern "C" fn ringcap_config_add_multicast(cfg: *mut ringcap_config, mac_address: *const u8) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_add_multicast", |c| {
         let m = mac(mac_address)?;
         crate::membership::check_multicast(&m)?;
         if !c.features.multicast.contains(&m) {
@@ -182,7 +220,7 @@ pub extern "C" fn ringcap_config_add_multicast(cfg: *mut ringcap_config, mac_add
 /// RINGCAP_RESULT_FILTER_INVALID naming the instruction. NULL/0 removes it.
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_filter(cfg: *mut ringcap_config, prog: *const Insn, len: usize) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_set_filter", |c| {
         let p = program(prog, len)?;
         if p.is_empty() {
             c.features.filter = None;
@@ -198,7 +236,7 @@ pub extern "C" fn ringcap_config_set_filter(cfg: *mut ringcap_config, prog: *con
 /// it can then neither be replaced nor removed until the handle closes.
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_lock_filter(cfg: *mut ringcap_config, on: bool) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_set_lock_filter", |c| {
         c.features.lock_filter = on;
         Ok(())
     })
@@ -210,7 +248,7 @@ pub extern "C" fn ringcap_config_set_lock_filter(cfg: *mut ringcap_config, on: b
 /// ringcap_capture_fanout_group().
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_fanout(cfg: *mut ringcap_config, fanout: *const ringcap_fanout) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_config_set_fanout", |c| {
         c.features.fanout = match fanout.is_null() {
             true => None,
             // SAFETY: non-NULL, C passes a readable ringcap_fanout.
@@ -228,8 +266,8 @@ pub extern "C" fn ringcap_config_set_fanout(cfg: *mut ringcap_config, fanout: *c
 /// already in the ring or socket queue are discarded (for V3 this may wait
 /// for the kernel to retire the block it is filling, a few block timeouts
 /// at most), then the new program is attached. Returns the number of
-/// packets discarded (>= 0; the statistics count them as received, not
-/// delivered), or RINGCAP_RESULT_FILTER_INVALID (nothing changed),
+/// packets discarded (>= 0; the statistics count them in `filtered`), or
+/// RINGCAP_RESULT_FILTER_INVALID (nothing changed),
 /// RINGCAP_RESULT_WRONG_STATE (the filter is locked).
 #[no_mangle]
 pub extern "C" fn ringcap_capture_set_filter(h: *mut ringcap_capture, prog: *const Insn, len: usize) -> i32 {
@@ -242,6 +280,30 @@ pub extern "C" fn ringcap_capture_set_filter(h: *mut ringcap_capture, prog: *con
             ));
         }
         handle.with(|c| c.set_filter(&p)).map(|n| i32::try_from(n).unwrap_or(i32::MAX))
+    })
+}
+
+/// Compiles the pcap-filter(7) expression `expr` for this capture and
+/// attaches it, as pcap_setfilter() does with pcap_compile()'s program: the
+/// link type is the handle's (EN10MB for SOCK_RAW on Ethernet and loopback,
+/// RAW for SOCK_DGRAM, whose filters see the network header), VLAN tests
+/// read the kernel's tag metadata, an accepted packet keeps the handle's
+/// snaplen, and the optimizer is on. `netmask` (host order) serves
+/// `ip broadcast`; 0xffffffff when unknown. The swap is the one of
+/// ringcap_capture_set_filter(): returns the packets discarded (>= 0), or
+/// RINGCAP_RESULT_FILTER_SYNTAX (nothing changed), RINGCAP_RESULT_INVALID_ARGUMENT
+/// (SOCK_RAW on "any", or a link type the compiler does not know),
+/// RINGCAP_RESULT_WRONG_STATE (the filter is locked).
+#[no_mangle]
+pub extern "C" fn ringcap_capture_set_filter_expression(
+    h: *mut ringcap_capture,
+    expr: *const c_char,
+    netmask: u32,
+) -> i32 {
+    with_handle(h, |handle| {
+        // SAFETY: C passes a NUL-terminated string or NULL.
+        let expr = unsafe { c_str(expr, "expr") }?;
+        handle.with(|c| c.set_filter_expression(expr, netmask)).map(|n| i32::try_from(n).unwrap_or(i32::MAX))
     })
 }
 
@@ -333,6 +395,26 @@ pub extern "C" fn ringcap_packet_timestamp_source(meta: *const PacketMeta) -> i3
         let m = unsafe { in_ref(meta, "meta") }?;
         Ok(PacketTimestamp::from_status(m.status) as i32)
     })
+}
+
+/// The V3 block private area of the block holding the packet (sized with
+/// ringcap_config_set_block_private_size()): returns a pointer to it and
+/// stores its length in `*len` (if not NULL), or NULL (length 0) when the
+/// capture has none (V1/V2, or size 0). Like the packet data it points into
+/// the ring, is valid until the callback returns, and may be written: it
+/// is shared by every packet of the block and kept by the kernel while the
+/// block is user space's, e.g. for per-block bookkeeping.
+#[no_mangle]
+pub extern "C" fn ringcap_packet_block_private(meta: *const PacketMeta, len: *mut usize) -> *mut u8 {
+    // SAFETY: C passes a readable ringcap_packet_meta or NULL.
+    let Ok(m) = (unsafe { in_ref(meta, "meta") }) else {
+        return std::ptr::null_mut();
+    };
+    // SAFETY: C passes a writable size_t or NULL (optional).
+    if let Some(l) = unsafe { len.as_mut() } {
+        *l = if m.block_private.is_null() { 0 } else { m.block_private_len as usize };
+    }
+    m.block_private
 }
 
 /// Whether the kernel took a VLAN tag out of the packet: returns 1 and

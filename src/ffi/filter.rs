@@ -30,9 +30,11 @@ static FILTERS: Handles<FilterHandle> = Handles::new(HandleKind::Filter, "filter
 pub struct ringcap_filter_options {
     /// Run the optimizer (as pcap_compile with optimize = 1). Default true.
     pub optimize: bool,
-    /// Also match VLAN tags the Linux kernel moved into packet metadata
-    /// (SKF_AD_VLAN_TAG_PRESENT), as a live Linux socket needs. Default
-    /// false, which matches libpcap compiling for a dead (offline) handle.
+    /// Test VLAN tags where a live Linux socket has them: in the packet
+    /// metadata the kernel moved them to (SKF_AD_VLAN_TAG_PRESENT), as
+    /// libpcap does for a live handle. The default (options NULL) is true,
+    /// since native filters run on live sockets; false tests tags inline in
+    /// the data, as libpcap compiling for a dead handle (savefiles).
     pub vlan_extensions: bool,
 }
 
@@ -43,7 +45,10 @@ fn handle(f: *const ringcap_filter) -> Result<Guard<FilterHandle>> {
 /// Compiles a pcap-filter(7) expression for a link type (a DLT_ value:
 /// 1 EN10MB, 113 LINUX_SLL, 276 LINUX_SLL2, 12 RAW, 228 IPV4, 229 IPV6,
 /// 0 NULL, 108 LOOP), as libpcap's pcap_compile() does with optimization on
-/// a dead handle. `snaplen` is what the filter returns for an accepted
+/// a live Linux handle (VLAN tests read the kernel's tag metadata; see
+/// ringcap_filter_options.vlan_extensions for offline semantics).
+/// ringcap_capture_set_filter_expression() compiles for an open capture
+/// and attaches the result in one call. `snaplen` is what the filter returns for an accepted
 /// packet; `netmask` is the network's mask in host byte order, used only by
 /// `ip broadcast` (0xffffffff: unknown). On success writes a new handle to
 /// `*out` and returns 0; a bad expression returns
@@ -64,7 +69,7 @@ pub unsafe extern "C" fn ringcap_filter_compile(
 }
 
 /// Like ringcap_filter_compile() with options; `options` NULL means the
-/// defaults (optimized, no VLAN metadata tests).
+/// defaults (optimized, live VLAN semantics: {true, true}).
 ///
 /// # Safety
 /// `expr` is NULL or a NUL-terminated string; `options` is NULL or
@@ -88,6 +93,7 @@ pub unsafe extern "C" fn ringcap_filter_compile_ex(
         let lt = LinkType::from_dlt(linktype)
             .ok_or_else(|| Error::invalid(format!("link type {linktype} is not supported")))?;
         let mut opts = Options::new(lt, snaplen, netmask);
+        opts.vlan_extensions = true;
         if let Some(o) = given {
             opts.optimize = o.optimize;
             opts.vlan_extensions = o.vlan_extensions;

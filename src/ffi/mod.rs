@@ -14,6 +14,7 @@
 pub mod boundary;
 pub mod capture;
 pub mod config;
+pub mod dumper;
 pub mod features;
 pub mod filter;
 pub mod handles;

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use crate::error::{Error, ErrorCode, Result};
 use crate::ffi::boundary::{self, boundary, boundary_ptr, c_str, in_slice, out_ref};
 use crate::ffi::capture::{register_capture, ringcap_capture, ringcap_ring_info};
-use crate::ffi::config::{ringcap_config, CONFIGS};
+use crate::ffi::config::{ringcap_config, FailedSetters, CONFIGS};
 use crate::ffi::handles::{HandleKind, Handles};
 use crate::geometry::Version;
 use crate::rx::Layout;
@@ -84,6 +84,16 @@ pub struct ringcap_tx_timestamp {
 
 pub(crate) struct TxConfigHandle {
     config: Mutex<TxConfig>,
+    failed: FailedSetters,
+}
+
+impl TxConfigHandle {
+    /// The configuration to open, or why it must not be opened (a setter
+    /// whose last call failed).
+    fn to_open(&self) -> Result<TxConfig> {
+        self.failed.check()?;
+        Ok(self.config.lock().unwrap_or_else(|p| p.into_inner()).clone())
+    }
 }
 
 struct TxHandle {
@@ -93,14 +103,23 @@ struct TxHandle {
 static TX_CONFIGS: Handles<TxConfigHandle> = Handles::new(HandleKind::TxConfig, "ringcap_tx_config");
 static TXS: Handles<TxHandle> = Handles::new(HandleKind::Tx, "ringcap_tx");
 
-fn with_config(cfg: *mut ringcap_tx_config, f: impl FnOnce(&mut TxConfig) -> Result<()>) -> i32 {
+/// Runs setter `name`'s body `f` on the TX configuration behind `cfg`, as
+/// the capture configuration's with_config does: a failure is remembered
+/// until the same setter succeeds (open refuses meanwhile), a success
+/// clears the last error.
+fn with_config(cfg: *mut ringcap_tx_config, name: &'static str, f: impl FnOnce(&mut TxConfig) -> Result<()>) -> i32 {
     let handle = match TX_CONFIGS.get(cfg) {
         Ok(h) => h,
         Err(e) => return boundary(None, || Err(e)),
     };
     boundary(Some(handle.last_error()), || {
         let mut config = handle.config.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut config).map(|()| 0)
+        let outcome = f(&mut config);
+        handle.failed.record(name, &outcome);
+        if outcome.is_ok() {
+            handle.last_error().clear();
+        }
+        outcome.map(|()| 0)
     })
 }
 
@@ -124,7 +143,9 @@ fn with_tx(h: *const ringcap_tx, f: impl FnOnce(&mut Transmitter) -> Result<i32>
 /// if memory is exhausted. Free with ringcap_tx_config_free().
 #[no_mangle]
 pub extern "C" fn ringcap_tx_config_new() -> *mut ringcap_tx_config {
-    boundary_ptr(|| TX_CONFIGS.insert(TxConfigHandle { config: Mutex::new(TxConfig::default()) }))
+    boundary_ptr(|| {
+        TX_CONFIGS.insert(TxConfigHandle { config: Mutex::new(TxConfig::default()), failed: FailedSetters::default() })
+    })
 }
 
 /// Frees a TX configuration. NULL and already-freed handles are ignored.
@@ -140,7 +161,7 @@ pub extern "C" fn ringcap_tx_config_free(cfg: *mut ringcap_tx_config) {
 /// by ringcap_tx_open() with RINGCAP_RESULT_UNKNOWN_INTERFACE.
 #[no_mangle]
 pub extern "C" fn ringcap_tx_config_set_interface(cfg: *mut ringcap_tx_config, name: *const c_char) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_tx_config_set_interface", |c| {
         // SAFETY: C passes a NUL-terminated string or NULL.
         let name = unsafe { c_str(name, "interface name") }?;
         crate::socket::check_interface_name(name, true)?;
@@ -153,7 +174,7 @@ pub extern "C" fn ringcap_tx_config_set_interface(cfg: *mut ringcap_tx_config, n
 /// Errors: RINGCAP_RESULT_INVALID_VERSION.
 #[no_mangle]
 pub extern "C" fn ringcap_tx_config_set_version(cfg: *mut ringcap_tx_config, version: i32) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_tx_config_set_version", |c| {
         c.version = Version::from_number(version as i64)?;
         Ok(())
     })
@@ -164,7 +185,7 @@ pub extern "C" fn ringcap_tx_config_set_version(cfg: *mut ringcap_tx_config, ver
 /// ringcap_tx_config_set_destination()).
 #[no_mangle]
 pub extern "C" fn ringcap_tx_config_set_socket_type(cfg: *mut ringcap_tx_config, kind: i32) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_tx_config_set_socket_type", |c| {
         c.kind = SocketKind::from_number(kind)?;
         Ok(())
     })
@@ -179,7 +200,7 @@ pub extern "C" fn ringcap_tx_config_set_destination(
     len: usize,
     ethertype: u16,
 ) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_tx_config_set_destination", |c| {
         if len == 0 || len > 8 {
             return Err(Error::invalid(format!("destination address of {len} bytes; valid: 1 to 8")));
         }
@@ -198,7 +219,7 @@ pub extern "C" fn ringcap_tx_config_set_destination(
 /// sized for the device MTU plus link header (and data offset).
 #[no_mangle]
 pub extern "C" fn ringcap_tx_config_set_buffer_size(cfg: *mut ringcap_tx_config, bytes: usize) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_tx_config_set_buffer_size", |c| {
         let page = crate::geometry::page_size();
         if bytes < page || bytes > u32::MAX as usize {
             return Err(Error::invalid(format!(
@@ -223,7 +244,7 @@ pub extern "C" fn ringcap_tx_config_set_geometry(
     frame_size: u32,
     frame_nr: u32,
 ) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_tx_config_set_geometry", |c| {
         let old = c.layout;
         c.layout = Some(Layout { block_size, block_nr, frame_size, frame_nr });
         match c.explicit_geometry(0).map(|g| g.validate()) {
@@ -240,7 +261,7 @@ pub extern "C" fn ringcap_tx_config_set_geometry(
 /// qdisc layer (and other packet sockets do not see them). Default off.
 #[no_mangle]
 pub extern "C" fn ringcap_tx_config_set_qdisc_bypass(cfg: *mut ringcap_tx_config, on: bool) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_tx_config_set_qdisc_bypass", |c| {
         c.qdisc_bypass = on;
         Ok(())
     })
@@ -251,7 +272,7 @@ pub extern "C" fn ringcap_tx_config_set_qdisc_bypass(cfg: *mut ringcap_tx_config
 /// ring and is reported (RINGCAP_RESULT_WRONG_FORMAT, ringcap_tx_next_error()).
 #[no_mangle]
 pub extern "C" fn ringcap_tx_config_set_loss(cfg: *mut ringcap_tx_config, on: bool) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_tx_config_set_loss", |c| {
         c.loss = on;
         Ok(())
     })
@@ -262,7 +283,7 @@ pub extern "C" fn ringcap_tx_config_set_loss(cfg: *mut ringcap_tx_config, on: bo
 /// must be at least the frame header (32 bytes for V1/V2, 48 for V3).
 #[no_mangle]
 pub extern "C" fn ringcap_tx_config_set_data_offset(cfg: *mut ringcap_tx_config, offset: u32) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_tx_config_set_data_offset", |c| {
         let old = c.data_offset;
         c.data_offset = (offset != 0).then_some(offset);
         c.check_data_offset().inspect_err(|_| c.data_offset = old)
@@ -272,7 +293,7 @@ pub extern "C" fn ringcap_tx_config_set_data_offset(cfg: *mut ringcap_tx_config,
 /// SO_PRIORITY of the packets sent (0 to 6; higher needs CAP_NET_ADMIN).
 #[no_mangle]
 pub extern "C" fn ringcap_tx_config_set_priority(cfg: *mut ringcap_tx_config, priority: i32) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_tx_config_set_priority", |c| {
         if priority < 0 {
             return Err(Error::invalid(format!("priority {priority} is negative; valid: 0 and up")));
         }
@@ -287,7 +308,7 @@ pub extern "C" fn ringcap_tx_config_set_priority(cfg: *mut ringcap_tx_config, pr
 /// ringcap_tx_next_timestamp().
 #[no_mangle]
 pub extern "C" fn ringcap_tx_config_set_timestamps(cfg: *mut ringcap_tx_config, on: bool) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_tx_config_set_timestamps", |c| {
         c.timestamps = if on { TxTimestamps::On } else { TxTimestamps::Off };
         Ok(())
     })
@@ -299,7 +320,7 @@ pub extern "C" fn ringcap_tx_config_set_timestamps(cfg: *mut ringcap_tx_config, 
 /// ring waits for the caller's kick. A small value trades CPU for latency.
 #[no_mangle]
 pub extern "C" fn ringcap_tx_config_set_batch(cfg: *mut ringcap_tx_config, frames: u32) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_tx_config_set_batch", |c| {
         c.batch = frames;
         Ok(())
     })
@@ -309,7 +330,7 @@ pub extern "C" fn ringcap_tx_config_set_batch(cfg: *mut ringcap_tx_config, frame
 /// RINGCAP_RESULT_RING_FULL instead of waiting for a free frame.
 #[no_mangle]
 pub extern "C" fn ringcap_tx_config_set_nonblocking(cfg: *mut ringcap_tx_config, on: bool) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_tx_config_set_nonblocking", |c| {
         c.nonblocking = on;
         Ok(())
     })
@@ -318,13 +339,16 @@ pub extern "C" fn ringcap_tx_config_set_nonblocking(cfg: *mut ringcap_tx_config,
 /// Try MAP_LOCKED for the ring (default true); falls back silently.
 #[no_mangle]
 pub extern "C" fn ringcap_tx_config_set_lock_memory(cfg: *mut ringcap_tx_config, on: bool) -> i32 {
-    with_config(cfg, |c| {
+    with_config(cfg, "ringcap_tx_config_set_lock_memory", |c| {
         c.lock_memory = on;
         Ok(())
     })
 }
 
-/// The message of the last failed call on this TX configuration ("" if none).
+/// The message of the last failed call on this TX configuration, "" when
+/// the last call on it succeeded. A configuration whose setter failed does
+/// not open (ringcap_tx_open(), ringcap_duplex_open() name the setter)
+/// until that setter succeeds.
 #[no_mangle]
 pub extern "C" fn ringcap_tx_config_last_error(cfg: *const ringcap_tx_config) -> *const c_char {
     match TX_CONFIGS.get(cfg) {
@@ -367,8 +391,9 @@ pub extern "C" fn ringcap_tx_open(cfg: *const ringcap_tx_config, out: *mut *mut 
     boundary(Some(config_handle.last_error()), || {
         // SAFETY: C passes a writable pointer or NULL.
         let out = unsafe { out_ref(out, "out") }?;
-        let config = config_handle.config.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let config = config_handle.to_open()?;
         let tx = Transmitter::open(&config)?;
+        config_handle.last_error().clear();
         if let Some(w) = tx.warning() {
             config_handle.last_error().set(w);
         }
@@ -404,8 +429,8 @@ pub extern "C" fn ringcap_duplex_open(
         let rx_out = unsafe { out_ref(rx_out, "rx_out") }?;
         // SAFETY: as above.
         let tx_out = unsafe { out_ref(tx_out, "tx_out") }?;
-        let rx_config = rx_handle.config.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let mut tx_config = tx_handle.config.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let rx_config = rx_handle.to_open()?;
+        let mut tx_config = tx_handle.to_open()?;
         tx_config.interface = rx_config.interface.clone();
         let (capture_ptr, shrunk, transmitter) = register_capture(&rx_config, |c| crate::duplex::open(c, &tx_config))?;
         if let Some(w) = transmitter.warning() {

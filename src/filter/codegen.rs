@@ -989,6 +989,11 @@ impl Gen {
             None => present,
         };
         let reg = self.alloc_reg()?;
+        // Under `not vlan` (or an `or`) the later tests run on packets for
+        // which neither branch stored the shift: start it at 0, as libpcap's
+        // prologue does. First in the prologue, so the A value the others
+        // leave for their stores stays theirs.
+        self.prologue.splice(0..0, [ld(LD | IMM, 0), ld(ST, reg)]);
         let shift = |n: u32| Cond::effects(vec![ld(LD | IMM, n), ld(ST, reg)], Test::Always, false);
         let out = Cond::or(Cond::and(meta, shift(0)), Cond::and(inline, shift(4)));
         self.linkpl.reg = Some(reg);
@@ -1064,7 +1069,7 @@ impl Gen {
         let r_type = self.alloc_reg()?;
         let r_hdr = self.alloc_reg()?;
         let r_pl = self.alloc_reg()?;
-        if self.prologue.is_empty() {
+        if !self.prologue.contains(&ld(LD | IMM, UNSET_OFFSET)) {
             self.prologue.push(ld(LD | IMM, UNSET_OFFSET));
         }
         self.prologue.extend([ld(ST, r_type), ld(ST, r_hdr), ld(ST, r_pl)]);

@@ -6,14 +6,17 @@ use std::mem::offset_of;
 use std::ptr;
 
 use crate::ring::{block_acquire, block_release, Ring};
-use crate::rx::packet::PacketMeta;
-use crate::rx::Delivery;
+use crate::rx::packet::{PacketMeta, VnetHeader, VNET_HDR_LEN};
+use crate::rx::{Delivery, Found};
 use crate::sys;
 
 /// Position inside a block user space currently owns.
 struct Cursor {
     remaining: u32,
     offset: usize,
+    /// The block's seq_num and where its private area starts.
+    seq: u64,
+    priv_offset: usize,
 }
 
 pub struct BlockReader {
@@ -42,7 +45,12 @@ impl BlockReader {
         let desc: sys::tpacket_block_desc = unsafe { ptr::read_unaligned(block.cast()) };
         // SAFETY: reading the V1 block header variant, the only one the kernel writes.
         let h1 = unsafe { desc.hdr.bh1 };
-        self.cursor = Some(Cursor { remaining: h1.num_pkts, offset: h1.offset_to_first_pkt as usize });
+        self.cursor = Some(Cursor {
+            remaining: h1.num_pkts,
+            offset: h1.offset_to_first_pkt as usize,
+            seq: h1.seq_num,
+            priv_offset: desc.offset_to_priv as usize,
+        });
         true
     }
 
@@ -79,6 +87,9 @@ impl BlockReader {
                 ts_sec: h.tp_sec as u64,
                 ts_nsec: h.tp_nsec,
                 status: h.tp_status,
+                mac_offset: u32::from(h.tp_mac),
+                net_offset: u32::from(h.tp_net),
+                block_seq: cur.seq,
                 ..PacketMeta::default()
             };
             // SAFETY: the union's hv1 variant is the one the kernel fills.
@@ -92,14 +103,32 @@ impl BlockReader {
                 let sll: sys::sockaddr_ll = unsafe { ptr::read_unaligned(block.add(sll_at).cast()) };
                 meta.fill_link(&sll);
             }
+            let priv_len = ring.geometry.priv_size as usize;
+            if priv_len > 0 && cur.priv_offset + priv_len <= block_size {
+                // SAFETY: the private area is inside the owned block (checked);
+                // the callback may use it until the block is released.
+                meta.block_private = unsafe { block.add(cur.priv_offset) };
+                meta.block_private_len = priv_len as u32;
+            }
             let data_at = (cur.offset + h.tp_mac as usize).min(block_size);
             let len = (meta.caplen as usize).min(block_size - data_at);
+            if d.vnet() && data_at >= cur.offset + VNET_HDR_LEN {
+                // SAFETY: the kernel wrote the header just before the packet, inside the owned block.
+                let hdr = unsafe { std::slice::from_raw_parts(block.add(data_at - VNET_HDR_LEN), VNET_HDR_LEN) };
+                meta.vnet = VnetHeader::from_bytes(hdr).unwrap_or_default();
+                meta.vnet_valid = true;
+            }
+            // V3 has no copies: the kernel cuts a packet to the block's room
+            // for one packet (max_frame_len), and only then is tp_snaplen short
+            // of tp_len without a socket filter asking for it.
+            let max_frame = block_size.saturating_sub(sys::v3_block_plus_priv(priv_len));
+            let cut_by_frame = meta.caplen < meta.len && h.tp_mac as usize + meta.caplen as usize >= max_frame;
             // SAFETY: data_at + len is inside the owned block.
             let data = unsafe { std::slice::from_raw_parts(block.add(data_at), len) };
             cur.remaining -= 1;
             cur.offset += h.tp_next_offset as usize;
             let last = cur.remaining == 0;
-            let delivered = d.deliver(data, meta);
+            let delivered = d.deliver(Found { data, meta, cut_by_frame });
             if last {
                 self.close_block(ring);
             }

@@ -5,8 +5,8 @@ use std::ptr;
 
 use crate::geometry::Version;
 use crate::ring::{frame_acquire, frame_release, Ring};
-use crate::rx::packet::PacketMeta;
-use crate::rx::Delivery;
+use crate::rx::packet::{PacketMeta, VnetHeader, VNET_HDR_LEN};
+use crate::rx::{Delivery, Found};
 use crate::sys;
 
 pub struct FrameReader {
@@ -20,6 +20,8 @@ pub struct FrameReader {
 }
 
 impl FrameReader {
+    /// `copy_len`: bytes a copy may bring (snaplen, plus the virtio-net
+    /// header when the capture asked for one); 0 without PACKET_COPY_THRESH.
     pub fn new(version: Version, socket: i32, copy_len: usize) -> FrameReader {
         debug_assert!(version != Version::V3);
         FrameReader { version, next: 0, copy: vec![0; copy_len], socket }
@@ -53,6 +55,7 @@ impl FrameReader {
 
     /// Delivers up to `d.budget` packets; returns how many.
     pub fn read(&mut self, ring: &Ring, d: &mut Delivery<'_>) -> usize {
+        let frame_size = ring.geometry.frame_size as usize;
         let mut n = 0;
         while n < d.budget {
             let frame = ring.frame(self.next);
@@ -62,20 +65,33 @@ impl FrameReader {
                 break;
             }
             // SAFETY: user space owns the frame until frame_release below.
-            let (meta, offset) = unsafe { self.parse(frame, status) };
+            let mut meta = unsafe { self.parse(frame, status) };
+            let offset = (meta.mac_offset as usize).min(frame_size);
             let copied = if status & sys::TP_STATUS_COPY != 0 { self.read_copy() } else { None };
             let delivered = match copied {
-                Some((len, _)) => d.deliver(&self.copy[..len], meta),
+                Some((len, _)) => {
+                    // With PACKET_VNET_HDR, recv puts the header in front of the copy.
+                    let skip = if d.vnet() { VNET_HDR_LEN.min(len) } else { 0 };
+                    if skip > 0 {
+                        meta.vnet = VnetHeader::from_bytes(&self.copy[..len]).unwrap_or_default();
+                        meta.vnet_valid = true;
+                    }
+                    d.deliver(Found { data: &self.copy[skip..len], meta, cut_by_frame: false })
+                }
                 None => {
-                    let space = (ring.geometry.frame_size as usize).saturating_sub(offset);
+                    let len = (meta.caplen as usize).min(frame_size - offset);
                     // SAFETY: offset + len stays inside the frame, which user space owns.
-                    let data = unsafe {
-                        std::slice::from_raw_parts(
-                            frame.add(offset.min(ring.geometry.frame_size as usize)),
-                            (meta.caplen as usize).min(space),
-                        )
-                    };
-                    d.deliver(data, meta)
+                    let data = unsafe { std::slice::from_raw_parts(frame.add(offset), len) };
+                    if d.vnet() && offset >= VNET_HDR_LEN {
+                        // SAFETY: the kernel wrote the header just before the packet, inside the frame.
+                        let hdr = unsafe { std::slice::from_raw_parts(frame.add(offset - VNET_HDR_LEN), VNET_HDR_LEN) };
+                        meta.vnet = VnetHeader::from_bytes(hdr).unwrap_or_default();
+                        meta.vnet_valid = true;
+                    }
+                    // The kernel shortens tp_snaplen to the frame's end and to a
+                    // socket filter's verdict only; reaching the end means the frame did it.
+                    let cut_by_frame = meta.caplen < meta.len && offset + meta.caplen as usize >= frame_size;
+                    d.deliver(Found { data, meta, cut_by_frame })
                 }
             };
             // SAFETY: done reading; give the frame back to the kernel.
@@ -111,9 +127,9 @@ impl FrameReader {
     ///
     /// # Safety
     /// `frame` is a frame of this reader's ring that user space owns.
-    unsafe fn parse(&self, frame: *mut u8, status: u32) -> (PacketMeta, usize) {
+    unsafe fn parse(&self, frame: *mut u8, status: u32) -> PacketMeta {
         let mut meta = PacketMeta { status, ..PacketMeta::default() };
-        let (mac, hdr_size) = match self.version {
+        let hdr_size = match self.version {
             Version::V1 => {
                 // SAFETY: the frame starts with a tpacket_hdr (caller's contract).
                 let h: sys::tpacket_hdr = unsafe { ptr::read_unaligned(frame.cast()) };
@@ -121,7 +137,9 @@ impl FrameReader {
                 meta.caplen = h.tp_snaplen;
                 meta.ts_sec = h.tp_sec as u64;
                 meta.ts_nsec = h.tp_usec.saturating_mul(1000);
-                (h.tp_mac as usize, std::mem::size_of::<sys::tpacket_hdr>())
+                meta.mac_offset = u32::from(h.tp_mac);
+                meta.net_offset = u32::from(h.tp_net);
+                std::mem::size_of::<sys::tpacket_hdr>()
             }
             _ => {
                 // SAFETY: the frame starts with a tpacket2_hdr (caller's contract).
@@ -132,12 +150,14 @@ impl FrameReader {
                 meta.ts_nsec = h.tp_nsec;
                 meta.vlan_tci = h.tp_vlan_tci;
                 meta.vlan_tpid = h.tp_vlan_tpid;
-                (h.tp_mac as usize, std::mem::size_of::<sys::tpacket2_hdr>())
+                meta.mac_offset = u32::from(h.tp_mac);
+                meta.net_offset = u32::from(h.tp_net);
+                std::mem::size_of::<sys::tpacket2_hdr>()
             }
         };
         // SAFETY: the sockaddr_ll follows the aligned header inside the frame.
         let sll: sys::sockaddr_ll = unsafe { ptr::read_unaligned(frame.add(sys::tpacket_align(hdr_size)).cast()) };
         meta.fill_link(&sll);
-        (meta, mac)
+        meta
     }
 }

@@ -158,6 +158,12 @@ impl CaptureConfig {
                 "block private area and rx hash are TPACKET_V3 features; set version 3 to use them",
             ));
         }
+        if self.version == Version::V1 && self.features.vlan_reinsert {
+            return Err(Error::invalid(
+                "VLAN tag re-insertion needs TPACKET_V2 or V3: a V1 frame header (struct tpacket_hdr) has no VLAN \
+                 fields, so the kernel cannot report the tags it took out; set version 2 or 3",
+            ));
+        }
         if let Some(g) = self.explicit_geometry() {
             g.validate()?;
         }
@@ -174,16 +180,24 @@ impl CaptureConfig {
         let frames_hold_aggregates = self.version == Version::V3 || !self.copy_threshold;
         let payload = if frames_hold_aggregates && (iface.index == 0 || socket.device_aggregates(&iface.name)) {
             65_535
+        } else if iface.index == 0 {
+            // "any" reports lo's 64 KiB MTU; frames sized for it would make
+            // the ring hold a few hundred packets. Size them for the largest
+            // other device and let PACKET_COPY_THRESH bring loopback's
+            // larger packets, as for aggregates on a named device.
+            socket.largest_mtu_except_loopback().min(65_535) + 8
         } else {
             iface.mtu.min(65_535) + 8
         };
+        // The kernel moves the packet back by the virtio-net header it writes in front.
+        let vnet = if self.features.vnet_header { packet::VNET_HDR_LEN as u32 } else { 0 };
         Sizing {
             version: self.version,
             buffer_bytes: self.buffer_bytes,
             snaplen: self.snaplen,
             max_packet: payload + link,
             link_header: link,
-            reserve: self.reserve,
+            reserve: self.reserve + vnet,
             priv_size: if self.version == Version::V3 { self.priv_size } else { 0 },
         }
     }
@@ -202,6 +216,7 @@ pub struct Capture {
     ring: Ring,
     reader: Reader,
     socket: Arc<PacketSocket>,
+    kind: SocketKind,
     interface: Interface,
     breaker: Arc<Breaker>,
     stats: Stats,
@@ -212,10 +227,12 @@ pub struct Capture {
     /// dispatch owes it (the previous one drained a busy ring).
     coalesce_ms: i32,
     coalesce_due: bool,
-    shrunk_from: Option<Geometry>,
+    /// Cold facts of the open, boxed: the handle stays small enough to sit
+    /// inline in the pcap layer's handle beside a savefile reader.
+    shrunk_from: Option<Box<Geometry>>,
     block_timeout_ms: u32,
     read_options: ReadOptions,
-    applied: Applied,
+    applied: Box<Applied>,
     link: LinkState,
     wait_out_link_down: bool,
     pending: Option<Pending>,
@@ -260,14 +277,30 @@ pub(crate) struct Delivery<'a> {
     breaker: &'a Breaker,
     callback: &'a mut dyn FnMut(&Packet<'_>),
     options: &'a mut ReadOptions,
+    /// Packets read from the ring and not delivered (direction option).
+    skipped: u64,
+    /// Delivered packets the kernel cut short to fit their frame.
+    truncated: u64,
+}
+
+/// How a reader found a packet in the ring.
+pub(crate) struct Found<'d> {
+    pub data: &'d [u8],
+    pub meta: PacketMeta,
+    /// The kernel cut the packet to fit its frame (or V3 block) and no whole
+    /// copy came with it: caplen < len for a reason other than the snaplen.
+    pub cut_by_frame: bool,
 }
 
 impl Delivery<'_> {
     /// Hands one packet to the callback; false when the direction option skips it.
-    fn deliver(&mut self, data: &[u8], mut meta: PacketMeta) -> bool {
+    fn deliver(&mut self, found: Found<'_>) -> bool {
+        let Found { data, mut meta, cut_by_frame } = found;
         if !self.options.direction.accepts(meta.pkttype) {
+            self.skipped += 1;
             return false;
         }
+        self.truncated += u64::from(cut_by_frame);
         let tagged = match self.options.vlan_buffer.as_mut() {
             Some(buf) if crate::vlan::has_tag(&meta) => crate::vlan::reinsert(data, &mut meta, buf),
             _ => false,
@@ -280,6 +313,11 @@ impl Delivery<'_> {
         meta.caplen = caplen as u32;
         (self.callback)(&Packet { data: &data[..caplen], meta: &meta });
         true
+    }
+
+    /// Whether the capture asked for virtio-net headers in front of packets.
+    fn vnet(&self) -> bool {
+        self.options.vnet
     }
 
     fn should_stop(&self) -> bool {
@@ -329,6 +367,15 @@ impl Capture {
             plan.request_ring(&socket, config.reserve)?;
             tx_bytes = plan.ring_bytes();
         }
+        if copy_threshold {
+            // A packet too big for its frame is queued whole only while the
+            // socket's receive buffer has room (tpacket_rcv checks
+            // sk_rmem_alloc < sk_rcvbuf); the default (~208 KiB) holds about
+            // three 64 KiB aggregates, so a burst truncated the rest. Room
+            // for the ring's size in copies keeps bursts whole; what is still
+            // cut is counted in Stats::truncated.
+            socket.set_receive_buffer(geometry.ring_bytes())?;
+        }
         let mapping = Arc::new(Mapping::new(socket.fd(), geometry.ring_bytes() + tx_bytes, config.lock_memory)?);
         let ring = Ring::new(&mapping, 0, geometry);
         // Bind last: until now the socket had protocol 0 and queued nothing,
@@ -350,7 +397,11 @@ impl Capture {
             v => Reader::Frames(FrameReader::new(
                 v,
                 socket.fd(),
-                if copy_threshold { config.snaplen as usize } else { 0 },
+                match (copy_threshold, config.features.vnet_header) {
+                    (false, _) => 0,
+                    (true, false) => config.snaplen as usize,
+                    (true, true) => config.snaplen as usize + packet::VNET_HDR_LEN,
+                },
             )),
         };
         let socket = Arc::new(socket);
@@ -370,6 +421,7 @@ impl Capture {
             ring,
             reader,
             socket,
+            kind: config.kind,
             interface,
             breaker,
             stats: Stats::default(),
@@ -378,10 +430,10 @@ impl Capture {
             nonblocking: config.nonblocking,
             coalesce_ms: config.coalesce_us.div_ceil(1000) as i32,
             coalesce_due: false,
-            shrunk_from,
+            shrunk_from: shrunk_from.map(Box::new),
             block_timeout_ms: config.block_timeout_ms,
             read_options: ReadOptions::new(&config.features),
-            applied,
+            applied: Box::new(applied),
             link: LinkState::Up,
             wait_out_link_down,
             pending: None,
@@ -396,11 +448,21 @@ impl Capture {
 
     /// The geometry first asked for, when ENOMEM forced a smaller ring.
     pub fn shrunk_from(&self) -> Option<Geometry> {
-        self.shrunk_from
+        self.shrunk_from.as_deref().copied()
     }
 
     pub fn interface(&self) -> &Interface {
         &self.interface
+    }
+
+    /// SOCK_RAW or SOCK_DGRAM.
+    pub fn kind(&self) -> SocketKind {
+        self.kind
+    }
+
+    /// The snapshot length the handle delivers.
+    pub fn snaplen(&self) -> u32 {
+        self.snaplen
     }
 
     pub fn breaker(&self) -> Arc<Breaker> {
@@ -602,12 +664,16 @@ impl Capture {
             breaker: &self.breaker,
             callback,
             options: &mut self.read_options,
+            skipped: 0,
+            truncated: 0,
         };
         let n = match &mut self.reader {
             Reader::Frames(r) => r.read(&self.ring, &mut delivery),
             Reader::Blocks(r) => r.read(&self.ring, &mut delivery),
         };
         self.stats.delivered += n as u64;
+        self.stats.filtered += delivery.skipped;
+        self.stats.truncated += delivery.truncated;
         // A V3 reader drains a busy ring block by block; waiting a little
         // before the next look lets several blocks retire per wake-up.
         self.coalesce_due = self.coalesce_ms > 0 && n >= COALESCE_MIN_PACKETS && !self.ready();
@@ -633,6 +699,7 @@ impl Capture {
         };
         // Copies queued by PACKET_COPY_THRESH belong to frames counted above.
         crate::sockfilter::drain_socket_queue(&self.socket);
+        self.stats.filtered += n as u64;
         n
     }
 

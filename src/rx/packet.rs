@@ -2,9 +2,52 @@
 
 use crate::sys;
 
-/// Per-packet metadata, read from the frame header and its sockaddr_ll.
+/// The virtio-net header the kernel writes in front of each packet when the
+/// capture asked for it (PACKET_VNET_HDR; struct virtio_net_hdr of
+/// linux/virtio_net.h, host byte order): how a GSO/GRO-aggregated packet
+/// would be segmented and where its checksum is still to be filled in.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VnetHeader {
+    /// VIRTIO_NET_HDR_F_NEEDS_CSUM (1): the checksum at csum_start +
+    /// csum_offset is not computed yet; VIRTIO_NET_HDR_F_DATA_VALID (2): the
+    /// device verified it.
+    pub flags: u8,
+    /// VIRTIO_NET_HDR_GSO_NONE (0), _TCPV4 (1), _UDP (3), _TCPV6 (4),
+    /// _UDP_L4 (5), ORed with _ECN (0x80).
+    pub gso_type: u8,
+    /// Bytes of headers (link to transport) each segment repeats.
+    pub hdr_len: u16,
+    /// Payload bytes per segment (the MSS for TCP), 0 when not aggregated.
+    pub gso_size: u16,
+    /// Where checksumming starts, counted from the link-layer header.
+    pub csum_start: u16,
+    /// Where the checksum goes, counted from csum_start.
+    pub csum_offset: u16,
+}
+
+/// Bytes of struct virtio_net_hdr the kernel puts in front of the packet.
+pub const VNET_HDR_LEN: usize = 10;
+
+impl VnetHeader {
+    /// Decodes the header from the bytes the kernel wrote (native order).
+    pub fn from_bytes(b: &[u8]) -> Option<VnetHeader> {
+        let b: &[u8; VNET_HDR_LEN] = b.get(..VNET_HDR_LEN)?.try_into().ok()?;
+        let half = |i: usize| u16::from_ne_bytes([b[i], b[i + 1]]);
+        Some(VnetHeader {
+            flags: b[0],
+            gso_type: b[1],
+            hdr_len: half(2),
+            gso_size: half(4),
+            csum_start: half(6),
+            csum_offset: half(8),
+        })
+    }
+}
+
+/// Per-packet metadata, read from the frame header and its sockaddr_ll.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PacketMeta {
     /// Bytes available at the data pointer (at most the snaplen).
     pub caplen: u32,
@@ -36,6 +79,57 @@ pub struct PacketMeta {
     pub protocol: u16,
     /// Link-layer source address (the sender's MAC on Ethernet).
     pub addr: [u8; 8],
+    /// The kernel's tp_mac: offset of the link-layer header from the start
+    /// of the frame (V1/V2) or of the packet's tpacket3_hdr (V3), as in the
+    /// ring. With SOCK_DGRAM it equals net_offset.
+    pub mac_offset: u32,
+    /// The kernel's tp_net: offset of the network header, counted like
+    /// mac_offset. net_offset - mac_offset is the link header's length.
+    pub net_offset: u32,
+    /// V3: sequence number of the block holding the packet (the kernel
+    /// numbers blocks from 1 and never repeats a number; a gap means
+    /// nothing, numbers are per ring). 0 with V1/V2.
+    pub block_seq: u64,
+    /// V3 with a block private area (ringcap_config_set_block_private_size):
+    /// the area of the block holding this packet, writable, valid until the
+    /// callback returns (ringcap_packet_block_private() reads it). NULL
+    /// otherwise.
+    pub block_private: *mut u8,
+    /// Bytes at block_private (the size configured; 0 when NULL).
+    pub block_private_len: u32,
+    /// Whether `vnet` holds the packet's virtio-net header (the capture was
+    /// opened with ringcap_config_set_vnet_header()).
+    pub vnet_valid: bool,
+    /// The virtio-net header; zero unless vnet_valid.
+    pub vnet: VnetHeader,
+}
+
+impl Default for PacketMeta {
+    fn default() -> Self {
+        PacketMeta {
+            caplen: 0,
+            len: 0,
+            ts_sec: 0,
+            ts_nsec: 0,
+            status: 0,
+            vlan_tci: 0,
+            vlan_tpid: 0,
+            rxhash: 0,
+            ifindex: 0,
+            hatype: 0,
+            pkttype: 0,
+            halen: 0,
+            protocol: 0,
+            addr: [0; 8],
+            mac_offset: 0,
+            net_offset: 0,
+            block_seq: 0,
+            block_private: std::ptr::null_mut(),
+            block_private_len: 0,
+            vnet_valid: false,
+            vnet: VnetHeader::default(),
+        }
+    }
 }
 
 impl PacketMeta {

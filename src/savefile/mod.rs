@@ -9,6 +9,8 @@
 //! * [`Writer`] writes pcap in the microsecond or nanosecond format to any
 //!   [`std::io::Write`], and [`Writer::append`] continues an existing file
 //!   the way `pcap_dump_open_append` does.
+//! * [`PcapngWriter`] writes pcapng: one section, one interface, Enhanced
+//!   Packet Blocks (the native API's `ringcap_dumper_*`).
 //!
 //! Malformed input always ends in an [`Error`](crate::Error) with code
 //! [`ErrorCode::SavefileMalformed`](crate::ErrorCode::SavefileMalformed) and
@@ -39,11 +41,13 @@ mod input;
 pub mod linktype;
 mod pcap;
 mod pcapng;
+mod pcapng_writer;
 mod precision;
 mod pseudo;
 mod reader;
 mod writer;
 
+pub use pcapng_writer::PcapngWriter;
 pub use precision::{Precision, Resolution};
 pub use reader::Reader;
 pub use writer::{Writer, WriterConfig};

@@ -43,7 +43,7 @@ impl WriterConfig {
     }
 
     /// The value for the header's link type field.
-    fn linktype(&self, name: &str, reported_dlt: i32) -> Result<u32> {
+    pub(super) fn linktype(&self, name: &str, reported_dlt: i32) -> Result<u32> {
         dlt_to_linktype(self.dlt).map(|lt| lt | self.linktype_ext).ok_or_else(|| {
             Error::invalid(format!("{name}: link-layer type {reported_dlt} isn't supported in savefiles"))
         })
@@ -77,14 +77,82 @@ impl WriterConfig {
 /// cannot flush them (a C program exiting flushes its stdio buffers only).
 #[derive(Debug)]
 pub struct Writer<W: Write> {
-    out: W,
-    name: String,
-    position: u64,
+    out: Output<W>,
     precision: Precision,
+}
+
+/// A savefile's sink as both writers (pcap and pcapng) use it: it counts
+/// the bytes written, names the file in I/O errors, and latches the first
+/// write error.
+#[derive(Debug)]
+pub(super) struct Output<W: Write> {
+    pub(super) sink: W,
+    name: String,
+    pub(super) position: u64,
     /// The first write error. After it nothing more is written, so a full
     /// disk leaves a file that ends with at most one partial record
     /// (which readers report as truncated) instead of misaligned records.
     failed: Option<Error>,
+}
+
+impl<W: Write> Output<W> {
+    pub(super) fn new(sink: W, name: &str, position: u64) -> Self {
+        Output { sink, name: name.to_owned(), position, failed: None }
+    }
+
+    pub(super) fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        self.write_parts(bytes, &[])
+    }
+
+    /// Writes `a` then `b` in one call to the sink where it takes vectored
+    /// writes (a stdio stream: one lock, no copy), latching any failure.
+    pub(super) fn write_parts(&mut self, a: &[u8], b: &[u8]) -> Result<()> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let total = a.len() + b.len();
+        let result = match self.sink.write_vectored(&[std::io::IoSlice::new(a), std::io::IoSlice::new(b)]) {
+            Ok(n) if n == total => Ok(()),
+            // A sink that took part of it: finish with plain writes.
+            Ok(n) if n < a.len() => self.sink.write_all(&a[n..]).and_then(|()| self.sink.write_all(b)),
+            Ok(n) => self.sink.write_all(&b[n - a.len()..]),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => {
+                self.position += total as u64;
+                Ok(())
+            }
+            Err(e) => {
+                let e = io_error(&format!("Can't write to {}", self.name), e);
+                self.failed = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    pub(super) fn flush(&mut self) -> Result<()> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        self.sink.flush().map_err(|e| io_error(&format!("Can't write to {}", self.name), e))
+    }
+
+    pub(super) fn failure(&self) -> Option<&Error> {
+        self.failed.as_ref()
+    }
+}
+
+/// The `header.caplen` bytes of `data` a record holds, or an error (and
+/// nothing written) when the caller gave fewer.
+pub(super) fn captured<'d>(header: &PacketHeader, data: &'d [u8]) -> Result<&'d [u8]> {
+    data.get(..header.caplen as usize).ok_or_else(|| {
+        Error::invalid(format!(
+            "packet header says caplen {} but only {} bytes of data were given",
+            header.caplen,
+            data.len()
+        ))
+    })
 }
 
 impl<W: Write> Writer<W> {
@@ -101,45 +169,14 @@ impl<W: Write> Writer<W> {
 
     fn start(sink: W, name: &str, config: &WriterConfig, position: u64) -> Result<Self> {
         let linktype = config.linktype(name, config.dlt)?;
-        let mut w = Writer { out: sink, name: name.to_owned(), position, precision: config.precision, failed: None };
-        w.write(&config.header(linktype))?;
+        let mut w = Writer { out: Output::new(sink, name, position), precision: config.precision };
+        w.out.write(&config.header(linktype))?;
         Ok(w)
-    }
-
-    fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        self.write_parts(bytes, &[])
-    }
-
-    /// Writes `a` then `b` in one call to the sink where it takes vectored
-    /// writes (a stdio stream: one lock, no copy), latching any failure.
-    fn write_parts(&mut self, a: &[u8], b: &[u8]) -> Result<()> {
-        if let Some(e) = &self.failed {
-            return Err(e.clone());
-        }
-        let total = a.len() + b.len();
-        let result = match self.out.write_vectored(&[std::io::IoSlice::new(a), std::io::IoSlice::new(b)]) {
-            Ok(n) if n == total => Ok(()),
-            // A sink that took part of it: finish with plain writes.
-            Ok(n) if n < a.len() => self.out.write_all(&a[n..]).and_then(|()| self.out.write_all(b)),
-            Ok(n) => self.out.write_all(&b[n - a.len()..]),
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(()) => {
-                self.position += total as u64;
-                Ok(())
-            }
-            Err(e) => {
-                let e = io_error(&format!("Can't write to {}", self.name), e);
-                self.failed = Some(e.clone());
-                Err(e)
-            }
-        }
     }
 
     /// The first write error, if any (after it the writer writes nothing).
     pub fn failure(&self) -> Option<&Error> {
-        self.failed.as_ref()
+        self.out.failure()
     }
 
     /// Appends one packet (`pcap_dump`): the header's time stamp must be in
@@ -149,13 +186,7 @@ impl<W: Write> Writer<W> {
     /// Errors: `InvalidArgument` if `data` is shorter than `header.caplen`
     /// (nothing is written); I/O errors, which libpcap ignores.
     pub fn dump(&mut self, header: &PacketHeader, data: &[u8]) -> Result<()> {
-        let Some(data) = data.get(..header.caplen as usize) else {
-            return Err(Error::invalid(format!(
-                "packet header says caplen {} but only {} bytes of data were given",
-                header.caplen,
-                data.len()
-            )));
-        };
+        let data = captured(header, data)?;
         let mut rec = [0u8; RECORD_HEADER_LEN];
         let fields = [
             (header.ts_sec as i32).to_ne_bytes(),
@@ -166,21 +197,18 @@ impl<W: Write> Writer<W> {
         for (dst, src) in rec.chunks_exact_mut(4).zip(fields) {
             dst.copy_from_slice(&src);
         }
-        self.write_parts(&rec, data)
+        self.out.write_parts(&rec, data)
     }
 
     /// Pushes buffered output to the sink and flushes it (`pcap_dump_flush`).
     pub fn flush(&mut self) -> Result<()> {
-        if let Some(e) = &self.failed {
-            return Err(e.clone());
-        }
-        self.out.flush().map_err(|e| io_error(&format!("Can't write to {}", self.name), e))
+        self.out.flush()
     }
 
     /// The offset the next byte will be written at (`pcap_dump_ftell64`),
     /// counting buffered output.
     pub fn position(&self) -> u64 {
-        self.position
+        self.out.position
     }
 
     /// The precision [`Writer::dump`] expects time stamps in.
@@ -190,13 +218,13 @@ impl<W: Write> Writer<W> {
 
     /// The sink.
     pub fn get_ref(&self) -> &W {
-        &self.out
+        &self.out.sink
     }
 
     /// Flushes and gives back the sink.
     pub fn into_inner(mut self) -> Result<W> {
         self.flush()?;
-        Ok(self.out)
+        Ok(self.out.sink)
     }
 }
 
@@ -238,7 +266,7 @@ impl<W: Read + Write + Seek> Writer<W> {
         }
         check_append_header(&hdr, name, config, linktype)?;
         let at = sink.seek(SeekFrom::End(0)).map_err(|e| io_error(&format!("Can't seek to the end of {name}"), e))?;
-        Ok(Writer { out: sink, name: name.to_owned(), position: at, precision: config.precision, failed: None })
+        Ok(Writer { out: Output::new(sink, name, at), precision: config.precision })
     }
 }
 
