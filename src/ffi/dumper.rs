@@ -112,6 +112,7 @@ fn dlt(link: LinkType) -> i32 {
         LinkType::Ipv6 => 229,
         LinkType::Null => 0,
         LinkType::Loop => 108,
+        LinkType::Nflog => 239,
     }
 }
 
