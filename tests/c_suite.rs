@@ -27,6 +27,7 @@ c_tests!(
     dlopen_exports,
     pcap_live,
     pcap_reentry,
+    pcap_dump_full,
     pcap_inject,
     pcap_api,
     filter_api,

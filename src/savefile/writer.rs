@@ -135,7 +135,13 @@ impl<W: Write> Output<W> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
-        self.sink.flush().map_err(|e| io_error(&format!("Can't write to {}", self.name), e))
+        // A failed flush latches too: the stream's buffer may have gone out
+        // in part, and nothing may follow a partial record.
+        self.sink.flush().map_err(|e| {
+            let e = io_error(&format!("Can't write to {}", self.name), e);
+            self.failed = Some(e.clone());
+            e
+        })
     }
 
     pub(super) fn failure(&self) -> Option<&Error> {
