@@ -14,7 +14,6 @@ use crate::pcap_compat::abi::*;
 use crate::pcap_compat::cfile::CFile;
 use crate::pcap_compat::cooked::Cooked;
 use crate::pcap_compat::dlt::*;
-use crate::pcap_compat::inject::Injector;
 use crate::rx::{Capture, CaptureConfig, Packet, DEFAULT_SNAPLEN};
 use crate::savefile::{Precision, Reader};
 use crate::socket::SocketKind;
@@ -90,8 +89,6 @@ impl Options {
 /// An activated live capture.
 pub struct Live {
     pub capture: Capture,
-    /// The TX ring pcap_inject uses (SOCK_RAW handles only).
-    pub injector: Option<Injector>,
     pub cooked: Option<Cooked>,
     /// rx_dropped of the device when activated, for ps_ifdrop.
     ifdrop_base: Option<u64>,
@@ -243,7 +240,7 @@ impl PcapState {
         let device = self.opts.device.clone();
         let any = device == "any";
         // Probe the device once to choose the socket type and link type.
-        let probe = crate::socket::PacketSocket::new(SocketKind::Raw).map_err(PcapError::from)?;
+        let probe = crate::socket::PacketSocket::for_ioctls().map_err(PcapError::from)?;
         let iface = probe.interface(&device).map_err(|e| match e.code() {
             ErrorCode::UnknownInterface => PcapError::new(PCAP_ERROR_NO_SUCH_DEVICE, "No such device exists"),
             _ => PcapError::from(e),
@@ -306,18 +303,13 @@ impl PcapState {
             // libpcap hands over a partly filled block after the read timeout.
             config.block_timeout_ms = (self.opts.timeout_ms as u32).min(crate::rx::DEFAULT_BLOCK_TIMEOUT_MS.max(1));
         }
-        // SOCK_RAW handles get a TX ring on the capture socket for pcap_inject.
-        let (capture, tx) = if kind == SocketKind::Raw {
-            Capture::open_with_tx(&config, Some(&Injector::config(&device, config.version))).map_err(PcapError::from)?
-        } else {
-            (Capture::open(&config).map_err(PcapError::from)?, None)
-        };
-        let injector = tx.map(Injector::new).transpose().map_err(PcapError::from)?;
+        // No TX ring: pcap_inject sends on this socket (see inject.rs).
+        let capture = Capture::open(&config).map_err(PcapError::from)?;
         self.linktype = dlts[0];
         self.dlts = dlts;
         let cooked = (kind == SocketKind::Dgram).then_some(Cooked::Sll);
         let ifdrop_base = if any { None } else { device_rx_drops(&device) };
-        self.source = Source::Live(Box::new(Live { capture, injector, cooked, ifdrop_base }));
+        self.source = Source::Live(Box::new(Live { capture, cooked, ifdrop_base }));
         Ok(warning)
     }
 
@@ -347,22 +339,6 @@ impl PcapState {
             _ => self.filter = Some(insns.to_vec()),
         }
         Ok(())
-    }
-
-    /// pcap_inject: queues `frame` on the handle's TX ring; once this
-    /// returns the frame will go out.
-    pub fn inject(&mut self, frame: &[u8]) -> PResult<()> {
-        let live = match &mut self.source {
-            Source::Live(l) => l,
-            _ => return Err(self.live().err().unwrap_or_else(|| PcapError::generic("not a live capture"))),
-        };
-        let Some(injector) = live.injector.as_ref() else {
-            return Err(PcapError::generic(format!(
-                "Sending packets isn't supported on the \"{}\" device: it has no link-layer header to send",
-                self.opts.device
-            )));
-        };
-        injector.inject(frame).map_err(|e| PcapError::generic(format!("send: {}", e.message())))
     }
 
     /// pcap_set_datalink.
