@@ -2,7 +2,7 @@
 # TX benchmark: the same number of 64-byte frames sent on one veth pair in a
 # throwaway network namespace by
 #   - a libpcap pcap_inject loop (system libpcap; the baseline),
-#   - the same loop on ringcap under LD_PRELOAD (pcap_inject on a TX ring),
+#   - the same loop on ringcap under LD_PRELOAD (pcap_inject: one send() per packet, as libpcap),
 #   - trafgen (netsniff-ng; TX ring, qdisc bypass by default, and with --qdisc-path),
 #   - ringcap's TX ring without and with PACKET_QDISC_BYPASS,
 # in alternating order, RUNS rounds; reports the median packets/s and CPU
@@ -91,7 +91,7 @@ TOOLS=(pcap_inject pcap_inject_ringcap trafgen trafgen_qdisc ringcap ringcap_byp
 cmd_for() {
     case "$1" in
     pcap_inject) echo "$WORK/pcap_inject_bench bench0 $COUNT $SIZE" ;;
-    # The same unmodified libpcap program on ringcap's pcap_inject (TX ring, batched kicks).
+    # The same unmodified libpcap program on ringcap: one send() per packet, like libpcap.
     pcap_inject_ringcap) echo "env LD_PRELOAD=$LIB/libringcap.so $WORK/pcap_inject_bench bench0 $COUNT $SIZE" ;;
     # -P1: one sender process like the others; leave the system's
     # socket memory and IRQ affinity alone; -C: no CPU statistics printout.
