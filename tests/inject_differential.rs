@@ -7,31 +7,13 @@ mod support;
 
 use std::process::Command;
 
-use support::c::{compiler, lib_dir, repo};
+use support::c::{build_pcap_program, lib_dir};
 use support::netns::in_netns;
 
 const VETH: &[&str] = &["ip link add ia type veth peer name ib", "ip link set ia up", "ip link set ib up"];
 
 /// The test frames' EtherType (IEEE local experimental): the stack ignores it.
 const ETHERTYPE: u16 = 0x88b5;
-
-fn build(src: &str, ringcap: bool) -> std::path::PathBuf {
-    let name = std::path::Path::new(src).file_stem().unwrap().to_string_lossy().into_owned();
-    let out = lib_dir().join(format!("{name}-diff-{}", if ringcap { "ringcap" } else { "libpcap" }));
-    let mut cmd = compiler();
-    cmd.args(["-std=gnu11", "-Wall", "-Wextra", "-Werror"]).arg(repo().join(src)).arg("-o").arg(&out);
-    if ringcap {
-        // ringcap's own generated headers, not libpcap-dev's.
-        cmd.arg("-I").arg(repo().join("include"));
-        cmd.arg(format!("-L{}", lib_dir().display()))
-            .arg("-lringcap")
-            .arg(format!("-Wl,-rpath,{}", lib_dir().display()));
-    } else {
-        cmd.arg("-lpcap");
-    }
-    assert!(cmd.status().unwrap().success(), "compiling {src}");
-    out
-}
 
 fn run(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap();
@@ -45,8 +27,8 @@ fn run(cmd: &mut Command) -> String {
 /// return value, error text and frame received.
 #[test]
 fn inject_steps_match_libpcap() {
-    let stock = build("tests/pcap/inject.c", false);
-    let ours = build("tests/pcap/inject.c", true);
+    let stock = build_pcap_program("tests/pcap/inject.c", false);
+    let ours = build_pcap_program("tests/pcap/inject.c", true);
     let (theirs, mine) = in_netns(VETH, move || {
         (run(Command::new(&stock).args(["ia", "ib"])), run(Command::new(&ours).args(["ia", "ib"])))
     });

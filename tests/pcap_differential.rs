@@ -5,25 +5,7 @@ mod support;
 
 use std::process::Command;
 
-use support::c::{compiler, lib_dir, repo};
-
-fn build(src: &str, ringcap: bool) -> std::path::PathBuf {
-    let name = std::path::Path::new(src).file_stem().unwrap().to_string_lossy().into_owned();
-    let out = lib_dir().join(format!("{name}-{}", if ringcap { "ringcap" } else { "libpcap" }));
-    let mut cmd = compiler();
-    cmd.args(["-std=gnu11", "-Wall", "-Wextra", "-Werror"]).arg(repo().join(src)).arg("-o").arg(&out);
-    if ringcap {
-        // ringcap's own generated headers, not libpcap-dev's.
-        cmd.arg("-I").arg(repo().join("include"));
-        cmd.arg(format!("-L{}", lib_dir().display()))
-            .arg("-lringcap")
-            .arg(format!("-Wl,-rpath,{}", lib_dir().display()));
-    } else {
-        cmd.arg("-lpcap");
-    }
-    assert!(cmd.status().unwrap().success(), "compiling {src}");
-    out
-}
+use support::c::build_pcap_program;
 
 fn same_output(src: &str) {
     same_output_args(src, &[]);
@@ -35,8 +17,8 @@ fn same_output_args(src: &str, args: &[&str]) {
 
 /// Compares the outputs, ignoring libpcap's lines for which `keep` is false.
 fn same_output_filtered(src: &str, args: &[&str], keep: impl Fn(&str) -> bool) {
-    let theirs = Command::new(build(src, false)).args(args).output().unwrap();
-    let ours = Command::new(build(src, true)).args(args).output().unwrap();
+    let theirs = Command::new(build_pcap_program(src, false)).args(args).output().unwrap();
+    let ours = Command::new(build_pcap_program(src, true)).args(args).output().unwrap();
     assert!(theirs.status.success() && ours.status.success());
     let t: String =
         String::from_utf8_lossy(&theirs.stdout).lines().filter(|l| keep(l)).map(|l| format!("{l}\n")).collect();

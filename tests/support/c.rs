@@ -81,6 +81,27 @@ pub fn build_example(name: &str) -> PathBuf {
     compile_against_ringcap(&src, &format!("{name}-example"), &[repo().join("include")])
 }
 
+/// Compiles a libpcap program (`src`, relative to the repo) against the
+/// system libpcap, or against ringcap's own generated headers and library,
+/// into lib_dir; the differential tests run both builds on the same input.
+pub fn build_pcap_program(src: &str, ringcap: bool) -> PathBuf {
+    let name = Path::new(src).file_stem().unwrap().to_string_lossy().into_owned();
+    let out = lib_dir().join(format!("{name}-{}", if ringcap { "ringcap" } else { "libpcap" }));
+    let mut cmd = compiler();
+    cmd.args(["-std=gnu11", "-Wall", "-Wextra", "-Werror"]).arg(repo().join(src)).arg("-o").arg(&out);
+    if ringcap {
+        // ringcap's own generated headers, not libpcap-dev's.
+        cmd.arg("-I").arg(repo().join("include"));
+        cmd.arg(format!("-L{}", lib_dir().display()))
+            .arg("-lringcap")
+            .arg(format!("-Wl,-rpath,{}", lib_dir().display()));
+    } else {
+        cmd.arg("-lpcap");
+    }
+    assert!(cmd.status().unwrap().success(), "compiling {src}");
+    out
+}
+
 /// Compiles `src` strictly against the built library into lib_dir/<exe>.
 /// Tests run in parallel and several may build the same program: it is
 /// compiled to a private name and renamed into place, so no test ever
