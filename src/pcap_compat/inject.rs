@@ -119,7 +119,8 @@ fn why(socket: &PacketSocket, device: &str, size: usize, e: c_int) -> Option<Str
             let link = socket.interface(device).ok()?.link_header_len();
             (size < link as usize).then(|| format!("a {size}-byte frame is shorter than the {link}-byte link header"))
         }
-        libc::ENOBUFS | libc::EAGAIN => Some("the device queue is full; retry".to_string()),
+        libc::ENOBUFS => Some("the qdisc or the device dropped it, its queue being full; a retry may pass".to_string()),
+        libc::EAGAIN => Some("the socket's send buffer is full in nonblocking mode; retry".to_string()),
         _ => None,
     }
 }
