@@ -49,6 +49,27 @@ fn inject_steps_match_libpcap() {
     );
 }
 
+/// Without CAP_NET_RAW, activate fails for lack of permission before it
+/// looks at the device (missing, down or up), as libpcap's does: ringcap
+/// probes the device without a packet socket (whose close costs an RCU
+/// grace period), so the order is kept on purpose.
+#[test]
+fn unprivileged_activate_fails_like_libpcap() {
+    let stock = build_pcap_program("tests/pcap/activate.c", false);
+    let ours = build_pcap_program("tests/pcap/activate.c", true);
+    let setup = &["ip link add ia type veth peer name ib", "ip link set ia up"];
+    let (theirs, mine) = in_netns(setup, move || {
+        let unprivileged = |exe: &std::path::Path| {
+            let mut cmd = Command::new("setpriv");
+            cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(exe).args(["nosuch0", "ib", "ia"]);
+            run(&mut cmd)
+        };
+        (unprivileged(&stock), unprivileged(&ours))
+    });
+    assert_eq!(theirs, "nosuch0: -8\nib: -8\nia: -8\n", "libpcap: PCAP_ERROR_PERM_DENIED for all");
+    assert_eq!(mine, theirs);
+}
+
 /// A raw socket on `ifname` receiving the test EtherType, with room for
 /// every frame of a test.
 fn receiver(ifname: &str) -> std::os::fd::OwnedFd {

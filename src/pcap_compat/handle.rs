@@ -241,12 +241,17 @@ impl PcapState {
         let any = device == "any";
         // Probe the device once to choose the socket type and link type.
         let probe = crate::socket::PacketSocket::for_ioctls().map_err(PcapError::from)?;
-        let iface = probe.interface(&device).map_err(|e| match e.code() {
-            ErrorCode::UnknownInterface => PcapError::new(PCAP_ERROR_NO_SUCH_DEVICE, "No such device exists"),
-            _ => PcapError::from(e),
+        // libpcap opens its packet socket first, so a missing permission
+        // comes before a missing or down device.
+        let denied = || crate::socket::PacketSocket::new(SocketKind::Raw).err().map(PcapError::from);
+        let iface = probe.interface(&device).map_err(|e| {
+            denied().unwrap_or_else(|| match e.code() {
+                ErrorCode::UnknownInterface => PcapError::new(PCAP_ERROR_NO_SUCH_DEVICE, "No such device exists"),
+                _ => PcapError::from(e),
+            })
         })?;
         if !any && probe.interface_flags(&device).is_ok_and(|f| f & libc::IFF_UP as u32 == 0) {
-            return Err(PcapError::new(PCAP_ERROR_IFACE_NOT_UP, ""));
+            return Err(denied().unwrap_or_else(|| PcapError::new(PCAP_ERROR_IFACE_NOT_UP, "")));
         }
         drop(probe);
         let (kind, dlts) = if any {
