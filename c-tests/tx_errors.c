@@ -130,6 +130,44 @@ static void malformed(int version, int loss, int use_hook, enum go_on how) {
     free((void *)seen.seqs);
 }
 
+/* The MTU lowered under an open handle: the frame over it is rejected by
+ * the kernel at the kick, reported with the current limit, and skipped;
+ * the frames around it arrive. */
+static void mtu_lowered(void) {
+    ringcap_capture *peer = rc_peer_capture("rc1");
+    ringcap_tx_config *cfg = rc_tx_config("rc0", 2);
+    ringcap_tx *tx = rc_tx_open(cfg);
+    ringcap_tx_config_free(cfg);
+    for (unsigned i = 0; i < 5; i++) {
+        CHECK(rc_tx_frame(tx, i, dst, src) == 0, "queue %u", i);
+    }
+    rc_sh("ip link set dev rc0 mtu 1000");
+    uint8_t frame[1514];
+    rc_build_frame(frame, 1400, 999, dst, src);
+    CHECK(ringcap_tx_send(tx, frame, 1400) == 0, "1400 bytes pass the open-time limit (1514)");
+    for (unsigned i = 5; i < 10; i++) {
+        CHECK(rc_tx_frame(tx, i, dst, src) == 0, "queue %u", i);
+    }
+    CHECK(ringcap_tx_flush(tx) == RINGCAP_RESULT_WRONG_FORMAT, "flush: %s", ringcap_tx_last_error(tx));
+    ringcap_tx_rejection rej;
+    CHECK(ringcap_tx_next_error(tx, &rej) == 1 && rej.seq == 5 && rej.len == 1400 && rej.error_number == EMSGSIZE,
+          "report: seq %llu len %u errno %d", (unsigned long long)rej.seq, rej.len, rej.error_number);
+    CHECK(strstr(rej.reason, "MTU 1000") && strstr(rej.reason, "1014"), "the current limit: %s", rej.reason);
+    printf("report: %s\n", rej.reason);
+    CHECK(ringcap_tx_skip_rejected(tx) == 5, "skip: %s", ringcap_tx_last_error(tx));
+    CHECK(ringcap_tx_close(tx) == 0, "close: %s", ringcap_last_error());
+    rc_sh("ip link set dev rc0 mtu 1500");
+    struct rc_seen seen;
+    memset(&seen, 0, sizeof seen);
+    memcpy(seen.dst, dst, 6);
+    memcpy(seen.src, src, 6);
+    seen.want = 10;
+    seen.seqs = rc_seq_range(0, 10);
+    rc_expect(peer, &seen, "MTU lowered");
+    ringcap_capture_close(peer);
+    free((void *)seen.seqs);
+}
+
 /* Fill every frame without kicking, close at once: all of them arrive. */
 static void close_drains(int version) {
     ringcap_capture *peer = rc_peer_capture("rc1");
@@ -277,6 +315,7 @@ int main(void) {
     malformed(3, 0, 1, SKIP);
     malformed(3, 0, 1, CLOSE);
     malformed(3, 1, 1, CLOSE);
+    mtu_lowered();
     ring_full();
     misuse();
     interface_down();

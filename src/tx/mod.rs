@@ -744,7 +744,16 @@ impl Transmitter {
         let why = if self.config.kind == SocketKind::Raw && len < link {
             format!("it is shorter than the {link}-byte link header of '{}'", self.interface.name)
         } else if errno == libc::EMSGSIZE {
-            format!("it is larger than '{}' accepts", self.interface.name)
+            // The MTU may have changed since open; say what the device takes now.
+            match self.socket.interface(&self.interface.name) {
+                Ok(now) => format!(
+                    "it is larger than '{}' accepts now (MTU {} + {link}-byte link header = {} bytes)",
+                    now.name,
+                    now.mtu,
+                    now.mtu + link
+                ),
+                Err(_) => format!("it is larger than '{}' accepts", self.interface.name),
+            }
         } else if self.tx.ring.geometry.version == Version::V3 && self.next_offset_seen(i) {
             "its tp_next_offset is not 0 (V3 TX frames are fixed size)".to_string()
         } else {
