@@ -586,7 +586,7 @@ impl Transmitter {
         Error::new(
             ErrorCode::WrongFormat,
             format!(
-                "{}; the kernel stops at a rejected frame, so the packets queued after it wait: skip it with ringcap_tx_skip_rejected() and go on, or close (close skips it and sends them); PACKET_LOSS makes the kernel skip bad frames itself",
+                "{}; the kernel stops at a rejected frame, so the packets queued after it wait: skip it and go on (skip_rejected), or close, which skips it and sends them; PACKET_LOSS makes the kernel skip bad frames itself",
                 r.reason
             ),
         )
