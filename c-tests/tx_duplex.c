@@ -3,6 +3,8 @@
  * frame received on rc0 is echoed back from inside the capture callback,
  * copied from the RX ring straight into the TX ring with the MAC addresses
  * swapped, and arrives at a capture on rc1 complete, in order, byte-exact.
+ * After a rejected frame the TX half cannot replace its ring (the mapping
+ * is shared) and says so; its close still succeeds.
  * Usage: tx_duplex <1|2|3>
  */
 #include "tx_test.h"
@@ -99,6 +101,17 @@ int main(int argc, char **argv) {
     ringcap_capture_dispatch(cap, -1, on_packet, &e);
     CHECK(e.got == before, "capture saw %u of its own transmissions", e.got - before);
 
+    /* A rejected frame: the shared mapping cannot be replaced, so skipping
+     * is refused with the way out; close still succeeds. */
+    uint8_t frame[64];
+    rc_build_frame(frame, 10, 999, seen.dst, seen.src);
+    CHECK(ringcap_tx_send(tx, frame, 10) == 0, "queue a 10-byte frame");
+    rc_build_frame(frame, 60, 1000, seen.dst, seen.src);
+    CHECK(ringcap_tx_send(tx, frame, 60) == 0, "and one behind it");
+    CHECK(ringcap_tx_flush(tx) == RINGCAP_RESULT_WRONG_FORMAT, "flush: %s", ringcap_tx_last_error(tx));
+    r = ringcap_tx_skip_rejected(tx);
+    CHECK(r == RINGCAP_RESULT_UNSUPPORTED && strstr(ringcap_tx_last_error(tx), "PACKET_LOSS"), "skip: %d %s", r,
+          ringcap_tx_last_error(tx));
     CHECK(ringcap_tx_close(tx) == 0, "close tx");
     /* The capture keeps working after the TX handle is gone. */
     rc_send_sequence("rc1", "rc0", 0, 5);

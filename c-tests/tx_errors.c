@@ -2,9 +2,11 @@
  * TX errors: oversized packets are refused before the kernel with a message
  * naming both sizes; a frame the kernel rejects (shorter than the Ethernet
  * header, or a V3 frame with tp_next_offset != 0) is reported with its
- * index and reason and stops the ring, while with PACKET_LOSS every other
- * packet still goes out; closing right after filling the whole ring sends
- * every packet; misuse gives clear codes.
+ * index and reason and stops the ring until ringcap_tx_skip_rejected() or
+ * close, either of which sends the frames behind it (close never fails for
+ * it), while with PACKET_LOSS every other packet goes out at once; closing
+ * right after filling the whole ring sends every packet; misuse gives
+ * clear codes.
  */
 #include "tx_test.h"
 
@@ -44,11 +46,14 @@ static void oversize(void) {
     ringcap_tx_config_free(cfg);
 }
 
+/* After a rejection without PACKET_LOSS: go on with skip_rejected, or close. */
+enum go_on { SKIP, CLOSE };
+
 /* Sends seq 0..9, a malformed frame, then seq 10..19. */
-static void malformed(int version, int loss, int use_hook) {
+static void malformed(int version, int loss, int use_hook, enum go_on how) {
     char label[80];
-    snprintf(label, sizeof label, "V%d %s%s", version, use_hook ? "tp_next_offset" : "short frame",
-             loss ? " with PACKET_LOSS" : "");
+    snprintf(label, sizeof label, "V%d %s%s%s", version, use_hook ? "tp_next_offset" : "short frame",
+             loss ? " with PACKET_LOSS" : "", loss ? "" : how == SKIP ? ", skip" : ", close");
     ringcap_capture *peer = rc_peer_capture("rc1");
     ringcap_tx_config *cfg = rc_tx_config("rc0", version);
     CHECK(ringcap_tx_config_set_loss(cfg, loss) == 0, "loss");
@@ -95,11 +100,70 @@ static void malformed(int version, int loss, int use_hook) {
               rej.reason);
         CHECK(ringcap_tx_next_error(tx, &rej) == 0, "one report only");
         CHECK(ringcap_tx_send(tx, frame, 60) == RINGCAP_RESULT_WRONG_FORMAT, "a stalled ring refuses more");
-        seen.want = 10; /* the kernel stops at the bad frame */
+        CHECK(ringcap_tx_flush(tx) == RINGCAP_RESULT_WRONG_FORMAT, "and stays stopped until told");
+        seen.want = 20;
+        if (how == SKIP) {
+            r = ringcap_tx_skip_rejected(tx);
+            CHECK(r == 10, "%s: the 10 frames behind the bad one are queued again: %d %s", label, r,
+                  ringcap_tx_last_error(tx));
+            CHECK(ringcap_tx_skip_rejected(tx) == 0, "nothing more to skip");
+            CHECK(ringcap_tx_flush(tx) == 0, "%s: flush after skip: %s", label, ringcap_tx_last_error(tx));
+            for (unsigned i = 20; i < 25; i++) {
+                CHECK(rc_tx_frame(tx, i, dst, src) == 0, "%s: queue %u after skip: %s", label, i,
+                      ringcap_tx_last_error(tx));
+            }
+            CHECK(ringcap_tx_flush(tx) == 0, "%s: flush: %s", label, ringcap_tx_last_error(tx));
+            ringcap_tx_counters st;
+            ringcap_tx_stats(tx, &st);
+            CHECK(st.queued == 26 && st.completed == 25 && st.rejected == 1 && st.in_flight == 0,
+                  "%s: queued %llu completed %llu rejected %llu in flight %u", label, (unsigned long long)st.queued,
+                  (unsigned long long)st.completed, (unsigned long long)st.rejected, st.in_flight);
+            free((void *)seen.seqs);
+            seen.seqs = rc_seq_range(0, 25);
+            seen.want = 25;
+        }
     }
-    rc_expect(peer, &seen, label);
     r = ringcap_tx_close(tx);
-    CHECK(loss ? r == 0 : r == RINGCAP_RESULT_WRONG_FORMAT, "%s: close %d", label, r);
+    CHECK(r == 0, "%s: close never fails for a rejected frame: %d %s", label, r, ringcap_last_error());
+    rc_expect(peer, &seen, label); /* close: the frames behind the bad one went out too */
+    ringcap_capture_close(peer);
+    free((void *)seen.seqs);
+}
+
+/* The MTU lowered under an open handle: the frame over it is rejected by
+ * the kernel at the kick, reported with the current limit, and skipped;
+ * the frames around it arrive. */
+static void mtu_lowered(void) {
+    ringcap_capture *peer = rc_peer_capture("rc1");
+    ringcap_tx_config *cfg = rc_tx_config("rc0", 2);
+    ringcap_tx *tx = rc_tx_open(cfg);
+    ringcap_tx_config_free(cfg);
+    for (unsigned i = 0; i < 5; i++) {
+        CHECK(rc_tx_frame(tx, i, dst, src) == 0, "queue %u", i);
+    }
+    rc_sh("ip link set dev rc0 mtu 1000");
+    uint8_t frame[1514];
+    rc_build_frame(frame, 1400, 999, dst, src);
+    CHECK(ringcap_tx_send(tx, frame, 1400) == 0, "1400 bytes pass the open-time limit (1514)");
+    for (unsigned i = 5; i < 10; i++) {
+        CHECK(rc_tx_frame(tx, i, dst, src) == 0, "queue %u", i);
+    }
+    CHECK(ringcap_tx_flush(tx) == RINGCAP_RESULT_WRONG_FORMAT, "flush: %s", ringcap_tx_last_error(tx));
+    ringcap_tx_rejection rej;
+    CHECK(ringcap_tx_next_error(tx, &rej) == 1 && rej.seq == 5 && rej.len == 1400 && rej.error_number == EMSGSIZE,
+          "report: seq %llu len %u errno %d", (unsigned long long)rej.seq, rej.len, rej.error_number);
+    CHECK(strstr(rej.reason, "MTU 1000") && strstr(rej.reason, "1014"), "the current limit: %s", rej.reason);
+    printf("report: %s\n", rej.reason);
+    CHECK(ringcap_tx_skip_rejected(tx) == 5, "skip: %s", ringcap_tx_last_error(tx));
+    CHECK(ringcap_tx_close(tx) == 0, "close: %s", ringcap_last_error());
+    rc_sh("ip link set dev rc0 mtu 1500");
+    struct rc_seen seen;
+    memset(&seen, 0, sizeof seen);
+    memcpy(seen.dst, dst, 6);
+    memcpy(seen.src, src, 6);
+    seen.want = 10;
+    seen.seqs = rc_seq_range(0, 10);
+    rc_expect(peer, &seen, "MTU lowered");
     ringcap_capture_close(peer);
     free((void *)seen.seqs);
 }
@@ -250,12 +314,15 @@ int main(void) {
     rc_mac("rc1", dst);
     oversize();
     for (int v = 1; v <= 3; v++) {
-        malformed(v, 0, 0);
-        malformed(v, 1, 0);
+        malformed(v, 0, 0, SKIP);
+        malformed(v, 0, 0, CLOSE);
+        malformed(v, 1, 0, CLOSE);
         close_drains(v);
     }
-    malformed(3, 0, 1);
-    malformed(3, 1, 1);
+    malformed(3, 0, 1, SKIP);
+    malformed(3, 0, 1, CLOSE);
+    malformed(3, 1, 1, CLOSE);
+    mtu_lowered();
     ring_full();
     misuse();
     interface_down();

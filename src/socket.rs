@@ -108,6 +108,18 @@ impl PacketSocket {
         Ok(PacketSocket { fd: unsafe { OwnedFd::from_raw_fd(fd) } })
     }
 
+    /// A socket for the interface lookups and ioctls only (SIOCGIF*),
+    /// never for packets: AF_UNIX, because closing an AF_PACKET socket
+    /// waits for an RCU grace period (synchronize_net in packet_release),
+    /// about 10 ms that a lookup should not cost.
+    pub fn for_ioctls() -> Result<PacketSocket> {
+        // SAFETY: plain socket(2) call; the result is checked before use.
+        let fd =
+            check(unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) }, "socket(AF_UNIX)")?;
+        // SAFETY: fd is a fresh descriptor that nothing else owns.
+        Ok(PacketSocket { fd: unsafe { OwnedFd::from_raw_fd(fd) } })
+    }
+
     pub fn fd(&self) -> RawFd {
         self.fd.as_raw_fd()
     }

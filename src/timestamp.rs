@@ -115,3 +115,22 @@ pub fn configure(socket: &PacketSocket, iface: &Interface, source: TimestampSour
     }
     Ok(None)
 }
+
+/// Transmit side: makes the stack stamp the packets a TX ring sends, so
+/// frames come back with a software time (TP_STATUS_TS_SOFTWARE).
+///
+/// The kernel fills a returned TX frame's time from the packet's
+/// `skb->tstamp` (tpacket_destruct_skb), which PACKET_TIMESTAMP alone never
+/// sets: the stack stamps packets only while some socket asked for receive
+/// stamps (SOF_TIMESTAMPING_RX_SOFTWARE, the generation flag of
+/// Documentation/networking/timestamping.rst; before this, stamps appeared
+/// only when another program on the host happened to ask). The kernel
+/// switches that on from a work item, so it is asked for first in the open
+/// pipeline, before the ring request's RCU grace period.
+/// SOF_TIMESTAMPING_TX_SOFTWARE is not used: its stamp goes to a clone on
+/// the socket's error queue, not into the frame, and an unread error queue
+/// makes poll() report POLLERR forever.
+pub fn enable_tx_software(socket: &PacketSocket) -> Result<()> {
+    let flags = sys::SOF_TIMESTAMPING_RX_SOFTWARE | sys::SOF_TIMESTAMPING_SOFTWARE;
+    socket.set_option(libc::SOL_SOCKET, libc::SO_TIMESTAMPING as u32, &flags, "setsockopt(SO_TIMESTAMPING)")
+}

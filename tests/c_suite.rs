@@ -76,6 +76,11 @@ fn valgrind_feat_dumper() {
 }
 
 #[test]
+fn valgrind_pcap_inject() {
+    run_c_test_valgrind("pcap_inject", &[]);
+}
+
+#[test]
 fn valgrind_rx_v3_raw() {
     run_c_test_valgrind("rx_versions", &["3", "raw"]);
 }

@@ -5,29 +5,7 @@ mod support;
 
 use std::process::Command;
 
-use support::c::{compiler, lib_dir, repo};
-
-/// Builds `src` into a name of its own per `tag`: tests that run one
-/// program with different arguments run in parallel, and must not
-/// overwrite each other's executable.
-fn build(src: &str, ringcap: bool, tag: &str) -> std::path::PathBuf {
-    let name = std::path::Path::new(src).file_stem().unwrap().to_string_lossy().into_owned();
-    let out = lib_dir().join(format!("{name}{tag}-{}", if ringcap { "ringcap" } else { "libpcap" }));
-    let mut cmd = compiler();
-    cmd.args(["-std=gnu11", "-Wall", "-Wextra", "-Werror"]).arg(repo().join(src)).arg("-o").arg(&out);
-    if ringcap {
-        // ringcap's own generated headers, not libpcap-dev's.
-        cmd.arg("-I").arg(repo().join("include"));
-        cmd.arg(format!("-L{}", lib_dir().display()))
-            .arg("-lringcap")
-            .arg(format!("-Wl,-rpath,{}", lib_dir().display()));
-    } else {
-        cmd.arg("-lpcap");
-    }
-    cmd.arg("-lpthread");
-    assert!(cmd.status().unwrap().success(), "compiling {src}");
-    out
-}
+use support::c::build_pcap_program_as;
 
 fn same_output(src: &str) {
     same_output_args(src, &[]);
@@ -45,8 +23,8 @@ fn same_output_filtered(src: &str, args: &[&str], keep: impl Fn(&str) -> bool) {
         args.hash(&mut h);
         format!("-{:x}", h.finish())
     };
-    let theirs = Command::new(build(src, false, &tag)).args(args).output().unwrap();
-    let ours = Command::new(build(src, true, &tag)).args(args).output().unwrap();
+    let theirs = Command::new(build_pcap_program_as(src, false, &tag)).args(args).output().unwrap();
+    let ours = Command::new(build_pcap_program_as(src, true, &tag)).args(args).output().unwrap();
     assert!(
         theirs.status.success() && ours.status.success(),
         "{src} {args:?}: libpcap's run {:?} {}, ringcap's {:?} {}",

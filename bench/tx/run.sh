@@ -2,12 +2,14 @@
 # TX benchmark: the same number of 64-byte frames sent on one veth pair in a
 # throwaway network namespace by
 #   - a libpcap pcap_inject loop (system libpcap; the baseline),
-#   - the same loop on ringcap under LD_PRELOAD (pcap_inject on a TX ring),
+#   - the same loop on ringcap under LD_PRELOAD (pcap_inject: one send() per packet, as libpcap),
 #   - trafgen (netsniff-ng; TX ring, qdisc bypass by default, and with --qdisc-path),
 #   - ringcap's TX ring without and with PACKET_QDISC_BYPASS,
 # in alternating order, RUNS rounds; reports the median packets/s and CPU
 # seconds per million packets of each, as ratios to pcap_inject, into
-# bench/results/tx-latest.json and tx-latest.md.
+# bench/results/tx-latest.json and tx-latest.md. Then the cost of
+# pcap_open_live and pcap_close (bench/tx/open_close.c, 21 of each per
+# round), stock vs ringcap, RUNS alternating rounds, into the same .md.
 #
 # Usage: bench/tx/run.sh [--smoke] [--count N] [--runs R] [--size BYTES] [--explore|--explore-only]
 #   --smoke    20 000 packets, 3 rounds, into bench/results/tx-smoke.* (CI:
@@ -59,6 +61,7 @@ CFLAGS="-O2 -Wall -Wextra -Werror"
 cc $CFLAGS -I"$ROOT/include" -o "$WORK/ringcap_tx_bench" "$ROOT/bench/tx/ringcap_tx_bench.c" \
     -L"$LIB" -lringcap -Wl,-rpath,"$LIB"
 cc $CFLAGS -o "$WORK/pcap_inject_bench" "$ROOT/bench/tx/pcap_inject_bench.c" -lpcap
+cc $CFLAGS -o "$WORK/open_close" "$ROOT/bench/tx/open_close.c" -lpcap
 command -v trafgen >/dev/null || { echo "trafgen (netsniff-ng) is not installed" >&2; exit 1; }
 
 ip netns add "$NS"
@@ -91,7 +94,7 @@ TOOLS=(pcap_inject pcap_inject_ringcap trafgen trafgen_qdisc ringcap ringcap_byp
 cmd_for() {
     case "$1" in
     pcap_inject) echo "$WORK/pcap_inject_bench bench0 $COUNT $SIZE" ;;
-    # The same unmodified libpcap program on ringcap's pcap_inject (TX ring, batched kicks).
+    # The same unmodified libpcap program on ringcap: one send() per packet, like libpcap.
     pcap_inject_ringcap) echo "env LD_PRELOAD=$LIB/libringcap.so $WORK/pcap_inject_bench bench0 $COUNT $SIZE" ;;
     # -P1: one sender process like the others; leave the system's
     # socket memory and IRQ affinity alone; -C: no CPU statistics printout.
@@ -149,6 +152,32 @@ for tool in ["pcap_inject", "pcap_inject_ringcap", "trafgen", "trafgen_qdisc", "
     r = out[tool]
     lines.append(f"| {names[tool]} | {r['pps']:,.0f} | {r['pps_ratio']:.2f} | {r['cpu_s_per_million']:.2f} | {r['cpu_ratio']:.2f} |")
 open(f"{results}.md", "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
+PY
+fi
+
+if [ "$MAIN" = 1 ]; then
+# Open and close: mostly RCU grace periods (synchronize_net when a ring is
+# set up or freed and when an AF_PACKET socket closes), so load-dependent.
+OC=$WORK/open_close.txt
+: > "$OC"
+for round in $(seq 1 "$RUNS"); do
+    echo "stock $(nsx "$WORK/open_close" bench0 21)" >> "$OC"
+    echo "ringcap $(nsx env LD_PRELOAD="$LIB/libringcap.so" "$WORK/open_close" bench0 21)" >> "$OC"
+done
+python3 - "$OC" "$RUNS" "$RESULTS/$NAME.md" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    who, o, c = line.split()
+    rows.setdefault(who, []).append((float(o), float(c)))
+med = {w: (statistics.median(o for o, _ in r), statistics.median(c for _, c in r)) for w, r in rows.items()}
+lines = ["", f"pcap_open_live(dev, 262144, 0, 1000) and pcap_close, median of {sys.argv[2]} alternating rounds of 21 each", "",
+         "| call | stock libpcap | ringcap (LD_PRELOAD) | ratio |", "|---|---:|---:|---:|"]
+for i, name in enumerate(["pcap_open_live", "pcap_close"]):
+    s, g = med["stock"][i], med["ringcap"][i]
+    lines.append(f"| {name} | {s:.1f} ms | {g:.1f} ms | {g / s:.2f} |")
+open(sys.argv[3], "a").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY
 fi

@@ -964,9 +964,8 @@ char *pcap_geterr(struct pcap *p);
 void pcap_perror(struct pcap *p, const char *prefix);
 
 /**
- * pcap_inject(): sends a whole link-layer frame through a TX ring; returns
- * its length once it is queued (it will go out), or PCAP_ERROR (frames
- * larger than the device's MTU plus link header, "any" and cooked handles).
+ * pcap_inject(): sends one whole link-layer frame with send(), as
+ * libpcap does; returns its length once the kernel took it, or PCAP_ERROR.
  */
 int pcap_inject(struct pcap *p, const void *buf, size_t size);
 

@@ -268,8 +268,9 @@ pub extern "C" fn ringcap_tx_config_set_qdisc_bypass(cfg: *mut ringcap_tx_config
 }
 
 /// PACKET_LOSS: the kernel skips a frame it cannot send (marking it done)
-/// instead of stopping there. Off (default), a rejected frame stops the
-/// ring and is reported (RINGCAP_RESULT_WRONG_FORMAT, ringcap_tx_next_error()).
+/// instead of stopping there, without a report. Off (default), a rejected
+/// frame stops the ring and is reported (RINGCAP_RESULT_WRONG_FORMAT,
+/// ringcap_tx_next_error()); go on with ringcap_tx_skip_rejected(), or close.
 #[no_mangle]
 pub extern "C" fn ringcap_tx_config_set_loss(cfg: *mut ringcap_tx_config, on: bool) -> i32 {
     with_config(cfg, "ringcap_tx_config_set_loss", |c| {
@@ -503,10 +504,27 @@ pub extern "C" fn ringcap_tx_kick(h: *mut ringcap_tx) -> i32 {
 
 /// Sends every queued frame and waits until the kernel handed all of them
 /// back. Returns 0, RINGCAP_RESULT_WRONG_FORMAT when the kernel stopped at a
-/// rejected frame (the frames behind it are not sent), or another negative result.
+/// rejected frame (the frames behind it wait: see
+/// ringcap_tx_skip_rejected()), or another negative result.
 #[no_mangle]
 pub extern "C" fn ringcap_tx_flush(h: *mut ringcap_tx) -> i32 {
     with_tx(h, |t| t.flush().map(|_| 0))
+}
+
+/// Goes on after RINGCAP_RESULT_WRONG_FORMAT (PACKET_LOSS off): the kernel
+/// stays on a rejected frame for good, so the ring is rebuilt and the
+/// frames committed behind the rejected one are queued again, in order and
+/// with their sequence numbers, and kicked. The report stays in
+/// ringcap_tx_next_error() and the counters. Returns how many frames were
+/// queued again (0 if nothing was stopped), or a negative result:
+/// RINGCAP_RESULT_UNSUPPORTED on a handle from ringcap_duplex_open(), whose
+/// rings share one mapping with the capture (use PACKET_LOSS there).
+/// A frame reserved with ringcap_tx_frame() and not committed is released:
+/// its pointer is invalid after this call. Takes about two RCU grace
+/// periods (milliseconds): an error path, not a per-packet one.
+#[no_mangle]
+pub extern "C" fn ringcap_tx_skip_rejected(h: *mut ringcap_tx) -> i32 {
+    with_tx(h, |t| t.skip_rejected().map(|n| n.min(i32::MAX as u32) as i32))
 }
 
 /// Counters since open.
@@ -623,11 +641,13 @@ pub extern "C" fn ringcap_tx_test_set_next_offset(h: *mut ringcap_tx, value: u32
 }
 
 /// Drains the ring (every queued packet is sent and handed back), then
-/// unmaps it and closes the socket. Returns 0, or the error that stopped
-/// the drain, in which case queued packets were not sent:
-/// RINGCAP_RESULT_WRONG_FORMAT (a rejected frame stopped the ring),
-/// RINGCAP_RESULT_INTERFACE_DOWN (the device went down). The handle is
-/// closed either way. NULL and closed handles return 0.
+/// unmaps it and closes the socket. A frame the kernel rejects does not
+/// fail the close: it is skipped as ringcap_tx_skip_rejected() does and the
+/// packets behind it are sent (call ringcap_tx_flush() first to get the
+/// report; on a ringcap_duplex_open() handle they are not sent). Returns 0,
+/// or RINGCAP_RESULT_INTERFACE_DOWN when the device went down with packets
+/// queued (they were not sent). The handle is closed either way. NULL and
+/// closed handles return 0.
 #[no_mangle]
 pub extern "C" fn ringcap_tx_close(h: *mut ringcap_tx) -> i32 {
     let Ok(handle) = TXS.get(h) else { return 0 };

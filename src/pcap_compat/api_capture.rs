@@ -10,6 +10,7 @@ use crate::ffi::handles::Guard;
 use crate::pcap_compat::abi::*;
 use crate::pcap_compat::api_savefile::offline_file;
 use crate::pcap_compat::handle::{PResult, PcapError, PcapState, Reading, Round, Source};
+use crate::pcap_compat::inject;
 use crate::pcap_compat::registry::{
     close, pcap, register, run_on, with_pcap, with_pcap_or, write_errbuf, PcapHandle, HANDLES,
 };
@@ -731,36 +732,17 @@ pub extern "C" fn pcap_perror(p: *mut pcap, prefix: *const c_char) {
     })
 }
 
-/// pcap_inject(): sends a whole link-layer frame through a TX ring; returns
-/// its length once it is queued (it will go out), or PCAP_ERROR (frames
-/// larger than the device's MTU plus link header, "any" and cooked handles).
+/// pcap_inject(): sends one whole link-layer frame with send(), as
+/// libpcap does; returns its length once the kernel took it, or PCAP_ERROR.
 #[no_mangle]
 pub extern "C" fn pcap_inject(p: *mut pcap, buf: *const c_void, size: usize) -> c_int {
-    with_pcap(p, |h| {
-        if buf.is_null() && size > 0 {
-            return Err(PcapError::generic("pcap_inject: NULL buffer"));
-        }
-        let data = if size == 0 {
-            &[][..]
-        } else {
-            // SAFETY: buf holds size bytes per the API.
-            unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), size) }
-        };
-        h.state().inject(data)?;
-        Ok(size.min(c_int::MAX as usize) as c_int)
-    })
+    let errno = inject::errno();
+    with_pcap(p, |h| inject::pcap_inject(&h.state(), buf, size, errno))
 }
 
 /// pcap_sendpacket(): pcap_inject returning 0 on success.
 #[no_mangle]
 pub extern "C" fn pcap_sendpacket(p: *mut pcap, buf: *const u8, size: c_int) -> c_int {
-    if size < 0 {
-        return with_pcap(p, |_| Err(PcapError::generic(format!("pcap_sendpacket: negative size {size}"))));
-    }
-    let r = pcap_inject(p, buf.cast(), size as usize);
-    if r < 0 {
-        r
-    } else {
-        0
-    }
+    let errno = inject::errno();
+    with_pcap(p, |h| inject::pcap_sendpacket(&h.state(), buf, size, errno))
 }

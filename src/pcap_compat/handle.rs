@@ -16,7 +16,6 @@ use crate::pcap_compat::abi::*;
 use crate::pcap_compat::cfile::CFile;
 use crate::pcap_compat::cooked::Cooked;
 use crate::pcap_compat::dlt::*;
-use crate::pcap_compat::inject::Injector;
 use crate::pcap_compat::netfilter::{is_netfilter, read_netfilter, NetfilterShared};
 use crate::pcap_compat::tstamp;
 use crate::rx::{Capture, CaptureConfig, Packet, Step, WaitFor, DEFAULT_SNAPLEN};
@@ -65,6 +64,18 @@ impl From<Error> for PcapError {
 }
 
 pub type PResult<T> = std::result::Result<T, PcapError>;
+
+/// A packet socket libpcap's way refused: its words, which programs
+/// print ("socket: Operation not permitted").
+fn socket_error(e: Error) -> PcapError {
+    match e.errno() {
+        Some(errno) => PcapError::new(
+            if e.code() == ErrorCode::Permission { PCAP_ERROR_PERM_DENIED } else { PCAP_ERROR },
+            format!("socket: {}", strerror(errno)),
+        ),
+        None => PcapError::from(e),
+    }
+}
 
 /// errno's text as C's strerror gives it (what libpcap's messages hold).
 pub fn strerror(errno: i32) -> String {
@@ -115,8 +126,6 @@ pub struct Live {
     loopback: i32,
     pub version: Version,
     pub ring_bytes: usize,
-    /// The TX ring pcap_inject uses (SOCK_RAW handles only).
-    pub injector: Mutex<Option<Injector>>,
     pub cooked: Option<Cooked>,
     stats: LiveStats,
 }
@@ -360,20 +369,18 @@ impl PcapState {
         let device = self.opts.device.clone();
         let any = device == "any";
         // Probe the device once to choose the socket type and link type.
-        let probe = crate::socket::PacketSocket::new(SocketKind::Raw).map_err(|e| match e.errno() {
-            // libpcap's words, which programs print ("socket: Operation not permitted").
-            Some(errno) => PcapError::new(
-                if e.code() == ErrorCode::Permission { PCAP_ERROR_PERM_DENIED } else { PCAP_ERROR },
-                format!("socket: {}", strerror(errno)),
-            ),
-            None => PcapError::from(e),
-        })?;
-        let iface = probe.interface(&device).map_err(|e| match e.code() {
-            ErrorCode::UnknownInterface => PcapError::new(PCAP_ERROR_NO_SUCH_DEVICE, "No such device exists"),
-            _ => PcapError::from(e),
+        let probe = crate::socket::PacketSocket::for_ioctls().map_err(PcapError::from)?;
+        // libpcap opens its packet socket first, so a missing permission
+        // comes before a missing or down device.
+        let denied = || crate::socket::PacketSocket::new(SocketKind::Raw).err().map(socket_error);
+        let iface = probe.interface(&device).map_err(|e| {
+            denied().unwrap_or_else(|| match e.code() {
+                ErrorCode::UnknownInterface => PcapError::new(PCAP_ERROR_NO_SUCH_DEVICE, "No such device exists"),
+                _ => PcapError::from(e),
+            })
         })?;
         if !any && probe.interface_flags(&device).is_ok_and(|f| f & libc::IFF_UP as u32 == 0) {
-            return Err(PcapError::new(PCAP_ERROR_IFACE_NOT_UP, ""));
+            return Err(denied().unwrap_or_else(|| PcapError::new(PCAP_ERROR_IFACE_NOT_UP, "")));
         }
         drop(probe);
         let (kind, dlts) = if any {
@@ -437,13 +444,11 @@ impl PcapState {
         // over block count x to_ms, not over a millisecond per block. Low
         // latency is what immediate mode is for.
         config.block_timeout_ms = self.opts.timeout_ms.max(0) as u32;
-        // SOCK_RAW handles get a TX ring on the capture socket for pcap_inject.
-        let (capture, tx) = if kind == SocketKind::Raw {
-            Capture::open_with_tx(&config, Some(&Injector::config(&device, config.version))).map_err(PcapError::from)?
-        } else {
-            (Capture::open(&config).map_err(PcapError::from)?, None)
-        };
-        let injector = tx.map(Injector::new).transpose().map_err(PcapError::from)?;
+        // No TX ring: pcap_inject sends on this socket (see inject.rs).
+        let capture = Capture::open(&config).map_err(|e| match e.code() {
+            ErrorCode::Permission => socket_error(e),
+            _ => PcapError::from(e),
+        })?;
         // As libpcap: a driver that refuses to stamp every packet in hardware
         // leaves host stamps and a warning.
         if capture.applied().timestamp_warning.is_some() {
@@ -461,7 +466,6 @@ impl PcapState {
             socket: capture.shared_socket(),
             version: config.version,
             ring_bytes: capture.geometry().ring_bytes(),
-            injector: Mutex::new(injector),
             cooked: (kind == SocketKind::Dgram).then_some(Cooked::Sll),
             stats: LiveStats { received: AtomicU64::new(0), dropped: AtomicU64::new(0), ifdrop },
         }));
@@ -508,24 +512,6 @@ impl PcapState {
             }
             _ => None,
         }
-    }
-
-    /// pcap_inject: queues `frame` on the handle's TX ring; once this
-    /// returns the frame will go out.
-    pub fn inject(&self, frame: &[u8]) -> PResult<()> {
-        let live = match &self.source {
-            Source::Live(l) => l,
-            Source::Netfilter(_) => return Err(PcapError::generic("inject not supported on netfilter devices")),
-            _ => return Err(self.live().err().unwrap_or_else(|| PcapError::generic("not a live capture"))),
-        };
-        let injector = live.injector.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(injector) = injector.as_ref() else {
-            return Err(PcapError::generic(format!(
-                "Sending packets isn't supported on the \"{}\" device: it has no link-layer header to send",
-                self.opts.device
-            )));
-        };
-        injector.inject(frame).map_err(|e| PcapError::generic(format!("send: {}", e.message())))
     }
 
     /// pcap_set_datalink.

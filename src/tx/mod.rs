@@ -313,6 +313,7 @@ struct EthtoolTsInfo {
 /// transmitted packets, else the stack's software ones, with a warning that
 /// says which and why (never a silent downgrade).
 fn enable_timestamps(socket: &PacketSocket, interface: &Interface) -> Result<Option<Error>> {
+    crate::timestamp::enable_tx_software(socket)?;
     let hw_flags = sys::SOF_TIMESTAMPING_TX_HARDWARE | sys::SOF_TIMESTAMPING_RAW_HARDWARE;
     let mut info = EthtoolTsInfo {
         cmd: ETHTOOL_GET_TS_INFO,
@@ -356,15 +357,16 @@ fn enable_timestamps(socket: &PacketSocket, interface: &Interface) -> Result<Opt
     Ok((!hw_on).then(|| {
         Error::new(
             ErrorCode::WarningTimestampFallback,
-            format!("{why}; transmit timestamps fall back to software (the stack's time, when it records one; frames without one report source 0)"),
+            format!("{why}; transmit timestamps fall back to software (TP_STATUS_TS_SOFTWARE: the stack's time as the packet crossed it; a frame the stack did not stamp, as on a device that hands the packet straight to hardware, reports source 0)"),
         )
     }))
 }
 
 /// An open TX ring.
 pub struct Transmitter {
-    // Field order is drop order: unmap before the socket closes.
-    mapping: Arc<Mapping>,
+    // Field order is drop order: unmap before the socket closes. None only
+    // while skip_rejected rebuilds the ring, or after that failed (`lost`).
+    mapping: Option<Arc<Mapping>>,
     tx: TxRing,
     socket: Arc<PacketSocket>,
     interface: Interface,
@@ -389,8 +391,14 @@ pub struct Transmitter {
     limit_reason: String,
     /// SOCK_DGRAM destination (sendto); None for SOCK_RAW (send).
     dest: Option<libc::sockaddr_ll>,
-    /// The kernel stopped at a rejected frame (no PACKET_LOSS): nothing after it goes out.
+    /// The kernel stopped at a rejected frame (no PACKET_LOSS): nothing after
+    /// it goes out until skip_rejected.
     stalled: Option<Rejection>,
+    /// The mapping is this handle's alone (not a combined RX+TX socket's), so
+    /// skip_rejected may replace the ring.
+    own_mapping: bool,
+    /// skip_rejected could not rebuild the ring: why. The handle only closes.
+    lost: Option<String>,
     last_errno: i32,
     rejections: VecDeque<Rejection>,
     stamps: VecDeque<TxStamp>,
@@ -421,6 +429,7 @@ impl Transmitter {
         socket.bind(interface.index, 0)?;
         let mut t = Transmitter::from_plan(mapping, 0, Arc::new(socket), interface, plan)?;
         t.geometry_shrunk = t.geometry() != asked;
+        t.own_mapping = true;
         Ok(t)
     }
 
@@ -437,12 +446,7 @@ impl Transmitter {
             return Err(Error::invalid("TX ring lies outside the mapping"));
         }
         let data_offset = config.data_offset();
-        let tx = TxRing::new(
-            Ring::new(&mapping, offset, geometry),
-            data_offset,
-            config.data_offset.is_some(),
-            config.kind == SocketKind::Dgram,
-        );
+        let tx = tx_ring(&mapping, offset, geometry, &config);
         let link = match config.kind {
             SocketKind::Raw => interface.link_header_len() as usize,
             SocketKind::Dgram => 0,
@@ -479,7 +483,7 @@ impl Transmitter {
             sll
         });
         Ok(Transmitter {
-            mapping,
+            mapping: Some(mapping),
             lens: vec![0; geometry.frame_nr as usize],
             tx,
             socket,
@@ -496,6 +500,8 @@ impl Transmitter {
             limit_reason,
             dest,
             stalled: None,
+            own_mapping: false,
+            lost: None,
             last_errno: 0,
             rejections: VecDeque::new(),
             stamps: VecDeque::new(),
@@ -524,7 +530,7 @@ impl Transmitter {
     }
 
     pub fn memory_locked(&self) -> bool {
-        self.mapping.is_locked()
+        self.mapping.as_ref().is_some_and(|m| m.is_locked())
     }
 
     /// A warning from open (the call succeeded, but not everything asked
@@ -580,10 +586,121 @@ impl Transmitter {
         Error::new(
             ErrorCode::WrongFormat,
             format!(
-                "{}; the kernel stops at a rejected frame, so packets queued after it cannot go out (open with PACKET_LOSS to skip bad frames)",
+                "{}; the kernel stops at a rejected frame, so the packets queued after it wait: skip it and go on (skip_rejected), or close, which skips it and sends them; PACKET_LOSS makes the kernel skip bad frames itself",
                 r.reason
             ),
         )
+    }
+
+    /// Why nothing can be queued or sent now, if so.
+    fn halted(&self) -> Result<()> {
+        if let Some(why) = &self.lost {
+            return Err(Error::new(ErrorCode::WrongState, why.clone()));
+        }
+        match &self.stalled {
+            Some(r) => Err(Self::stalled_error(r)),
+            None => Ok(()),
+        }
+    }
+
+    /// Goes on after a rejected frame (PACKET_LOSS off). The kernel stays
+    /// on a rejected frame for good: only a new ring moves its head. So the
+    /// frames committed behind it are copied out, the ring is unmapped (the
+    /// kernel refuses to free a mapped ring), freed, requested and mapped
+    /// again, and they are queued again in their order and kicked, keeping
+    /// their sequence numbers. The rejection stays in the reports and the
+    /// counters. Returns how many frames were queued again (0 when nothing
+    /// was stopped). A frame reserved with `frame()` and not committed is
+    /// released: its slice is gone with the old mapping.
+    pub fn skip_rejected(&mut self) -> Result<u32> {
+        if let Some(why) = &self.lost {
+            return Err(Error::new(ErrorCode::WrongState, why.clone()));
+        }
+        let Some(rejected) = self.stalled.clone() else { return Ok(0) };
+        if !self.own_mapping {
+            return Err(Error::new(
+                ErrorCode::Unsupported,
+                format!(
+                    "{}; a combined RX+TX socket maps both rings at once, so its TX ring cannot be replaced while the capture uses it: open it with PACKET_LOSS to have the kernel skip bad frames",
+                    rejected.reason
+                ),
+            ));
+        }
+        let n = self.tx.frame_nr();
+        let mut behind = Vec::with_capacity(self.in_flight.saturating_sub(1) as usize);
+        let mut i = (self.tail + 1) % n;
+        for _ in 1..self.in_flight {
+            let len = self.lens[i as usize] as usize;
+            // SAFETY: frame i was committed with len <= data_room() bytes, and
+            // the kernel, stopped at the rejected frame before it, never read it.
+            behind.push(unsafe { std::slice::from_raw_parts(self.tx.data(i), len) }.to_vec());
+            i = (i + 1) % n;
+        }
+        self.mapping = None;
+        let geometry = self.tx.ring.geometry;
+        let rebuilt = self.rebuild_ring(geometry).and_then(|(mapping, g)| {
+            if behind.len() as u32 >= g.frame_nr {
+                return Err(Error::new(
+                    ErrorCode::NoMemory,
+                    "the rebuilt TX ring is smaller than the frames to requeue",
+                ));
+            }
+            Ok((mapping, g))
+        });
+        let (mapping, geometry) = match rebuilt {
+            Ok(r) => r,
+            Err(e) => {
+                let why = format!(
+                    "the TX ring could not be rebuilt after a rejected frame ({e}); {} queued packets were not sent: close the handle",
+                    behind.len()
+                );
+                self.lost = Some(why.clone());
+                self.stalled = None;
+                self.in_flight = 0;
+                self.reserved = false;
+                return Err(Error::new(e.code(), why));
+            }
+        };
+        self.tx = tx_ring(&mapping, 0, geometry, &self.config);
+        self.mapping = Some(mapping);
+        self.lens = vec![0; geometry.frame_nr as usize];
+        self.head = 0;
+        self.tail = 0;
+        self.in_flight = 0;
+        self.unkicked = 0;
+        self.reserved = false;
+        self.tail_seq = rejected.seq + 1;
+        self.stalled = None;
+        self.last_errno = 0;
+        self.hooked_frame = None;
+        for data in &behind {
+            let j = self.head;
+            // SAFETY: the new ring's frames are all the user's; each packet
+            // fitted a frame of the same geometry before.
+            unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.tx.data(j), data.len()) };
+            self.lens[j as usize] = data.len() as u32;
+            self.tx.submit(j, data.len() as u32, 0);
+            self.head = (j + 1) % self.tx.frame_nr();
+            self.in_flight += 1;
+            self.unkicked += 1;
+        }
+        if !behind.is_empty() {
+            match self.kick() {
+                // Another bad frame among them: the next call reports it.
+                Err(e) if e.code() != ErrorCode::WrongFormat => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(behind.len() as u32)
+    }
+
+    /// Frees the (unmapped) TX ring and requests and maps a new one like it.
+    fn rebuild_ring(&self, geometry: Geometry) -> Result<(Arc<Mapping>, Geometry)> {
+        let none = Geometry { block_size: 0, block_nr: 0, frame_size: 0, frame_nr: 0, ..geometry };
+        let direction = crate::ring::Direction::Tx;
+        crate::ring::request(&self.socket, direction, none, crate::ring::V3Knobs::default())?;
+        let (g, _) = crate::ring::request(&self.socket, direction, geometry, crate::ring::V3Knobs::default())?;
+        Ok((Arc::new(Mapping::new(self.socket.fd(), g.ring_bytes(), self.config.lock_memory)?), g))
     }
 
     /// Takes back every frame the kernel is done with, in ring order:
@@ -627,7 +744,16 @@ impl Transmitter {
         let why = if self.config.kind == SocketKind::Raw && len < link {
             format!("it is shorter than the {link}-byte link header of '{}'", self.interface.name)
         } else if errno == libc::EMSGSIZE {
-            format!("it is larger than '{}' accepts", self.interface.name)
+            // The MTU may have changed since open; say what the device takes now.
+            match self.socket.interface(&self.interface.name) {
+                Ok(now) => format!(
+                    "it is larger than '{}' accepts now (MTU {} + {link}-byte link header = {} bytes)",
+                    now.name,
+                    now.mtu,
+                    now.mtu + link
+                ),
+                Err(_) => format!("it is larger than '{}' accepts", self.interface.name),
+            }
         } else if self.tx.ring.geometry.version == Version::V3 && self.next_offset_seen(i) {
             "its tp_next_offset is not 0 (V3 TX frames are fixed size)".to_string()
         } else {
@@ -652,9 +778,7 @@ impl Transmitter {
     /// committing returns the same frame. When the ring is full this kicks
     /// and waits (blocking) or returns RingFull (nonblocking).
     pub fn frame(&mut self) -> Result<&mut [u8]> {
-        if let Some(r) = &self.stalled {
-            return Err(Self::stalled_error(r));
-        }
+        self.halted()?;
         if !self.reserved {
             self.make_room()?;
             self.reserved = true;
@@ -668,6 +792,7 @@ impl Transmitter {
     /// Hands the frame from `frame()` to the kernel with a `len`-byte packet;
     /// returns the packet's sequence number. Kicks when a batch is full.
     pub fn commit(&mut self, len: usize) -> Result<u64> {
+        self.halted()?;
         if !self.reserved {
             return Err(Error::new(ErrorCode::WrongState, "commit without a frame: call frame() first"));
         }
@@ -733,9 +858,7 @@ impl Transmitter {
         if self.in_flight < self.tx.frame_nr() {
             return Ok(());
         }
-        if let Some(r) = &self.stalled {
-            return Err(Self::stalled_error(r));
-        }
+        self.halted()?;
         if self.config.nonblocking {
             return Err(Error::new(
                 ErrorCode::RingFull,
@@ -748,9 +871,7 @@ impl Transmitter {
         while self.in_flight == self.tx.frame_nr() {
             self.transmit(true)?;
             self.reap();
-            if let Some(r) = &self.stalled {
-                return Err(Self::stalled_error(r));
-            }
+            self.halted()?;
             if self.in_flight == self.tx.frame_nr() {
                 // Only when the socket is O_NONBLOCK (a combined socket whose
                 // capture is nonblocking) does the send above return early.
@@ -811,15 +932,10 @@ impl Transmitter {
     /// Asks the kernel to send every committed frame, without waiting.
     /// Returns WrongFormat when the kernel stopped at a rejected frame.
     pub fn kick(&mut self) -> Result<()> {
-        if let Some(r) = &self.stalled {
-            return Err(Self::stalled_error(r));
-        }
+        self.halted()?;
         self.transmit(false)?;
         self.reap();
-        match &self.stalled {
-            Some(r) => Err(Self::stalled_error(r)),
-            None => Ok(()),
-        }
+        self.halted()
     }
 
     /// Sends every committed frame and waits until the kernel handed all of
@@ -828,9 +944,7 @@ impl Transmitter {
         let mut idle_rounds = 0u32;
         loop {
             self.reap();
-            if let Some(r) = &self.stalled {
-                return Err(Self::stalled_error(r));
-            }
+            self.halted()?;
             if self.in_flight == 0 {
                 return Ok(());
             }
@@ -855,20 +969,49 @@ impl Transmitter {
     }
 
     /// Drains the ring (every queued packet goes out) and closes the socket.
-    /// Returns the drain's error, if any; the handle is gone either way.
+    /// A rejected frame does not fail the close: it is skipped (as
+    /// skip_rejected does) and the packets behind it are sent; flush before
+    /// closing to get the report. Returns the drain's other errors (the
+    /// device went down); the handle is gone either way.
     pub fn close(mut self) -> Result<()> {
-        self.flush()
+        self.drain()
+    }
+
+    fn drain(&mut self) -> Result<()> {
+        loop {
+            match self.flush() {
+                Err(e) if e.code() == ErrorCode::WrongFormat => match self.skip_rejected() {
+                    Ok(_) => {}
+                    // A combined socket cannot replace its ring: the packets
+                    // behind the rejected frame stay unsent, as PACKET_LOSS off
+                    // says, and the rejection was counted and reported.
+                    Err(e) if e.code() == ErrorCode::Unsupported || self.lost.is_some() => return Ok(()),
+                    Err(e) => return Err(e),
+                },
+                Err(_) if self.lost.is_some() => return Ok(()),
+                r => return r,
+            }
+        }
     }
 }
 
 impl Drop for Transmitter {
-    /// No queued packet is lost at close: the ring is drained first (a
-    /// stalled ring, see kick, cannot drain and is not waited for).
+    /// No queued packet is lost at close: the ring is drained first.
     fn drop(&mut self) {
-        if self.in_flight > 0 && self.stalled.is_none() {
-            let _ = self.flush();
+        if self.in_flight > 0 {
+            let _ = self.drain();
         }
     }
+}
+
+/// The TX frames of `config`'s layout in the ring at `offset` of `mapping`.
+fn tx_ring(mapping: &Mapping, offset: usize, geometry: Geometry, config: &TxConfig) -> TxRing {
+    TxRing::new(
+        Ring::new(mapping, offset, geometry),
+        config.data_offset(),
+        config.data_offset.is_some(),
+        config.kind == SocketKind::Dgram,
+    )
 }
 
 fn push_bounded<T>(q: &mut VecDeque<T>, v: T) {

@@ -87,6 +87,35 @@ pub fn build_c_source(src: &Path, exe: &str) -> PathBuf {
     compile_against_ringcap(src, exe, &[repo().join("include"), repo().join("c-tests")])
 }
 
+/// Compiles a libpcap program (`src`, relative to the repo) against the
+/// system libpcap, or against ringcap's own generated headers and library,
+/// into lib_dir; the differential tests run both builds on the same input.
+pub fn build_pcap_program(src: &str, ringcap: bool) -> PathBuf {
+    build_pcap_program_as(src, ringcap, "")
+}
+
+/// Like [`build_pcap_program`] into a name of its own per `tag`: tests that
+/// run one program with different arguments run in parallel and must not
+/// overwrite each other's executable.
+pub fn build_pcap_program_as(src: &str, ringcap: bool, tag: &str) -> PathBuf {
+    let name = Path::new(src).file_stem().unwrap().to_string_lossy().into_owned();
+    let out = lib_dir().join(format!("{name}{tag}-{}", if ringcap { "ringcap" } else { "libpcap" }));
+    let mut cmd = compiler();
+    cmd.args(["-std=gnu11", "-Wall", "-Wextra", "-Werror"]).arg(repo().join(src)).arg("-o").arg(&out);
+    if ringcap {
+        // ringcap's own generated headers, not libpcap-dev's.
+        cmd.arg("-I").arg(repo().join("include"));
+        cmd.arg(format!("-L{}", lib_dir().display()))
+            .arg("-lringcap")
+            .arg(format!("-Wl,-rpath,{}", lib_dir().display()));
+    } else {
+        cmd.arg("-lpcap");
+    }
+    cmd.arg("-lpthread");
+    assert!(cmd.status().unwrap().success(), "compiling {src}");
+    out
+}
+
 /// Compiles `src` strictly against the built library into lib_dir/<exe>.
 /// Tests run in parallel and several may build the same program: it is
 /// compiled to a private name and renamed into place, so no test ever
