@@ -429,7 +429,10 @@ impl PcapState {
             version: if self.opts.immediate { Version::V2 } else { Version::V3 },
             protocol: self.opts.protocol,
             snaplen,
-            timeout_ms: if self.opts.timeout_ms <= 0 { -1 } else { self.opts.timeout_ms },
+            // As libpcap: on V3 the block timer hands a partly filled block
+            // over, so the poll itself waits for ever (no wake-ups while the
+            // link is idle); V2 (immediate mode) polls with the timeout.
+            timeout_ms: if self.opts.immediate && self.opts.timeout_ms > 0 { self.opts.timeout_ms } else { -1 },
             nonblocking: self.nonblock,
             breaker: Some(breaker),
             // libpcap: a link going down is not an error; a device that vanished is.
