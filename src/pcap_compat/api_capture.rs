@@ -7,7 +7,7 @@ use crate::fanout::{Fanout, FanoutMode};
 use crate::ffi::boundary::c_str;
 use crate::ffi::breakers;
 use crate::pcap_compat::abi::*;
-use crate::pcap_compat::api_savefile::offline_file;
+use crate::pcap_compat::api_savefile::{offline_file, offline_file_for_caller};
 use crate::pcap_compat::handle::{PResult, PcapError, PcapState, Source};
 use crate::pcap_compat::names;
 use crate::pcap_compat::registry::{close, pcap, register, with_pcap, with_pcap_or, write_errbuf, HANDLES};
@@ -287,16 +287,14 @@ pub extern "C" fn pcap_next_ex(p: *mut pcap, header: *mut *mut pcap_pkthdr, data
             return Err(PcapError::generic("pcap_next_ex: NULL header or data pointer"));
         }
         let mut state = h.state();
-        let r = state.next_copy(&h.breaker)?;
-        if r == 1 {
-            // SAFETY: both out-pointers were checked; the buffers live in the
-            // handle until the next read.
-            unsafe {
-                *header = &mut state.oneshot_hdr;
-                *data = state.oneshot.as_ptr();
-            }
+        let Some(packet) = state.next_one(&h.breaker)? else { return Ok(0) };
+        // SAFETY: both out-pointers were checked; the header and the bytes
+        // live in the handle until the next read.
+        unsafe {
+            *header = &mut state.oneshot_hdr;
+            *data = packet;
         }
-        Ok(r)
+        Ok(1)
     })
 }
 
@@ -308,12 +306,10 @@ pub extern "C" fn pcap_next(p: *mut pcap, header: *mut pcap_pkthdr) -> *const u8
             return Err(PcapError::generic("pcap_next: NULL header"));
         }
         let mut state = h.state();
-        if state.next_copy(&h.breaker).unwrap_or(0) != 1 {
-            return Ok(ptr::null());
-        }
+        let Ok(Some(packet)) = state.next_one(&h.breaker) else { return Ok(ptr::null()) };
         // SAFETY: header was checked for NULL.
         unsafe { *header = state.oneshot_hdr };
-        Ok(state.oneshot.as_ptr())
+        Ok(packet)
     })
 }
 
@@ -374,22 +370,25 @@ fn live_fd(p: *mut pcap) -> c_int {
 }
 
 /// pcap_get_selectable_fd(): the packet socket (readable when a dispatch
-/// will not wait), or -1.
+/// will not wait), a savefile's descriptor, or -1.
 #[no_mangle]
 pub extern "C" fn pcap_get_selectable_fd(p: *mut pcap) -> c_int {
-    live_fd(p).max(-1)
-}
-
-/// pcap_fileno(): the packet socket of a live handle, the savefile's
-/// descriptor, or -1.
-#[no_mangle]
-pub extern "C" fn pcap_fileno(p: *mut pcap) -> c_int {
     let file = with_pcap_or(p, None, |h| Ok(offline_file(&h.state())));
     match file {
         // SAFETY: the handle's live FILE.
         Some(f) => unsafe { libc::fileno(f) },
         None => live_fd(p).max(-1),
     }
+}
+
+/// pcap_fileno(): the packet socket of a live handle; -1 for savefiles
+/// (libpcap 1.10 keeps no descriptor of its own for them) and dead handles.
+#[no_mangle]
+pub extern "C" fn pcap_fileno(p: *mut pcap) -> c_int {
+    if with_pcap_or(p, false, |h| Ok(h.state().is_offline())) {
+        return -1;
+    }
+    live_fd(p).max(-1)
 }
 
 /// pcap_get_required_select_timeout(): NULL, the socket's readiness is exact on Linux.
@@ -496,6 +495,9 @@ pub extern "C" fn pcap_setdirection(p: *mut pcap, d: c_int) -> c_int {
         if !state.is_activated() {
             return Err(PcapError::new(PCAP_ERROR_NOT_ACTIVATED, "This handle hasn't been activated yet"));
         }
+        if state.is_offline() {
+            return Err(PcapError::generic("Setting direction is not supported on savefiles"));
+        }
         if !(PCAP_D_INOUT..=PCAP_D_OUT).contains(&d) {
             return Err(PcapError::generic(format!("Invalid direction {d}")));
         }
@@ -552,7 +554,7 @@ pub extern "C" fn pcap_minor_version(p: *mut pcap) -> c_int {
 /// pcap_file(): the savefile's stream; NULL for live and dead handles.
 #[no_mangle]
 pub extern "C" fn pcap_file(p: *mut pcap) -> *mut libc::FILE {
-    with_pcap_or(p, ptr::null_mut(), |h| Ok(offline_file(&h.state()).unwrap_or(ptr::null_mut())))
+    with_pcap_or(p, ptr::null_mut(), |h| Ok(offline_file_for_caller(&mut h.state()).unwrap_or(ptr::null_mut())))
 }
 
 fn geterr_text(p: *mut pcap) -> String {

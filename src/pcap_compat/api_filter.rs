@@ -142,7 +142,15 @@ pub extern "C" fn pcap_setfilter(p: *mut pcap, fp: *mut bpf_program) -> c_int {
 pub extern "C" fn pcap_offline_filter(fp: *const bpf_program, h: *const pcap_pkthdr, pkt: *const u8) -> c_int {
     // SAFETY: fp, h and pkt are the caller's valid objects per the API.
     let (Some(insns), Some(h)) = (unsafe { program(fp) }, unsafe { h.as_ref() }) else { return 0 };
-    bpf_filter(insns.as_ptr().cast(), pkt, h.len, h.caplen) as c_int
+    let data = if pkt.is_null() || h.caplen == 0 {
+        &[][..]
+    } else {
+        // SAFETY: pkt holds h->caplen bytes per the API.
+        unsafe { std::slice::from_raw_parts(pkt, h.caplen as usize) }
+    };
+    // Only the bf_len instructions are read: a jump or fall past them
+    // rejects the packet (libpcap would run on into whatever follows).
+    filter::run_cached(insns, data, h.len) as c_int
 }
 
 /// bpf_filter(): runs `pc` on a packet of `buflen` captured bytes and `wirelen` on the wire.

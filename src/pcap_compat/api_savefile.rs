@@ -33,7 +33,15 @@ fn precision_from(p: c_uint) -> Result<Precision, String> {
 
 fn open_reader(file: CFile, precision: c_uint) -> Result<*mut pcap, String> {
     let precision = precision_from(precision)?;
-    let reader = Reader::open_with_precision(file, precision).map_err(|e| e.message().to_string())?;
+    // A regular file is mapped and read in place; anything else (a pipe
+    // from a live capture) record by record, so each packet is seen as it
+    // arrives.
+    let reader = if file.is_regular_file() {
+        Reader::open_mapped(file, precision)
+    } else {
+        Reader::open_with_precision(file, precision)
+    };
+    let reader = reader.map_err(|e| e.message().to_string())?;
     register(PcapState::offline(reader)).map_err(|e| e.message)
 }
 
@@ -230,10 +238,24 @@ pub extern "C" fn pcap_dump_close(d: *mut pcap_dumper) {
     }
 }
 
-/// The stream of an offline handle, for pcap_file and pcap_fileno.
+/// The stream of an offline handle, for pcap_get_selectable_fd.
 pub(crate) fn offline_file(state: &PcapState) -> Option<*mut libc::FILE> {
     match &state.source {
         Source::Offline(o) => Some(o.reader.get_ref().as_ptr()),
+        _ => None,
+    }
+}
+
+/// The stream of an offline handle for pcap_file, whose caller may ftell
+/// or fseek it: it is first put back where libpcap's would be, just after
+/// the last record read, and read record by record from then on. (A pipe
+/// cannot go back, and is handed out as it is.)
+pub(crate) fn offline_file_for_caller(state: &mut PcapState) -> Option<*mut libc::FILE> {
+    match &mut state.source {
+        Source::Offline(o) => {
+            let _ = o.reader.stop_read_ahead();
+            Some(o.reader.get_ref().as_ptr())
+        }
         _ => None,
     }
 }

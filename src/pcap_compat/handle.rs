@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::error::{Error, ErrorCode};
 use crate::fanout::Fanout;
 use crate::features::Features;
-use crate::filter::{Ancillary, Insn};
+use crate::filter::{Ancillary, Insn, Prepared};
 use crate::geometry::Version;
 use crate::pcap_compat::abi::*;
 use crate::pcap_compat::cfile::CFile;
@@ -147,8 +147,8 @@ pub struct PcapState {
     /// A packet with a cooked header in front.
     scratch: Vec<u8>,
     /// The filter pcap_setfilter installed when it runs here rather than in
-    /// the kernel (savefiles and cooked captures).
-    pub filter: Option<Vec<Insn>>,
+    /// the kernel (savefiles and cooked captures), decoded once.
+    pub filter: Option<Prepared>,
 }
 
 impl PcapState {
@@ -338,13 +338,13 @@ impl PcapState {
                     }
                     None => {
                         live.capture.remove_filter().map_err(PcapError::from)?;
-                        self.filter = Some(insns.to_vec());
+                        self.filter = Some(Prepared::new(insns));
                     }
                 }
             }
             Source::Dead => return Err(PcapError::generic("Filtering isn't supported on a pcap_open_dead pcap_t")),
             Source::Created => return Err(PcapError::new(PCAP_ERROR_NOT_ACTIVATED, "")),
-            _ => self.filter = Some(insns.to_vec()),
+            _ => self.filter = Some(Prepared::new(insns)),
         }
         Ok(())
     }
@@ -393,7 +393,7 @@ impl PcapState {
     ) -> PResult<usize> {
         let direction = self.direction;
         let PcapState { source, scratch, opts, filter, .. } = self;
-        let filter = filter.as_deref();
+        let filter = filter.as_ref();
         let live = match source {
             Source::Live(l) => l,
             Source::Offline(o) => return read_offline(o, budget, breaker, filter, deliver),
@@ -424,7 +424,7 @@ impl PcapState {
             let keep = match filter {
                 Some(prog) => {
                     let meta = ancillary(p.meta);
-                    crate::filter::run(prog, data, len, Some(&meta)) as usize
+                    prog.run(data, len, Some(&meta)) as usize
                 }
                 None => usize::MAX,
             };
@@ -439,25 +439,33 @@ impl PcapState {
         Ok(accepted)
     }
 
-    /// pcap_next_ex's copy of one packet: 1 with a packet, 0 on timeout,
-    /// PCAP_ERROR_BREAK at the end of a savefile.
-    pub fn next_copy(&mut self, breaker: &Breaker) -> PResult<c_int> {
+    /// pcap_next_ex's one packet: its bytes (header in `oneshot_hdr`),
+    /// None on timeout, PCAP_ERROR_BREAK at the end of a savefile. A
+    /// savefile's packet stays where the reader put it, valid until the
+    /// next read, as libpcap's does; a ring frame goes back to the kernel
+    /// when the read returns, so a live packet is copied to `oneshot`.
+    pub fn next_one(&mut self, breaker: &Breaker) -> PResult<Option<*const u8>> {
         let mut got = None;
+        let offline = self.is_offline();
         let mut buf = std::mem::take(&mut self.oneshot);
         let n = self.read(1, breaker, &mut |h, data| {
-            buf.clear();
-            buf.extend_from_slice(data);
-            got = Some(*h);
+            if offline {
+                got = Some((*h, data.as_ptr()));
+            } else {
+                buf.clear();
+                buf.extend_from_slice(data);
+                got = Some((*h, buf.as_ptr()));
+            }
         });
         self.oneshot = buf;
         n?;
         match got {
-            Some(h) => {
+            Some((h, data)) => {
                 self.oneshot_hdr = h;
-                Ok(1)
+                Ok(Some(data))
             }
-            None if self.is_offline() => Err(PcapError::new(PCAP_ERROR_BREAK, "")),
-            None => Ok(0),
+            None if offline => Err(PcapError::new(PCAP_ERROR_BREAK, "")),
+            None => Ok(None),
         }
     }
 
@@ -497,7 +505,7 @@ fn read_offline(
     offline: &mut Offline,
     budget: usize,
     breaker: &Breaker,
-    filter: Option<&[Insn]>,
+    filter: Option<&Prepared>,
     deliver: &mut dyn FnMut(&pcap_pkthdr, &[u8]),
 ) -> PResult<usize> {
     let mut n = 0;
@@ -511,7 +519,7 @@ fn read_offline(
         }
         let Some(packet) = offline.reader.next_packet().map_err(PcapError::from)? else { break };
         if let Some(prog) = filter {
-            if crate::filter::run(prog, packet.data, packet.header.len, None) == 0 {
+            if prog.run(packet.data, packet.header.len, None) == 0 {
                 continue;
             }
         }

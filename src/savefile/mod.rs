@@ -37,6 +37,7 @@
 
 mod input;
 pub mod linktype;
+mod mapped;
 mod pcap;
 mod pcapng;
 mod precision;
