@@ -24,6 +24,7 @@ c_tests!(
     pcap_live,
     pcap_inject,
     pcap_api,
+    pcap_offline,
     filter_api,
     feat_fanout,
     feat_filter,
@@ -50,6 +51,28 @@ fn every_c_program_is_run() {
 }
 
 // Kernel features (issue 4), each in its own network namespace.
+
+// The pcap layer under memcheck: dead handles, filters, savefiles, live
+// capture and inject.
+#[test]
+fn valgrind_pcap_api() {
+    run_c_test_valgrind("pcap_api", &[]);
+}
+
+#[test]
+fn valgrind_pcap_offline() {
+    run_c_test_valgrind("pcap_offline", &[]);
+}
+
+#[test]
+fn valgrind_pcap_live() {
+    run_c_test_valgrind("pcap_live", &[]);
+}
+
+#[test]
+fn valgrind_pcap_inject() {
+    run_c_test_valgrind("pcap_inject", &[]);
+}
 
 #[test]
 fn valgrind_rx_errors() {
