@@ -148,9 +148,12 @@ pub extern "C" fn pcap_offline_filter(fp: *const bpf_program, h: *const pcap_pkt
         // SAFETY: pkt holds h->caplen bytes per the API.
         unsafe { std::slice::from_raw_parts(pkt, h.caplen as usize) }
     };
+    // SAFETY: the same bf_len instructions, as the bytes they are made of
+    // (Insn has no padding: the size assertion above).
+    let bytes = unsafe { std::slice::from_raw_parts(insns.as_ptr().cast::<u8>(), std::mem::size_of_val(insns)) };
     // Only the bf_len instructions are read: a jump or fall past them
     // rejects the packet (libpcap would run on into whatever follows).
-    filter::run_cached(insns, data, h.len) as c_int
+    filter::run_cached(bytes, data, h.len) as c_int
 }
 
 /// bpf_filter(): runs `pc` on a packet of `buflen` captured bytes and `wirelen` on the wire.
