@@ -41,8 +41,9 @@ pub(crate) struct PcapReader {
     lengths: LengthOrder,
     file_precision: Precision,
     precision: Precision,
-    dlt: i32,
     snapshot: u32,
+    /// The link type's largest packet, libpcap's bound on caplen.
+    max_caplen: u32,
 }
 
 /// If `magic` (the file's first four bytes) is a pcap magic, reads the rest
@@ -116,7 +117,8 @@ pub(crate) fn open<R: Read>(
         swapped,
         resolution: Resolution::of(file_precision),
     };
-    let reader = PcapReader { order, record_header_len, lengths, file_precision, precision, dlt, snapshot };
+    let max_caplen = max_snaplen_for_dlt(dlt);
+    let reader = PcapReader { order, record_header_len, lengths, file_precision, precision, snapshot, max_caplen };
     Ok(Some((info, reader)))
 }
 
@@ -164,7 +166,7 @@ impl PcapReader {
             std::mem::swap(&mut caplen, &mut len);
         }
 
-        let max = max_snaplen_for_dlt(self.dlt);
+        let max = self.max_caplen;
         if caplen > max {
             return Err(malformed(if caplen > self.snapshot {
                 format!("invalid packet capture length {caplen}, bigger than snaplen of {}", self.snapshot)

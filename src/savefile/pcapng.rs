@@ -39,6 +39,10 @@ const IF_TSOFFSET: u16 = 14;
 struct Interface {
     resolution: Resolution,
     offset: i64,
+    /// The resolution's units per second, worked out once per interface.
+    units: u64,
+    /// The resolution is the precision asked for: fractions pass as they are.
+    native: bool,
 }
 
 /// A block read whole; `body` is the part between header and trailer,
@@ -267,7 +271,9 @@ impl PcapngReader {
                 _ => {}
             }
         }
-        let iface = Interface { resolution, offset };
+        let units = resolution.units_per_second();
+        let native = units == self.precision.units_per_second();
+        let iface = Interface { resolution, offset, units, native };
         self.interfaces.push(iface);
         Ok(iface)
     }
@@ -343,9 +349,15 @@ impl PcapngReader {
                     self.snapshot
                 )));
             }
-            let units = iface.resolution.units_per_second();
-            let sec = (t / units).wrapping_add(iface.offset as u64);
-            let frac = scale_fraction(t % units, iface.resolution, self.precision);
+            // The usual resolutions get divisions by a constant, which the
+            // compiler turns into multiplications.
+            let (whole, part) = match iface.units {
+                1_000_000 => (t / 1_000_000, t % 1_000_000),
+                1_000_000_000 => (t / 1_000_000_000, t % 1_000_000_000),
+                units => (t / units, t % units),
+            };
+            let sec = whole.wrapping_add(iface.offset as u64);
+            let frac = if iface.native { part } else { scale_fraction(part, iface.resolution, self.precision) };
             let header = PacketHeader {
                 ts_sec: sec as i64,
                 // libpcap stores the fraction through an `int`.
