@@ -71,8 +71,10 @@ pub(crate) struct Input<R> {
     /// Kept until the end even after reading moves on to the stream, as
     /// the last slice handed out may point into it.
     map: Option<Mapping>,
-    /// The next unread byte of `map`, while records come from it.
-    map_pos: Option<usize>,
+    /// The next unread byte of `map`, and its end while records come from
+    /// it (0 once they come from the stream).
+    map_pos: usize,
+    map_end: usize,
 }
 
 impl<R: Read> Input<R> {
@@ -86,7 +88,8 @@ impl<R: Read> Input<R> {
             last: 0..0,
             last_in_map: false,
             map: None,
-            map_pos: None,
+            map_pos: 0,
+            map_end: 0,
         }
     }
 
@@ -94,7 +97,8 @@ impl<R: Read> Input<R> {
     /// mapping's end.
     pub fn mapped(inner: R, map: Mapping, from: usize) -> Self {
         let mut input = Input::new(inner, true);
-        input.map_pos = Some(from.min(map.len()));
+        input.map_end = map.len();
+        input.map_pos = from.min(map.len());
         input.map = Some(map);
         input
     }
@@ -107,18 +111,26 @@ impl<R: Read> Input<R> {
             self.buf.extend_from_slice(map.bytes().get(at..).unwrap_or_default());
             (self.start, self.end) = (0, self.buf.len());
         }
-        self.map_pos = None;
+        (self.map_pos, self.map_end) = (0, 0);
+    }
+
+    fn map_bytes(&mut self, range: std::ops::Range<usize>) -> &mut [u8] {
+        match self.map.as_mut() {
+            Some(map) => map.bytes().get_mut(range).unwrap_or_default(),
+            None => Default::default(),
+        }
     }
 
     /// The next `n` bytes, or fewer only at the end of the stream. The slice
     /// stays valid (and the memory behind it untouched) until the next call.
     pub fn take(&mut self, n: usize) -> Result<&mut [u8]> {
-        if let Some(at) = self.map_pos {
-            if self.map.as_ref().is_some_and(|map| map.len() - at >= n) {
-                self.map_pos = Some(at + n);
+        if self.map_end != 0 {
+            let at = self.map_pos;
+            if self.map_end - at >= n {
+                self.map_pos = at + n;
                 self.last = at..at + n;
                 self.last_in_map = true;
-                return Ok(self.last_taken());
+                return Ok(self.map_bytes(at..at + n));
             }
             self.leave_map(at);
         }
@@ -135,11 +147,10 @@ impl<R: Read> Input<R> {
 
     /// The slice the last [`Input::take`] handed out, again.
     pub fn last_taken(&mut self) -> &mut [u8] {
-        let from = match (&mut self.map, self.last_in_map) {
-            (Some(map), true) => map.bytes(),
-            _ => self.buf.as_mut_slice(),
-        };
-        from.get_mut(self.last.clone()).unwrap_or_default()
+        if self.last_in_map {
+            return self.map_bytes(self.last.clone());
+        }
+        self.buf.get_mut(self.last.clone()).unwrap_or_default()
     }
 
     /// Reads until `n` bytes are buffered (more with read-ahead) or the
@@ -171,11 +182,7 @@ impl<R: Read> Input<R> {
 
     /// Bytes read from the stream but not yet consumed.
     pub fn buffered(&self) -> usize {
-        let mapped = match (&self.map, self.map_pos) {
-            (Some(map), Some(at)) => map.len() - at,
-            _ => 0,
-        };
-        mapped + self.end - self.start
+        self.map_end - self.map_pos + self.end - self.start
     }
 
     /// Forgets the read-ahead bytes (the caller has put the stream back
@@ -183,7 +190,7 @@ impl<R: Read> Input<R> {
     /// now on. The memory of the last slice handed out is left as it was.
     pub fn drop_read_ahead(&mut self) {
         self.end = self.start;
-        self.map_pos = None;
+        (self.map_pos, self.map_end) = (0, 0);
         self.read_ahead = false;
     }
 

@@ -137,10 +137,12 @@ impl PcapReader {
                 self.record_header_len
             )));
         }
-        let mut f = Fields::new(raw, self.order);
-        let (Some(sec), Some(frac), Some(mut caplen), Some(mut len)) = (f.u32(), f.u32(), f.u32(), f.u32()) else {
+        // The four fields every record header starts with.
+        let Some(fixed) = raw.first_chunk::<RECORD_HEADER_LEN>() else {
             return Err(malformed("unknown file format"));
         };
+        let field = |at: usize| self.order.u32([fixed[at], fixed[at + 1], fixed[at + 2], fixed[at + 3]]);
+        let (sec, frac, mut caplen, mut len) = (field(0), field(4), field(8), field(12));
         // libpcap widens the on-disk 32-bit fields to the 64-bit timeval as
         // signed values, except in byte-swapped files, where its swap macro
         // yields unsigned ones; then it scales in 64-bit arithmetic.
