@@ -114,6 +114,7 @@ impl<R: Read> Input<R> {
         (self.map_pos, self.map_end) = (0, 0);
     }
 
+    #[inline]
     fn map_bytes(&mut self, range: std::ops::Range<usize>) -> &mut [u8] {
         match self.map.as_mut() {
             Some(map) => map.bytes().get_mut(range).unwrap_or_default(),
@@ -123,16 +124,25 @@ impl<R: Read> Input<R> {
 
     /// The next `n` bytes, or fewer only at the end of the stream. The slice
     /// stays valid (and the memory behind it untouched) until the next call.
+    #[inline]
     pub fn take(&mut self, n: usize) -> Result<&mut [u8]> {
+        // The mapped case is the hot one (every record of a regular file):
+        // kept small enough to inline into the record readers.
+        let at = self.map_pos;
+        if self.map_end != 0 && self.map_end - at >= n {
+            self.map_pos = at + n;
+            self.last = at..at + n;
+            self.last_in_map = true;
+            return Ok(self.map_bytes(at..at + n));
+        }
+        self.take_buffered(n)
+    }
+
+    /// [`Input::take`] from the buffer (and the stream behind it).
+    #[inline(never)]
+    fn take_buffered(&mut self, n: usize) -> Result<&mut [u8]> {
         if self.map_end != 0 {
-            let at = self.map_pos;
-            if self.map_end - at >= n {
-                self.map_pos = at + n;
-                self.last = at..at + n;
-                self.last_in_map = true;
-                return Ok(self.map_bytes(at..at + n));
-            }
-            self.leave_map(at);
+            self.leave_map(self.map_pos);
         }
         self.last_in_map = false;
         if self.end - self.start < n {
