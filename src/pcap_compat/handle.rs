@@ -446,27 +446,25 @@ impl PcapState {
     /// when the read returns, so a live packet is copied to `oneshot`.
     pub fn next_one(&mut self, breaker: &Breaker) -> PResult<Option<*const u8>> {
         let mut got = None;
-        let offline = self.is_offline();
+        if let Source::Offline(o) = &mut self.source {
+            // Straight to the savefile loop: this runs once per packet.
+            read_offline(o, 1, breaker, self.filter.as_ref(), &mut |h, data| got = Some((*h, data.as_ptr())))?;
+            let Some((h, data)) = got else { return Err(PcapError::new(PCAP_ERROR_BREAK, "")) };
+            self.oneshot_hdr = h;
+            return Ok(Some(data));
+        }
         let mut buf = std::mem::take(&mut self.oneshot);
         let n = self.read(1, breaker, &mut |h, data| {
-            if offline {
-                got = Some((*h, data.as_ptr()));
-            } else {
-                buf.clear();
-                buf.extend_from_slice(data);
-                got = Some((*h, buf.as_ptr()));
-            }
+            buf.clear();
+            buf.extend_from_slice(data);
+            got = Some((*h, buf.as_ptr()));
         });
         self.oneshot = buf;
         n?;
-        match got {
-            Some((h, data)) => {
-                self.oneshot_hdr = h;
-                Ok(Some(data))
-            }
-            None if offline => Err(PcapError::new(PCAP_ERROR_BREAK, "")),
-            None => Ok(None),
-        }
+        Ok(got.map(|(h, data)| {
+            self.oneshot_hdr = h;
+            data
+        }))
     }
 
     /// pcap_stats for a live handle.
@@ -506,7 +504,7 @@ fn read_offline(
     budget: usize,
     breaker: &Breaker,
     filter: Option<&Prepared>,
-    deliver: &mut dyn FnMut(&pcap_pkthdr, &[u8]),
+    deliver: &mut (impl FnMut(&pcap_pkthdr, &[u8]) + ?Sized),
 ) -> PResult<usize> {
     let mut n = 0;
     while n < budget {
