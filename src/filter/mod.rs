@@ -41,7 +41,7 @@ mod print;
 mod validate;
 
 pub use insn::Insn;
-pub use interp::Ancillary;
+pub use interp::{run_cached, Ancillary, Prepared};
 pub use print::DumpFormat;
 
 use crate::error::{Error, ErrorCode, Result};

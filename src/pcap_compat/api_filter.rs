@@ -151,7 +151,18 @@ pub extern "C" fn pcap_offline_filter(fp: *const bpf_program, h: *const pcap_pkt
     guard_or(PCAP_ERROR, || {
         // SAFETY: fp, h and pkt are the caller's valid objects per the API.
         let (Some(insns), Some(h)) = (unsafe { program(fp) }, unsafe { h.as_ref() }) else { return 0 };
-        bpf_filter(insns.as_ptr().cast(), pkt, h.len, h.caplen) as c_int
+        let data = if pkt.is_null() || h.caplen == 0 {
+            &[][..]
+        } else {
+            // SAFETY: pkt holds h->caplen bytes per the API.
+            unsafe { std::slice::from_raw_parts(pkt, h.caplen as usize) }
+        };
+        // SAFETY: the same bf_len instructions, as the bytes they are made of
+        // (Insn has no padding: the size assertion above).
+        let bytes = unsafe { std::slice::from_raw_parts(insns.as_ptr().cast::<u8>(), std::mem::size_of_val(insns)) };
+        // Only the bf_len instructions are read: a jump or fall past them
+        // rejects the packet (libpcap would run on into whatever follows).
+        filter::run_cached(bytes, data, h.len) as c_int
     })
 }
 
