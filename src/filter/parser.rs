@@ -42,7 +42,7 @@ struct Parser {
 fn proto_keyword(w: &str) -> Option<Proto> {
     use Proto::*;
     Some(match w {
-        "link" | "ether" | "ppp" | "slip" => Link,
+        "link" | "ether" | "ppp" | "slip" | "fddi" | "tr" | "wlan" => Link,
         "ip" => Ip,
         "ip6" => Ip6,
         "arp" => Arp,
@@ -60,6 +60,9 @@ fn proto_keyword(w: &str) -> Option<Proto> {
         "ah" => Ah,
         "esp" => Esp,
         "iso" => Iso,
+        "atalk" => Atalk,
+        "aarp" => Aarp,
+        "ipx" => Ipx,
         "stp" => Stp,
         "netbeui" => Netbeui,
         "decnet" => Decnet,
