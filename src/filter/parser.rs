@@ -7,21 +7,13 @@ use super::ast::{AddrKind, Arith, ArithOp, Dir, Id, Node, Proto, Qual, RelOp};
 use super::lexer::{syntax, tokenize, Tok, Token};
 use crate::error::Result;
 
-/// Nesting bound so that hostile input cannot exhaust the stack.
-const MAX_DEPTH: usize = 200;
-
-/// Longest expression accepted, in tokens. The tree of `a and b and …` is
-/// as deep as it is long, and later passes walk it recursively.
-const MAX_TOKENS: usize = 2000;
+/// Parenthesis and `not` nesting bound, so that hostile input cannot
+/// exhaust the compiler's stack (a chain of `and`/`or` does not nest, so
+/// expressions of any length are accepted, as by libpcap).
+const MAX_DEPTH: usize = 3000;
 
 pub fn parse(input: &str) -> Result<Node> {
     let toks = tokenize(input)?;
-    if toks.len() > MAX_TOKENS {
-        return Err(crate::error::Error::new(
-            crate::error::ErrorCode::FilterSyntax,
-            format!("expression too long ({} tokens, at most {MAX_TOKENS})", toks.len()),
-        ));
-    }
     let mut p = Parser { toks, i: 0, depth: 0 };
     if p.peek() == &Tok::End {
         return Ok(Node::True);
@@ -253,15 +245,17 @@ impl Parser {
     fn rterm(&mut self, carried: Qual, allow_id: bool) -> Result<(Node, Qual)> {
         // An arithmetic relation can start with '(', '-', a number, `len`
         // or `proto[`; try it first and fall back to the boolean forms.
-        let start = self.i;
+        // Backtracking restores the nesting depth with the position: an
+        // attempt that failed half-way has not left its levels.
+        let (start, depth) = (self.i, self.depth);
         let mut relation_error = None;
         if self.may_start_arith() {
             match self.relation() {
                 Ok(Some(n)) => return Ok((n, Qual::UNDEF)),
-                Ok(None) => self.i = start,
+                Ok(None) => (self.i, self.depth) = (start, depth),
                 Err(e) => {
                     relation_error = Some(e);
-                    self.i = start;
+                    (self.i, self.depth) = (start, depth);
                 }
             }
         }
