@@ -4,9 +4,9 @@
 //! Also a byte-swapped DLT_NULL file (the AF word in the writer's order)
 //! and the savefile-only rules (`inbound` on Ethernet fails to compile).
 
-mod support;
 #[path = "support/packets.rs"]
 mod packets;
+mod support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -46,7 +46,12 @@ fn write(path: &Path, dlt: i32, pkts: &[Vec<u8>]) {
     let cfg = WriterConfig::new(dlt, 65535, Precision::Micro);
     let mut w = Writer::new(fs::File::create(path).unwrap(), path.to_str().unwrap(), &cfg).unwrap();
     for (i, p) in pkts.iter().enumerate() {
-        let h = PacketHeader { ts_sec: 1_700_000_000 + i as i64, ts_frac: i as i64 * 1000, caplen: p.len() as u32, len: p.len() as u32 };
+        let h = PacketHeader {
+            ts_sec: 1_700_000_000 + i as i64,
+            ts_frac: i as i64 * 1000,
+            caplen: p.len() as u32,
+            len: p.len() as u32,
+        };
         w.dump(&h, p).unwrap();
     }
     w.flush().unwrap();
@@ -63,7 +68,11 @@ fn tcpdump(file: &Path, filter: &str, ours: bool) -> (i32, String, String) {
         cmd.env("LD_PRELOAD", lib_dir().join("libringcap.so"));
     }
     let out = cmd.output().expect("tcpdump (Debian package tcpdump)");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 /// Both runs agree; for filters that fail to compile, both fail (the

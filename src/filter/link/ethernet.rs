@@ -64,45 +64,45 @@ impl Gen {
                 return Err(err(format!("VLAN tag {v} greater than maximum 4095")));
             }
         }
-        let inline = {
-            let tpid =
-                Cond::or(Cond::or(self.linktype(ETH_8021Q)?, self.linktype(ETH_8021AD)?), self.linktype(ETH_QINQ)?);
-            match vid {
-                Some(v) => Cond::and(tpid, self.mcmp(Rel::LinkPl, 0, H, v, 0x0fff)?),
-                None => tpid,
-            }
+        let tpid = Cond::or(Cond::or(self.linktype(ETH_8021Q)?, self.linktype(ETH_8021AD)?), self.linktype(ETH_QINQ)?);
+        let vid_inline = match vid {
+            Some(v) => Some(self.mcmp(Rel::LinkPl, 0, H, v, 0x0fff)?),
+            None => None,
         };
         let out = if self.vlan_ext && self.is_ether() && self.vlan_depth == 0 && self.linkpl.reg.is_none() {
-            self.vlan_live(vid, inline)?
+            self.vlan_live(vid, tpid, vid_inline)?
         } else {
             self.linkpl.k += 4;
             if let Some(lt) = self.linktype.as_mut() {
                 lt.k += 4;
             }
-            inline
+            match vid_inline {
+                Some(v) => Cond::and(tpid, v),
+                None => tpid,
+            }
         };
         self.vlan_depth += 1;
         Ok(out)
     }
 
     /// For a live Linux socket the kernel usually strips the outer tag into
-    /// metadata: match either the metadata or an inline tag. How far the
-    /// inline case moved the payload is kept in a scratch register, which
-    /// the prologue sets to 0 so that every path (also those that did not
-    /// run this test, as in `vlan or arp`) reads a written register.
-    fn vlan_live(&mut self, vid: Option<u32>, inline: Cond) -> Result<Cond> {
-        let present = Cond::leaf(vec![ld(LD | B | ABS, ancillary(sys::SKF_AD_VLAN_TAG_PRESENT))], JEQ, 1);
-        let meta = match vid {
-            Some(v) => {
-                let tci = vec![ld(LD | H | ABS, ancillary(sys::SKF_AD_VLAN_TAG)), ld(ALU | AND | K, 0x0fff)];
-                Cond::and(present, Cond::leaf(tci, JEQ, v))
-            }
-            None => present,
-        };
+    /// metadata. As libpcap does: a tag in the metadata matches; otherwise
+    /// the payload offsets grow by 4 (in a scratch register the prologue
+    /// zeroes, so every path reads a written register, as in `vlan or
+    /// arp`) and the inline tag is tested. The growth sticks for what
+    /// follows, matched or not, which is libpcap's meaning of `vlan or arp`
+    /// (an untagged ARP frame is looked for 4 bytes further on).
+    fn vlan_live(&mut self, vid: Option<u32>, tpid: Cond, vid_inline: Option<Cond>) -> Result<Cond> {
+        let present = || Cond::leaf(vec![ld(LD | B | ABS, ancillary(sys::SKF_AD_VLAN_TAG_PRESENT))], JEQ, 1);
         let reg = self.alloc_reg()?;
         self.prologue_zero(reg);
-        let shift = |n: u32| Cond::effects(vec![ld(LD | IMM, n), ld(ST, reg)], Test::Always, false);
-        let out = Cond::or(Cond::and(meta, shift(0)), Cond::and(inline, shift(4)));
+        let grow = Cond::effects(vec![ld(LD | MEM, reg), ld(ALU | ADD | K, 4), ld(ST, reg)], Test::Always, false);
+        let mut out = Cond::or(present(), Cond::and(grow, tpid));
+        if let (Some(v), Some(inline)) = (vid, vid_inline) {
+            let tci = vec![ld(LD | H | ABS, ancillary(sys::SKF_AD_VLAN_TAG)), ld(ALU | AND | K, 0x0fff)];
+            let meta = Cond::and(present(), Cond::leaf(tci, JEQ, v));
+            out = Cond::and(out, Cond::or(meta, Cond::and(Cond::not(present()), inline)));
+        }
         self.linkpl.reg = Some(reg);
         if let Some(lt) = self.linktype.as_mut() {
             lt.reg = Some(reg);
