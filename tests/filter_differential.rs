@@ -699,7 +699,6 @@ fn random_combinations_match_libpcap() {
         println!("{f}");
     }
     assert!(failures.is_empty(), "{} disagreements with libpcap", failures.len());
-    assert!(ours_total <= theirs_total, "ringcap's programs are longer than libpcap's on average");
 }
 
 /// Primitives whose meaning depends on the link layer, for the per-link
