@@ -128,10 +128,7 @@ fn tcpdump_reads_every_link_type_as_stock() {
 fn byte_swapped_null_savefile_filters_as_stock() {
     let dir = scratch("null");
     let file = dir.join("null-be.pcap");
-    let mut bytes = Vec::new();
-    for v in [0xa1b2_c3d4u32] {
-        bytes.extend_from_slice(&v.to_be_bytes());
-    }
+    let mut bytes = 0xa1b2_c3d4u32.to_be_bytes().to_vec();
     bytes.extend_from_slice(&2u16.to_be_bytes());
     bytes.extend_from_slice(&4u16.to_be_bytes());
     bytes.extend_from_slice(&[0; 8]);

@@ -13,13 +13,17 @@
 //!   the filter with 0;
 //! - `protochain` follows at most 4 headers (libpcap loops with a backward
 //!   jump, which the kernel refuses);
+//! - link types: every DLT libpcap 1.10 accepts has libpcap's model (see
+//!   `link`); on 802.11 and PFLOG libpcap hands the register of the payload
+//!   offset to arithmetic too, so there `len > 60 and tcp` means something
+//!   else in libpcap;
 //! - after a Geneve test that did not match, libpcap reads uninitialised
 //!   scratch memory; here such tests end the filter with 0;
 //! - "expression rejects all packets" is reported when this optimizer
 //!   proves the filter empty, which it sometimes can where libpcap's cannot;
-//! - the live-capture VLAN code (`Options::vlan_extensions`) is ringcap's
-//!   own (kernel metadata or inline tag, payload offset kept in a scratch
-//!   register), not libpcap's.
+//! - the live-capture VLAN code (`Options::vlan_extensions`) has libpcap's
+//!   meaning (kernel metadata, else the inline tag with offsets grown by 4
+//!   for what follows), laid out by ringcap's optimizer.
 //!
 //! ```
 //! use ringcap::filter;
@@ -39,6 +43,7 @@ pub(crate) mod names;
 mod optimize;
 mod parser;
 mod print;
+mod proto;
 mod validate;
 
 pub use insn::Insn;
@@ -132,7 +137,17 @@ pub fn compile(expr: &str, linktype: i32, snaplen: u32, netmask: u32) -> Result<
 /// stack is too small for the longest expression the parser accepts.
 const COMPILER_STACK: usize = 64 << 20;
 
+/// Expressions this small make trees a few dozen levels deep at most,
+/// which any thread's stack holds: they compile on the caller's thread,
+/// since starting a thread costs ten times the compile itself.
+fn is_shallow(expr: &str) -> bool {
+    expr.len() <= 256 && expr.split_whitespace().count() <= 24 && expr.matches('(').count() <= 8
+}
+
 pub fn compile_with(expr: &str, opts: &Options) -> Result<Program> {
+    if is_shallow(expr) {
+        return compile_here(expr, opts);
+    }
     std::thread::scope(|scope| {
         let worker =
             std::thread::Builder::new().stack_size(COMPILER_STACK).spawn_scoped(scope, || compile_here(expr, opts));

@@ -80,17 +80,15 @@ pub(super) struct Model {
     pub linkpl: u32,
     /// Network header from the payload: 8 behind LLC+SNAP links.
     pub nl: u32,
-    /// The same without SNAP (3 bytes of 802.2).
-    pub nl_nosnap: u32,
 }
 
 impl Model {
     const fn new(kind: Kind, linktype: Option<u32>, linkpl: u32, nl: u32) -> Model {
-        Model { kind, linkhdr: 0, linktype, linkpl, nl, nl_nosnap: 0 }
+        Model { kind, linkhdr: 0, linktype, linkpl, nl }
     }
 
     const fn llc(kind: Kind, linktype: u32, linkpl: u32) -> Model {
-        Model { kind, linkhdr: 0, linktype: Some(linktype), linkpl, nl: 8, nl_nosnap: 3 }
+        Model { kind, linkhdr: 0, linktype: Some(linktype), linkpl, nl: 8 }
     }
 
     const fn untyped(msg: &'static str) -> Model {
@@ -105,12 +103,12 @@ pub(super) fn model(dlt: i32) -> Option<Model> {
     Some(match dlt {
         0 | 109 => Model::new(NullAf, Some(0), if dlt == 0 { 4 } else { 12 }, 0),
         108 => Model::new(LoopAf, Some(0), 4, 0),
-        1 => Model { nl_nosnap: 3, ..Model::new(Ether, Some(12), 14, 0) },
+        1 => Model::new(Ether, Some(12), 14, 0),
         // NETANALYZER and NETANALYZER_TRANSPARENT: Ethernet behind a
         // 4-byte pseudo-header (plus preamble and SFD).
         240 | 241 => {
             let pre = if dlt == 240 { 4 } else { 12 };
-            Model { linkhdr: pre, nl_nosnap: 3, ..Model::new(Ether, Some(pre + 12), pre + 14, 0) }
+            Model { linkhdr: pre, ..Model::new(Ether, Some(pre + 12), pre + 14, 0) }
         }
         113 => Model::new(Sll, Some(14), 16, 0),
         276 => Model::new(Sll2, Some(0), 20, 0),
@@ -143,9 +141,9 @@ pub(super) fn model(dlt: i32) -> Option<Model> {
         117 => Model::new(Pflog, Some(0), 0, 0),
         226 => Model::new(Ipnet, Some(1), 24, 0),
         130 | 131 | 134 | 179 | 180 | 181 => Model::new(Juniper, Some(4), 4, 0),
-        137 => Model { nl_nosnap: 10, ..Model::new(Juniper, Some(4), 4, 0) },
-        135 => Model { nl_nosnap: 10, ..Model::new(Juniper, Some(8), 8, 0) },
-        167 | 178 => Model { nl_nosnap: 21, ..Model::new(Juniper, Some(16), 14, 18) },
+        137 => Model::new(Juniper, Some(4), 4, 0),
+        135 => Model::new(Juniper, Some(8), 8, 0),
+        167 | 178 => Model::new(Juniper, Some(16), 14, 18),
         168 => Model::new(Juniper, Some(4), 6, 0),
         133 => Model::new(Juniper, Some(6), 12, 0),
         132 => Model::new(Juniper, Some(6), NOT_SET, NOT_SET),
