@@ -745,6 +745,26 @@ fn link_expressions() -> Vec<String> {
         "ip proto 47 or ip6",
         "tcp port 80 and link[0] & 1 = 0",
         "udp and (port 53 or port 6081)",
+        "llc",
+        "not llc",
+        "llc i",
+        "llc s",
+        "llc u",
+        "llc rr",
+        "llc rnr",
+        "llc rej",
+        "llc ui",
+        "llc ua",
+        "llc disc",
+        "llc dm",
+        "llc sabme",
+        "llc test",
+        "llc xid",
+        "llc frmr",
+        "llc nosuch",
+        "llc 3",
+        "llc or ip",
+        "llc u or stp",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -770,12 +790,13 @@ fn skipped(dlt: i32, e: &str) -> bool {
     ((WLAN_DLTS.contains(&dlt) || dlt == 117) && arith)
         || (e.contains("pppoes") && [119, 127, 163, 192].contains(&dlt))
         || (e.contains("geneve") && ![1, 113, 276].contains(&dlt))
-        || (e.contains("[len") && NO_PAYLOAD_DLTS.contains(&dlt))
+        || ((e.contains("[len") || e.contains("protochain")) && NO_PAYLOAD_DLTS.contains(&dlt))
 }
 
 /// Juniper and BACnet types without a payload offset: libpcap's indexed
 /// loads from its OFFSET_NOT_SET wrap around to the packet's start, which
-/// ringcap keeps outside the packet for the kernel's sake.
+/// ringcap keeps outside the packet for the kernel's sake (`ip[len - 1]`,
+/// `protochain`).
 const NO_PAYLOAD_DLTS: [i32; 10] = [132, 136, 165, 183, 194, 200, 232, 233, 234, 238];
 
 /// Every link type libpcap's compiler accepts: the same accept/reject for

@@ -48,6 +48,7 @@ pub(in crate::filter) const DLT_EN10MB: i32 = 1;
 pub(in crate::filter) const DLT_IEEE802: i32 = 6;
 pub(in crate::filter) const DLT_PPP: i32 = 9;
 pub(in crate::filter) const DLT_FDDI: i32 = 10;
+pub(in crate::filter) const DLT_ATM_RFC1483: i32 = 11;
 pub(in crate::filter) const DLT_C_HDLC: i32 = 104;
 pub(in crate::filter) const DLT_HDLC: i32 = 112;
 pub(in crate::filter) const DLT_IP_OVER_FC: i32 = 122;
@@ -903,6 +904,7 @@ impl Gen {
             Node::Vlan(v) => self.vlan(*v)?,
             Node::Mpls(l) => self.mpls(*l)?,
             Node::Pppoed => self.linktype(ETH_PPPOED)?,
+            Node::Llc(kind) => self.llc(*kind)?,
             Node::Pppoes(s) => self.pppoes(*s)?,
             Node::Geneve(v) => self.geneve(*v)?,
         })

@@ -3,7 +3,7 @@
 //! id after `and`/`or`/`not` inherits the qualifiers of the term before it
 //! (`host a or b`, `port 80 or 443`).
 
-use super::ast::{AddrKind, Arith, ArithOp, Dir, Id, Node, Proto, Qual, RelOp};
+use super::ast::{AddrKind, Arith, ArithOp, Dir, Id, LlcKind, Node, Proto, Qual, RelOp};
 use super::lexer::{syntax, tokenize, Tok, Token};
 use crate::error::Result;
 
@@ -67,6 +67,27 @@ fn proto_keyword(w: &str) -> Option<Proto> {
 }
 
 /// Words that are keywords in libpcap's scanner and so never ids.
+/// libpcap's LLC frame formats and S/U frame type names.
+fn llc_kind(name: &str) -> Option<LlcKind> {
+    Some(match name {
+        "i" => LlcKind::I,
+        "s" => LlcKind::S,
+        "u" => LlcKind::U,
+        "rr" => LlcKind::SType(0x01),
+        "rnr" => LlcKind::SType(0x05),
+        "rej" => LlcKind::SType(0x09),
+        "ui" => LlcKind::UType(0x03),
+        "ua" => LlcKind::UType(0x63),
+        "disc" => LlcKind::UType(0x43),
+        "dm" => LlcKind::UType(0x0f),
+        "sabme" => LlcKind::UType(0x6f),
+        "test" => LlcKind::UType(0xe3),
+        "xid" => LlcKind::UType(0xaf),
+        "frmr" => LlcKind::UType(0x87),
+        _ => return None,
+    })
+}
+
 fn is_keyword(w: &str) -> bool {
     proto_keyword(w).is_some()
         || matches!(
@@ -452,6 +473,20 @@ impl Parser {
                     "pppoes" => Node::Pppoes(n),
                     _ => Node::Geneve(n),
                 }
+            }
+            "llc" => {
+                self.bump();
+                // `llc` takes an optional name (i, s, u or a frame type),
+                // never a number, as in libpcap's grammar.
+                let kind = match self.peek().clone() {
+                    Tok::Word { text, escaped } if escaped || !is_keyword(&text) => {
+                        let pos = self.pos();
+                        self.bump();
+                        Some(llc_kind(&text).ok_or_else(|| syntax(pos, &format!("unknown LLC type name '{text}'")))?)
+                    }
+                    _ => None,
+                };
+                Node::Llc(kind)
             }
             "pppoed" => {
                 self.bump();

@@ -5,9 +5,11 @@
 //! itself; the token ring header is taken as 14 bytes (no source route).
 //! SunATM checks the pseudo-header's protocol field for LLC first.
 
+use super::super::ast::LlcKind;
 use super::super::codegen::*;
 use super::super::insn::*;
 use super::super::ir::Cond;
+use super::Kind;
 use crate::error::Result;
 
 /// SunATM pseudo-header: the protocol nibble of byte 0.
@@ -22,6 +24,35 @@ impl Gen {
             p if p <= ETHERMTU => self.cmp(Rel::Llc, 0, B, proto),
             _ => self.cmp(Rel::Llc, 6, H, proto),
         }
+    }
+
+    /// `llc`: frames with an 802.2 header, on the links where libpcap can
+    /// tell (on FDDI, token ring and RFC 1483 ATM every frame has one).
+    fn is_llc(&self) -> Result<Cond> {
+        match (self.kind, self.dlt) {
+            (_, DLT_EN10MB) => {
+                let is_8023 = Cond::not(self.ncmp(Rel::LinkType, 0, H, 0xffff_ffff, JGT, ETHERMTU)?);
+                Ok(Cond::and(is_8023, Cond::not(self.cmp(Rel::Llc, 0, H, 0xffff)?)))
+            }
+            (Kind::SunAtm, _) => self.mcmp(Rel::LinkHdr, 0, B, SUNATM_PT_LLC, 0x0f),
+            (_, DLT_IEEE802 | DLT_FDDI | DLT_ATM_RFC1483) => Ok(Cond::Const(true)),
+            (Kind::Wlan(_), _) => self.wlan_data_frame(),
+            _ => Err(err(format!("'llc' not supported for linktype {}", self.dlt))),
+        }
+    }
+
+    pub(in crate::filter) fn llc(&self, kind: Option<LlcKind>) -> Result<Cond> {
+        let base = self.is_llc()?;
+        let control = |v: u32, mask: u32| self.mcmp(Rel::Llc, 2, B, v, mask);
+        let test = match kind {
+            None => return Ok(base),
+            Some(LlcKind::I) => Cond::not(Cond::leaf(self.load_a(Rel::Llc, 2, B)?, JSET, 0x01)),
+            Some(LlcKind::S) => control(0x01, 0x03)?,
+            Some(LlcKind::U) => control(0x03, 0x03)?,
+            Some(LlcKind::SType(t)) => control(t, 0x0f)?,
+            Some(LlcKind::UType(t)) => control(t, 0xef)?,
+        };
+        Ok(Cond::and(base, test))
     }
 
     pub(in crate::filter) fn sunatm_linktype(&self, proto: u32) -> Result<Cond> {
