@@ -482,7 +482,7 @@ impl Parser {
                     Tok::Word { text, escaped } if escaped || !is_keyword(&text) => {
                         let pos = self.pos();
                         self.bump();
-                        Some(llc_kind(&text).ok_or_else(|| syntax(pos, &format!("unknown LLC type name '{text}'")))?)
+                        Some(llc_kind(&text).ok_or_else(|| syntax(pos, format!("unknown LLC type name '{text}'")))?)
                     }
                     _ => None,
                 };
