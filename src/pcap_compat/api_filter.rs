@@ -50,12 +50,7 @@ fn compile_into(fp: *mut bpf_program, expr: &str, opts: &Options) -> Result<(), 
 }
 
 fn linktype(dlt: c_int) -> Result<LinkType, String> {
-    LinkType::from_dlt(dlt).ok_or_else(|| {
-        let name = crate::pcap_compat::names::dlt_by_value(dlt)
-            .map(|d| d.1.to_string_lossy().into_owned())
-            .unwrap_or_else(|| dlt.to_string());
-        format!("{name} link-layer type filtering not implemented")
-    })
+    LinkType::from_dlt(dlt).ok_or_else(|| format!("unknown data link type {dlt} (min 104, max 289)"))
 }
 
 /// pcap_compile(): 0, or PCAP_ERROR with the message in pcap_geterr(p).
@@ -82,6 +77,10 @@ pub extern "C" fn pcap_compile(
         opts.optimize = optimize != 0;
         // A live Linux socket sees VLAN tags as metadata, as libpcap knows.
         opts.vlan_extensions = matches!(state.source, Source::Live(_));
+        if let Source::Offline(o) = &state.source {
+            opts.savefile = true;
+            opts.swapped = o.info.swapped;
+        }
         compile_into(fp, expr, &opts).map_err(PcapError::generic)?;
         Ok(0)
     })
