@@ -24,6 +24,7 @@ c_tests!(
     rx_config,
     rx_waiting,
     rx_cancel,
+    rx_hold,
     dlopen_exports,
     pcap_live,
     pcap_reentry,

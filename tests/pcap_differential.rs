@@ -184,6 +184,12 @@ fn fault_handle_churn_under_a_low_file_limit() {
     same_fault("churn");
 }
 
+/// A monitoring thread's pcap_stats during pcap_loop is answered at once.
+#[test]
+fn fault_second_thread_calls_during_the_loop() {
+    same_fault("monitor");
+}
+
 /// pthread_cancel of a capturing thread proceeds, as with libpcap (sngrep
 /// stops its capture thread this way).
 #[test]
