@@ -437,6 +437,9 @@ impl PcapState {
             breaker: Some(breaker),
             // libpcap: a link going down is not an error; a device that vanished is.
             wait_out_link_down: true,
+            // Blocks retire by to_ms here, so they come full or seldom: a
+            // coalescing pause would only add a wake-up per block.
+            coalesce_us: 0,
             ..CaptureConfig::default()
         };
         if self.opts.buffer_size > 0 {
