@@ -58,7 +58,9 @@ fn linktype(dlt: c_int) -> Result<LinkType, String> {
     })
 }
 
-/// pcap_compile(): 0, or PCAP_ERROR with the message in pcap_geterr(p).
+/// pcap_compile(): compiles a pcap-filter expression to classic BPF for the
+/// handle's link type and snapshot length (`optimize` nonzero: optimized).
+/// 0, or PCAP_ERROR with the message in pcap_geterr(p).
 #[no_mangle]
 pub extern "C" fn pcap_compile(
     p: *mut pcap,
