@@ -464,7 +464,8 @@ A live capture starts with \fBpcap_create\fR(), is configured with the
 savefiles.
 Packets are read with \fBpcap_loop\fR(), \fBpcap_dispatch\fR() or
 \fBpcap_next_ex\fR(); filters are compiled with \fBpcap_compile\fR() and
-installed with \fBpcap_setfilter\fR() (in the kernel for live handles);
+installed with \fBpcap_setfilter\fR() (on a live handle, in the kernel
+when the program can run there);
 savefiles are written with \fBpcap_dump_open\fR() and \fBpcap_dump\fR().
 .PP
 Besides network interfaces, ringcap captures on \fBany\fR (every
@@ -509,9 +510,10 @@ fn linktype_page(header: &str, names_rs: &str, version: &str) -> String {
     s.push_str(".SS Link types\n");
     let rows = table_rows(names_rs, "DLTS");
     assert!(rows.len() > 100, "names.rs DLTS: only {} rows read", rows.len());
-    for (_name, constant, desc) in rows {
+    for (name, constant, desc) in rows {
+        // The name the functions give, the value the header defines.
         let value = define(header, &constant);
-        s.push_str(&format!(".TP\n\\fB{}\\fR ({value})\n{}\n", roff(&constant), roff(&desc)));
+        s.push_str(&format!(".TP\n\\fBDLT_{}\\fR ({value})\n{}\n", roff(&name), roff(&desc)));
     }
     s.push_str(&see_also(
         &["pcap_datalink", "pcap_list_datalinks", "pcap_set_datalink", "pcap_datalink_val_to_name", "pcap-savefile"]
@@ -653,8 +655,8 @@ offsets); a malformed file is refused with libpcap's message.
 \fBpcap_dump_open\fR() writes pcap files at the handle's precision, and
 \fBpcap_dump_open_append\fR() continues one written with the same link
 type, snapshot length, precision and byte order.
-After a write fails, the dumper writes nothing more, so the file ends on
-a whole record, and \fBpcap_dump_flush\fR() reports the failure.
+After a write fails, the dumper writes nothing more and
+\fBpcap_dump_flush\fR() reports the failure.
 ringcap's native API also writes pcapng (\fBringcap_dumper_open\fR()).
 "#;
 
