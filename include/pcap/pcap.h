@@ -873,13 +873,13 @@ int pcap_getnonblock(struct pcap *p, char *errbuf);
 
 /**
  * pcap_get_selectable_fd(): the packet socket (readable when a dispatch
- * will not wait), or -1.
+ * will not wait), a savefile's descriptor, or -1.
  */
 int pcap_get_selectable_fd(struct pcap *p);
 
 /**
- * pcap_fileno(): the packet socket of a live handle, the savefile's
- * descriptor, or -1.
+ * pcap_fileno(): the packet socket of a live handle; -1 for savefiles
+ * (libpcap 1.10 keeps no descriptor of its own for them) and dead handles.
  */
 int pcap_fileno(struct pcap *p);
 

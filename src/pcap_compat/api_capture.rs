@@ -8,7 +8,7 @@ use crate::ffi::boundary::c_str;
 use crate::ffi::boundary::guard_or;
 use crate::ffi::handles::Guard;
 use crate::pcap_compat::abi::*;
-use crate::pcap_compat::api_savefile::offline_file;
+use crate::pcap_compat::api_savefile::{offline_file, offline_file_for_caller};
 use crate::pcap_compat::handle::{PResult, PcapError, PcapState, Reading, Round, Source};
 use crate::pcap_compat::inject;
 use crate::pcap_compat::registry::{
@@ -369,16 +369,19 @@ fn next_ex(p: *mut pcap, header: *mut *mut pcap_pkthdr, data: *mut *const u8) ->
     }
     let r = waiting_round(p, |h, woke| {
         h.read(|reading, bufs, refresh, mut plan| {
-            let r = reading.next_copy(&mut plan, refresh, bufs, &h.breaker, woke)?;
-            if r == Ok(1) {
-                // SAFETY: both out-pointers were checked; the buffers live in
-                // the handle until the next read.
-                unsafe {
-                    *header = &mut bufs.oneshot_hdr;
-                    *data = bufs.oneshot.as_ptr();
+            Ok(match reading.next_one(&mut plan, refresh, bufs, &h.breaker, woke)? {
+                Ok(Some(packet)) => {
+                    // SAFETY: both out-pointers were checked; the header and
+                    // the bytes live in the handle until the next read.
+                    unsafe {
+                        *header = &mut bufs.oneshot_hdr;
+                        *data = packet;
+                    }
+                    Ok(1)
                 }
-            }
-            Ok(r)
+                Ok(None) => Ok(0),
+                Err(w) => Err(w),
+            })
         })
     });
     r.unwrap_or_else(|status| status)
@@ -398,11 +401,11 @@ fn next(p: *mut pcap, header: *mut pcap_pkthdr) -> *const u8 {
     }
     let r = waiting_round(p, |h, woke| {
         h.read(|reading, bufs, refresh, mut plan| {
-            Ok(match reading.next_copy(&mut plan, refresh, bufs, &h.breaker, woke) {
-                Ok(Ok(1)) => {
+            Ok(match reading.next_one(&mut plan, refresh, bufs, &h.breaker, woke) {
+                Ok(Ok(Some(packet))) => {
                     // SAFETY: header was checked for NULL.
                     unsafe { *header = bufs.oneshot_hdr };
-                    Ok(bufs.oneshot.as_ptr())
+                    Ok(packet)
                 }
                 Ok(Err(w)) => Err(w),
                 // An error, a timeout or the end of a savefile: NULL.
@@ -506,22 +509,25 @@ fn live_fd(p: *mut pcap) -> c_int {
 }
 
 /// pcap_get_selectable_fd(): the packet socket (readable when a dispatch
-/// will not wait), or -1.
+/// will not wait), a savefile's descriptor, or -1.
 #[no_mangle]
 pub extern "C" fn pcap_get_selectable_fd(p: *mut pcap) -> c_int {
-    live_fd(p).max(-1)
-}
-
-/// pcap_fileno(): the packet socket of a live handle, the savefile's
-/// descriptor, or -1.
-#[no_mangle]
-pub extern "C" fn pcap_fileno(p: *mut pcap) -> c_int {
     let file = with_pcap_or(p, None, |h| Ok(offline_file(&h.state())));
     match file {
         // SAFETY: the handle's live FILE.
         Some(f) => unsafe { libc::fileno(f) },
         None => live_fd(p).max(-1),
     }
+}
+
+/// pcap_fileno(): the packet socket of a live handle; -1 for savefiles
+/// (libpcap 1.10 keeps no descriptor of its own for them) and dead handles.
+#[no_mangle]
+pub extern "C" fn pcap_fileno(p: *mut pcap) -> c_int {
+    if with_pcap_or(p, false, |h| Ok(h.state().is_offline())) {
+        return -1;
+    }
+    live_fd(p).max(-1)
 }
 
 /// pcap_get_required_select_timeout(): how long a select() on the selectable
@@ -657,6 +663,9 @@ pub extern "C" fn pcap_setdirection(p: *mut pcap, d: c_int) -> c_int {
                 return Err(PcapError::new(PCAP_ERROR_NOT_ACTIVATED, "This handle hasn't been activated yet"));
             }
             dead_refuses(state, "The packet direction cannot be set on a pcap_open_dead pcap_t")?;
+            if state.is_offline() {
+                return Err(PcapError::generic("Setting direction is not supported on savefiles"));
+            }
             if !(PCAP_D_INOUT..=PCAP_D_OUT).contains(&d) {
                 return Err(PcapError::generic(format!("Invalid direction {d}")));
             }
@@ -719,7 +728,7 @@ pub extern "C" fn pcap_minor_version(p: *mut pcap) -> c_int {
 /// pcap_file(): the savefile's stream; NULL for live and dead handles.
 #[no_mangle]
 pub extern "C" fn pcap_file(p: *mut pcap) -> *mut libc::FILE {
-    with_pcap_or(p, ptr::null_mut(), |h| Ok(offline_file(&h.state()).unwrap_or(ptr::null_mut())))
+    with_pcap_or(p, ptr::null_mut(), |h| Ok(offline_file_for_caller(h).unwrap_or(ptr::null_mut())))
 }
 
 fn geterr_text(p: *mut pcap) -> String {
