@@ -97,7 +97,9 @@ pub extern "C" fn pcap_set_snaplen(p: *mut pcap, snaplen: c_int) -> c_int {
     })
 }
 
-/// pcap_set_promisc().
+/// pcap_set_promisc(): nonzero puts the device in promiscuous mode from
+/// activation until the handle is closed. Returns 0, or PCAP_ERROR_ACTIVATED
+/// once the handle is activated.
 #[no_mangle]
 pub extern "C" fn pcap_set_promisc(p: *mut pcap, promisc: c_int) -> c_int {
     set(p, |o| {
@@ -115,7 +117,8 @@ pub extern "C" fn pcap_set_rfmon(p: *mut pcap, rfmon: c_int) -> c_int {
     })
 }
 
-/// pcap_can_set_rfmon(): 0, monitor mode is not supported on packet
+/// pcap_can_set_rfmon(): whether activation could turn on monitor mode.
+/// 0, monitor mode is not supported on packet
 /// sockets (nor on savefiles); PCAP_ERROR on a pcap_open_dead handle.
 #[no_mangle]
 pub extern "C" fn pcap_can_set_rfmon(p: *mut pcap) -> c_int {
@@ -147,7 +150,8 @@ pub extern "C" fn pcap_set_buffer_size(p: *mut pcap, size: c_int) -> c_int {
     })
 }
 
-/// pcap_set_immediate_mode().
+/// pcap_set_immediate_mode(): nonzero delivers each packet as it arrives
+/// (a TPACKET_V2 ring, as libpcap's) instead of a V3 block at a time.
 #[no_mangle]
 pub extern "C" fn pcap_set_immediate_mode(p: *mut pcap, immediate: c_int) -> c_int {
     set(p, |o| {
@@ -181,7 +185,8 @@ pub extern "C" fn pcap_set_tstamp_precision(p: *mut pcap, precision: c_int) -> c
     })
 }
 
-/// pcap_get_tstamp_precision().
+/// pcap_get_tstamp_precision(): the precision of the time stamps the handle
+/// delivers. Returns PCAP_TSTAMP_PRECISION_MICRO or PCAP_TSTAMP_PRECISION_NANO.
 #[no_mangle]
 pub extern "C" fn pcap_get_tstamp_precision(p: *mut pcap) -> c_int {
     with_pcap(p, |h| Ok(h.state().opts.precision))
@@ -221,7 +226,8 @@ pub extern "C" fn ringcap_pcap_set_fanout(p: *mut pcap, mode: c_uint, flags: c_u
     })
 }
 
-/// pcap_activate(): 0, a PCAP_WARNING_* code, or a PCAP_ERROR_* code.
+/// pcap_activate(): opens the ring with the handle's settings and starts
+/// capturing. Returns 0, a PCAP_WARNING_* code, or a PCAP_ERROR_* code.
 #[no_mangle]
 pub extern "C" fn pcap_activate(p: *mut pcap) -> c_int {
     with_pcap(p, |h| {
@@ -450,7 +456,9 @@ pub extern "C" fn pcap_stats(p: *mut pcap, ps: *mut pcap_stat) -> c_int {
     })
 }
 
-/// pcap_setnonblock().
+/// pcap_setnonblock(): nonzero makes reads return at once when no packet is
+/// ready, instead of waiting for the timeout. Returns 0, or PCAP_ERROR with
+/// the message in `errbuf`.
 #[no_mangle]
 pub extern "C" fn pcap_setnonblock(p: *mut pcap, nonblock: c_int, errbuf: *mut c_char) -> c_int {
     let r = with_pcap(p, |h| {
@@ -470,7 +478,8 @@ pub extern "C" fn pcap_setnonblock(p: *mut pcap, nonblock: c_int, errbuf: *mut c
     r
 }
 
-/// pcap_getnonblock().
+/// pcap_getnonblock(): whether the handle is in non-blocking mode (a
+/// savefile never is). Returns 1 or 0, or PCAP_ERROR with the message in `errbuf`.
 #[no_mangle]
 pub extern "C" fn pcap_getnonblock(p: *mut pcap, errbuf: *mut c_char) -> c_int {
     let r = with_pcap(p, |h| {
@@ -521,7 +530,8 @@ pub extern "C" fn pcap_fileno(p: *mut pcap) -> c_int {
     live_fd(p).max(-1)
 }
 
-/// pcap_get_required_select_timeout(): NULL, the socket's readiness is exact on Linux.
+/// pcap_get_required_select_timeout(): how long a select() on the selectable
+/// descriptor may wait at most. NULL, the socket's readiness is exact on Linux.
 #[no_mangle]
 pub extern "C" fn pcap_get_required_select_timeout(p: *mut pcap) -> *const libc::timeval {
     guard_or(ptr::null(), || {
@@ -530,7 +540,8 @@ pub extern "C" fn pcap_get_required_select_timeout(p: *mut pcap) -> *const libc:
     })
 }
 
-/// pcap_snapshot().
+/// pcap_snapshot(): the most bytes of a packet the handle captures. Returns
+/// the snapshot length, or PCAP_ERROR_NOT_ACTIVATED.
 #[no_mangle]
 pub extern "C" fn pcap_snapshot(p: *mut pcap) -> c_int {
     with_pcap(p, |h| {
@@ -540,7 +551,8 @@ pub extern "C" fn pcap_snapshot(p: *mut pcap) -> c_int {
     })
 }
 
-/// pcap_datalink().
+/// pcap_datalink(): the link type (DLT_*) of the packets the handle
+/// delivers. Returns it, or PCAP_ERROR_NOT_ACTIVATED.
 #[no_mangle]
 pub extern "C" fn pcap_datalink(p: *mut pcap) -> c_int {
     with_pcap(p, |h| {
@@ -601,7 +613,9 @@ pub extern "C" fn pcap_free_datalinks(dlt_list: *mut c_int) {
     })
 }
 
-/// pcap_set_datalink().
+/// pcap_set_datalink(): switches to another of the link types
+/// pcap_list_datalinks() offers. Returns 0, or PCAP_ERROR for a type the
+/// handle does not offer.
 #[no_mangle]
 pub extern "C" fn pcap_set_datalink(p: *mut pcap, dlt: c_int) -> c_int {
     with_pcap(p, |h| {

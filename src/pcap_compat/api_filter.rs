@@ -53,7 +53,9 @@ fn linktype(dlt: c_int) -> Result<LinkType, String> {
     LinkType::from_dlt(dlt).ok_or_else(|| format!("unknown data link type {dlt} (min 104, max 289)"))
 }
 
-/// pcap_compile(): 0, or PCAP_ERROR with the message in pcap_geterr(p).
+/// pcap_compile(): compiles a pcap-filter expression to classic BPF for the
+/// handle's link type and snapshot length (`optimize` nonzero: optimized).
+/// 0, or PCAP_ERROR with the message in pcap_geterr(p).
 #[no_mangle]
 pub extern "C" fn pcap_compile(
     p: *mut pcap,

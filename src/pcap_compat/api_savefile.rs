@@ -77,7 +77,8 @@ pub extern "C" fn pcap_open_offline_with_tstamp_precision(
     })
 }
 
-/// pcap_open_offline(): microsecond time stamps.
+/// pcap_open_offline(): opens a pcap or pcapng savefile for reading, with
+/// microsecond time stamps. Returns the handle, or NULL with the message in `errbuf`.
 #[no_mangle]
 pub extern "C" fn pcap_open_offline(fname: *const c_char, errbuf: *mut c_char) -> *mut pcap {
     guard_or(ptr::null_mut(), || {
@@ -221,7 +222,8 @@ pub extern "C" fn pcap_dump(user: *mut u8, h: *const pcap_pkthdr, sp: *const u8)
     })
 }
 
-/// pcap_dump_flush(): 0, or -1 if the stream could not be written (now
+/// pcap_dump_flush(): writes out what pcap_dump() buffered in the stream.
+/// 0, or -1 if the stream could not be written (now
 /// or by an earlier pcap_dump).
 #[no_mangle]
 pub extern "C" fn pcap_dump_flush(d: *mut pcap_dumper) -> c_int {
