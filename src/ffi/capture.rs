@@ -62,10 +62,7 @@ pub(crate) struct CaptureHandle {
 
 pub(crate) static CAPTURES: Handles<CaptureHandle> = Handles::new(HandleKind::Capture, "ringcap_capture");
 
-fn thread_id() -> u64 {
-    // SAFETY: gettid has no preconditions.
-    unsafe { libc::gettid() as u64 }
-}
+use crate::ffi::boundary::thread_id;
 
 impl CaptureHandle {
     fn lock(&self) -> Result<MutexGuard<'_, Option<Capture>>> {

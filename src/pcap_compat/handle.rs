@@ -263,6 +263,7 @@ pub struct PcapState {
 
 /// A read's settings, taken from the state when the read starts, so that
 /// the state's lock is free while the read waits and calls back.
+#[derive(Clone)]
 pub struct ReadPlan {
     direction: c_int,
     linktype: c_int,
