@@ -46,9 +46,9 @@ int main(int argc, char **argv) {
     int version = 0, fanout_group = -1, fanout_mode = RINGCAP_FANOUT_MODE_LB, opt;
     long long buffer = 0, block_tov = -1, snaplen = 0;
     size_t lat_cap = 1 << 20;
-    long coalesce_threshold = 0, coalesce_us = 0;
+    long coalesce_threshold = 0, coalesce_us = 0, hold_ms = 0, stall_ms = 0;
 
-    while ((opt = getopt(argc, argv, "i:n:I:V:b:B:F:M:s:L:C:W:")) != -1) {
+    while ((opt = getopt(argc, argv, "i:n:I:V:b:B:F:M:s:L:C:W:H:D:")) != -1) {
         switch (opt) {
         case 'i': ifname = optarg; break;
         case 'n': bench_limit = strtoull(optarg, NULL, 0); break;
@@ -65,6 +65,8 @@ int main(int argc, char **argv) {
         case 's': snaplen = strtoll(optarg, NULL, 0); break;
         case 'L': lat_cap = strtoull(optarg, NULL, 0); break;
         case 'W': bench_work_ns = (unsigned)strtoul(optarg, NULL, 0); break;
+        case 'H': hold_ms = strtol(optarg, NULL, 0); break;
+        case 'D': stall_ms = strtol(optarg, NULL, 0); break;
         case 'C':
             if (sscanf(optarg, "%ld:%ld", &coalesce_threshold, &coalesce_us) != 2 || coalesce_threshold <= 0) {
                 fprintf(stderr, "rc_count: -C wants THRESHOLD:SLEEP_US\n");
@@ -73,7 +75,7 @@ int main(int argc, char **argv) {
             break;
         default:
             fprintf(stderr, "usage: %s -i IF [-n N] [-I IDLE_MS] [-V VER] [-b BYTES] [-B MS] [-F GROUP] [-M MODE] "
-                            "[-s SNAPLEN] [-L SAMPLES] [-C THRESHOLD:SLEEP_US]\n",
+                            "[-s SNAPLEN] [-L SAMPLES] [-C THRESHOLD:SLEEP_US] [-H HOLD_MS] [-D STALL_MS]\n",
                     argv[0]);
             return 2;
         }
@@ -91,6 +93,7 @@ int main(int argc, char **argv) {
     if (buffer > 0 && (rc = ringcap_config_set_buffer_size(cfg, (size_t)buffer)) < 0) die("buffer", rc);
     if (block_tov >= 0 && (rc = ringcap_config_set_block_timeout(cfg, (uint32_t)block_tov)) < 0) die("timeout", rc);
     if (snaplen > 0 && (rc = ringcap_config_set_snaplen(cfg, (uint32_t)snaplen)) < 0) die("snaplen", rc);
+    if (hold_ms > 0 && (rc = ringcap_config_set_hold_time(cfg, (uint32_t)hold_ms)) < 0) die("hold time", rc);
     if (fanout_group >= 0) {
         ringcap_fanout f;
         memset(&f, 0, sizeof f);
@@ -109,6 +112,11 @@ int main(int argc, char **argv) {
     double cpu0 = bench_cpu_s();
     uint64_t t0 = bench_now(CLOCK_MONOTONIC);
     bench_ready();
+    if (stall_ms > 0) {
+        /* A reader that does not read for a while: what the ring holds. */
+        struct timespec ts = {stall_ms / 1000, (stall_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
 
     while (!bench_stop) {
         int32_t budget = -1;
