@@ -52,6 +52,12 @@ int main(void) {
     CHECK(pcap_compile(dead, &prog, "tcp port 99999", 1, 0) == PCAP_ERROR, "bad port refused");
     CHECK(strstr(pcap_geterr(dead), "99999") != NULL, "message: %s", pcap_geterr(dead));
     CHECK(pcap_compile(dead, &prog, "host and or", 1, 0) == PCAP_ERROR, "syntax error: %s", pcap_geterr(dead));
+    /* pcap_geterr's buffer is the handle's for its whole life, as in
+     * libpcap: a pointer taken before a later error still reads (now the
+     * later text), never freed memory (this test also runs under valgrind). */
+    const char *kept = pcap_geterr(dead);
+    CHECK(pcap_setfilter(dead, &prog) == PCAP_ERROR, "another error");
+    CHECK(kept == pcap_geterr(dead) && strstr(kept, "filter") != NULL, "the same buffer, the new text: %s", kept);
     CHECK(pcap_compile_nopcap(65535, DLT_EN10MB, &prog, "ip", 1, 0) == 0, "compile_nopcap");
     pcap_freecode(&prog);
     CHECK(pcap_compile_nopcap(65535, DLT_EN10MB, &prog, "ip and (", 1, 0) == PCAP_ERROR, "compile_nopcap error");
