@@ -65,7 +65,7 @@ fn kernel_bindings(root: &Path, out: &Path) {
 /// Files whose declarations make up include/ringcap.h.
 const RINGCAP_HEADER_SOURCES: &[&str] = &[
     "src/error.rs",
-    "src/rx/packet.rs",
+    "src/packet.rs",
     "src/stats.rs",
     "src/direction.rs",
     "src/fanout.rs",

@@ -14,8 +14,8 @@ use crate::ffi::boundary::{self, boundary, boundary_ptr, c_str, in_slice, out_re
 use crate::ffi::capture::{register_capture, ringcap_capture, ringcap_ring_info};
 use crate::ffi::config::{ringcap_config, FailedSetters, CONFIGS};
 use crate::ffi::handles::{HandleKind, Handles};
+use crate::geometry::Layout;
 use crate::geometry::Version;
-use crate::rx::Layout;
 use crate::socket::SocketKind;
 use crate::tx::{Transmitter, TxConfig, TxTimestamps};
 

@@ -5,13 +5,14 @@
 //! mmap, bind); the version's read path is fixed when the handle opens.
 
 mod blocks;
+mod controls;
 mod frames;
-pub mod packet;
 
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::features::{Applied, Features, ReadOptions};
+pub use crate::geometry::Layout;
 use crate::geometry::{Geometry, Sizing, Version};
 use crate::ring::{self, Mapping, Ring, V3Knobs};
 use crate::socket::{Interface, PacketSocket, SocketKind};
@@ -20,9 +21,9 @@ use crate::sys;
 pub use crate::wait::WaitFor;
 use crate::wait::{Breaker, Wake};
 
+pub use crate::packet::{self, Packet, PacketMeta};
 use blocks::BlockReader;
 use frames::FrameReader;
-pub use packet::{Packet, PacketMeta};
 
 /// Default ring: 8 MiB holds about 58 000 minimum-size packets in V3
 /// (144 bytes each with headers), i.e. 40 ms of a saturated veth pair on
@@ -44,15 +45,6 @@ pub const DEFAULT_BLOCK_TIMEOUT_MS: u32 = 1;
 pub const DEFAULT_COALESCE_US: u32 = 4000;
 /// What counts as a busy ring for coalescing.
 pub const COALESCE_MIN_PACKETS: usize = 64;
-
-/// Explicit ring layout requested by the caller instead of the sizing helper.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Layout {
-    pub block_size: u32,
-    pub block_nr: u32,
-    pub frame_size: u32,
-    pub frame_nr: u32,
-}
 
 /// Everything an RX handle can be opened with.
 #[derive(Clone)]

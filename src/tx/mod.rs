@@ -20,9 +20,9 @@ use std::mem::{size_of, zeroed};
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorCode, Result};
+use crate::geometry::Layout;
 use crate::geometry::{Geometry, Sizing, Version};
 use crate::ring::{Mapping, Ring};
-use crate::rx::Layout;
 use crate::socket::{Interface, PacketSocket, SocketKind};
 use crate::sys;
 
