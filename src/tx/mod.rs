@@ -13,6 +13,7 @@
 //! out and committed strictly in ring order and a reserved frame is never
 //! skipped.
 
+mod hooks;
 pub mod ring;
 
 use std::collections::VecDeque;
@@ -20,11 +21,11 @@ use std::mem::{size_of, zeroed};
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::geometry::Layout;
-use crate::geometry::{Geometry, Sizing, Version};
+use crate::geometry::{Geometry, Layout, Sizing, Version};
 use crate::ring::{Mapping, Ring};
 use crate::socket::{Interface, PacketSocket, SocketKind};
 use crate::sys;
+use hooks::Hooks;
 
 use ring::{default_data_offset, FrameState, TxRing};
 
@@ -404,9 +405,8 @@ pub struct Transmitter {
     stamps: VecDeque<TxStamp>,
     stats: TxStats,
     warning: Option<Error>,
-    /// Test hook: tp_next_offset of the next V3 commit, and the frame it went into.
-    next_offset_hook: u32,
-    hooked_frame: Option<u32>,
+    /// Test-only header overrides (empty without the test-hooks feature).
+    hooks: Hooks,
 }
 
 /// Reports and timestamps kept for the caller before the oldest are dropped.
@@ -507,8 +507,7 @@ impl Transmitter {
             stamps: VecDeque::new(),
             stats: TxStats::default(),
             warning,
-            next_offset_hook: 0,
-            hooked_frame: None,
+            hooks: Hooks::new(),
         })
     }
 
@@ -574,11 +573,12 @@ impl Transmitter {
 
     /// Test hook: the next V3 frame committed carries this tp_next_offset,
     /// which the kernel must refuse (TP_STATUS_WRONG_FORMAT).
+    #[cfg(feature = "test-hooks")]
     pub fn test_set_next_offset(&mut self, value: u32) -> Result<()> {
         if self.tx.ring.geometry.version != Version::V3 {
             return Err(Error::invalid("tp_next_offset exists only in TPACKET_V3 frames"));
         }
-        self.next_offset_hook = value;
+        self.hooks.set_next_offset(value);
         Ok(())
     }
 
@@ -672,7 +672,7 @@ impl Transmitter {
         self.tail_seq = rejected.seq + 1;
         self.stalled = None;
         self.last_errno = 0;
-        self.hooked_frame = None;
+        self.hooks.forget_frames();
         for data in &behind {
             let j = self.head;
             // SAFETY: the new ring's frames are all the user's; each packet
@@ -770,7 +770,7 @@ impl Transmitter {
     }
 
     fn next_offset_seen(&self, i: u32) -> bool {
-        self.hooked_frame == Some(i)
+        self.hooks.marked(i)
     }
 
     /// The data area of the next frame, to write a packet of up to
@@ -798,12 +798,7 @@ impl Transmitter {
         }
         self.check_len(len)?;
         let i = self.head;
-        let next_offset = std::mem::take(&mut self.next_offset_hook);
-        if next_offset != 0 {
-            self.hooked_frame = Some(i);
-        } else if self.hooked_frame == Some(i) {
-            self.hooked_frame = None;
-        }
+        let next_offset = self.hooks.take_next_offset(i);
         self.lens[i as usize] = len as u32;
         self.tx.submit(i, len as u32, next_offset);
         self.reserved = false;
