@@ -294,59 +294,27 @@ impl TxConfig {
     }
 }
 
-/// HWTSTAMP_TX_ON from linux/net_tstamp.h (enum hwtstamp_tx_types).
-const HWTSTAMP_TX_ON: i32 = 1;
-/// ETHTOOL_GET_TS_INFO.
-const ETHTOOL_GET_TS_INFO: u32 = 0x41;
-
-#[repr(C)]
-struct EthtoolTsInfo {
-    cmd: u32,
-    so_timestamping: u32,
-    phc_index: i32,
-    tx_types: u32,
-    tx_reserved: [u32; 3],
-    rx_filters: u32,
-    rx_reserved: [u32; 3],
-}
-
 /// Asks for transmit timestamps: hardware ones when the device can stamp
 /// transmitted packets, else the stack's software ones, with a warning that
 /// says which and why (never a silent downgrade).
 fn enable_timestamps(socket: &PacketSocket, interface: &Interface) -> Result<Option<Error>> {
     crate::timestamp::enable_tx_software(socket)?;
     let hw_flags = sys::SOF_TIMESTAMPING_TX_HARDWARE | sys::SOF_TIMESTAMPING_RAW_HARDWARE;
-    let mut info = EthtoolTsInfo {
-        cmd: ETHTOOL_GET_TS_INFO,
-        so_timestamping: 0,
-        phc_index: -1,
-        tx_types: 0,
-        tx_reserved: [0; 3],
-        rx_filters: 0,
-        rx_reserved: [0; 3],
-    };
-    let hw_capable =
-        socket.ifreq_ioctl(&interface.name, sys::SIOCETHTOOL as _, (&mut info as *mut EthtoolTsInfo).cast()).is_ok()
-            && info.so_timestamping & hw_flags == hw_flags
-            && info.tx_types & (1 << HWTSTAMP_TX_ON) != 0;
+    let hw_capable = socket.ethtool_ts_info(&interface.name).is_ok_and(|info| {
+        info.so_timestamping & hw_flags == hw_flags && info.tx_types & (1 << sys::hwtstamp_tx_types_HWTSTAMP_TX_ON) != 0
+    });
     let mut hw_on = false;
     let mut why = format!("'{}' cannot timestamp transmitted packets in hardware", interface.name);
     if hw_capable {
         // Keep the device's RX filter; only switch TX stamping on.
-        let mut cfg: sys::hwtstamp_config = sys::hwtstamp_config::default();
-        let _ = socket.ifreq_ioctl(
-            &interface.name,
-            sys::SIOCGHWTSTAMP as _,
-            (&mut cfg as *mut sys::hwtstamp_config).cast(),
-        );
-        cfg.tx_type = HWTSTAMP_TX_ON;
-        match socket.ifreq_ioctl(
-            &interface.name,
-            sys::SIOCSHWTSTAMP as _,
-            (&mut cfg as *mut sys::hwtstamp_config).cast(),
-        ) {
+        let mut cfg = socket.hwtstamp_get(&interface.name).unwrap_or_default();
+        cfg.tx_type = sys::hwtstamp_tx_types_HWTSTAMP_TX_ON as i32;
+        match socket.hwtstamp_set(&interface.name, &mut cfg) {
             Ok(()) => hw_on = true,
-            Err(e) => why = format!("enabling hardware TX timestamps on '{}' failed: {e}", interface.name),
+            Err(e) => {
+                let e = Error::os("interface ioctl", e);
+                why = format!("enabling hardware TX timestamps on '{}' failed: {e}", interface.name)
+            }
         }
     }
     let flags: u32 = if hw_on {
