@@ -8,18 +8,20 @@
 //! Modules depend on each other in one direction only (no import cycle;
 //! `tests/module_graph.rs` checks it). From the bottom up:
 //!
-//! 1. `sys` (bindgen's kernel ABI), `error`, `wait`, `cancel`, `linkhdr`.
+//! 1. `error`, then `sys` (bindgen's kernel ABI, and `sys::netdev`, the
+//!    device-listing system calls), `wait`, `cancel`, `linkhdr`.
 //! 2. Leaves over them: `packet` (what a reader hands the callback),
 //!    `geometry` (ring sizes and the kernel's rules for them, `Layout`),
-//!    `socket` (the packet socket and every system call on it),
-//!    `interfaces`, `timestamp_caps`, `netfilter`, `filter`, `savefile`.
-//! 3. Kernel features, each a set of functions on a `PacketSocket`:
-//!    `sockfilter`, `fanout`, `membership`, `direction`, `timestamp`,
-//!    `vlan`, `stats`; `ring` (the mapping and the frame ownership
-//!    protocol).
-//! 4. `features` gathers the feature steps for an open.
-//! 5. `tx` (transmit rings), then `rx` (receive rings; it opens a TX ring on
-//!    the same socket when asked), then `duplex` composing the two.
+//!    `socket` (the packet socket and the system calls on it),
+//!    `netfilter`, `filter`, `savefile`.
+//! 3. Over the socket: `interfaces`, `timestamp_caps`; the kernel features,
+//!    each a set of functions on a `PacketSocket` (`sockfilter`, `fanout`,
+//!    `membership`, `direction`, `timestamp`, `vlan`, `stats`); `ring` (the
+//!    mapping and the frame ownership protocol).
+//! 4. `features` gathers the feature steps for an open; `setup` names the
+//!    open's steps in the kernel documentation's order.
+//! 5. `tx` and `rx`, each built from `setup`'s steps and knowing nothing
+//!    of the other; `duplex` composes the two on one socket.
 //! 6. `ffi` over the core, and `pcap_compat` over the core and `ffi`.
 
 pub mod cancel;
@@ -40,6 +42,7 @@ pub mod pcap_compat;
 pub mod ring;
 pub mod rx;
 pub mod savefile;
+pub mod setup;
 pub mod socket;
 pub mod sockfilter;
 pub mod stats;

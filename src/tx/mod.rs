@@ -1,12 +1,12 @@
 //! Transmitting: a TX ring on an interface, filled zero-copy in ring order
 //! and handed to the kernel one send() per batch.
 //!
-//! Opening is a short linear pipeline (socket, interface, version, options,
-//! ring, mmap, bind), the mirror of `rx`. The options and the ring request
-//! are separate steps ([`TxPlan`]) so that the combined RX+TX socket in
-//! `duplex` can run them between its own steps: the kernel refuses
-//! PACKET_LOSS and PACKET_TX_HAS_OFF once any ring exists, and wants the RX
-//! ring first in the one mapping.
+//! Opening is the linear pipeline of `crate::setup` (socket, version,
+//! options, ring, mmap, bind), the mirror of `rx`. The options and the ring
+//! request are separate steps ([`TxPlan`]) so that the combined RX+TX
+//! socket in `duplex` can run them between its own steps: the kernel
+//! refuses PACKET_LOSS and PACKET_TX_HAS_OFF once any ring exists, and
+//! wants the RX ring first in the one mapping.
 //!
 //! Frame order: the kernel's send() walks the ring from its own head and
 //! stops at the first frame that is not SEND_REQUEST, so frames are handed
@@ -23,6 +23,7 @@ use std::sync::Arc;
 use crate::error::{Error, ErrorCode, Result};
 use crate::geometry::{Geometry, Layout, Sizing, Version};
 use crate::ring::{Mapping, Ring};
+use crate::setup;
 use crate::socket::{Interface, PacketSocket, SocketKind};
 use crate::sys;
 use hooks::Hooks;
@@ -223,7 +224,8 @@ pub(crate) struct TxPlan {
 }
 
 impl TxPlan {
-    /// Sets the socket options; must run before any ring exists on `socket`.
+    /// Step 4 of `crate::setup`, options before the ring: the TX options,
+    /// which the kernel refuses once any ring (RX too) exists on `socket`.
     pub(crate) fn prepare(socket: &PacketSocket, interface: &Interface, config: &TxConfig) -> Result<TxPlan> {
         config.check()?;
         if interface.index == 0 {
@@ -264,7 +266,7 @@ impl TxPlan {
         // V3 TX is frame based: the RX-only fields (block timeout, private
         // area, feature word) stay 0 or the kernel refuses the ring.
         let (geometry, _) =
-            crate::ring::request(socket, crate::ring::Direction::Tx, self.geometry, crate::ring::V3Knobs::default())?;
+            setup::ring_request(socket, crate::ring::Direction::Tx, self.geometry, crate::ring::V3Knobs::default())?;
         self.geometry = geometry;
         Ok(())
     }
@@ -385,16 +387,15 @@ impl Transmitter {
     /// fallback) is available from [`Transmitter::warning`].
     pub fn open(config: &TxConfig) -> Result<Transmitter> {
         config.check()?;
-        let socket = PacketSocket::new(config.kind)?;
-        let interface = socket.interface(&config.interface)?;
-        socket.set_packet_option(sys::PACKET_VERSION, &config.version.kernel_value(), "setsockopt(PACKET_VERSION)")?;
+        let (socket, interface) = setup::socket(config.kind, &config.interface)?;
+        setup::version(&socket, config.version)?;
         let mut plan = TxPlan::prepare(&socket, &interface, config)?;
         let asked = plan.geometry;
         plan.request_ring(&socket, 0)?;
-        let mapping = Arc::new(Mapping::new(socket.fd(), plan.ring_bytes(), config.lock_memory)?);
+        let mapping = setup::mmap(&socket, plan.ring_bytes(), config.lock_memory)?;
         // Protocol 0: this socket only sends, so the kernel never runs its
         // receive hook for it (packet_mmap.rst, transmission setup).
-        socket.bind(interface.index, 0)?;
+        setup::bind(&socket, &interface, 0)?;
         let mut t = Transmitter::from_plan(mapping, 0, Arc::new(socket), interface, plan)?;
         t.geometry_shrunk = t.geometry() != asked;
         t.own_mapping = true;
