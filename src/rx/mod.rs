@@ -9,6 +9,8 @@ mod blocks;
 mod controls;
 mod frames;
 mod plan;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
