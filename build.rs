@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 #[path = "build/man.rs"]
 mod man;
+#[path = "build/pcap_man.rs"]
+mod pcap_man;
 
 fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
@@ -21,6 +23,7 @@ fn main() {
     pcap_header(&root, &out);
     linkhdr_headers(&root, &out);
     man_pages(&root, &out);
+    pcap_man_pages(&root, &out);
 
     // The soname lets C programs link against libringcap.so.0 and survive
     // minor upgrades; Rust already exports only #[no_mangle] items from a cdylib.
@@ -156,6 +159,37 @@ fn man_pages(root: &Path, out: &Path) {
         refresh_committed(&generated, &root.join("man/man3").join(&name));
     }
     println!("cargo:rustc-env=RINGCAP_GENERATED_MAN_DIR={}", dir.display());
+}
+
+/// libpcap's pages (man/man3/*.3pcap, man/man5, man/man7) from the
+/// generated include/pcap/pcap.h and the name tables (build/pcap_man.rs).
+fn pcap_man_pages(root: &Path, out: &Path) {
+    println!("cargo:rerun-if-changed=build/pcap_man.rs");
+    let header = fs::read_to_string(out.join("pcap.h")).expect("generated pcap.h");
+    let names = fs::read_to_string(root.join("src/pcap_compat/names.rs")).expect("src/pcap_compat/names.rs");
+    let dir = out.join("pcapman");
+    let _ = fs::remove_dir_all(&dir);
+    let version = env::var("CARGO_PKG_VERSION").expect("cargo sets CARGO_PKG_VERSION");
+    for (path, entry) in pcap_man::pages(&header, &names, &version) {
+        let generated = dir.join(&path);
+        fs::create_dir_all(generated.parent().expect("a man section")).expect("OUT_DIR/pcapman");
+        let committed = root.join("man").join(&path);
+        match entry {
+            pcap_man::Entry::Page(text) => {
+                fs::write(&generated, text).expect("writing a man page");
+                refresh_committed(&generated, &committed);
+            }
+            pcap_man::Entry::Alias(target) => {
+                std::os::unix::fs::symlink(&target, &generated).expect("an alias page");
+                let same = fs::read_link(&committed).is_ok_and(|t| t == Path::new(&target));
+                if !same && env::var_os("CI").is_none() {
+                    let _ = fs::remove_file(&committed);
+                    std::os::unix::fs::symlink(&target, &committed).expect("the committed alias page");
+                }
+            }
+        }
+    }
+    println!("cargo:rustc-env=RINGCAP_GENERATED_PCAP_MAN_DIR={}", dir.display());
 }
 
 /// include/ringcap.h from the `extern "C"` declarations. The committed header is

@@ -4,14 +4,14 @@
 //! codes; each handle type gets a page with its declarations and their docs.
 
 /// One documented declaration of the header.
-struct Item {
-    doc: String,
-    decl: String,
+pub struct Item {
+    pub doc: String,
+    pub decl: String,
 }
 
 impl Item {
     /// The declared identifier: a function's name, or a type's.
-    fn name(&self) -> String {
+    pub fn name(&self) -> String {
         let d = &self.decl;
         if let Some(open) = d.find('(') {
             if !d.starts_with("typedef") {
@@ -28,7 +28,7 @@ impl Item {
         last[start..].to_string()
     }
 
-    fn is_function(&self) -> bool {
+    pub fn is_function(&self) -> bool {
         self.decl.contains('(') && !self.decl.starts_with("typedef")
     }
 }
@@ -127,7 +127,7 @@ fn strip_comments(s: &str) -> String {
 }
 
 /// Every doc comment followed by a declaration, in header order.
-fn items(header: &str) -> Vec<Item> {
+pub fn items(header: &str) -> Vec<Item> {
     let mut out = Vec::new();
     let mut rest = header;
     while let Some(start) = rest.find("/**") {
@@ -175,7 +175,7 @@ fn items(header: &str) -> Vec<Item> {
 }
 
 /// Escapes text for roff: backslashes, and control characters at line start.
-fn roff(text: &str) -> String {
+pub fn roff(text: &str) -> String {
     text.lines()
         .map(|l| {
             let l = l.trim_end().replace('\\', "\\e");
@@ -190,7 +190,7 @@ fn roff(text: &str) -> String {
 }
 
 /// Doc text as filled paragraphs (blank lines separate them).
-fn paragraphs(doc: &str) -> String {
+pub fn paragraphs(doc: &str) -> String {
     let mut out = Vec::new();
     for para in doc.split("\n\n") {
         let p = para.trim();
@@ -203,7 +203,7 @@ fn paragraphs(doc: &str) -> String {
 
 /// A declaration in bold, unfilled; `first` after a heading, which
 /// already starts a paragraph.
-fn declaration(decl: &str, first: bool) -> String {
+pub fn declaration(decl: &str, first: bool) -> String {
     let mut s = String::from(if first { ".nf\n" } else { ".PP\n.nf\n" });
     for line in decl.lines() {
         s.push_str(&format!("\\fB{}\\fR\n", roff(line).replace("\\&", "")));
@@ -279,4 +279,4 @@ pub fn pages(header: &str, version: &str) -> Vec<(String, String)> {
 
 /// The date on every page: that of the manual's layout, not of the build,
 /// so that regenerating the same header gives the same pages.
-const RELEASE_DATE: &str = "2026-12-01";
+pub const RELEASE_DATE: &str = "2026-12-01";

@@ -183,13 +183,16 @@ static void test_vlan_filters(int version) {
     CHECK(v.n == 1 && v.tagged == 1 && v.vid[0] == 105,
           "V%d: 'vlan 105' compiled for the handle delivers its one 802.1ad frame (%u, vid %u)", version, v.n,
           v.vid[0]);
-    r = ringcap_capture_set_filter_expression(h, "not vlan and ether proto 0x88b5", 0xffffffffu);
+    /* "not vlan" alone: the untagged frames. (Anything after a vlan test
+     * reads 4 bytes further on, tagged or not, as in libpcap: tcpdump -d
+     * "not vlan and ether proto 0x88b5" loads [16].) */
+    r = ringcap_capture_set_filter_expression(h, "not vlan", 0xffffffffu);
     CHECK(r >= 0, "V%d: set_filter_expression: %d %s", version, r, ringcap_capture_last_error(h));
     send_tagged();
     memset(&v, 0, sizeof v);
     rc_drain(h, on_vid, &v);
-    CHECK(v.n == COUNT / 4 && v.tagged == 0, "V%d: 'not vlan and ether proto 0x88b5' delivers the %d untagged frames (%u)",
-          version, COUNT / 4, v.n);
+    CHECK(v.n == COUNT / 4 && v.tagged == 0, "V%d: 'not vlan' delivers the %d untagged frames (%u)", version,
+          COUNT / 4, v.n);
     r = ringcap_capture_set_filter_expression(h, "vlan and", 0xffffffffu);
     CHECK(r == RINGCAP_RESULT_FILTER_SYNTAX, "V%d: a bad expression is refused (%d): %s", version, r,
           ringcap_capture_last_error(h));

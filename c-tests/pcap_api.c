@@ -88,7 +88,8 @@ int main(void) {
     f = fopen(path, "rb");
     pcap_t *rd = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
     REQUIRE(rd != NULL, "fopen_offline: %s", errbuf);
-    CHECK(pcap_fileno(rd) == fileno(f), "fileno is the stream's");
+    CHECK(pcap_get_selectable_fd(rd) == fileno(f), "selectable fd is the stream's");
+    CHECK(pcap_fileno(rd) == -1, "pcap_fileno of a savefile is -1, as in libpcap");
     const u_char *data = pcap_next(rd, &h);
     CHECK(data != NULL && h.ts.tv_usec == 123456789 && h.caplen == 60, "next: nanosecond stamp kept");
     counted = 0;

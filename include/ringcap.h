@@ -621,6 +621,12 @@ typedef struct ringcap_ring_info {
    * Bytes first asked for when the ring was shrunk, else ring_bytes.
    */
   size_t requested_bytes;
+  /**
+   * V3 block retire timeout in ms (0: the kernel's choice; 0 for V1/V2):
+   * sparse traffic waits at most this long, and the ring holds block_nr
+   * times this long of it.
+   */
+  uint32_t block_timeout_ms;
 } ringcap_ring_info;
 
 /**
@@ -944,6 +950,18 @@ int32_t ringcap_config_set_geometry(struct ringcap_config *cfg,
  * jiffy). It bounds the latency of sparse traffic. 0 lets the kernel choose.
  */
 int32_t ringcap_config_set_block_timeout(struct ringcap_config *cfg, uint32_t ms);
+
+/**
+ * V3: how long, in milliseconds, the ring must hold sparse traffic while
+ * the reader is not reading (a stall), 0 to 3 600 000 (default 0: not
+ * asked). When traffic is sparse each block is retired by its timer, so
+ * a ring holds block count x block timeout: this raises the block timeout
+ * to hold_ms / block count (the default 64 blocks hold 64 ms at 1 ms).
+ * The price is latency: sparse packets wait up to that timeout. One
+ * setting for the trade; ringcap_config_set_block_timeout sets the same
+ * knob directly.
+ */
+int32_t ringcap_config_set_hold_time(struct ringcap_config *cfg, uint32_t ms);
 
 /**
  * V3: bytes of private area at the start of every block (default 0),

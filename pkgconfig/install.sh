@@ -8,7 +8,9 @@
 #   lib/pkgconfig/ringcap.pc, lib/pkgconfig/libpcap.pc, bin/pcap-config
 #   lib/cmake/ringcap/ringcapConfig.cmake, ringcapConfigVersion.cmake
 #   include/ringcap.h, include/pcap.h, pcap-bpf.h, pcap-namedb.h, pcap/*.h
-#   share/man/man3/*.3 (ringcap's pages), share/man/man1/pcap-config.1
+#   share/man/man3/*.3 (ringcap's pages), share/man/man1/pcap-config.1,
+#     libpcap's pages: share/man/man3/*.3pcap (alias pages as symlinks, as
+#     Debian installs them), share/man/man5/pcap-savefile.5, man7/*.7
 # Usage: install.sh PREFIX [BUILD_DIR]   (BUILD_DIR defaults to target/release)
 set -eu
 prefix=${1:?usage: install.sh PREFIX [BUILD_DIR]}
@@ -21,7 +23,7 @@ minor=${minor%%.*}
 [ -f "$build/libringcap.so" ] || { echo "install.sh: $build/libringcap.so is missing: build it first" >&2; exit 1; }
 lib=$prefix/lib
 mkdir -p "$lib/pkgconfig" "$lib/cmake/ringcap" "$prefix/include/pcap" "$prefix/bin" \
-    "$prefix/share/man/man1" "$prefix/share/man/man3"
+    "$prefix/share/man/man1" "$prefix/share/man/man3" "$prefix/share/man/man5" "$prefix/share/man/man7"
 
 install -m 0755 "$build/libringcap.so" "$lib/libringcap.so.$version"
 ln -sf "libringcap.so.$version" "$lib/libringcap.so.$major"
@@ -51,4 +53,13 @@ subst "$here/pkgconfig/cmake/ringcapConfigVersion.cmake" > "$lib/cmake/ringcap/r
 
 install -m 0644 "$here"/man/man3/*.3 "$prefix/share/man/man3/"
 install -m 0644 "$here"/man/man1/*.1 "$prefix/share/man/man1/"
+for page in "$here"/man/man3/*.3pcap; do
+    if [ -L "$page" ]; then
+        ln -sf "$(readlink "$page")" "$prefix/share/man/man3/${page##*/}"
+    else
+        install -m 0644 "$page" "$prefix/share/man/man3/"
+    fi
+done
+install -m 0644 "$here"/man/man5/*.5 "$prefix/share/man/man5/"
+install -m 0644 "$here"/man/man7/*.7 "$prefix/share/man/man7/"
 echo "installed ringcap $version under $prefix"

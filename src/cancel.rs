@@ -10,6 +10,8 @@
 //! back into the caller's C frames. Between rounds they also call
 //! `point()`, for a cancellation that arrived while packets kept coming.
 
+use std::cell::Cell;
+
 const PTHREAD_CANCEL_ENABLE: i32 = 0;
 const PTHREAD_CANCEL_DISABLE: i32 = 1;
 
@@ -22,8 +24,19 @@ extern "C-unwind" {
     fn pthread_testcancel();
 }
 
+thread_local! {
+    /// How many exports this thread is inside: one called from a callback
+    /// (tcpdump's pcap_dump, per packet) finds cancellation already off and
+    /// skips the pthread calls, which cost more than the rest of it.
+    static DEPTH: Cell<u32> = const { Cell::new(0) };
+}
+
 /// Turns cancellation off on entry to an export; returns what to restore.
 pub fn enter() -> i32 {
+    let depth = DEPTH.with(|d| d.replace(d.get() + 1));
+    if depth > 0 {
+        return PTHREAD_CANCEL_DISABLE;
+    }
     let mut old = PTHREAD_CANCEL_ENABLE;
     // SAFETY: plain pthread call on the current thread with a valid out-pointer.
     unsafe { pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &mut old) };
@@ -32,6 +45,7 @@ pub fn enter() -> i32 {
 
 /// Restores the caller's cancellation state on leaving an export.
 pub fn leave(old: i32) {
+    DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
     if old == PTHREAD_CANCEL_ENABLE {
         // SAFETY: as in `enter`; the old state is not needed.
         unsafe { pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, std::ptr::null_mut()) };

@@ -24,12 +24,14 @@ c_tests!(
     rx_config,
     rx_waiting,
     rx_cancel,
+    rx_hold,
     dlopen_exports,
     pcap_live,
     pcap_reentry,
     pcap_dump_full,
     pcap_inject,
     pcap_api,
+    pcap_offline,
     filter_api,
     feat_fanout,
     feat_filter,
@@ -70,36 +72,25 @@ fn every_c_program_is_run() {
 
 // Kernel features (issue 4), each in its own network namespace.
 
-#[test]
-fn valgrind_rx_errors() {
-    run_c_test_valgrind("rx_errors", &[]);
+macro_rules! valgrind_tests {
+    ($($name:ident: $prog:literal $args:expr),* $(,)?) => {
+        $(#[test] fn $name() { run_c_test_valgrind($prog, $args); })*
+    };
 }
 
-/// The new metadata paths (block private area, offsets) and the dumpers.
-#[test]
-fn valgrind_feat_meta() {
-    run_c_test_valgrind("feat_meta", &[]);
-}
-
-#[test]
-fn valgrind_feat_dumper() {
-    run_c_test_valgrind("feat_dumper", &[]);
-}
-
-#[test]
-fn valgrind_pcap_inject() {
-    run_c_test_valgrind("pcap_inject", &[]);
-}
-
-#[test]
-fn valgrind_rx_v3_raw() {
-    run_c_test_valgrind("rx_versions", &["3", "raw"]);
-}
-
-#[test]
-fn valgrind_rx_v2_dgram() {
-    run_c_test_valgrind("rx_versions", &["2", "dgram"]);
-}
+// Under memcheck: the pcap layer (dead handles, filters, savefiles, live
+// capture and inject) and the native RX paths.
+valgrind_tests!(
+    valgrind_pcap_api: "pcap_api" &[],
+    valgrind_pcap_offline: "pcap_offline" &[],
+    valgrind_pcap_live: "pcap_live" &[],
+    valgrind_pcap_inject: "pcap_inject" &[],
+    valgrind_rx_errors: "rx_errors" &[],
+    valgrind_rx_v3_raw: "rx_versions" &["3", "raw"],
+    valgrind_rx_v2_dgram: "rx_versions" &["2", "dgram"],
+    valgrind_feat_meta: "feat_meta" &[],
+    valgrind_feat_dumper: "feat_dumper" &[],
+);
 
 macro_rules! c_test_args {
     ($($name:ident: $prog:literal $args:expr),* $(,)?) => {

@@ -53,32 +53,48 @@ fn tree(dir: &Path) -> BTreeSet<String> {
     out
 }
 
-/// libpcap-dev's development files under a prefix: Debian's file list
-/// with /usr/lib/<triplet> as lib. libpcap's own manual pages and Debian's
-/// doc directory are not among them (ringcap installs its own pages).
+/// libpcap-dev's files under a prefix: Debian's file list with
+/// /usr/lib/<triplet> as lib and the manual pages uncompressed. Debian's
+/// doc directory (changelog, copyright) is not among them.
 fn libpcap_dev_files() -> BTreeSet<String> {
+    libpcap_dev_entries().into_keys().collect()
+}
+
+/// libpcap-dev's files as [`libpcap_dev_files`] names them, each with the
+/// page it links to if it is an alias (a symlink) of another.
+fn libpcap_dev_entries() -> std::collections::BTreeMap<String, Option<String>> {
     let out = Command::new("dpkg").args(["-L", "libpcap0.8-dev"]).output().expect("dpkg -L");
     assert!(out.status.success(), "libpcap0.8-dev must be installed (.ci/setup) to compare layouts");
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
-        .filter(|l| !l.starts_with("/usr/share/"))
+        .filter(|l| !l.starts_with("/usr/share/") || l.starts_with("/usr/share/man/"))
         .filter(|l| !Path::new(l).is_dir())
         .map(|l| {
             let rel = l.strip_prefix("/usr/").expect("a file under /usr");
-            match rel.strip_prefix("lib/") {
+            let name = match rel.strip_prefix("lib/") {
                 Some(r) => format!("lib/{}", r.split_once('/').map_or(r, |(_, f)| f)),
-                None => rel.to_string(),
-            }
+                None => rel.strip_suffix(".gz").unwrap_or(rel).to_string(),
+            };
+            let alias = std::fs::read_link(l).ok().map(|t| {
+                let t = t.to_string_lossy().into_owned();
+                t.strip_suffix(".gz").map_or(t.clone(), str::to_string)
+            });
+            (name, if rel.starts_with("share/man/") { alias } else { None })
         })
         .collect()
+}
+
+/// The man pages libpcap-dev installs, by section.
+fn libpcap_dev_man_pages() -> BTreeSet<String> {
+    libpcap_dev_files().into_iter().filter(|f| f.starts_with("share/man/")).collect()
 }
 
 #[test]
 fn install_lays_out_libpcap_dev_plus_ringcaps_own_files() {
     let installed = tree(prefix());
     let libpcap = libpcap_dev_files();
-    assert_eq!(libpcap.len(), 22, "libpcap-dev's file list changed: {libpcap:?}");
+    assert_eq!(libpcap.len(), 22 + 79, "libpcap-dev's file list changed: {libpcap:?}");
     let missing: Vec<&String> = libpcap.difference(&installed).collect();
     assert!(missing.is_empty(), "libpcap-dev installs these and ringcap does not: {missing:?}");
     let own: BTreeSet<String> = [
@@ -92,7 +108,6 @@ fn install_lays_out_libpcap_dev_plus_ringcaps_own_files() {
         "lib/pkgconfig/ringcap.pc",
         "lib/cmake/ringcap/ringcapConfig.cmake",
         "lib/cmake/ringcap/ringcapConfigVersion.cmake",
-        "share/man/man1/pcap-config.1",
         "share/man/man3/ringcap.3",
         "share/man/man3/ringcap_capture.3",
         "share/man/man3/ringcap_config.3",
@@ -105,6 +120,11 @@ fn install_lays_out_libpcap_dev_plus_ringcaps_own_files() {
     .collect();
     let expected: BTreeSet<String> = libpcap.union(&own).cloned().collect();
     assert_eq!(installed, expected, "the installed files are not libpcap-dev's plus ringcap's own");
+    // libpcap's alias pages are aliases here too, of the same pages.
+    for (name, alias) in libpcap_dev_entries().into_iter().filter(|(n, _)| n.starts_with("share/man/")) {
+        let here = std::fs::read_link(prefix().join(&name)).ok().map(|t| t.to_string_lossy().into_owned());
+        assert_eq!(here, alias, "{name}: libpcap-dev's alias and ringcap's differ");
+    }
     // The development and run-time names all reach the one library.
     for link in ["libpcap.so", "libpcap.so.0.8", "libpcap.so.1", "libringcap.so"] {
         let real = std::fs::canonicalize(prefix().join("lib").join(link)).unwrap();
@@ -290,7 +310,7 @@ fn cmake_version_file_accepts_only_compatible_requests() {
     }
 }
 
-/// The committed pages are what build.rs makes of the current header, and
+/// The committed pages are what build.rs makes of the current headers, and
 /// both mandoc and groff render every installed page without a warning.
 #[test]
 fn man_pages_are_current_and_lint_clean() {
@@ -302,9 +322,36 @@ fn man_pages_are_current_and_lint_clean() {
         let committed = std::fs::read_to_string(repo().join("man/man3").join(page)).unwrap();
         assert!(fresh == committed, "man/man3/{page} is stale: rebuild outside CI and commit it");
     }
-    let installed: Vec<PathBuf> =
-        tree(&prefix().join("share/man")).iter().map(|p| prefix().join("share/man").join(p)).collect();
-    assert_eq!(installed.len(), 7);
+    // libpcap's pages: the same files, texts and aliases as build.rs makes,
+    // and no committed page it no longer makes.
+    let generated = Path::new(env!("RINGCAP_GENERATED_PCAP_MAN_DIR"));
+    let pages = tree(generated);
+    let libpcap: BTreeSet<String> = libpcap_dev_man_pages()
+        .iter()
+        .filter(|p| !p.ends_with(".1"))
+        .map(|p| p["share/man/".len()..].to_string())
+        .collect();
+    assert_eq!(pages, libpcap, "build.rs makes other pages than libpcap-dev installs");
+    let committed: BTreeSet<String> =
+        tree(&repo().join("man")).into_iter().filter(|p| !p.ends_with(".1") && !p.ends_with(".3")).collect();
+    assert_eq!(committed, pages, "man/ holds other libpcap pages than build.rs makes: rebuild outside CI and commit");
+    for page in &pages {
+        let (fresh, committed) = (generated.join(page), repo().join("man").join(page));
+        match std::fs::read_link(&fresh) {
+            Ok(target) => assert_eq!(std::fs::read_link(&committed).ok(), Some(target), "man/{page}: stale alias"),
+            Err(_) => assert!(
+                std::fs::read(&fresh).unwrap() == std::fs::read(&committed).unwrap(),
+                "man/{page} is stale: rebuild outside CI and commit it"
+            ),
+        }
+    }
+    // Aliases point at pages of their own, so linting the pages covers them.
+    let installed: Vec<PathBuf> = tree(&prefix().join("share/man"))
+        .iter()
+        .map(|p| prefix().join("share/man").join(p))
+        .filter(|p| !p.is_symlink())
+        .collect();
+    assert_eq!(installed.len(), 6 + 79 - 17);
     for page in &installed {
         let lint = Command::new("mandoc").args(["-T", "lint", "-W", "warning"]).arg(page).output().expect("mandoc");
         assert!(

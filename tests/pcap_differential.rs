@@ -98,6 +98,17 @@ fn savefiles_read_and_dump_like_libpcap() {
     }
 }
 
+/// Descriptors, direction, stream positions after reads, filters and
+/// streams (fopen and pipe) on the same files.
+#[test]
+fn savefile_handles_behave_like_libpcap() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("pcap-handles-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let files = savefile_corpus(&dir);
+    let args: Vec<&str> = files.iter().map(String::as_str).collect();
+    same_output_args("tests/pcap/offline_handles.c", &args);
+}
+
 /// Devices, their flags and addresses, in libpcap's order, the netfilter
 /// log and queue pseudo-devices included. libpcap also lists pseudo-devices
 /// ringcap does not capture on (Bluetooth monitor, D-Bus); those lines are
@@ -171,6 +182,12 @@ fn fault_stalled_reader_under_sparse_traffic_loses_nothing() {
 #[test]
 fn fault_handle_churn_under_a_low_file_limit() {
     same_fault("churn");
+}
+
+/// A monitoring thread's pcap_stats during pcap_loop is answered at once.
+#[test]
+fn fault_second_thread_calls_during_the_loop() {
+    same_fault("monitor");
 }
 
 /// pthread_cancel of a capturing thread proceeds, as with libpcap (sngrep

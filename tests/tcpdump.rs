@@ -205,6 +205,31 @@ fn filter_vlan_udp() {
 }
 
 #[test]
+fn filter_vlan_or_arp() {
+    same_capture("vlan-or-arp", "vb", "vlan or arp");
+}
+
+#[test]
+fn filter_vlan_100_or_arp() {
+    same_capture("vlan100-or-arp", "vb", "vlan 100 or arp");
+}
+
+#[test]
+fn filter_vlan_or_vlan() {
+    same_capture("vlan-or-vlan", "vb", "vlan 105 or vlan 106");
+}
+
+#[test]
+fn filter_vlan_alternatives() {
+    same_capture("vlan-alternatives", "vb", "(vlan 100 and udp) or (vlan 101 and tcp)");
+}
+
+#[test]
+fn filter_mpls_or_vlan() {
+    same_capture("mpls-or-vlan", "vb", "(vlan 200 and tcp) or vlan 300 or mpls 16");
+}
+
+#[test]
 fn filter_icmp() {
     same_capture("icmp", "vb", "icmp");
 }

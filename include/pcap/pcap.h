@@ -743,7 +743,9 @@ void pcap_close(struct pcap *p);
 int pcap_set_snaplen(struct pcap *p, int snaplen);
 
 /**
- * pcap_set_promisc().
+ * pcap_set_promisc(): nonzero puts the device in promiscuous mode from
+ * activation until the handle is closed. Returns 0, or PCAP_ERROR_ACTIVATED
+ * once the handle is activated.
  */
 int pcap_set_promisc(struct pcap *p, int promisc);
 
@@ -753,7 +755,8 @@ int pcap_set_promisc(struct pcap *p, int promisc);
 int pcap_set_rfmon(struct pcap *p, int rfmon);
 
 /**
- * pcap_can_set_rfmon(): 0, monitor mode is not supported on packet
+ * pcap_can_set_rfmon(): whether activation could turn on monitor mode.
+ * 0, monitor mode is not supported on packet
  * sockets (nor on savefiles); PCAP_ERROR on a pcap_open_dead handle.
  */
 int pcap_can_set_rfmon(struct pcap *p);
@@ -769,7 +772,8 @@ int pcap_set_timeout(struct pcap *p, int to_ms);
 int pcap_set_buffer_size(struct pcap *p, int size);
 
 /**
- * pcap_set_immediate_mode().
+ * pcap_set_immediate_mode(): nonzero delivers each packet as it arrives
+ * (a TPACKET_V2 ring, as libpcap's) instead of a V3 block at a time.
  */
 int pcap_set_immediate_mode(struct pcap *p, int immediate);
 
@@ -785,7 +789,8 @@ int pcap_set_tstamp_type(struct pcap *p, int tstamp_type);
 int pcap_set_tstamp_precision(struct pcap *p, int precision);
 
 /**
- * pcap_get_tstamp_precision().
+ * pcap_get_tstamp_precision(): the precision of the time stamps the handle
+ * delivers. Returns PCAP_TSTAMP_PRECISION_MICRO or PCAP_TSTAMP_PRECISION_NANO.
  */
 int pcap_get_tstamp_precision(struct pcap *p);
 
@@ -807,7 +812,8 @@ int ringcap_pcap_set_fanout(struct pcap *p,
                             uint16_t group_id);
 
 /**
- * pcap_activate(): 0, a PCAP_WARNING_* code, or a PCAP_ERROR_* code.
+ * pcap_activate(): opens the ring with the handle's settings and starts
+ * capturing. Returns 0, a PCAP_WARNING_* code, or a PCAP_ERROR_* code.
  */
 int pcap_activate(struct pcap *p);
 
@@ -853,39 +859,45 @@ void pcap_breakloop(struct pcap *p);
 int pcap_stats(struct pcap *p, struct pcap_stat *ps);
 
 /**
- * pcap_setnonblock().
+ * pcap_setnonblock(): nonzero makes reads return at once when no packet is
+ * ready, instead of waiting for the timeout. Returns 0, or PCAP_ERROR with
+ * the message in `errbuf`.
  */
 int pcap_setnonblock(struct pcap *p, int nonblock, char *errbuf);
 
 /**
- * pcap_getnonblock().
+ * pcap_getnonblock(): whether the handle is in non-blocking mode (a
+ * savefile never is). Returns 1 or 0, or PCAP_ERROR with the message in `errbuf`.
  */
 int pcap_getnonblock(struct pcap *p, char *errbuf);
 
 /**
  * pcap_get_selectable_fd(): the packet socket (readable when a dispatch
- * will not wait), or -1.
+ * will not wait), a savefile's descriptor, or -1.
  */
 int pcap_get_selectable_fd(struct pcap *p);
 
 /**
- * pcap_fileno(): the packet socket of a live handle, the savefile's
- * descriptor, or -1.
+ * pcap_fileno(): the packet socket of a live handle; -1 for savefiles
+ * (libpcap 1.10 keeps no descriptor of its own for them) and dead handles.
  */
 int pcap_fileno(struct pcap *p);
 
 /**
- * pcap_get_required_select_timeout(): NULL, the socket's readiness is exact on Linux.
+ * pcap_get_required_select_timeout(): how long a select() on the selectable
+ * descriptor may wait at most. NULL, the socket's readiness is exact on Linux.
  */
 const struct timeval *pcap_get_required_select_timeout(struct pcap *p);
 
 /**
- * pcap_snapshot().
+ * pcap_snapshot(): the most bytes of a packet the handle captures. Returns
+ * the snapshot length, or PCAP_ERROR_NOT_ACTIVATED.
  */
 int pcap_snapshot(struct pcap *p);
 
 /**
- * pcap_datalink().
+ * pcap_datalink(): the link type (DLT_*) of the packets the handle
+ * delivers. Returns it, or PCAP_ERROR_NOT_ACTIVATED.
  */
 int pcap_datalink(struct pcap *p);
 
@@ -906,7 +918,9 @@ int pcap_list_datalinks(struct pcap *p, int **dlt_buffer);
 void pcap_free_datalinks(int *dlt_list);
 
 /**
- * pcap_set_datalink().
+ * pcap_set_datalink(): switches to another of the link types
+ * pcap_list_datalinks() offers. Returns 0, or PCAP_ERROR for a type the
+ * handle does not offer.
  */
 int pcap_set_datalink(struct pcap *p, int dlt);
 
@@ -981,7 +995,8 @@ int pcap_sendpacket(struct pcap *p, const uint8_t *buf, int size);
 const char *pcap_lib_version(void);
 
 /**
- * pcap_statustostr().
+ * pcap_statustostr(): libpcap's text for a PCAP_ERROR_* or PCAP_WARNING_*
+ * code, "Unknown error: N" for other values (a per-thread buffer).
  */
 const char *pcap_statustostr(int status);
 
@@ -996,7 +1011,8 @@ const char *pcap_strerror(int errnum);
 int pcap_datalink_name_to_val(const char *name);
 
 /**
- * pcap_datalink_val_to_name(): NULL if unknown.
+ * pcap_datalink_val_to_name(): the name of a DLT_* value without "DLT_",
+ * as libpcap 1.10 names it. NULL if unknown.
  */
 const char *pcap_datalink_val_to_name(int dlt);
 
@@ -1011,12 +1027,14 @@ const char *pcap_datalink_val_to_description(int dlt);
 const char *pcap_datalink_val_to_description_or_dlt(int dlt);
 
 /**
- * pcap_tstamp_type_name_to_val(): PCAP_ERROR if unknown.
+ * pcap_tstamp_type_name_to_val(): the PCAP_TSTAMP_* value of a name such as
+ * "adapter_unsynced", case-insensitive. PCAP_ERROR if unknown.
  */
 int pcap_tstamp_type_name_to_val(const char *name);
 
 /**
- * pcap_tstamp_type_val_to_name(): NULL if unknown.
+ * pcap_tstamp_type_val_to_name(): the name of a PCAP_TSTAMP_* value, as
+ * tcpdump -J prints it. NULL if unknown.
  */
 const char *pcap_tstamp_type_val_to_name(int t);
 
@@ -1038,7 +1056,8 @@ struct pcap *pcap_open_offline_with_tstamp_precision(const char *fname,
                                                      char *errbuf);
 
 /**
- * pcap_open_offline(): microsecond time stamps.
+ * pcap_open_offline(): opens a pcap or pcapng savefile for reading, with
+ * microsecond time stamps. Returns the handle, or NULL with the message in `errbuf`.
  */
 struct pcap *pcap_open_offline(const char *fname, char *errbuf);
 
@@ -1080,7 +1099,8 @@ struct pcap_dumper *pcap_dump_open_append(struct pcap *p, const char *fname);
 void pcap_dump(uint8_t *user, const struct pcap_pkthdr *h, const uint8_t *sp);
 
 /**
- * pcap_dump_flush(): 0, or -1 if the stream could not be written (now
+ * pcap_dump_flush(): writes out what pcap_dump() buffered in the stream.
+ * 0, or -1 if the stream could not be written (now
  * or by an earlier pcap_dump).
  */
 int pcap_dump_flush(struct pcap_dumper *d);
@@ -1106,7 +1126,9 @@ FILE *pcap_dump_file(struct pcap_dumper *d);
 void pcap_dump_close(struct pcap_dumper *d);
 
 /**
- * pcap_compile(): 0, or PCAP_ERROR with the message in pcap_geterr(p).
+ * pcap_compile(): compiles a pcap-filter expression to classic BPF for the
+ * handle's link type and snapshot length (`optimize` nonzero: optimized).
+ * 0, or PCAP_ERROR with the message in pcap_geterr(p).
  */
 int pcap_compile(struct pcap *p,
                  struct bpf_program *fp,

@@ -125,3 +125,20 @@ pub unsafe fn in_slice<'a>(p: *const u8, len: usize, what: &str) -> Result<&'a [
 pub fn guard_or<T>(fallback: T, f: impl FnOnce() -> T) -> T {
     guard(f).unwrap_or(fallback)
 }
+
+thread_local! {
+    static THREAD_ID: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// This thread's id, for the dispatch guards that refuse a read from a
+/// handle's own callback. gettid(2) is a system call every time: it is
+/// asked once per thread and kept.
+pub fn thread_id() -> u64 {
+    THREAD_ID.with(|t| {
+        if t.get() == 0 {
+            // SAFETY: gettid has no preconditions.
+            t.set(unsafe { libc::gettid() } as u64);
+        }
+        t.get()
+    })
+}

@@ -46,6 +46,10 @@ pub struct ringcap_ring_info {
     pub shrunk: bool,
     /// Bytes first asked for when the ring was shrunk, else ring_bytes.
     pub requested_bytes: usize,
+    /// V3 block retire timeout in ms (0: the kernel's choice; 0 for V1/V2):
+    /// sparse traffic waits at most this long, and the ring holds block_nr
+    /// times this long of it.
+    pub block_timeout_ms: u32,
 }
 
 pub(crate) struct CaptureHandle {
@@ -58,10 +62,7 @@ pub(crate) struct CaptureHandle {
 
 pub(crate) static CAPTURES: Handles<CaptureHandle> = Handles::new(HandleKind::Capture, "ringcap_capture");
 
-fn thread_id() -> u64 {
-    // SAFETY: gettid has no preconditions.
-    unsafe { libc::gettid() as u64 }
-}
+use crate::ffi::boundary::thread_id;
 
 impl CaptureHandle {
     fn lock(&self) -> Result<MutexGuard<'_, Option<Capture>>> {
@@ -323,6 +324,7 @@ pub extern "C" fn ringcap_capture_ring_info(h: *mut ringcap_capture, out: *mut r
                 memory_locked: c.memory_locked(),
                 shrunk: c.shrunk_from().is_some(),
                 requested_bytes: c.shrunk_from().map(|s| s.ring_bytes()).unwrap_or(g.ring_bytes()),
+                block_timeout_ms: if g.version == crate::geometry::Version::V3 { c.block_timeout_ms() } else { 0 },
             })
         })?;
         Ok(0)

@@ -233,6 +233,30 @@ pub extern "C" fn ringcap_config_set_block_timeout(cfg: *mut ringcap_config, ms:
     })
 }
 
+/// V3: how long, in milliseconds, the ring must hold sparse traffic while
+/// the reader is not reading (a stall), 0 to 3 600 000 (default 0: not
+/// asked). When traffic is sparse each block is retired by its timer, so
+/// a ring holds block count x block timeout: this raises the block timeout
+/// to hold_ms / block count (the default 64 blocks hold 64 ms at 1 ms).
+/// The price is latency: sparse packets wait up to that timeout. One
+/// setting for the trade; ringcap_config_set_block_timeout sets the same
+/// knob directly.
+#[no_mangle]
+pub extern "C" fn ringcap_config_set_hold_time(cfg: *mut ringcap_config, ms: u32) -> i32 {
+    with_config(cfg, "ringcap_config_set_hold_time", |c| {
+        if ms > 3_600_000 {
+            return Err(Error::invalid(format!("hold time {ms} ms is out of range; valid: 0 to 3600000")));
+        }
+        if ms > 0 && c.version != Version::V3 {
+            return Err(Error::invalid(
+                "a hold time needs TPACKET_V3 (blocks retired by a timer); V1/V2 rings hold frame count packets",
+            ));
+        }
+        c.hold_ms = ms;
+        Ok(())
+    })
+}
+
 /// V3: bytes of private area at the start of every block (default 0),
 /// reached from a callback with ringcap_packet_block_private(). The kernel's
 /// only rule: a block holds its header, the private area (rounded up to 8)

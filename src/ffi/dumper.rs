@@ -11,7 +11,6 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::ffi::boundary::{boundary, c_str, in_ref, in_slice, out_ref};
 use crate::ffi::capture::{ringcap_capture, with_handle};
 use crate::ffi::handles::{HandleKind, Handles};
-use crate::filter::LinkType;
 use crate::rx::PacketMeta;
 use crate::savefile::{PacketHeader, PcapngWriter, Precision, Writer, WriterConfig};
 
@@ -101,21 +100,6 @@ fn with_dumper(d: *mut ringcap_dumper, f: impl FnOnce(&mut Sink) -> Result<i32>)
     }
 }
 
-/// The DLT_ value of a filter link type, as savefiles name it.
-fn dlt(link: LinkType) -> i32 {
-    match link {
-        LinkType::Ethernet => 1,
-        LinkType::LinuxSll => 113,
-        LinkType::LinuxSll2 => 276,
-        LinkType::Raw => 12,
-        LinkType::Ipv4 => 228,
-        LinkType::Ipv6 => 229,
-        LinkType::Null => 0,
-        LinkType::Loop => 108,
-        LinkType::Nflog => 239,
-    }
-}
-
 /// Creates the savefile `path` (truncated if it exists) in `format`
 /// (RINGCAP_SAVEFILE_FORMAT_PCAP or _PCAPNG) for packets of link type
 /// `linktype` (a DLT_ value, e.g. 1 for Ethernet), with `snaplen` in its
@@ -162,7 +146,7 @@ pub extern "C" fn ringcap_dumper_open_capture(
         // SAFETY: C passes a writable pointer or NULL.
         let out = unsafe { out_ref(out, "out") }?;
         let (link, snaplen) = handle.with(|c| Ok((c.filter_link_type()?, c.snaplen())))?;
-        *out = register(open(path, format, &WriterConfig::new(dlt(link), snaplen, Precision::Nano))?)?;
+        *out = register(open(path, format, &WriterConfig::new(link.dlt(), snaplen, Precision::Nano))?)?;
         Ok(0)
     })
 }

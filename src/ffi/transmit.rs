@@ -596,6 +596,8 @@ pub extern "C" fn ringcap_tx_ring_info(h: *mut ringcap_tx, out: *mut ringcap_rin
             memory_locked: t.memory_locked(),
             shrunk: t.shrunk(),
             requested_bytes: g.ring_bytes(),
+            // TX rings have no retire timer.
+            block_timeout_ms: 0,
         };
         Ok(0)
     })

@@ -23,6 +23,9 @@ pub enum Proto {
     Ah,
     Esp,
     Iso,
+    Atalk,
+    Aarp,
+    Ipx,
     Stp,
     Netbeui,
     Decnet,
@@ -55,6 +58,9 @@ impl Proto {
             Ah => "ah",
             Esp => "esp",
             Iso => "iso",
+            Atalk => "atalk",
+            Aarp => "aarp",
+            Ipx => "ipx",
             Stp => "stp",
             Netbeui => "netbeui",
             Decnet => "decnet",
@@ -190,6 +196,17 @@ pub enum Node {
     Vlan(Option<u32>),
     Mpls(Option<u32>),
     Pppoed,
+    Llc(Option<LlcKind>),
     Pppoes(Option<u32>),
     Geneve(Option<u32>),
+}
+
+/// What `llc` is followed by: a frame format or an S/U frame type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LlcKind {
+    I,
+    S,
+    U,
+    SType(u32),
+    UType(u32),
 }

@@ -7,100 +7,105 @@ use std::net::IpAddr;
 use super::ast::{AddrKind, Arith, ArithOp, Dir, Id, Node, Proto, Qual, RelOp};
 use super::insn::*;
 use super::ir::{Cond, Test};
+use super::link::{self, ieee80211, Kind};
 use super::names::{self, PortProto};
-use super::LinkType;
+use super::Options;
 use crate::error::{Error, ErrorCode, Result};
 use crate::sys;
 
-fn err(msg: impl Into<String>) -> Error {
+pub(in crate::filter) fn err(msg: impl Into<String>) -> Error {
     Error::new(ErrorCode::FilterSyntax, msg)
 }
 
-const ETHERMTU: u32 = 1500;
-const ETH_IP: u32 = 0x0800;
-const ETH_IPV6: u32 = 0x86dd;
-const ETH_ARP: u32 = 0x0806;
-const ETH_RARP: u32 = 0x8035;
-const ETH_8021Q: u32 = 0x8100;
-const ETH_8021AD: u32 = 0x88a8;
-const ETH_QINQ: u32 = 0x9100;
-const ETH_MPLS: u32 = 0x8847;
-const ETH_PPPOED: u32 = 0x8863;
-const ETH_PPPOES: u32 = 0x8864;
-const ETH_TEB: u32 = 0x6558;
-const PPP_MPLS_UCAST: u32 = 0x0281;
-const LINUX_SLL_P_802_2: u32 = 4;
-const LINUX_SLL_OUTGOING: u32 = 4;
-const PACKET_OUTGOING: u32 = 4;
-const GENEVE_PORT: u32 = 6081;
-const IPPROTO_TCP: u32 = 6;
-const IPPROTO_UDP: u32 = 17;
-const IPPROTO_SCTP: u32 = 132;
-const IPPROTO_FRAGMENT: u32 = 44;
+pub(in crate::filter) const ETHERMTU: u32 = 1500;
+pub(in crate::filter) const ETH_IP: u32 = 0x0800;
+pub(in crate::filter) const ETH_IPV6: u32 = 0x86dd;
+pub(in crate::filter) const ETH_ARP: u32 = 0x0806;
+pub(in crate::filter) const ETH_RARP: u32 = 0x8035;
+pub(in crate::filter) const ETH_8021Q: u32 = 0x8100;
+pub(in crate::filter) const ETH_8021AD: u32 = 0x88a8;
+pub(in crate::filter) const ETH_QINQ: u32 = 0x9100;
+pub(in crate::filter) const ETH_MPLS: u32 = 0x8847;
+pub(in crate::filter) const ETH_PPPOED: u32 = 0x8863;
+pub(in crate::filter) const ETH_PPPOES: u32 = 0x8864;
+pub(in crate::filter) const ETH_TEB: u32 = 0x6558;
+pub(in crate::filter) const ETH_IPX: u32 = 0x8137;
+pub(in crate::filter) const ETH_ATALK: u32 = 0x809b;
+pub(in crate::filter) const ETH_AARP: u32 = 0x80f3;
+pub(in crate::filter) const ETH_DN: u32 = 0x6003;
+pub(in crate::filter) const ETH_NS: u32 = 0x0600;
+pub(in crate::filter) const LLCSAP_ISONS: u32 = 0xfe;
+pub(in crate::filter) const LLCSAP_IP: u32 = 0x06;
+pub(in crate::filter) const LLCSAP_NETBEUI: u32 = 0xf0;
+pub(in crate::filter) const LLCSAP_IPX: u32 = 0xe0;
+pub(in crate::filter) const LLCSAP_8021D: u32 = 0x42;
+pub(in crate::filter) const LINUX_SLL_P_802_3: u32 = 1;
+pub(in crate::filter) const ISO8473_CLNP: u32 = 0x81;
+pub(in crate::filter) const ISO9542_ESIS: u32 = 0x82;
+pub(in crate::filter) const ISO10589_ISIS: u32 = 0x83;
+pub(in crate::filter) const AF_INET: u32 = 2;
+pub(in crate::filter) const DLT_EN10MB: i32 = 1;
+pub(in crate::filter) const DLT_IEEE802: i32 = 6;
+pub(in crate::filter) const DLT_PPP: i32 = 9;
+pub(in crate::filter) const DLT_FDDI: i32 = 10;
+pub(in crate::filter) const DLT_ATM_RFC1483: i32 = 11;
+pub(in crate::filter) const DLT_C_HDLC: i32 = 104;
+pub(in crate::filter) const DLT_HDLC: i32 = 112;
+pub(in crate::filter) const DLT_IP_OVER_FC: i32 = 122;
+pub(in crate::filter) const DLT_LINUX_SLL: i32 = 113;
+pub(in crate::filter) const DLT_LINUX_SLL2: i32 = 276;
+pub(in crate::filter) const DLT_PPP_PPPD: i32 = 166;
+pub(in crate::filter) const DLT_SLIP: i32 = 8;
+pub(in crate::filter) const DLT_IPNET: i32 = 226;
+pub(in crate::filter) const DLT_PFLOG: i32 = 117;
+const SLIPDIR_IN: u32 = 0;
+const IPNET_OUTBOUND: u32 = 2;
+const IPNET_INBOUND: u32 = 1;
+/// Offset of `dir` in struct pfloghdr.
+const PFLOG_DIR: u32 = 60;
+const PF_IN: u32 = 1;
+const PF_OUT: u32 = 2;
+pub(in crate::filter) const PPP_MPLS_UCAST: u32 = 0x0281;
+pub(in crate::filter) const LINUX_SLL_P_802_2: u32 = 4;
+pub(in crate::filter) const LINUX_SLL_OUTGOING: u32 = 4;
+pub(in crate::filter) const PACKET_OUTGOING: u32 = 4;
+pub(in crate::filter) const GENEVE_PORT: u32 = 6081;
+pub(in crate::filter) const IPPROTO_TCP: u32 = 6;
+pub(in crate::filter) const IPPROTO_UDP: u32 = 17;
+pub(in crate::filter) const IPPROTO_SCTP: u32 = 132;
+pub(in crate::filter) const IPPROTO_FRAGMENT: u32 = 44;
 /// Initial value of variable-offset registers: any load through it is
 /// outside the packet (and below the kernel's negative offset areas).
-const UNSET_OFFSET: u32 = 0x8000_0000;
+pub(in crate::filter) const UNSET_OFFSET: u32 = 0x8000_0000;
 /// Extension headers `protochain` follows before giving up.
-const PROTOCHAIN_DEPTH: usize = 4;
+pub(in crate::filter) const PROTOCHAIN_DEPTH: usize = 4;
 /// AF_INET6 on this (Linux) host, as DLT_NULL/DLT_LOOP carry it.
-const AF_INET6_LINUX: u32 = 10;
+pub(in crate::filter) const AF_INET6_LINUX: u32 = 10;
 
 /// An offset that may have a variable part kept in a scratch register.
 #[derive(Debug, Clone, Copy)]
-struct Off {
-    k: u32,
-    reg: Option<u32>,
+pub(in crate::filter) struct Off {
+    pub k: u32,
+    pub reg: Option<u32>,
 }
 
 impl Off {
-    const fn at(k: u32) -> Off {
+    pub(in crate::filter) const fn at(k: u32) -> Off {
         Off { k, reg: None }
     }
 }
 
 /// What an offset is relative to (libpcap's `enum e_offrel`).
 #[derive(Debug, Clone, Copy)]
-enum Rel {
+pub(in crate::filter) enum Rel {
     LinkHdr,
     LinkType,
+    /// The link payload itself: where the 802.2 header is on LLC links.
+    Llc,
     LinkPl,
     PrevMplsHdr,
     TranIpv4,
     TranIpv6,
-}
-
-/// The link layer as the generator currently sees it (PPPoE session
-/// payloads are PPP).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Link {
-    Ether,
-    Sll,
-    Sll2,
-    Raw,
-    Ipv4,
-    Ipv6,
-    Null,
-    Loop,
-    Ppp,
-    /// No protocol tests: libpcap compiles only link[] and len on NFLOG.
-    Nflog,
-}
-
-impl Link {
-    fn name(self) -> &'static str {
-        match self {
-            Link::Ether => "Ethernet",
-            Link::Sll => "Linux cooked v1",
-            Link::Sll2 => "Linux cooked v2",
-            Link::Raw => "Raw IP",
-            Link::Ipv4 => "Raw IPv4",
-            Link::Ipv6 => "Raw IPv6",
-            Link::Null => "BSD loopback",
-            Link::Loop => "OpenBSD loopback",
-            Link::Ppp => "PPP",
-            Link::Nflog => "NFLOG",
-        }
-    }
 }
 
 /// Value of an arithmetic expression: code leaving it in scratch register
@@ -115,15 +120,26 @@ struct Val {
 }
 
 pub struct Gen {
-    link: Link,
-    linkhdr: Off,
-    linktype: Option<Off>,
-    linkpl: Off,
-    nl: u32,
-    mpls_depth: u32,
-    vlan_depth: u32,
+    /// The DLT the generator currently sees: PPPoE session payloads are
+    /// DLT_PPP, Geneve payloads DLT_EN10MB, as in libpcap.
+    pub(in crate::filter) dlt: i32,
+    pub(in crate::filter) kind: Kind,
+    /// The handle's own link type, for messages.
+    pub(in crate::filter) outer_dlt: i32,
+    pub(in crate::filter) linkhdr: Off,
+    pub(in crate::filter) linktype: Option<Off>,
+    pub(in crate::filter) linkpl: Off,
+    pub(in crate::filter) nl: u32,
+    pub(in crate::filter) mpls_depth: u32,
+    pub(in crate::filter) vlan_depth: u32,
     netmask: u32,
-    vlan_ext: bool,
+    pub(in crate::filter) vlan_ext: bool,
+    /// Compiling for a savefile (libpcap's `bpf_pcap->rfile != NULL`).
+    pub(in crate::filter) savefile: bool,
+    /// The savefile was written in the other byte order.
+    pub(in crate::filter) swapped: bool,
+    /// Registers holding the variable offsets of 802.11 headers.
+    pub(in crate::filter) wlan: Option<ieee80211::Regs>,
     regs: [bool; MEMWORDS as usize],
     cur: usize,
     /// Stores run before anything else: registers that hold header offsets
@@ -132,14 +148,33 @@ pub struct Gen {
     /// programs). They start far outside any packet, so that a test of
     /// the inner packet of a Geneve packet that was not there ends the
     /// filter with 0, which is what libpcap does in practice.
-    pub prologue: Vec<Insn>,
+    prologue: Vec<(u32, u32)>,
 }
 
-fn ld(code: u16, k: u32) -> Insn {
+pub(in crate::filter) fn ld(code: u16, k: u32) -> Insn {
     Insn::stmt(code, k)
 }
 
-fn and_all(mut conds: Vec<Cond>) -> Cond {
+/// The value of a condition that tests nothing.
+fn constant(c: &Cond) -> Option<bool> {
+    match c {
+        Cond::Const(v) => Some(*v),
+        Cond::Leaf(_) => None,
+        Cond::Not(a) => constant(a).map(|v| !v),
+        Cond::And(a, b) => match (constant(a), constant(b)) {
+            (Some(false), _) | (_, Some(false)) => Some(false),
+            (Some(true), Some(true)) => Some(true),
+            _ => None,
+        },
+        Cond::Or(a, b) => match (constant(a), constant(b)) {
+            (Some(true), _) | (_, Some(true)) => Some(true),
+            (Some(false), Some(false)) => Some(false),
+            _ => None,
+        },
+    }
+}
+
+pub(in crate::filter) fn and_all(mut conds: Vec<Cond>) -> Cond {
     let mut acc = conds.pop().unwrap_or(Cond::Const(true));
     while let Some(c) = conds.pop() {
         acc = Cond::and(c, acc);
@@ -148,35 +183,70 @@ fn and_all(mut conds: Vec<Cond>) -> Cond {
 }
 
 impl Gen {
-    pub fn new(linktype: LinkType, netmask: u32, vlan_ext: bool) -> Gen {
-        let (link, linktype_off, linkpl) = match linktype {
-            LinkType::Ethernet => (Link::Ether, Some(12), 14),
-            LinkType::LinuxSll => (Link::Sll, Some(14), 16),
-            LinkType::LinuxSll2 => (Link::Sll2, Some(0), 20),
-            LinkType::Raw => (Link::Raw, None, 0),
-            LinkType::Ipv4 => (Link::Ipv4, None, 0),
-            LinkType::Ipv6 => (Link::Ipv6, None, 0),
-            LinkType::Null => (Link::Null, Some(0), 4),
-            LinkType::Loop => (Link::Loop, Some(0), 4),
-            LinkType::Nflog => (Link::Nflog, None, 0),
-        };
-        Gen {
-            link,
-            linkhdr: Off::at(0),
-            linktype: linktype_off.map(Off::at),
-            linkpl: Off::at(linkpl),
-            nl: 0,
+    /// A generator for `opts`; None for a DLT libpcap does not know.
+    pub fn new(opts: &Options) -> Option<Gen> {
+        let dlt = opts.linktype.dlt();
+        let m = link::model(dlt)?;
+        let mut g = Gen {
+            dlt,
+            kind: m.kind,
+            outer_dlt: dlt,
+            linkhdr: Off::at(m.linkhdr),
+            linktype: m.linktype.map(Off::at),
+            linkpl: Off::at(m.linkpl),
+            nl: m.nl,
             mpls_depth: 0,
             vlan_depth: 0,
-            netmask,
-            vlan_ext,
+            netmask: opts.netmask,
+            vlan_ext: opts.vlan_extensions,
+            savefile: opts.savefile,
+            swapped: opts.swapped,
+            wlan: None,
             regs: [false; MEMWORDS as usize],
             cur: 0,
             prologue: Vec::new(),
+        };
+        match m.kind {
+            Kind::Wlan(radio) => g.init_wlan(radio),
+            Kind::Pflog => g.init_pflog(),
+            _ => {}
         }
+        Some(g)
     }
 
-    fn alloc_reg(&mut self) -> Result<u32> {
+    /// Wraps the generated condition in what must run first: register
+    /// initialisation and the variable-length header computations.
+    pub fn finish(&mut self, mut cond: Cond) -> Cond {
+        if let Some(v) = constant(&cond) {
+            return Cond::Const(v);
+        }
+        if !self.prologue.is_empty() {
+            let mut stores = std::mem::take(&mut self.prologue);
+            stores.sort_by_key(|&(reg, v)| (v, reg));
+            let mut init = Vec::new();
+            let mut acc = None;
+            for (reg, v) in stores {
+                if acc != Some(v) {
+                    init.push(ld(LD | IMM, v));
+                    acc = Some(v);
+                }
+                init.push(ld(ST, reg));
+            }
+            cond = Cond::and(Cond::effects(init, Test::Always, false), cond);
+        }
+        if self.outer_dlt == DLT_PFLOG {
+            return self.finish_pflog(cond);
+        }
+        self.finish_wlan(cond)
+    }
+
+    /// Description of the current link type, as libpcap's
+    /// pcap_datalink_val_to_description_or_dlt gives it.
+    pub(in crate::filter) fn link_name(&self) -> String {
+        link::description(self.dlt)
+    }
+
+    pub(in crate::filter) fn alloc_reg(&mut self) -> Result<u32> {
         for _ in 0..MEMWORDS {
             if self.regs[self.cur] {
                 self.cur = (self.cur + 1) % MEMWORDS as usize;
@@ -188,7 +258,21 @@ impl Gen {
         Err(err("too many registers needed to evaluate expression"))
     }
 
-    fn free_reg(&mut self, r: u32) {
+    /// Marks a register as taken for the whole program.
+    pub(in crate::filter) fn reserve_reg(&mut self, r: u32) {
+        self.regs[r as usize] = true;
+    }
+
+    /// Registers set before anything else runs.
+    pub(in crate::filter) fn prologue_store(&mut self, reg: u32, value: u32) {
+        self.prologue.push((reg, value));
+    }
+
+    pub(in crate::filter) fn prologue_zero(&mut self, reg: u32) {
+        self.prologue_store(reg, 0);
+    }
+
+    pub(in crate::filter) fn free_reg(&mut self, r: u32) {
         if let Some(slot) = self.regs.get_mut(r as usize) {
             *slot = false;
         }
@@ -197,20 +281,34 @@ impl Gen {
     // ---- loads and comparisons -------------------------------------------
 
     /// X := variable part of `off`, if it has one.
-    fn varpart(off: Off) -> Option<Insn> {
+    pub(in crate::filter) fn varpart(off: Off) -> Option<Insn> {
         off.reg.map(|r| ld(LDX | MEM, r))
     }
 
-    fn load_rel(off: Off, k: u32, size: u16) -> Vec<Insn> {
+    pub(in crate::filter) fn load_rel(off: Off, k: u32, size: u16) -> Vec<Insn> {
+        let k = Self::offset(off.k, k);
         match Self::varpart(off) {
-            Some(x) => vec![x, ld(LD | IND | size, off.k.wrapping_add(k))],
-            None => vec![ld(LD | ABS | size, off.k.wrapping_add(k))],
+            Some(x) => vec![x, ld(LD | IND | size, k)],
+            None => vec![ld(LD | ABS | size, k)],
+        }
+    }
+
+    /// `base + k`, wrapping as libpcap's does (from its OFFSET_NOT_SET for
+    /// a header the link type does not have); a result that would land in
+    /// the kernel's negative offset areas stays outside every packet, as it
+    /// is for libpcap's interpreter.
+    pub(in crate::filter) fn offset(base: u32, k: u32) -> u32 {
+        let v = base.wrapping_add(k);
+        if v >= 0x8000_0000 {
+            UNSET_OFFSET
+        } else {
+            v
         }
     }
 
     /// X := offset of the IPv4 payload (the IP header length plus the link
     /// payload offset).
-    fn loadx_iphdrlen(&self) -> Vec<Insn> {
+    pub(in crate::filter) fn loadx_iphdrlen(&self) -> Vec<Insn> {
         match Self::varpart(self.linkpl) {
             Some(x) => vec![
                 x,
@@ -224,14 +322,15 @@ impl Gen {
         }
     }
 
-    fn linktype_off(&self) -> Result<Off> {
-        self.linktype.ok_or_else(|| err(format!("link-layer type field not available on {}", self.link.name())))
+    pub(in crate::filter) fn linktype_off(&self) -> Result<Off> {
+        self.linktype.ok_or_else(|| err(format!("{} link-layer type filtering not implemented", self.link_name())))
     }
 
-    fn load_a(&self, rel: Rel, off: u32, size: u16) -> Result<Vec<Insn>> {
+    pub(in crate::filter) fn load_a(&self, rel: Rel, off: u32, size: u16) -> Result<Vec<Insn>> {
         Ok(match rel {
             Rel::LinkHdr => Self::load_rel(self.linkhdr, off, size),
             Rel::LinkType => Self::load_rel(self.linktype_off()?, off, size),
+            Rel::Llc => Self::load_rel(self.linkpl, off, size),
             Rel::LinkPl => Self::load_rel(self.linkpl, self.nl.wrapping_add(off), size),
             Rel::PrevMplsHdr => Self::load_rel(self.linkpl, self.nl.wrapping_sub(4).wrapping_add(off), size),
             Rel::TranIpv4 => {
@@ -243,7 +342,7 @@ impl Gen {
         })
     }
 
-    fn ncmp(&self, rel: Rel, off: u32, size: u16, mask: u32, op: u16, v: u32) -> Result<Cond> {
+    pub(in crate::filter) fn ncmp(&self, rel: Rel, off: u32, size: u16, mask: u32, op: u16, v: u32) -> Result<Cond> {
         let mut s = self.load_a(rel, off, size)?;
         if mask != 0xffff_ffff {
             s.push(ld(ALU | AND | K, mask));
@@ -251,16 +350,16 @@ impl Gen {
         Ok(Cond::leaf(s, op, v))
     }
 
-    fn cmp(&self, rel: Rel, off: u32, size: u16, v: u32) -> Result<Cond> {
+    pub(in crate::filter) fn cmp(&self, rel: Rel, off: u32, size: u16, v: u32) -> Result<Cond> {
         self.ncmp(rel, off, size, 0xffff_ffff, JEQ, v)
     }
 
-    fn mcmp(&self, rel: Rel, off: u32, size: u16, v: u32, mask: u32) -> Result<Cond> {
+    pub(in crate::filter) fn mcmp(&self, rel: Rel, off: u32, size: u16, v: u32, mask: u32) -> Result<Cond> {
         self.ncmp(rel, off, size, mask, JEQ, v)
     }
 
     /// Byte-string comparison, four bytes at a time from the end.
-    fn bcmp(&self, rel: Rel, off: u32, bytes: &[u8]) -> Result<Cond> {
+    pub(in crate::filter) fn bcmp(&self, rel: Rel, off: u32, bytes: &[u8]) -> Result<Cond> {
         let mut parts = Vec::new();
         let mut n = bytes.len();
         while n >= 4 {
@@ -281,300 +380,55 @@ impl Gen {
 
     // ---- link layer ---------------------------------------------------------
 
-    fn linktype(&self, proto: u32) -> Result<Cond> {
+    pub(in crate::filter) fn linktype(&self, proto: u32) -> Result<Cond> {
         if self.mpls_depth > 0 {
             let version = match proto {
-                ETH_IP => 0x40,
-                ETH_IPV6 => 0x60,
+                ETH_IP | 0x21 => 0x40,
+                ETH_IPV6 | 0x57 => 0x60,
                 _ => return Err(err("unsupported protocol over mpls")),
             };
             let bos = self.mcmp(Rel::LinkPl, 0u32.wrapping_sub(2), B, 0x01, 0x01)?;
             return Ok(Cond::and(bos, self.mcmp(Rel::LinkPl, 0, B, version, 0xf0)?));
         }
-        match self.link {
-            Link::Nflog => Err(err("NFLOG link-layer type filtering not implemented")),
-            Link::Ether => self.ether_linktype(proto),
-            Link::Sll => self.sll_linktype(proto),
+        match self.kind {
+            Kind::Ether => self.ether_linktype(proto),
+            Kind::Sll => self.sll_linktype(proto),
             // libpcap 1.10 compares the protocol field directly for
             // LINUX_SLL2, even for 802.2 SAP values.
-            Link::Sll2 => self.cmp(Rel::LinkType, 0, H, proto),
-            Link::Ppp => {
-                let v = match proto {
-                    ETH_IP => 0x21,
-                    ETH_IPV6 => 0x57,
-                    0x6003 => 0x27,
-                    0x809b => 0x29,
-                    0xe0 => 0x2b,
-                    other => other,
-                };
-                self.cmp(Rel::LinkType, 0, H, v)
-            }
-            Link::Raw => match proto {
-                ETH_IP => self.mcmp(Rel::LinkHdr, 0, B, 0x40, 0xf0),
-                ETH_IPV6 => self.mcmp(Rel::LinkHdr, 0, B, 0x60, 0xf0),
-                _ => Ok(Cond::Const(false)),
-            },
-            Link::Ipv4 => Ok(Cond::Const(proto == ETH_IP)),
-            Link::Ipv6 => Ok(Cond::Const(proto == ETH_IPV6)),
-            Link::Null | Link::Loop => {
-                let af = match proto {
-                    ETH_IP => 2,
-                    ETH_IPV6 => AF_INET6_LINUX,
-                    _ => return Ok(Cond::Const(false)),
-                };
-                // DLT_NULL carries the family in the capturing host's byte
-                // order; BPF loads are big-endian.
-                let v = if self.link == Link::Null && cfg!(target_endian = "little") { af.swap_bytes() } else { af };
-                self.cmp(Rel::LinkHdr, 0, W, v)
-            }
+            Kind::Sll2 | Kind::Ethertype => self.ethertype_linktype(proto),
+            Kind::Ppp => self.ppp_linktype(proto),
+            Kind::PppBsdos => self.ppp_bsdos_linktype(proto),
+            Kind::IpVersion => self.ip_version_linktype(proto),
+            Kind::Ipv4 => Ok(Cond::Const(proto == ETH_IP)),
+            Kind::Ipv6 => Ok(Cond::Const(proto == ETH_IPV6)),
+            Kind::NullAf | Kind::LoopAf => self.loopback_linktype(proto),
+            Kind::Llc => self.llc_linktype(proto),
+            Kind::SunAtm => self.sunatm_linktype(proto),
+            Kind::Wlan(_) => Ok(Cond::and(self.wlan_data_frame()?, self.llc_linktype(proto)?)),
+            Kind::Arcnet => self.arcnet_linktype(proto),
+            Kind::Ltalk => Ok(Cond::Const(proto == ETH_ATALK)),
+            Kind::Frelay => self.frelay_linktype(proto),
+            Kind::Pflog => self.pflog_linktype(proto),
+            Kind::Ipnet => self.ipnet_linktype(proto),
+            Kind::Juniper => self.mcmp(Rel::LinkHdr, 0, W, 0x4d47_4300, 0xffff_ff00),
+            Kind::BacnetMstp => self.mcmp(Rel::LinkHdr, 0, W, 0x55ff_0000, 0xffff_0000),
+            Kind::Untyped(msg) if !msg.is_empty() => Err(err(msg)),
+            Kind::Untyped(_) => Err(err(format!("{} link-layer type filtering not implemented", self.link_name()))),
         }
     }
 
-    fn llc_sap_pair(proto: u32) -> bool {
-        matches!(proto, 0xfe | 0x06 | 0xf0)
-    }
-
-    fn ether_linktype(&self, proto: u32) -> Result<Cond> {
-        if matches!(proto, 0xe0 | 0x809b | 0x80f3) {
-            return Err(err("IPX and AppleTalk encapsulations are not supported"));
-        }
-        if proto <= ETHERMTU {
-            let not_ether = self.ncmp(Rel::LinkType, 0, H, 0xffff_ffff, JGT, ETHERMTU)?;
-            let llc = if Self::llc_sap_pair(proto) {
-                self.cmp(Rel::LinkPl, 0, H, (proto << 8) | proto)?
-            } else {
-                self.cmp(Rel::LinkPl, 0, B, proto)?
-            };
-            return Ok(Cond::and(Cond::not(not_ether), llc));
-        }
-        self.cmp(Rel::LinkType, 0, H, proto)
-    }
-
-    fn sll_linktype(&self, proto: u32) -> Result<Cond> {
-        if matches!(proto, 0xe0 | 0x809b | 0x80f3) {
-            return Err(err("IPX and AppleTalk encapsulations are not supported"));
-        }
-        if proto <= ETHERMTU {
-            let is_llc = self.cmp(Rel::LinkType, 0, H, LINUX_SLL_P_802_2)?;
-            let sap = if Self::llc_sap_pair(proto) {
-                self.cmp(Rel::LinkPl, 0, H, (proto << 8) | proto)?
-            } else {
-                self.cmp(Rel::LinkPl, 0, B, proto)?
-            };
-            return Ok(Cond::and(is_llc, sap));
-        }
-        self.cmp(Rel::LinkType, 0, H, proto)
-    }
-
-    fn is_ether(&self) -> bool {
-        self.link == Link::Ether
-    }
-
-    fn ehostop(&self, mac: &[u8; 6], dir: Dir) -> Result<Cond> {
-        Ok(match dir {
-            Dir::Src => self.bcmp(Rel::LinkHdr, 6, mac)?,
-            Dir::Dst => self.bcmp(Rel::LinkHdr, 0, mac)?,
-            Dir::And => Cond::and(self.ehostop(mac, Dir::Src)?, self.ehostop(mac, Dir::Dst)?),
-            Dir::Default | Dir::Or => Cond::or(self.ehostop(mac, Dir::Src)?, self.ehostop(mac, Dir::Dst)?),
-        })
+    pub(in crate::filter) fn is_ether(&self) -> bool {
+        self.kind == Kind::Ether
     }
 
     fn ecode(&self, mac: &[u8; 6], q: Qual) -> Result<Cond> {
         if matches!(q.addr, AddrKind::Host | AddrKind::Default) && q.proto == Proto::Link {
-            if !self.is_ether() {
-                return Err(err(
-                    "ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel",
-                ));
-            }
             return self.ehostop(mac, q.dir);
         }
         Err(err("ethernet address used in non-ether expression"))
     }
 
     // ---- network layer ------------------------------------------------------
-
-    fn hostop(&self, addr: u32, mask: u32, dir: Dir, ethertype: u32, src: u32, dst: u32) -> Result<Cond> {
-        let off = match dir {
-            Dir::Src => src,
-            Dir::Dst => dst,
-            Dir::And => {
-                let a = self.hostop(addr, mask, Dir::Src, ethertype, src, dst)?;
-                return Ok(Cond::and(a, self.hostop(addr, mask, Dir::Dst, ethertype, src, dst)?));
-            }
-            Dir::Default | Dir::Or => {
-                let a = self.hostop(addr, mask, Dir::Src, ethertype, src, dst)?;
-                return Ok(Cond::or(a, self.hostop(addr, mask, Dir::Dst, ethertype, src, dst)?));
-            }
-        };
-        Ok(Cond::and(self.linktype(ethertype)?, self.mcmp(Rel::LinkPl, off, W, addr, mask)?))
-    }
-
-    fn host(&self, addr: u32, mask: u32, proto: Proto, dir: Dir, what: &str) -> Result<Cond> {
-        match proto {
-            Proto::Default => {
-                let ip = self.host(addr, mask, Proto::Ip, dir, what)?;
-                if self.mpls_depth > 0 {
-                    return Ok(ip);
-                }
-                let arp = self.host(addr, mask, Proto::Arp, dir, what)?;
-                Ok(Cond::or(Cond::or(ip, arp), self.host(addr, mask, Proto::Rarp, dir, what)?))
-            }
-            Proto::Ip => self.hostop(addr, mask, dir, ETH_IP, 12, 16),
-            Proto::Arp => self.hostop(addr, mask, dir, ETH_ARP, 14, 24),
-            Proto::Rarp => self.hostop(addr, mask, dir, ETH_RARP, 14, 24),
-            Proto::Link => Err(err(format!("link-layer modifier applied to {what}"))),
-            p => Err(err(format!("'{}' modifier applied to {what}", p.name()))),
-        }
-    }
-
-    fn hostop6(&self, addr: &[u8; 16], mask: &[u8; 16], dir: Dir) -> Result<Cond> {
-        let off = match dir {
-            Dir::Src => 8,
-            Dir::Dst => 24,
-            Dir::And => return Ok(Cond::and(self.hostop6(addr, mask, Dir::Src)?, self.hostop6(addr, mask, Dir::Dst)?)),
-            Dir::Default | Dir::Or => {
-                return Ok(Cond::or(self.hostop6(addr, mask, Dir::Src)?, self.hostop6(addr, mask, Dir::Dst)?))
-            }
-        };
-        let word = |b: &[u8; 16], i: usize| u32::from_be_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]]);
-        let mut parts = vec![self.linktype(ETH_IPV6)?];
-        for i in 0..4 {
-            parts.push(self.mcmp(Rel::LinkPl, off + 4 * i as u32, W, word(addr, i), word(mask, i))?);
-        }
-        Ok(and_all(parts))
-    }
-
-    fn host6(&self, addr: &[u8; 16], mask: &[u8; 16], proto: Proto, dir: Dir, what: &str) -> Result<Cond> {
-        match proto {
-            Proto::Default | Proto::Ip6 => self.hostop6(addr, mask, dir),
-            Proto::Link => Err(err(format!("link-layer modifier applied to ip6 {what}"))),
-            p => Err(err(format!("'{}' modifier applied to ip6 {what}", p.name()))),
-        }
-    }
-
-    fn ipfrag(&self) -> Result<Cond> {
-        // Not a fragment other than the first.
-        Ok(Cond::not(Cond::leaf(self.load_a(Rel::LinkPl, 6, H)?, JSET, 0x1fff)))
-    }
-
-    fn proto(&self, v: u32, proto: Proto, dir: Dir) -> Result<Cond> {
-        if dir != Dir::Default {
-            return Err(err("direction applied to 'proto'"));
-        }
-        match proto {
-            Proto::Default => Ok(Cond::or(self.proto(v, Proto::Ip, dir)?, self.proto(v, Proto::Ip6, dir)?)),
-            Proto::Link => self.linktype(v),
-            Proto::Ip => Ok(Cond::and(self.linktype(ETH_IP)?, self.cmp(Rel::LinkPl, 9, B, v)?)),
-            Proto::Ip6 => {
-                let frag = Cond::and(self.cmp(Rel::LinkPl, 6, B, IPPROTO_FRAGMENT)?, self.cmp(Rel::LinkPl, 40, B, v)?);
-                let direct = self.cmp(Rel::LinkPl, 6, B, v)?;
-                Ok(Cond::and(self.linktype(ETH_IPV6)?, Cond::or(direct, frag)))
-            }
-            Proto::Arp | Proto::Rarp => Err(err(format!("{} does not encapsulate another protocol", proto.name()))),
-            p => Err(err(format!("'{} proto' is bogus", p.name()))),
-        }
-    }
-
-    fn proto_abbrev(&self, p: Proto) -> Result<Cond> {
-        use Proto::*;
-        match p {
-            Sctp => self.proto(IPPROTO_SCTP, Default, Dir::Default),
-            Tcp => self.proto(IPPROTO_TCP, Default, Dir::Default),
-            Udp => self.proto(IPPROTO_UDP, Default, Dir::Default),
-            Icmp => self.proto(1, Ip, Dir::Default),
-            Igmp => self.proto(2, Ip, Dir::Default),
-            Igrp => self.proto(9, Ip, Dir::Default),
-            Pim => self.proto(103, Default, Dir::Default),
-            Vrrp | Carp => self.proto(112, Ip, Dir::Default),
-            Ip => self.linktype(ETH_IP),
-            Arp => self.linktype(ETH_ARP),
-            Rarp => self.linktype(ETH_RARP),
-            Ip6 => self.linktype(ETH_IPV6),
-            Icmp6 => self.proto(58, Ip6, Dir::Default),
-            Ah => self.proto(51, Default, Dir::Default),
-            Esp => self.proto(50, Default, Dir::Default),
-            Iso => self.linktype(0xfe),
-            Stp => self.linktype(0x42),
-            Netbeui => self.linktype(0xf0),
-            Decnet => self.linktype(0x6003),
-            Lat => self.linktype(0x6004),
-            Sca => self.linktype(0x6007),
-            Moprc => self.linktype(0x6002),
-            Mopdl => self.linktype(0x6001),
-            Link => Err(err("link layer applied in wrong context")),
-            Default => Err(err("no protocol given")),
-        }
-    }
-
-    // ---- transport layer ----------------------------------------------------
-
-    fn portatom(&self, rel: Rel, off: u32, lo: u32, hi: u32) -> Result<Cond> {
-        if lo == hi {
-            return self.cmp(rel, off, H, lo);
-        }
-        let ge = self.ncmp(rel, off, H, 0xffff_ffff, JGE, lo)?;
-        let le = Cond::not(self.ncmp(rel, off, H, 0xffff_ffff, JGT, hi)?);
-        Ok(Cond::and(ge, le))
-    }
-
-    fn portop(&self, v6: bool, lo: u32, hi: u32, ipproto: u32, dir: Dir) -> Result<Cond> {
-        let (rel, check) = if v6 {
-            (Rel::TranIpv6, self.cmp(Rel::LinkPl, 6, B, ipproto)?)
-        } else {
-            (Rel::TranIpv4, Cond::and(self.cmp(Rel::LinkPl, 9, B, ipproto)?, self.ipfrag()?))
-        };
-        let ports = match dir {
-            Dir::Src => self.portatom(rel, 0, lo, hi)?,
-            Dir::Dst => self.portatom(rel, 2, lo, hi)?,
-            Dir::And => Cond::and(self.portatom(rel, 0, lo, hi)?, self.portatom(rel, 2, lo, hi)?),
-            Dir::Default | Dir::Or => Cond::or(self.portatom(rel, 0, lo, hi)?, self.portatom(rel, 2, lo, hi)?),
-        };
-        Ok(Cond::and(check, ports))
-    }
-
-    /// `ipproto` None: TCP, UDP or SCTP.
-    fn port_family(&self, v6: bool, lo: u32, hi: u32, ipproto: Option<u32>, dir: Dir) -> Result<Cond> {
-        let lt = self.linktype(if v6 { ETH_IPV6 } else { ETH_IP })?;
-        let ports = match ipproto {
-            Some(p) => self.portop(v6, lo, hi, p, dir)?,
-            None => {
-                let t = self.portop(v6, lo, hi, IPPROTO_TCP, dir)?;
-                let u = self.portop(v6, lo, hi, IPPROTO_UDP, dir)?;
-                Cond::or(Cond::or(t, u), self.portop(v6, lo, hi, IPPROTO_SCTP, dir)?)
-            }
-        };
-        Ok(Cond::and(lt, ports))
-    }
-
-    fn ports(&self, lo: u32, hi: u32, ipproto: Option<u32>, dir: Dir) -> Result<Cond> {
-        let (lo, hi) = if lo > hi { (hi, lo) } else { (lo, hi) };
-        let v4 = self.port_family(false, lo, hi, ipproto, dir)?;
-        Ok(Cond::or(self.port_family(true, lo, hi, ipproto, dir)?, v4))
-    }
-
-    fn port_proto(proto: Proto, what: &str) -> Result<Option<u32>> {
-        match proto {
-            Proto::Default => Ok(None),
-            Proto::Tcp => Ok(Some(IPPROTO_TCP)),
-            Proto::Udp => Ok(Some(IPPROTO_UDP)),
-            Proto::Sctp => Ok(Some(IPPROTO_SCTP)),
-            _ => Err(err(format!("illegal qualifier of '{what}'"))),
-        }
-    }
-
-    /// A named port's protocol must agree with an explicit qualifier.
-    fn named_port_proto(name: &str, proto: Proto, found: PortProto) -> Result<Option<u32>> {
-        match (proto, found) {
-            (Proto::Default, PortProto::Any) => Ok(None),
-            (Proto::Default, PortProto::Tcp) => Ok(Some(IPPROTO_TCP)),
-            (Proto::Default, PortProto::Udp) => Ok(Some(IPPROTO_UDP)),
-            (Proto::Udp, PortProto::Tcp) => Err(err(format!("port '{name}' is tcp"))),
-            (Proto::Tcp, PortProto::Udp) => Err(err(format!("port '{name}' is udp"))),
-            (Proto::Sctp, PortProto::Tcp) => Err(err(format!("port '{name}' is tcp"))),
-            (Proto::Sctp, PortProto::Udp) => Err(err(format!("port '{name}' is udp"))),
-            (p, _) => Self::port_proto(p, "port"),
-        }
-    }
 
     // ---- ids ------------------------------------------------------------------
 
@@ -700,7 +554,7 @@ impl Gen {
             }
             AddrKind::Default | AddrKind::Host => {
                 if q.proto == Proto::Link {
-                    if !self.is_ether() {
+                    if !self.has_macs() {
                         return Err(err(
                             "only ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel supports link-level host name",
                         ));
@@ -764,7 +618,7 @@ impl Gen {
             }
             AddrKind::Gateway => {
                 let mac = names::ether_host(name).ok_or_else(|| err(format!("unknown ether host '{name}'")))?;
-                if !self.is_ether() {
+                if !self.has_macs() {
                     return Err(err(
                         "'gateway' supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel",
                     ));
@@ -802,94 +656,11 @@ impl Gen {
         }
     }
 
-    /// `protochain p`: follow the IPv6 extension headers (and AH, for both
-    /// families) looking for protocol `p`. libpcap loops with a backward
-    /// jump, which the kernel refuses; this unrolls the same loop
-    /// [`PROTOCHAIN_DEPTH`] times, so a chain longer than that does not
-    /// match. The header walk is libpcap's, including its AH length
-    /// computation (which does not add the AH header's own offset).
-    fn protochain(&mut self, v: u32, proto: Proto) -> Result<Cond> {
-        match proto {
-            Proto::Default => {
-                let v4 = self.protochain(v, Proto::Ip)?;
-                Ok(Cond::or(v4, self.protochain(v, Proto::Ip6)?))
-            }
-            Proto::Ip | Proto::Ip6 => {
-                if self.linkpl.reg.is_some() {
-                    return Err(err("'protochain' not supported with variable length headers"));
-                }
-                let v6 = proto == Proto::Ip6;
-                let base = self.linkpl.k.wrapping_add(self.nl);
-                let reg = self.alloc_reg()?;
-                // A = first protocol, X = its header's offset from the
-                // network header.
-                let start = if v6 {
-                    vec![ld(LD | ABS | B, base + 6), ld(LDX | IMM, 40)]
-                } else {
-                    let mut s = vec![ld(LD | ABS | B, base + 9)];
-                    s.extend(self.loadx_iphdrlen());
-                    s
-                };
-                let is = |k: u32| Cond::leaf(Vec::new(), JEQ, k);
-                let ext6 = vec![
-                    ld(LD | IND | B, base),
-                    ld(ST, reg),
-                    ld(LD | IND | B, base + 1),
-                    ld(ALU | ADD | K, 1),
-                    ld(ALU | MUL | K, 8),
-                    ld(ALU | ADD | X, 0),
-                    ld(MISC | TAX, 0),
-                    ld(LD | MEM, reg),
-                ];
-                let ah = vec![
-                    ld(MISC | TXA, 0),
-                    ld(LD | IND | B, base),
-                    ld(ST, reg),
-                    ld(MISC | TXA, 0),
-                    ld(ALU | ADD | K, 1),
-                    ld(MISC | TAX, 0),
-                    ld(LD | IND | B, base),
-                    ld(ALU | ADD | K, 2),
-                    ld(ALU | MUL | K, 4),
-                    ld(MISC | TAX, 0),
-                    ld(LD | MEM, reg),
-                ];
-                let mut chain = is(v);
-                for _ in 0..PROTOCHAIN_DEPTH {
-                    let via_ah = Cond::and(is(51), Cond::effects(ah.clone(), Test::Always, false));
-                    let advance = if v6 {
-                        let ext = Cond::or(Cond::or(Cond::or(is(0), is(60)), is(43)), is(44));
-                        Cond::or(Cond::and(ext, Cond::effects(ext6.clone(), Test::Always, false)), via_ah)
-                    } else {
-                        via_ah
-                    };
-                    chain = Cond::or(is(v), Cond::and(Cond::not(is(59)), Cond::and(advance, chain)));
-                }
-                self.free_reg(reg);
-                let mut lt = self.linktype(if v6 { ETH_IPV6 } else { ETH_IP })?;
-                if lt == Cond::Const(false) {
-                    // libpcap's optimizer cannot see through its protochain
-                    // loop, so it accepts this (as a filter that never
-                    // matches) instead of failing with "expression rejects
-                    // all packets"; a kept test does the same here.
-                    lt = Cond::effects(vec![ld(LD | IMM, 0)], Test::Jump { op: JEQ, x: false, k: 1 }, true);
-                }
-                Ok(Cond::and(lt, Cond::and(Cond::effects(start, Test::Always, false), chain)))
-            }
-            _ => Err(err("bad protocol applied for 'protochain'")),
-        }
-    }
-
     // ---- other primitives -------------------------------------------------------
 
     fn broadcast(&self, proto: Proto) -> Result<Cond> {
         match proto {
-            Proto::Default | Proto::Link => {
-                if !self.is_ether() {
-                    return Err(err("not a broadcast link"));
-                }
-                self.ehostop(&[0xff; 6], Dir::Dst)
-            }
+            Proto::Default | Proto::Link => self.link_broadcast(),
             Proto::Ip => {
                 if self.netmask == 0xffff_ffff {
                     return Err(err("netmask not known, so 'ip broadcast' not supported"));
@@ -905,12 +676,7 @@ impl Gen {
 
     fn multicast(&self, proto: Proto) -> Result<Cond> {
         match proto {
-            Proto::Default | Proto::Link => {
-                if !self.is_ether() {
-                    return Err(err("link-layer multicast filters supported only on ethernet/FDDI/token ring/ARCNET/802.11/ATM LANE/Fibre Channel"));
-                }
-                Ok(Cond::leaf(self.load_a(Rel::LinkHdr, 0, B)?, JSET, 1))
-            }
+            Proto::Default | Proto::Link => self.link_multicast(),
             Proto::Ip => {
                 let ge = self.ncmp(Rel::LinkPl, 16, B, 0xffff_ffff, JGE, 224)?;
                 Ok(Cond::and(self.linktype(ETH_IP)?, ge))
@@ -923,9 +689,25 @@ impl Gen {
     }
 
     fn inbound(&self, inbound: bool) -> Result<Cond> {
-        let outgoing = match self.link {
-            Link::Sll => self.cmp(Rel::LinkHdr, 0, H, LINUX_SLL_OUTGOING)?,
-            Link::Sll2 => self.cmp(Rel::LinkHdr, 10, B, LINUX_SLL_OUTGOING)?,
+        let outgoing = match self.dlt {
+            _ if self.kind == Kind::Juniper => {
+                // The flags byte after the cookie; bit 0 set means inbound.
+                let v = if inbound { 1 } else { 0 };
+                return self.mcmp(Rel::LinkHdr, 3, B, v, 0x01);
+            }
+            // The direction byte of libpcap's SLIP pseudo-header.
+            DLT_SLIP => self.cmp(Rel::LinkHdr, 0, B, SLIPDIR_IN).map(Cond::not)?,
+            DLT_IPNET => return self.cmp(Rel::LinkHdr, 2, H, if inbound { IPNET_INBOUND } else { IPNET_OUTBOUND }),
+            DLT_PFLOG => return self.cmp(Rel::LinkHdr, PFLOG_DIR, B, if inbound { PF_IN } else { PF_OUT }),
+            DLT_PPP_PPPD => return self.cmp(Rel::LinkHdr, 0, B, if inbound { 0 } else { 1 }),
+            DLT_LINUX_SLL => self.cmp(Rel::LinkHdr, 0, H, LINUX_SLL_OUTGOING)?,
+            DLT_LINUX_SLL2 => self.cmp(Rel::LinkHdr, 10, B, LINUX_SLL_OUTGOING)?,
+            _ if self.savefile => {
+                return Err(err(format!(
+                    "inbound/outbound not supported on {} when reading savefiles",
+                    self.link_name()
+                )))
+            }
             // Elsewhere the direction is only known to the kernel.
             _ => Cond::leaf(vec![ld(LD | H | ABS, ancillary(sys::SKF_AD_PKTTYPE))], JEQ, PACKET_OUTGOING),
         };
@@ -933,174 +715,13 @@ impl Gen {
     }
 
     fn ifindex(&self, index: u32) -> Result<Cond> {
-        match self.link {
-            Link::Sll2 => self.cmp(Rel::LinkHdr, 4, W, index),
+        match self.dlt {
+            DLT_LINUX_SLL2 => self.cmp(Rel::LinkHdr, 4, W, index),
+            _ if self.savefile => {
+                Err(err(format!("ifindex not supported on {} when reading savefiles", self.link_name())))
+            }
             _ => Ok(Cond::leaf(vec![ld(LD | W | ABS, ancillary(sys::SKF_AD_IFINDEX))], JEQ, index)),
         }
-    }
-
-    fn vlan(&mut self, vid: Option<u32>) -> Result<Cond> {
-        if self.mpls_depth > 0 {
-            return Err(err("no VLAN match after MPLS"));
-        }
-        if !self.is_ether() {
-            return Err(err(format!("no VLAN support for {}", self.link.name())));
-        }
-        if let Some(v) = vid {
-            if v > 0x0fff {
-                return Err(err(format!("VLAN tag {v} greater than maximum 4095")));
-            }
-        }
-        let inline = {
-            let tpid =
-                Cond::or(Cond::or(self.linktype(ETH_8021Q)?, self.linktype(ETH_8021AD)?), self.linktype(ETH_QINQ)?);
-            match vid {
-                Some(v) => Cond::and(tpid, self.mcmp(Rel::LinkPl, 0, H, v, 0x0fff)?),
-                None => tpid,
-            }
-        };
-        let out = if self.vlan_ext
-            && self.vlan_depth == 0
-            && self.linkpl.reg.is_none()
-            && self.linktype.is_some_and(|o| o.reg.is_none())
-        {
-            self.vlan_live(vid, inline)?
-        } else {
-            self.linkpl.k += 4;
-            if let Some(lt) = self.linktype.as_mut() {
-                lt.k += 4;
-            }
-            inline
-        };
-        self.vlan_depth += 1;
-        Ok(out)
-    }
-
-    /// For a live Linux socket the kernel usually strips the outer tag into
-    /// metadata: match either the metadata or an inline tag, and record in
-    /// a scratch register how far the inline case moved the payload.
-    fn vlan_live(&mut self, vid: Option<u32>, inline: Cond) -> Result<Cond> {
-        let present = Cond::leaf(vec![ld(LD | B | ABS, ancillary(sys::SKF_AD_VLAN_TAG_PRESENT))], JEQ, 1);
-        let meta = match vid {
-            Some(v) => {
-                let tci = vec![ld(LD | H | ABS, ancillary(sys::SKF_AD_VLAN_TAG)), ld(ALU | AND | K, 0x0fff)];
-                Cond::and(present, Cond::leaf(tci, JEQ, v))
-            }
-            None => present,
-        };
-        let reg = self.alloc_reg()?;
-        // Under `not vlan` (or an `or`) the later tests run on packets for
-        // which neither branch stored the shift: start it at 0, as libpcap's
-        // prologue does. First in the prologue, so the A value the others
-        // leave for their stores stays theirs.
-        self.prologue.splice(0..0, [ld(LD | IMM, 0), ld(ST, reg)]);
-        let shift = |n: u32| Cond::effects(vec![ld(LD | IMM, n), ld(ST, reg)], Test::Always, false);
-        let out = Cond::or(Cond::and(meta, shift(0)), Cond::and(inline, shift(4)));
-        self.linkpl.reg = Some(reg);
-        if let Some(lt) = self.linktype.as_mut() {
-            lt.reg = Some(reg);
-        }
-        Ok(out)
-    }
-
-    fn mpls(&mut self, label: Option<u32>) -> Result<Cond> {
-        let mut c = if self.mpls_depth > 0 {
-            self.mcmp(Rel::PrevMplsHdr, 2, B, 0, 0x01)?
-        } else {
-            match self.link {
-                Link::Ether => self.linktype(ETH_MPLS)?,
-                Link::Ppp => self.linktype(PPP_MPLS_UCAST)?,
-                l => return Err(err(format!("no MPLS support for {}", l.name()))),
-            }
-        };
-        if let Some(l) = label {
-            if l > 0xfffff {
-                return Err(err(format!("MPLS label {l} greater than maximum 1048575")));
-            }
-            c = Cond::and(c, self.mcmp(Rel::LinkPl, 0, W, l << 12, 0xffff_f000)?);
-        }
-        self.nl += 4;
-        self.mpls_depth += 1;
-        Ok(c)
-    }
-
-    fn pppoes(&mut self, session: Option<u32>) -> Result<Cond> {
-        let mut c = self.linktype(ETH_PPPOES)?;
-        if let Some(s) = session {
-            if s > 0xffff {
-                return Err(err(format!("PPPoE session number {s} greater than maximum 65535")));
-            }
-            c = Cond::and(c, self.mcmp(Rel::LinkPl, 0, W, s, 0xffff)?);
-        }
-        // The PPP header follows the 6-byte PPPoE header.
-        self.linkhdr = Off { k: self.linkpl.k.wrapping_add(self.nl).wrapping_add(6), reg: self.linkpl.reg };
-        self.linktype = Some(self.linkhdr);
-        self.linkpl = Off { k: self.linkhdr.k.wrapping_add(2), reg: self.linkhdr.reg };
-        self.nl = 0;
-        self.link = Link::Ppp;
-        Ok(c)
-    }
-
-    fn geneve(&mut self, vni: Option<u32>) -> Result<Cond> {
-        if let Some(v) = vni {
-            if v > 0xff_ffff {
-                return Err(err(format!("Geneve VNI {v} greater than maximum 16777215")));
-            }
-        }
-        let check = |g: &Gen, v6: bool| -> Result<Cond> {
-            let rel = if v6 { Rel::TranIpv6 } else { Rel::TranIpv4 };
-            let mut c = Cond::and(
-                g.port_family(v6, GENEVE_PORT, GENEVE_PORT, Some(IPPROTO_UDP), Dir::Dst)?,
-                g.mcmp(rel, 8, B, 0, 0xc0)?,
-            );
-            if let Some(v) = vni {
-                c = Cond::and(c, g.mcmp(rel, 12, W, v << 8, 0xffff_ff00)?);
-            }
-            // Leave the transport header offset in A and X for the code
-            // that follows.
-            let mut s = if v6 { vec![ld(LD | IMM, 40), ld(MISC | TAX, 0)] } else { g.loadx_iphdrlen() };
-            if !v6 {
-                s.push(ld(MISC | TXA, 0));
-            }
-            Ok(Cond::and(c, Cond::effects(s, Test::Jump { op: JEQ, x: true, k: 0 }, false)))
-        };
-        let v4 = check(self, false)?;
-        let v6 = check(self, true)?;
-        let r_type = self.alloc_reg()?;
-        let r_hdr = self.alloc_reg()?;
-        let r_pl = self.alloc_reg()?;
-        if !self.prologue.contains(&ld(LD | IMM, UNSET_OFFSET)) {
-            self.prologue.push(ld(LD | IMM, UNSET_OFFSET));
-        }
-        self.prologue.extend([ld(ST, r_type), ld(ST, r_hdr), ld(ST, r_pl)]);
-        let pre = vec![
-            ld(ALU | ADD | K, self.linkpl.k.wrapping_add(self.nl).wrapping_add(8)),
-            ld(MISC | TAX, 0),
-            ld(ALU | ADD | K, 2),
-            ld(ST, r_type),
-            ld(LD | IND | B, 0),
-            ld(ALU | AND | K, 0x3f),
-            ld(ALU | MUL | K, 4),
-            ld(ALU | ADD | K, 8),
-            ld(ALU | ADD | X, 0),
-            ld(ST, r_hdr),
-            ld(LD | IND | H, 2),
-            ld(LDX | MEM, r_hdr),
-        ];
-        let is_teb = Cond::effects(pre, Test::Jump { op: JEQ, x: false, k: ETH_TEB }, true);
-        let inner_ether = Cond::effects(
-            vec![ld(MISC | TXA, 0), ld(ALU | ADD | K, 12), ld(ST, r_type), ld(ALU | ADD | K, 2), ld(MISC | TAX, 0)],
-            Test::Always,
-            true,
-        );
-        let store = Cond::effects(vec![ld(STX, r_pl)], Test::Always, true);
-        let offsets = Cond::and(Cond::or(Cond::and(is_teb, inner_ether), Cond::Const(true)), store);
-        self.linktype = Some(Off { k: 0, reg: Some(r_type) });
-        self.linkhdr = Off { k: 0, reg: Some(r_hdr) };
-        self.linkpl = Off { k: 0, reg: Some(r_pl) };
-        self.nl = 0;
-        self.link = Link::Ether;
-        Ok(Cond::and(Cond::or(v4, v6), offsets))
     }
 
     // ---- arithmetic ---------------------------------------------------------------
@@ -1283,6 +904,7 @@ impl Gen {
             Node::Vlan(v) => self.vlan(*v)?,
             Node::Mpls(l) => self.mpls(*l)?,
             Node::Pppoed => self.linktype(ETH_PPPOED)?,
+            Node::Llc(kind) => self.llc(*kind)?,
             Node::Pppoes(s) => self.pppoes(*s)?,
             Node::Geneve(v) => self.geneve(*v)?,
         })

@@ -13,13 +13,17 @@
 //!   the filter with 0;
 //! - `protochain` follows at most 4 headers (libpcap loops with a backward
 //!   jump, which the kernel refuses);
+//! - link types: every DLT libpcap 1.10 accepts has libpcap's model (see
+//!   `link`); on 802.11 and PFLOG libpcap hands the register of the payload
+//!   offset to arithmetic too, so there `len > 60 and tcp` means something
+//!   else in libpcap;
 //! - after a Geneve test that did not match, libpcap reads uninitialised
 //!   scratch memory; here such tests end the filter with 0;
 //! - "expression rejects all packets" is reported when this optimizer
 //!   proves the filter empty, which it sometimes can where libpcap's cannot;
-//! - the live-capture VLAN code (`Options::vlan_extensions`) is ringcap's
-//!   own (kernel metadata or inline tag, payload offset kept in a scratch
-//!   register), not libpcap's.
+//! - the live-capture VLAN code (`Options::vlan_extensions`) has libpcap's
+//!   meaning (kernel metadata, else the inline tag with offsets grown by 4
+//!   for what follows), laid out by ringcap's optimizer.
 //!
 //! ```
 //! use ringcap::filter;
@@ -34,56 +38,52 @@ mod insn;
 mod interp;
 mod ir;
 mod lexer;
+mod link;
 pub(crate) mod names;
 mod optimize;
 mod parser;
 mod print;
+mod proto;
 mod validate;
 
 pub use insn::Insn;
-pub use interp::Ancillary;
+pub use interp::{run_cached, Ancillary, Prepared};
 pub use print::DumpFormat;
 
 use crate::error::{Error, ErrorCode, Result};
 use ir::{Graph, Next};
 
-/// Link types the compiler knows, by their DLT_ numbers.
+/// A link type (DLT_ number) the compiler accepts: every one libpcap
+/// 1.10's code generator accepts (see `link`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkType {
-    /// DLT_EN10MB (1).
-    Ethernet,
-    /// DLT_LINUX_SLL (113).
-    LinuxSll,
-    /// DLT_LINUX_SLL2 (276).
-    LinuxSll2,
-    /// DLT_RAW (12 on Linux, 14 elsewhere; LINKTYPE_RAW 101 in files).
-    Raw,
-    /// DLT_IPV4 (228).
-    Ipv4,
-    /// DLT_IPV6 (229).
-    Ipv6,
-    /// DLT_NULL (0): BSD loopback, family in host byte order.
-    Null,
-    /// DLT_LOOP (108): OpenBSD loopback, family in network byte order.
-    Loop,
-    /// DLT_NFLOG (239): only link[] and length tests, as in libpcap.
-    Nflog,
-}
+pub struct LinkType(i32);
 
+#[allow(non_upper_case_globals)]
 impl LinkType {
+    /// DLT_EN10MB (1).
+    pub const Ethernet: LinkType = LinkType(1);
+    /// DLT_LINUX_SLL (113).
+    pub const LinuxSll: LinkType = LinkType(113);
+    /// DLT_LINUX_SLL2 (276).
+    pub const LinuxSll2: LinkType = LinkType(276);
+    /// DLT_RAW (12 on Linux).
+    pub const Raw: LinkType = LinkType(12);
+    /// DLT_IPV4 (228).
+    pub const Ipv4: LinkType = LinkType(228);
+    /// DLT_IPV6 (229).
+    pub const Ipv6: LinkType = LinkType(229);
+    /// DLT_NULL (0): BSD loopback, family in the writer's byte order.
+    pub const Null: LinkType = LinkType(0);
+    /// DLT_LOOP (108): OpenBSD loopback, family in network byte order.
+    pub const Loop: LinkType = LinkType(108);
+
+    /// None where libpcap says "unknown data link type".
     pub fn from_dlt(dlt: i32) -> Option<LinkType> {
-        Some(match dlt {
-            1 => LinkType::Ethernet,
-            113 => LinkType::LinuxSll,
-            276 => LinkType::LinuxSll2,
-            12 | 14 | 101 => LinkType::Raw,
-            228 => LinkType::Ipv4,
-            229 => LinkType::Ipv6,
-            0 => LinkType::Null,
-            108 => LinkType::Loop,
-            239 => LinkType::Nflog,
-            _ => return None,
-        })
+        link::model(dlt).map(|_| LinkType(dlt))
+    }
+
+    pub fn dlt(self) -> i32 {
+        self.0
     }
 }
 
@@ -103,11 +103,18 @@ pub struct Options {
     /// the outer tag into metadata (SKF_AD_VLAN_TAG_PRESENT). Off by
     /// default, which matches libpcap compiling for a dead handle.
     pub vlan_extensions: bool,
+    /// Compiling for a savefile, as libpcap does when its handle reads a
+    /// file: `inbound`/`outbound`/`ifindex` then fail on links that do not
+    /// record them, and BSD loopback IPv6 matches every BSD's AF_INET6.
+    pub savefile: bool,
+    /// The savefile was written in the other byte order (BSD loopback's
+    /// family word is in the writer's order).
+    pub swapped: bool,
 }
 
 impl Options {
     pub fn new(linktype: LinkType, snaplen: u32, netmask: u32) -> Options {
-        Options { linktype, snaplen, netmask, optimize: true, vlan_extensions: false }
+        Options { linktype, snaplen, netmask, optimize: true, vlan_extensions: false, savefile: false, swapped: false }
     }
 }
 
@@ -120,11 +127,8 @@ pub struct Program {
 /// Compiles `expr` for a DLT link type, like `pcap_compile` with
 /// optimization on a `pcap_open_dead(linktype, snaplen)` handle.
 pub fn compile(expr: &str, linktype: i32, snaplen: u32, netmask: u32) -> Result<Program> {
-    let lt = LinkType::from_dlt(linktype).ok_or_else(|| {
-        Error::invalid(format!(
-            "link type {linktype} is not supported (supported: 1 EN10MB, 113 LINUX_SLL, 276 LINUX_SLL2, 12/14/101 RAW, 228 IPV4, 229 IPV6, 0 NULL, 108 LOOP)"
-        ))
-    })?;
+    let lt = LinkType::from_dlt(linktype)
+        .ok_or_else(|| Error::invalid(format!("unknown data link type {linktype} (min 104, max 289)")))?;
     compile_with(expr, &Options::new(lt, snaplen, netmask))
 }
 
@@ -133,7 +137,17 @@ pub fn compile(expr: &str, linktype: i32, snaplen: u32, netmask: u32) -> Result<
 /// stack is too small for the longest expression the parser accepts.
 const COMPILER_STACK: usize = 64 << 20;
 
+/// Expressions this small make trees a few dozen levels deep at most,
+/// which any thread's stack holds: they compile on the caller's thread,
+/// since starting a thread costs ten times the compile itself.
+fn is_shallow(expr: &str) -> bool {
+    expr.len() <= 256 && expr.split_whitespace().count() <= 24 && expr.matches('(').count() <= 8
+}
+
 pub fn compile_with(expr: &str, opts: &Options) -> Result<Program> {
+    if is_shallow(expr) {
+        return compile_here(expr, opts);
+    }
     std::thread::scope(|scope| {
         let worker =
             std::thread::Builder::new().stack_size(COMPILER_STACK).spawn_scoped(scope, || compile_here(expr, opts));
@@ -149,12 +163,11 @@ pub fn compile_with(expr: &str, opts: &Options) -> Result<Program> {
 
 fn compile_here(expr: &str, opts: &Options) -> Result<Program> {
     let ast = parser::parse(expr)?;
-    let mut gen = codegen::Gen::new(opts.linktype, opts.netmask, opts.vlan_extensions);
-    let mut cond = gen.node(&ast)?;
-    if !gen.prologue.is_empty() {
-        let init = ir::Cond::effects(std::mem::take(&mut gen.prologue), ir::Test::Always, false);
-        cond = ir::Cond::and(init, cond);
-    }
+    let mut gen = codegen::Gen::new(opts).ok_or_else(|| {
+        Error::new(ErrorCode::FilterSyntax, format!("unknown data link type {}", opts.linktype.dlt()))
+    })?;
+    let cond = gen.node(&ast)?;
+    let cond = gen.finish(cond);
     let mut graph = Graph::default();
     let root = graph.lower(&cond, Next::Ret(opts.snaplen), Next::Ret(0));
     let root = if opts.optimize { optimize::optimize(&mut graph, root)? } else { root };

@@ -13,6 +13,49 @@
 //! can change the result for a packet too short to contain it.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// The optimizer hashes small keys it builds itself, many times per
+/// compile: a multiply-rotate hash (FxHash's) instead of SipHash, which
+/// took most of the compile time and guards against nothing here.
+#[derive(Default, Clone, Copy)]
+struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
+
+    fn write_u16(&mut self, v: u16) {
+        self.write_u64(u64::from(v));
+    }
+
+    fn write_u8(&mut self, v: u8) {
+        self.write_u64(u64::from(v));
+    }
+
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 use super::insn::*;
 use super::ir::{Block, Graph, Next, Test};
@@ -45,7 +88,7 @@ const RX: usize = 1;
 
 #[derive(Default)]
 struct Values {
-    ids: HashMap<Expr, V>,
+    ids: FastMap<Expr, V>,
     exprs: Vec<Expr>,
     opaque: Vec<bool>,
 }
@@ -725,8 +768,8 @@ fn regenerate(vals: &mut Values, g: &mut Graph, root: Next) -> Result<()> {
 /// Merges blocks with the same code and successors.
 fn merge_duplicates(g: &mut Graph, root: &mut Next) -> bool {
     let order = topo(g, *root);
-    let mut canon: HashMap<Block, usize> = HashMap::new();
-    let mut map: HashMap<usize, usize> = HashMap::new();
+    let mut canon: FastMap<Block, usize> = FastMap::default();
+    let mut map: FastMap<usize, usize> = FastMap::default();
     let mut changed = false;
     // Successors first, so that their merges are visible to predecessors.
     for &b in order.iter().rev() {

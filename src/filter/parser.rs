@@ -3,25 +3,17 @@
 //! id after `and`/`or`/`not` inherits the qualifiers of the term before it
 //! (`host a or b`, `port 80 or 443`).
 
-use super::ast::{AddrKind, Arith, ArithOp, Dir, Id, Node, Proto, Qual, RelOp};
+use super::ast::{AddrKind, Arith, ArithOp, Dir, Id, LlcKind, Node, Proto, Qual, RelOp};
 use super::lexer::{syntax, tokenize, Tok, Token};
 use crate::error::Result;
 
-/// Nesting bound so that hostile input cannot exhaust the stack.
-const MAX_DEPTH: usize = 200;
-
-/// Longest expression accepted, in tokens. The tree of `a and b and …` is
-/// as deep as it is long, and later passes walk it recursively.
-const MAX_TOKENS: usize = 2000;
+/// Parenthesis and `not` nesting bound, so that hostile input cannot
+/// exhaust the compiler's stack (a chain of `and`/`or` does not nest, so
+/// expressions of any length are accepted, as by libpcap).
+const MAX_DEPTH: usize = 3000;
 
 pub fn parse(input: &str) -> Result<Node> {
     let toks = tokenize(input)?;
-    if toks.len() > MAX_TOKENS {
-        return Err(crate::error::Error::new(
-            crate::error::ErrorCode::FilterSyntax,
-            format!("expression too long ({} tokens, at most {MAX_TOKENS})", toks.len()),
-        ));
-    }
     let mut p = Parser { toks, i: 0, depth: 0 };
     if p.peek() == &Tok::End {
         return Ok(Node::True);
@@ -42,7 +34,7 @@ struct Parser {
 fn proto_keyword(w: &str) -> Option<Proto> {
     use Proto::*;
     Some(match w {
-        "link" | "ether" | "ppp" | "slip" => Link,
+        "link" | "ether" | "ppp" | "slip" | "fddi" | "tr" | "wlan" => Link,
         "ip" => Ip,
         "ip6" => Ip6,
         "arp" => Arp,
@@ -60,6 +52,9 @@ fn proto_keyword(w: &str) -> Option<Proto> {
         "ah" => Ah,
         "esp" => Esp,
         "iso" => Iso,
+        "atalk" => Atalk,
+        "aarp" => Aarp,
+        "ipx" => Ipx,
         "stp" => Stp,
         "netbeui" => Netbeui,
         "decnet" => Decnet,
@@ -72,6 +67,27 @@ fn proto_keyword(w: &str) -> Option<Proto> {
 }
 
 /// Words that are keywords in libpcap's scanner and so never ids.
+/// libpcap's LLC frame formats and S/U frame type names.
+fn llc_kind(name: &str) -> Option<LlcKind> {
+    Some(match name {
+        "i" => LlcKind::I,
+        "s" => LlcKind::S,
+        "u" => LlcKind::U,
+        "rr" => LlcKind::SType(0x01),
+        "rnr" => LlcKind::SType(0x05),
+        "rej" => LlcKind::SType(0x09),
+        "ui" => LlcKind::UType(0x03),
+        "ua" => LlcKind::UType(0x63),
+        "disc" => LlcKind::UType(0x43),
+        "dm" => LlcKind::UType(0x0f),
+        "sabme" => LlcKind::UType(0x6f),
+        "test" => LlcKind::UType(0xe3),
+        "xid" => LlcKind::UType(0xaf),
+        "frmr" => LlcKind::UType(0x87),
+        _ => return None,
+    })
+}
+
 fn is_keyword(w: &str) -> bool {
     proto_keyword(w).is_some()
         || matches!(
@@ -250,15 +266,17 @@ impl Parser {
     fn rterm(&mut self, carried: Qual, allow_id: bool) -> Result<(Node, Qual)> {
         // An arithmetic relation can start with '(', '-', a number, `len`
         // or `proto[`; try it first and fall back to the boolean forms.
-        let start = self.i;
+        // Backtracking restores the nesting depth with the position: an
+        // attempt that failed half-way has not left its levels.
+        let (start, depth) = (self.i, self.depth);
         let mut relation_error = None;
         if self.may_start_arith() {
             match self.relation() {
                 Ok(Some(n)) => return Ok((n, Qual::UNDEF)),
-                Ok(None) => self.i = start,
+                Ok(None) => (self.i, self.depth) = (start, depth),
                 Err(e) => {
                     relation_error = Some(e);
-                    self.i = start;
+                    (self.i, self.depth) = (start, depth);
                 }
             }
         }
@@ -455,6 +473,20 @@ impl Parser {
                     "pppoes" => Node::Pppoes(n),
                     _ => Node::Geneve(n),
                 }
+            }
+            "llc" => {
+                self.bump();
+                // `llc` takes an optional name (i, s, u or a frame type),
+                // never a number, as in libpcap's grammar.
+                let kind = match self.peek().clone() {
+                    Tok::Word { text, escaped } if escaped || !is_keyword(&text) => {
+                        let pos = self.pos();
+                        self.bump();
+                        Some(llc_kind(&text).ok_or_else(|| syntax(pos, format!("unknown LLC type name '{text}'")))?)
+                    }
+                    _ => None,
+                };
+                Node::Llc(kind)
             }
             "pppoed" => {
                 self.bump();

@@ -8,7 +8,7 @@ use crate::ffi::boundary::c_str;
 use crate::ffi::boundary::guard_or;
 use crate::ffi::handles::Guard;
 use crate::pcap_compat::abi::*;
-use crate::pcap_compat::api_savefile::offline_file;
+use crate::pcap_compat::api_savefile::{offline_file, offline_file_for_caller};
 use crate::pcap_compat::handle::{PResult, PcapError, PcapState, Reading, Round, Source};
 use crate::pcap_compat::inject;
 use crate::pcap_compat::registry::{
@@ -97,7 +97,9 @@ pub extern "C" fn pcap_set_snaplen(p: *mut pcap, snaplen: c_int) -> c_int {
     })
 }
 
-/// pcap_set_promisc().
+/// pcap_set_promisc(): nonzero puts the device in promiscuous mode from
+/// activation until the handle is closed. Returns 0, or PCAP_ERROR_ACTIVATED
+/// once the handle is activated.
 #[no_mangle]
 pub extern "C" fn pcap_set_promisc(p: *mut pcap, promisc: c_int) -> c_int {
     set(p, |o| {
@@ -115,7 +117,8 @@ pub extern "C" fn pcap_set_rfmon(p: *mut pcap, rfmon: c_int) -> c_int {
     })
 }
 
-/// pcap_can_set_rfmon(): 0, monitor mode is not supported on packet
+/// pcap_can_set_rfmon(): whether activation could turn on monitor mode.
+/// 0, monitor mode is not supported on packet
 /// sockets (nor on savefiles); PCAP_ERROR on a pcap_open_dead handle.
 #[no_mangle]
 pub extern "C" fn pcap_can_set_rfmon(p: *mut pcap) -> c_int {
@@ -147,7 +150,8 @@ pub extern "C" fn pcap_set_buffer_size(p: *mut pcap, size: c_int) -> c_int {
     })
 }
 
-/// pcap_set_immediate_mode().
+/// pcap_set_immediate_mode(): nonzero delivers each packet as it arrives
+/// (a TPACKET_V2 ring, as libpcap's) instead of a V3 block at a time.
 #[no_mangle]
 pub extern "C" fn pcap_set_immediate_mode(p: *mut pcap, immediate: c_int) -> c_int {
     set(p, |o| {
@@ -181,7 +185,8 @@ pub extern "C" fn pcap_set_tstamp_precision(p: *mut pcap, precision: c_int) -> c
     })
 }
 
-/// pcap_get_tstamp_precision().
+/// pcap_get_tstamp_precision(): the precision of the time stamps the handle
+/// delivers. Returns PCAP_TSTAMP_PRECISION_MICRO or PCAP_TSTAMP_PRECISION_NANO.
 #[no_mangle]
 pub extern "C" fn pcap_get_tstamp_precision(p: *mut pcap) -> c_int {
     with_pcap(p, |h| Ok(h.state().opts.precision))
@@ -221,7 +226,8 @@ pub extern "C" fn ringcap_pcap_set_fanout(p: *mut pcap, mode: c_uint, flags: c_u
     })
 }
 
-/// pcap_activate(): 0, a PCAP_WARNING_* code, or a PCAP_ERROR_* code.
+/// pcap_activate(): opens the ring with the handle's settings and starts
+/// capturing. Returns 0, a PCAP_WARNING_* code, or a PCAP_ERROR_* code.
 #[no_mangle]
 pub extern "C" fn pcap_activate(p: *mut pcap) -> c_int {
     with_pcap(p, |h| {
@@ -363,16 +369,19 @@ fn next_ex(p: *mut pcap, header: *mut *mut pcap_pkthdr, data: *mut *const u8) ->
     }
     let r = waiting_round(p, |h, woke| {
         h.read(|reading, bufs, refresh, mut plan| {
-            let r = reading.next_copy(&mut plan, refresh, bufs, &h.breaker, woke)?;
-            if r == Ok(1) {
-                // SAFETY: both out-pointers were checked; the buffers live in
-                // the handle until the next read.
-                unsafe {
-                    *header = &mut bufs.oneshot_hdr;
-                    *data = bufs.oneshot.as_ptr();
+            Ok(match reading.next_one(&mut plan, refresh, bufs, &h.breaker, woke)? {
+                Ok(Some(packet)) => {
+                    // SAFETY: both out-pointers were checked; the header and
+                    // the bytes live in the handle until the next read.
+                    unsafe {
+                        *header = &mut bufs.oneshot_hdr;
+                        *data = packet;
+                    }
+                    Ok(1)
                 }
-            }
-            Ok(r)
+                Ok(None) => Ok(0),
+                Err(w) => Err(w),
+            })
         })
     });
     r.unwrap_or_else(|status| status)
@@ -392,11 +401,11 @@ fn next(p: *mut pcap, header: *mut pcap_pkthdr) -> *const u8 {
     }
     let r = waiting_round(p, |h, woke| {
         h.read(|reading, bufs, refresh, mut plan| {
-            Ok(match reading.next_copy(&mut plan, refresh, bufs, &h.breaker, woke) {
-                Ok(Ok(1)) => {
+            Ok(match reading.next_one(&mut plan, refresh, bufs, &h.breaker, woke) {
+                Ok(Ok(Some(packet))) => {
                     // SAFETY: header was checked for NULL.
                     unsafe { *header = bufs.oneshot_hdr };
-                    Ok(bufs.oneshot.as_ptr())
+                    Ok(packet)
                 }
                 Ok(Err(w)) => Err(w),
                 // An error, a timeout or the end of a savefile: NULL.
@@ -447,7 +456,9 @@ pub extern "C" fn pcap_stats(p: *mut pcap, ps: *mut pcap_stat) -> c_int {
     })
 }
 
-/// pcap_setnonblock().
+/// pcap_setnonblock(): nonzero makes reads return at once when no packet is
+/// ready, instead of waiting for the timeout. Returns 0, or PCAP_ERROR with
+/// the message in `errbuf`.
 #[no_mangle]
 pub extern "C" fn pcap_setnonblock(p: *mut pcap, nonblock: c_int, errbuf: *mut c_char) -> c_int {
     let r = with_pcap(p, |h| {
@@ -467,7 +478,8 @@ pub extern "C" fn pcap_setnonblock(p: *mut pcap, nonblock: c_int, errbuf: *mut c
     r
 }
 
-/// pcap_getnonblock().
+/// pcap_getnonblock(): whether the handle is in non-blocking mode (a
+/// savefile never is). Returns 1 or 0, or PCAP_ERROR with the message in `errbuf`.
 #[no_mangle]
 pub extern "C" fn pcap_getnonblock(p: *mut pcap, errbuf: *mut c_char) -> c_int {
     let r = with_pcap(p, |h| {
@@ -497,16 +509,9 @@ fn live_fd(p: *mut pcap) -> c_int {
 }
 
 /// pcap_get_selectable_fd(): the packet socket (readable when a dispatch
-/// will not wait), or -1.
+/// will not wait), a savefile's descriptor, or -1.
 #[no_mangle]
 pub extern "C" fn pcap_get_selectable_fd(p: *mut pcap) -> c_int {
-    live_fd(p).max(-1)
-}
-
-/// pcap_fileno(): the packet socket of a live handle, the savefile's
-/// descriptor, or -1.
-#[no_mangle]
-pub extern "C" fn pcap_fileno(p: *mut pcap) -> c_int {
     let file = with_pcap_or(p, None, |h| Ok(offline_file(&h.state())));
     match file {
         // SAFETY: the handle's live FILE.
@@ -515,7 +520,18 @@ pub extern "C" fn pcap_fileno(p: *mut pcap) -> c_int {
     }
 }
 
-/// pcap_get_required_select_timeout(): NULL, the socket's readiness is exact on Linux.
+/// pcap_fileno(): the packet socket of a live handle; -1 for savefiles
+/// (libpcap 1.10 keeps no descriptor of its own for them) and dead handles.
+#[no_mangle]
+pub extern "C" fn pcap_fileno(p: *mut pcap) -> c_int {
+    if with_pcap_or(p, false, |h| Ok(h.state().is_offline())) {
+        return -1;
+    }
+    live_fd(p).max(-1)
+}
+
+/// pcap_get_required_select_timeout(): how long a select() on the selectable
+/// descriptor may wait at most. NULL, the socket's readiness is exact on Linux.
 #[no_mangle]
 pub extern "C" fn pcap_get_required_select_timeout(p: *mut pcap) -> *const libc::timeval {
     guard_or(ptr::null(), || {
@@ -524,7 +540,8 @@ pub extern "C" fn pcap_get_required_select_timeout(p: *mut pcap) -> *const libc:
     })
 }
 
-/// pcap_snapshot().
+/// pcap_snapshot(): the most bytes of a packet the handle captures. Returns
+/// the snapshot length, or PCAP_ERROR_NOT_ACTIVATED.
 #[no_mangle]
 pub extern "C" fn pcap_snapshot(p: *mut pcap) -> c_int {
     with_pcap(p, |h| {
@@ -534,7 +551,8 @@ pub extern "C" fn pcap_snapshot(p: *mut pcap) -> c_int {
     })
 }
 
-/// pcap_datalink().
+/// pcap_datalink(): the link type (DLT_*) of the packets the handle
+/// delivers. Returns it, or PCAP_ERROR_NOT_ACTIVATED.
 #[no_mangle]
 pub extern "C" fn pcap_datalink(p: *mut pcap) -> c_int {
     with_pcap(p, |h| {
@@ -595,7 +613,9 @@ pub extern "C" fn pcap_free_datalinks(dlt_list: *mut c_int) {
     })
 }
 
-/// pcap_set_datalink().
+/// pcap_set_datalink(): switches to another of the link types
+/// pcap_list_datalinks() offers. Returns 0, or PCAP_ERROR for a type the
+/// handle does not offer.
 #[no_mangle]
 pub extern "C" fn pcap_set_datalink(p: *mut pcap, dlt: c_int) -> c_int {
     with_pcap(p, |h| {
@@ -643,6 +663,9 @@ pub extern "C" fn pcap_setdirection(p: *mut pcap, d: c_int) -> c_int {
                 return Err(PcapError::new(PCAP_ERROR_NOT_ACTIVATED, "This handle hasn't been activated yet"));
             }
             dead_refuses(state, "The packet direction cannot be set on a pcap_open_dead pcap_t")?;
+            if state.is_offline() {
+                return Err(PcapError::generic("Setting direction is not supported on savefiles"));
+            }
             if !(PCAP_D_INOUT..=PCAP_D_OUT).contains(&d) {
                 return Err(PcapError::generic(format!("Invalid direction {d}")));
             }
@@ -705,7 +728,7 @@ pub extern "C" fn pcap_minor_version(p: *mut pcap) -> c_int {
 /// pcap_file(): the savefile's stream; NULL for live and dead handles.
 #[no_mangle]
 pub extern "C" fn pcap_file(p: *mut pcap) -> *mut libc::FILE {
-    with_pcap_or(p, ptr::null_mut(), |h| Ok(offline_file(&h.state()).unwrap_or(ptr::null_mut())))
+    with_pcap_or(p, ptr::null_mut(), |h| Ok(offline_file_for_caller(h).unwrap_or(ptr::null_mut())))
 }
 
 fn geterr_text(p: *mut pcap) -> String {

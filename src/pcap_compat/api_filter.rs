@@ -50,15 +50,12 @@ fn compile_into(fp: *mut bpf_program, expr: &str, opts: &Options) -> Result<(), 
 }
 
 fn linktype(dlt: c_int) -> Result<LinkType, String> {
-    LinkType::from_dlt(dlt).ok_or_else(|| {
-        let name = crate::pcap_compat::names::dlt_by_value(dlt)
-            .map(|d| d.1.to_string_lossy().into_owned())
-            .unwrap_or_else(|| dlt.to_string());
-        format!("{name} link-layer type filtering not implemented")
-    })
+    LinkType::from_dlt(dlt).ok_or_else(|| format!("unknown data link type {dlt} (min 104, max 289)"))
 }
 
-/// pcap_compile(): 0, or PCAP_ERROR with the message in pcap_geterr(p).
+/// pcap_compile(): compiles a pcap-filter expression to classic BPF for the
+/// handle's link type and snapshot length (`optimize` nonzero: optimized).
+/// 0, or PCAP_ERROR with the message in pcap_geterr(p).
 #[no_mangle]
 pub extern "C" fn pcap_compile(
     p: *mut pcap,
@@ -82,6 +79,10 @@ pub extern "C" fn pcap_compile(
         opts.optimize = optimize != 0;
         // A live Linux socket sees VLAN tags as metadata, as libpcap knows.
         opts.vlan_extensions = matches!(state.source, Source::Live(_));
+        if let Source::Offline(o) = &state.source {
+            opts.savefile = true;
+            opts.swapped = o.info.swapped;
+        }
         compile_into(fp, expr, &opts).map_err(PcapError::generic)?;
         Ok(0)
     })
@@ -151,7 +152,18 @@ pub extern "C" fn pcap_offline_filter(fp: *const bpf_program, h: *const pcap_pkt
     guard_or(PCAP_ERROR, || {
         // SAFETY: fp, h and pkt are the caller's valid objects per the API.
         let (Some(insns), Some(h)) = (unsafe { program(fp) }, unsafe { h.as_ref() }) else { return 0 };
-        bpf_filter(insns.as_ptr().cast(), pkt, h.len, h.caplen) as c_int
+        let data = if pkt.is_null() || h.caplen == 0 {
+            &[][..]
+        } else {
+            // SAFETY: pkt holds h->caplen bytes per the API.
+            unsafe { std::slice::from_raw_parts(pkt, h.caplen as usize) }
+        };
+        // SAFETY: the same bf_len instructions, as the bytes they are made of
+        // (Insn has no padding: the size assertion above).
+        let bytes = unsafe { std::slice::from_raw_parts(insns.as_ptr().cast::<u8>(), std::mem::size_of_val(insns)) };
+        // Only the bf_len instructions are read: a jump or fall past them
+        // rejects the packet (libpcap would run on into whatever follows).
+        filter::run_cached(bytes, data, h.len) as c_int
     })
 }
 

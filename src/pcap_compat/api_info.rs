@@ -60,7 +60,8 @@ pub fn status_text(status: c_int) -> &'static str {
     }
 }
 
-/// pcap_statustostr().
+/// pcap_statustostr(): libpcap's text for a PCAP_ERROR_* or PCAP_WARNING_*
+/// code, "Unknown error: N" for other values (a per-thread buffer).
 #[no_mangle]
 pub extern "C" fn pcap_statustostr(status: c_int) -> *const c_char {
     guard_or(ptr::null(), || match status_text(status) {
@@ -88,7 +89,8 @@ pub extern "C" fn pcap_datalink_name_to_val(name: *const c_char) -> c_int {
     })
 }
 
-/// pcap_datalink_val_to_name(): NULL if unknown.
+/// pcap_datalink_val_to_name(): the name of a DLT_* value without "DLT_",
+/// as libpcap 1.10 names it. NULL if unknown.
 #[no_mangle]
 pub extern "C" fn pcap_datalink_val_to_name(dlt: c_int) -> *const c_char {
     guard_or(ptr::null(), || names::dlt_by_value(dlt).map_or(ptr::null(), |d| d.1.as_ptr()))
@@ -109,7 +111,8 @@ pub extern "C" fn pcap_datalink_val_to_description_or_dlt(dlt: c_int) -> *const 
     })
 }
 
-/// pcap_tstamp_type_name_to_val(): PCAP_ERROR if unknown.
+/// pcap_tstamp_type_name_to_val(): the PCAP_TSTAMP_* value of a name such as
+/// "adapter_unsynced", case-insensitive. PCAP_ERROR if unknown.
 #[no_mangle]
 pub extern "C" fn pcap_tstamp_type_name_to_val(name: *const c_char) -> c_int {
     guard_or(PCAP_ERROR, || {
@@ -118,7 +121,8 @@ pub extern "C" fn pcap_tstamp_type_name_to_val(name: *const c_char) -> c_int {
     })
 }
 
-/// pcap_tstamp_type_val_to_name(): NULL if unknown.
+/// pcap_tstamp_type_val_to_name(): the name of a PCAP_TSTAMP_* value, as
+/// tcpdump -J prints it. NULL if unknown.
 #[no_mangle]
 pub extern "C" fn pcap_tstamp_type_val_to_name(t: c_int) -> *const c_char {
     guard_or(ptr::null(), || names::tstamp_by_value(t).map_or(ptr::null(), |d| d.1.as_ptr()))

@@ -10,7 +10,7 @@ use crate::ffi::handles::{HandleKind, Handles};
 use crate::pcap_compat::abi::*;
 use crate::pcap_compat::cfile::CFile;
 use crate::pcap_compat::handle::{PcapError, PcapState, Reading, Source};
-use crate::pcap_compat::registry::{pcap, register, with_pcap_or, write_errbuf, HANDLES};
+use crate::pcap_compat::registry::{pcap, register, with_pcap_or, write_errbuf, PcapHandle, HANDLES};
 use crate::savefile::{PacketHeader, Precision, Reader, Writer, WriterConfig};
 
 /// Opaque `pcap_dumper_t`.
@@ -34,7 +34,15 @@ fn precision_from(p: c_uint) -> Result<Precision, String> {
 
 fn open_reader(file: CFile, precision: c_uint) -> Result<*mut pcap, String> {
     let precision = precision_from(precision)?;
-    let reader = Reader::open_with_precision(file, precision).map_err(|e| e.message().to_string())?;
+    // A regular file is mapped and read in place; anything else (a pipe
+    // from a live capture) record by record, so each packet is seen as it
+    // arrives.
+    let reader = if file.is_regular_file() {
+        Reader::open_mapped(file, precision)
+    } else {
+        Reader::open_with_precision(file, precision)
+    };
+    let reader = reader.map_err(|e| e.message().to_string())?;
     let p = register(PcapState::offline(&reader)).map_err(|e| e.message)?;
     let handle = HANDLES.get(p).map_err(|e| e.message().to_string())?;
     handle.install(Reading::Offline(reader));
@@ -69,7 +77,8 @@ pub extern "C" fn pcap_open_offline_with_tstamp_precision(
     })
 }
 
-/// pcap_open_offline(): microsecond time stamps.
+/// pcap_open_offline(): opens a pcap or pcapng savefile for reading, with
+/// microsecond time stamps. Returns the handle, or NULL with the message in `errbuf`.
 #[no_mangle]
 pub extern "C" fn pcap_open_offline(fname: *const c_char, errbuf: *mut c_char) -> *mut pcap {
     guard_or(ptr::null_mut(), || {
@@ -213,7 +222,8 @@ pub extern "C" fn pcap_dump(user: *mut u8, h: *const pcap_pkthdr, sp: *const u8)
     })
 }
 
-/// pcap_dump_flush(): 0, or -1 if the stream could not be written (now
+/// pcap_dump_flush(): writes out what pcap_dump() buffered in the stream.
+/// 0, or -1 if the stream could not be written (now
 /// or by an earlier pcap_dump).
 #[no_mangle]
 pub extern "C" fn pcap_dump_flush(d: *mut pcap_dumper) -> c_int {
@@ -255,10 +265,25 @@ pub extern "C" fn pcap_dump_close(d: *mut pcap_dumper) {
     })
 }
 
-/// The stream of an offline handle, for pcap_file and pcap_fileno.
+/// The stream of an offline handle, for pcap_get_selectable_fd.
 pub(crate) fn offline_file(state: &PcapState) -> Option<*mut libc::FILE> {
     match &state.source {
         Source::Offline(o) => Some(o.file),
         _ => None,
     }
+}
+
+/// The stream of an offline handle for pcap_file, whose caller may ftell
+/// or fseek it: it is first put back where libpcap's would be, just after
+/// the last record read, and read record by record from then on. (A pipe
+/// cannot go back, and is handed out as it is; so is the stream asked for
+/// from inside a read's own callback, where the reader is busy.)
+pub(crate) fn offline_file_for_caller(h: &PcapHandle) -> Option<*mut libc::FILE> {
+    let file = offline_file(&h.state())?;
+    if let Some(mut slot) = h.idle_reader() {
+        if let Some(Reading::Offline(r)) = slot.reading.as_mut() {
+            let _ = r.stop_read_ahead();
+        }
+    }
+    Some(file)
 }

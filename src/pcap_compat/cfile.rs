@@ -55,10 +55,26 @@ impl CFile {
         self.file
     }
 
+    /// Whether the stream is a regular file (not a pipe, socket or terminal).
+    pub fn is_regular_file(&self) -> bool {
+        // SAFETY: a live FILE; fstat writes only into `st`.
+        unsafe {
+            let mut st: libc::stat = std::mem::zeroed();
+            libc::fstat(libc::fileno(self.file), &mut st) == 0 && st.st_mode & libc::S_IFMT == libc::S_IFREG
+        }
+    }
+
     /// Whether ftell works (regular files: yes; pipes and terminals: no).
     pub fn is_seekable(&self) -> bool {
         // SAFETY: a live FILE.
         unsafe { libc::ftello(self.file) >= 0 }
+    }
+}
+
+impl std::os::fd::AsRawFd for CFile {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        // SAFETY: a live FILE.
+        unsafe { libc::fileno(self.file) }
     }
 }
 

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use crate::error::{Error, ErrorCode};
 use crate::fanout::Fanout;
 use crate::features::Features;
-use crate::filter::{Ancillary, Insn};
+use crate::filter::{Ancillary, Insn, Prepared};
 use crate::geometry::Version;
 use crate::netfilter::NetfilterCapture;
 use crate::pcap_compat::abi::*;
@@ -257,12 +257,13 @@ pub struct PcapState {
     pub direction: c_int,
     pub nonblock: bool,
     /// The filter pcap_setfilter installed when it runs here rather than in
-    /// the kernel (savefiles and cooked captures).
-    pub filter: Option<Arc<[Insn]>>,
+    /// the kernel (savefiles and cooked captures), decoded once.
+    pub filter: Option<Arc<Prepared>>,
 }
 
 /// A read's settings, taken from the state when the read starts, so that
 /// the state's lock is free while the read waits and calls back.
+#[derive(Clone)]
 pub struct ReadPlan {
     direction: c_int,
     linktype: c_int,
@@ -273,7 +274,7 @@ pub struct ReadPlan {
     snaplen: usize,
     nonblock: bool,
     cooked: Option<Cooked>,
-    filter: Option<Arc<[Insn]>>,
+    filter: Option<Arc<Prepared>>,
 }
 
 impl PcapState {
@@ -429,11 +430,17 @@ impl PcapState {
             version: if self.opts.immediate { Version::V2 } else { Version::V3 },
             protocol: self.opts.protocol,
             snaplen,
-            timeout_ms: if self.opts.timeout_ms <= 0 { -1 } else { self.opts.timeout_ms },
+            // As libpcap: on V3 the block timer hands a partly filled block
+            // over, so the poll itself waits for ever (no wake-ups while the
+            // link is idle); V2 (immediate mode) polls with the timeout.
+            timeout_ms: if self.opts.immediate && self.opts.timeout_ms > 0 { self.opts.timeout_ms } else { -1 },
             nonblocking: self.nonblock,
             breaker: Some(breaker),
             // libpcap: a link going down is not an error; a device that vanished is.
             wait_out_link_down: true,
+            // Blocks retire by to_ms here, so they come full or seldom: a
+            // coalescing pause would only add a wake-up per block.
+            coalesce_us: 0,
             ..CaptureConfig::default()
         };
         if self.opts.buffer_size > 0 {
@@ -495,11 +502,11 @@ impl PcapState {
                     (Some(prog), None) => crate::sockfilter::attach(&live.socket, &prog).map_err(PcapError::from)?,
                     (None, _) => crate::sockfilter::detach(&live.socket).map_err(PcapError::from)?,
                 }
-                self.filter = in_userspace.then(|| insns.into());
+                self.filter = in_userspace.then(|| Arc::new(Prepared::new(insns)));
             }
             Source::Dead => return Err(PcapError::generic("A filter cannot be set on a pcap_open_dead pcap_t")),
             Source::Created => return Err(PcapError::new(PCAP_ERROR_NOT_ACTIVATED, "")),
-            Source::Offline(_) | Source::Netfilter(_) => self.filter = Some(insns.into()),
+            Source::Offline(_) | Source::Netfilter(_) => self.filter = Some(Arc::new(Prepared::new(insns))),
         }
         Ok(())
     }
@@ -676,7 +683,7 @@ impl Reading {
             let keep = match plan.filter.as_deref() {
                 Some(prog) => {
                     let meta = ancillary(p.meta);
-                    crate::filter::run(prog, data, len, Some(&meta)) as usize
+                    prog.run(data, len, Some(&meta)) as usize
                 }
                 None => usize::MAX,
             };
@@ -693,16 +700,27 @@ impl Reading {
         }
     }
 
-    /// pcap_next_ex's copy of one packet: 1 with a packet, 0 on timeout,
-    /// PCAP_ERROR_BREAK at the end of a savefile.
-    pub fn next_copy(
+    /// pcap_next_ex's one packet: its bytes (header in `oneshot_hdr`),
+    /// None on timeout, PCAP_ERROR_BREAK at the end of a savefile. A
+    /// savefile's packet stays where the reader put it, valid until the
+    /// next read, as libpcap's does; a ring frame goes back to the kernel
+    /// when the read returns, so a live packet is copied to `oneshot`.
+    pub fn next_one(
         &mut self,
         plan: &mut ReadPlan,
         refresh: &mut Refresh<'_>,
         bufs: &mut ReadBuffers,
         breaker: &Breaker,
         woke: Option<Wake>,
-    ) -> PResult<Result<c_int, WaitFor>> {
+    ) -> PResult<Result<Option<*const u8>, WaitFor>> {
+        if let Reading::Offline(r) = self {
+            // Straight to the savefile loop: this runs once per packet.
+            let mut got = None;
+            read_offline(r, plan, refresh, 1, breaker, &mut |h, data| got = Some((*h, data.as_ptr())))?;
+            let Some((h, data)) = got else { return Err(PcapError::new(PCAP_ERROR_BREAK, "")) };
+            bufs.oneshot_hdr = h;
+            return Ok(Ok(Some(data)));
+        }
         let mut got = None;
         let mut buf = std::mem::take(&mut bufs.oneshot);
         let round = self.read(plan, refresh, bufs, 1, breaker, woke, &mut |h, data| {
@@ -714,14 +732,10 @@ impl Reading {
         if let Round::Wait(w) = round? {
             return Ok(Err(w));
         }
-        match got {
-            Some(h) => {
-                bufs.oneshot_hdr = h;
-                Ok(Ok(1))
-            }
-            None if matches!(self, Reading::Offline(_)) => Err(PcapError::new(PCAP_ERROR_BREAK, "")),
-            None => Ok(Ok(0)),
-        }
+        Ok(Ok(got.map(|h| {
+            bufs.oneshot_hdr = h;
+            bufs.oneshot.as_ptr()
+        })))
     }
 }
 
@@ -747,7 +761,7 @@ fn read_offline(
     refresh: &mut Refresh<'_>,
     budget: usize,
     breaker: &Breaker,
-    deliver: &mut dyn FnMut(&pcap_pkthdr, &[u8]),
+    deliver: &mut (impl FnMut(&pcap_pkthdr, &[u8]) + ?Sized),
 ) -> PResult<usize> {
     let mut n = 0;
     while n < budget {
@@ -763,7 +777,7 @@ fn read_offline(
             *plan = new;
         }
         if let Some(prog) = plan.filter.as_deref() {
-            if crate::filter::run(prog, packet.data, packet.header.len, None) == 0 {
+            if prog.run(packet.data, packet.header.len, None) == 0 {
                 continue;
             }
         }

@@ -5,7 +5,7 @@
 
 use std::ffi::c_int;
 
-use crate::filter::Insn;
+use crate::filter::Prepared;
 use crate::netfilter::{NetfilterCapture, NetfilterCounters, NetfilterDevice, NetfilterKind};
 use crate::pcap_compat::abi::*;
 use crate::pcap_compat::dlt::*;
@@ -53,7 +53,7 @@ pub fn read_netfilter(
     linktype: c_int,
     precision: c_int,
     nonblocking: bool,
-    filter: Option<&[Insn]>,
+    filter: Option<&Prepared>,
     deliver: &mut dyn FnMut(&pcap_pkthdr, &[u8]),
 ) -> PResult<usize> {
     capture.set_nonblocking(nonblocking);
@@ -63,7 +63,7 @@ pub fn read_netfilter(
             return false;
         }
         if let Some(prog) = filter {
-            if crate::filter::run(prog, data, data.len() as u32, None) == 0 {
+            if prog.run(data, data.len() as u32, None) == 0 {
                 return false;
             }
         }

@@ -31,6 +31,8 @@ pub struct pcap {
 pub struct ReaderSlot {
     pub reading: Option<Reading>,
     pub bufs: ReadBuffers,
+    /// The read settings and the change count they were taken at.
+    plan: Option<(u64, ReadPlan)>,
 }
 
 pub struct PcapHandle {
@@ -46,10 +48,7 @@ pub struct PcapHandle {
 
 pub static HANDLES: Handles<PcapHandle> = Handles::new(HandleKind::Pcap, "pcap_t");
 
-fn thread_id() -> u64 {
-    // SAFETY: gettid has no preconditions.
-    unsafe { libc::gettid() as u64 }
-}
+use crate::ffi::boundary::thread_id;
 
 impl PcapHandle {
     pub fn state(&self) -> MutexGuard<'_, PcapState> {
@@ -104,10 +103,19 @@ impl PcapHandle {
                 "pcap_loop, pcap_dispatch and pcap_next can't be called from the handle's own callback",
             ));
         }
-        let seen = self.changes.load(Ordering::Acquire);
-        let plan = self.state().read_plan()?;
         let mut slot = self.lock_reader();
-        let ReaderSlot { reading, bufs } = &mut *slot;
+        // The settings are taken from the state only when something changed
+        // since the last read: pcap_next_ex runs this once per packet.
+        let seen = self.changes.load(Ordering::Acquire);
+        let plan = match &slot.plan {
+            Some((at, plan)) if *at == seen => plan.clone(),
+            _ => {
+                let plan = self.state().read_plan()?;
+                slot.plan = Some((seen, plan.clone()));
+                plan
+            }
+        };
+        let ReaderSlot { reading, bufs, .. } = &mut *slot;
         let reading = reading.as_mut().ok_or_else(|| PcapError::generic("the handle has no packet source"))?;
         struct Dispatching<'a>(&'a AtomicU64);
         impl Drop for Dispatching<'_> {

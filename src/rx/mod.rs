@@ -65,6 +65,12 @@ pub struct CaptureConfig {
     pub buffer_bytes: usize,
     pub layout: Option<Layout>,
     pub block_timeout_ms: u32,
+    /// V3: how long the ring must hold sparse traffic for a reader that
+    /// stalls, in ms (0: not asked). Blocks retire by their timer when
+    /// traffic is sparse, so a ring holds block count x block timeout: the
+    /// block timeout is raised to hold_ms / block count, which is then
+    /// also the latency bound of sparse traffic.
+    pub hold_ms: u32,
     pub priv_size: u32,
     pub rxhash: bool,
     pub reserve: u32,
@@ -102,6 +108,7 @@ impl Default for CaptureConfig {
             buffer_bytes: DEFAULT_BUFFER_BYTES,
             layout: None,
             block_timeout_ms: DEFAULT_BLOCK_TIMEOUT_MS,
+            hold_ms: 0,
             priv_size: 0,
             rxhash: false,
             reserve: 0,
@@ -131,6 +138,15 @@ impl CaptureConfig {
         })
     }
 
+    /// The V3 block timeout the ring gets: the one asked for, or what the
+    /// hold time needs over this geometry's blocks (whichever is longer).
+    pub fn retire_timeout_ms(&self, g: &Geometry) -> u32 {
+        if self.hold_ms == 0 {
+            return self.block_timeout_ms;
+        }
+        self.block_timeout_ms.max(self.hold_ms.div_ceil(g.block_nr.max(1)))
+    }
+
     /// Checks the options that do not need the kernel.
     pub fn check(&self) -> Result<()> {
         if self.snaplen == 0 || self.snaplen > DEFAULT_SNAPLEN {
@@ -150,6 +166,11 @@ impl CaptureConfig {
                 "coalescing interval {} us is out of range; valid: 0 (off) to 1000000",
                 self.coalesce_us
             )));
+        }
+        if self.version != Version::V3 && self.hold_ms != 0 {
+            return Err(Error::invalid(
+                "a hold time needs TPACKET_V3 (blocks retired by a timer); V1/V2 rings hold frame count packets",
+            ));
         }
         if self.version != Version::V3 && (self.priv_size != 0 || self.rxhash) {
             return Err(Error::invalid(
@@ -347,7 +368,7 @@ impl Capture {
         interface: Interface,
         mapping: Arc<Mapping>,
     ) -> Result<Capture> {
-        let RxPlan { geometry, knobs: _, copy_threshold, mut applied, shrunk_from } = plan;
+        let RxPlan { geometry, knobs, copy_threshold, mut applied, shrunk_from } = plan;
         let ring = Ring::new(&mapping, 0, geometry);
         config.features.after_bind(&socket, &mut applied)?;
         if config.nonblocking {
@@ -387,7 +408,7 @@ impl Capture {
             coalesce_ms: config.coalesce_us.div_ceil(1000) as i32,
             coalesce_due: false,
             shrunk_from: shrunk_from.map(Box::new),
-            block_timeout_ms: config.block_timeout_ms,
+            block_timeout_ms: knobs.retire_timeout_ms,
             read_options: ReadOptions::new(&config.features),
             applied: Box::new(applied),
             link: LinkState::Up,

@@ -41,7 +41,7 @@ impl RxPlan {
             Some(g) => g,
             None => config.sizing(socket, interface).geometry()?,
         };
-        let knobs = V3Knobs { retire_timeout_ms: config.block_timeout_ms, rxhash: config.rxhash };
+        let knobs = V3Knobs { retire_timeout_ms: config.retire_timeout_ms(&geometry), rxhash: config.rxhash };
         Ok(RxPlan { geometry, knobs, copy_threshold, applied, shrunk_from: None })
     }
 

@@ -4,6 +4,7 @@
 
 use std::io::{self, Read};
 
+use super::mapped::Mapping;
 use crate::error::{Error, ErrorCode, Result};
 
 /// libpcap's message prefix for a failed read.
@@ -38,46 +39,181 @@ pub(crate) fn read_full_io<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usi
     Ok(got)
 }
 
-/// [`read_full_io`] with libpcap's message for a failed read.
-pub(crate) fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> Result<usize> {
-    read_full_io(r, buf).map_err(|e| io_error(READ_ERROR, e))
+/// How much an [`Input`] reads from its stream at a time once read-ahead is
+/// on: large enough that one `read` serves thousands of small records.
+const CHUNK: usize = 256 * 1024;
+
+/// A savefile's bytes as borrowed slices of one reusable buffer, so a record
+/// costs no allocation and no copy beyond the one from the stream.
+///
+/// With read-ahead (regular files) the stream is read [`CHUNK`] bytes at a
+/// time; without it (pipes, terminals: a writer may be producing the file
+/// live) exactly the bytes the current record needs are asked for, as
+/// libpcap's `fread` calls do, so a record is handed out as soon as it
+/// has arrived. Either way the buffer grows only when full of data, so
+/// memory stays bounded by the data actually present, whatever length a
+/// damaged header claims.
+///
+/// Given a [`Mapping`] of the file, records are taken from it in place
+/// until it ends; the stream, positioned at the mapping's end, then serves
+/// whatever the file grew by since.
+#[derive(Debug)]
+pub(crate) struct Input<R> {
+    inner: R,
+    /// Always initialised up to its length; `start..end` is unread data.
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    read_ahead: bool,
+    /// Where the last slice handed out is.
+    last: std::ops::Range<usize>,
+    last_in_map: bool,
+    /// Kept until the end even after reading moves on to the stream, as
+    /// the last slice handed out may point into it.
+    map: Option<Mapping>,
+    /// The next unread byte of `map`, and its end while records come from
+    /// it (0 once they come from the stream).
+    map_pos: usize,
+    map_end: usize,
 }
 
-/// Replaces `buf`'s contents with up to `len` bytes from `r`, returning how
-/// many arrived. The vector grows with the data actually read, so a length
-/// field claiming gigabytes in a short file costs no more than the file.
-pub(crate) fn read_into_vec<R: Read>(r: &mut R, buf: &mut Vec<u8>, len: u64) -> Result<usize> {
-    buf.clear();
-    loop {
-        let want = len.saturating_sub(buf.len() as u64);
-        if want == 0 {
-            break;
-        }
-        match r.by_ref().take(want).read_to_end(buf) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io_error(READ_ERROR, e)),
+impl<R: Read> Input<R> {
+    pub fn new(inner: R, read_ahead: bool) -> Self {
+        Input {
+            inner,
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            read_ahead,
+            last: 0..0,
+            last_in_map: false,
+            map: None,
+            map_pos: 0,
+            map_end: 0,
         }
     }
-    Ok(buf.len())
-}
 
-/// Reads and throws away up to `len` bytes; returns how many there were.
-pub(crate) fn discard<R: Read>(r: &mut R, len: u64) -> Result<u64> {
-    let mut done = 0;
-    loop {
-        match io::copy(&mut r.by_ref().take(len - done), &mut io::sink()) {
-            Ok(0) => return Ok(done),
-            Ok(n) => {
-                done += n;
-                if done == len {
-                    return Ok(done);
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io_error(READ_ERROR, e)),
+    /// Reads `map` from byte `from` on; `inner` must be positioned at the
+    /// mapping's end.
+    pub fn mapped(inner: R, map: Mapping, from: usize) -> Self {
+        let mut input = Input::new(inner, true);
+        input.map_end = map.len();
+        input.map_pos = from.min(map.len());
+        input.map = Some(map);
+        input
+    }
+
+    /// Moves the mapping's unread tail, from `at`, into the buffer: the
+    /// records from here on are read from the stream.
+    fn leave_map(&mut self, at: usize) {
+        if let Some(map) = self.map.as_mut() {
+            self.buf.clear();
+            self.buf.extend_from_slice(map.bytes().get(at..).unwrap_or_default());
+            (self.start, self.end) = (0, self.buf.len());
         }
+        (self.map_pos, self.map_end) = (0, 0);
+    }
+
+    #[inline]
+    fn map_bytes(&mut self, range: std::ops::Range<usize>) -> &mut [u8] {
+        match self.map.as_mut() {
+            Some(map) => map.bytes().get_mut(range).unwrap_or_default(),
+            None => Default::default(),
+        }
+    }
+
+    /// The next `n` bytes, or fewer only at the end of the stream. The slice
+    /// stays valid (and the memory behind it untouched) until the next call.
+    #[inline]
+    pub fn take(&mut self, n: usize) -> Result<&mut [u8]> {
+        // The mapped case is the hot one (every record of a regular file):
+        // kept small enough to inline into the record readers.
+        let at = self.map_pos;
+        if self.map_end != 0 && self.map_end - at >= n {
+            self.map_pos = at + n;
+            self.last = at..at + n;
+            self.last_in_map = true;
+            return Ok(self.map_bytes(at..at + n));
+        }
+        self.take_buffered(n)
+    }
+
+    /// [`Input::take`] from the buffer (and the stream behind it).
+    #[inline(never)]
+    fn take_buffered(&mut self, n: usize) -> Result<&mut [u8]> {
+        if self.map_end != 0 {
+            self.leave_map(self.map_pos);
+        }
+        self.last_in_map = false;
+        if self.end - self.start < n {
+            self.fill(n)?;
+        }
+        let at = self.start;
+        let got = n.min(self.end - at);
+        self.start += got;
+        self.last = at..at + got;
+        Ok(self.buf.get_mut(at..at + got).unwrap_or_default())
+    }
+
+    /// The slice the last [`Input::take`] handed out, again.
+    pub fn last_taken(&mut self) -> &mut [u8] {
+        if self.last_in_map {
+            return self.map_bytes(self.last.clone());
+        }
+        self.buf.get_mut(self.last.clone()).unwrap_or_default()
+    }
+
+    /// Reads until `n` bytes are buffered (more with read-ahead) or the
+    /// stream ends.
+    fn fill(&mut self, n: usize) -> Result<()> {
+        if self.start > 0 {
+            // The previous record's bytes may still be in the caller's hands
+            // only until this call, so the unread tail can move to the front.
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        let goal = if self.read_ahead { n.max(CHUNK) } else { n };
+        while self.end < n {
+            if self.end == self.buf.len() {
+                let grown = (self.buf.len() * 2).clamp(4096, goal.max(4096));
+                self.buf.resize(grown.max(self.end + 1), 0);
+            }
+            let limit = if self.read_ahead { self.buf.len() } else { n.min(self.buf.len()) };
+            match self.inner.read(&mut self.buf[self.end..limit]) {
+                Ok(0) => break,
+                Ok(k) => self.end += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io_error(READ_ERROR, e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Bytes read from the stream but not yet consumed.
+    pub fn buffered(&self) -> usize {
+        self.map_end - self.map_pos + self.end - self.start
+    }
+
+    /// Forgets the read-ahead bytes (the caller has put the stream back
+    /// where consumption stands) and reads exactly what records need from
+    /// now on. The memory of the last slice handed out is left as it was.
+    pub fn drop_read_ahead(&mut self) {
+        self.end = self.start;
+        (self.map_pos, self.map_end) = (0, 0);
+        self.read_ahead = false;
+    }
+
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
+    pub fn into_inner(self) -> R {
+        self.inner
     }
 }
 
@@ -181,12 +317,32 @@ mod tests {
     }
 
     #[test]
-    fn vec_read_is_bounded_by_data() {
-        let mut buf = Vec::new();
-        let n = read_into_vec(&mut &[7u8; 10][..], &mut buf, u64::from(u32::MAX)).unwrap();
-        assert_eq!(n, 10);
-        assert!(buf.capacity() < 1 << 20);
-        assert_eq!(discard(&mut &[0u8; 5000][..], 4097).unwrap(), 4097);
-        assert_eq!(discard(&mut &[0u8; 5][..], 10).unwrap(), 5);
+    fn input_is_bounded_by_data() {
+        for read_ahead in [false, true] {
+            let data = [7u8; 10];
+            let mut input = Input::new(&data[..], read_ahead);
+            assert_eq!(input.take(u32::MAX as usize).unwrap().len(), 10);
+            assert!(input.buf.capacity() < 1 << 20);
+            let zeros = [0u8; 5000];
+            let mut input = Input::new(&zeros[..], read_ahead);
+            assert_eq!(input.take(4097).unwrap().len(), 4097);
+            assert_eq!(input.take(3).unwrap(), &[0, 0, 0]);
+            assert_eq!(input.take(10_000).unwrap().len(), 900);
+            assert!(input.take(1).unwrap().is_empty());
+        }
+    }
+
+    #[test]
+    fn exact_mode_reads_only_what_is_asked() {
+        let data: Vec<u8> = (0..100u8).collect();
+        let mut input = Input::new(&data[..], false);
+        assert_eq!(input.take(3).unwrap(), &[0, 1, 2]);
+        assert_eq!(input.buffered(), 0);
+        assert_eq!(input.get_ref().len(), 97);
+        let mut ahead = Input::new(&data[..], true);
+        assert_eq!(ahead.take(3).unwrap(), &[0, 1, 2]);
+        assert_eq!(ahead.buffered(), 97);
+        ahead.drop_read_ahead();
+        assert_eq!(ahead.buffered(), 0);
     }
 }

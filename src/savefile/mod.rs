@@ -5,7 +5,11 @@
 //! * [`Reader`] reads pcap (both byte orders; microsecond, nanosecond and
 //!   Kuznetzov "modified" magics) and pcapng (several sections and
 //!   interfaces, `if_tsresol`, `if_tsoffset`; Enhanced, Simple and obsolete
-//!   Packet blocks) from any [`std::io::Read`].
+//!   Packet blocks) from any [`std::io::Read`]: record by record (pipes),
+//!   in large chunks ([`Reader::open_read_ahead`]), or in place from a
+//!   memory mapping of a regular file ([`Reader::open_mapped`], what
+//!   `pcap_open_offline` uses). Packets are handed out where they lie in
+//!   one reused buffer or in the mapping: no allocation or copy per packet.
 //! * [`Writer`] writes pcap in the microsecond or nanosecond format to any
 //!   [`std::io::Write`], and [`Writer::append`] continues an existing file
 //!   the way `pcap_dump_open_append` does.
@@ -39,6 +43,7 @@
 
 mod input;
 pub mod linktype;
+mod mapped;
 mod pcap;
 mod pcapng;
 mod pcapng_writer;

@@ -3,7 +3,7 @@
 
 use std::io::Read;
 
-use super::input::{discard, malformed, read_full, read_into_vec, ByteOrder, Fields};
+use super::input::{malformed, ByteOrder, Fields, Input};
 use super::linktype::{adjust_snapshot, linktype_to_dlt, max_snaplen_for_dlt};
 use super::{FileInfo, Format, PacketHeader, Precision, Resolution};
 use crate::error::Result;
@@ -41,14 +41,19 @@ pub(crate) struct PcapReader {
     lengths: LengthOrder,
     file_precision: Precision,
     precision: Precision,
-    dlt: i32,
     snapshot: u32,
+    /// The link type's largest packet, libpcap's bound on caplen.
+    max_caplen: u32,
 }
 
 /// If `magic` (the file's first four bytes) is a pcap magic, reads the rest
 /// of the file header and returns the file's description and a record
 /// reader; `Ok(None)` means "not a pcap file".
-pub(crate) fn open<R: Read>(magic: [u8; 4], r: &mut R, precision: Precision) -> Result<Option<(FileInfo, PcapReader)>> {
+pub(crate) fn open<R: Read>(
+    magic: [u8; 4],
+    r: &mut Input<R>,
+    precision: Precision,
+) -> Result<Option<(FileInfo, PcapReader)>> {
     let known = [TCPDUMP_MAGIC, KUZNETZOV_TCPDUMP_MAGIC, NSEC_TCPDUMP_MAGIC];
     let native = u32::from_ne_bytes(magic);
     let (magic_int, swapped) = if known.contains(&native) {
@@ -59,15 +64,15 @@ pub(crate) fn open<R: Read>(magic: [u8; 4], r: &mut R, precision: Precision) -> 
         return Ok(None);
     };
 
-    let mut rest = [0u8; FILE_HEADER_LEN - 4];
-    let got = read_full(r, &mut rest)?;
-    if got != rest.len() {
+    let rest = r.take(FILE_HEADER_LEN - 4)?;
+    let got = rest.len();
+    if got != FILE_HEADER_LEN - 4 {
         return Err(malformed(format!(
             "truncated dump file; tried to read {FILE_HEADER_LEN} file header bytes, only got {got}"
         )));
     }
     let order = ByteOrder { swapped };
-    let mut f = Fields::new(&rest, order);
+    let mut f = Fields::new(rest, order);
     let (Some(major), Some(minor), Some(_thiszone), Some(_sigfigs), Some(snaplen), Some(linktype)) =
         (f.u16(), f.u16(), f.u32(), f.u32(), f.u32(), f.u32())
     else {
@@ -112,29 +117,32 @@ pub(crate) fn open<R: Read>(magic: [u8; 4], r: &mut R, precision: Precision) -> 
         swapped,
         resolution: Resolution::of(file_precision),
     };
-    let reader = PcapReader { order, record_header_len, lengths, file_precision, precision, dlt, snapshot };
+    let max_caplen = max_snaplen_for_dlt(dlt);
+    let reader = PcapReader { order, record_header_len, lengths, file_precision, precision, snapshot, max_caplen };
     Ok(Some((info, reader)))
 }
 
 impl PcapReader {
-    /// Reads the next record into `buf`; `Ok(None)` at a clean end of file.
-    pub(crate) fn next<R: Read>(&mut self, r: &mut R, buf: &mut Vec<u8>) -> Result<Option<PacketHeader>> {
-        let mut raw = [0u8; PATCHED_RECORD_HEADER_LEN];
-        let raw = raw.get_mut(..self.record_header_len).unwrap_or_default();
-        let got = read_full(r, raw)?;
+    /// Reads the next record; `Ok(None)` at a clean end of file. The data
+    /// borrows `r`'s buffer.
+    pub(crate) fn next<'r, R: Read>(&mut self, r: &'r mut Input<R>) -> Result<Option<(PacketHeader, &'r mut [u8])>> {
+        let raw = r.take(self.record_header_len)?;
+        let got = raw.len();
         if got == 0 {
             return Ok(None);
         }
-        if got != raw.len() {
+        if got != self.record_header_len {
             return Err(malformed(format!(
                 "truncated dump file; tried to read {} header bytes, only got {got}",
-                raw.len()
+                self.record_header_len
             )));
         }
-        let mut f = Fields::new(raw, self.order);
-        let (Some(sec), Some(frac), Some(mut caplen), Some(mut len)) = (f.u32(), f.u32(), f.u32(), f.u32()) else {
+        // The four fields every record header starts with.
+        let Some(fixed) = raw.first_chunk::<RECORD_HEADER_LEN>() else {
             return Err(malformed("unknown file format"));
         };
+        let field = |at: usize| self.order.u32([fixed[at], fixed[at + 1], fixed[at + 2], fixed[at + 3]]);
+        let (sec, frac, mut caplen, mut len) = (field(0), field(4), field(8), field(12));
         // libpcap widens the on-disk 32-bit fields to the 64-bit timeval as
         // signed values, except in byte-swapped files, where its swap macro
         // yields unsigned ones; then it scales in 64-bit arithmetic.
@@ -160,7 +168,7 @@ impl PcapReader {
             std::mem::swap(&mut caplen, &mut len);
         }
 
-        let max = max_snaplen_for_dlt(self.dlt);
+        let max = self.max_caplen;
         if caplen > max {
             return Err(malformed(if caplen > self.snapshot {
                 format!("invalid packet capture length {caplen}, bigger than snaplen of {}", self.snapshot)
@@ -169,33 +177,33 @@ impl PcapReader {
             }));
         }
 
+        // caplen is at most the link type's maximum here, so the whole
+        // record can be taken at once even when only its first snapshot
+        // bytes are handed out.
+        let data = r.take(caplen as usize)?;
+        let got = data.len() as u32;
         if caplen > self.snapshot {
             // Some writers put a too-small snaplen in the header; libpcap
             // hands back only the first snapshot bytes so callers can trust
             // caplen <= snaplen, and skips the rest.
-            let got = read_into_vec(r, buf, u64::from(self.snapshot))?;
-            if got as u64 != u64::from(self.snapshot) {
+            if got < self.snapshot {
                 return Err(malformed(format!(
                     "truncated dump file; tried to read {} captured bytes, only got {got}",
                     self.snapshot
                 )));
             }
-            let skipped = discard(r, u64::from(caplen - self.snapshot))?;
-            if skipped != u64::from(caplen - self.snapshot) {
-                return Err(malformed(format!(
-                    "truncated dump file; tried to read {caplen} captured bytes, only got {}",
-                    got as u64 + skipped
-                )));
-            }
-            caplen = self.snapshot;
-        } else {
-            let got = read_into_vec(r, buf, u64::from(caplen))?;
-            if got as u64 != u64::from(caplen) {
+            if got != caplen {
                 return Err(malformed(format!(
                     "truncated dump file; tried to read {caplen} captured bytes, only got {got}"
                 )));
             }
+            caplen = self.snapshot;
+        } else if got != caplen {
+            return Err(malformed(format!(
+                "truncated dump file; tried to read {caplen} captured bytes, only got {got}"
+            )));
         }
-        Ok(Some(PacketHeader { ts_sec, ts_frac, caplen, len }))
+        let data = data.get_mut(..caplen as usize).unwrap_or_default();
+        Ok(Some((PacketHeader { ts_sec, ts_frac, caplen, len }, data)))
     }
 }

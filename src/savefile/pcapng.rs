@@ -4,9 +4,8 @@
 //! first section's byte order.
 
 use std::io::Read;
-use std::ops::Range;
 
-use super::input::{malformed, read_full, read_into_vec, ByteOrder, Fields};
+use super::input::{malformed, ByteOrder, Fields, Input};
 use super::linktype::{adjust_snapshot, linktype_to_dlt, max_snaplen_for_dlt};
 use super::precision::scale_fraction;
 use super::{FileInfo, Format, PacketHeader, Precision, Resolution};
@@ -40,14 +39,17 @@ const IF_TSOFFSET: u16 = 14;
 struct Interface {
     resolution: Resolution,
     offset: i64,
+    /// The resolution's units per second, worked out once per interface.
+    units: u64,
+    /// The resolution is the precision asked for: fractions pass as they are.
+    native: bool,
 }
 
-/// A block read whole; `body` is the part between header and trailer.
+/// A block read whole; `body` is the part between header and trailer,
+/// writable because a packet's pseudo-header may be converted in place.
 struct Block<'a> {
     block_type: u32,
-    /// Starts at the beginning of the block buffer, so positions in it are
-    /// offsets into that buffer.
-    body: Fields<'a>,
+    body: &'a mut [u8],
 }
 
 /// State for reading blocks after the first interface.
@@ -72,18 +74,14 @@ fn too_short(block_type: u32) -> Error {
 /// (which includes a file too short to hold the byte-order magic).
 pub(crate) fn open<R: Read>(
     magic: [u8; 4],
-    r: &mut R,
+    r: &mut Input<R>,
     precision: Precision,
-    buf: &mut Vec<u8>,
 ) -> Result<Option<(FileInfo, PcapngReader)>> {
     if u32::from_ne_bytes(magic) != BT_SHB {
         return Ok(None);
     }
-    let mut len_bytes = [0u8; 4];
-    let mut bom_bytes = [0u8; 4];
-    if read_full(r, &mut len_bytes)? < 4 || read_full(r, &mut bom_bytes)? < 4 {
-        return Ok(None);
-    }
+    let Ok(len_bytes) = <[u8; 4]>::try_from(&*r.take(4)?) else { return Ok(None) };
+    let Ok(bom_bytes) = <[u8; 4]>::try_from(&*r.take(4)?) else { return Ok(None) };
     let swapped = match u32::from_ne_bytes(bom_bytes) {
         BYTE_ORDER_MAGIC => false,
         m if m.swap_bytes() == BYTE_ORDER_MAGIC => true,
@@ -100,11 +98,11 @@ pub(crate) fn open<R: Read>(
     // The first SHB is taken as it is: libpcap reads the rest of it but does
     // not check its trailer or options.
     let want = u64::from(total_length) - 12;
-    let got = read_into_vec(r, buf, want)?;
-    if got as u64 != want {
-        return Err(truncated(want, got));
+    let shb = r.take(want as usize)?;
+    if shb.len() as u64 != want {
+        return Err(truncated(want, shb.len()));
     }
-    let mut f = Fields::new(buf.as_slice(), order);
+    let mut f = Fields::new(shb, order);
     let (Some(major), Some(minor)) = (f.u16(), f.u16()) else {
         return Err(too_short(BT_SHB));
     };
@@ -121,15 +119,16 @@ pub(crate) fn open<R: Read>(
         interfaces: Vec::new(),
     };
     loop {
-        let Some(mut block) = reader.read_block(r, buf)? else {
+        let Some(block) = reader.read_block(r)? else {
             return Err(malformed("the capture file has no Interface Description Blocks"));
         };
         match block.block_type {
             BT_IDB => {
-                let (linktype, snaplen) = idb_fixed(&mut block)?;
+                let mut body = Fields::new(block.body, order);
+                let (linktype, snaplen) = idb_fixed(&mut body, block.block_type)?;
                 reader.dlt = linktype_to_dlt(u32::from(linktype));
                 reader.snapshot = adjust_snapshot(reader.dlt, snaplen);
-                let iface = reader.add_interface(&mut block.body)?;
+                let iface = reader.add_interface(&mut body)?;
                 let max = max_blocksize_for_snaplen(max_snaplen_for_dlt(reader.dlt));
                 reader.max_blocksize = reader.max_blocksize.max(max);
                 let info = FileInfo {
@@ -157,29 +156,27 @@ fn truncated(want: u64, got: usize) -> Error {
 }
 
 /// The fixed part of an IDB: link type and snapshot length.
-fn idb_fixed(block: &mut Block<'_>) -> Result<(u16, u32)> {
-    let mut b = block.body;
-    let (Some(linktype), Some(_reserved), Some(snaplen)) = (b.u16(), b.u16(), b.u32()) else {
-        return Err(too_short(block.block_type));
+fn idb_fixed(body: &mut Fields<'_>, block_type: u32) -> Result<(u16, u32)> {
+    let (Some(linktype), Some(_reserved), Some(snaplen)) = (body.u16(), body.u16(), body.u32()) else {
+        return Err(too_short(block_type));
     };
-    block.body = b;
     Ok((linktype, snaplen))
 }
 
 impl PcapngReader {
     /// Reads one whole block into `buf`; `Ok(None)` at a clean end of file.
-    fn read_block<'b, R: Read>(&self, r: &mut R, buf: &'b mut Vec<u8>) -> Result<Option<Block<'b>>> {
-        let mut hdr = [0u8; BLOCK_HEADER_LEN];
-        let got = read_full(r, &mut hdr)?;
+    fn read_block<'b, R: Read>(&self, r: &'b mut Input<R>) -> Result<Option<Block<'b>>> {
+        let hdr = r.take(BLOCK_HEADER_LEN)?;
+        let got = hdr.len();
         if got == 0 {
             return Ok(None);
         }
-        if got != hdr.len() {
-            return Err(truncated(hdr.len() as u64, got));
+        if got != BLOCK_HEADER_LEN {
+            return Err(truncated(BLOCK_HEADER_LEN as u64, got));
         }
-        let mut f = Fields::new(&hdr, self.order);
+        let mut f = Fields::new(hdr, self.order);
         let (Some(block_type), Some(total_length)) = (f.u32(), f.u32()) else {
-            return Err(truncated(hdr.len() as u64, got));
+            return Err(truncated(BLOCK_HEADER_LEN as u64, got));
         };
         let min = BLOCK_HEADER_LEN + BLOCK_TRAILER_LEN;
         if (total_length as usize) < min {
@@ -194,18 +191,19 @@ impl PcapngReader {
             return Err(malformed(format!("pcapng block size {total_length} > maximum {}", self.max_blocksize)));
         }
         let want = u64::from(total_length) - BLOCK_HEADER_LEN as u64;
-        let got = read_into_vec(r, buf, want)?;
+        let buf = r.take(want as usize)?;
+        let got = buf.len();
         if got as u64 != want {
             return Err(truncated(want, got));
         }
         let body_len = got - BLOCK_TRAILER_LEN;
-        let (body, trailer) = buf.split_at(body_len);
+        let (body, trailer) = buf.split_at_mut(body_len);
         let trailer_len = Fields::new(trailer, self.order).u32().unwrap_or_default();
         if trailer_len != total_length {
             // libpcap 1.10 does not say what the two lengths were.
             return Err(malformed("block total length in header and trailer don't match"));
         }
-        Ok(Some(Block { block_type, body: Fields::new(body, self.order) }))
+        Ok(Some(Block { block_type, body }))
     }
 
     /// Parses an IDB's options and records the interface for this section.
@@ -273,24 +271,23 @@ impl PcapngReader {
                 _ => {}
             }
         }
-        let iface = Interface { resolution, offset };
+        let units = resolution.units_per_second();
+        let native = units == self.precision.units_per_second();
+        let iface = Interface { resolution, offset, units, native };
         self.interfaces.push(iface);
         Ok(iface)
     }
 
     /// Reads blocks until a packet; returns its header and where its data is
-    /// in `buf`. `Ok(None)` at a clean end of file.
-    pub(crate) fn next<R: Read>(
-        &mut self,
-        r: &mut R,
-        buf: &mut Vec<u8>,
-    ) -> Result<Option<(PacketHeader, Range<usize>)>> {
-        loop {
-            let Some(mut block) = self.read_block(r, buf)? else {
+    /// in `r`'s buffer. `Ok(None)` at a clean end of file.
+    pub(crate) fn next<'r, R: Read>(&mut self, r: &'r mut Input<R>) -> Result<Option<(PacketHeader, &'r mut [u8])>> {
+        let (header, data) = loop {
+            let Some(block) = self.read_block(r)? else {
                 return Ok(None);
             };
             let block_type = block.block_type;
-            let b = &mut block.body;
+            let mut body = Fields::new(block.body, self.order);
+            let b = &mut body;
             let (interface_id, caplen, len, t) = match block_type {
                 BT_EPB => {
                     let (Some(id), Some(hi), Some(lo), Some(caplen), Some(len)) =
@@ -317,7 +314,7 @@ impl PcapngReader {
                     (0, len.min(self.snapshot), len, 0)
                 }
                 BT_IDB => {
-                    let (linktype, snaplen) = idb_fixed(&mut block)?;
+                    let (linktype, snaplen) = idb_fixed(b, block_type)?;
                     // libpcap compares the first interface's DLT_ with this
                     // one's raw LINKTYPE_; so do we.
                     if i64::from(self.dlt) != i64::from(linktype) {
@@ -330,7 +327,7 @@ impl PcapngReader {
                             "an interface has a snapshot length {snaplen} different from the snapshot length of the first interface"
                         )));
                     }
-                    self.add_interface(&mut block.body)?;
+                    self.add_interface(b)?;
                     continue;
                 }
                 BT_SHB => {
@@ -352,9 +349,15 @@ impl PcapngReader {
                     self.snapshot
                 )));
             }
-            let units = iface.resolution.units_per_second();
-            let sec = (t / units).wrapping_add(iface.offset as u64);
-            let frac = scale_fraction(t % units, iface.resolution, self.precision);
+            // The usual resolutions get divisions by a constant, which the
+            // compiler turns into multiplications.
+            let (whole, part) = match iface.units {
+                1_000_000 => (t / 1_000_000, t % 1_000_000),
+                1_000_000_000 => (t / 1_000_000_000, t % 1_000_000_000),
+                units => (t / units, t % units),
+            };
+            let sec = whole.wrapping_add(iface.offset as u64);
+            let frac = if iface.native { part } else { scale_fraction(part, iface.resolution, self.precision) };
             let header = PacketHeader {
                 ts_sec: sec as i64,
                 // libpcap stores the fraction through an `int`.
@@ -366,8 +369,11 @@ impl PcapngReader {
             if b.take(caplen as usize).is_none() {
                 return Err(too_short(block_type));
             }
-            return Ok(Some((header, data_start..data_start + caplen as usize)));
-        }
+            break (header, data_start..data_start + caplen as usize);
+        };
+        // The block was the last thing taken from `r` (a borrow returned
+        // from inside the loop would outlive the iterations that skip blocks).
+        Ok(Some((header, r.last_taken().get_mut(data).unwrap_or_default())))
     }
 
     /// A later SHB must keep the byte order and major version.

@@ -1,9 +1,11 @@
 //! Opening a savefile: format detection on the first four bytes, then
 //! packet-by-packet reading (libpcap's savefile.c).
 
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
+use std::os::fd::AsRawFd;
 
-use super::input::{malformed, read_full};
+use super::input::{io_error, malformed, Input};
+use super::mapped::Mapping;
 use super::pcap::{self, PcapReader};
 use super::pcapng::{self, PcapngReader};
 use super::{pseudo, FileInfo, Packet, PacketHeader, Precision};
@@ -16,19 +18,20 @@ enum FormatReader {
 }
 
 /// Reads packets from a pcap or pcapng savefile, as
-/// `pcap_open_offline_with_tstamp_precision` + `pcap_next_ex` do.
+/// `pcap_open_offline_with_tstamp_precision` + `pcap_next_ex` do, handing
+/// out each packet's bytes in place in one reused buffer.
 ///
-/// The reader pulls exactly the bytes it needs from `R` (no read-ahead
-/// beyond the current record or block), so it works on pipes and can be
-/// handed a `BufReader` for speed.
+/// Opened with [`Reader::open`] or [`Reader::open_with_precision`], the
+/// reader pulls exactly the bytes it needs from `R` (no read-ahead beyond
+/// the current record or block), so a packet written to a pipe is read as
+/// soon as it is complete. [`Reader::open_read_ahead`] reads large chunks
+/// instead, for regular files.
 #[derive(Debug)]
 pub struct Reader<R: Read> {
-    input: R,
+    input: Input<R>,
     info: FileInfo,
     precision: Precision,
     format: FormatReader,
-    /// The current record or block; packet data borrows from it.
-    buf: Vec<u8>,
 }
 
 impl<R: Read> Reader<R> {
@@ -45,24 +48,51 @@ impl<R: Read> Reader<R> {
     /// Errors: [`ErrorCode::SavefileMalformed`](crate::ErrorCode) with
     /// libpcap's message ("unknown file format", "truncated dump file; ...",
     /// ...), or an I/O error ("error reading dump file: ...").
-    pub fn open_with_precision(mut input: R, precision: Precision) -> Result<Self> {
-        let mut magic = [0u8; 4];
-        let got = read_full(&mut input, &mut magic)?;
-        if got != magic.len() {
-            return Err(malformed(format!(
-                "truncated dump file; tried to read {} file header bytes, only got {got}",
-                magic.len()
-            )));
-        }
-        let mut buf = Vec::new();
+    pub fn open_with_precision(input: R, precision: Precision) -> Result<Self> {
+        Self::open_input(Input::new(input, false), precision)
+    }
+
+    /// Like [`Reader::open_with_precision`], reading the stream in large
+    /// chunks: the fastest way through a regular file, but the stream's
+    /// position runs ahead of the packets read (see
+    /// [`Reader::stop_read_ahead`]), and a pipe's packets would wait for a
+    /// whole chunk.
+    pub fn open_read_ahead(input: R, precision: Precision) -> Result<Self> {
+        Self::open_input(Input::new(input, true), precision)
+    }
+
+    /// Like [`Reader::open_read_ahead`], but a regular file is mapped into
+    /// memory and its packets are handed out in place (any other stream is
+    /// read ahead). The stream's position is moved to the file's end, and
+    /// reading carries on from there if the file grows.
+    pub fn open_mapped(mut input: R, precision: Precision) -> Result<Self>
+    where
+        R: Seek + AsRawFd,
+    {
+        let map = Mapping::of_file(input.as_raw_fd());
+        let from = input.stream_position().ok().and_then(|p| usize::try_from(p).ok());
+        let input = match (map, from) {
+            (Some(map), Some(from)) if input.seek(SeekFrom::Start(map.len() as u64)).is_ok() => {
+                Input::mapped(input, map, from)
+            }
+            _ => Input::new(input, true),
+        };
+        Self::open_input(input, precision)
+    }
+
+    fn open_input(mut input: Input<R>, precision: Precision) -> Result<Self> {
+        let got = input.take(4)?.len();
+        let Ok(magic) = <[u8; 4]>::try_from(input.last_taken()) else {
+            return Err(malformed(format!("truncated dump file; tried to read 4 file header bytes, only got {got}")));
+        };
         let (info, format) = if let Some((info, r)) = pcap::open(magic, &mut input, precision)? {
             (info, FormatReader::Pcap(r))
-        } else if let Some((info, r)) = pcapng::open(magic, &mut input, precision, &mut buf)? {
+        } else if let Some((info, r)) = pcapng::open(magic, &mut input, precision)? {
             (info, FormatReader::Pcapng(r))
         } else {
             return Err(malformed("unknown file format"));
         };
-        Ok(Reader { input, info, precision, format, buf })
+        Ok(Reader { input, info, precision, format })
     }
 
     /// The file's link type, snapshot length, version, byte order and
@@ -80,21 +110,11 @@ impl<R: Read> Reader<R> {
     /// returning `PCAP_ERROR_BREAK`). After an error the reader's position in
     /// the file is unspecified, as with libpcap.
     pub fn next_packet(&mut self) -> Result<Option<Packet<'_>>> {
-        match &mut self.format {
-            FormatReader::Pcap(r) => {
-                let Some(header) = r.next(&mut self.input, &mut self.buf)? else {
-                    return Ok(None);
-                };
-                Ok(Some(Self::finish(&self.info, header, &mut self.buf)))
-            }
-            FormatReader::Pcapng(r) => {
-                let Some((header, range)) = r.next(&mut self.input, &mut self.buf)? else {
-                    return Ok(None);
-                };
-                let data = self.buf.get_mut(range).unwrap_or_default();
-                Ok(Some(Self::finish(&self.info, header, data)))
-            }
-        }
+        let next = match &mut self.format {
+            FormatReader::Pcap(r) => r.next(&mut self.input)?,
+            FormatReader::Pcapng(r) => r.next(&mut self.input)?,
+        };
+        Ok(next.map(|(header, data)| Self::finish(&self.info, header, data)))
     }
 
     /// libpcap's per-packet fix-ups, then the packet as handed out.
@@ -105,17 +125,44 @@ impl<R: Read> Reader<R> {
 
     /// The underlying stream.
     pub fn get_ref(&self) -> &R {
-        &self.input
+        self.input.get_ref()
     }
 
     /// The underlying stream, mutably (reading from it desynchronises the
-    /// reader).
+    /// reader; with read-ahead, call [`Reader::stop_read_ahead`] first).
     pub fn get_mut(&mut self) -> &mut R {
-        &mut self.input
+        self.input.get_mut()
     }
 
-    /// Gives back the underlying stream.
+    /// Gives back the underlying stream (with read-ahead, possibly past
+    /// the last packet read).
     pub fn into_inner(self) -> R {
-        self.input
+        self.input.into_inner()
+    }
+
+    /// Bytes read from the stream ahead of the packets handed out.
+    pub fn read_ahead_bytes(&self) -> usize {
+        self.input.buffered()
+    }
+}
+
+impl<R: Read + Seek> Reader<R> {
+    /// Puts the stream back just after the last record read and reads
+    /// exactly what each record needs from now on, so that whoever else
+    /// uses the stream (`pcap_file`'s callers: ftell, fseek) finds it where
+    /// libpcap would leave it. The last packet's bytes stay valid.
+    ///
+    /// Errors: the seek's (a pipe cannot go back; it is then left as it
+    /// was, still reading ahead).
+    pub fn stop_read_ahead(&mut self) -> Result<()> {
+        let ahead = self.input.buffered();
+        if ahead > 0 {
+            self.input
+                .get_mut()
+                .seek(SeekFrom::Current(-(ahead as i64)))
+                .map_err(|e| io_error("error seeking in dump file", e))?;
+        }
+        self.input.drop_read_ahead();
+        Ok(())
     }
 }

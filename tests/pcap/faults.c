@@ -9,6 +9,8 @@
  *   faults move     f0 is moved to another namespace mid-loop
  *   faults stall    2 000 pps of sparse traffic, the reader 1.5 s late
  *   faults churn    thousands of handles opened and closed under ulimit -n 64
+ *   faults monitor  another thread calls pcap_stats every 100 ms during
+ *                   pcap_loop at 1 000 pps
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -17,12 +19,14 @@
 #include <net/if.h>
 #include <pcap/pcap.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -104,6 +108,28 @@ static void *fault_thread(void *arg) {
     return NULL;
 }
 
+struct monitor {
+    pcap_t *p;
+    int answered, fast;
+};
+
+static void *monitor_thread(void *arg) {
+    struct monitor *m = arg;
+    for (int i = 0; i < 20; i++) {
+        struct timespec a, b;
+        struct pcap_stat st;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        int r = pcap_stats(m->p, &st);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        long us = (b.tv_sec - a.tv_sec) * 1000000L + (b.tv_nsec - a.tv_nsec) / 1000;
+        m->answered += r == 0;
+        m->fast += us < 50000;
+        usleep(100000);
+    }
+    pcap_breakloop(m->p);
+    return NULL;
+}
+
 static void *watchdog(void *arg) {
     pcap_t *p = arg;
     sleep(8);
@@ -171,6 +197,26 @@ int main(int argc, char **argv) {
         if (f) {
             fclose(f);
         }
+        return 0;
+    }
+
+    if (strcmp(scenario, "monitor") == 0) {
+        pcap_t *p = open_f0(1000);
+        pid_t child = fork();
+        if (child == 0) {
+            send_frames("f1", 2500, 1000, 100);
+            _exit(0);
+        }
+        struct monitor m = {p, 0, 0};
+        pthread_t t;
+        pthread_create(&t, NULL, monitor_thread, &m);
+        unsigned n = 0;
+        int r = pcap_loop(p, -1, count_cb, (u_char *)&n);
+        pthread_join(t, NULL);
+        kill(child, SIGKILL);
+        printf("monitor: pcap_loop returned %d; %d of 20 pcap_stats calls answered, %d within 50 ms\n", r, m.answered,
+               m.fast);
+        pcap_close(p);
         return 0;
     }
 

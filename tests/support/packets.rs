@@ -250,6 +250,18 @@ pub fn ethernet_corpus() -> Vec<Vec<u8>> {
     out.push(eth(MAC_B, MAC_A, 38, &[0xfe, 0xfe, 0x03, 0x81]));
     out.push(eth(MAC_B, MAC_A, 38, &[0xf0, 0xf0, 0x03, 0]));
     out.push(eth(MAC_B, MAC_A, 0x6003, &[1, 2, 3, 4]));
+    // LLC control bytes of every format (I, S: RR/RNR/REJ, U: UA … FRMR),
+    // IPX (802.2, raw 802.3, SNAP, Ethernet II), AppleTalk and AARP.
+    for control in [0x00, 0x02, 0x01, 0x05, 0x09, 0x63, 0x43, 0x0f, 0x6f, 0xe3, 0xaf, 0x87, 0x13] {
+        out.push(eth(MAC_B, MAC_A, 40, &[0x06, 0x06, control, 0, 0, 0]));
+    }
+    out.push(eth(MAC_B, MAC_A, 40, &[0xe0, 0xe0, 0x03, 0xff, 0xff, 0]));
+    out.push(eth(MAC_B, MAC_A, 40, &[0xff, 0xff, 0x00, 0x30, 0, 0]));
+    out.push(eth(MAC_B, MAC_A, 40, &[0xaa, 0xaa, 0x03, 0, 0, 0, 0x81, 0x37, 0xff, 0xff]));
+    out.push(eth(MAC_B, MAC_A, 0x8137, &[0xff, 0xff, 0, 0x30]));
+    out.push(eth(MAC_B, MAC_A, 40, &[0xaa, 0xaa, 0x03, 0x08, 0x00, 0x07, 0x80, 0x9b, 0, 0]));
+    out.push(eth(MAC_B, MAC_A, 0x809b, &[0, 0x10, 0, 0]));
+    out.push(eth(MAC_B, MAC_A, 40, &[0xaa, 0xaa, 0x03, 0, 0, 0, 0x80, 0xf3, 0, 1]));
     out
 }
 
@@ -323,6 +335,265 @@ pub fn for_linktype(dlt: i32, frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
             }
             _ => {}
         }
+    }
+    out
+}
+
+/// Deterministic pseudo-random bytes.
+pub fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s as u8
+        })
+        .collect()
+}
+
+/// The LLC part of an Ethernet frame: SNAP with OUI 0 for Ethernet II,
+/// the frame's own 802.2 header for 802.3.
+fn llc_of(et: u16, payload: &[u8]) -> Vec<u8> {
+    if et <= 1500 {
+        return payload.to_vec();
+    }
+    let mut v = vec![0xaa, 0xaa, 0x03, 0, 0, 0];
+    v.extend_from_slice(&et.to_be_bytes());
+    v.extend_from_slice(payload);
+    v
+}
+
+fn ppp_proto(et: u16) -> u16 {
+    match et {
+        0x0800 => 0x21,
+        0x86dd => 0x57,
+        0x8847 => 0x0281,
+        0x6003 => 0x27,
+        other => other,
+    }
+}
+
+/// 802.11 frames carrying an Ethernet frame's payload: plain data, to and
+/// from the distribution system, 4-address, QoS; plus management and
+/// control frames with the same addresses.
+fn wlan_frames(f: &[u8]) -> Vec<Vec<u8>> {
+    let (dst, src) = (&f[0..6], &f[6..12]);
+    let et = u16::from_be_bytes([f[12], f[13]]);
+    let body = llc_of(et, &f[14..]);
+    let bssid = [0x02, 0xbb, 0xbb, 0xbb, 0xbb, 0xbb];
+    let mut out = Vec::new();
+    // (fc0, fc1, addresses in order, qos)
+    let shapes: [(u8, u8, [&[u8]; 4], bool); 6] = [
+        (0x08, 0x00, [dst, src, &bssid, &[]], false),
+        (0x08, 0x01, [&bssid, src, dst, &[]], false),
+        (0x08, 0x02, [dst, &bssid, src, &[]], false),
+        (0x08, 0x03, [&bssid, &bssid, dst, src], false),
+        (0x88, 0x00, [dst, src, &bssid, &[]], true),
+        (0x88, 0x02, [dst, &bssid, src, &[]], true),
+    ];
+    for (fc0, fc1, addrs, qos) in shapes {
+        let mut v = vec![fc0, fc1, 0, 0];
+        v.extend_from_slice(addrs[0]);
+        v.extend_from_slice(addrs[1]);
+        v.extend_from_slice(addrs[2]);
+        v.extend_from_slice(&[0x10, 0]);
+        v.extend_from_slice(addrs[3]);
+        if qos {
+            v.extend_from_slice(&[0, 0]);
+        }
+        v.extend_from_slice(&body);
+        out.push(v);
+    }
+    // Beacon (management) and RTS (control).
+    let mut m = vec![0x80, 0, 0, 0];
+    m.extend_from_slice(dst);
+    m.extend_from_slice(src);
+    m.extend_from_slice(&bssid);
+    m.extend_from_slice(&[0x20, 0]);
+    m.extend_from_slice(&body);
+    out.push(m);
+    let mut c = vec![0xb4, 0, 0, 0];
+    c.extend_from_slice(dst);
+    c.extend_from_slice(src);
+    c.extend_from_slice(&body);
+    out.push(c);
+    out
+}
+
+fn radiotap(present: u32, fields: &[u8]) -> Vec<u8> {
+    let len = 8 + fields.len() as u16;
+    let mut v = vec![0, 0];
+    v.extend_from_slice(&len.to_le_bytes());
+    v.extend_from_slice(&present.to_le_bytes());
+    v.extend_from_slice(fields);
+    v
+}
+
+/// Packets of link type `dlt` built from Ethernet frames, from the link
+/// layer up, in each header variant libpcap distinguishes, plus noise.
+pub fn link_corpus(dlt: i32, frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let mut out = for_linktype(dlt, frames);
+    for (i, f) in frames.iter().enumerate() {
+        if f.len() < 14 {
+            continue;
+        }
+        let (dst, src) = (&f[0..6], &f[6..12]);
+        let et = u16::from_be_bytes([f[12], f[13]]);
+        let payload = &f[14..];
+        let cat = |parts: &[&[u8]]| parts.concat();
+        match dlt {
+            6 => out.push(cat(&[&[0x10, 0x40], dst, src, &llc_of(et, payload)])),
+            10 => out.push(cat(&[&[0x50], dst, src, &llc_of(et, payload)])),
+            11 | 19 => out.push(llc_of(et, payload)),
+            122 => out.push(cat(&[&[0x10, 0], dst, &[0x10, 0], src, &llc_of(et, payload)])),
+            123 => {
+                out.push(cat(&[&[0x82, 0, 0, 42], &llc_of(et, payload)]));
+                // LANE (protocol 1) and unknown (0) cells.
+                out.push(cat(&[&[0x01, 0, 0, 43], &[0, 0], f]));
+                out.push(cat(&[&[0x00, 1, 0, 5], &llc_of(et, payload)]));
+            }
+            105 => out.extend(wlan_frames(f)),
+            127 => {
+                for (j, w) in wlan_frames(f).into_iter().enumerate() {
+                    out.push(cat(&[&radiotap(0, &[]), &w]));
+                    if j % 2 == 0 {
+                        // Flags without padding, TSFT + flags with padding.
+                        out.push(cat(&[&radiotap(0x2, &[0x10, 0, 0, 0]), &w]));
+                        let hdr = if w[0] == 0x88 { 26 } else { 24 };
+                        let mut padded = w.clone();
+                        padded.splice(hdr..hdr, std::iter::repeat_n(0u8, (4 - hdr % 4) % 4));
+                        out.push(cat(&[&radiotap(0x3, &[1, 2, 3, 4, 5, 6, 7, 8, 0x20, 0, 0, 0]), &padded]));
+                        out.push(cat(&[&radiotap(0x2, &[0x20, 0, 0, 0]), &padded]));
+                    } else {
+                        // Extension bit set: padding not looked at.
+                        out.push(cat(&[&radiotap(0x8000_0002, &[0, 0, 0, 0, 0x20, 0, 0, 0]), &w]));
+                    }
+                }
+            }
+            192 => {
+                for w in wlan_frames(f) {
+                    out.push(cat(&[&[0, 0, 8, 0, 105, 0, 0, 0], &w]));
+                    if i % 3 == 0 {
+                        out.push(cat(&[&[0, 0, 8, 0, 1, 0, 0, 0], &w]));
+                    }
+                }
+            }
+            119 => {
+                for w in wlan_frames(f) {
+                    let mut prism = vec![0, 0, 0, 0x44, 0, 0, 0, 144];
+                    prism.resize(144, 7);
+                    out.push(cat(&[&prism, &w]));
+                }
+                let mut avs = vec![0x80, 0x21, 0x10, 0x01, 0, 0, 0, 64];
+                avs.resize(64, 3);
+                out.push(cat(&[&avs, &wlan_frames(f)[0]]));
+            }
+            163 => {
+                for w in wlan_frames(f) {
+                    let mut avs = vec![0x80, 0x21, 0x10, 0x01, 0, 0, 0, 64];
+                    avs.resize(64, 3);
+                    out.push(cat(&[&avs, &w]));
+                }
+            }
+            9 | 50 => {
+                out.push(cat(&[&[0xff, 0x03], &ppp_proto(et).to_be_bytes(), payload]));
+                // Without address and control bytes.
+                out.push(cat(&[&ppp_proto(et).to_be_bytes(), payload]));
+            }
+            166 => out.push(cat(&[&[(i % 2) as u8, 0x03], &ppp_proto(et).to_be_bytes(), payload])),
+            51 => out.push(cat(&[&[0x11, 0, 0, 5, 0, 0], &ppp_proto(et).to_be_bytes(), payload])),
+            16 => {
+                let mut h = vec![(i % 2) as u8, 0, 0, 0, 0];
+                h.extend_from_slice(&ppp_proto(et).to_be_bytes());
+                h.resize(24, 0);
+                out.push(cat(&[&h, payload]));
+            }
+            104 | 112 => out.push(cat(&[&[0x0f, 0], &et.to_be_bytes(), payload])),
+            8 | 15 => {
+                let n = if dlt == 8 { 16 } else { 24 };
+                let mut h = vec![(i % 2) as u8; n];
+                h[0] = payload.first().copied().unwrap_or(0);
+                out.push(cat(&[&h, payload]));
+                out.push(cat(&[&vec![0u8; n], payload]));
+            }
+            107 => {
+                let nlpid = if et == 0x86dd {
+                    0x8e
+                } else if et == 0x0800 {
+                    0xcc
+                } else {
+                    0x81
+                };
+                out.push(cat(&[&[0x04, 0x01, 0x03, nlpid], payload]));
+            }
+            7 | 129 => {
+                let t = match et {
+                    0x0800 => [0xd4, 0xf0][i % 2],
+                    0x86dd => 0xc4,
+                    0x0806 => [0xd5, 0xf1][i % 2],
+                    _ => 0xd6,
+                };
+                let h: Vec<u8> =
+                    if dlt == 7 { vec![src[5], dst[5], t, 0, 0, 0] } else { vec![src[5], dst[5], 0, 0, t, 0, 0, 0] };
+                out.push(cat(&[&h, payload]));
+            }
+            117 => {
+                let mut h = vec![
+                    45,
+                    if et == 0x86dd {
+                        10
+                    } else if et == 0x0800 {
+                        2
+                    } else {
+                        7
+                    },
+                ];
+                h.resize(48, (i % 3) as u8);
+                out.push(cat(&[&h, payload]));
+            }
+            226 => {
+                let mut h = vec![
+                    1,
+                    if et == 0x86dd {
+                        26
+                    } else if et == 0x0800 {
+                        2
+                    } else {
+                        9
+                    },
+                ];
+                h.resize(24, 0);
+                out.push(cat(&[&h, payload]));
+            }
+            138 => out.push(cat(&[dst, &[0, 0], src, &[0, 0], &et.to_be_bytes(), payload])),
+            99 => {
+                let mut h = vec![0u8; 44];
+                h[6..8].copy_from_slice(&et.to_be_bytes());
+                out.push(cat(&[&h, payload]));
+            }
+            240 => out.push(cat(&[&[1, 2, 3, 4], f])),
+            241 => out.push(cat(&[&[1, 2, 3, 4, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0xd5], f])),
+            109 => {
+                let af: u32 = if et == 0x86dd {
+                    10
+                } else if et == 0x0800 {
+                    2
+                } else {
+                    5
+                };
+                out.push(cat(&[&af.to_le_bytes(), &[0; 8], payload]));
+            }
+            _ => {
+                // Juniper's cookie, BACnet's preamble, and whatever else.
+                out.push(cat(&[b"MGC\x01", &noise(i as u64, 14), f]));
+                out.push(cat(&[&[0x55, 0xff, 0, 0], f]));
+                out.push(cat(&[&noise(i as u64 + 7, 16), payload]));
+            }
+        }
+    }
+    for n in 0..12u64 {
+        out.push(noise(n + dlt as u64 * 131, [0, 1, 3, 8, 20, 40, 60, 90, 130, 200, 300, 64][n as usize]));
     }
     out
 }

@@ -74,6 +74,16 @@ def frames(dst, round_no):
     out.append(eth(dst, 0x0800, ipv4(6, tcp(4444, 80, r, 0x02), 401), tags=((0x8100, 0x2000 | 200),)))
     out.append(eth(dst, 0x0800, ipv4(17, udp(9, 53, payload[:8]), 402), tags=((0x88A8, 300), (0x8100, 301))))
     out.append(eth(b"\xff" * 6, 0x0800, ipv4(17, udp(68, 67, payload), 500)))
+    # More tags, MPLS and a PPPoE session, for the vlan/mpls/pppoes
+    # combinations the filter tests use.
+    out.append(eth(dst, 0x0800, ipv4(6, tcp(4445, 80, r, 0x02), 403), tags=((0x8100, 101),)))
+    out.append(eth(dst, 0x0800, ipv4(17, udp(10, 11, payload[:6]), 404), tags=((0x8100, 105),)))
+    out.append(eth(b"\xff" * 6, 0x0806, arp, tags=((0x8100, 106),)))
+    mpls = struct.pack("!I", (16 << 12) | 0x100 | 64)
+    out.append(eth(dst, 0x8847, mpls + ipv4(17, udp(12, 53, payload[:10]), 405)))
+    ppp = struct.pack("!H", 0x21) + ipv4(6, tcp(4446, 80, r, 0x02), 406)
+    out.append(eth(dst, 0x8864, struct.pack("!BBHH", 0x11, 0, 5, len(ppp)) + ppp))
+    out.append(eth(dst, 0x8864, struct.pack("!BBHH", 0x11, 0, 7, len(ppp)) + ppp, tags=((0x8100, 100),)))
     return out
 
 

@@ -1,0 +1,216 @@
+//! IEEE 802.11, bare or behind a radio header (Prism or AVS, radiotap,
+//! PPI). As in libpcap, the 802.11 header is 24 bytes, 2 more for QoS data
+//! frames, rounded up to 4 when radiotap's flags say the driver padded it
+//! (looked for in the first presence word only); a 4-address header is
+//! not lengthened, and PPI is taken to carry bare 802.11 (its DLT field is
+//! checked). The offsets live in scratch registers computed first, and
+//! only when something reads them. Protocols are matched in data frames
+//! only, by LLC/SNAP; MAC addresses are found through the To/From DS bits.
+//!
+//! Where ringcap differs: libpcap turns its optimizer off for these links
+//! (the offset code jumps inside a block); ringcap expresses the same code
+//! as conditions and optimizes it, so its programs are shorter.
+
+use super::super::ast::Dir;
+use super::super::codegen::*;
+use super::super::insn::*;
+use super::super::ir::{Cond, Leaf, Test};
+use super::Kind;
+use crate::error::Result;
+
+/// The radio header in front of the 802.11 header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(in crate::filter) enum Radio {
+    None,
+    Prism,
+    Avs,
+    Radiotap,
+    Ppi,
+}
+
+/// Scratch registers: the radio header's length (when there is one) and
+/// the 802.11 payload's offset.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::filter) struct Regs {
+    radio: Radio,
+    hdr: Option<u32>,
+    pl: u32,
+}
+
+const FC_DATA: u32 = 0x08;
+const FC_CTL: u32 = 0x04;
+const FC_QOS: u32 = 0x80;
+const TO_DS: u32 = 0x01;
+const FROM_DS: u32 = 0x02;
+const DLT_IEEE802_11: u32 = 105;
+
+fn always(stmts: Vec<Insn>) -> Cond {
+    Cond::effects(stmts, Test::Always, true)
+}
+
+/// A test of the accumulator as it is.
+fn jset(k: u32) -> Cond {
+    Cond::Leaf(Leaf { stmts: Vec::new(), test: Test::Jump { op: JSET, x: false, k }, keep: true })
+}
+
+pub(super) fn reads(c: &Cond, reg: u32) -> bool {
+    match c {
+        Cond::Const(_) => false,
+        Cond::Leaf(l) => l.stmts.iter().any(|i| matches!(i.code, c if c == LD | MEM || c == LDX | MEM) && i.k == reg),
+        Cond::And(a, b) | Cond::Or(a, b) => reads(a, reg) || reads(b, reg),
+        Cond::Not(a) => reads(a, reg),
+    }
+}
+
+impl Gen {
+    pub(in crate::filter) fn init_wlan(&mut self, radio: Radio) {
+        // A fresh generator has every register free.
+        let hdr = (radio != Radio::None).then_some(0);
+        let pl = u32::from(hdr.is_some());
+        self.reserve_reg(pl);
+        if let Some(h) = hdr {
+            self.reserve_reg(h);
+            self.linkhdr = Off { k: 0, reg: Some(h) };
+        }
+        self.linkpl = Off { k: 0, reg: Some(pl) };
+        self.wlan = Some(Regs { radio, hdr, pl });
+    }
+
+    pub(in crate::filter) fn is_wlan_with_header(&self) -> bool {
+        matches!(self.kind, Kind::Wlan(_))
+    }
+
+    /// The radio header's length into the register and X.
+    fn radio_length(r: &Regs, hdr: u32) -> Cond {
+        let store = vec![ld(ST, hdr), ld(MISC | TAX, 0)];
+        match r.radio {
+            Radio::Radiotap | Radio::Ppi => {
+                // Little-endian 16-bit length at offset 2.
+                let mut s = vec![
+                    ld(LD | B | ABS, 3),
+                    ld(ALU | LSH | K, 8),
+                    ld(MISC | TAX, 0),
+                    ld(LD | B | ABS, 2),
+                    ld(ALU | OR | X, 0),
+                ];
+                s.extend(store);
+                always(s)
+            }
+            Radio::Avs => {
+                let mut s = vec![ld(LD | W | ABS, 4)];
+                s.extend(store);
+                always(s)
+            }
+            Radio::Prism => {
+                // Some drivers give an AVS header where Prism is declared.
+                let is_avs = Cond::effects(
+                    vec![ld(LD | W | ABS, 0), ld(ALU | AND | K, 0xffff_f000)],
+                    Test::Jump { op: JEQ, x: false, k: 0x8021_1000 },
+                    true,
+                );
+                let len =
+                    Cond::or(Cond::and(is_avs, always(vec![ld(LD | W | ABS, 4)])), always(vec![ld(LD | IMM, 144)]));
+                Cond::and(len, always(store))
+            }
+            Radio::None => Cond::Const(true),
+        }
+    }
+
+    /// The payload offset: 24, +2 for QoS data, rounded up to 4 when
+    /// radiotap says the header was padded. X holds the radio length.
+    fn header_length(r: &Regs) -> Cond {
+        let pl = r.pl;
+        let fc = always(vec![ld(MISC | TXA, 0), ld(ALU | ADD | K, 24), ld(ST, pl), ld(LD | IND | B, 0)]);
+        let qos = Cond::or(
+            Cond::and(jset(FC_QOS), always(vec![ld(LD | MEM, pl), ld(ALU | ADD | K, 2), ld(ST, pl)])),
+            Cond::Const(true),
+        );
+        let mut data = qos;
+        if r.radio == Radio::Radiotap {
+            let flags_at =
+                |off: u32| Cond::effects(vec![ld(LD | B | ABS, off)], Test::Jump { op: JSET, x: false, k: 0x20 }, true);
+            let present =
+                Cond::effects(vec![ld(LD | W | ABS, 4)], Test::Jump { op: JSET, x: false, k: 2u32.swap_bytes() }, true);
+            let tsft_again =
+                Cond::effects(vec![ld(LD | W | ABS, 4)], Test::Jump { op: JSET, x: false, k: 1u32.swap_bytes() }, true);
+            let padded = Cond::or(
+                Cond::and(jset(1u32.swap_bytes()), flags_at(16)),
+                Cond::and(Cond::not(tsft_again), flags_at(8)),
+            );
+            let round = always(vec![ld(LD | MEM, pl), ld(ALU | ADD | K, 3), ld(ALU | AND | K, !3), ld(ST, pl)]);
+            let pad =
+                Cond::and(present, Cond::and(Cond::not(jset(0x8000_0000u32.swap_bytes())), Cond::and(padded, round)));
+            data = Cond::and(data, Cond::or(pad, Cond::Const(true)));
+        }
+        let is_data = Cond::and(jset(FC_DATA), Cond::not(jset(FC_CTL)));
+        Cond::and(fc, Cond::or(Cond::and(is_data, data), Cond::Const(true)))
+    }
+
+    pub(in crate::filter) fn finish_wlan(&self, cond: Cond) -> Cond {
+        let Some(r) = self.wlan else { return cond };
+        let uses_pl = reads(&cond, r.pl);
+        let uses_hdr = r.hdr.is_some_and(|h| reads(&cond, h));
+        let mut pre = Vec::new();
+        if let Some(h) = r.hdr {
+            if uses_pl || uses_hdr {
+                pre.push(Self::radio_length(&r, h));
+            }
+        } else if uses_pl {
+            pre.push(always(vec![ld(LDX | IMM, 0)]));
+        }
+        if uses_pl {
+            pre.push(Self::header_length(&r));
+        }
+        pre.push(cond);
+        let out = and_all(pre);
+        if r.radio == Radio::Ppi {
+            let dlt = Cond::leaf(vec![ld(LD | W | ABS, 4)], JEQ, DLT_IEEE802_11.swap_bytes());
+            return Cond::and(dlt, out);
+        }
+        out
+    }
+
+    fn fc_bit(&self, off: u32, bit: u32) -> Result<Cond> {
+        Ok(Cond::leaf(self.load_a(Rel::LinkHdr, off, B)?, JSET, bit))
+    }
+
+    pub(in crate::filter) fn wlan_data_frame(&self) -> Result<Cond> {
+        Ok(Cond::and(Cond::not(self.fc_bit(0, FC_CTL)?), self.fc_bit(0, FC_DATA)?))
+    }
+
+    /// Frames with this address: not control frames; management frames at
+    /// `mgmt`; data frames where the DS bits put it.
+    fn wlan_addr(&self, mgmt: Cond, data: Cond) -> Result<Cond> {
+        let data = Cond::and(self.fc_bit(0, FC_DATA)?, data);
+        let mgmt = Cond::and(Cond::not(self.fc_bit(0, FC_DATA)?), mgmt);
+        Ok(Cond::and(Cond::not(self.fc_bit(0, FC_CTL)?), Cond::or(mgmt, data)))
+    }
+
+    fn wlan_da(&self, at: &dyn Fn(u32) -> Result<Cond>) -> Result<Cond> {
+        let to_ds = Cond::and(self.fc_bit(1, TO_DS)?, at(16)?);
+        let not_to_ds = Cond::and(Cond::not(self.fc_bit(1, TO_DS)?), at(4)?);
+        self.wlan_addr(at(4)?, Cond::or(not_to_ds, to_ds))
+    }
+
+    pub(in crate::filter) fn wlan_hostop(&self, mac: &[u8; 6], dir: Dir) -> Result<Cond> {
+        let at = |off: u32| self.bcmp(Rel::LinkHdr, off, mac);
+        match dir {
+            Dir::Src => {
+                let from_ds = Cond::or(
+                    Cond::and(Cond::not(self.fc_bit(1, TO_DS)?), at(16)?),
+                    Cond::and(self.fc_bit(1, TO_DS)?, at(24)?),
+                );
+                let from_ds = Cond::and(self.fc_bit(1, FROM_DS)?, from_ds);
+                let not_from_ds = Cond::and(Cond::not(self.fc_bit(1, FROM_DS)?), at(10)?);
+                self.wlan_addr(at(10)?, Cond::or(not_from_ds, from_ds))
+            }
+            Dir::Dst => self.wlan_da(&at),
+            Dir::And => Ok(Cond::and(self.wlan_hostop(mac, Dir::Src)?, self.wlan_hostop(mac, Dir::Dst)?)),
+            Dir::Default | Dir::Or => Ok(Cond::or(self.wlan_hostop(mac, Dir::Src)?, self.wlan_hostop(mac, Dir::Dst)?)),
+        }
+    }
+
+    pub(in crate::filter) fn wlan_multicast(&self) -> Result<Cond> {
+        self.wlan_da(&|off| Ok(Cond::leaf(self.load_a(Rel::LinkHdr, off, B)?, JSET, 1)))
+    }
+}
