@@ -1735,13 +1735,6 @@ int32_t ringcap_tx_set_nonblocking(struct ringcap_tx *h, bool on);
 int32_t ringcap_tx_set_batch(struct ringcap_tx *h, uint32_t frames);
 
 /**
- * For tests only: the next TPACKET_V3 frame committed carries this
- * tp_next_offset, which the kernel refuses (variable-size TX frames do not
- * exist), so the rejection path can be exercised. Errors on V1/V2.
- */
-int32_t ringcap_tx_test_set_next_offset(struct ringcap_tx *h, uint32_t value);
-
-/**
  * Drains the ring (every queued packet is sent and handed back), then
  * unmaps it and closes the socket. A frame the kernel rejects does not
  * fail the close: it is skipped as ringcap_tx_skip_rejected() does and the

@@ -66,6 +66,15 @@ pub fn page_size() -> usize {
     }
 }
 
+/// Explicit ring layout requested by the caller instead of the sizing helper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    pub block_size: u32,
+    pub block_nr: u32,
+    pub frame_size: u32,
+    pub frame_nr: u32,
+}
+
 /// One ring's layout, as passed to PACKET_RX_RING / PACKET_TX_RING.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Geometry {

@@ -1,11 +1,14 @@
 //! Listing the network interfaces: index, flags, hardware address, MTU and
 //! IPv4/IPv6 addresses, from getifaddrs(3) (which asks the kernel over
-//! netlink, so interfaces without addresses are listed too).
+//! netlink, so interfaces without addresses are listed too). The system
+//! calls are in `sys::netdev` and `socket`; this module only merges their
+//! answers.
 
 use std::collections::BTreeMap;
-use std::ffi::CStr;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::socket::PacketSocket;
+use crate::sys::netdev::{self, IfAddr};
 
 /// One IP address of an interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,104 +46,34 @@ fn prefix_len(mask: &[u8]) -> u8 {
     mask.iter().map(|b| b.count_ones() as u8).sum()
 }
 
-/// Bytes of an AF_INET / AF_INET6 sockaddr's address.
-///
-/// # Safety
-/// `sa` is NULL or points to a sockaddr of the family it states.
-unsafe fn ip_bytes(sa: *const libc::sockaddr) -> Option<(i32, Vec<u8>)> {
-    if sa.is_null() {
-        return None;
-    }
-    // SAFETY: non-NULL and valid per the contract.
-    let family = i32::from(unsafe { (*sa).sa_family });
-    match family {
-        libc::AF_INET => {
-            // SAFETY: the family says this is a sockaddr_in.
-            let sin = unsafe { &*(sa as *const libc::sockaddr_in) };
-            Some((family, sin.sin_addr.s_addr.to_ne_bytes().to_vec()))
-        }
-        libc::AF_INET6 => {
-            // SAFETY: the family says this is a sockaddr_in6.
-            let sin6 = unsafe { &*(sa as *const libc::sockaddr_in6) };
-            Some((family, sin6.sin6_addr.s6_addr.to_vec()))
-        }
-        _ => None,
-    }
-}
-
-fn mtu_of(name: &str) -> u32 {
-    // SAFETY: plain socket(2); checked below.
-    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-    if fd < 0 {
-        return 0;
-    }
-    // SAFETY: ifreq is plain old data; all-zero is valid.
-    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
-    for (d, s) in ifr.ifr_name.iter_mut().zip(name.bytes().take(libc::IFNAMSIZ - 1)) {
-        *d = s as libc::c_char;
-    }
-    // SAFETY: ifr lives across the call; fd is ours and closed right after.
-    let r = unsafe { libc::ioctl(fd, libc::SIOCGIFMTU, &mut ifr as *mut libc::ifreq) };
-    // SAFETY: closing the descriptor opened above.
-    unsafe { libc::close(fd) };
-    if r < 0 {
-        0
-    } else {
-        // SAFETY: SIOCGIFMTU filled ifru_mtu.
-        unsafe { ifr.ifr_ifru.ifru_mtu }.max(0) as u32
-    }
-}
-
 /// Every interface of the current network namespace, ordered by index.
 pub fn list() -> Result<Vec<InterfaceInfo>> {
-    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
-    // SAFETY: getifaddrs writes a list head we free below.
-    if unsafe { libc::getifaddrs(&mut head) } < 0 {
-        return Err(Error::last_os("getifaddrs"));
-    }
     let mut by_name: BTreeMap<String, InterfaceInfo> = BTreeMap::new();
-    let mut cur = head;
-    while !cur.is_null() {
-        // SAFETY: cur is a node of the list getifaddrs returned.
-        let ifa = unsafe { &*cur };
-        cur = ifa.ifa_next;
-        if ifa.ifa_name.is_null() {
-            continue;
-        }
-        // SAFETY: ifa_name is a NUL-terminated string owned by the list.
-        let name = unsafe { CStr::from_ptr(ifa.ifa_name) }.to_string_lossy().into_owned();
+    for ifa in netdev::if_addrs()? {
+        let name = ifa.name;
         let entry = by_name.entry(name.clone()).or_insert_with(|| InterfaceInfo { name, ..Default::default() });
-        entry.flags = ifa.ifa_flags;
-        if ifa.ifa_addr.is_null() {
-            continue;
-        }
-        // SAFETY: non-NULL sockaddr owned by the list.
-        let family = i32::from(unsafe { (*ifa.ifa_addr).sa_family });
-        if family == libc::AF_PACKET {
-            // SAFETY: AF_PACKET entries carry a sockaddr_ll.
-            let sll = unsafe { &*(ifa.ifa_addr as *const libc::sockaddr_ll) };
-            entry.index = sll.sll_ifindex.max(0) as u32;
-            entry.hatype = sll.sll_hatype;
-            let n = usize::from(sll.sll_halen).min(sll.sll_addr.len());
-            entry.hwaddr = sll.sll_addr[..n].to_vec();
-        // SAFETY: ifa_addr is a sockaddr of the family it states.
-        } else if let Some((family, addr)) = unsafe { ip_bytes(ifa.ifa_addr) } {
-            // SAFETY: the netmask, when present, has the address's family.
-            let mask = unsafe { ip_bytes(ifa.ifa_netmask) }.map(|(_, m)| prefix_len(&m)).unwrap_or(0);
-            entry.addresses.push(Address { family, addr, prefix_len: mask });
+        entry.flags = ifa.flags;
+        match ifa.addr {
+            IfAddr::Link { index, hatype, hwaddr } => {
+                entry.index = index;
+                entry.hatype = hatype;
+                entry.hwaddr = hwaddr;
+            }
+            IfAddr::Ip { family, addr, netmask } => {
+                let mask = netmask.map(|m| prefix_len(&m)).unwrap_or(0);
+                entry.addresses.push(Address { family, addr, prefix_len: mask });
+            }
+            IfAddr::Other => {}
         }
     }
-    // SAFETY: frees the list getifaddrs allocated; nothing borrowed from it survives.
-    unsafe { libc::freeifaddrs(head) };
     let mut list: Vec<InterfaceInfo> = by_name.into_values().collect();
     let counters = link_counters();
+    let probe = PacketSocket::for_ioctls().ok();
     for i in &mut list {
         if i.index == 0 {
-            let Ok(c) = std::ffi::CString::new(i.name.clone()) else { continue };
-            // SAFETY: c is NUL-terminated.
-            i.index = unsafe { libc::if_nametoindex(c.as_ptr()) };
+            i.index = netdev::index_of(&i.name);
         }
-        i.mtu = mtu_of(&i.name);
+        i.mtu = probe.as_ref().and_then(|p| p.mtu(&i.name).ok()).unwrap_or(0);
         if let Some(&(promiscuity, allmulti)) = counters.get(&i.index) {
             i.promiscuity = promiscuity;
             i.allmulti = allmulti;
@@ -161,55 +94,9 @@ pub fn list() -> Result<Vec<InterfaceInfo>> {
 /// shows the classic flags only.
 fn link_counters() -> BTreeMap<u32, (u32, u32)> {
     let mut out = BTreeMap::new();
-    // SAFETY: plain socket(2); checked below and closed at the end.
-    let fd = unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, libc::NETLINK_ROUTE) };
-    if fd < 0 {
-        return out;
+    for msg in netdev::link_dump() {
+        parse_link(&msg, &mut out);
     }
-    #[repr(C)]
-    struct Request {
-        hdr: libc::nlmsghdr,
-        msg: libc::ifinfomsg,
-    }
-    // SAFETY: both are plain old data; all-zero is valid.
-    let mut req: Request = unsafe { std::mem::zeroed() };
-    req.hdr.nlmsg_len = std::mem::size_of::<Request>() as u32;
-    req.hdr.nlmsg_type = crate::sys::RTM_GETLINK as u16;
-    req.hdr.nlmsg_flags = (libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16;
-    req.hdr.nlmsg_seq = 1;
-    req.msg.ifi_family = libc::AF_UNSPEC as u8;
-    // SAFETY: req is a live buffer of the length passed.
-    let sent = unsafe { libc::send(fd, (&req as *const Request).cast(), std::mem::size_of::<Request>(), 0) };
-    if sent >= 0 {
-        let mut buf = vec![0u8; 32 * 1024];
-        'recv: loop {
-            // SAFETY: buf is writable for its length.
-            let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
-            if n <= 0 {
-                break;
-            }
-            let data = &buf[..n as usize];
-            let mut at = 0usize;
-            while at + std::mem::size_of::<libc::nlmsghdr>() <= data.len() {
-                // SAFETY: a header fits at `at` (checked); read unaligned from the byte buffer.
-                let hdr: libc::nlmsghdr = unsafe { std::ptr::read_unaligned(data.as_ptr().add(at).cast()) };
-                let len = hdr.nlmsg_len as usize;
-                if len < std::mem::size_of::<libc::nlmsghdr>() || at + len > data.len() {
-                    break 'recv;
-                }
-                match i32::from(hdr.nlmsg_type) {
-                    libc::NLMSG_DONE | libc::NLMSG_ERROR => break 'recv,
-                    _ => {}
-                }
-                if hdr.nlmsg_type == libc::RTM_NEWLINK {
-                    parse_link(&data[at + std::mem::size_of::<libc::nlmsghdr>()..at + len], &mut out);
-                }
-                at += (len + 3) & !3;
-            }
-        }
-    }
-    // SAFETY: closing the descriptor opened above.
-    unsafe { libc::close(fd) };
     out
 }
 
@@ -218,8 +105,8 @@ fn parse_link(msg: &[u8], out: &mut BTreeMap<u32, (u32, u32)>) {
     if msg.len() < info_len {
         return;
     }
-    // SAFETY: an ifinfomsg fits (checked); read unaligned from the byte buffer.
-    let info: libc::ifinfomsg = unsafe { std::ptr::read_unaligned(msg.as_ptr().cast()) };
+    let at = std::mem::offset_of!(libc::ifinfomsg, ifi_index);
+    let ifi_index = i32::from_ne_bytes([msg[at], msg[at + 1], msg[at + 2], msg[at + 3]]);
     let mut counts = (0u32, 0u32);
     let mut at = (info_len + 3) & !3;
     while at + 4 <= msg.len() {
@@ -239,13 +126,39 @@ fn parse_link(msg: &[u8], out: &mut BTreeMap<u32, (u32, u32)>) {
         }
         at += (rta_len + 3) & !3;
     }
-    if info.ifi_index > 0 {
-        out.insert(info.ifi_index as u32, counts);
+    if ifi_index > 0 {
+        out.insert(ifi_index as u32, counts);
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
+    /// An RTM_NEWLINK body as the kernel lays it out: ifinfomsg, then
+    /// 4-byte-aligned attributes.
+    #[test]
+    fn link_counters_are_read_from_the_attributes() {
+        let mut msg = vec![0u8; std::mem::size_of::<libc::ifinfomsg>()];
+        let at = std::mem::offset_of!(libc::ifinfomsg, ifi_index);
+        msg[at..at + 4].copy_from_slice(&7i32.to_ne_bytes());
+        for (kind, value) in
+            [(3u16, 1500u32), (crate::sys::IFLA_PROMISCUITY as u16, 2), (crate::sys::IFLA_ALLMULTI as u16, 1)]
+        {
+            msg.extend_from_slice(&8u16.to_ne_bytes());
+            msg.extend_from_slice(&kind.to_ne_bytes());
+            msg.extend_from_slice(&value.to_ne_bytes());
+        }
+        let mut out = BTreeMap::new();
+        super::parse_link(&msg, &mut out);
+        assert_eq!(out.get(&7), Some(&(2, 1)));
+        // A truncated attribute ends the walk without reading past the message.
+        msg.truncate(msg.len() - 2);
+        let mut out = BTreeMap::new();
+        super::parse_link(&msg, &mut out);
+        assert_eq!(out.get(&7), Some(&(2, 0)));
+    }
+
     #[test]
     fn lists_loopback() {
         let list = super::list().unwrap();

@@ -96,14 +96,3 @@ pub fn drop(socket: &PacketSocket, iface: &Interface, m: Membership) -> Result<(
             )
         })
 }
-
-impl crate::rx::Capture {
-    /// Adds (`on`) or drops a membership on an open capture's device.
-    pub fn set_membership(&mut self, m: Membership, on: bool) -> Result<()> {
-        if on {
-            add(self.socket(), self.interface(), m)
-        } else {
-            drop(self.socket(), self.interface(), m)
-        }
-    }
-}

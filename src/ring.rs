@@ -162,6 +162,17 @@ impl Ring {
         Ring { base: unsafe { mapping.base().add(offset) }, geometry }
     }
 
+    /// A ring over memory that is no mapping: the fake rings of unit tests.
+    ///
+    /// # Safety
+    /// `base` is valid for reads and writes of `geometry.ring_bytes()`
+    /// bytes, 8-byte aligned (as a mapping's frames are for their status
+    /// words), for as long as the Ring is used.
+    #[cfg(test)]
+    pub(crate) unsafe fn over_memory(base: *mut u8, geometry: Geometry) -> Ring {
+        Ring { base, geometry }
+    }
+
     /// Frame `i` (V1/V2, and V3 TX): frames never span blocks, so a block
     /// may end in a gap.
     pub fn frame(&self, i: u32) -> *mut u8 {

@@ -202,10 +202,7 @@ impl PacketSocket {
                 format!("no interface named '{name}' (list them with `ip link`, or use \"any\")"),
             ));
         }
-        let mut ifr = ifreq(name);
-        self.ioctl(libc::SIOCGIFMTU, &mut ifr, "SIOCGIFMTU")?;
-        // SAFETY: SIOCGIFMTU filled the ifru_mtu member of the union.
-        let mtu = unsafe { ifr.ifr_ifru.ifru_mtu } as u32;
+        let mtu = self.mtu(name)?;
         let mut ifr = ifreq(name);
         self.ioctl(libc::SIOCGIFHWADDR, &mut ifr, "SIOCGIFHWADDR")?;
         // SAFETY: SIOCGIFHWADDR filled the ifru_hwaddr member of the union.
@@ -221,36 +218,74 @@ impl PacketSocket {
         Ok(unsafe { ifr.ifr_ifru.ifru_flags } as u16 as u32)
     }
 
+    /// The device's MTU (SIOCGIFMTU).
+    pub fn mtu(&self, name: &str) -> Result<u32> {
+        let mut ifr = ifreq(name);
+        self.ioctl(libc::SIOCGIFMTU, &mut ifr, "SIOCGIFMTU")?;
+        // SAFETY: SIOCGIFMTU filled the ifru_mtu member of the union.
+        Ok(unsafe { ifr.ifr_ifru.ifru_mtu }.max(0) as u32)
+    }
+
     /// The link state (ETHTOOL_GLINK): carrier or not, None if the device cannot say.
     pub fn link_detected(&self, name: &str) -> Option<bool> {
-        const ETHTOOL_GLINK: u32 = 0x0a;
-        let mut value = EthtoolValue { cmd: ETHTOOL_GLINK, data: 0 };
-        let mut ifr = ifreq(name);
-        ifr.ifr_ifru.ifru_data = (&mut value as *mut EthtoolValue).cast();
-        self.ioctl(libc::SIOCETHTOOL, &mut ifr, "SIOCETHTOOL").ok().map(|()| value.data != 0)
+        self.ethtool_value(name, sys::ETHTOOL_GLINK).ok().map(|data| data != 0)
     }
 
     /// Whether the device hands up packets larger than its MTU (GRO/GSO/TSO/UFO),
     /// in which case frames must hold 64 KiB packets to avoid truncation.
     pub fn device_aggregates(&self, name: &str) -> bool {
-        const ETHTOOL_GTSO: u32 = 0x1e;
-        const ETHTOOL_GUFO: u32 = 0x21;
-        const ETHTOOL_GGSO: u32 = 0x23;
-        const ETHTOOL_GGRO: u32 = 0x2b;
-        [ETHTOOL_GTSO, ETHTOOL_GUFO, ETHTOOL_GGSO, ETHTOOL_GGRO].iter().any(|&cmd| {
-            let mut value = EthtoolValue { cmd, data: 0 };
-            let mut ifr = ifreq(name);
-            ifr.ifr_ifru.ifru_data = (&mut value as *mut EthtoolValue).cast();
-            self.ioctl(libc::SIOCETHTOOL, &mut ifr, "SIOCETHTOOL").is_ok() && value.data != 0
-        })
+        [sys::ETHTOOL_GTSO, sys::ETHTOOL_GUFO, sys::ETHTOOL_GGSO, sys::ETHTOOL_GGRO]
+            .iter()
+            .any(|&cmd| self.ethtool_value(name, cmd).is_ok_and(|data| data != 0))
     }
 
-    /// An interface ioctl whose ifreq carries a pointer to `data`
-    /// (SIOCETHTOOL, SIOC[GS]HWTSTAMP).
-    pub fn ifreq_ioctl(&self, name: &str, request: libc::c_ulong, data: *mut libc::c_void) -> Result<()> {
+    /// A simple ETHTOOL_G* command (struct ethtool_value): its `data`.
+    pub fn ethtool_value(&self, name: &str, cmd: u32) -> io::Result<u32> {
+        let mut value = sys::ethtool_value { cmd, data: 0 };
+        // SAFETY: SIOCETHTOOL with a command of the ethtool_value family
+        // reads and writes exactly a struct ethtool_value.
+        unsafe { self.ifreq_data_ioctl(name, sys::SIOCETHTOOL, &mut value) }?;
+        Ok(value.data)
+    }
+
+    /// ETHTOOL_GET_TS_INFO: the device's time-stamping capabilities.
+    pub fn ethtool_ts_info(&self, name: &str) -> io::Result<sys::ethtool_ts_info> {
+        let mut info = sys::ethtool_ts_info { cmd: sys::ETHTOOL_GET_TS_INFO, ..Default::default() };
+        // SAFETY: ETHTOOL_GET_TS_INFO writes at most a struct ethtool_ts_info.
+        unsafe { self.ifreq_data_ioctl(name, sys::SIOCETHTOOL, &mut info) }?;
+        Ok(info)
+    }
+
+    /// SIOCGHWTSTAMP: the device's current hardware time-stamping setup.
+    pub fn hwtstamp_get(&self, name: &str) -> io::Result<sys::hwtstamp_config> {
+        let mut cfg = sys::hwtstamp_config::default();
+        // SAFETY: SIOCGHWTSTAMP writes a struct hwtstamp_config.
+        unsafe { self.ifreq_data_ioctl(name, sys::SIOCGHWTSTAMP, &mut cfg) }?;
+        Ok(cfg)
+    }
+
+    /// SIOCSHWTSTAMP: asks for `cfg`; the driver writes back what it applied.
+    pub fn hwtstamp_set(&self, name: &str, cfg: &mut sys::hwtstamp_config) -> io::Result<()> {
+        // SAFETY: SIOCSHWTSTAMP reads and writes a struct hwtstamp_config.
+        unsafe { self.ifreq_data_ioctl(name, sys::SIOCSHWTSTAMP, cfg) }
+    }
+
+    /// An interface ioctl whose ifreq points to `data`.
+    ///
+    /// # Safety
+    /// `T` is the struct the kernel reads and writes for `request` (and for
+    /// the command inside it, for SIOCETHTOOL).
+    unsafe fn ifreq_data_ioctl<T>(&self, name: &str, request: u32, data: &mut T) -> io::Result<()> {
         let mut ifr = ifreq(name);
-        ifr.ifr_ifru.ifru_data = data.cast();
-        self.ioctl(request, &mut ifr, "interface ioctl")
+        ifr.ifr_ifru.ifru_data = (data as *mut T).cast();
+        // SAFETY: ifr and *data live across the call; the caller vouches
+        // that the kernel writes within *data.
+        let r = unsafe { libc::ioctl(self.fd(), request as libc::c_ulong, &mut ifr as *mut libc::ifreq) };
+        if r < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(())
+        }
     }
 
     fn ioctl(&self, request: libc::c_ulong, ifr: &mut libc::ifreq, what: &str) -> Result<()> {
@@ -318,10 +353,8 @@ impl PacketSocket {
             let name = unsafe { std::ffi::CStr::from_ptr((*at).if_name) }.to_string_lossy().into_owned();
             let loopback = self.interface_flags(&name).map_or(true, |f| f & libc::IFF_LOOPBACK as u32 != 0);
             if !loopback {
-                let mut ifr = ifreq(&name);
-                if self.ioctl(libc::SIOCGIFMTU, &mut ifr, "SIOCGIFMTU").is_ok() {
-                    // SAFETY: SIOCGIFMTU filled the ifru_mtu member of the union.
-                    largest = largest.max(unsafe { ifr.ifr_ifru.ifru_mtu }.max(0) as u32);
+                if let Ok(mtu) = self.mtu(&name) {
+                    largest = largest.max(mtu);
                 }
             }
             // SAFETY: still inside the list (this entry was not the terminator).
@@ -354,13 +387,6 @@ impl PacketSocket {
         }
         Ok(addr.sll_ifindex)
     }
-}
-
-/// struct ethtool_value, the argument of the simple ETHTOOL_G* commands.
-#[repr(C)]
-struct EthtoolValue {
-    cmd: u32,
-    data: u32,
 }
 
 fn ifreq(name: &str) -> libc::ifreq {

@@ -8,9 +8,7 @@
 use std::mem::size_of;
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::filter::{self, LinkType};
-use crate::rx::Capture;
-use crate::socket::{PacketSocket, SocketKind};
+use crate::socket::PacketSocket;
 use crate::sys;
 
 pub use crate::filter::{validate, Insn};
@@ -91,68 +89,5 @@ pub fn drain_socket_queue(socket: &PacketSocket) -> usize {
             return n;
         }
         n += 1;
-    }
-}
-
-impl Capture {
-    /// Replaces the socket filter without letting a packet the old filter
-    /// accepted through: a reject-all program goes in first, whatever the
-    /// ring and the socket queue hold is discarded, then `prog` is attached
-    /// (libpcap's approach). Returns the number of packets discarded. If the
-    /// kernel refuses `prog` after validation passed, the handle is left
-    /// with the reject-all filter and the error says so.
-    pub fn set_filter(&mut self, prog: &[Insn]) -> Result<usize> {
-        validate(prog)?;
-        attach(self.socket(), &REJECT_ALL)?;
-        // A V3 block being filled is handed over by its retire timer: allow
-        // a few periods (8 ms is the kernel's choice when asked for 0).
-        let settle = 4 * u64::from(self.block_timeout_ms().max(8)) + 20;
-        let discarded = self.discard_pending(settle);
-        attach(self.socket(), prog).map_err(|e| {
-            Error::new(e.code(), format!("{e}; the handle now rejects every packet until a filter is set"))
-        })?;
-        Ok(discarded)
-    }
-
-    /// The link type a socket filter on this capture sees: the kernel runs
-    /// it on the packet as the ring gets it (the link-layer header with
-    /// SOCK_RAW, the network header with SOCK_DGRAM), VLAN tags already in
-    /// metadata.
-    pub fn filter_link_type(&self) -> Result<LinkType> {
-        match (self.kind(), self.interface().hatype as u32) {
-            (SocketKind::Dgram, _) => Ok(LinkType::Raw),
-            (SocketKind::Raw, _) if self.interface().index == 0 => Err(Error::invalid(
-                "a SOCK_RAW capture on \"any\" has no single link type (each device's packets keep their own \
-                 header), so a filter expression cannot be compiled for it; open it with \
-                 RINGCAP_SOCKET_TYPE_DGRAM, or compile for one link type with ringcap_filter_compile()",
-            )),
-            (SocketKind::Raw, sys::ARPHRD_ETHER | sys::ARPHRD_LOOPBACK) => Ok(LinkType::Ethernet),
-            (SocketKind::Raw, sys::ARPHRD_NONE) => Ok(LinkType::Raw),
-            (SocketKind::Raw, other) => Err(Error::invalid(format!(
-                "interface '{}' has hardware type {other}, whose link layer the filter compiler does not know; \
-                 open it with RINGCAP_SOCKET_TYPE_DGRAM to filter on the network layer",
-                self.interface().name
-            ))),
-        }
-    }
-
-    /// Compiles `expr` for this capture (its link type, the kernel's VLAN
-    /// metadata, its snaplen) and swaps it in as [`Capture::set_filter`]
-    /// does (what pcap_setfilter does with pcap_compile's program).
-    pub fn set_filter_expression(&mut self, expr: &str, netmask: u32) -> Result<usize> {
-        let mut opts = filter::Options::new(self.filter_link_type()?, self.snaplen(), netmask);
-        opts.vlan_extensions = true;
-        let program = filter::compile_with(expr, &opts)?;
-        self.set_filter(program.instructions())
-    }
-
-    /// Removes the socket filter: every packet is captured again.
-    pub fn remove_filter(&mut self) -> Result<()> {
-        detach(self.socket())
-    }
-
-    /// Locks the current filter (SO_LOCK_FILTER) for the life of the handle.
-    pub fn lock_filter(&mut self) -> Result<()> {
-        lock(self.socket())
     }
 }

@@ -67,11 +67,6 @@ impl PacketTimestamp {
     }
 }
 
-// linux/net_tstamp.h enum values (bindgen names enum members differently).
-const HWTSTAMP_TX_OFF: i32 = 0;
-const HWTSTAMP_FILTER_NONE: i32 = 0;
-const HWTSTAMP_FILTER_ALL: i32 = 1;
-
 /// Sets the socket up for `source`. Returns the warning to give the caller
 /// when hardware stamps were asked for and software ones will be used.
 pub fn configure(socket: &PacketSocket, iface: &Interface, source: TimestampSource) -> Result<Option<Error>> {
@@ -87,17 +82,12 @@ pub fn configure(socket: &PacketSocket, iface: &Interface, source: TimestampSour
     if iface.index == 0 {
         return fallback("hardware stamping is per device and \"any\" is not one".into());
     }
-    let mut cfg = sys::hwtstamp_config { flags: 0, tx_type: HWTSTAMP_TX_OFF, rx_filter: HWTSTAMP_FILTER_ALL };
-    // SAFETY: ifreq is plain old data; all-zero is valid.
-    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
-    for (dst, src) in ifr.ifr_name.iter_mut().zip(iface.name.bytes().take(libc::IFNAMSIZ - 1)) {
-        *dst = src as libc::c_char;
-    }
-    ifr.ifr_ifru.ifru_data = (&mut cfg as *mut sys::hwtstamp_config).cast();
-    // SAFETY: ifr and the hwtstamp_config it points to live across the call.
-    let r = unsafe { libc::ioctl(socket.fd(), sys::SIOCSHWTSTAMP as libc::c_ulong, &mut ifr as *mut libc::ifreq) };
-    if r < 0 {
-        let err = std::io::Error::last_os_error();
+    let mut cfg = sys::hwtstamp_config {
+        flags: 0,
+        tx_type: sys::hwtstamp_tx_types_HWTSTAMP_TX_OFF as i32,
+        rx_filter: sys::hwtstamp_rx_filters_HWTSTAMP_FILTER_ALL as i32,
+    };
+    if let Err(err) = socket.hwtstamp_set(&iface.name, &mut cfg) {
         return match err.raw_os_error() {
             Some(libc::EPERM) | Some(libc::EACCES) => Err(Error::new(
                 ErrorCode::Permission,
@@ -106,7 +96,7 @@ pub fn configure(socket: &PacketSocket, iface: &Interface, source: TimestampSour
             _ => fallback(format!("the driver refused SIOCSHWTSTAMP ({err})")),
         };
     }
-    if cfg.rx_filter == HWTSTAMP_FILTER_NONE {
+    if cfg.rx_filter == sys::hwtstamp_rx_filters_HWTSTAMP_FILTER_NONE as i32 {
         return fallback("the driver stamps no received packets".into());
     }
     let req = sys::SOF_TIMESTAMPING_RAW_HARDWARE as i32;

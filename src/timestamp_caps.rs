@@ -9,9 +9,9 @@
 //! its types before it is activated, as libpcap's does.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use crate::error::{Error, ErrorCode, Result};
+use crate::socket::PacketSocket;
 use crate::sys;
 
 /// The device's answer to ETHTOOL_GET_TS_INFO.
@@ -65,37 +65,23 @@ pub fn probe(device: &str) -> Result<TimestampCaps> {
     if device.is_empty() || device.len() >= libc::IFNAMSIZ {
         return Ok(TimestampCaps::NoDevice);
     }
-    // SAFETY: socket() takes no pointers; the descriptor is owned at once.
-    let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-    if fd < 0 {
-        return Err(Error::new(
-            ErrorCode::Io,
-            format!("socket(AF_UNIX) for ETHTOOL_GET_TS_INFO: {}", io::Error::last_os_error()),
-        ));
-    }
-    // SAFETY: fd is a fresh descriptor nothing else owns.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let mut info = sys::ethtool_ts_info { cmd: sys::ETHTOOL_GET_TS_INFO, ..Default::default() };
-    // SAFETY: ifreq is plain old data; all-zero is valid.
-    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
-    for (dst, src) in ifr.ifr_name.iter_mut().zip(device.bytes()) {
-        *dst = src as libc::c_char;
-    }
-    ifr.ifr_ifru.ifru_data = (&mut info as *mut sys::ethtool_ts_info).cast();
-    // SAFETY: ifr and the ethtool_ts_info it points to live across the call;
-    // the kernel writes at most sizeof(ethtool_ts_info) into the latter.
-    let r = unsafe { libc::ioctl(fd.as_raw_fd(), sys::SIOCETHTOOL as libc::c_ulong, &mut ifr as *mut libc::ifreq) };
-    if r < 0 {
-        let err = io::Error::last_os_error();
-        return match err.raw_os_error() {
-            Some(libc::EOPNOTSUPP) | Some(libc::EINVAL) => Ok(TimestampCaps::NotReported),
-            Some(libc::ENODEV) => Ok(TimestampCaps::NoDevice),
-            _ => Err(Error::new(
-                ErrorCode::Io,
-                format!("{device}: SIOCETHTOOL(ETHTOOL_GET_TS_INFO) ioctl failed: {err}"),
-            )),
-        };
-    }
+    let probe = PacketSocket::for_ioctls().map_err(|e| {
+        let err = io::Error::from_raw_os_error(e.errno().unwrap_or(0));
+        Error::new(ErrorCode::Io, format!("socket(AF_UNIX) for ETHTOOL_GET_TS_INFO: {err}"))
+    })?;
+    let info = match probe.ethtool_ts_info(device) {
+        Ok(info) => info,
+        Err(err) => {
+            return match err.raw_os_error() {
+                Some(libc::EOPNOTSUPP) | Some(libc::EINVAL) => Ok(TimestampCaps::NotReported),
+                Some(libc::ENODEV) => Ok(TimestampCaps::NoDevice),
+                _ => Err(Error::new(
+                    ErrorCode::Io,
+                    format!("{device}: SIOCETHTOOL(ETHTOOL_GET_TS_INFO) ioctl failed: {err}"),
+                )),
+            };
+        }
+    };
     Ok(TimestampCaps::Reported(TimestampInfo {
         so_timestamping: info.so_timestamping,
         rx_filters: info.rx_filters,

@@ -8,7 +8,7 @@
 //! is copied, into a buffer the handle keeps, so there is no allocation per
 //! packet after the first.
 
-use crate::rx::packet::PacketMeta;
+use crate::packet::PacketMeta;
 use crate::sys;
 
 /// Where the tag goes: after destination and source MAC.

@@ -10,7 +10,7 @@ macro_rules! c_tests {
     ($($name:ident),* $(,)?) => {
         $(#[test] fn $name() { run_c_test(stringify!($name)); })*
         /// Every c-tests/*.c program this file runs.
-        const RUN: &[&str] = &[$(stringify!($name)),*, "rx_versions", "tx_versions", "tx_duplex", "tx_forward"];
+        const RUN: &[&str] = &[$(stringify!($name)),*, "rx_versions", "tx_versions", "tx_duplex", "tx_forward", "tx_errors"];
     };
 }
 
@@ -43,9 +43,20 @@ c_tests!(
     feat_copy,
     feat_meta,
     feat_dumper,
-    tx_errors,
     tx_options,
 );
+
+/// Built with the test-hooks feature (`make test`), the library must export
+/// the TX test hook and the tp_next_offset rejections run; a default build
+/// exports none and the program skips them.
+#[test]
+fn tx_errors() {
+    if cfg!(feature = "test-hooks") {
+        run_c_test_args("tx_errors", &["hooks"]);
+    } else {
+        run_c_test("tx_errors");
+    }
+}
 
 #[test]
 fn every_c_program_is_run() {

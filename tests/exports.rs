@@ -27,6 +27,49 @@ fn only_the_public_api_is_exported() {
     assert!(leaked.is_empty(), "non-API symbols exported: {leaked:?}");
 }
 
+/// Test-only exports, present only in a library built with the test-hooks
+/// feature and declared in no header.
+const TEST_HOOKS: &[&str] = &["ringcap_tx_test_set_next_offset"];
+
+/// The `ringcap_*` functions the installed headers declare.
+fn declared_ringcap_functions() -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    for header in ["include/ringcap.h", "include/pcap/pcap.h"] {
+        let text = std::fs::read_to_string(support::c::repo().join(header)).unwrap();
+        for (i, _) in text.match_indices("ringcap_") {
+            let name: String = text[i..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            let before = text[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric() && c != '_');
+            if before && text[i + name.len()..].starts_with('(') {
+                names.insert(name);
+            }
+        }
+    }
+    names
+}
+
+/// The library exports exactly the `ringcap_*` functions the headers
+/// declare, plus the test hooks when (and only when) it was built with
+/// the test-hooks feature.
+#[test]
+fn ringcap_exports_are_exactly_the_headers_functions() {
+    let exported: std::collections::BTreeSet<String> =
+        defined_dynamic_symbols().into_iter().filter(|s| s.starts_with("ringcap_")).collect();
+    let mut expected = declared_ringcap_functions();
+    if cfg!(feature = "test-hooks") {
+        expected.extend(TEST_HOOKS.iter().map(|s| s.to_string()));
+    }
+    for hook in TEST_HOOKS {
+        assert!(!declared_ringcap_functions().contains(*hook), "test hook {hook} is declared in a header");
+    }
+    let missing: Vec<&String> = expected.difference(&exported).collect();
+    let extra: Vec<&String> = exported.difference(&expected).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "declared but not exported: {missing:?}; exported but not declared: {extra:?} \
+         (test hooks belong to `--features test-hooks` builds only)"
+    );
+}
+
 #[test]
 fn soname_is_major_versioned() {
     let so = target_dir().join("libringcap.so");

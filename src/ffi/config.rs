@@ -7,8 +7,9 @@ use std::sync::Mutex;
 use crate::error::{Error, Result};
 use crate::ffi::boundary::{boundary, boundary_ptr, c_str};
 use crate::ffi::handles::{HandleKind, Handles};
+use crate::geometry::Layout;
 use crate::geometry::Version;
-use crate::rx::{CaptureConfig, Layout};
+use crate::rx::CaptureConfig;
 use crate::socket::SocketKind;
 
 /// Opaque configuration handle, from ringcap_config_new().

@@ -14,8 +14,8 @@ use crate::ffi::boundary::{self, boundary, boundary_ptr, c_str, in_slice, out_re
 use crate::ffi::capture::{register_capture, ringcap_capture, ringcap_ring_info};
 use crate::ffi::config::{ringcap_config, FailedSetters, CONFIGS};
 use crate::ffi::handles::{HandleKind, Handles};
+use crate::geometry::Layout;
 use crate::geometry::Version;
-use crate::rx::Layout;
 use crate::socket::SocketKind;
 use crate::tx::{Transmitter, TxConfig, TxTimestamps};
 
@@ -637,6 +637,8 @@ pub extern "C" fn ringcap_tx_set_batch(h: *mut ringcap_tx, frames: u32) -> i32 {
 /// For tests only: the next TPACKET_V3 frame committed carries this
 /// tp_next_offset, which the kernel refuses (variable-size TX frames do not
 /// exist), so the rejection path can be exercised. Errors on V1/V2.
+/// Built only with the test-hooks cargo feature, and left out of the header.
+#[cfg(feature = "test-hooks")]
 #[no_mangle]
 pub extern "C" fn ringcap_tx_test_set_next_offset(h: *mut ringcap_tx, value: u32) -> i32 {
     with_tx(h, |t| t.test_set_next_offset(value).map(|_| 0))

@@ -5,8 +5,8 @@
 use std::mem::offset_of;
 use std::ptr;
 
+use crate::packet::{PacketMeta, VnetHeader, VNET_HDR_LEN};
 use crate::ring::{block_acquire, block_release, Ring};
-use crate::rx::packet::{PacketMeta, VnetHeader, VNET_HDR_LEN};
 use crate::rx::{Delivery, Found};
 use crate::sys;
 

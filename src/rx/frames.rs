@@ -4,8 +4,8 @@
 use std::ptr;
 
 use crate::geometry::Version;
+use crate::packet::{PacketMeta, VnetHeader, VNET_HDR_LEN};
 use crate::ring::{frame_acquire, frame_release, Ring};
-use crate::rx::packet::{PacketMeta, VnetHeader, VNET_HDR_LEN};
 use crate::rx::{Delivery, Found};
 use crate::sys;
 

@@ -1,28 +1,35 @@
 //! Receiving: open an RX ring on an interface and deliver its packets
 //! zero-copy to a callback.
 //!
-//! Opening is a short linear pipeline (socket, interface, version, ring,
-//! mmap, bind); the version's read path is fixed when the handle opens.
+//! Opening is the linear pipeline of `crate::setup` (socket, version,
+//! reserve, options, ring, mmap, bind) with the RX options of `RxPlan`; the
+//! version's read path is fixed when the handle opens.
 
 mod blocks;
+mod controls;
 mod frames;
-pub mod packet;
+mod plan;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::features::{Applied, Features, ReadOptions};
+pub use crate::geometry::Layout;
 use crate::geometry::{Geometry, Sizing, Version};
-use crate::ring::{self, Mapping, Ring, V3Knobs};
+use crate::ring::{Mapping, Ring};
+use crate::setup;
 use crate::socket::{Interface, PacketSocket, SocketKind};
 use crate::stats::Stats;
 use crate::sys;
 pub use crate::wait::WaitFor;
 use crate::wait::{Breaker, Wake};
 
+pub use crate::packet::{self, Packet, PacketMeta};
 use blocks::BlockReader;
 use frames::FrameReader;
-pub use packet::{Packet, PacketMeta};
+pub(crate) use plan::RxPlan;
 
 /// Default ring: 8 MiB holds about 58 000 minimum-size packets in V3
 /// (144 bytes each with headers), i.e. 40 ms of a saturated veth pair on
@@ -44,15 +51,6 @@ pub const DEFAULT_BLOCK_TIMEOUT_MS: u32 = 1;
 pub const DEFAULT_COALESCE_US: u32 = 4000;
 /// What counts as a busy ring for coalescing.
 pub const COALESCE_MIN_PACKETS: usize = 64;
-
-/// Explicit ring layout requested by the caller instead of the sizing helper.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Layout {
-    pub block_size: u32,
-    pub block_nr: u32,
-    pub frame_size: u32,
-    pub frame_nr: u32,
-}
 
 /// Everything an RX handle can be opened with.
 #[derive(Clone)]
@@ -347,61 +345,31 @@ impl Delivery<'_> {
 }
 
 impl Capture {
-    /// Opens an RX ring as `config` says.
+    /// Opens an RX ring as `config` says: the steps of `crate::setup`, in order.
     pub fn open(config: &CaptureConfig) -> Result<Capture> {
-        Ok(Capture::open_with_tx(config, None)?.0)
+        RxPlan::check(config)?;
+        let (socket, interface) = setup::socket(config.kind, &config.interface)?;
+        setup::version(&socket, config.version)?;
+        setup::reserve(&socket, config.reserve)?;
+        let mut plan = RxPlan::prepare(config, &socket, &interface)?;
+        plan.request_ring(&socket)?;
+        plan.size_receive_buffer(&socket)?;
+        let mapping = setup::mmap(&socket, plan.ring_bytes(), config.lock_memory)?;
+        setup::bind(&socket, &interface, config.protocol)?;
+        Capture::from_parts(config, plan, socket, interface, mapping)
     }
 
-    /// Opens the RX ring and, with `tx`, a TX ring on the same socket in the
-    /// same mapping (RX first, as the kernel lays them out).
-    pub(crate) fn open_with_tx(
+    /// The handle over a bound socket whose RX ring is mapped at the start
+    /// of `mapping`: the options that need a bound socket, then the reader.
+    pub(crate) fn from_parts(
         config: &CaptureConfig,
-        tx: Option<&crate::tx::TxConfig>,
-    ) -> Result<(Capture, Option<crate::tx::Transmitter>)> {
-        config.check()?;
-        config.features.check(config.kind)?;
-        let socket = PacketSocket::new(config.kind)?;
-        let interface = socket.interface(&config.interface)?;
-        socket.set_packet_option(sys::PACKET_VERSION, &config.version.kernel_value(), "setsockopt(PACKET_VERSION)")?;
-        if config.reserve > 0 {
-            socket.set_packet_option(sys::PACKET_RESERVE, &config.reserve, "setsockopt(PACKET_RESERVE)")?;
-        }
-        // TX options first: the kernel refuses some of them once a ring exists.
-        let mut tx_plan = match tx {
-            Some(t) => Some(crate::tx::TxPlan::prepare(&socket, &interface, t)?),
-            None => None,
-        };
-        let copy_threshold = config.copy_threshold && config.version != Version::V3;
-        if copy_threshold {
-            socket.set_packet_option(sys::PACKET_COPY_THRESH, &1i32, "setsockopt(PACKET_COPY_THRESH)")?;
-        }
-        let mut applied = Applied::default();
-        config.features.before_bind(&socket, &interface, &mut applied)?;
-        let geometry = match config.explicit_geometry() {
-            Some(g) => g,
-            None => config.sizing(&socket, &interface).geometry()?,
-        };
-        let knobs = V3Knobs { retire_timeout_ms: config.retire_timeout_ms(&geometry), rxhash: config.rxhash };
-        let (geometry, shrunk_from) = ring::request(&socket, ring::Direction::Rx, geometry, knobs)?;
-        let mut tx_bytes = 0;
-        if let Some(plan) = tx_plan.as_mut() {
-            plan.request_ring(&socket, config.reserve)?;
-            tx_bytes = plan.ring_bytes();
-        }
-        if copy_threshold {
-            // A packet too big for its frame is queued whole only while the
-            // socket's receive buffer has room (tpacket_rcv checks
-            // sk_rmem_alloc < sk_rcvbuf); the default (~208 KiB) holds about
-            // three 64 KiB aggregates, so a burst truncated the rest. Room
-            // for the ring's size in copies keeps bursts whole; what is still
-            // cut is counted in Stats::truncated.
-            socket.set_receive_buffer(geometry.ring_bytes())?;
-        }
-        let mapping = Arc::new(Mapping::new(socket.fd(), geometry.ring_bytes() + tx_bytes, config.lock_memory)?);
+        plan: RxPlan,
+        socket: PacketSocket,
+        interface: Interface,
+        mapping: Arc<Mapping>,
+    ) -> Result<Capture> {
+        let RxPlan { geometry, knobs, copy_threshold, mut applied, shrunk_from } = plan;
         let ring = Ring::new(&mapping, 0, geometry);
-        // Bind last: until now the socket had protocol 0 and queued nothing,
-        // so the first packet counted is one the ring can hold.
-        socket.bind(interface.index, config.protocol)?;
         config.features.after_bind(&socket, &mut applied)?;
         if config.nonblocking {
             socket.set_nonblocking(true)?;
@@ -425,23 +393,11 @@ impl Capture {
                 },
             )),
         };
-        let socket = Arc::new(socket);
-        let transmitter = match tx_plan {
-            Some(plan) => Some(crate::tx::Transmitter::from_plan(
-                mapping.clone(),
-                geometry.ring_bytes(),
-                socket.clone(),
-                interface.clone(),
-                plan,
-            )?),
-            None => None,
-        };
-        let wait_out_link_down = config.wait_out_link_down;
-        let capture = Capture {
+        Ok(Capture {
             mapping,
             ring,
             reader,
-            socket,
+            socket: Arc::new(socket),
             kind: config.kind,
             interface,
             breaker,
@@ -456,10 +412,9 @@ impl Capture {
             read_options: ReadOptions::new(&config.features),
             applied: Box::new(applied),
             link: LinkState::Up,
-            wait_out_link_down,
+            wait_out_link_down: config.wait_out_link_down,
             pending: None,
-        };
-        Ok((capture, transmitter))
+        })
     }
 
     /// The ring actually allocated.

@@ -17,6 +17,8 @@ mod kernel {
 
 pub use kernel::*;
 
+pub mod netdev;
+
 /// TPACKET_ALIGNMENT from if_packet.h: frames and packet data are 16-byte aligned.
 pub const TPACKET_ALIGNMENT_USIZE: usize = TPACKET_ALIGNMENT as usize;
 

@@ -1,18 +1,19 @@
 //! Transmitting: a TX ring on an interface, filled zero-copy in ring order
 //! and handed to the kernel one send() per batch.
 //!
-//! Opening is a short linear pipeline (socket, interface, version, options,
-//! ring, mmap, bind), the mirror of `rx`. The options and the ring request
-//! are separate steps ([`TxPlan`]) so that the combined RX+TX socket in
-//! `duplex` can run them between its own steps: the kernel refuses
-//! PACKET_LOSS and PACKET_TX_HAS_OFF once any ring exists, and wants the RX
-//! ring first in the one mapping.
+//! Opening is the linear pipeline of `crate::setup` (socket, version,
+//! options, ring, mmap, bind), the mirror of `rx`. The options and the ring
+//! request are separate steps ([`TxPlan`]) so that the combined RX+TX
+//! socket in `duplex` can run them between its own steps: the kernel
+//! refuses PACKET_LOSS and PACKET_TX_HAS_OFF once any ring exists, and
+//! wants the RX ring first in the one mapping.
 //!
 //! Frame order: the kernel's send() walks the ring from its own head and
 //! stops at the first frame that is not SEND_REQUEST, so frames are handed
 //! out and committed strictly in ring order and a reserved frame is never
 //! skipped.
 
+mod hooks;
 pub mod ring;
 
 use std::collections::VecDeque;
@@ -20,11 +21,12 @@ use std::mem::{size_of, zeroed};
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::geometry::{Geometry, Sizing, Version};
+use crate::geometry::{Geometry, Layout, Sizing, Version};
 use crate::ring::{Mapping, Ring};
-use crate::rx::Layout;
+use crate::setup;
 use crate::socket::{Interface, PacketSocket, SocketKind};
 use crate::sys;
+use hooks::Hooks;
 
 use ring::{default_data_offset, FrameState, TxRing};
 
@@ -222,7 +224,8 @@ pub(crate) struct TxPlan {
 }
 
 impl TxPlan {
-    /// Sets the socket options; must run before any ring exists on `socket`.
+    /// Step 4 of `crate::setup`, options before the ring: the TX options,
+    /// which the kernel refuses once any ring (RX too) exists on `socket`.
     pub(crate) fn prepare(socket: &PacketSocket, interface: &Interface, config: &TxConfig) -> Result<TxPlan> {
         config.check()?;
         if interface.index == 0 {
@@ -263,7 +266,7 @@ impl TxPlan {
         // V3 TX is frame based: the RX-only fields (block timeout, private
         // area, feature word) stay 0 or the kernel refuses the ring.
         let (geometry, _) =
-            crate::ring::request(socket, crate::ring::Direction::Tx, self.geometry, crate::ring::V3Knobs::default())?;
+            setup::ring_request(socket, crate::ring::Direction::Tx, self.geometry, crate::ring::V3Knobs::default())?;
         self.geometry = geometry;
         Ok(())
     }
@@ -293,59 +296,27 @@ impl TxConfig {
     }
 }
 
-/// HWTSTAMP_TX_ON from linux/net_tstamp.h (enum hwtstamp_tx_types).
-const HWTSTAMP_TX_ON: i32 = 1;
-/// ETHTOOL_GET_TS_INFO.
-const ETHTOOL_GET_TS_INFO: u32 = 0x41;
-
-#[repr(C)]
-struct EthtoolTsInfo {
-    cmd: u32,
-    so_timestamping: u32,
-    phc_index: i32,
-    tx_types: u32,
-    tx_reserved: [u32; 3],
-    rx_filters: u32,
-    rx_reserved: [u32; 3],
-}
-
 /// Asks for transmit timestamps: hardware ones when the device can stamp
 /// transmitted packets, else the stack's software ones, with a warning that
 /// says which and why (never a silent downgrade).
 fn enable_timestamps(socket: &PacketSocket, interface: &Interface) -> Result<Option<Error>> {
     crate::timestamp::enable_tx_software(socket)?;
     let hw_flags = sys::SOF_TIMESTAMPING_TX_HARDWARE | sys::SOF_TIMESTAMPING_RAW_HARDWARE;
-    let mut info = EthtoolTsInfo {
-        cmd: ETHTOOL_GET_TS_INFO,
-        so_timestamping: 0,
-        phc_index: -1,
-        tx_types: 0,
-        tx_reserved: [0; 3],
-        rx_filters: 0,
-        rx_reserved: [0; 3],
-    };
-    let hw_capable =
-        socket.ifreq_ioctl(&interface.name, sys::SIOCETHTOOL as _, (&mut info as *mut EthtoolTsInfo).cast()).is_ok()
-            && info.so_timestamping & hw_flags == hw_flags
-            && info.tx_types & (1 << HWTSTAMP_TX_ON) != 0;
+    let hw_capable = socket.ethtool_ts_info(&interface.name).is_ok_and(|info| {
+        info.so_timestamping & hw_flags == hw_flags && info.tx_types & (1 << sys::hwtstamp_tx_types_HWTSTAMP_TX_ON) != 0
+    });
     let mut hw_on = false;
     let mut why = format!("'{}' cannot timestamp transmitted packets in hardware", interface.name);
     if hw_capable {
         // Keep the device's RX filter; only switch TX stamping on.
-        let mut cfg: sys::hwtstamp_config = sys::hwtstamp_config::default();
-        let _ = socket.ifreq_ioctl(
-            &interface.name,
-            sys::SIOCGHWTSTAMP as _,
-            (&mut cfg as *mut sys::hwtstamp_config).cast(),
-        );
-        cfg.tx_type = HWTSTAMP_TX_ON;
-        match socket.ifreq_ioctl(
-            &interface.name,
-            sys::SIOCSHWTSTAMP as _,
-            (&mut cfg as *mut sys::hwtstamp_config).cast(),
-        ) {
+        let mut cfg = socket.hwtstamp_get(&interface.name).unwrap_or_default();
+        cfg.tx_type = sys::hwtstamp_tx_types_HWTSTAMP_TX_ON as i32;
+        match socket.hwtstamp_set(&interface.name, &mut cfg) {
             Ok(()) => hw_on = true,
-            Err(e) => why = format!("enabling hardware TX timestamps on '{}' failed: {e}", interface.name),
+            Err(e) => {
+                let e = Error::os("interface ioctl", e);
+                why = format!("enabling hardware TX timestamps on '{}' failed: {e}", interface.name)
+            }
         }
     }
     let flags: u32 = if hw_on {
@@ -404,9 +375,8 @@ pub struct Transmitter {
     stamps: VecDeque<TxStamp>,
     stats: TxStats,
     warning: Option<Error>,
-    /// Test hook: tp_next_offset of the next V3 commit, and the frame it went into.
-    next_offset_hook: u32,
-    hooked_frame: Option<u32>,
+    /// Test-only header overrides (empty without the test-hooks feature).
+    hooks: Hooks,
 }
 
 /// Reports and timestamps kept for the caller before the oldest are dropped.
@@ -417,16 +387,15 @@ impl Transmitter {
     /// fallback) is available from [`Transmitter::warning`].
     pub fn open(config: &TxConfig) -> Result<Transmitter> {
         config.check()?;
-        let socket = PacketSocket::new(config.kind)?;
-        let interface = socket.interface(&config.interface)?;
-        socket.set_packet_option(sys::PACKET_VERSION, &config.version.kernel_value(), "setsockopt(PACKET_VERSION)")?;
+        let (socket, interface) = setup::socket(config.kind, &config.interface)?;
+        setup::version(&socket, config.version)?;
         let mut plan = TxPlan::prepare(&socket, &interface, config)?;
         let asked = plan.geometry;
         plan.request_ring(&socket, 0)?;
-        let mapping = Arc::new(Mapping::new(socket.fd(), plan.ring_bytes(), config.lock_memory)?);
+        let mapping = setup::mmap(&socket, plan.ring_bytes(), config.lock_memory)?;
         // Protocol 0: this socket only sends, so the kernel never runs its
         // receive hook for it (packet_mmap.rst, transmission setup).
-        socket.bind(interface.index, 0)?;
+        setup::bind(&socket, &interface, 0)?;
         let mut t = Transmitter::from_plan(mapping, 0, Arc::new(socket), interface, plan)?;
         t.geometry_shrunk = t.geometry() != asked;
         t.own_mapping = true;
@@ -507,8 +476,7 @@ impl Transmitter {
             stamps: VecDeque::new(),
             stats: TxStats::default(),
             warning,
-            next_offset_hook: 0,
-            hooked_frame: None,
+            hooks: Hooks::new(),
         })
     }
 
@@ -574,11 +542,12 @@ impl Transmitter {
 
     /// Test hook: the next V3 frame committed carries this tp_next_offset,
     /// which the kernel must refuse (TP_STATUS_WRONG_FORMAT).
+    #[cfg(feature = "test-hooks")]
     pub fn test_set_next_offset(&mut self, value: u32) -> Result<()> {
         if self.tx.ring.geometry.version != Version::V3 {
             return Err(Error::invalid("tp_next_offset exists only in TPACKET_V3 frames"));
         }
-        self.next_offset_hook = value;
+        self.hooks.set_next_offset(value);
         Ok(())
     }
 
@@ -672,7 +641,7 @@ impl Transmitter {
         self.tail_seq = rejected.seq + 1;
         self.stalled = None;
         self.last_errno = 0;
-        self.hooked_frame = None;
+        self.hooks.forget_frames();
         for data in &behind {
             let j = self.head;
             // SAFETY: the new ring's frames are all the user's; each packet
@@ -770,7 +739,7 @@ impl Transmitter {
     }
 
     fn next_offset_seen(&self, i: u32) -> bool {
-        self.hooked_frame == Some(i)
+        self.hooks.marked(i)
     }
 
     /// The data area of the next frame, to write a packet of up to
@@ -798,12 +767,7 @@ impl Transmitter {
         }
         self.check_len(len)?;
         let i = self.head;
-        let next_offset = std::mem::take(&mut self.next_offset_hook);
-        if next_offset != 0 {
-            self.hooked_frame = Some(i);
-        } else if self.hooked_frame == Some(i) {
-            self.hooked_frame = None;
-        }
+        let next_offset = self.hooks.take_next_offset(i);
         self.lens[i as usize] = len as u32;
         self.tx.submit(i, len as u32, next_offset);
         self.reserved = false;
