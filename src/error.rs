@@ -237,3 +237,18 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// An OS error's text as C's strerror gives it, without the
+/// " (os error N)" Rust appends: what libpcap's messages hold.
+pub fn os_text(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.split_once(" (os error") {
+        Some((head, _)) => head.to_string(),
+        None => text,
+    }
+}
+
+/// [`os_text`] of an errno value.
+pub fn errno_text(errno: i32) -> String {
+    os_text(&io::Error::from_raw_os_error(errno))
+}

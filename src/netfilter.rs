@@ -540,9 +540,7 @@ impl NetfilterCapture {
 /// libpcap's "WHAT: strerror" message, with the code errno maps to.
 fn failed(what: &str, e: io::Error) -> Error {
     let code = Error::os(what, io::Error::from_raw_os_error(e.raw_os_error().unwrap_or(0))).code();
-    let text = e.to_string();
-    let text = text.split(" (os error").next().unwrap_or(&text);
-    Error::new(code, format!("{what}: {text}"))
+    Error::new(code, format!("{what}: {}", crate::error::os_text(&e)))
 }
 
 /// The payload attribute, and for a queued packet its id (NFQA_PACKET_HDR).

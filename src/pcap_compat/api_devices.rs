@@ -56,8 +56,7 @@ fn ipv4_ioctl(fd: c_int, device: &str, request: libc::c_ulong, what: &str) -> Re
         if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) {
             return Err(format!("{device}: no IPv4 address assigned"));
         }
-        let text = e.to_string();
-        return Err(format!("{what}: {device}: {}", text.split(" (os error").next().unwrap_or_default()));
+        return Err(format!("{what}: {device}: {}", crate::error::os_text(&e)));
     }
     // SAFETY: the ioctl filled ifru_addr with a sockaddr_in.
     let sin = unsafe { *(&ifr.ifr_ifru.ifru_addr as *const libc::sockaddr).cast::<libc::sockaddr_in>() };

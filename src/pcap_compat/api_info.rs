@@ -73,11 +73,7 @@ pub extern "C" fn pcap_statustostr(status: c_int) -> *const c_char {
 /// pcap_strerror(): strerror, thread-safe.
 #[no_mangle]
 pub extern "C" fn pcap_strerror(errnum: c_int) -> *const c_char {
-    guard_or(ptr::null(), || {
-        thread_text(
-            std::io::Error::from_raw_os_error(errnum).to_string().split(" (os error").next().unwrap_or("").to_string(),
-        )
-    })
+    guard_or(ptr::null(), || thread_text(crate::error::errno_text(errnum)))
 }
 
 /// pcap_datalink_name_to_val(): -1 if unknown. Case-insensitive, without "DLT_".

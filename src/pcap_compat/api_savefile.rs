@@ -4,6 +4,7 @@ use std::ffi::{c_char, c_int, c_long, c_uint};
 use std::ptr;
 use std::sync::Mutex;
 
+use crate::error::os_text;
 use crate::ffi::boundary::c_str;
 use crate::ffi::boundary::guard_or;
 use crate::ffi::handles::{HandleKind, Handles};
@@ -108,10 +109,6 @@ pub extern "C" fn pcap_fopen_offline(fp: *mut libc::FILE, errbuf: *mut c_char) -
     guard_or(ptr::null_mut(), || {
         pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO as c_uint, errbuf)
     })
-}
-
-fn os_text(e: &std::io::Error) -> String {
-    e.to_string().split(" (os error").next().unwrap_or_default().to_string()
 }
 
 /// What a dumper for `p` writes: the handle's link type, snapshot length and precision.

@@ -71,16 +71,10 @@ fn socket_error(e: Error) -> PcapError {
     match e.errno() {
         Some(errno) => PcapError::new(
             if e.code() == ErrorCode::Permission { PCAP_ERROR_PERM_DENIED } else { PCAP_ERROR },
-            format!("socket: {}", strerror(errno)),
+            format!("socket: {}", crate::error::errno_text(errno)),
         ),
         None => PcapError::from(e),
     }
-}
-
-/// errno's text as C's strerror gives it (what libpcap's messages hold).
-pub fn strerror(errno: i32) -> String {
-    let text = std::io::Error::from_raw_os_error(errno).to_string();
-    text.split(" (os error").next().unwrap_or_default().to_string()
 }
 
 /// What pcap_set_* stores until pcap_activate.

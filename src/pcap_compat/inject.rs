@@ -19,6 +19,7 @@
 
 use std::ffi::{c_int, c_void};
 
+use crate::error::errno_text;
 use crate::pcap_compat::abi::*;
 use crate::pcap_compat::handle::{PResult, PcapError, PcapState, Source};
 use crate::socket::PacketSocket;
@@ -32,12 +33,6 @@ pub fn errno() -> c_int {
 fn set_errno(e: c_int) {
     // SAFETY: __errno_location returns this thread's errno slot.
     unsafe { *libc::__errno_location() = e };
-}
-
-/// strerror's text, without the " (os error N)" Rust appends.
-fn errno_text(e: c_int) -> String {
-    let text = std::io::Error::from_raw_os_error(e).to_string();
-    text.split(" (os error").next().unwrap_or_default().to_string()
 }
 
 /// pcap_inject(p, buf, size), after the handle lookup; `entry_errno` is
