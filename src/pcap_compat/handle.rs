@@ -18,7 +18,7 @@ use crate::pcap_compat::cooked::Cooked;
 use crate::pcap_compat::dlt::*;
 use crate::pcap_compat::netfilter::{is_netfilter, read_netfilter, NetfilterShared};
 use crate::pcap_compat::tstamp;
-use crate::rx::{Capture, CaptureConfig, Packet, Step, WaitFor, DEFAULT_SNAPLEN};
+use crate::rx::{Capture, CaptureConfig, Packet, Step, WaitFor, DEFAULT_SNAPLEN, DISAPPEARED};
 use crate::savefile::{FileInfo, Precision, Reader};
 use crate::socket::PacketSocket;
 use crate::socket::SocketKind;
@@ -43,10 +43,6 @@ impl PcapError {
         PcapError::new(PCAP_ERROR, message)
     }
 }
-
-/// libpcap's text for a capture device that vanished, which programs
-/// compare verbatim; the native API's message adds which device.
-pub const DISAPPEARED: &str = "The interface disappeared";
 
 impl From<Error> for PcapError {
     fn from(e: Error) -> Self {

@@ -283,6 +283,11 @@ enum Pending {
     Ring { deadline: Option<std::time::Instant> },
 }
 
+/// libpcap's text for a capture device that vanished, which programs
+/// compare verbatim: the message of that error starts with it, so the pcap
+/// layer can give it alone.
+pub const DISAPPEARED: &str = "The interface disappeared";
+
 /// How often a down link is checked for having come back or vanished (libpcap's 1 ms).
 const LINK_DOWN_POLL_MS: i32 = 1;
 /// How many of those a "went down" report waits for the device to turn
@@ -499,10 +504,7 @@ impl Capture {
     fn disappeared(&self) -> Error {
         Error::new(
             ErrorCode::InterfaceDown,
-            format!(
-                "The interface disappeared: '{}' was deleted or moved to another network namespace",
-                self.interface.name
-            ),
+            format!("{DISAPPEARED}: '{}' was deleted or moved to another network namespace", self.interface.name),
         )
     }
 
