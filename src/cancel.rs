@@ -31,24 +31,41 @@ thread_local! {
     static DEPTH: Cell<u32> = const { Cell::new(0) };
 }
 
-/// Turns cancellation off on entry to an export; returns what to restore.
-pub fn enter() -> i32 {
-    let depth = DEPTH.with(|d| d.replace(d.get() + 1));
-    if depth > 0 {
-        return PTHREAD_CANCEL_DISABLE;
+/// Cancellation off, until dropped: what an export holds while inside.
+/// Keeps this thread's depth counter (found once: each thread-local
+/// lookup from a shared library is a call) and the caller's state.
+pub struct Inside {
+    depth: *const Cell<u32>,
+    old: i32,
+}
+
+/// Turns cancellation off on entry to an export, or around a cancellation
+/// point reached outside the guard (see `ffi::boundary::catch_or`).
+pub fn enter() -> Inside {
+    let depth = DEPTH.with(|d| d as *const Cell<u32>);
+    // SAFETY: this thread's own counter, alive for as long as the thread.
+    let d = unsafe { &*depth };
+    let outer = d.replace(d.get() + 1);
+    if outer > 0 {
+        return Inside { depth, old: PTHREAD_CANCEL_DISABLE };
     }
     let mut old = PTHREAD_CANCEL_ENABLE;
     // SAFETY: plain pthread call on the current thread with a valid out-pointer.
     unsafe { pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &mut old) };
-    old
+    Inside { depth, old }
 }
 
-/// Restores the caller's cancellation state on leaving an export.
-pub fn leave(old: i32) {
-    DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
-    if old == PTHREAD_CANCEL_ENABLE {
-        // SAFETY: as in `enter`; the old state is not needed.
-        unsafe { pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, std::ptr::null_mut()) };
+impl Drop for Inside {
+    /// Restores the caller's cancellation state.
+    fn drop(&mut self) {
+        // SAFETY: made by `enter` on this thread (Inside is neither Send
+        // nor Sync), whose counter outlives it.
+        let d = unsafe { &*self.depth };
+        d.set(d.get().saturating_sub(1));
+        if self.old == PTHREAD_CANCEL_ENABLE {
+            // SAFETY: as in `enter`; the old state is not needed.
+            unsafe { pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, std::ptr::null_mut()) };
+        }
     }
 }
 

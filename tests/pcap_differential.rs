@@ -196,3 +196,8 @@ fn fault_second_thread_calls_during_the_loop() {
 fn thread_cancellation_inside_the_loop_proceeds() {
     same_output("tests/pcap/cancel.c");
 }
+
+#[test]
+fn dumping_into_every_kind_of_stream_writes_libpcaps_bytes() {
+    same_output("tests/pcap/dump_streams.c");
+}

@@ -1106,7 +1106,7 @@ void pcap_dump(uint8_t *user, const struct pcap_pkthdr *h, const uint8_t *sp);
 int pcap_dump_flush(struct pcap_dumper *d);
 
 /**
- * pcap_dump_ftell64(): the savefile's current size, counting from where the stream was.
+ * pcap_dump_ftell64(): the stream's position, as ftello(3) gives it.
  */
 int64_t pcap_dump_ftell64(struct pcap_dumper *d);
 
@@ -1116,7 +1116,8 @@ int64_t pcap_dump_ftell64(struct pcap_dumper *d);
 long pcap_dump_ftell(struct pcap_dumper *d);
 
 /**
- * pcap_dump_file(): the stream being written (flushed first).
+ * pcap_dump_file(): the stream being written. Every record is already
+ * in it (in its buffer at worst), so the caller may write or flush it.
  */
 FILE *pcap_dump_file(struct pcap_dumper *d);
 

@@ -33,10 +33,16 @@ fn panic_error() -> Error {
 /// C APIs catch unwinding, so that a Rust panic never crosses into C.
 pub fn guard<T>(f: impl FnOnce() -> T) -> Option<T> {
     // No cancellation point inside: its unwind would meet catch_unwind.
-    let cancel = crate::cancel::enter();
-    let r = catch_unwind(AssertUnwindSafe(f)).ok();
-    crate::cancel::leave(cancel);
-    r
+    let _inside = crate::cancel::enter();
+    catch_unwind(AssertUnwindSafe(f)).ok()
+}
+
+/// Like [`guard_or`] for a per-packet export whose common path reaches no
+/// cancellation point (no system call), so it skips switching the
+/// cancellation state; whatever it calls that can block or write turns
+/// cancellation off itself with `crate::cancel::enter`.
+pub fn catch_or<T>(fallback: T, f: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(fallback)
 }
 
 /// Runs an export that returns a status or a count. Errors become their

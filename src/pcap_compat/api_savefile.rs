@@ -1,15 +1,17 @@
 //! Savefiles: pcap_open_offline and friends, and the pcap_dump_* writer.
 
+use std::cell::UnsafeCell;
 use std::ffi::{c_char, c_int, c_long, c_uint};
+use std::mem::ManuallyDrop;
 use std::ptr;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::os_text;
 use crate::ffi::boundary::c_str;
-use crate::ffi::boundary::guard_or;
+use crate::ffi::boundary::{catch_or, guard_or};
 use crate::ffi::handles::{HandleKind, Handles};
 use crate::pcap_compat::abi::*;
-use crate::pcap_compat::cfile::CFile;
+use crate::pcap_compat::cfile::{CFile, StreamLock};
 use crate::pcap_compat::handle::{PcapError, PcapState, Reading, Source};
 use crate::pcap_compat::registry::{pcap, register, with_pcap_or, write_errbuf, PcapHandle, HANDLES};
 use crate::savefile::{PacketHeader, Precision, Reader, Writer, WriterConfig};
@@ -19,8 +21,65 @@ pub struct pcap_dumper {
     _private: [u8; 0],
 }
 
+/// A `pcap_dumper_t`'s writer, locked by its stream's own lock
+/// (flockfile) instead of a mutex of its own: pcap_dump takes that lock
+/// anyway to put the record in the stream, so one lock per packet, not two.
 struct Dumper {
-    writer: Mutex<Writer<CFile>>,
+    file: *mut libc::FILE,
+    /// Set while a call is inside: flockfile is recursive, so a signal
+    /// handler that dumps while its thread is dumping would otherwise get
+    /// a second `&mut` to the writer. It gets nothing written instead.
+    busy: AtomicBool,
+    writer: UnsafeCell<ManuallyDrop<Writer<CFile>>>,
+}
+
+// SAFETY: `writer` is only reached through `Dumper::with`, under the
+// stream's lock and the `busy` flag, so one call at a time touches it.
+unsafe impl Sync for Dumper {}
+// SAFETY: the writer and its FILE may be used from any thread (glibc
+// streams are not tied to the thread that opened them).
+unsafe impl Send for Dumper {}
+
+impl Drop for Dumper {
+    fn drop(&mut self) {
+        // Flushing and closing the stream are cancellation points, and the
+        // last user out may be a pcap_dump running without the guard's
+        // switch (see crate::cancel).
+        let _off = crate::cancel::enter();
+        // SAFETY: dropped once, here; nothing else can reach the writer now.
+        unsafe { ManuallyDrop::drop(&mut *self.writer.get()) };
+    }
+}
+
+impl Dumper {
+    fn new(writer: Writer<CFile>) -> Dumper {
+        Dumper {
+            file: writer.get_ref().as_ptr(),
+            busy: AtomicBool::new(false),
+            writer: UnsafeCell::new(ManuallyDrop::new(writer)),
+        }
+    }
+
+    /// Runs `f` on the writer under the stream's lock; None when this
+    /// thread is already inside (a signal handler that interrupted a dump).
+    fn with<T>(&self, f: impl FnOnce(&mut Writer<CFile>) -> T) -> Option<T> {
+        // SAFETY: the writer owns the stream and closes it only when the dumper drops.
+        let _lock = unsafe { StreamLock::take(self.file) };
+        // Under the lock only this thread can be here: plain load and store.
+        if self.busy.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.busy.store(true, Ordering::Relaxed);
+        struct Leave<'a>(&'a AtomicBool);
+        impl Drop for Leave<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::Relaxed);
+            }
+        }
+        let _leave = Leave(&self.busy);
+        // SAFETY: the lock and `busy` make this the only reference (see `Sync` above).
+        Some(f(unsafe { &mut *self.writer.get() }))
+    }
 }
 
 static DUMPERS: Handles<Dumper> = Handles::new(HandleKind::PcapDumper, "pcap_dumper_t");
@@ -124,7 +183,7 @@ fn new_dumper(p: *mut pcap, open: impl FnOnce(&WriterConfig) -> Result<Writer<CF
     with_pcap_or(p, ptr::null_mut(), |h| {
         let config = writer_config(&h.state())?;
         let writer = open(&config).map_err(PcapError::generic)?;
-        DUMPERS.insert(Dumper { writer: Mutex::new(writer) }).map_err(PcapError::from)
+        DUMPERS.insert(Dumper::new(writer)).map_err(PcapError::from)
     })
 }
 
@@ -192,10 +251,7 @@ pub extern "C" fn pcap_dump_open_append(p: *mut pcap, fname: *const c_char) -> *
 
 fn with_dumper<T>(d: *mut pcap_dumper, fallback: T, f: impl FnOnce(&mut Writer<CFile>) -> T) -> T {
     match DUMPERS.get(d) {
-        Ok(dumper) => {
-            let mut w = dumper.writer.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut w)
-        }
+        Ok(dumper) => dumper.with(f).unwrap_or(fallback),
         Err(_) => fallback,
     }
 }
@@ -206,7 +262,9 @@ fn with_dumper<T>(d: *mut pcap_dumper, fallback: T, f: impl FnOnce(&mut Writer<C
 /// cleanly) and pcap_dump_flush reports the failure.
 #[no_mangle]
 pub extern "C" fn pcap_dump(user: *mut u8, h: *const pcap_pkthdr, sp: *const u8) {
-    guard_or((), || {
+    // Per packet, and mostly a copy into the stream's buffer: the stdio
+    // path and the dumper's close switch cancellation off themselves.
+    catch_or((), || {
         if h.is_null() || sp.is_null() {
             return;
         }
@@ -224,13 +282,16 @@ pub extern "C" fn pcap_dump(user: *mut u8, h: *const pcap_pkthdr, sp: *const u8)
 /// or by an earlier pcap_dump).
 #[no_mangle]
 pub extern "C" fn pcap_dump_flush(d: *mut pcap_dumper) -> c_int {
-    with_dumper(d, PCAP_ERROR, |w| if w.flush().is_ok() { 0 } else { PCAP_ERROR })
+    guard_or(PCAP_ERROR, || with_dumper(d, PCAP_ERROR, |w| if w.flush().is_ok() { 0 } else { PCAP_ERROR }))
 }
 
-/// pcap_dump_ftell64(): the savefile's current size, counting from where the stream was.
+/// pcap_dump_ftell64(): the stream's position, as ftello(3) gives it.
 #[no_mangle]
 pub extern "C" fn pcap_dump_ftell64(d: *mut pcap_dumper) -> i64 {
-    with_dumper(d, -1, |w| w.position() as i64)
+    // As libpcap: the stream's own position, which counts whatever else
+    // the program wrote to it (and is -1 on a pipe).
+    // SAFETY: the writer's stream is live while the dumper is.
+    guard_or(-1, || with_dumper(d, -1, |w| unsafe { libc::ftello(w.get_ref().as_ptr()) }))
 }
 
 /// pcap_dump_ftell(): like pcap_dump_ftell64, -1 with EOVERFLOW beyond a long.
@@ -240,13 +301,11 @@ pub extern "C" fn pcap_dump_ftell(d: *mut pcap_dumper) -> c_long {
     c_long::try_from(at).unwrap_or(-1)
 }
 
-/// pcap_dump_file(): the stream being written (flushed first).
+/// pcap_dump_file(): the stream being written. Every record is already
+/// in it (in its buffer at worst), so the caller may write or flush it.
 #[no_mangle]
 pub extern "C" fn pcap_dump_file(d: *mut pcap_dumper) -> *mut libc::FILE {
-    with_dumper(d, ptr::null_mut(), |w| {
-        let _ = w.flush();
-        w.get_ref().as_ptr()
-    })
+    guard_or(ptr::null_mut(), || with_dumper(d, ptr::null_mut(), |w| w.get_ref().as_ptr()))
 }
 
 /// pcap_dump_close(): flushes and closes; NULL and closed dumpers are ignored.
@@ -256,7 +315,7 @@ pub extern "C" fn pcap_dump_close(d: *mut pcap_dumper) {
         // The writer flushes as it is dropped, when the last call on it returns.
         if let Ok(dumper) = DUMPERS.get(d) {
             if DUMPERS.remove(d) {
-                let _ = dumper.writer.lock().unwrap_or_else(|p| p.into_inner()).flush();
+                let _ = dumper.with(|w| w.flush());
             }
         }
     })

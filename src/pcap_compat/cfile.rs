@@ -4,12 +4,15 @@
 use std::ffi::CString;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
+use crate::sys;
+
 extern "C" {
     static mut stdin: *mut libc::FILE;
     fn flockfile(stream: *mut libc::FILE);
     fn funlockfile(stream: *mut libc::FILE);
     fn fwrite_unlocked(ptr: *const libc::c_void, size: usize, n: usize, stream: *mut libc::FILE) -> usize;
     static mut stdout: *mut libc::FILE;
+    static __libc_single_threaded: libc::c_char;
 }
 
 /// A `FILE *`, closed on drop when ringcap opened it.
@@ -71,6 +74,90 @@ impl CFile {
     }
 }
 
+impl CFile {
+    /// `fwrite_unlocked` of each part in turn. The caller holds the lock.
+    fn fwrite_parts(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let mut done = 0;
+        for b in bufs {
+            // SAFETY: b is valid for reads of b.len() bytes; the caller holds the lock.
+            let n = unsafe { fwrite_unlocked(b.as_ptr().cast(), 1, b.len(), self.file) };
+            done += n;
+            if n < b.len() {
+                let e = io::Error::last_os_error();
+                // Part went out: say how much, so the writer knows the rest failed.
+                return if done == 0 { Err(e) } else { Ok(done) };
+            }
+        }
+        Ok(done)
+    }
+}
+
+/// Holds a stream's lock; releases it also when the body panics.
+pub(crate) struct StreamLock(Option<*mut libc::FILE>);
+
+impl StreamLock {
+    /// Takes `file`'s lock (flockfile), as fwrite would: not while the
+    /// process has one thread, for then no other thread can hold it. This
+    /// is glibc's own rule for its stdio calls (<sys/single_threaded.h>),
+    /// and what keeps tcpdump's pcap_dump free of atomic operations.
+    ///
+    /// # Safety
+    /// `file` is a live FILE that stays open while the lock is held.
+    pub(crate) unsafe fn take(file: *mut libc::FILE) -> StreamLock {
+        // SAFETY: glibc's public flag; only ever cleared, by the thread
+        // that creates a second thread, so if it is set now no other thread
+        // exists to take the lock while this call runs.
+        if unsafe { __libc_single_threaded } != 0 {
+            return StreamLock(None);
+        }
+        // SAFETY: a live FILE, per the caller.
+        unsafe { flockfile(file) };
+        StreamLock(Some(file))
+    }
+}
+
+impl Drop for StreamLock {
+    fn drop(&mut self) {
+        if let Some(file) = self.0 {
+            // SAFETY: releasing the lock `take` took on this thread.
+            unsafe { funlockfile(file) };
+        }
+    }
+}
+
+/// Copies `parts` into the stream's put area when they all fit, exactly as
+/// glibc's own `putc_unlocked` macro stores a byte: the area between
+/// `_IO_write_ptr` and `_IO_write_end` is public ABI
+/// (<bits/types/struct_FILE.h>), and glibc keeps it empty whenever a byte
+/// may not simply be stored there (line-buffered or unbuffered streams, a
+/// stream last read from). None means stdio must take the bytes itself;
+/// so does a stream not yet oriented to bytes, which fwrite orients.
+/// pcap_dump's record costs two copies instead of two stdio calls.
+///
+/// # Safety
+/// `file` is a live FILE whose lock this thread holds.
+unsafe fn put_in_buffer(file: *mut libc::FILE, parts: &[io::IoSlice<'_>]) -> Option<usize> {
+    let f = file.cast::<sys::_IO_FILE>();
+    // SAFETY: a live FILE is a glibc _IO_FILE; the lock makes its put area ours.
+    let (at, end, mode) = unsafe { ((*f)._IO_write_ptr, (*f)._IO_write_end, (*f)._mode) };
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    if mode >= 0 || at.is_null() || (end as usize).saturating_sub(at as usize) < total {
+        return None;
+    }
+    let mut to = at.cast::<u8>();
+    for p in parts {
+        // SAFETY: [at, at + total) is inside the put area (checked above),
+        // and the caller's buffers never overlap the stream's own.
+        unsafe {
+            std::ptr::copy_nonoverlapping(p.as_ptr(), to, p.len());
+            to = to.add(p.len());
+        }
+    }
+    // SAFETY: as above; the bytes now belong to the buffer, as after putc.
+    unsafe { (*f)._IO_write_ptr = to.cast() };
+    Some(total)
+}
+
 impl std::os::fd::AsRawFd for CFile {
     fn as_raw_fd(&self) -> std::os::fd::RawFd {
         // SAFETY: a live FILE.
@@ -94,27 +181,17 @@ impl Write for CFile {
     /// All parts under one lock of the stream: a packet record's header and
     /// data cost one locked stdio call, not two.
     fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        // SAFETY: a live FILE; every fwrite_unlocked below runs while this
-        // thread holds its lock.
-        unsafe { flockfile(self.file) };
-        let mut done = 0;
-        let mut result = Ok(());
-        for b in bufs {
-            // SAFETY: b is valid for reads of b.len() bytes; the lock is held.
-            let n = unsafe { fwrite_unlocked(b.as_ptr().cast(), 1, b.len(), self.file) };
-            done += n;
-            if n < b.len() {
-                result = Err(io::Error::last_os_error());
-                break;
+        // SAFETY: a live FILE, open until this CFile drops.
+        let _lock = unsafe { StreamLock::take(self.file) };
+        // SAFETY: the lock is held.
+        match unsafe { put_in_buffer(self.file, bufs) } {
+            Some(n) => Ok(n),
+            None => {
+                // stdio may write(2) now, a cancellation point; pcap_dump
+                // comes here without the export guard's switch.
+                let _off = crate::cancel::enter();
+                self.fwrite_parts(bufs)
             }
-        }
-        // SAFETY: releasing the lock taken above.
-        unsafe { funlockfile(self.file) };
-        match result {
-            Ok(()) => Ok(done),
-            Err(e) if done == 0 => Err(e),
-            // Part went out: say how much, so the writer knows the rest failed.
-            Err(_) => Ok(done),
         }
     }
 

@@ -10,7 +10,7 @@ use crate::error::{Error, ErrorCode};
 use crate::fanout::Fanout;
 use crate::features::Features;
 use crate::filter::{Ancillary, Insn, Prepared};
-use crate::geometry::Version;
+use crate::geometry::{Layout, Version};
 use crate::netfilter::NetfilterCapture;
 use crate::pcap_compat::abi::*;
 use crate::pcap_compat::cfile::CFile;
@@ -267,6 +267,30 @@ pub struct ReadPlan {
     filter: Option<Arc<Prepared>>,
 }
 
+/// libpcap's ring when pcap_set_buffer_size was not called: 2 MiB.
+const LIBPCAP_BUFFER_BYTES: usize = 2 << 20;
+
+/// libpcap's TPACKET_V3 ring for a `buffer`-byte request: "frames" of
+/// MAXIMUM_SNAPLEN, so each block (the smallest power-of-two number of
+/// pages that holds one) is 256 KiB, and enough of them to cover the
+/// buffer. A block hands over as many packets per wake-up as libpcap's.
+fn libpcap_v3_layout(buffer: usize) -> Layout {
+    let frame = DEFAULT_SNAPLEN as usize;
+    let mut block = crate::geometry::page_size();
+    while block < frame {
+        block *= 2;
+    }
+    let frames = buffer.div_ceil(frame).max(1);
+    let per_block = block / frame;
+    let blocks = (frames / per_block).max(1);
+    Layout {
+        block_size: block as u32,
+        block_nr: blocks.min(u32::MAX as usize) as u32,
+        frame_size: frame as u32,
+        frame_nr: (blocks * per_block).min(u32::MAX as usize) as u32,
+    }
+}
+
 impl PcapState {
     pub fn created(device: &str) -> PcapState {
         PcapState {
@@ -433,8 +457,10 @@ impl PcapState {
             coalesce_us: 0,
             ..CaptureConfig::default()
         };
-        if self.opts.buffer_size > 0 {
-            config.buffer_bytes = (self.opts.buffer_size as usize).max(crate::geometry::page_size());
+        let buffer = if self.opts.buffer_size > 0 { self.opts.buffer_size as usize } else { LIBPCAP_BUFFER_BYTES };
+        config.buffer_bytes = buffer.max(crate::geometry::page_size());
+        if config.version == Version::V3 {
+            config.layout = Some(libpcap_v3_layout(buffer));
         }
         // As libpcap: a partly filled block is handed over after the read
         // timeout (0: the kernel's choice), so sparse traffic fills a ring

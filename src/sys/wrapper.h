@@ -1,4 +1,6 @@
-/* The kernel ABI ringcap speaks: PACKET_MMAP rings, link layer, timestamping, classic BPF, netfilter log and queue. */
+/* The kernel ABI ringcap speaks: PACKET_MMAP rings, link layer, timestamping, classic BPF, netfilter log and queue;
+ * and glibc's public FILE layout, whose put area pcap_dump writes into as putc_unlocked does. */
+#include <stdio.h>
 #include <sys/socket.h>
 #include <linux/if_packet.h>
 #include <linux/if_ether.h>
