@@ -1,10 +1,12 @@
-//! Build steps: kernel ABI bindings (bindgen), the C header (cbindgen), and the
-//! shared library's soname.
+//! Build steps: kernel ABI bindings (bindgen), the result-code table, the C
+//! header (cbindgen), and the shared library's soname.
 
 use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+#[path = "build/error_codes.rs"]
+mod error_codes;
 #[path = "build/man.rs"]
 mod man;
 #[path = "build/pcap_man.rs"]
@@ -19,6 +21,7 @@ fn main() {
     println!("cargo:rerun-if-env-changed=CI");
 
     kernel_bindings(&root, &out);
+    error_codes::generate(&root, &out);
     c_header(&root, &out);
     pcap_header(&root, &out);
     linkhdr_headers(&root, &out);

@@ -66,135 +66,189 @@
 
 /**
  * Result codes. Values are part of the ABI: never renumber or reuse one.
+ * Each code's first comment line is what ringcap_strerror() returns for
+ * it (build.rs makes the lookup tables from this one declaration).
  * Failures are negative; `Ok` is zero; warnings are positive (the call
  * succeeded but something the caller asked for could not be honoured).
  */
 typedef enum ringcap_result {
   /**
-   * Success.
+   * success
    */
   RINGCAP_RESULT_OK = 0,
   /**
+   * internal error (a panic was caught at the C boundary)
+   *
    * A Rust panic was caught at the C boundary; the handle may be unusable.
    */
   RINGCAP_RESULT_PANIC = -1,
   /**
-   * A required pointer argument was NULL.
+   * a required pointer argument was NULL
    */
   RINGCAP_RESULT_NULL_PARAMETER = -2,
   /**
+   * the handle is closed or invalid
+   *
    * The handle was closed, freed, or never returned by ringcap.
    */
   RINGCAP_RESULT_INVALID_HANDLE = -3,
   /**
+   * invalid argument
+   *
    * An argument is out of range or inconsistent with another.
    */
   RINGCAP_RESULT_INVALID_ARGUMENT = -4,
   /**
+   * no such network interface
+   *
    * No network interface has the given name.
    */
   RINGCAP_RESULT_UNKNOWN_INTERFACE = -5,
   /**
+   * permission denied (needs CAP_NET_RAW / CAP_NET_ADMIN)
+   *
    * The operation needs CAP_NET_RAW or CAP_NET_ADMIN.
    */
   RINGCAP_RESULT_PERMISSION = -6,
   /**
+   * system call failed
+   *
    * A system call failed; the message carries errno's text.
    */
   RINGCAP_RESULT_IO = -7,
   /**
+   * the kernel could not allocate the ring
+   *
    * The kernel could not allocate the ring, even after shrinking it.
    */
   RINGCAP_RESULT_NO_MEMORY = -8,
   /**
+   * loop ended by breakloop
+   *
    * The loop was ended by ringcap_capture_breakloop() before any packet was delivered.
    */
   RINGCAP_RESULT_BREAK = -9,
   /**
+   * handle is busy in a dispatch on this thread
+   *
    * The handle is in use by a dispatch running on this thread (called from a callback).
    */
   RINGCAP_RESULT_BUSY = -10,
   /**
+   * the interface went down
+   *
    * The interface went down or disappeared while capturing.
    */
   RINGCAP_RESULT_INTERFACE_DOWN = -11,
   /**
+   * not supported by the kernel or the device
+   *
    * The kernel or the device does not support what was asked.
    */
   RINGCAP_RESULT_UNSUPPORTED = -12,
   /**
+   * too many open handles
+   *
    * Too many handles are open at once.
    */
   RINGCAP_RESULT_TOO_MANY_HANDLES = -13,
   /**
+   * operation not valid in the handle's state
+   *
    * The operation is not valid in the handle's current state.
    */
   RINGCAP_RESULT_WRONG_STATE = -14,
   /**
+   * ring block size is not a multiple of the page size
+   *
    * Ring block size is not a positive multiple of the page size.
    */
   RINGCAP_RESULT_BLOCK_SIZE_NOT_PAGE_MULTIPLE = -20,
   /**
-   * Ring frame size is not a multiple of TPACKET_ALIGNMENT (16).
+   * ring frame size is not a multiple of TPACKET_ALIGNMENT (16)
    */
   RINGCAP_RESULT_FRAME_SIZE_NOT_ALIGNED = -21,
   /**
+   * ring frame size is not larger than the frame header
+   *
    * Ring frame size does not exceed the version's frame header length.
    */
   RINGCAP_RESULT_FRAME_SIZE_TOO_SMALL = -22,
   /**
-   * Ring frame count is not frames_per_block * block count.
+   * ring frame count is not frames_per_block * block count
    */
   RINGCAP_RESULT_FRAME_COUNT_MISMATCH = -23,
   /**
+   * ring frame size exceeds the block size
+   *
    * A ring frame is larger than a block (frames may not span blocks).
    */
   RINGCAP_RESULT_FRAME_LARGER_THAN_BLOCK = -24,
   /**
-   * Ring block count is zero.
+   * ring block count is zero
    */
   RINGCAP_RESULT_BLOCK_COUNT_ZERO = -25,
   /**
+   * V3 block cannot hold header, private area and one frame
+   *
    * A V3 block cannot hold its header, the private area and one frame.
    */
   RINGCAP_RESULT_BLOCK_TOO_SMALL_FOR_V3 = -26,
   /**
+   * ring is too large
+   *
    * The ring's total size overflows what the kernel accepts.
    */
   RINGCAP_RESULT_RING_TOO_LARGE = -27,
   /**
-   * Unknown TPACKET version (valid: 1, 2, 3).
+   * unknown TPACKET version (valid: 1, 2, 3)
    */
   RINGCAP_RESULT_INVALID_VERSION = -28,
   /**
+   * packet is larger than the frame or the device MTU
+   *
    * A packet is larger than the frame's data space or the device MTU.
    */
   RINGCAP_RESULT_PACKET_TOO_LARGE = -40,
   /**
+   * TX ring is full
+   *
    * The TX ring has no free frame.
    */
   RINGCAP_RESULT_RING_FULL = -41,
   /**
+   * kernel rejected a TX frame (wrong format)
+   *
    * The kernel rejected a TX frame (TP_STATUS_WRONG_FORMAT).
    */
   RINGCAP_RESULT_WRONG_FORMAT = -42,
   /**
+   * filter expression does not compile
+   *
    * A filter expression does not parse or cannot be compiled.
    */
   RINGCAP_RESULT_FILTER_SYNTAX = -50,
   /**
+   * BPF program is invalid
+   *
    * A BPF program fails validation.
    */
   RINGCAP_RESULT_FILTER_INVALID = -51,
   /**
+   * savefile is malformed or truncated
+   *
    * A savefile is malformed or truncated.
    */
   RINGCAP_RESULT_SAVEFILE_MALFORMED = -60,
   /**
+   * warning: hardware timestamps unavailable, using software timestamps
+   *
    * Warning: hardware timestamps are unavailable; software ones are used.
    */
   RINGCAP_RESULT_WARNING_TIMESTAMP_FALLBACK = 1,
   /**
+   * warning: ring was shrunk to fit the kernel's memory
+   *
    * Warning: the ring was shrunk because the kernel was short of memory.
    */
   RINGCAP_RESULT_WARNING_RING_SHRUNK = 2,

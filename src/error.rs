@@ -7,163 +7,137 @@ use std::fmt;
 use std::io;
 
 /// Result codes. Values are part of the ABI: never renumber or reuse one.
+/// Each code's first comment line is what ringcap_strerror() returns for
+/// it (build.rs makes the lookup tables from this one declaration).
 /// Failures are negative; `Ok` is zero; warnings are positive (the call
 /// succeeded but something the caller asked for could not be honoured).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
-    /// Success.
+    /// success
     Ok = 0,
+    /// internal error (a panic was caught at the C boundary)
+    ///
     /// A Rust panic was caught at the C boundary; the handle may be unusable.
     Panic = -1,
-    /// A required pointer argument was NULL.
+    /// a required pointer argument was NULL
     NullParameter = -2,
+    /// the handle is closed or invalid
+    ///
     /// The handle was closed, freed, or never returned by ringcap.
     InvalidHandle = -3,
+    /// invalid argument
+    ///
     /// An argument is out of range or inconsistent with another.
     InvalidArgument = -4,
+    /// no such network interface
+    ///
     /// No network interface has the given name.
     UnknownInterface = -5,
+    /// permission denied (needs CAP_NET_RAW / CAP_NET_ADMIN)
+    ///
     /// The operation needs CAP_NET_RAW or CAP_NET_ADMIN.
     Permission = -6,
+    /// system call failed
+    ///
     /// A system call failed; the message carries errno's text.
     Io = -7,
+    /// the kernel could not allocate the ring
+    ///
     /// The kernel could not allocate the ring, even after shrinking it.
     NoMemory = -8,
+    /// loop ended by breakloop
+    ///
     /// The loop was ended by ringcap_capture_breakloop() before any packet was delivered.
     Break = -9,
+    /// handle is busy in a dispatch on this thread
+    ///
     /// The handle is in use by a dispatch running on this thread (called from a callback).
     Busy = -10,
+    /// the interface went down
+    ///
     /// The interface went down or disappeared while capturing.
     InterfaceDown = -11,
+    /// not supported by the kernel or the device
+    ///
     /// The kernel or the device does not support what was asked.
     Unsupported = -12,
+    /// too many open handles
+    ///
     /// Too many handles are open at once.
     TooManyHandles = -13,
+    /// operation not valid in the handle's state
+    ///
     /// The operation is not valid in the handle's current state.
     WrongState = -14,
+    /// ring block size is not a multiple of the page size
+    ///
     /// Ring block size is not a positive multiple of the page size.
     BlockSizeNotPageMultiple = -20,
-    /// Ring frame size is not a multiple of TPACKET_ALIGNMENT (16).
+    /// ring frame size is not a multiple of TPACKET_ALIGNMENT (16)
     FrameSizeNotAligned = -21,
+    /// ring frame size is not larger than the frame header
+    ///
     /// Ring frame size does not exceed the version's frame header length.
     FrameSizeTooSmall = -22,
-    /// Ring frame count is not frames_per_block * block count.
+    /// ring frame count is not frames_per_block * block count
     FrameCountMismatch = -23,
+    /// ring frame size exceeds the block size
+    ///
     /// A ring frame is larger than a block (frames may not span blocks).
     FrameLargerThanBlock = -24,
-    /// Ring block count is zero.
+    /// ring block count is zero
     BlockCountZero = -25,
+    /// V3 block cannot hold header, private area and one frame
+    ///
     /// A V3 block cannot hold its header, the private area and one frame.
     BlockTooSmallForV3 = -26,
+    /// ring is too large
+    ///
     /// The ring's total size overflows what the kernel accepts.
     RingTooLarge = -27,
-    /// Unknown TPACKET version (valid: 1, 2, 3).
+    /// unknown TPACKET version (valid: 1, 2, 3)
     InvalidVersion = -28,
+    /// packet is larger than the frame or the device MTU
+    ///
     /// A packet is larger than the frame's data space or the device MTU.
     PacketTooLarge = -40,
+    /// TX ring is full
+    ///
     /// The TX ring has no free frame.
     RingFull = -41,
+    /// kernel rejected a TX frame (wrong format)
+    ///
     /// The kernel rejected a TX frame (TP_STATUS_WRONG_FORMAT).
     WrongFormat = -42,
+    /// filter expression does not compile
+    ///
     /// A filter expression does not parse or cannot be compiled.
     FilterSyntax = -50,
+    /// BPF program is invalid
+    ///
     /// A BPF program fails validation.
     FilterInvalid = -51,
+    /// savefile is malformed or truncated
+    ///
     /// A savefile is malformed or truncated.
     SavefileMalformed = -60,
+    /// warning: hardware timestamps unavailable, using software timestamps
+    ///
     /// Warning: hardware timestamps are unavailable; software ones are used.
     WarningTimestampFallback = 1,
+    /// warning: ring was shrunk to fit the kernel's memory
+    ///
     /// Warning: the ring was shrunk because the kernel was short of memory.
     WarningRingShrunk = 2,
 }
 
+include!(concat!(env!("OUT_DIR"), "/error_codes.rs"));
+
 impl ErrorCode {
-    /// Every code, for lookups from C integers.
-    pub const ALL: [ErrorCode; 32] = {
-        use ErrorCode::*;
-        [
-            Ok,
-            Panic,
-            NullParameter,
-            InvalidHandle,
-            InvalidArgument,
-            UnknownInterface,
-            Permission,
-            Io,
-            NoMemory,
-            Break,
-            Busy,
-            InterfaceDown,
-            Unsupported,
-            TooManyHandles,
-            WrongState,
-            BlockSizeNotPageMultiple,
-            FrameSizeNotAligned,
-            FrameSizeTooSmall,
-            FrameCountMismatch,
-            FrameLargerThanBlock,
-            BlockCountZero,
-            BlockTooSmallForV3,
-            RingTooLarge,
-            InvalidVersion,
-            PacketTooLarge,
-            RingFull,
-            WrongFormat,
-            FilterSyntax,
-            FilterInvalid,
-            SavefileMalformed,
-            WarningTimestampFallback,
-            WarningRingShrunk,
-        ]
-    };
-
-    pub fn from_i32(v: i32) -> Option<ErrorCode> {
-        Self::ALL.iter().copied().find(|c| *c as i32 == v)
-    }
-
     /// Short, static description of the code.
     pub fn description(self) -> &'static str {
         self.description_c().to_str().unwrap_or("")
-    }
-
-    /// The description as a C string (what ringcap_strerror returns).
-    pub fn description_c(self) -> &'static CStr {
-        use ErrorCode::*;
-        match self {
-            Ok => c"success",
-            Panic => c"internal error (a panic was caught at the C boundary)",
-            NullParameter => c"a required pointer argument was NULL",
-            InvalidHandle => c"the handle is closed or invalid",
-            InvalidArgument => c"invalid argument",
-            UnknownInterface => c"no such network interface",
-            Permission => c"permission denied (needs CAP_NET_RAW / CAP_NET_ADMIN)",
-            Io => c"system call failed",
-            NoMemory => c"the kernel could not allocate the ring",
-            Break => c"loop ended by breakloop",
-            Busy => c"handle is busy in a dispatch on this thread",
-            InterfaceDown => c"the interface went down",
-            Unsupported => c"not supported by the kernel or the device",
-            TooManyHandles => c"too many open handles",
-            WrongState => c"operation not valid in the handle's state",
-            BlockSizeNotPageMultiple => c"ring block size is not a multiple of the page size",
-            FrameSizeNotAligned => c"ring frame size is not a multiple of TPACKET_ALIGNMENT (16)",
-            FrameSizeTooSmall => c"ring frame size is not larger than the frame header",
-            FrameCountMismatch => c"ring frame count is not frames_per_block * block count",
-            FrameLargerThanBlock => c"ring frame size exceeds the block size",
-            BlockCountZero => c"ring block count is zero",
-            BlockTooSmallForV3 => c"V3 block cannot hold header, private area and one frame",
-            RingTooLarge => c"ring is too large",
-            InvalidVersion => c"unknown TPACKET version (valid: 1, 2, 3)",
-            PacketTooLarge => c"packet is larger than the frame or the device MTU",
-            RingFull => c"TX ring is full",
-            WrongFormat => c"kernel rejected a TX frame (wrong format)",
-            FilterSyntax => c"filter expression does not compile",
-            FilterInvalid => c"BPF program is invalid",
-            SavefileMalformed => c"savefile is malformed or truncated",
-            WarningTimestampFallback => c"warning: hardware timestamps unavailable, using software timestamps",
-            WarningRingShrunk => c"warning: ring was shrunk to fit the kernel's memory",
-        }
     }
 
     /// The code as the C ABI returns it.
@@ -251,4 +225,25 @@ pub fn os_text(e: &io::Error) -> String {
 /// [`os_text`] of an errno value.
 pub fn errno_text(errno: i32) -> String {
     os_text(&io::Error::from_raw_os_error(errno))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_round_trips_and_has_its_text() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code as i32), "{code:?}'s value is used twice");
+            assert_eq!(ErrorCode::from_i32(code as i32), Some(code));
+            assert!(!code.description().is_empty(), "{code:?} has no text");
+        }
+        assert_eq!(ErrorCode::from_i32(-999), None);
+        assert_eq!(
+            ErrorCode::FrameSizeNotAligned.description(),
+            "ring frame size is not a multiple of TPACKET_ALIGNMENT (16)"
+        );
+        assert_eq!(ErrorCode::Ok.description(), "success");
+    }
 }
