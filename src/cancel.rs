@@ -4,7 +4,10 @@
 //! Rust's panic guard would catch that unwind and abort the process
 //! ("FATAL: exception not rethrown"). So no cancellation point runs inside
 //! the guard: every export turns cancellation off while inside (callbacks
-//! included). The blocking exports wait for packets outside the guard, in
+//! included). pcap_dump, called per packet, is the one exception: its
+//! common path is a copy into the stream's buffer, with no system call,
+//! and the stdio call and the close behind it turn cancellation off
+//! themselves (`ffi::boundary::catch_or`). The blocking exports wait for packets outside the guard, in
 //! their own frame, with the caller's cancellation state: there poll(2) is
 //! the cancellation point it is in libpcap, and its unwind goes straight
 //! back into the caller's C frames. Between rounds they also call
