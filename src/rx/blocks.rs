@@ -127,8 +127,11 @@ impl BlockReader {
             let data = unsafe { std::slice::from_raw_parts(block.add(data_at), len) };
             cur.remaining -= 1;
             cur.offset += h.tp_next_offset as usize;
+            if cur.remaining > 0 {
+                prefetch_packet(block, cur.offset, block_size);
+            }
             let last = cur.remaining == 0;
-            let delivered = d.deliver(Found { data, meta, cut_by_frame });
+            let delivered = d.deliver(Found { data, meta: &mut meta, cut_by_frame });
             if last {
                 self.close_block(ring);
             }
@@ -174,6 +177,26 @@ impl BlockReader {
         // filling, so it is read once, volatile, and only compared with 0.
         unsafe { ptr::read_volatile(block.add(at).cast::<u32>()) }
     }
+}
+
+/// Asks for the next packet's header and link header while this one is
+/// delivered. The kernel wrote them on another CPU, so the first touch is
+/// a cache miss that otherwise stalls every packet (most of a V3 reader's
+/// time at full rate, measured with perf).
+#[inline(always)]
+fn prefetch_packet(block: *const u8, offset: usize, block_size: usize) {
+    #[cfg(target_arch = "x86_64")]
+    for line in [0usize, 64, 256, 320] {
+        if offset + line < block_size {
+            // SAFETY: the address is inside the mapped block; a prefetch
+            // is only a hint and never faults.
+            unsafe {
+                core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(block.add(offset + line).cast())
+            };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (block, offset, block_size);
 }
 
 impl Default for BlockReader {

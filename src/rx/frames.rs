@@ -76,7 +76,7 @@ impl FrameReader {
                         meta.vnet = VnetHeader::from_bytes(&self.copy[..len]).unwrap_or_default();
                         meta.vnet_valid = true;
                     }
-                    d.deliver(Found { data: &self.copy[skip..len], meta, cut_by_frame: false })
+                    d.deliver(Found { data: &self.copy[skip..len], meta: &mut meta, cut_by_frame: false })
                 }
                 None => {
                     let len = (meta.caplen as usize).min(frame_size - offset);
@@ -91,7 +91,7 @@ impl FrameReader {
                     // The kernel shortens tp_snaplen to the frame's end and to a
                     // socket filter's verdict only; reaching the end means the frame did it.
                     let cut_by_frame = meta.caplen < meta.len && offset + meta.caplen as usize >= frame_size;
-                    d.deliver(Found { data, meta, cut_by_frame })
+                    d.deliver(Found { data, meta: &mut meta, cut_by_frame })
                 }
             };
             // SAFETY: done reading; give the frame back to the kernel.

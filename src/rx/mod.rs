@@ -310,7 +310,9 @@ pub(crate) struct Delivery<'a> {
 /// How a reader found a packet in the ring.
 pub(crate) struct Found<'d> {
     pub data: &'d [u8],
-    pub meta: PacketMeta,
+    /// Built in the reader's frame and handed on by reference: moving it
+    /// would copy it out of stores still in flight, a stall per packet.
+    pub meta: &'d mut PacketMeta,
     /// The kernel cut the packet to fit its frame (or V3 block) and no whole
     /// copy came with it: caplen < len for a reason other than the snaplen.
     pub cut_by_frame: bool,
@@ -319,14 +321,14 @@ pub(crate) struct Found<'d> {
 impl Delivery<'_> {
     /// Hands one packet to the callback; false when the direction option skips it.
     fn deliver(&mut self, found: Found<'_>) -> bool {
-        let Found { data, mut meta, cut_by_frame } = found;
+        let Found { data, meta, cut_by_frame } = found;
         if !self.options.direction.accepts(meta.pkttype) {
             self.skipped += 1;
             return false;
         }
         self.truncated += u64::from(cut_by_frame);
         let tagged = match self.options.vlan_buffer.as_mut() {
-            Some(buf) if crate::vlan::has_tag(&meta) => crate::vlan::reinsert(data, &mut meta, buf),
+            Some(buf) if crate::vlan::has_tag(meta) => crate::vlan::reinsert(data, meta, buf),
             _ => false,
         };
         let data = match &self.options.vlan_buffer {
@@ -335,7 +337,7 @@ impl Delivery<'_> {
         };
         let caplen = data.len().min(self.snaplen as usize);
         meta.caplen = caplen as u32;
-        (self.callback)(&Packet { data: &data[..caplen], meta: &meta });
+        (self.callback)(&Packet { data: &data[..caplen], meta });
         true
     }
 
