@@ -8,7 +8,7 @@ use super::input::{io_error, malformed, Input};
 use super::mapped::Mapping;
 use super::pcap::{self, PcapReader};
 use super::pcapng::{self, PcapngReader};
-use super::{pseudo, FileInfo, Packet, PacketHeader, Precision};
+use super::{pseudo, FileInfo, Packet, Precision};
 use crate::error::Result;
 
 #[derive(Debug)]
@@ -32,6 +32,8 @@ pub struct Reader<R: Read> {
     info: FileInfo,
     precision: Precision,
     format: FormatReader,
+    /// The file has pseudo-headers or lengths libpcap fixes up.
+    fixups: bool,
 }
 
 impl<R: Read> Reader<R> {
@@ -92,7 +94,8 @@ impl<R: Read> Reader<R> {
         } else {
             return Err(malformed("unknown file format"));
         };
-        Ok(Reader { input, info, precision, format })
+        let fixups = pseudo::needed(info.dlt, info.swapped);
+        Ok(Reader { input, info, precision, format, fixups })
     }
 
     /// The file's link type, snapshot length, version, byte order and
@@ -114,13 +117,12 @@ impl<R: Read> Reader<R> {
             FormatReader::Pcap(r) => r.next(&mut self.input)?,
             FormatReader::Pcapng(r) => r.next(&mut self.input)?,
         };
-        Ok(next.map(|(header, data)| Self::finish(&self.info, header, data)))
-    }
-
-    /// libpcap's per-packet fix-ups, then the packet as handed out.
-    fn finish<'a>(info: &FileInfo, mut header: PacketHeader, data: &'a mut [u8]) -> Packet<'a> {
-        pseudo::post_process(info.dlt, info.swapped, &mut header, data);
-        Packet { header, data }
+        Ok(next.map(|(mut header, data)| {
+            if self.fixups {
+                pseudo::post_process(self.info.dlt, self.info.swapped, &mut header, data);
+            }
+            Packet { header, data }
+        }))
     }
 
     /// The underlying stream.
