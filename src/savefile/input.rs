@@ -222,6 +222,11 @@ impl<R: Read> Input<R> {
         Ok(())
     }
 
+    /// Whether records come from the mapping.
+    pub fn in_map(&self) -> bool {
+        self.map_end != 0
+    }
+
     /// Bytes read from the stream but not yet consumed.
     pub fn buffered(&self) -> usize {
         self.map_end - self.map_pos + self.end - self.start

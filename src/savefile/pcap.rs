@@ -157,11 +157,12 @@ impl PcapReader {
 
     /// Reads the next record; `Ok(None)` at a clean end of file. The data
     /// borrows `r`'s buffer.
+    #[inline]
     pub(crate) fn next<'r, R: Read>(&mut self, r: &'r mut Input<R>) -> Result<Option<(PacketHeader, &'r mut [u8])>> {
         // The common record, whole in view and within the limits, is taken
         // in one piece; anything else (the file's end, a record cut short,
-        // lengths over the limits) goes the general way below, which reads
-        // the same header again and reports it as libpcap does.
+        // lengths over the limits) goes the general way, which reads the
+        // same header again and reports it as libpcap does.
         if let Some(fixed) = r.ready().first_chunk::<RECORD_HEADER_LEN>() {
             let header = self.header(fixed);
             let whole = self.record_header_len + header.caplen as usize;
@@ -170,6 +171,12 @@ impl PcapReader {
                 return Ok(Some((header, record.get_mut(self.record_header_len..).unwrap_or_default())));
             }
         }
+        self.next_general(r)
+    }
+
+    /// [`PcapReader::next`] for every case, one read per part.
+    #[inline(never)]
+    fn next_general<'r, R: Read>(&mut self, r: &'r mut Input<R>) -> Result<Option<(PacketHeader, &'r mut [u8])>> {
         let raw = r.take(self.record_header_len)?;
         let got = raw.len();
         if got == 0 {

@@ -333,11 +333,18 @@ impl PcapngReader {
 
     /// Reads blocks until a packet; returns its header and where its data is
     /// in `r`'s buffer. `Ok(None)` at a clean end of file.
+    #[inline]
     pub(crate) fn next<'r, R: Read>(&mut self, r: &'r mut Input<R>) -> Result<Option<(PacketHeader, &'r mut [u8])>> {
         if let Some((header, data, total)) = self.plain_epb(r.ready()) {
             let block = r.take(total)?;
             return Ok(Some((header, block.get_mut(data).unwrap_or_default())));
         }
+        self.next_blocks(r)
+    }
+
+    /// [`PcapngReader::next`] for every case: block by block, each checked.
+    #[inline(never)]
+    fn next_blocks<'r, R: Read>(&mut self, r: &'r mut Input<R>) -> Result<Option<(PacketHeader, &'r mut [u8])>> {
         let (header, data) = loop {
             let Some(block) = self.read_block(r)? else {
                 return Ok(None);

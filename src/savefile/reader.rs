@@ -112,6 +112,7 @@ impl<R: Read> Reader<R> {
     /// The next packet, or `Ok(None)` at the end of the file (`pcap_next_ex`
     /// returning `PCAP_ERROR_BREAK`). After an error the reader's position in
     /// the file is unspecified, as with libpcap.
+    #[inline]
     pub fn next_packet(&mut self) -> Result<Option<Packet<'_>>> {
         let next = match &mut self.format {
             FormatReader::Pcap(r) => r.next(&mut self.input)?,
@@ -140,6 +141,13 @@ impl<R: Read> Reader<R> {
     /// the last packet read).
     pub fn into_inner(self) -> R {
         self.input.into_inner()
+    }
+
+    /// Whether the next packet comes from the file's mapping, with no
+    /// system call (a regular file opened with [`Reader::open_mapped`],
+    /// until its mapped part is read).
+    pub fn reads_in_memory(&self) -> bool {
+        self.input.in_map()
     }
 
     /// Bytes read from the stream ahead of the packets handed out.
