@@ -398,18 +398,24 @@ fn next_ex(p: *mut pcap, header: *mut *mut pcap_pkthdr, data: *mut *const u8, in
 /// pcap_next(): the next packet or NULL (error, timeout or none ready).
 #[no_mangle]
 pub extern "C-unwind" fn pcap_next(p: *mut pcap, header: *mut pcap_pkthdr) -> *const u8 {
-    let r = next(p, header);
-    crate::cancel::point();
+    let mut in_memory = false;
+    let r = next(p, header, &mut in_memory);
+    // As in pcap_next_ex.
+    if !in_memory {
+        crate::cancel::point();
+    }
     r
 }
 
-fn next(p: *mut pcap, header: *mut pcap_pkthdr) -> *const u8 {
+fn next(p: *mut pcap, header: *mut pcap_pkthdr, in_memory: &mut bool) -> *const u8 {
     if header.is_null() {
         return with_pcap_or(p, ptr::null(), |_| Err(PcapError::generic("pcap_next: NULL header")));
     }
     let r = waiting_round(p, |h, woke| {
         h.read(|reading, bufs, refresh, plan| {
-            Ok(match reading.next_one(plan, refresh, bufs, &h.breaker, woke) {
+            let next = reading.next_one(plan, refresh, bufs, &h.breaker, woke);
+            *in_memory = matches!(reading, Reading::Offline(r) if r.reads_in_memory());
+            Ok(match next {
                 Ok(Ok(Some(packet))) => {
                     // SAFETY: header was checked for NULL.
                     unsafe { *header = bufs.oneshot_hdr };
