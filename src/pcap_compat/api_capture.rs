@@ -292,10 +292,10 @@ pub extern "C-unwind" fn pcap_dispatch(p: *mut pcap, cnt: c_int, callback: pcap_
 /// the source is a savefile (whose 0 means its end), or the error status.
 fn dispatch_round(p: *mut pcap, budget: usize, callback: pcap_handler, user: *mut u8) -> Result<(usize, bool), c_int> {
     waiting_round(p, |h, woke| {
-        h.read(|reading, bufs, refresh, mut plan| {
+        h.read(|reading, bufs, refresh, plan| {
             let cb = callback.ok_or_else(|| PcapError::generic("callback is NULL"))?;
             let offline = matches!(reading, Reading::Offline(_));
-            let round = reading.read(&mut plan, refresh, bufs, budget, &h.breaker, woke, &mut |hdr, data| {
+            let round = reading.read(plan, refresh, bufs, budget, &h.breaker, woke, &mut |hdr, data| {
                 // SAFETY: a C pcap_handler; both pointers are valid for the call.
                 unsafe { cb(user, hdr, data.as_ptr()) }
             })?;
@@ -358,18 +358,26 @@ pub extern "C-unwind" fn pcap_loop(p: *mut pcap, cnt: c_int, callback: pcap_hand
 /// PCAP_ERROR_BREAK. The packet stays valid until the next call.
 #[no_mangle]
 pub extern "C-unwind" fn pcap_next_ex(p: *mut pcap, header: *mut *mut pcap_pkthdr, data: *mut *const u8) -> c_int {
-    let r = next_ex(p, header, data);
-    crate::cancel::point();
+    let mut in_memory = false;
+    let r = next_ex(p, header, data, &mut in_memory);
+    // A packet taken from a mapped savefile made no system call, where
+    // libpcap's fread would have; a cancellation point per packet would
+    // only add its cost (the first read past the mapping has one again).
+    if !in_memory {
+        crate::cancel::point();
+    }
     r
 }
 
-fn next_ex(p: *mut pcap, header: *mut *mut pcap_pkthdr, data: *mut *const u8) -> c_int {
+fn next_ex(p: *mut pcap, header: *mut *mut pcap_pkthdr, data: *mut *const u8, in_memory: &mut bool) -> c_int {
     if header.is_null() || data.is_null() {
         return with_pcap(p, |_| Err(PcapError::generic("pcap_next_ex: NULL header or data pointer")));
     }
     let r = waiting_round(p, |h, woke| {
-        h.read(|reading, bufs, refresh, mut plan| {
-            Ok(match reading.next_one(&mut plan, refresh, bufs, &h.breaker, woke)? {
+        h.read(|reading, bufs, refresh, plan| {
+            let next = reading.next_one(plan, refresh, bufs, &h.breaker, woke);
+            *in_memory = matches!(reading, Reading::Offline(r) if r.reads_in_memory());
+            Ok(match next? {
                 Ok(Some(packet)) => {
                     // SAFETY: both out-pointers were checked; the header and
                     // the bytes live in the handle until the next read.
@@ -390,18 +398,24 @@ fn next_ex(p: *mut pcap, header: *mut *mut pcap_pkthdr, data: *mut *const u8) ->
 /// pcap_next(): the next packet or NULL (error, timeout or none ready).
 #[no_mangle]
 pub extern "C-unwind" fn pcap_next(p: *mut pcap, header: *mut pcap_pkthdr) -> *const u8 {
-    let r = next(p, header);
-    crate::cancel::point();
+    let mut in_memory = false;
+    let r = next(p, header, &mut in_memory);
+    // As in pcap_next_ex.
+    if !in_memory {
+        crate::cancel::point();
+    }
     r
 }
 
-fn next(p: *mut pcap, header: *mut pcap_pkthdr) -> *const u8 {
+fn next(p: *mut pcap, header: *mut pcap_pkthdr, in_memory: &mut bool) -> *const u8 {
     if header.is_null() {
         return with_pcap_or(p, ptr::null(), |_| Err(PcapError::generic("pcap_next: NULL header")));
     }
     let r = waiting_round(p, |h, woke| {
-        h.read(|reading, bufs, refresh, mut plan| {
-            Ok(match reading.next_one(&mut plan, refresh, bufs, &h.breaker, woke) {
+        h.read(|reading, bufs, refresh, plan| {
+            let next = reading.next_one(plan, refresh, bufs, &h.breaker, woke);
+            *in_memory = matches!(reading, Reading::Offline(r) if r.reads_in_memory());
+            Ok(match next {
                 Ok(Ok(Some(packet))) => {
                     // SAFETY: header was checked for NULL.
                     unsafe { *header = bufs.oneshot_hdr };

@@ -158,12 +158,9 @@ pub extern "C" fn pcap_offline_filter(fp: *const bpf_program, h: *const pcap_pkt
             // SAFETY: pkt holds h->caplen bytes per the API.
             unsafe { std::slice::from_raw_parts(pkt, h.caplen as usize) }
         };
-        // SAFETY: the same bf_len instructions, as the bytes they are made of
-        // (Insn has no padding: the size assertion above).
-        let bytes = unsafe { std::slice::from_raw_parts(insns.as_ptr().cast::<u8>(), std::mem::size_of_val(insns)) };
         // Only the bf_len instructions are read: a jump or fall past them
         // rejects the packet (libpcap would run on into whatever follows).
-        filter::run_cached(bytes, data, h.len) as c_int
+        filter::run_cached(insn_bytes(insns), data, h.len) as c_int
     })
 }
 
@@ -183,8 +180,16 @@ pub extern "C" fn bpf_filter(pc: *const bpf_insn, p: *const u8, wirelen: c_uint,
             // SAFETY: p holds buflen bytes per the API.
             unsafe { std::slice::from_raw_parts(p, buflen as usize) }
         };
-        filter::run(insns, data, wirelen, None)
+        // Decoded once, not per packet, while the program stays the same.
+        filter::run_cached(insn_bytes(insns), data, wirelen)
     })
+}
+
+/// The bytes `insns` are made of, as [`filter::run_cached`] compares them.
+fn insn_bytes(insns: &[Insn]) -> &[u8] {
+    // SAFETY: the same memory, read as bytes (Insn has no padding: the size
+    // assertion above).
+    unsafe { std::slice::from_raw_parts(insns.as_ptr().cast::<u8>(), std::mem::size_of_val(insns)) }
 }
 
 /// The instructions at `pc` up to and including the last return the

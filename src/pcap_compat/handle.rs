@@ -731,11 +731,15 @@ impl Reading {
     ) -> PResult<Result<Option<*const u8>, WaitFor>> {
         if let Reading::Offline(r) = self {
             // Straight to the savefile loop: this runs once per packet.
-            let mut got = None;
-            read_offline(r, plan, refresh, 1, breaker, &mut |h, data| got = Some((*h, data.as_ptr())))?;
-            let Some((h, data)) = got else { return Err(PcapError::new(PCAP_ERROR_BREAK, "")) };
-            bufs.oneshot_hdr = h;
-            return Ok(Ok(Some(data)));
+            let (mut got, hdr) = (None, &mut bufs.oneshot_hdr);
+            read_offline(r, plan, refresh, 1, breaker, &mut |h, data| {
+                *hdr = *h;
+                got = Some(data.as_ptr());
+            })?;
+            return match got {
+                Some(data) => Ok(Ok(Some(data))),
+                None => Err(PcapError::new(PCAP_ERROR_BREAK, "")),
+            };
         }
         let mut got = None;
         let mut buf = std::mem::take(&mut bufs.oneshot);

@@ -69,7 +69,11 @@ impl PcapHandle {
 
     /// Whether this thread is inside a read on this handle (a callback).
     pub fn in_callback(&self) -> bool {
-        self.dispatcher.load(Ordering::Acquire) == thread_id()
+        // Most calls find no read running: no need to ask the thread's id
+        // (a thread-local lookup through the dynamic linker, per packet in
+        // pcap_next_ex).
+        let reading = self.dispatcher.load(Ordering::Acquire);
+        reading != 0 && reading == thread_id()
     }
 
     /// Installs what pcap_activate or pcap_open_offline produced.
@@ -93,10 +97,12 @@ impl PcapHandle {
     }
 
     /// Runs a read: the reader is held for its whole length, the state
-    /// is not. A read from the handle's own callback is refused.
+    /// is not. A read from the handle's own callback is refused. `f` gets
+    /// the read settings in place, not a copy; one it picked up through
+    /// the `Refresh` is read again from the state by the next read.
     pub fn read<T>(
         &self,
-        f: impl FnOnce(&mut Reading, &mut ReadBuffers, &mut Refresh<'_>, ReadPlan) -> PResult<T>,
+        f: impl FnOnce(&mut Reading, &mut ReadBuffers, &mut Refresh<'_>, &mut ReadPlan) -> PResult<T>,
     ) -> PResult<T> {
         if self.in_callback() {
             return Err(PcapError::generic(
@@ -107,15 +113,11 @@ impl PcapHandle {
         // The settings are taken from the state only when something changed
         // since the last read: pcap_next_ex runs this once per packet.
         let seen = self.changes.load(Ordering::Acquire);
-        let plan = match &slot.plan {
-            Some((at, plan)) if *at == seen => plan.clone(),
-            _ => {
-                let plan = self.state().read_plan()?;
-                slot.plan = Some((seen, plan.clone()));
-                plan
-            }
+        let ReaderSlot { reading, bufs, plan } = &mut *slot;
+        let plan = match plan {
+            Some((at, plan)) if *at == seen => plan,
+            _ => &mut plan.insert((seen, self.state().read_plan()?)).1,
         };
-        let ReaderSlot { reading, bufs, .. } = &mut *slot;
         let reading = reading.as_mut().ok_or_else(|| PcapError::generic("the handle has no packet source"))?;
         struct Dispatching<'a>(&'a AtomicU64);
         impl Drop for Dispatching<'_> {

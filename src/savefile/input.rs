@@ -75,7 +75,14 @@ pub(crate) struct Input<R> {
     /// it (0 once they come from the stream).
     map_pos: usize,
     map_end: usize,
+    /// How far ahead of `map_pos` cache lines have been prefetched.
+    prefetched: usize,
 }
+
+/// How far ahead of the record being read the mapping is prefetched: a
+/// few records, enough to cover a miss to memory at this pace.
+const PREFETCH_AHEAD: usize = 1024;
+const CACHE_LINE: usize = 64;
 
 impl<R: Read> Input<R> {
     pub fn new(inner: R, read_ahead: bool) -> Self {
@@ -90,6 +97,7 @@ impl<R: Read> Input<R> {
             map: None,
             map_pos: 0,
             map_end: 0,
+            prefetched: 0,
         }
     }
 
@@ -133,9 +141,33 @@ impl<R: Read> Input<R> {
             self.map_pos = at + n;
             self.last = at..at + n;
             self.last_in_map = true;
+            if let Some(map) = self.map.as_ref() {
+                // Lines of the records being handed out now are past help.
+                let mut line = self.prefetched.max(at + n);
+                while line < at + n + PREFETCH_AHEAD {
+                    map.prefetch(line);
+                    line += CACHE_LINE;
+                }
+                self.prefetched = line;
+            }
             return Ok(self.map_bytes(at..at + n));
         }
         self.take_buffered(n)
+    }
+
+    /// The unread bytes that are at hand without reading the stream: the
+    /// rest of the mapping, or what the buffer holds. A record reader
+    /// parses a header here, then takes the whole record at once when it
+    /// is all in view (one call where the general path needs several).
+    #[inline]
+    pub fn ready(&self) -> &[u8] {
+        if self.map_end != 0 {
+            return match self.map.as_ref() {
+                Some(map) => map.bytes_ref().get(self.map_pos..self.map_end).unwrap_or_default(),
+                None => Default::default(),
+            };
+        }
+        self.buf.get(self.start..self.end).unwrap_or_default()
     }
 
     /// [`Input::take`] from the buffer (and the stream behind it).
@@ -188,6 +220,11 @@ impl<R: Read> Input<R> {
             }
         }
         Ok(())
+    }
+
+    /// Whether records come from the mapping.
+    pub fn in_map(&self) -> bool {
+        self.map_end != 0
     }
 
     /// Bytes read from the stream but not yet consumed.

@@ -49,6 +49,31 @@ impl Mapping {
         self.len
     }
 
+    /// Asks the CPU to start loading the cache line holding byte `at`
+    /// (ignored past the end). The reader walks the file record by record,
+    /// each header saying where the next one is, so without this every
+    /// record waits for its own miss to memory: measured as most of the
+    /// CPU time of a `pcap_loop` over a file in the page cache.
+    #[inline(always)]
+    pub fn prefetch(&self, at: usize) {
+        if at >= self.len {
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch is a hint that never faults; the address is
+        // inside the mapping anyway. SSE is part of the x86_64 baseline.
+        unsafe {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            _mm_prefetch::<_MM_HINT_T0>(self.base.as_ptr().add(at).cast::<i8>());
+        }
+    }
+
+    pub fn bytes_ref(&self) -> &[u8] {
+        // SAFETY: base..base+len is mapped readable for as long as self
+        // lives; writes go through `bytes`, which needs &mut self.
+        unsafe { std::slice::from_raw_parts(self.base.as_ptr(), self.len) }
+    }
+
     pub fn bytes(&mut self) -> &mut [u8] {
         // SAFETY: base..base+len is mapped readable and writable for as long
         // as self lives, and only reachable through &mut self.

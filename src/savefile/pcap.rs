@@ -123,24 +123,9 @@ pub(crate) fn open<R: Read>(
 }
 
 impl PcapReader {
-    /// Reads the next record; `Ok(None)` at a clean end of file. The data
-    /// borrows `r`'s buffer.
-    pub(crate) fn next<'r, R: Read>(&mut self, r: &'r mut Input<R>) -> Result<Option<(PacketHeader, &'r mut [u8])>> {
-        let raw = r.take(self.record_header_len)?;
-        let got = raw.len();
-        if got == 0 {
-            return Ok(None);
-        }
-        if got != self.record_header_len {
-            return Err(malformed(format!(
-                "truncated dump file; tried to read {} header bytes, only got {got}",
-                self.record_header_len
-            )));
-        }
-        // The four fields every record header starts with.
-        let Some(fixed) = raw.first_chunk::<RECORD_HEADER_LEN>() else {
-            return Err(malformed("unknown file format"));
-        };
+    /// A record header's fields as libpcap reads them.
+    #[inline]
+    fn header(&self, fixed: &[u8; RECORD_HEADER_LEN]) -> PacketHeader {
         let field = |at: usize| self.order.u32([fixed[at], fixed[at + 1], fixed[at + 2], fixed[at + 3]]);
         let (sec, frac, mut caplen, mut len) = (field(0), field(4), field(8), field(12));
         // libpcap widens the on-disk 32-bit fields to the 64-bit timeval as
@@ -167,6 +152,47 @@ impl PcapReader {
         if swap {
             std::mem::swap(&mut caplen, &mut len);
         }
+        PacketHeader { ts_sec, ts_frac, caplen, len }
+    }
+
+    /// Reads the next record; `Ok(None)` at a clean end of file. The data
+    /// borrows `r`'s buffer.
+    #[inline]
+    pub(crate) fn next<'r, R: Read>(&mut self, r: &'r mut Input<R>) -> Result<Option<(PacketHeader, &'r mut [u8])>> {
+        // The common record, whole in view and within the limits, is taken
+        // in one piece; anything else (the file's end, a record cut short,
+        // lengths over the limits) goes the general way, which reads the
+        // same header again and reports it as libpcap does.
+        if let Some(fixed) = r.ready().first_chunk::<RECORD_HEADER_LEN>() {
+            let header = self.header(fixed);
+            let whole = self.record_header_len + header.caplen as usize;
+            if header.caplen <= self.snapshot && header.caplen <= self.max_caplen && r.ready().len() >= whole {
+                let record = r.take(whole)?;
+                return Ok(Some((header, record.get_mut(self.record_header_len..).unwrap_or_default())));
+            }
+        }
+        self.next_general(r)
+    }
+
+    /// [`PcapReader::next`] for every case, one read per part.
+    #[inline(never)]
+    fn next_general<'r, R: Read>(&mut self, r: &'r mut Input<R>) -> Result<Option<(PacketHeader, &'r mut [u8])>> {
+        let raw = r.take(self.record_header_len)?;
+        let got = raw.len();
+        if got == 0 {
+            return Ok(None);
+        }
+        if got != self.record_header_len {
+            return Err(malformed(format!(
+                "truncated dump file; tried to read {} header bytes, only got {got}",
+                self.record_header_len
+            )));
+        }
+        // The four fields every record header starts with.
+        let Some(fixed) = raw.first_chunk::<RECORD_HEADER_LEN>() else {
+            return Err(malformed("unknown file format"));
+        };
+        let PacketHeader { ts_sec, ts_frac, mut caplen, len } = self.header(fixed);
 
         let max = self.max_caplen;
         if caplen > max {

@@ -19,6 +19,8 @@ const BT_EPB: u32 = 6;
 const BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
 const BLOCK_HEADER_LEN: usize = 8;
 const BLOCK_TRAILER_LEN: usize = 4;
+/// Fixed part of an Enhanced Packet Block after the block header.
+const EPB_FIXED_LEN: usize = 20;
 /// Fixed part of a Section Header Block after the block header.
 const SHB_FIXED_LEN: usize = 16;
 const SHB_INSANE_MAX: u32 = 1024 * 1024;
@@ -278,9 +280,71 @@ impl PcapngReader {
         Ok(iface)
     }
 
+    /// A packet's header, its time stamp `t` (in `iface`'s units) turned
+    /// into the caller's precision as libpcap does.
+    #[inline]
+    fn packet_header(&self, iface: &Interface, t: u64, caplen: u32, len: u32) -> PacketHeader {
+        // The usual resolutions get divisions by a constant, which the
+        // compiler turns into multiplications.
+        let (whole, part) = match iface.units {
+            1_000_000 => (t / 1_000_000, t % 1_000_000),
+            1_000_000_000 => (t / 1_000_000_000, t % 1_000_000_000),
+            units => (t / units, t % units),
+        };
+        let sec = whole.wrapping_add(iface.offset as u64);
+        let frac = if iface.native { part } else { scale_fraction(part, iface.resolution, self.precision) };
+        PacketHeader {
+            ts_sec: sec as i64,
+            // libpcap stores the fraction through an `int`.
+            ts_frac: i64::from(frac as i32),
+            caplen,
+            len,
+        }
+    }
+
+    /// The block at the start of `ready`, if it is an Enhanced Packet Block
+    /// that is whole in view and passes every check the general path
+    /// makes: its packet's header, where the data is in the block, and the
+    /// block's length. None sends the block the general way, which
+    /// checks it again and reports what is wrong.
+    #[inline]
+    fn plain_epb(&self, ready: &[u8]) -> Option<(PacketHeader, std::ops::Range<usize>, usize)> {
+        const FIXED: usize = BLOCK_HEADER_LEN + EPB_FIXED_LEN;
+        let fixed = ready.first_chunk::<FIXED>()?;
+        let field = |at: usize| self.order.u32([fixed[at], fixed[at + 1], fixed[at + 2], fixed[at + 3]]);
+        let total = field(4);
+        if field(0) != BT_EPB || total % 4 != 0 || total > self.max_blocksize {
+            return None;
+        }
+        let total = total as usize;
+        let trailer = ready.get(total.checked_sub(BLOCK_TRAILER_LEN)?..total)?;
+        if Fields::new(trailer, self.order).u32()? as usize != total {
+            return None;
+        }
+        let (id, hi, lo, caplen, len) = (field(8), field(12), field(16), field(20), field(24));
+        let iface = self.interfaces.get(id as usize)?;
+        let data = FIXED..FIXED + caplen as usize;
+        if caplen > self.snapshot || data.end > total - BLOCK_TRAILER_LEN {
+            return None;
+        }
+        let header = self.packet_header(iface, u64::from(hi) << 32 | u64::from(lo), caplen, len);
+        Some((header, data, total))
+    }
+
     /// Reads blocks until a packet; returns its header and where its data is
     /// in `r`'s buffer. `Ok(None)` at a clean end of file.
+    #[inline]
     pub(crate) fn next<'r, R: Read>(&mut self, r: &'r mut Input<R>) -> Result<Option<(PacketHeader, &'r mut [u8])>> {
+        if let Some((header, data, total)) = self.plain_epb(r.ready()) {
+            let block = r.take(total)?;
+            return Ok(Some((header, block.get_mut(data).unwrap_or_default())));
+        }
+        self.next_blocks(r)
+    }
+
+    /// [`PcapngReader::next`] for every case: block by block, each checked.
+    #[inline(never)]
+    fn next_blocks<'r, R: Read>(&mut self, r: &'r mut Input<R>) -> Result<Option<(PacketHeader, &'r mut [u8])>> {
         let (header, data) = loop {
             let Some(block) = self.read_block(r)? else {
                 return Ok(None);
@@ -349,22 +413,7 @@ impl PcapngReader {
                     self.snapshot
                 )));
             }
-            // The usual resolutions get divisions by a constant, which the
-            // compiler turns into multiplications.
-            let (whole, part) = match iface.units {
-                1_000_000 => (t / 1_000_000, t % 1_000_000),
-                1_000_000_000 => (t / 1_000_000_000, t % 1_000_000_000),
-                units => (t / units, t % units),
-            };
-            let sec = whole.wrapping_add(iface.offset as u64);
-            let frac = if iface.native { part } else { scale_fraction(part, iface.resolution, self.precision) };
-            let header = PacketHeader {
-                ts_sec: sec as i64,
-                // libpcap stores the fraction through an `int`.
-                ts_frac: i64::from(frac as i32),
-                caplen,
-                len,
-            };
+            let header = self.packet_header(&iface, t, caplen, len);
             let data_start = b.position();
             if b.take(caplen as usize).is_none() {
                 return Err(too_short(block_type));

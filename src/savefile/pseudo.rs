@@ -23,6 +23,12 @@ const USB_MMAPPED_HEADER_LEN: u32 = 64;
 /// `sizeof(usb_isodesc)`.
 const USB_ISODESC_LEN: u32 = 16;
 
+/// Whether [`post_process`] can change anything in a file of this link
+/// type and byte order (most files: no, and the call is skipped).
+pub(crate) fn needed(dlt: i32, swapped: bool) -> bool {
+    swapped || dlt == DLT_USB_LINUX_MMAPPED
+}
+
 /// Applies libpcap's per-packet fix-ups for `dlt` to a packet just read.
 pub(crate) fn post_process(dlt: i32, swapped: bool, header: &mut PacketHeader, data: &mut [u8]) {
     if swapped {

@@ -8,7 +8,7 @@ use super::input::{io_error, malformed, Input};
 use super::mapped::Mapping;
 use super::pcap::{self, PcapReader};
 use super::pcapng::{self, PcapngReader};
-use super::{pseudo, FileInfo, Packet, PacketHeader, Precision};
+use super::{pseudo, FileInfo, Packet, Precision};
 use crate::error::Result;
 
 #[derive(Debug)]
@@ -32,6 +32,8 @@ pub struct Reader<R: Read> {
     info: FileInfo,
     precision: Precision,
     format: FormatReader,
+    /// The file has pseudo-headers or lengths libpcap fixes up.
+    fixups: bool,
 }
 
 impl<R: Read> Reader<R> {
@@ -92,7 +94,8 @@ impl<R: Read> Reader<R> {
         } else {
             return Err(malformed("unknown file format"));
         };
-        Ok(Reader { input, info, precision, format })
+        let fixups = pseudo::needed(info.dlt, info.swapped);
+        Ok(Reader { input, info, precision, format, fixups })
     }
 
     /// The file's link type, snapshot length, version, byte order and
@@ -109,18 +112,18 @@ impl<R: Read> Reader<R> {
     /// The next packet, or `Ok(None)` at the end of the file (`pcap_next_ex`
     /// returning `PCAP_ERROR_BREAK`). After an error the reader's position in
     /// the file is unspecified, as with libpcap.
+    #[inline]
     pub fn next_packet(&mut self) -> Result<Option<Packet<'_>>> {
         let next = match &mut self.format {
             FormatReader::Pcap(r) => r.next(&mut self.input)?,
             FormatReader::Pcapng(r) => r.next(&mut self.input)?,
         };
-        Ok(next.map(|(header, data)| Self::finish(&self.info, header, data)))
-    }
-
-    /// libpcap's per-packet fix-ups, then the packet as handed out.
-    fn finish<'a>(info: &FileInfo, mut header: PacketHeader, data: &'a mut [u8]) -> Packet<'a> {
-        pseudo::post_process(info.dlt, info.swapped, &mut header, data);
-        Packet { header, data }
+        Ok(next.map(|(mut header, data)| {
+            if self.fixups {
+                pseudo::post_process(self.info.dlt, self.info.swapped, &mut header, data);
+            }
+            Packet { header, data }
+        }))
     }
 
     /// The underlying stream.
@@ -138,6 +141,13 @@ impl<R: Read> Reader<R> {
     /// the last packet read).
     pub fn into_inner(self) -> R {
         self.input.into_inner()
+    }
+
+    /// Whether the next packet comes from the file's mapping, with no
+    /// system call (a regular file opened with [`Reader::open_mapped`],
+    /// until its mapped part is read).
+    pub fn reads_in_memory(&self) -> bool {
+        self.input.in_map()
     }
 
     /// Bytes read from the stream ahead of the packets handed out.
