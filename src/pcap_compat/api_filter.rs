@@ -6,7 +6,7 @@ use std::ffi::{c_char, c_int, c_uint, CString};
 use std::ptr;
 
 use crate::ffi::boundary::c_str;
-use crate::ffi::boundary::guard_or;
+use crate::ffi::boundary::{catch_or, guard_or};
 use crate::filter::{self, DumpFormat, Insn, LinkType, Options};
 use crate::pcap_compat::abi::*;
 use crate::pcap_compat::handle::{PcapError, Source};
@@ -149,7 +149,8 @@ pub extern "C" fn pcap_setfilter(p: *mut pcap, fp: *mut bpf_program) -> c_int {
 /// pcap_offline_filter(): the filter's verdict (0 rejects) on a packet.
 #[no_mangle]
 pub extern "C" fn pcap_offline_filter(fp: *const bpf_program, h: *const pcap_pkthdr, pkt: *const u8) -> c_int {
-    guard_or(PCAP_ERROR, || {
+    // Pure computation, called per packet: no cancellation point to guard against.
+    catch_or(PCAP_ERROR, || {
         // SAFETY: fp, h and pkt are the caller's valid objects per the API.
         let (Some(insns), Some(h)) = (unsafe { program(fp) }, unsafe { h.as_ref() }) else { return 0 };
         let data = if pkt.is_null() || h.caplen == 0 {
@@ -167,7 +168,8 @@ pub extern "C" fn pcap_offline_filter(fp: *const bpf_program, h: *const pcap_pkt
 /// bpf_filter(): runs `pc` on a packet of `buflen` captured bytes and `wirelen` on the wire.
 #[no_mangle]
 pub extern "C" fn bpf_filter(pc: *const bpf_insn, p: *const u8, wirelen: c_uint, buflen: c_uint) -> c_uint {
-    guard_or(0, || {
+    // As pcap_offline_filter.
+    catch_or(0, || {
         if pc.is_null() {
             return u32::MAX; // libpcap: no program accepts everything
         }

@@ -196,7 +196,21 @@ fn run<T>(p: *mut pcap, f: impl FnOnce(&Guard<PcapHandle>) -> PResult<T>) -> Opt
 /// `f` on a handle already looked up, inside the panic guard: its value,
 /// or its status with the text stored as pcap_geterr's.
 pub fn run_on<T>(handle: &Guard<PcapHandle>, f: impl FnOnce(&Guard<PcapHandle>) -> PResult<T>) -> Result<T, c_int> {
-    match crate::ffi::boundary::guard(|| f(handle)) {
+    settle(handle, crate::ffi::boundary::guard(|| f(handle)))
+}
+
+/// [`run_on`] for a call that runs no user callback and turns cancellation
+/// off itself before anything that could be a cancellation point
+/// (pcap_next_ex on a mapped savefile costs no pthread calls per packet).
+pub fn run_on_switching_cancel_itself<T>(
+    handle: &Guard<PcapHandle>,
+    f: impl FnOnce(&Guard<PcapHandle>) -> PResult<T>,
+) -> Result<T, c_int> {
+    settle(handle, crate::ffi::boundary::catch_or(None, || Some(f(handle))))
+}
+
+fn settle<T>(handle: &Guard<PcapHandle>, outcome: Option<PResult<T>>) -> Result<T, c_int> {
+    match outcome {
         Some(Ok(v)) => Ok(v),
         Some(Err(e)) => {
             set_error(handle.last_error(), &e.message);
