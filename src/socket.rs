@@ -126,6 +126,12 @@ impl PacketSocket {
 
     /// setsockopt(level, name, value) for any plain-old-data option value.
     pub fn set_option<T: Copy>(&self, level: i32, name: u32, value: &T, what: &str) -> Result<()> {
+        self.set_option_os(level, name, value).map_err(|e| Error::os(what, e))
+    }
+
+    /// set_option keeping the raw errno, for callers whose kernel codes
+    /// tell the mistakes apart (fanout, filter removal).
+    pub fn set_option_os<T: Copy>(&self, level: i32, name: u32, value: &T) -> io::Result<()> {
         // SAFETY: `value` points to a live T of exactly the length passed.
         let r = unsafe {
             libc::setsockopt(
@@ -136,7 +142,11 @@ impl PacketSocket {
                 size_of::<T>() as libc::socklen_t,
             )
         };
-        check(r, what).map(|_| ())
+        if r < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(())
+        }
     }
 
     /// setsockopt(SOL_PACKET, name, value).
@@ -159,11 +169,7 @@ impl PacketSocket {
 
     /// Binds to `ifindex` (0 = all) for `protocol` (host order EtherType, ETH_P_ALL for all).
     pub fn bind(&self, ifindex: i32, protocol: u16) -> Result<()> {
-        // SAFETY: sockaddr_ll is plain old data; all-zero is a valid value.
-        let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
-        sll.sll_family = libc::AF_PACKET as u16;
-        sll.sll_protocol = protocol.to_be();
-        sll.sll_ifindex = ifindex;
+        let sll = link_address(ifindex, protocol, &[]);
         // SAFETY: sll is a valid sockaddr_ll of the length passed.
         let r = unsafe {
             libc::bind(
@@ -377,16 +383,72 @@ impl PacketSocket {
     /// another network namespace), which is how a vanished device is told
     /// from one that only went down.
     pub fn bound_ifindex(&self) -> Result<i32> {
-        // SAFETY: sockaddr_ll is plain old data; all-zero is valid.
-        let mut addr: libc::sockaddr_ll = unsafe { zeroed() };
+        Ok(self.bound_address()?.sll_ifindex)
+    }
+
+    /// What the socket is bound to (getsockname): protocol 0 means not
+    /// bound, so not running.
+    pub fn bound_address(&self) -> Result<libc::sockaddr_ll> {
+        let mut addr = link_address(0, 0, &[]);
         let mut len = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
         // SAFETY: addr is valid for writes of len bytes.
         let r = unsafe { libc::getsockname(self.fd(), (&mut addr as *mut libc::sockaddr_ll).cast(), &mut len) };
         if r != 0 {
-            return Err(Error::last_os("getsockname"));
+            return Err(Error::last_os("getsockname(AF_PACKET)"));
         }
-        Ok(addr.sll_ifindex)
+        Ok(addr)
     }
+
+    /// Takes the next packet queued on the socket itself (not in the
+    /// ring) without waiting, into `buf`: (bytes copied, the packet's whole
+    /// length, thanks to MSG_TRUNC); None when nothing is queued.
+    pub fn recv_queued(&self, buf: &mut [u8]) -> Option<(usize, usize)> {
+        // SAFETY: the buffer is valid for writes of its length.
+        let n =
+            unsafe { libc::recv(self.fd(), buf.as_mut_ptr().cast(), buf.len(), libc::MSG_TRUNC | libc::MSG_DONTWAIT) };
+        (n >= 0).then(|| ((n as usize).min(buf.len()), n as usize))
+    }
+
+    /// Asks the kernel to send the TX ring's SEND_REQUEST frames: a send()
+    /// without data (sendto `dest` for SOCK_DGRAM). `wait`: block until all
+    /// of them are done.
+    pub fn send_ring(&self, dest: Option<&libc::sockaddr_ll>, wait: bool) -> io::Result<()> {
+        let flags = if wait { 0 } else { libc::MSG_DONTWAIT };
+        let r = match dest {
+            // SAFETY: sendto with no data and a valid sockaddr_ll of the length passed.
+            Some(sll) => unsafe {
+                libc::sendto(
+                    self.fd(),
+                    std::ptr::null(),
+                    0,
+                    flags,
+                    (sll as *const libc::sockaddr_ll).cast(),
+                    size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+                )
+            },
+            // SAFETY: send with no data on our socket.
+            None => unsafe { libc::send(self.fd(), std::ptr::null(), 0, flags) },
+        };
+        if r < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// An AF_PACKET address: `ifindex`, `protocol` (host order) and a
+/// link-layer address of at most 8 bytes (longer is cut).
+pub fn link_address(ifindex: i32, protocol: u16, addr: &[u8]) -> libc::sockaddr_ll {
+    // SAFETY: sockaddr_ll is plain old data; all-zero is a valid value.
+    let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
+    sll.sll_family = libc::AF_PACKET as u16;
+    sll.sll_protocol = protocol.to_be();
+    sll.sll_ifindex = ifindex;
+    let n = addr.len().min(sll.sll_addr.len());
+    sll.sll_halen = n as u8;
+    sll.sll_addr[..n].copy_from_slice(&addr[..n]);
+    sll
 }
 
 fn ifreq(name: &str) -> libc::ifreq {

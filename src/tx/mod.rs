@@ -17,14 +17,13 @@ mod hooks;
 pub mod ring;
 
 use std::collections::VecDeque;
-use std::mem::{size_of, zeroed};
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::geometry::{Geometry, Layout, Sizing, Version};
-use crate::ring::{Mapping, Ring};
+use crate::ring::{MappedRing, Mapping};
 use crate::setup;
-use crate::socket::{Interface, PacketSocket, SocketKind};
+use crate::socket::{link_address, Interface, PacketSocket, SocketKind};
 use crate::sys;
 use hooks::Hooks;
 
@@ -337,7 +336,7 @@ fn enable_timestamps(socket: &PacketSocket, interface: &Interface) -> Result<Opt
 pub struct Transmitter {
     // Field order is drop order: unmap before the socket closes. None only
     // while skip_rejected rebuilds the ring, or after that failed (`lost`).
-    mapping: Option<Arc<Mapping>>,
+    ring: Option<MappedRing>,
     tx: TxRing,
     socket: Arc<PacketSocket>,
     interface: Interface,
@@ -411,11 +410,9 @@ impl Transmitter {
         plan: TxPlan,
     ) -> Result<Transmitter> {
         let TxPlan { config, geometry, warning } = plan;
-        if offset + geometry.ring_bytes() > mapping.len() {
-            return Err(Error::invalid("TX ring lies outside the mapping"));
-        }
+        let ring = MappedRing::new(mapping, offset, geometry)?;
         let data_offset = config.data_offset();
-        let tx = tx_ring(&mapping, offset, geometry, &config);
+        let tx = tx_ring(geometry, &config);
         let link = match config.kind {
             SocketKind::Raw => interface.link_header_len() as usize,
             SocketKind::Dgram => 0,
@@ -441,18 +438,10 @@ impl Transmitter {
         } else {
             (device_max, format!("the MTU of '{}' ({} bytes)", interface.name, interface.mtu))
         };
-        let dest = (config.kind == SocketKind::Dgram).then(|| {
-            // SAFETY: sockaddr_ll is plain old data; all-zero is valid.
-            let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
-            sll.sll_family = libc::AF_PACKET as u16;
-            sll.sll_protocol = config.protocol.to_be();
-            sll.sll_ifindex = interface.index;
-            sll.sll_halen = config.destination.len() as u8;
-            sll.sll_addr[..config.destination.len()].copy_from_slice(&config.destination);
-            sll
-        });
+        let dest = (config.kind == SocketKind::Dgram)
+            .then(|| link_address(interface.index, config.protocol, &config.destination));
         Ok(Transmitter {
-            mapping: Some(mapping),
+            ring: Some(ring),
             lens: vec![0; geometry.frame_nr as usize],
             tx,
             socket,
@@ -481,7 +470,7 @@ impl Transmitter {
     }
 
     pub fn geometry(&self) -> Geometry {
-        self.tx.ring.geometry
+        self.tx.geometry()
     }
 
     /// Whether ENOMEM forced a smaller ring than asked for.
@@ -498,7 +487,7 @@ impl Transmitter {
     }
 
     pub fn memory_locked(&self) -> bool {
-        self.mapping.as_ref().is_some_and(|m| m.is_locked())
+        self.ring.as_ref().is_some_and(|r| r.mapping().is_locked())
     }
 
     /// A warning from open (the call succeeded, but not everything asked
@@ -544,7 +533,7 @@ impl Transmitter {
     /// which the kernel must refuse (TP_STATUS_WRONG_FORMAT).
     #[cfg(feature = "test-hooks")]
     pub fn test_set_next_offset(&mut self, value: u32) -> Result<()> {
-        if self.tx.ring.geometry.version != Version::V3 {
+        if self.tx.geometry().version != Version::V3 {
             return Err(Error::invalid("tp_next_offset exists only in TPACKET_V3 frames"));
         }
         self.hooks.set_next_offset(value);
@@ -597,16 +586,19 @@ impl Transmitter {
         }
         let n = self.tx.frame_nr();
         let mut behind = Vec::with_capacity(self.in_flight.saturating_sub(1) as usize);
-        let mut i = (self.tail + 1) % n;
-        for _ in 1..self.in_flight {
-            let len = self.lens[i as usize] as usize;
-            // SAFETY: frame i was committed with len <= data_room() bytes, and
-            // the kernel, stopped at the rejected frame before it, never read it.
-            behind.push(unsafe { std::slice::from_raw_parts(self.tx.data(i), len) }.to_vec());
-            i = (i + 1) % n;
+        if let Some(ring) = &self.ring {
+            let mem = ring.mem();
+            let mut i = (self.tail + 1) % n;
+            for _ in 1..self.in_flight {
+                // Frame i was committed with at most data_room() bytes, and the
+                // kernel, stopped at the rejected frame before it, never read it.
+                let len = self.lens[i as usize] as usize;
+                behind.push(self.tx.data(&mem, i, len).unwrap_or_default().to_vec());
+                i = (i + 1) % n;
+            }
         }
-        self.mapping = None;
-        let geometry = self.tx.ring.geometry;
+        self.ring = None;
+        let geometry = self.tx.geometry();
         let rebuilt = self.rebuild_ring(geometry).and_then(|(mapping, g)| {
             if behind.len() as u32 >= g.frame_nr {
                 return Err(Error::new(
@@ -616,7 +608,7 @@ impl Transmitter {
             }
             Ok((mapping, g))
         });
-        let (mapping, geometry) = match rebuilt {
+        let (ring, geometry) = match rebuilt {
             Ok(r) => r,
             Err(e) => {
                 let why = format!(
@@ -630,8 +622,7 @@ impl Transmitter {
                 return Err(Error::new(e.code(), why));
             }
         };
-        self.tx = tx_ring(&mapping, 0, geometry, &self.config);
-        self.mapping = Some(mapping);
+        self.tx = tx_ring(geometry, &self.config);
         self.lens = vec![0; geometry.frame_nr as usize];
         self.head = 0;
         self.tail = 0;
@@ -642,17 +633,23 @@ impl Transmitter {
         self.stalled = None;
         self.last_errno = 0;
         self.hooks.forget_frames();
-        for data in &behind {
-            let j = self.head;
-            // SAFETY: the new ring's frames are all the user's; each packet
-            // fitted a frame of the same geometry before.
-            unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.tx.data(j), data.len()) };
-            self.lens[j as usize] = data.len() as u32;
-            self.tx.submit(j, data.len() as u32, 0);
-            self.head = (j + 1) % self.tx.frame_nr();
-            self.in_flight += 1;
-            self.unkicked += 1;
+        {
+            let mem = ring.mem();
+            for data in &behind {
+                let j = self.head;
+                // The new ring's frames are all the user's; each packet fitted
+                // a frame of the same geometry before.
+                if !self.tx.fill(&mem, j, data) {
+                    break;
+                }
+                self.lens[j as usize] = data.len() as u32;
+                self.tx.submit(&mem, j, data.len() as u32, 0);
+                self.head = (j + 1) % self.tx.frame_nr();
+                self.in_flight += 1;
+                self.unkicked += 1;
+            }
         }
+        self.ring = Some(ring);
         if !behind.is_empty() {
             match self.kick() {
                 // Another bad frame among them: the next call reports it.
@@ -664,25 +661,29 @@ impl Transmitter {
     }
 
     /// Frees the (unmapped) TX ring and requests and maps a new one like it.
-    fn rebuild_ring(&self, geometry: Geometry) -> Result<(Arc<Mapping>, Geometry)> {
+    fn rebuild_ring(&self, geometry: Geometry) -> Result<(MappedRing, Geometry)> {
         let none = Geometry { block_size: 0, block_nr: 0, frame_size: 0, frame_nr: 0, ..geometry };
         let direction = crate::ring::Direction::Tx;
         crate::ring::request(&self.socket, direction, none, crate::ring::V3Knobs::default())?;
         let (g, _) = crate::ring::request(&self.socket, direction, geometry, crate::ring::V3Knobs::default())?;
-        Ok((Arc::new(Mapping::new(self.socket.fd(), g.ring_bytes(), self.config.lock_memory)?), g))
+        let mapping = Arc::new(Mapping::new(self.socket.fd(), g.ring_bytes(), self.config.lock_memory)?);
+        Ok((MappedRing::new(mapping, 0, g)?, g))
     }
 
     /// Takes back every frame the kernel is done with, in ring order:
     /// records timestamps and rejections, and stops at the first frame the
     /// kernel still holds.
     fn reap(&mut self) {
+        // No ring (being rebuilt, or lost) has nothing in flight.
+        let Some(ring) = &self.ring else { return };
+        let mem = ring.mem();
         while self.in_flight > 0 && self.stalled.is_none() {
             let i = self.tail;
-            match self.tx.state(i) {
+            match self.tx.state(&mem, i) {
                 FrameState::Kernel => break,
                 FrameState::Free { ts } => {
                     if self.config.timestamps == TxTimestamps::On {
-                        let (ts_sec, ts_nsec) = if ts != 0 { self.tx.timestamp(i) } else { (0, 0) };
+                        let (ts_sec, ts_nsec) = if ts != 0 { self.tx.timestamp(&mem, i) } else { (0, 0) };
                         push_bounded(
                             &mut self.stamps,
                             TxStamp { seq: self.tail_seq, index: i, ts_sec, ts_nsec, source: ts },
@@ -723,7 +724,7 @@ impl Transmitter {
                 ),
                 Err(_) => format!("it is larger than '{}' accepts", self.interface.name),
             }
-        } else if self.tx.ring.geometry.version == Version::V3 && self.next_offset_seen(i) {
+        } else if self.tx.geometry().version == Version::V3 && self.next_offset_seen(i) {
             "its tp_next_offset is not 0 (V3 TX frames are fixed size)".to_string()
         } else {
             "its header or contents are invalid for the device".to_string()
@@ -753,9 +754,12 @@ impl Transmitter {
             self.reserved = true;
         }
         let len = self.tx.data_room().min(self.max_packet);
+        let ring = self.ring.as_ref().ok_or_else(|| Error::new(ErrorCode::WrongState, "the TX ring is gone"))?;
         // SAFETY: the head frame is user space's (make_room saw it Free) and
-        // stays reserved until commit; the slice covers its data area only.
-        Ok(unsafe { std::slice::from_raw_parts_mut(self.tx.data(self.head), len) })
+        // stays reserved until commit; the slice, the only view of its data
+        // area, lives as long as the &mut self it borrows.
+        let data = unsafe { self.tx.data_mut(&ring.mem(), self.head, len) };
+        data.ok_or_else(|| Error::new(ErrorCode::WrongState, "the TX frame's data area lies outside its frame"))
     }
 
     /// Hands the frame from `frame()` to the kernel with a `len`-byte packet;
@@ -767,9 +771,10 @@ impl Transmitter {
         }
         self.check_len(len)?;
         let i = self.head;
+        let ring = self.ring.as_ref().ok_or_else(|| Error::new(ErrorCode::WrongState, "the TX ring is gone"))?;
         let next_offset = self.hooks.take_next_offset(i);
         self.lens[i as usize] = len as u32;
-        self.tx.submit(i, len as u32, next_offset);
+        self.tx.submit(&ring.mem(), i, len as u32, next_offset);
         self.reserved = false;
         let seq = self.stats.queued;
         self.head = (self.head + 1) % self.tx.frame_nr();
@@ -848,28 +853,9 @@ impl Transmitter {
     /// One send(): the kernel sends every SEND_REQUEST frame from its head
     /// on. `wait`: block until all of them are done.
     fn transmit(&mut self, wait: bool) -> Result<()> {
-        let flags = if wait { 0 } else { libc::MSG_DONTWAIT };
         self.stats.kicks += 1;
         self.unkicked = 0;
-        let r = match &self.dest {
-            // SAFETY: sendto with no data and a valid sockaddr_ll of the length passed.
-            Some(sll) => unsafe {
-                libc::sendto(
-                    self.socket.fd(),
-                    std::ptr::null(),
-                    0,
-                    flags,
-                    (sll as *const libc::sockaddr_ll).cast(),
-                    size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-                )
-            },
-            // SAFETY: send with no data on our socket.
-            None => unsafe { libc::send(self.socket.fd(), std::ptr::null(), 0, flags) },
-        };
-        if r >= 0 {
-            return Ok(());
-        }
-        let err = std::io::Error::last_os_error();
+        let Err(err) = self.socket.send_ring(self.dest.as_ref(), wait) else { return Ok(()) };
         let errno = err.raw_os_error().unwrap_or(0);
         match errno {
             // Socket buffer full (DONTWAIT) or interrupted: frames stay queued.
@@ -968,14 +954,9 @@ impl Drop for Transmitter {
     }
 }
 
-/// The TX frames of `config`'s layout in the ring at `offset` of `mapping`.
-fn tx_ring(mapping: &Mapping, offset: usize, geometry: Geometry, config: &TxConfig) -> TxRing {
-    TxRing::new(
-        Ring::new(mapping, offset, geometry),
-        config.data_offset(),
-        config.data_offset.is_some(),
-        config.kind == SocketKind::Dgram,
-    )
+/// The TX frames of `config`'s layout in a ring of `geometry`.
+fn tx_ring(geometry: Geometry, config: &TxConfig) -> TxRing {
+    TxRing::new(geometry, config.data_offset(), config.data_offset.is_some(), config.kind == SocketKind::Dgram)
 }
 
 fn push_bounded<T>(q: &mut VecDeque<T>, v: T) {
