@@ -1,4 +1,4 @@
-/* The kernel ABI ringcap speaks: PACKET_MMAP rings, link layer, timestamping, classic BPF, netfilter log and queue. */
+/* The kernel ABI ringcap speaks: PACKET_MMAP rings, link layer, timestamping, virtio-net headers, classic BPF, netfilter log and queue. */
 #include <sys/socket.h>
 #include <linux/if_packet.h>
 #include <linux/if_ether.h>
@@ -9,6 +9,7 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <linux/ethtool.h>
+#include <linux/virtio_net.h>
 #include <linux/netlink.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>

@@ -21,6 +21,8 @@ use std::sync::Arc;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::geometry::{Geometry, Layout, Sizing, Version};
+pub use crate::packet::VnetHeader;
+use crate::packet::VNET_HDR_LEN;
 use crate::ring::{MappedRing, Mapping};
 use crate::setup;
 use crate::socket::{link_address, Interface, PacketSocket, SocketKind};
@@ -75,6 +77,11 @@ pub struct TxConfig {
     /// A full ring returns RingFull instead of waiting.
     pub nonblocking: bool,
     pub lock_memory: bool,
+    /// PACKET_VNET_HDR: each frame carries a virtio-net header in front of
+    /// the packet, asking the kernel for segmentation (GSO) or a checksum
+    /// (see [`Transmitter::send_vnet`]). SOCK_RAW only; frames are sized
+    /// for 64 KiB packets.
+    pub vnet_header: bool,
 }
 
 impl Default for TxConfig {
@@ -95,6 +102,7 @@ impl Default for TxConfig {
             batch: DEFAULT_BATCH,
             nonblocking: false,
             lock_memory: true,
+            vnet_header: false,
         }
     }
 }
@@ -119,10 +127,22 @@ impl TxConfig {
                 return Err(Error::invalid("SOCK_DGRAM transmit needs the packets' protocol (an EtherType, not 0)"));
             }
         }
+        self.check_vnet_header()?;
         self.check_data_offset()?;
         if let Some(g) = self.explicit_geometry(0) {
             g.validate()?;
             self.check_room(&g)?;
+        }
+        Ok(())
+    }
+
+    /// PACKET_VNET_HDR: the kernel takes it on SOCK_RAW sockets only.
+    pub fn check_vnet_header(&self) -> Result<()> {
+        if self.vnet_header && self.kind == SocketKind::Dgram {
+            return Err(Error::invalid(
+                "virtio-net headers (PACKET_VNET_HDR) need SOCK_RAW: the kernel refuses them on SOCK_DGRAM sockets, \
+                 whose link-layer header it builds itself",
+            ));
         }
         Ok(())
     }
@@ -239,6 +259,10 @@ impl TxPlan {
         if config.qdisc_bypass {
             socket.set_packet_option(sys::PACKET_QDISC_BYPASS, &1i32, "setsockopt(PACKET_QDISC_BYPASS)")?;
         }
+        // Before the ring: the kernel refuses PACKET_VNET_HDR (EBUSY) once one exists.
+        if config.vnet_header {
+            socket.set_packet_option(sys::PACKET_VNET_HDR, &1i32, "setsockopt(PACKET_VNET_HDR)")?;
+        }
         if let Some(p) = config.priority {
             socket
                 .set_option(libc::SOL_SOCKET, libc::SO_PRIORITY as u32, &p, "setsockopt(SO_PRIORITY)")
@@ -281,12 +305,14 @@ impl TxConfig {
             SocketKind::Raw => interface.link_header_len(),
             SocketKind::Dgram => 0,
         };
-        // Room for the largest packet the device takes, from the data offset on.
+        // Room for the largest packet the device takes, from the data offset
+        // on; with virtio-net headers, for the header and a 64 KiB GSO packet.
         let extra = self.data_offset().saturating_sub(default_data_offset(self.version)) as u32;
+        let packet = if self.vnet_header { 65_535 + VNET_HDR_LEN as u32 } else { interface.mtu.min(65_535) };
         Ok(Sizing {
             version: self.version,
             buffer_bytes: self.buffer_bytes,
-            snaplen: interface.mtu.min(65_535) + link + extra,
+            snaplen: packet + link + extra,
             max_packet: u32::MAX,
             link_header: 0,
             reserve: 0,
@@ -361,6 +387,9 @@ pub struct Transmitter {
     limit_reason: String,
     /// SOCK_DGRAM destination (sendto); None for SOCK_RAW (send).
     dest: Option<libc::sockaddr_ll>,
+    /// Largest packet a virtio-net header asking for GSO may carry: the
+    /// frame's room, at most 64 KiB (an IP datagram's limit).
+    gso_max: usize,
     /// The kernel stopped at a rejected frame (no PACKET_LOSS): nothing after
     /// it goes out until skip_rejected.
     stalled: Option<Rejection>,
@@ -377,6 +406,15 @@ pub struct Transmitter {
     /// Test-only header overrides (empty without the test-hooks feature).
     hooks: Hooks,
 }
+
+/// The largest packet GSO can cut up: an IP datagram's 64 KiB.
+const GSO_MAX_BYTES: usize = 65_535;
+const VIRTIO_NET_HDR_GSO_ECN: u8 = sys::VIRTIO_NET_HDR_GSO_ECN as u8;
+const VIRTIO_NET_HDR_F_NEEDS_CSUM: u8 = sys::VIRTIO_NET_HDR_F_NEEDS_CSUM as u8;
+const VIRTIO_NET_HDR_F_DATA_VALID: u8 = sys::VIRTIO_NET_HDR_F_DATA_VALID as u8;
+/// UDP segmentation (USO), which virtio_net_hdr_to_skb has taken since
+/// Linux 5.18; the uapi header installed here predates its constant.
+const VIRTIO_NET_HDR_GSO_UDP_L4: u32 = 5;
 
 /// Reports and timestamps kept for the caller before the oldest are dropped.
 const QUEUE_LIMIT: usize = 65_536;
@@ -419,6 +457,7 @@ impl Transmitter {
         };
         let device_max = interface.mtu as usize + link;
         let room = tx.data_room();
+        let gso_max = room.min(GSO_MAX_BYTES);
         let (max_packet, limit_reason) = if room < device_max {
             (
                 room,
@@ -457,6 +496,7 @@ impl Transmitter {
             max_packet,
             limit_reason,
             dest,
+            gso_max,
             stalled: None,
             own_mapping: false,
             lost: None,
@@ -496,9 +536,20 @@ impl Transmitter {
         self.warning.as_ref()
     }
 
-    /// The largest packet `commit`/`send` accept.
+    /// The largest packet `commit`/`send` accept (a GSO packet under a
+    /// virtio-net header may be larger: [`Transmitter::max_gso_packet`]).
     pub fn max_packet(&self) -> usize {
         self.max_packet
+    }
+
+    /// The largest packet `commit_vnet`/`send_vnet` accept with a GSO
+    /// header; 0 without PACKET_VNET_HDR.
+    pub fn max_gso_packet(&self) -> usize {
+        if self.tx.vnet_len() > 0 {
+            self.gso_max
+        } else {
+            0
+        }
     }
 
     /// Frames committed and not yet handed back by the kernel.
@@ -585,6 +636,7 @@ impl Transmitter {
             ));
         }
         let n = self.tx.frame_nr();
+        // Each frame's data as committed, virtio-net header included.
         let mut behind = Vec::with_capacity(self.in_flight.saturating_sub(1) as usize);
         if let Some(ring) = &self.ring {
             let mem = ring.mem();
@@ -642,8 +694,9 @@ impl Transmitter {
                 if !self.tx.fill(&mem, j, data) {
                     break;
                 }
-                self.lens[j as usize] = data.len() as u32;
-                self.tx.submit(&mem, j, data.len() as u32, 0);
+                let len = data.len() - self.tx.vnet_len();
+                self.lens[j as usize] = len as u32;
+                self.tx.submit(&mem, j, len as u32, 0);
                 self.head = (j + 1) % self.tx.frame_nr();
                 self.in_flight += 1;
                 self.unkicked += 1;
@@ -753,7 +806,8 @@ impl Transmitter {
             self.make_room()?;
             self.reserved = true;
         }
-        let len = self.tx.data_room().min(self.max_packet);
+        // With virtio-net headers a GSO packet may fill the frame's room.
+        let len = if self.tx.vnet_len() > 0 { self.gso_max } else { self.max_packet };
         let ring = self.ring.as_ref().ok_or_else(|| Error::new(ErrorCode::WrongState, "the TX ring is gone"))?;
         // SAFETY: the head frame is user space's (make_room saw it Free) and
         // stays reserved until commit; the slice, the only view of its data
@@ -765,13 +819,33 @@ impl Transmitter {
     /// Hands the frame from `frame()` to the kernel with a `len`-byte packet;
     /// returns the packet's sequence number. Kicks when a batch is full.
     pub fn commit(&mut self, len: usize) -> Result<u64> {
+        self.commit_with(len, None)
+    }
+
+    /// `commit` with a virtio-net header for the packet: GSO (the kernel
+    /// cuts it into gso_size segments, each with its headers and
+    /// checksums) and/or a checksum to fill in (NEEDS_CSUM at
+    /// csum_start + csum_offset). Needs a handle opened with `vnet_header`.
+    pub fn commit_vnet(&mut self, len: usize, header: &VnetHeader) -> Result<u64> {
+        self.commit_with(len, Some(header))
+    }
+
+    fn commit_with(&mut self, len: usize, header: Option<&VnetHeader>) -> Result<u64> {
         self.halted()?;
         if !self.reserved {
             return Err(Error::new(ErrorCode::WrongState, "commit without a frame: call frame() first"));
         }
-        self.check_len(len)?;
+        self.check_vnet(len, header)?;
         let i = self.head;
         let ring = self.ring.as_ref().ok_or_else(|| Error::new(ErrorCode::WrongState, "the TX ring is gone"))?;
+        if self.tx.vnet_len() > 0 {
+            // A plain commit on a vnet socket still needs a header: all zero
+            // asks for nothing (no GSO, checksum already in place).
+            let header = header.copied().unwrap_or_default();
+            if !self.tx.set_vnet(&ring.mem(), i, &header) {
+                return Err(Error::new(ErrorCode::WrongState, "the TX frame has no room for its virtio-net header"));
+            }
+        }
         let next_offset = self.hooks.take_next_offset(i);
         self.lens[i as usize] = len as u32;
         self.tx.submit(&ring.mem(), i, len as u32, next_offset);
@@ -790,10 +864,85 @@ impl Transmitter {
 
     /// Copies `data` into the next frame and commits it.
     pub fn send(&mut self, data: &[u8]) -> Result<u64> {
-        self.check_len(data.len())?;
+        self.send_with(data, None)
+    }
+
+    /// `send` with a virtio-net header (see `commit_vnet`).
+    pub fn send_vnet(&mut self, header: &VnetHeader, data: &[u8]) -> Result<u64> {
+        self.send_with(data, Some(header))
+    }
+
+    fn send_with(&mut self, data: &[u8], header: Option<&VnetHeader>) -> Result<u64> {
+        self.check_vnet(data.len(), header)?;
         let buf = self.frame()?;
         buf[..data.len()].copy_from_slice(data);
-        self.commit(data.len())
+        self.commit_with(data.len(), header)
+    }
+
+    /// Checks a packet and the virtio-net header asked for it against what
+    /// the kernel accepts (virtio_net_hdr_to_skb, tpacket_snd), so a bad
+    /// header is refused here, with the reason, not as a rejected frame.
+    fn check_vnet(&self, len: usize, header: Option<&VnetHeader>) -> Result<()> {
+        let Some(h) = header else { return self.check_len(len) };
+        if self.tx.vnet_len() == 0 {
+            return Err(Error::new(
+                ErrorCode::WrongState,
+                "a virtio-net header needs a TX handle opened with PACKET_VNET_HDR (vnet_header in the TX config)",
+            ));
+        }
+        let gso = h.gso_type & !VIRTIO_NET_HDR_GSO_ECN;
+        let known = [
+            sys::VIRTIO_NET_HDR_GSO_NONE,
+            sys::VIRTIO_NET_HDR_GSO_TCPV4,
+            sys::VIRTIO_NET_HDR_GSO_UDP,
+            sys::VIRTIO_NET_HDR_GSO_TCPV6,
+            VIRTIO_NET_HDR_GSO_UDP_L4,
+        ];
+        if !known.contains(&u32::from(gso)) {
+            return Err(Error::invalid(format!(
+                "virtio-net gso_type {} is unknown; valid: 0 (none), 1 (TCPv4), 3 (UDP), 4 (TCPv6), 5 (UDP L4), each optionally | 0x80 (ECN)",
+                h.gso_type
+            )));
+        }
+        if h.flags & !(VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID) != 0 {
+            return Err(Error::invalid(format!(
+                "virtio-net flags 0x{:x} are unknown; valid: 1 (NEEDS_CSUM), 2 (DATA_VALID)",
+                h.flags
+            )));
+        }
+        if gso != 0 && h.gso_size == 0 {
+            return Err(Error::invalid("a virtio-net GSO header needs gso_size, the payload bytes per segment"));
+        }
+        if gso != 0 && h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM == 0 {
+            return Err(Error::invalid(
+                "a virtio-net GSO header needs flags NEEDS_CSUM (1) with csum_start/csum_offset: each segment's checksum is computed",
+            ));
+        }
+        if h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM != 0 {
+            let end = usize::from(h.csum_start) + usize::from(h.csum_offset) + 2;
+            if end > len {
+                return Err(Error::invalid(format!(
+                    "the checksum at csum_start {} + csum_offset {} lies past the {len}-byte packet",
+                    h.csum_start, h.csum_offset
+                )));
+            }
+        }
+        if usize::from(h.hdr_len) > len {
+            return Err(Error::invalid(format!("virtio-net hdr_len {} exceeds the {len}-byte packet", h.hdr_len)));
+        }
+        if gso == 0 {
+            return self.check_len(len);
+        }
+        if len == 0 || len > self.gso_max {
+            return Err(Error::new(
+                ErrorCode::PacketTooLarge,
+                format!(
+                    "GSO packet of {len} bytes: valid 1 to {} (the TX frame's room after the virtio-net header, at most 64 KiB)",
+                    self.gso_max
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn check_len(&self, len: usize) -> Result<()> {
@@ -956,7 +1105,14 @@ impl Drop for Transmitter {
 
 /// The TX frames of `config`'s layout in a ring of `geometry`.
 fn tx_ring(geometry: Geometry, config: &TxConfig) -> TxRing {
-    TxRing::new(geometry, config.data_offset(), config.data_offset.is_some(), config.kind == SocketKind::Dgram)
+    let vnet_len = if config.vnet_header { VNET_HDR_LEN } else { 0 };
+    TxRing::new(
+        geometry,
+        config.data_offset(),
+        vnet_len,
+        config.data_offset.is_some(),
+        config.kind == SocketKind::Dgram,
+    )
 }
 
 fn push_bounded<T>(q: &mut VecDeque<T>, v: T) {

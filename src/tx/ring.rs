@@ -8,6 +8,7 @@
 use std::marker::PhantomData;
 
 use crate::geometry::{Geometry, Version};
+use crate::packet::{VnetHeader, VNET_HDR_LEN};
 use crate::ring::{FrameRing, OffsetField, RingMem, TpacketHeader, V1, V2, V3};
 use crate::sys;
 
@@ -43,8 +44,11 @@ impl FrameState {
 /// commit writes, and the version's frame code, chosen once here.
 pub struct TxRing {
     geometry: Geometry,
-    /// Where packet data starts in a frame.
+    /// Where the kernel reads the frame's data from (tpacket_parse_header).
     data_offset: usize,
+    /// PACKET_VNET_HDR: the data starts with a virtio-net header of this
+    /// many bytes, and the packet follows it (0: off).
+    vnet_len: usize,
     /// With PACKET_TX_HAS_OFF the offset goes into each header: tp_net for
     /// SOCK_DGRAM, tp_mac for SOCK_RAW.
     offset_field: Option<(OffsetField, u16)>,
@@ -59,14 +63,15 @@ pub fn default_data_offset(version: Version) -> usize {
 }
 
 impl TxRing {
-    pub fn new(geometry: Geometry, data_offset: usize, custom_offset: bool, dgram: bool) -> TxRing {
+    pub fn new(geometry: Geometry, data_offset: usize, vnet_len: usize, custom_offset: bool, dgram: bool) -> TxRing {
         let field = if dgram { OffsetField::Net } else { OffsetField::Mac };
         let frames: &'static dyn TxFrames = match geometry.version {
             Version::V1 => &Frames::<V1>(PhantomData),
             Version::V2 => &Frames::<V2>(PhantomData),
             Version::V3 => &Frames::<V3>(PhantomData),
         };
-        TxRing { geometry, data_offset, offset_field: custom_offset.then_some((field, data_offset as u16)), frames }
+        let offset_field = custom_offset.then_some((field, data_offset as u16));
+        TxRing { geometry, data_offset, vnet_len, offset_field, frames }
     }
 
     pub fn geometry(&self) -> Geometry {
@@ -77,25 +82,38 @@ impl TxRing {
         self.geometry.frame_nr
     }
 
-    /// Bytes of packet a frame holds.
+    /// Bytes of packet a frame holds (after the virtio-net header, if any).
     pub fn data_room(&self) -> usize {
-        (self.geometry.frame_size as usize).saturating_sub(self.data_offset)
+        (self.geometry.frame_size as usize).saturating_sub(self.data_offset + self.vnet_len)
+    }
+
+    /// Bytes of the virtio-net header in front of each packet (0: none).
+    pub fn vnet_len(&self) -> usize {
+        self.vnet_len
     }
 
     pub fn state(&self, ring: &RingMem<'_>, i: u32) -> FrameState {
         FrameState::from_status(self.frames.status(ring, i))
     }
 
-    /// The data area of frame `i`, `data_room()` bytes, to copy a packet out.
+    /// What frame `i` holds for a `len`-byte packet, virtio-net header
+    /// included: to copy a committed frame out.
     pub fn data<'m>(&self, ring: &RingMem<'m>, i: u32, len: usize) -> Option<&'m [u8]> {
-        self.frames.region(ring, i)?.bytes(self.data_offset, len.min(self.data_room()))
+        self.frames.region(ring, i)?.bytes(self.data_offset, self.vnet_len + len.min(self.data_room()))
     }
 
-    /// Copies `data` into frame `i`'s data area; false when it does not fit.
+    /// Copies what `data` returned back into frame `i`; false when it does not fit.
     #[must_use]
     pub fn fill(&self, ring: &RingMem<'_>, i: u32, data: &[u8]) -> bool {
-        data.len() <= self.data_room()
+        data.len() <= self.vnet_len + self.data_room()
             && self.frames.region(ring, i).is_some_and(|r| r.write_bytes(self.data_offset, data))
+    }
+
+    /// Writes frame `i`'s virtio-net header; false when the ring has none.
+    #[must_use]
+    pub fn set_vnet(&self, ring: &RingMem<'_>, i: u32, header: &VnetHeader) -> bool {
+        self.vnet_len == VNET_HDR_LEN
+            && self.frames.region(ring, i).is_some_and(|r| r.write_bytes(self.data_offset, &header.to_bytes()))
     }
 
     /// The data area of frame `i`, writable in place.
@@ -107,13 +125,14 @@ impl TxRing {
     pub unsafe fn data_mut<'m>(&self, ring: &RingMem<'m>, i: u32, len: usize) -> Option<&'m mut [u8]> {
         let region = self.frames.region(ring, i)?;
         // SAFETY: forwarded contract.
-        unsafe { region.bytes_mut(self.data_offset, len.min(self.data_room())) }
+        unsafe { region.bytes_mut(self.data_offset + self.vnet_len, len.min(self.data_room())) }
     }
 
     /// Fills frame `i`'s header for a `len`-byte packet and hands it to the
     /// kernel. The caller owns the frame and has written the data.
     pub fn submit(&self, ring: &RingMem<'_>, i: u32, len: u32, next_offset: u32) {
-        self.frames.submit(ring, i, len, self.offset_field, next_offset)
+        // tp_len counts the virtio-net header (tpacket_snd takes it off).
+        self.frames.submit(ring, i, len + self.vnet_len as u32, self.offset_field, next_offset)
     }
 
     /// The timestamp the kernel wrote into frame `i` when it handed it back
@@ -197,7 +216,7 @@ mod tests {
                 reserve: 0,
             };
             let ring = mem.ring(g);
-            let tx = TxRing::new(g, 80, true, false);
+            let tx = TxRing::new(g, 80, 0, true, false);
             assert_eq!(tx.data_room(), 1024 - 80);
             assert!(tx.fill(&ring, 1, b"payload"));
             assert!(!tx.fill(&ring, 1, &[0; 1024 - 79]), "one byte more than the frame's data room");
@@ -261,13 +280,45 @@ mod tests {
             reserve: 0,
         };
         let ring = mem.ring(g);
-        TxRing::new(g, 64, true, true).submit(&ring, 0, 100, 0);
+        TxRing::new(g, 64, 0, true, true).submit(&ring, 0, 100, 0);
         let h: sys::tpacket2_hdr = ring.frames::<V2>().unwrap().frame(0).header();
         assert_eq!((h.tp_net, h.tp_mac), (64, 0));
         // Without PACKET_TX_HAS_OFF neither is written: the kernel uses its default.
-        TxRing::new(g, 32, false, false).submit(&ring, 1, 100, 0);
+        TxRing::new(g, 32, 0, false, false).submit(&ring, 1, 100, 0);
         let h = ring.frames::<V2>().unwrap().frame(1).header();
         assert_eq!((h.tp_net, h.tp_mac), (0, 0));
+    }
+
+    /// With PACKET_VNET_HDR the frame's data starts with the header, the
+    /// packet follows it, and tp_len counts both.
+    #[test]
+    fn a_vnet_header_goes_in_front_of_the_packet() {
+        let mut mem = FakeMemory::new(4096);
+        let g = Geometry {
+            version: Version::V3,
+            block_size: 4096,
+            block_nr: 1,
+            frame_size: 1024,
+            frame_nr: 4,
+            priv_size: 0,
+            reserve: 0,
+        };
+        let ring = mem.ring(g);
+        let tx = TxRing::new(g, 48, VNET_HDR_LEN, false, false);
+        assert_eq!(tx.data_room(), 1024 - 48 - 10);
+        // SAFETY: frame 0 of the fake ring is this test's, and this is the only view.
+        unsafe { tx.data_mut(&ring, 0, 5) }.unwrap().copy_from_slice(b"hello");
+        let hdr = VnetHeader { flags: 1, gso_type: 1, hdr_len: 54, gso_size: 1448, csum_start: 34, csum_offset: 16 };
+        assert!(tx.set_vnet(&ring, 0, &hdr));
+        tx.submit(&ring, 0, 5, 0);
+        let frame = ring.frames::<V3>().unwrap().frame(0);
+        assert_eq!(frame.header().tp_len, 15);
+        let r = frame.region();
+        assert_eq!(VnetHeader::from_bytes(r.bytes(48, 10).unwrap()), Some(hdr));
+        assert_eq!(r.bytes(58, 5), Some(&b"hello"[..]));
+        assert_eq!(tx.data(&ring, 0, 5).map(<[u8]>::len), Some(15), "a copy of the frame keeps its header");
+        let plain = TxRing::new(g, 48, 0, false, false);
+        assert!(!plain.set_vnet(&ring, 1, &hdr), "no header slot without PACKET_VNET_HDR");
     }
 
     #[test]
