@@ -13,8 +13,13 @@
 use std::mem::{offset_of, size_of};
 
 use super::{RingMem, TpacketHeader, V3};
-use crate::geometry::Geometry;
+use crate::geometry::{Geometry, Version};
 use crate::sys;
+
+/// A ring layout with no private area or reserve.
+pub fn geometry(version: Version, block_size: u32, block_nr: u32, frame_size: u32, frame_nr: u32) -> Geometry {
+    Geometry { version, block_size, block_nr, frame_size, frame_nr, priv_size: 0, reserve: 0 }
+}
 
 /// Memory standing in for a mapping: u64 words, so frames are aligned for
 /// their status words as in a page-aligned mapping.

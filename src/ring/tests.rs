@@ -5,14 +5,10 @@
 use std::mem::{offset_of, size_of};
 use std::sync::Arc;
 
-use super::fake::{kernel_fills_frame, kernel_retires_block, mac_offset, FakeMemory};
+use super::fake::{geometry, kernel_fills_frame, kernel_retires_block, mac_offset, FakeMemory};
 use super::*;
-use crate::geometry::{Geometry, Version};
+use crate::geometry::Version;
 use crate::sys;
-
-fn geometry(version: Version, block_size: u32, block_nr: u32, frame_size: u32, frame_nr: u32) -> Geometry {
-    Geometry { version, block_size, block_nr, frame_size, frame_nr, priv_size: 0, reserve: 0 }
-}
 
 #[test]
 fn unsound_layouts_are_refused_with_the_reason() {

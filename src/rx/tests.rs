@@ -8,14 +8,14 @@ use super::frames::FrameReader;
 use super::{Delivery, Packet, PacketMeta};
 use crate::features::{Features, ReadOptions};
 use crate::geometry::{Geometry, Version};
-use crate::ring::fake::{kernel_fills_frame, kernel_retires_block, FakeMemory};
+use crate::ring::fake::{geometry, kernel_fills_frame, kernel_retires_block, FakeMemory};
 use crate::ring::{RingMem, TpacketHeader, V1, V2};
 use crate::socket::PacketSocket;
 use crate::sys;
 use crate::wait::Breaker;
 
 fn v2_geometry(frame_size: u32, frame_nr: u32) -> Geometry {
-    Geometry { version: Version::V2, block_size: 4096, block_nr: 1, frame_size, frame_nr, priv_size: 0, reserve: 0 }
+    geometry(Version::V2, 4096, 1, frame_size, frame_nr)
 }
 
 fn kernel_writes_v2(ring: &RingMem<'_>, i: u32, packet: &[u8], len: u32, pkttype: u8) -> u16 {
@@ -154,15 +154,7 @@ fn discard_hands_back_every_owned_frame_unread() {
 fn frames_never_span_blocks() {
     let mut mem = FakeMemory::new(3 * 4096);
     // 1536-byte frames: two per 4096-byte block, then a 1024-byte gap.
-    let g = Geometry {
-        version: Version::V2,
-        block_size: 4096,
-        block_nr: 3,
-        frame_size: 1536,
-        frame_nr: 6,
-        priv_size: 0,
-        reserve: 0,
-    };
+    let g = geometry(Version::V2, 4096, 3, 1536, 6);
     let ring = mem.ring(g);
     let frames = ring.frames::<V2>().unwrap();
     let at = |i: u32| frames.frame(i).region().ptr_at(0, 1).unwrap() as usize;
@@ -178,15 +170,7 @@ fn kernel_retires_v3_block(ring: &RingMem<'_>, b: u32, packets: &[&[u8]], seq: u
 #[test]
 fn v3_blocks_deliver_their_packets_then_go_back_whole() {
     let mut mem = FakeMemory::new(2 * 4096);
-    let g = Geometry {
-        version: Version::V3,
-        block_size: 4096,
-        block_nr: 2,
-        frame_size: 2048,
-        frame_nr: 4,
-        priv_size: 0,
-        reserve: 0,
-    };
+    let g = geometry(Version::V3, 4096, 2, 2048, 4);
     let ring = mem.ring(g);
     let mut reader = BlockReader::new();
     let blocks = ring.blocks().unwrap();
@@ -232,15 +216,7 @@ fn v1_frames_are_read_through_their_own_header() {
 #[test]
 fn v3_budget_stops_mid_block_and_resumes_there() {
     let mut mem = FakeMemory::new(2 * 4096);
-    let g = Geometry {
-        version: Version::V3,
-        block_size: 4096,
-        block_nr: 2,
-        frame_size: 2048,
-        frame_nr: 4,
-        priv_size: 0,
-        reserve: 0,
-    };
+    let g = geometry(Version::V3, 4096, 2, 2048, 4);
     let ring = mem.ring(g);
     let blocks = ring.blocks().unwrap();
     let mut reader = BlockReader::new();
@@ -260,15 +236,7 @@ fn v3_budget_stops_mid_block_and_resumes_there() {
 #[test]
 fn v3_a_corrupt_offset_never_reads_past_the_block() {
     let mut mem = FakeMemory::new(4096);
-    let g = Geometry {
-        version: Version::V3,
-        block_size: 4096,
-        block_nr: 1,
-        frame_size: 2048,
-        frame_nr: 2,
-        priv_size: 0,
-        reserve: 0,
-    };
+    let g = geometry(Version::V3, 4096, 1, 2048, 2);
     let ring = mem.ring(g);
     let a = vec![9u8; 100];
     kernel_retires_block(&ring, 0, &[&a, &a], 1, 0);
@@ -286,15 +254,7 @@ fn v3_a_corrupt_offset_never_reads_past_the_block() {
 #[test]
 fn v3_packets_carry_the_block_private_area() {
     let mut mem = FakeMemory::new(4096);
-    let g = Geometry {
-        version: Version::V3,
-        block_size: 4096,
-        block_nr: 1,
-        frame_size: 2048,
-        frame_nr: 2,
-        priv_size: 16,
-        reserve: 0,
-    };
+    let g = Geometry { priv_size: 16, ..geometry(Version::V3, 4096, 1, 2048, 2) };
     let ring = mem.ring(g);
     let blocks = ring.blocks().unwrap();
     kernel_retires_block(&ring, 0, &[&[5u8; 60], &[6u8; 60]], 3, 16);

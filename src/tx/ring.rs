@@ -188,7 +188,7 @@ impl<H: TpacketHeader> TxFrames for Frames<H> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ring::fake::FakeMemory;
+    use crate::ring::fake::{geometry, FakeMemory};
 
     #[test]
     fn ownership_ignores_timestamp_bits() {
@@ -206,15 +206,7 @@ mod tests {
     fn submit_and_timestamp_use_each_versions_header() {
         for version in [Version::V1, Version::V2, Version::V3] {
             let mut mem = FakeMemory::new(4096);
-            let g = Geometry {
-                version,
-                block_size: 4096,
-                block_nr: 1,
-                frame_size: 1024,
-                frame_nr: 4,
-                priv_size: 0,
-                reserve: 0,
-            };
+            let g = geometry(version, 4096, 1, 1024, 4);
             let ring = mem.ring(g);
             let tx = TxRing::new(g, 80, 0, true, false);
             assert_eq!(tx.data_room(), 1024 - 80);
@@ -270,15 +262,7 @@ mod tests {
     #[test]
     fn sock_dgram_writes_the_offset_into_tp_net() {
         let mut mem = FakeMemory::new(4096);
-        let g = Geometry {
-            version: Version::V2,
-            block_size: 4096,
-            block_nr: 1,
-            frame_size: 1024,
-            frame_nr: 4,
-            priv_size: 0,
-            reserve: 0,
-        };
+        let g = geometry(Version::V2, 4096, 1, 1024, 4);
         let ring = mem.ring(g);
         TxRing::new(g, 64, 0, true, true).submit(&ring, 0, 100, 0);
         let h: sys::tpacket2_hdr = ring.frames::<V2>().unwrap().frame(0).header();
@@ -294,15 +278,7 @@ mod tests {
     #[test]
     fn a_vnet_header_goes_in_front_of_the_packet() {
         let mut mem = FakeMemory::new(4096);
-        let g = Geometry {
-            version: Version::V3,
-            block_size: 4096,
-            block_nr: 1,
-            frame_size: 1024,
-            frame_nr: 4,
-            priv_size: 0,
-            reserve: 0,
-        };
+        let g = geometry(Version::V3, 4096, 1, 1024, 4);
         let ring = mem.ring(g);
         let tx = TxRing::new(g, 48, VNET_HDR_LEN, false, false);
         assert_eq!(tx.data_room(), 1024 - 48 - 10);
