@@ -57,8 +57,8 @@ fn kernel_bindings(root: &Path, out: &Path) {
     let wrapper = root.join("src/sys/wrapper.h");
     let bindings = bindgen::Builder::default()
         .header(wrapper.to_string_lossy())
-        .allowlist_type("tpacket.*|sockaddr_ll|packet_mreq|fanout_args|sock_filter|sock_fprog|hwtstamp_config|tpacket_req_u|tpacket_bd_header_u|tpacket_hdr_v1|ethtool_ts_info|ethtool_value|hwtstamp_rx_filters|hwtstamp_tx_types|nlmsghdr|nlmsgerr|nlattr|nfgenmsg|nfulnl_.*|nfqnl_.*|_IO_FILE")
-        .allowlist_var("TP_(STATUS|FT)_.*|PACKET_.*|TPACKET_.*|ETH_P_.*|ETH_(ALEN|HLEN|DATA_LEN|FRAME_LEN)|ARPHRD_.*|SOF_TIMESTAMPING_.*|HWTSTAMP_.*|BPF_.*|SKF_.*|SIOC(G|S)IF.*|SIOCSHWTSTAMP|SIOCGHWTSTAMP|SIOCETHTOOL|SO_.*|SOL_PACKET|IFLA_PROMISCUITY|IFLA_ALLMULTI|RTM_GETLINK|ETHTOOL_GET_TS_INFO|ETHTOOL_G(LINK|TSO|UFO|GSO|GRO)|NETLINK_NETFILTER|NLM_F_(REQUEST|ACK|MULTI)|NLMSG_(ERROR|DONE)|NLA_F_NESTED|NFNETLINK_V0|NFNL_SUBSYS_(ULOG|QUEUE)|NFULNL_COPY_PACKET|NF_ACCEPT")
+        .allowlist_type("tpacket.*|sockaddr_ll|packet_mreq|fanout_args|sock_filter|sock_fprog|hwtstamp_config|tpacket_req_u|tpacket_bd_header_u|tpacket_hdr_v1|ethtool_ts_info|ethtool_value|hwtstamp_rx_filters|hwtstamp_tx_types|nlmsghdr|nlmsgerr|nlattr|nfgenmsg|nfulnl_.*|nfqnl_.*|virtio_net_hdr|_IO_FILE")
+        .allowlist_var("TP_(STATUS|FT)_.*|PACKET_.*|TPACKET_.*|ETH_P_.*|ETH_(ALEN|HLEN|DATA_LEN|FRAME_LEN)|ARPHRD_.*|SOF_TIMESTAMPING_.*|HWTSTAMP_.*|BPF_.*|SKF_.*|SIOC(G|S)IF.*|SIOCSHWTSTAMP|SIOCGHWTSTAMP|SIOCETHTOOL|SO_.*|SOL_PACKET|IFLA_PROMISCUITY|IFLA_ALLMULTI|RTM_GETLINK|ETHTOOL_GET_TS_INFO|ETHTOOL_G(LINK|TSO|UFO|GSO|GRO)|NETLINK_NETFILTER|NLM_F_(REQUEST|ACK|MULTI)|NLMSG_(ERROR|DONE)|NLA_F_NESTED|NFNETLINK_V0|NFNL_SUBSYS_(ULOG|QUEUE)|NFULNL_COPY_PACKET|NF_ACCEPT|VIRTIO_NET_HDR_(F_NEEDS_CSUM|F_DATA_VALID|GSO_.*)")
         .derive_default(true)
         .derive_debug(false)
         .layout_tests(true)

@@ -1614,6 +1614,21 @@ int32_t ringcap_tx_config_set_qdisc_bypass(struct ringcap_tx_config *cfg, bool o
 int32_t ringcap_tx_config_set_loss(struct ringcap_tx_config *cfg, bool on);
 
 /**
+ * PACKET_VNET_HDR (default off): each frame carries a virtio-net header
+ * (ringcap_vnet_header) in front of the packet, with which a packet asks
+ * the kernel for segmentation (GSO: a TCP or UDP packet of up to 64 KiB
+ * cut into gso_size segments, each with its headers and checksums) or for
+ * its checksum to be filled in (flags NEEDS_CSUM at csum_start +
+ * csum_offset). Send such packets with ringcap_tx_send_vnet() or
+ * ringcap_tx_commit_vnet(); ringcap_tx_send() and ringcap_tx_commit() send
+ * an all-zero header (nothing asked). Frames are sized for 64 KiB packets.
+ * SOCK_RAW only (the kernel refuses it on SOCK_DGRAM); on a combined
+ * socket (ringcap_duplex_open) the capture configuration must ask for it
+ * too, the option being per socket.
+ */
+int32_t ringcap_tx_config_set_vnet_header(struct ringcap_tx_config *cfg, bool on);
+
+/**
  * PACKET_TX_HAS_OFF: packet data starts `offset` bytes into each frame
  * (e.g. to align a payload). 0 restores the default position. The offset
  * must be at least the frame header (32 bytes for V1/V2, 48 for V3).
@@ -1689,13 +1704,16 @@ int32_t ringcap_duplex_open(const struct ringcap_config *rx,
 /**
  * The data area of the next free frame: `*buf` points to it and `*room`
  * is the largest packet it takes (the device MTU plus link header, or the
- * frame's space if smaller). Write the packet there, then call
- * ringcap_tx_commit(). Calling again before committing returns the same
+ * frame's space if smaller; with PACKET_VNET_HDR, the largest GSO packet,
+ * the virtio-net header having its own place before `*buf`). Write the
+ * packet there, then call ringcap_tx_commit() (or ringcap_tx_commit_vnet()). Calling again before committing returns the same
  * frame. When the ring is full this kicks and waits for a frame, or in
  * nonblocking mode returns RINGCAP_RESULT_RING_FULL. The pointer is valid
  * until the commit or close.
  */
-int32_t ringcap_tx_frame(struct ringcap_tx *h, uint8_t **buf, size_t *room);
+int32_t ringcap_tx_frame(struct ringcap_tx *h,
+                         uint8_t **buf,
+                         size_t *room);
 
 /**
  * Queues the frame from ringcap_tx_frame() with a `len`-byte packet
@@ -1713,6 +1731,28 @@ int32_t ringcap_tx_commit(struct ringcap_tx *h, size_t len);
  * refused (RINGCAP_RESULT_PACKET_TOO_LARGE) before any frame is taken.
  */
 int32_t ringcap_tx_send(struct ringcap_tx *h, const uint8_t *data, size_t len);
+
+/**
+ * ringcap_tx_commit() with a virtio-net header for the packet (a handle
+ * opened with ringcap_tx_config_set_vnet_header()). The header is checked
+ * as the kernel would: known gso_type, a gso_size and NEEDS_CSUM for GSO,
+ * the checksum position and hdr_len inside the packet
+ * (RINGCAP_RESULT_INVALID_ARGUMENT, naming the field). A GSO packet may be
+ * as large as ringcap_tx_max_gso_packet(); one without GSO stops at
+ * ringcap_tx_max_packet(). RINGCAP_RESULT_WRONG_STATE on a handle without
+ * PACKET_VNET_HDR.
+ */
+int32_t ringcap_tx_commit_vnet(struct ringcap_tx *h,
+                               const struct ringcap_vnet_header *header,
+                               size_t len);
+
+/**
+ * ringcap_tx_send() with a virtio-net header (see ringcap_tx_commit_vnet()).
+ */
+int32_t ringcap_tx_send_vnet(struct ringcap_tx *h,
+                             const struct ringcap_vnet_header *header,
+                             const uint8_t *data,
+                             size_t len);
 
 /**
  * Asks the kernel to send every queued frame, without waiting (one
@@ -1771,6 +1811,13 @@ int32_t ringcap_tx_ring_info(struct ringcap_tx *h, struct ringcap_ring_info *out
  * The largest packet the handle accepts, in bytes (or a negative result).
  */
 int32_t ringcap_tx_max_packet(struct ringcap_tx *h);
+
+/**
+ * The largest packet ringcap_tx_send_vnet()/ringcap_tx_commit_vnet() take
+ * under a GSO header: the frame's room after the virtio-net header, at
+ * most 65535; 0 on a handle without PACKET_VNET_HDR (or a negative result).
+ */
+int32_t ringcap_tx_max_gso_packet(struct ringcap_tx *h);
 
 /**
  * The packet socket's file descriptor (or a negative result).

@@ -2,7 +2,7 @@
 //! first (the kernel maps the TX ring right after the RX one), so a packet
 //! read from the RX ring can be written to the TX ring with one copy.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::rx::{Capture, CaptureConfig, RxPlan};
 use crate::setup;
 use crate::tx::{Transmitter, TxConfig, TxPlan};
@@ -16,6 +16,12 @@ pub fn open(rx: &CaptureConfig, tx: &TxConfig) -> Result<(Capture, Transmitter)>
     tx.interface = rx.interface.clone();
     tx.version = rx.version;
     tx.kind = rx.kind;
+    if tx.vnet_header != rx.features.vnet_header {
+        return Err(Error::invalid(
+            "PACKET_VNET_HDR is one option of the socket, for both rings: ask for virtio-net headers in both the \
+             capture and the TX configuration, or in neither",
+        ));
+    }
     // The steps of crate::setup, each done for both rings.
     RxPlan::check(rx)?;
     let (socket, interface) = setup::socket(rx.kind, &rx.interface)?;

@@ -4,8 +4,6 @@
 //! and answers most mistakes with a bare EINVAL; `join` checks what it can
 //! first and turns the rest into messages that say what to change.
 
-use std::mem::size_of;
-
 use crate::error::{Error, ErrorCode, Result};
 use crate::socket::PacketSocket;
 use crate::sockfilter::{self, Insn};
@@ -182,15 +180,7 @@ impl Fanout {
 
 /// The protocol a socket is bound to: 0 means not bound, so not running.
 fn bound_protocol(socket: &PacketSocket) -> Result<u16> {
-    // SAFETY: sockaddr_ll is plain old data; all-zero is valid.
-    let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-    let mut len = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
-    // SAFETY: sll is valid for writes of len bytes.
-    let r = unsafe { libc::getsockname(socket.fd(), (&mut sll as *mut libc::sockaddr_ll).cast(), &mut len) };
-    if r < 0 {
-        return Err(Error::last_os("getsockname(AF_PACKET)"));
-    }
-    Ok(u16::from_be(sll.sll_protocol))
+    Ok(u16::from_be(socket.bound_address()?.sll_protocol))
 }
 
 /// Joins `socket` to the group and returns the group id (the kernel's
@@ -253,21 +243,7 @@ pub fn join(socket: &PacketSocket, f: &Fanout) -> Result<u16> {
 /// setsockopt(PACKET_FANOUT) keeping the raw errno: the kernel's codes
 /// are what tells the mistakes apart.
 fn set_fanout<T: Copy>(socket: &PacketSocket, arg: &T) -> std::result::Result<(), std::io::Error> {
-    // SAFETY: `arg` points to a live T of exactly the length passed.
-    let r = unsafe {
-        libc::setsockopt(
-            socket.fd(),
-            sys::SOL_PACKET as i32,
-            sys::PACKET_FANOUT as i32,
-            (arg as *const T).cast(),
-            size_of::<T>() as libc::socklen_t,
-        )
-    };
-    if r < 0 {
-        Err(std::io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
+    socket.set_option_os(sys::SOL_PACKET as i32, sys::PACKET_FANOUT, arg)
 }
 
 fn join_error(e: std::io::Error, f: &Fanout) -> Error {

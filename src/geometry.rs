@@ -54,17 +54,7 @@ impl Version {
     }
 }
 
-/// The system page size, asked at run time: the kernel's block rule is in
-/// pages, and pages are not 4 KiB everywhere.
-pub fn page_size() -> usize {
-    // SAFETY: sysconf has no memory-safety preconditions.
-    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if p > 0 {
-        p as usize
-    } else {
-        4096
-    }
-}
+pub use crate::sys::page_size;
 
 /// Explicit ring layout requested by the caller instead of the sizing helper.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,8 +8,9 @@
 //! Modules depend on each other in one direction only (no import cycle;
 //! `tests/module_graph.rs` checks it). From the bottom up:
 //!
-//! 1. `error`, then `sys` (bindgen's kernel ABI, and `sys::netdev`, the
-//!    device-listing system calls), `wait`, `cancel`, `linkhdr`.
+//! 1. `error`, then `sys` (bindgen's kernel ABI, `sys::netdev`, the
+//!    device-listing system calls, and `sys::netlink`), `wait`, `cancel`,
+//!    `linkhdr`.
 //! 2. Leaves over them: `packet` (what a reader hands the callback),
 //!    `geometry` (ring sizes and the kernel's rules for them, `Layout`),
 //!    `socket` (the packet socket and the system calls on it),
@@ -17,7 +18,8 @@
 //! 3. Over the socket: `interfaces`, `timestamp_caps`; the kernel features,
 //!    each a set of functions on a `PacketSocket` (`sockfilter`, `fanout`,
 //!    `membership`, `direction`, `timestamp`, `vlan`, `stats`); `ring` (the
-//!    mapping and the frame ownership protocol).
+//!    mapping, the checked `RingMem` views over it with the frame ownership
+//!    protocol, and the `TpacketHeader` layouts).
 //! 4. `features` gathers the feature steps for an open; `setup` names the
 //!    open's steps in the kernel documentation's order.
 //! 5. `tx` and `rx`, each built from `setup`'s steps and knowing nothing

@@ -14,10 +14,10 @@
 //! payload attribute alone (the IP packet, DLT_IPV4).
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::sys;
+use crate::sys::netlink::NetlinkSocket;
 use crate::wait::{wait, Breaker, Wake};
 
 /// Which netfilter facility a pseudo-device reads.
@@ -162,7 +162,7 @@ pub struct NetfilterPacket<'a> {
 
 /// An open netfilter log or queue socket.
 pub struct NetfilterCapture {
-    fd: OwnedFd,
+    fd: NetlinkSocket,
     kind: NetfilterKind,
     buf: Vec<u8>,
     /// The unread part of `buf`: messages of one datagram not yet delivered.
@@ -279,17 +279,10 @@ impl NetfilterCapture {
     /// `snaplen` bytes; `rcvbuf` sets SO_RCVBUF (pcap_set_buffer_size).
     /// `timeout_ms` bounds each wait (-1: forever).
     pub fn open(device: &NetfilterDevice, snaplen: u32, rcvbuf: Option<usize>, timeout_ms: i32) -> Result<Self> {
-        // SAFETY: socket() takes no pointers; the descriptor is owned at once.
-        let fd = unsafe {
-            libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, sys::NETLINK_NETFILTER as i32)
-        };
-        if fd < 0 {
-            let e = io::Error::last_os_error();
-            return Err(failed(&format!("Can't create raw socket {}", e.raw_os_error().unwrap_or(0)), e));
-        }
+        let fd = NetlinkSocket::open(sys::NETLINK_NETFILTER)
+            .map_err(|e| failed(&format!("Can't create raw socket {}", e.raw_os_error().unwrap_or(0)), e))?;
         let mut cap = NetfilterCapture {
-            // SAFETY: fd is a fresh descriptor nothing else owns.
-            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+            fd,
             kind: device.kind,
             // libpcap's buffer: one packet of snaplen bytes plus its headers.
             buf: vec![0; 128 + snaplen as usize],
@@ -314,20 +307,7 @@ impl NetfilterCapture {
                 .map_err(|e| failed(steps.mode_name, e))?;
         }
         if let Some(bytes) = rcvbuf {
-            let v = bytes.min(i32::MAX as usize) as libc::c_int;
-            // SAFETY: v is a live c_int of the length passed.
-            let r = unsafe {
-                libc::setsockopt(
-                    cap.fd.as_raw_fd(),
-                    libc::SOL_SOCKET,
-                    libc::SO_RCVBUF,
-                    (&v as *const libc::c_int).cast(),
-                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-                )
-            };
-            if r < 0 {
-                return Err(failed("SO_RCVBUF", io::Error::last_os_error()));
-            }
+            cap.fd.set_receive_buffer(bytes).map_err(|e| failed("SO_RCVBUF", e))?;
         }
         Ok(cap)
     }
@@ -337,7 +317,7 @@ impl NetfilterCapture {
     }
 
     pub fn fd(&self) -> i32 {
-        self.fd.as_raw_fd()
+        self.fd.fd()
     }
 
     pub fn stats(&self) -> NetfilterStats {
@@ -377,44 +357,18 @@ impl NetfilterCapture {
         m
     }
 
-    fn send_raw(&self, m: &[u8]) -> io::Result<()> {
-        // SAFETY: a zeroed sockaddr_nl addresses the kernel.
-        let mut to: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-        to.nl_family = libc::AF_NETLINK as u16;
-        // SAFETY: m and `to` are live for the call, with the lengths passed.
-        let r = unsafe {
-            libc::sendto(
-                self.fd.as_raw_fd(),
-                m.as_ptr().cast(),
-                m.len(),
-                0,
-                (&to as *const libc::sockaddr_nl).cast(),
-                std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-            )
-        };
-        if r < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
-    }
-
     /// Sends a configuration message and waits for the kernel's
     /// acknowledgement; a negative ack is the error.
     fn config(&mut self, msg_type: u16, family: u8, res_id: u16, attr: u16, value: &[u8]) -> io::Result<()> {
         let m = self.message(msg_type, sys::NLM_F_ACK as u16, family, res_id, attr, value);
-        self.send_raw(&m)?;
+        self.fd.send_to_kernel(&m)?;
         let mut buf = [0u8; 1024];
         loop {
-            // SAFETY: buf is writable for its length.
-            let n = unsafe { libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                if e.raw_os_error() == Some(libc::EINTR) {
-                    continue;
-                }
-                return Err(e);
-            }
-            let n = n as usize;
+            let n = match self.fd.recv(&mut buf, false) {
+                Ok(n) => n,
+                Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
+                Err(e) => return Err(e),
+            };
             let mut at = 0;
             while at + NLMSG_HDRLEN <= n {
                 let len = u32_at(&buf, at) as usize;
@@ -467,7 +421,7 @@ impl NetfilterCapture {
             if ty != packet_type || len < NLMSG_HDRLEN + NFGENMSG_LEN {
                 continue;
             }
-            let (sec, nsec) = now();
+            let (sec, nsec) = sys::realtime_now();
             let message = &self.buf[at + NLMSG_HDRLEN..at + len];
             let res_id = u16::from_be_bytes([message[2], message[3]]);
             let (payload, packet_id) = attributes(self.kind, message);
@@ -490,7 +444,7 @@ impl NetfilterCapture {
         v[..4].copy_from_slice(&sys::NF_ACCEPT.to_be_bytes());
         v[4..].copy_from_slice(&packet_id.to_be_bytes());
         let m = self.message(QUEUE_VERDICT, 0, 0, queue, sys::nfqnl_attr_type_NFQA_VERDICT_HDR as u16, &v);
-        self.send_raw(&m).map_err(|e| failed("NF_ACCEPT verdict", e))
+        self.fd.send_to_kernel(&m).map_err(|e| failed("NF_ACCEPT verdict", e))
     }
 
     /// Reads one datagram into the buffer. false: nothing to read (timeout
@@ -498,7 +452,7 @@ impl NetfilterCapture {
     fn fill(&mut self, breaker: &Breaker) -> Result<bool> {
         loop {
             if !self.nonblocking {
-                match wait(self.fd.as_raw_fd(), breaker, self.timeout_ms)? {
+                match wait(self.fd.fd(), breaker, self.timeout_ms)? {
                     Wake::Break => {
                         breaker.clear();
                         return Err(Error::new(ErrorCode::Break, "loop ended by breakloop"));
@@ -507,16 +461,14 @@ impl NetfilterCapture {
                     Wake::Ready | Wake::SocketError => {}
                 }
             }
-            // SAFETY: buf is writable for its length.
-            let n = unsafe {
-                libc::recv(self.fd.as_raw_fd(), self.buf.as_mut_ptr().cast(), self.buf.len(), libc::MSG_DONTWAIT)
+            let e = match self.fd.recv(&mut self.buf, true) {
+                Ok(n) => {
+                    self.start = 0;
+                    self.end = n;
+                    return Ok(true);
+                }
+                Err(e) => e,
             };
-            if n >= 0 {
-                self.start = 0;
-                self.end = n as usize;
-                return Ok(true);
-            }
-            let e = io::Error::last_os_error();
             match e.raw_os_error() {
                 // The kernel dropped messages for want of buffer space: count, read on.
                 Some(libc::ENOBUFS) => {
@@ -571,26 +523,13 @@ fn attributes(kind: NetfilterKind, message: &[u8]) -> (Option<&[u8]>, Option<u32
     (payload, id)
 }
 
-fn now() -> (i64, u32) {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: ts is a live timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
-    (ts.tv_sec, ts.tv_nsec as u32)
-}
-
 /// Whether this kernel offers NETLINK_NETFILTER, which libpcap requires
 /// before it lists the nflog and nfqueue devices.
 pub fn available() -> bool {
-    // SAFETY: socket() takes no pointers; the descriptor is closed at once.
-    let fd =
-        unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, sys::NETLINK_NETFILTER as i32) };
-    if fd < 0 {
-        let e = io::Error::last_os_error().raw_os_error();
-        return !matches!(e, Some(libc::EAFNOSUPPORT) | Some(libc::EPROTONOSUPPORT));
+    match NetlinkSocket::open(sys::NETLINK_NETFILTER) {
+        Ok(_) => true,
+        Err(e) => !matches!(e.raw_os_error(), Some(libc::EAFNOSUPPORT) | Some(libc::EPROTONOSUPPORT)),
     }
-    // SAFETY: fd was just opened here and is not used again.
-    unsafe { libc::close(fd) };
-    true
 }
 
 #[cfg(test)]

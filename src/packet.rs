@@ -27,9 +27,21 @@ pub struct VnetHeader {
 }
 
 /// Bytes of struct virtio_net_hdr the kernel puts in front of the packet.
-pub const VNET_HDR_LEN: usize = 10;
+pub const VNET_HDR_LEN: usize = size_of::<sys::virtio_net_hdr>();
+const _: () = assert!(VNET_HDR_LEN == 10 && size_of::<VnetHeader>() == VNET_HDR_LEN);
 
 impl VnetHeader {
+    /// The header as the kernel reads it in front of a TX packet (native order).
+    pub fn to_bytes(&self) -> [u8; VNET_HDR_LEN] {
+        let mut b = [0; VNET_HDR_LEN];
+        b[0] = self.flags;
+        b[1] = self.gso_type;
+        for (i, v) in [self.hdr_len, self.gso_size, self.csum_start, self.csum_offset].into_iter().enumerate() {
+            b[2 + 2 * i..4 + 2 * i].copy_from_slice(&v.to_ne_bytes());
+        }
+        b
+    }
+
     /// Decodes the header from the bytes the kernel wrote (native order).
     pub fn from_bytes(b: &[u8]) -> Option<VnetHeader> {
         let b: &[u8; VNET_HDR_LEN] = b.get(..VNET_HDR_LEN)?.try_into().ok()?;

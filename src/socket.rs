@@ -126,6 +126,12 @@ impl PacketSocket {
 
     /// setsockopt(level, name, value) for any plain-old-data option value.
     pub fn set_option<T: Copy>(&self, level: i32, name: u32, value: &T, what: &str) -> Result<()> {
+        self.set_option_os(level, name, value).map_err(|e| Error::os(what, e))
+    }
+
+    /// set_option keeping the raw errno, for callers whose kernel codes
+    /// tell the mistakes apart (fanout, filter removal).
+    pub fn set_option_os<T: Copy>(&self, level: i32, name: u32, value: &T) -> io::Result<()> {
         // SAFETY: `value` points to a live T of exactly the length passed.
         let r = unsafe {
             libc::setsockopt(
@@ -136,7 +142,11 @@ impl PacketSocket {
                 size_of::<T>() as libc::socklen_t,
             )
         };
-        check(r, what).map(|_| ())
+        if r < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(())
+        }
     }
 
     /// setsockopt(SOL_PACKET, name, value).
@@ -159,11 +169,7 @@ impl PacketSocket {
 
     /// Binds to `ifindex` (0 = all) for `protocol` (host order EtherType, ETH_P_ALL for all).
     pub fn bind(&self, ifindex: i32, protocol: u16) -> Result<()> {
-        // SAFETY: sockaddr_ll is plain old data; all-zero is a valid value.
-        let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
-        sll.sll_family = libc::AF_PACKET as u16;
-        sll.sll_protocol = protocol.to_be();
-        sll.sll_ifindex = ifindex;
+        let sll = link_address(ifindex, protocol, &[]);
         // SAFETY: sll is a valid sockaddr_ll of the length passed.
         let r = unsafe {
             libc::bind(
@@ -377,16 +383,72 @@ impl PacketSocket {
     /// another network namespace), which is how a vanished device is told
     /// from one that only went down.
     pub fn bound_ifindex(&self) -> Result<i32> {
-        // SAFETY: sockaddr_ll is plain old data; all-zero is valid.
-        let mut addr: libc::sockaddr_ll = unsafe { zeroed() };
+        Ok(self.bound_address()?.sll_ifindex)
+    }
+
+    /// What the socket is bound to (getsockname): protocol 0 means not
+    /// bound, so not running.
+    pub fn bound_address(&self) -> Result<libc::sockaddr_ll> {
+        let mut addr = link_address(0, 0, &[]);
         let mut len = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
         // SAFETY: addr is valid for writes of len bytes.
         let r = unsafe { libc::getsockname(self.fd(), (&mut addr as *mut libc::sockaddr_ll).cast(), &mut len) };
         if r != 0 {
-            return Err(Error::last_os("getsockname"));
+            return Err(Error::last_os("getsockname(AF_PACKET)"));
         }
-        Ok(addr.sll_ifindex)
+        Ok(addr)
     }
+
+    /// Takes the next packet queued on the socket itself (not in the
+    /// ring) without waiting, into `buf`: (bytes copied, the packet's whole
+    /// length, thanks to MSG_TRUNC); None when nothing is queued.
+    pub fn recv_queued(&self, buf: &mut [u8]) -> Option<(usize, usize)> {
+        // SAFETY: the buffer is valid for writes of its length.
+        let n =
+            unsafe { libc::recv(self.fd(), buf.as_mut_ptr().cast(), buf.len(), libc::MSG_TRUNC | libc::MSG_DONTWAIT) };
+        (n >= 0).then(|| ((n as usize).min(buf.len()), n as usize))
+    }
+
+    /// Asks the kernel to send the TX ring's SEND_REQUEST frames: a send()
+    /// without data (sendto `dest` for SOCK_DGRAM). `wait`: block until all
+    /// of them are done.
+    pub fn send_ring(&self, dest: Option<&libc::sockaddr_ll>, wait: bool) -> io::Result<()> {
+        let flags = if wait { 0 } else { libc::MSG_DONTWAIT };
+        let r = match dest {
+            // SAFETY: sendto with no data and a valid sockaddr_ll of the length passed.
+            Some(sll) => unsafe {
+                libc::sendto(
+                    self.fd(),
+                    std::ptr::null(),
+                    0,
+                    flags,
+                    (sll as *const libc::sockaddr_ll).cast(),
+                    size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+                )
+            },
+            // SAFETY: send with no data on our socket.
+            None => unsafe { libc::send(self.fd(), std::ptr::null(), 0, flags) },
+        };
+        if r < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// An AF_PACKET address: `ifindex`, `protocol` (host order) and a
+/// link-layer address of at most 8 bytes (longer is cut).
+pub fn link_address(ifindex: i32, protocol: u16, addr: &[u8]) -> libc::sockaddr_ll {
+    // SAFETY: sockaddr_ll is plain old data; all-zero is a valid value.
+    let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
+    sll.sll_family = libc::AF_PACKET as u16;
+    sll.sll_protocol = protocol.to_be();
+    sll.sll_ifindex = ifindex;
+    let n = addr.len().min(sll.sll_addr.len());
+    sll.sll_halen = n as u8;
+    sll.sll_addr[..n].copy_from_slice(&addr[..n]);
+    sll
 }
 
 fn ifreq(name: &str) -> libc::ifreq {
@@ -396,4 +458,134 @@ fn ifreq(name: &str) -> libc::ifreq {
         *dst = src as libc::c_char;
     }
     ifr
+}
+
+/// What the socket layer does without a packet socket or a namespace:
+/// option encodings, names, addresses, and how OS errors come back. The
+/// system calls run on AF_UNIX sockets, which touch no interface.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A connected AF_UNIX datagram pair as sockets of this module (the
+    /// calls are the same on any socket).
+    fn pair() -> (PacketSocket, PacketSocket) {
+        let mut fds = [0; 2];
+        // SAFETY: fds has room for the two descriptors socketpair writes.
+        let r = unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) };
+        assert_eq!(r, 0, "socketpair: {}", io::Error::last_os_error());
+        // SAFETY: fresh descriptors that nothing else owns.
+        unsafe {
+            (PacketSocket { fd: OwnedFd::from_raw_fd(fds[0]) }, PacketSocket { fd: OwnedFd::from_raw_fd(fds[1]) })
+        }
+    }
+
+    #[test]
+    fn socket_types_are_the_c_apis_numbers() {
+        assert_eq!(SocketKind::from_number(0).unwrap(), SocketKind::Raw);
+        assert_eq!(SocketKind::from_number(1).unwrap(), SocketKind::Dgram);
+        let e = SocketKind::from_number(2).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidArgument);
+        assert!(e.message().contains("socket type 2 is unknown") && e.message().contains("DGRAM (1)"), "{e}");
+        assert_eq!((SocketKind::Raw.libc_type(), SocketKind::Dgram.libc_type()), (libc::SOCK_RAW, libc::SOCK_DGRAM));
+    }
+
+    #[test]
+    fn interface_names_are_checked_with_the_limit() {
+        assert!(check_interface_name("eth0", true).is_ok());
+        assert!(check_interface_name(&"x".repeat(15), false).is_ok());
+        for bad in ["", &"x".repeat(16)] {
+            let e = check_interface_name(bad, false).unwrap_err();
+            assert!(e.message().contains("must be 1 to 15 characters"), "{e}");
+        }
+        assert!(check_interface_name("any", false).is_ok());
+        assert!(check_interface_name("any", true).unwrap_err().message().contains("cannot send"));
+    }
+
+    #[test]
+    fn link_header_lengths_follow_the_hardware_type() {
+        let iface = |hatype: u32| Interface { name: "x".into(), index: 1, mtu: 1500, hatype: hatype as u16 };
+        assert_eq!(iface(sys::ARPHRD_ETHER).link_header_len(), 14);
+        assert_eq!(iface(sys::ARPHRD_LOOPBACK).link_header_len(), 14);
+        assert_eq!(iface(sys::ARPHRD_NONE).link_header_len(), 0);
+        assert_eq!(Interface::any().link_header_len(), 0, "\"any\" is cooked");
+        assert_eq!(iface(sys::ARPHRD_IEEE80211_RADIOTAP).link_header_len(), 16);
+    }
+
+    #[test]
+    fn link_addresses_are_encoded_as_the_kernel_reads_them() {
+        let sll = link_address(7, 0x88b5, &[1, 2, 3, 4, 5, 6]);
+        assert_eq!(sll.sll_family, libc::AF_PACKET as u16);
+        assert_eq!(sll.sll_protocol.to_ne_bytes(), [0x88, 0xb5], "network byte order");
+        assert_eq!((sll.sll_ifindex, sll.sll_halen), (7, 6));
+        assert_eq!(sll.sll_addr, [1, 2, 3, 4, 5, 6, 0, 0]);
+        let long = link_address(1, 0, &[9; 12]);
+        assert_eq!((long.sll_halen, long.sll_addr), (8, [9; 8]), "cut at sll_addr's 8 bytes");
+    }
+
+    #[test]
+    fn ifreq_names_are_cut_and_terminated() {
+        let ifr = ifreq("a-very-long-interface-name");
+        let name: Vec<u8> = ifr.ifr_name.iter().map(|&c| c as u8).collect();
+        assert_eq!(&name[..15], b"a-very-long-int");
+        assert_eq!(name[15], 0, "IFNAMSIZ keeps the NUL");
+    }
+
+    #[test]
+    fn os_errors_keep_the_errno_and_name_the_call() {
+        let s = PacketSocket::for_ioctls().unwrap();
+        // A packet option on a non-packet socket: the kernel's EOPNOTSUPP.
+        let e = s.set_packet_option(sys::PACKET_VERSION, &2i32, "setsockopt(PACKET_VERSION)").unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Unsupported, "{e}");
+        assert_eq!(e.errno(), Some(libc::EOPNOTSUPP));
+        assert!(e.message().starts_with("setsockopt(PACKET_VERSION): "), "{e}");
+        let raw = s.set_option_os(sys::SOL_PACKET as i32, sys::PACKET_VERSION, &2i32).unwrap_err();
+        assert_eq!(raw.raw_os_error(), Some(libc::EOPNOTSUPP), "the raw call keeps the kernel's code");
+        // SAFETY: fcntl on an fd that is never valid; it only sets errno.
+        let e = check(unsafe { libc::fcntl(-1, libc::F_GETFL) }, "fcntl(F_GETFL)").unwrap_err();
+        assert_eq!((e.code(), e.errno()), (ErrorCode::Io, Some(libc::EBADF)), "{e}");
+        assert!(e.message().starts_with("fcntl(F_GETFL): "), "{e}");
+        assert!(s.take_error().is_none(), "a fresh socket has no pending error");
+    }
+
+    #[test]
+    fn unknown_interfaces_are_named_in_the_error() {
+        let s = PacketSocket::for_ioctls().unwrap();
+        let e = s.interface("rc-no-such-if").unwrap_err();
+        assert_eq!(e.code(), ErrorCode::UnknownInterface);
+        assert!(e.message().contains("no interface named 'rc-no-such-if'"), "{e}");
+        let e = s.interface("bad/name").unwrap_err();
+        assert!(e.message().contains("not a valid interface name"), "{e}");
+        let e = s.mtu("rc-no-such-if").unwrap_err();
+        assert_eq!((e.code(), e.errno()), (ErrorCode::UnknownInterface, Some(libc::ENODEV)), "{e}");
+        assert_eq!(s.interface("any").unwrap(), Interface::any());
+    }
+
+    #[test]
+    fn queued_packets_report_their_whole_length() {
+        let (a, b) = pair();
+        assert_eq!(b.recv_queued(&mut [0; 8]), None, "nothing queued: no wait, no packet");
+        let data: Vec<u8> = (0..100).collect();
+        // SAFETY: sending 100 readable bytes on our socket.
+        assert_eq!(unsafe { libc::send(a.fd(), data.as_ptr().cast(), data.len(), 0) }, 100);
+        let mut buf = [0u8; 8];
+        assert_eq!(b.recv_queued(&mut buf), Some((8, 100)), "copied 8, MSG_TRUNC tells the packet's 100");
+        assert_eq!(buf, [0, 1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(b.recv_queued(&mut buf), None, "the rest of a datagram is gone with it");
+    }
+
+    #[test]
+    fn nonblocking_and_buffer_sizes_round_trip() {
+        let (_a, b) = pair();
+        b.set_nonblocking(true).unwrap();
+        // SAFETY: fcntl on our descriptor.
+        assert_ne!(unsafe { libc::fcntl(b.fd(), libc::F_GETFL) } & libc::O_NONBLOCK, 0);
+        b.set_nonblocking(false).unwrap();
+        // SAFETY: as above.
+        assert_eq!(unsafe { libc::fcntl(b.fd(), libc::F_GETFL) } & libc::O_NONBLOCK, 0);
+        let before = b.receive_buffer().unwrap();
+        assert_eq!(b.set_receive_buffer(1024).unwrap(), before, "never shrinks");
+        let grown = b.set_receive_buffer(4 << 20).unwrap();
+        assert!(grown >= 8 << 20, "SO_RCVBUFFORCE as root: the kernel doubles 4 MiB, got {grown}");
+    }
 }

@@ -46,21 +46,7 @@ pub fn attach(socket: &PacketSocket, prog: &[Insn]) -> Result<()> {
 
 /// Removes the socket's filter (SO_DETACH_FILTER); no filter is not an error.
 pub fn detach(socket: &PacketSocket) -> Result<()> {
-    let zero = 0i32;
-    // SAFETY: a valid int option value of the length passed.
-    let r = unsafe {
-        libc::setsockopt(
-            socket.fd(),
-            libc::SOL_SOCKET,
-            sys::SO_DETACH_FILTER as i32,
-            (&zero as *const i32).cast(),
-            size_of::<i32>() as libc::socklen_t,
-        )
-    };
-    if r == 0 {
-        return Ok(());
-    }
-    let err = std::io::Error::last_os_error();
+    let Err(err) = socket.set_option_os(libc::SOL_SOCKET, sys::SO_DETACH_FILTER, &0i32) else { return Ok(()) };
     match err.raw_os_error() {
         Some(libc::ENOENT) => Ok(()),
         Some(libc::EPERM) => Err(Error::new(
@@ -79,15 +65,11 @@ pub fn lock(socket: &PacketSocket) -> Result<()> {
 /// Discards whatever is queued on the socket itself (the copies that
 /// PACKET_COPY_THRESH queues for packets too large for their frame).
 pub fn drain_socket_queue(socket: &PacketSocket) -> usize {
+    // One byte each: MSG_TRUNC discards the rest of the packet.
+    let mut byte = [0u8; 1];
     let mut n = 0;
-    let mut byte = 0u8;
-    loop {
-        // SAFETY: one writable byte; MSG_TRUNC discards the rest of the packet.
-        let r =
-            unsafe { libc::recv(socket.fd(), (&mut byte as *mut u8).cast(), 1, libc::MSG_TRUNC | libc::MSG_DONTWAIT) };
-        if r < 0 {
-            return n;
-        }
+    while socket.recv_queued(&mut byte).is_some() {
         n += 1;
     }
+    n
 }

@@ -44,6 +44,7 @@ c_tests!(
     feat_meta,
     feat_dumper,
     tx_options,
+    tx_vnet,
 );
 
 /// Built with the test-hooks feature (`make test`), the library must export

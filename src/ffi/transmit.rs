@@ -10,14 +10,14 @@ use std::ffi::c_char;
 use std::sync::Mutex;
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::ffi::boundary::{self, boundary, boundary_ptr, c_str, in_slice, out_ref};
+use crate::ffi::boundary::{self, boundary, boundary_ptr, c_str, in_ref, in_slice, out_ref};
 use crate::ffi::capture::{register_capture, ringcap_capture, ringcap_ring_info};
 use crate::ffi::config::{ringcap_config, FailedSetters, CONFIGS};
 use crate::ffi::handles::{HandleKind, Handles};
 use crate::geometry::Layout;
 use crate::geometry::Version;
 use crate::socket::SocketKind;
-use crate::tx::{Transmitter, TxConfig, TxTimestamps};
+use crate::tx::{Transmitter, TxConfig, TxTimestamps, VnetHeader};
 
 /// Opaque TX configuration handle, from ringcap_tx_config_new().
 pub struct ringcap_tx_config {
@@ -279,6 +279,26 @@ pub extern "C" fn ringcap_tx_config_set_loss(cfg: *mut ringcap_tx_config, on: bo
     })
 }
 
+/// PACKET_VNET_HDR (default off): each frame carries a virtio-net header
+/// (ringcap_vnet_header) in front of the packet, with which a packet asks
+/// the kernel for segmentation (GSO: a TCP or UDP packet of up to 64 KiB
+/// cut into gso_size segments, each with its headers and checksums) or for
+/// its checksum to be filled in (flags NEEDS_CSUM at csum_start +
+/// csum_offset). Send such packets with ringcap_tx_send_vnet() or
+/// ringcap_tx_commit_vnet(); ringcap_tx_send() and ringcap_tx_commit() send
+/// an all-zero header (nothing asked). Frames are sized for 64 KiB packets.
+/// SOCK_RAW only (the kernel refuses it on SOCK_DGRAM); on a combined
+/// socket (ringcap_duplex_open) the capture configuration must ask for it
+/// too, the option being per socket.
+#[no_mangle]
+pub extern "C" fn ringcap_tx_config_set_vnet_header(cfg: *mut ringcap_tx_config, on: bool) -> i32 {
+    with_config(cfg, "ringcap_tx_config_set_vnet_header", |c| {
+        let old = c.vnet_header;
+        c.vnet_header = on;
+        c.check_vnet_header().inspect_err(|_| c.vnet_header = old)
+    })
+}
+
 /// PACKET_TX_HAS_OFF: packet data starts `offset` bytes into each frame
 /// (e.g. to align a payload). 0 restores the default position. The offset
 /// must be at least the frame header (32 bytes for V1/V2, 48 for V3).
@@ -452,8 +472,9 @@ pub extern "C" fn ringcap_duplex_open(
 
 /// The data area of the next free frame: `*buf` points to it and `*room`
 /// is the largest packet it takes (the device MTU plus link header, or the
-/// frame's space if smaller). Write the packet there, then call
-/// ringcap_tx_commit(). Calling again before committing returns the same
+/// frame's space if smaller; with PACKET_VNET_HDR, the largest GSO packet,
+/// the virtio-net header having its own place before `*buf`). Write the
+/// packet there, then call ringcap_tx_commit() (or ringcap_tx_commit_vnet()). Calling again before committing returns the same
 /// frame. When the ring is full this kicks and waits for a frame, or in
 /// nonblocking mode returns RINGCAP_RESULT_RING_FULL. The pointer is valid
 /// until the commit or close.
@@ -491,6 +512,40 @@ pub extern "C" fn ringcap_tx_send(h: *mut ringcap_tx, data: *const u8, len: usiz
         // SAFETY: C passes `len` readable bytes or NULL.
         let data = unsafe { in_slice(data, len, "data") }?;
         t.send(data).map(|_| 0)
+    })
+}
+
+/// ringcap_tx_commit() with a virtio-net header for the packet (a handle
+/// opened with ringcap_tx_config_set_vnet_header()). The header is checked
+/// as the kernel would: known gso_type, a gso_size and NEEDS_CSUM for GSO,
+/// the checksum position and hdr_len inside the packet
+/// (RINGCAP_RESULT_INVALID_ARGUMENT, naming the field). A GSO packet may be
+/// as large as ringcap_tx_max_gso_packet(); one without GSO stops at
+/// ringcap_tx_max_packet(). RINGCAP_RESULT_WRONG_STATE on a handle without
+/// PACKET_VNET_HDR.
+#[no_mangle]
+pub extern "C" fn ringcap_tx_commit_vnet(h: *mut ringcap_tx, header: *const VnetHeader, len: usize) -> i32 {
+    with_tx(h, |t| {
+        // SAFETY: C passes a readable header or NULL.
+        let header = unsafe { in_ref(header, "header") }?;
+        t.commit_vnet(len, header).map(|_| 0)
+    })
+}
+
+/// ringcap_tx_send() with a virtio-net header (see ringcap_tx_commit_vnet()).
+#[no_mangle]
+pub extern "C" fn ringcap_tx_send_vnet(
+    h: *mut ringcap_tx,
+    header: *const VnetHeader,
+    data: *const u8,
+    len: usize,
+) -> i32 {
+    with_tx(h, |t| {
+        // SAFETY: C passes a readable header or NULL.
+        let header = unsafe { in_ref(header, "header") }?;
+        // SAFETY: C passes `len` readable bytes or NULL.
+        let data = unsafe { in_slice(data, len, "data") }?;
+        t.send_vnet(header, data).map(|_| 0)
     })
 }
 
@@ -607,6 +662,14 @@ pub extern "C" fn ringcap_tx_ring_info(h: *mut ringcap_tx, out: *mut ringcap_rin
 #[no_mangle]
 pub extern "C" fn ringcap_tx_max_packet(h: *mut ringcap_tx) -> i32 {
     with_tx(h, |t| Ok(t.max_packet().min(i32::MAX as usize) as i32))
+}
+
+/// The largest packet ringcap_tx_send_vnet()/ringcap_tx_commit_vnet() take
+/// under a GSO header: the frame's room after the virtio-net header, at
+/// most 65535; 0 on a handle without PACKET_VNET_HDR (or a negative result).
+#[no_mangle]
+pub extern "C" fn ringcap_tx_max_gso_packet(h: *mut ringcap_tx) -> i32 {
+    with_tx(h, |t| Ok(t.max_gso_packet().min(i32::MAX as usize) as i32))
 }
 
 /// The packet socket's file descriptor (or a negative result).

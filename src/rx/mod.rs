@@ -18,7 +18,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::features::{Applied, Features, ReadOptions};
 pub use crate::geometry::Layout;
 use crate::geometry::{Geometry, Sizing, Version};
-use crate::ring::{Mapping, Ring};
+use crate::ring::{MappedRing, Mapping, V1, V2};
 use crate::setup;
 use crate::socket::{Interface, PacketSocket, SocketKind};
 use crate::stats::Stats;
@@ -222,17 +222,20 @@ impl CaptureConfig {
     }
 }
 
+/// The version's reader, chosen once at open; each is compiled for its
+/// frame header, so the per-packet code never asks the version.
 enum Reader {
-    Frames(FrameReader),
-    Blocks(BlockReader),
+    V1(FrameReader<V1>),
+    V2(FrameReader<V2>),
+    V3(BlockReader),
 }
 
 /// An open RX ring.
 pub struct Capture {
     // Field order is drop order: unmap before the socket closes. Both are
     // shared with the Transmitter of a combined RX+TX socket (crate::duplex).
-    mapping: Arc<Mapping>,
-    ring: Ring,
+    /// The RX ring, at the start of the mapping.
+    ring: MappedRing,
     reader: Reader,
     socket: Arc<PacketSocket>,
     kind: SocketKind,
@@ -376,7 +379,8 @@ impl Capture {
         mapping: Arc<Mapping>,
     ) -> Result<Capture> {
         let RxPlan { geometry, knobs, copy_threshold, mut applied, shrunk_from } = plan;
-        let ring = Ring::new(&mapping, 0, geometry);
+        // The layout is checked against the mapping once, here.
+        let ring = MappedRing::new(mapping, 0, geometry)?;
         config.features.after_bind(&socket, &mut applied)?;
         if config.nonblocking {
             socket.set_nonblocking(true)?;
@@ -388,20 +392,17 @@ impl Capture {
             }
             None => Arc::new(Breaker::new()?),
         };
+        let copy_len = match (copy_threshold, config.features.vnet_header) {
+            (false, _) => 0,
+            (true, false) => config.snaplen as usize,
+            (true, true) => config.snaplen as usize + packet::VNET_HDR_LEN,
+        };
         let reader = match config.version {
-            Version::V3 => Reader::Blocks(BlockReader::new()),
-            v => Reader::Frames(FrameReader::new(
-                v,
-                socket.fd(),
-                match (copy_threshold, config.features.vnet_header) {
-                    (false, _) => 0,
-                    (true, false) => config.snaplen as usize,
-                    (true, true) => config.snaplen as usize + packet::VNET_HDR_LEN,
-                },
-            )),
+            Version::V1 => Reader::V1(FrameReader::new(copy_len)),
+            Version::V2 => Reader::V2(FrameReader::new(copy_len)),
+            Version::V3 => Reader::V3(BlockReader::new()),
         };
         Ok(Capture {
-            mapping,
             ring,
             reader,
             socket: Arc::new(socket),
@@ -426,7 +427,7 @@ impl Capture {
 
     /// The ring actually allocated.
     pub fn geometry(&self) -> Geometry {
-        self.ring.geometry
+        self.ring.geometry()
     }
 
     /// The geometry first asked for, when ENOMEM forced a smaller ring.
@@ -467,7 +468,7 @@ impl Capture {
     }
 
     pub fn memory_locked(&self) -> bool {
-        self.mapping.is_locked()
+        self.ring.mapping().is_locked()
     }
 
     pub fn set_nonblocking(&mut self, on: bool) -> Result<()> {
@@ -491,9 +492,11 @@ impl Capture {
     }
 
     fn ready(&self) -> bool {
+        let ring = self.ring.mem();
         match &self.reader {
-            Reader::Frames(r) => r.ready(&self.ring),
-            Reader::Blocks(r) => r.ready(&self.ring),
+            Reader::V1(r) => ring.frames().is_ok_and(|f| r.ready(&f)),
+            Reader::V2(r) => ring.frames().is_ok_and(|f| r.ready(&f)),
+            Reader::V3(r) => ring.blocks().is_ok_and(|b| r.ready(&b)),
         }
     }
 
@@ -647,9 +650,12 @@ impl Capture {
             skipped: 0,
             truncated: 0,
         };
+        // One match per dispatch; the loop inside is the version's own.
+        let ring = self.ring.mem();
         let n = match &mut self.reader {
-            Reader::Frames(r) => r.read(&self.ring, &mut delivery),
-            Reader::Blocks(r) => r.read(&self.ring, &mut delivery),
+            Reader::V1(r) => r.read(&ring.frames()?, &self.socket, &mut delivery),
+            Reader::V2(r) => r.read(&ring.frames()?, &self.socket, &mut delivery),
+            Reader::V3(r) => r.read(&ring.blocks()?, ring.geometry().priv_size as usize, &mut delivery),
         };
         self.stats.delivered += n as u64;
         self.stats.filtered += delivery.skipped;
@@ -673,9 +679,11 @@ impl Capture {
     /// A V3 block the kernel is still filling is waited for (up to
     /// `settle_ms`) so that its packets are discarded too.
     pub fn discard_pending(&mut self, settle_ms: u64) -> usize {
+        let ring = self.ring.mem();
         let n = match &mut self.reader {
-            Reader::Frames(r) => r.discard(&self.ring),
-            Reader::Blocks(r) => r.discard(&self.ring, settle_ms),
+            Reader::V1(r) => ring.frames().map_or(0, |f| r.discard(&f)),
+            Reader::V2(r) => ring.frames().map_or(0, |f| r.discard(&f)),
+            Reader::V3(r) => ring.blocks().map_or(0, |b| r.discard(&b, settle_ms)),
         };
         // Copies queued by PACKET_COPY_THRESH belong to frames counted above.
         crate::sockfilter::drain_socket_queue(&self.socket);
@@ -690,7 +698,7 @@ impl Capture {
 
     /// Totals since open (reads and accumulates the kernel counters).
     pub fn stats(&mut self) -> Result<Stats> {
-        self.stats.refresh(&self.socket, self.ring.geometry.version)?;
+        self.stats.refresh(&self.socket, self.ring.geometry().version)?;
         Ok(self.stats)
     }
 }

@@ -3,101 +3,67 @@
 //! callback gets, what goes back to the kernel and what is counted. No
 //! socket and no namespace are needed.
 
-use std::mem::{offset_of, size_of};
-
 use super::blocks::BlockReader;
 use super::frames::FrameReader;
-use super::{Delivery, Packet};
+use super::{Delivery, Packet, PacketMeta};
 use crate::features::{Features, ReadOptions};
 use crate::geometry::{Geometry, Version};
-use crate::ring::{block_acquire, frame_acquire, Ring};
+use crate::ring::fake::{geometry, kernel_fills_frame, kernel_retires_block, FakeMemory};
+use crate::ring::{RingMem, TpacketHeader, V1, V2};
+use crate::socket::PacketSocket;
 use crate::sys;
 use crate::wait::Breaker;
 
-/// Memory standing in for a mapping: u64 words, so frames are aligned for
-/// their status words as in a page-aligned mapping.
-struct FakeMapping {
-    words: Vec<u64>,
-}
-
-impl FakeMapping {
-    fn new(bytes: usize) -> FakeMapping {
-        FakeMapping { words: vec![0; bytes.div_ceil(8)] }
-    }
-
-    fn ring(&mut self, geometry: Geometry) -> Ring {
-        assert!(geometry.ring_bytes() <= self.words.len() * 8);
-        // SAFETY: the ring lies inside `words`, which outlives every use in a test.
-        unsafe { Ring::over_memory(self.words.as_mut_ptr().cast(), geometry) }
-    }
-}
-
 fn v2_geometry(frame_size: u32, frame_nr: u32) -> Geometry {
-    Geometry { version: Version::V2, block_size: 4096, block_nr: 1, frame_size, frame_nr, priv_size: 0, reserve: 0 }
+    geometry(Version::V2, 4096, 1, frame_size, frame_nr)
 }
 
-/// Writes a V2 frame as the kernel hands it over: header, sockaddr_ll,
-/// packet at tp_mac, then TP_STATUS_USER.
-fn kernel_writes_v2(ring: &Ring, i: u32, packet: &[u8], len: u32, pkttype: u8) -> u16 {
-    let frame = ring.frame(i);
-    let mac = sys::tpacket_align(sys::tpacket_align(size_of::<sys::tpacket2_hdr>()) + size_of::<sys::sockaddr_ll>());
-    let room = ring.geometry.frame_size as usize - mac;
-    let caplen = packet.len().min(room);
-    let hdr = sys::tpacket2_hdr {
-        tp_status: 0,
-        tp_len: len,
-        tp_snaplen: caplen as u32,
-        tp_mac: mac as u16,
-        tp_net: mac as u16 + 14,
-        tp_sec: 7,
-        tp_nsec: 9,
-        ..Default::default()
-    };
-    let sll = sys::sockaddr_ll {
-        sll_family: libc::AF_PACKET as u16,
-        sll_ifindex: 3,
-        sll_pkttype: pkttype,
-        ..Default::default()
-    };
-    // SAFETY: the frame lies in the fake ring and the test owns it; each
-    // write stays inside the frame.
-    unsafe {
-        std::ptr::write_unaligned(frame.cast::<sys::tpacket2_hdr>(), hdr);
-        std::ptr::write_unaligned(
-            frame.add(sys::tpacket_align(size_of::<sys::tpacket2_hdr>())).cast::<sys::sockaddr_ll>(),
-            sll,
-        );
-        std::ptr::copy_nonoverlapping(packet.as_ptr(), frame.add(mac), caplen);
-        let status = frame.add(offset_of!(sys::tpacket2_hdr, tp_status)).cast::<std::sync::atomic::AtomicU32>();
-        (*status).store(sys::TP_STATUS_USER, std::sync::atomic::Ordering::Release);
-    }
-    mac as u16
+fn kernel_writes_v2(ring: &RingMem<'_>, i: u32, packet: &[u8], len: u32, pkttype: u8) -> u16 {
+    kernel_fills_frame::<V2>(ring, i, packet, len, pkttype)
 }
 
-fn status(ring: &Ring, i: u32) -> u32 {
-    // SAFETY: frame i lies in the fake ring.
-    unsafe { frame_acquire(ring.frame(i), ring.geometry.version) }
+fn status(ring: &RingMem<'_>, i: u32) -> u32 {
+    ring.frames::<V2>().unwrap().frame(i).status()
 }
 
-/// What one read delivered: (data, len, pkttype, block_seq) per packet, and the counters.
+/// What one read delivered: (data, len, pkttype, block_seq) per packet,
+/// each packet's whole metadata, and the counters.
 struct Read {
     packets: Vec<(Vec<u8>, u32, u8, u64)>,
+    metas: Vec<PacketMeta>,
     delivered: usize,
     skipped: u64,
     truncated: u64,
 }
 
-fn read(reader: &mut FrameReader, ring: &Ring, features: &Features, snaplen: u32) -> Read {
-    read_with(features, snaplen, |d| reader.read(ring, d))
+fn read<H: TpacketHeader>(reader: &mut FrameReader<H>, ring: &RingMem<'_>, features: &Features, snaplen: u32) -> Read {
+    // No copies are configured, so the socket is never read: any will do.
+    let socket = PacketSocket::for_ioctls().unwrap();
+    read_with(features, snaplen, |d| reader.read(&ring.frames().unwrap(), &socket, d))
 }
 
 fn read_with(features: &Features, snaplen: u32, read: impl FnOnce(&mut Delivery<'_>) -> usize) -> Read {
+    read_budget(features, snaplen, usize::MAX, read)
+}
+
+/// Runs one reader call with a delivery of `budget` packets and records
+/// what the callback got.
+fn read_budget(
+    features: &Features,
+    snaplen: u32,
+    budget: usize,
+    read: impl FnOnce(&mut Delivery<'_>) -> usize,
+) -> Read {
     let breaker = Breaker::new().unwrap();
     let mut options = ReadOptions::new(features);
     let mut packets = Vec::new();
-    let mut callback = |p: &Packet<'_>| packets.push((p.data.to_vec(), p.meta.len, p.meta.pkttype, p.meta.block_seq));
+    let mut metas = Vec::new();
+    let mut callback = |p: &Packet<'_>| {
+        packets.push((p.data.to_vec(), p.meta.len, p.meta.pkttype, p.meta.block_seq));
+        metas.push(*p.meta);
+    };
     let mut d = Delivery {
-        budget: usize::MAX,
+        budget,
         snaplen,
         breaker: &breaker,
         callback: &mut callback,
@@ -107,27 +73,31 @@ fn read_with(features: &Features, snaplen: u32, read: impl FnOnce(&mut Delivery<
     };
     let delivered = read(&mut d);
     let (skipped, truncated) = (d.skipped, d.truncated);
-    Read { packets, delivered, skipped, truncated }
+    Read { packets, metas, delivered, skipped, truncated }
+}
+
+fn datas(r: &Read) -> Vec<Vec<u8>> {
+    r.packets.iter().map(|p| p.0.clone()).collect()
 }
 
 #[test]
 fn frames_are_delivered_in_ring_order_and_handed_back() {
-    let mut mem = FakeMapping::new(4096);
+    let mut mem = FakeMemory::new(4096);
     let ring = mem.ring(v2_geometry(1024, 4));
-    let mut reader = FrameReader::new(Version::V2, -1, 0);
-    assert!(!reader.ready(&ring), "an empty ring has nothing for user space");
+    let mut reader = FrameReader::<V2>::new(0);
+    assert!(!reader.ready(&ring.frames().unwrap()), "an empty ring has nothing for user space");
     let a: Vec<u8> = (0..60u8).collect();
     let b: Vec<u8> = (100..180u8).collect();
     kernel_writes_v2(&ring, 0, &a, 60, libc::PACKET_HOST);
     kernel_writes_v2(&ring, 1, &b, 80, libc::PACKET_HOST);
-    assert!(reader.ready(&ring));
+    assert!(reader.ready(&ring.frames().unwrap()));
     let r = read(&mut reader, &ring, &Features::default(), 65_535);
     assert_eq!(r.delivered, 2);
     assert_eq!(r.packets[0].0, a);
     assert_eq!(r.packets[1].0, b);
     assert_eq!((r.packets[0].1, r.packets[1].1), (60, 80));
     assert_eq!((status(&ring, 0), status(&ring, 1)), (sys::TP_STATUS_KERNEL, sys::TP_STATUS_KERNEL));
-    assert!(!reader.ready(&ring), "the reader moved past the frames it read");
+    assert!(!reader.ready(&ring.frames().unwrap()), "the reader moved past the frames it read");
     // The ring wraps: frames 2 and 3, then 0 again.
     for i in [2, 3, 0] {
         kernel_writes_v2(&ring, i, &a, 60, libc::PACKET_HOST);
@@ -137,9 +107,9 @@ fn frames_are_delivered_in_ring_order_and_handed_back() {
 
 #[test]
 fn snaplen_cuts_the_data_and_a_full_frame_counts_as_truncated() {
-    let mut mem = FakeMapping::new(4096);
+    let mut mem = FakeMemory::new(4096);
     let ring = mem.ring(v2_geometry(256, 16));
-    let mut reader = FrameReader::new(Version::V2, -1, 0);
+    let mut reader = FrameReader::<V2>::new(0);
     let big = vec![0xabu8; 1000];
     let mac = kernel_writes_v2(&ring, 0, &big, 1000, libc::PACKET_HOST);
     let small = vec![0xcdu8; 100];
@@ -153,9 +123,9 @@ fn snaplen_cuts_the_data_and_a_full_frame_counts_as_truncated() {
 
 #[test]
 fn the_direction_option_skips_without_delivering_and_frees_the_frame() {
-    let mut mem = FakeMapping::new(4096);
+    let mut mem = FakeMemory::new(4096);
     let ring = mem.ring(v2_geometry(1024, 4));
-    let mut reader = FrameReader::new(Version::V2, -1, 0);
+    let mut reader = FrameReader::<V2>::new(0);
     let p = vec![1u8; 60];
     kernel_writes_v2(&ring, 0, &p, 60, libc::PACKET_OUTGOING);
     kernel_writes_v2(&ring, 1, &p, 60, libc::PACKET_HOST);
@@ -168,107 +138,49 @@ fn the_direction_option_skips_without_delivering_and_frees_the_frame() {
 
 #[test]
 fn discard_hands_back_every_owned_frame_unread() {
-    let mut mem = FakeMapping::new(4096);
+    let mut mem = FakeMemory::new(4096);
     let ring = mem.ring(v2_geometry(1024, 4));
-    let mut reader = FrameReader::new(Version::V2, -1, 0);
+    let mut reader = FrameReader::<V2>::new(0);
     let p = vec![1u8; 60];
     for i in 0..3 {
         kernel_writes_v2(&ring, i, &p, 60, libc::PACKET_HOST);
     }
-    assert_eq!(reader.discard(&ring), 3);
+    assert_eq!(reader.discard(&ring.frames().unwrap()), 3);
     assert!((0..4).all(|i| status(&ring, i) == sys::TP_STATUS_KERNEL));
     assert_eq!(read(&mut reader, &ring, &Features::default(), 65_535).delivered, 0);
 }
 
 #[test]
 fn frames_never_span_blocks() {
-    let mut mem = FakeMapping::new(3 * 4096);
+    let mut mem = FakeMemory::new(3 * 4096);
     // 1536-byte frames: two per 4096-byte block, then a 1024-byte gap.
-    let g = Geometry {
-        version: Version::V2,
-        block_size: 4096,
-        block_nr: 3,
-        frame_size: 1536,
-        frame_nr: 6,
-        priv_size: 0,
-        reserve: 0,
-    };
+    let g = geometry(Version::V2, 4096, 3, 1536, 6);
     let ring = mem.ring(g);
-    let base = ring.frame(0) as usize;
-    let offsets: Vec<usize> = (0..6).map(|i| ring.frame(i) as usize - base).collect();
+    let frames = ring.frames::<V2>().unwrap();
+    let at = |i: u32| frames.frame(i).region().ptr_at(0, 1).unwrap() as usize;
+    let offsets: Vec<usize> = (0..6).map(|i| at(i) - at(0)).collect();
     assert_eq!(offsets, [0, 1536, 4096, 5632, 8192, 9728]);
+    assert_eq!(at(6), at(0), "frame numbers count round the ring");
 }
 
-/// Writes a V3 block as the kernel retires it: packets one after another
-/// from offset_to_first_pkt, each with its sockaddr_ll, then the block
-/// descriptor's TP_STATUS_USER.
-fn kernel_retires_v3_block(ring: &Ring, b: u32, packets: &[&[u8]], seq: u64) {
-    let block = ring.block(b);
-    let first = sys::v3_block_plus_priv(0);
-    let mac = sys::tpacket_align(sys::tpacket_align(size_of::<sys::tpacket3_hdr>()) + size_of::<sys::sockaddr_ll>());
-    let mut at = first;
-    for (k, p) in packets.iter().enumerate() {
-        let next = if k + 1 == packets.len() { 0 } else { sys::tpacket_align(mac + p.len()) as u32 };
-        let hdr = sys::tpacket3_hdr {
-            tp_next_offset: next,
-            tp_snaplen: p.len() as u32,
-            tp_len: p.len() as u32,
-            tp_status: sys::TP_STATUS_USER,
-            tp_mac: mac as u16,
-            tp_net: mac as u16 + 14,
-            ..Default::default()
-        };
-        let sll = sys::sockaddr_ll {
-            sll_family: libc::AF_PACKET as u16,
-            sll_pkttype: libc::PACKET_HOST,
-            ..Default::default()
-        };
-        // SAFETY: the block lies in the fake ring, the test owns it, and
-        // every write stays inside the block.
-        unsafe {
-            std::ptr::write_unaligned(block.add(at).cast::<sys::tpacket3_hdr>(), hdr);
-            std::ptr::write_unaligned(
-                block.add(at + sys::tpacket_align(size_of::<sys::tpacket3_hdr>())).cast::<sys::sockaddr_ll>(),
-                sll,
-            );
-            std::ptr::copy_nonoverlapping(p.as_ptr(), block.add(at + mac), p.len());
-        }
-        at += next as usize;
-    }
-    let bh1 = offset_of!(sys::tpacket_block_desc, hdr);
-    // SAFETY: as above; the descriptor is at the start of the block.
-    unsafe {
-        let put = |off: usize, v: u32| std::ptr::write_unaligned(block.add(bh1 + off).cast::<u32>(), v);
-        put(offset_of!(sys::tpacket_hdr_v1, num_pkts), packets.len() as u32);
-        put(offset_of!(sys::tpacket_hdr_v1, offset_to_first_pkt), first as u32);
-        std::ptr::write_unaligned(block.add(bh1 + offset_of!(sys::tpacket_hdr_v1, seq_num)).cast::<u64>(), seq);
-        let status =
-            block.add(bh1 + offset_of!(sys::tpacket_hdr_v1, block_status)).cast::<std::sync::atomic::AtomicU32>();
-        (*status).store(sys::TP_STATUS_USER, std::sync::atomic::Ordering::Release);
-    }
+fn kernel_retires_v3_block(ring: &RingMem<'_>, b: u32, packets: &[&[u8]], seq: u64) {
+    kernel_retires_block(ring, b, packets, seq, 0)
 }
 
 #[test]
 fn v3_blocks_deliver_their_packets_then_go_back_whole() {
-    let mut mem = FakeMapping::new(2 * 4096);
-    let g = Geometry {
-        version: Version::V3,
-        block_size: 4096,
-        block_nr: 2,
-        frame_size: 2048,
-        frame_nr: 4,
-        priv_size: 0,
-        reserve: 0,
-    };
+    let mut mem = FakeMemory::new(2 * 4096);
+    let g = geometry(Version::V3, 4096, 2, 2048, 4);
     let ring = mem.ring(g);
     let mut reader = BlockReader::new();
-    assert!(!reader.ready(&ring));
+    let blocks = ring.blocks().unwrap();
+    assert!(!reader.ready(&blocks));
     let a: Vec<u8> = (0..60u8).collect();
     let b: Vec<u8> = (0..200u8).collect();
     kernel_retires_v3_block(&ring, 0, &[&a, &b], 41);
     kernel_retires_v3_block(&ring, 1, &[&b], 42);
-    assert!(reader.ready(&ring));
-    let r = read_with(&Features::default(), 65_535, |d| reader.read(&ring, d));
+    assert!(reader.ready(&blocks));
+    let r = read_with(&Features::default(), 65_535, |d| reader.read(&blocks, 0, d));
     assert_eq!(r.delivered, 3);
     assert_eq!((r.packets[0].0.clone(), r.packets[1].0.clone(), r.packets[2].0.clone()), (a, b.clone(), b));
     assert_eq!(
@@ -276,8 +188,107 @@ fn v3_blocks_deliver_their_packets_then_go_back_whole() {
         (41, 41, 42),
         "each packet carries its block's sequence number"
     );
-    // SAFETY: both blocks lie in the fake ring.
-    let statuses = unsafe { (block_acquire(ring.block(0)), block_acquire(ring.block(1))) };
+    let statuses = (blocks.block(0).status(), blocks.block(1).status());
     assert_eq!(statuses, (sys::TP_STATUS_KERNEL, sys::TP_STATUS_KERNEL), "read blocks go back to the kernel");
-    assert!(!reader.ready(&ring));
+    assert!(!reader.ready(&blocks));
+}
+
+#[test]
+fn v1_frames_are_read_through_their_own_header() {
+    let mut mem = FakeMemory::new(4096);
+    let g = Geometry { version: Version::V1, ..v2_geometry(1024, 4) };
+    let ring = mem.ring(g);
+    let p: Vec<u8> = (0..90u8).collect();
+    kernel_fills_frame::<V1>(&ring, 0, &p, 90, libc::PACKET_HOST);
+    // The kernel's V1 stamp is in microseconds.
+    let frame = ring.frames::<V1>().unwrap().frame(0);
+    assert!(frame.region().write(std::mem::offset_of!(sys::tpacket_hdr, tp_usec), 7u32));
+    let mut reader = FrameReader::<V1>::new(0);
+    let r = read(&mut reader, &ring, &Features::default(), 65_535);
+    assert_eq!(r.delivered, 1);
+    assert_eq!(datas(&r), vec![p]);
+    assert_eq!(r.metas[0].ts_nsec, 7000);
+    assert_eq!(frame.status(), sys::TP_STATUS_KERNEL, "V1's unsigned long status word is handed back");
+}
+
+/// A V3 read that runs out of budget mid-block resumes at the next packet
+/// and gives the block back only after its last one.
+#[test]
+fn v3_budget_stops_mid_block_and_resumes_there() {
+    let mut mem = FakeMemory::new(2 * 4096);
+    let g = geometry(Version::V3, 4096, 2, 2048, 4);
+    let ring = mem.ring(g);
+    let blocks = ring.blocks().unwrap();
+    let mut reader = BlockReader::new();
+    let (a, b, c) = (vec![1u8; 60], vec![2u8; 70], vec![3u8; 80]);
+    kernel_retires_block(&ring, 0, &[&a, &b, &c], 7, 0);
+    let first = read_budget(&Features::default(), 65_535, 2, |d| reader.read(&blocks, 0, d));
+    assert_eq!(datas(&first), vec![a.clone(), b.clone()]);
+    assert_eq!(blocks.block(0).status(), sys::TP_STATUS_USER, "a partly read block stays user space's");
+    assert!(reader.ready(&blocks), "the rest of the block is still to read");
+    let rest = read_with(&Features::default(), 65_535, |d| reader.read(&blocks, 0, d));
+    assert_eq!(datas(&rest), vec![c]);
+    assert_eq!(blocks.block(0).status(), sys::TP_STATUS_KERNEL);
+}
+
+/// A packet header the kernel could not have written (past the block's
+/// end) ends the block: nothing beyond it is read, and the block goes back.
+#[test]
+fn v3_a_corrupt_offset_never_reads_past_the_block() {
+    let mut mem = FakeMemory::new(4096);
+    let g = geometry(Version::V3, 4096, 1, 2048, 2);
+    let ring = mem.ring(g);
+    let a = vec![9u8; 100];
+    kernel_retires_block(&ring, 0, &[&a, &a], 1, 0);
+    let blocks = ring.blocks().unwrap();
+    // The first packet's tp_next_offset points 8 bytes before the block's end.
+    let first = sys::v3_block_plus_priv(0);
+    assert!(blocks.block(0).region().write(first, 4096u32 - first as u32 - 8));
+    let mut reader = BlockReader::new();
+    let r = read_with(&Features::default(), 65_535, |d| reader.read(&blocks, 0, d));
+    assert_eq!(datas(&r), vec![a], "only the packet inside the block");
+    assert_eq!(blocks.block(0).status(), sys::TP_STATUS_KERNEL, "the corrupt block goes back");
+}
+
+/// The V3 private area is checked once per block and handed with each packet.
+#[test]
+fn v3_packets_carry_the_block_private_area() {
+    let mut mem = FakeMemory::new(4096);
+    let g = Geometry { priv_size: 16, ..geometry(Version::V3, 4096, 1, 2048, 2) };
+    let ring = mem.ring(g);
+    let blocks = ring.blocks().unwrap();
+    kernel_retires_block(&ring, 0, &[&[5u8; 60], &[6u8; 60]], 3, 16);
+    assert!(blocks.block(0).region().write_bytes(sys::V3_BLOCK_HEADER_LEN, b"private-area-16b"));
+    let r = read_with(&Features::default(), 65_535, |d| BlockReader::new().read(&blocks, 16, d));
+    assert_eq!(r.delivered, 2);
+    let private: Vec<Vec<u8>> = r
+        .metas
+        .iter()
+        .map(|m| {
+            // SAFETY: the area lies in the fake ring, which outlives this read.
+            unsafe { std::slice::from_raw_parts(m.block_private, m.block_private_len as usize) }.to_vec()
+        })
+        .collect();
+    assert_eq!(private, vec![b"private-area-16b".to_vec(); 2]);
+}
+
+/// With PACKET_VNET_HDR the kernel writes the virtio-net header just
+/// before the packet; the reader reports it and still starts the data at
+/// the link-layer header.
+#[test]
+fn vnet_headers_in_front_of_v2_packets_are_reported() {
+    let mut mem = FakeMemory::new(4096);
+    let ring = mem.ring(v2_geometry(1024, 4));
+    let p = vec![4u8; 60];
+    let mac = kernel_writes_v2(&ring, 0, &p, 60, libc::PACKET_HOST) as usize;
+    let hdr: [u8; 10] = [1, 4, 54, 0, 0xa8, 0x05, 34, 0, 16, 0];
+    assert!(ring.frames::<V2>().unwrap().frame(0).region().write_bytes(mac - 10, &hdr));
+    let features = Features { vnet_header: true, ..Features::default() };
+    let mut reader = FrameReader::<V2>::new(0);
+    let r = read(&mut reader, &ring, &features, 65_535);
+    let (data, valid, vnet) = (r.packets[0].0.clone(), r.metas[0].vnet_valid, r.metas[0].vnet);
+    assert_eq!(data, p);
+    assert!(valid);
+    assert_eq!((vnet.flags, vnet.gso_type, vnet.hdr_len, vnet.gso_size), (1, 4, 54, 1448));
+    assert_eq!((vnet.csum_start, vnet.csum_offset), (34, 16));
 }

@@ -18,6 +18,27 @@ mod kernel {
 pub use kernel::*;
 
 pub mod netdev;
+pub mod netlink;
+
+/// The system page size, asked at run time: the kernel's block rule is in
+/// pages, and pages are not 4 KiB everywhere.
+pub fn page_size() -> usize {
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if p > 0 {
+        p as usize
+    } else {
+        4096
+    }
+}
+
+/// CLOCK_REALTIME as (seconds, nanoseconds).
+pub fn realtime_now() -> (i64, u32) {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: ts is a live timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
+    (ts.tv_sec, ts.tv_nsec as u32)
+}
 
 /// TPACKET_ALIGNMENT from if_packet.h: frames and packet data are 16-byte aligned.
 pub const TPACKET_ALIGNMENT_USIZE: usize = TPACKET_ALIGNMENT as usize;

@@ -1,5 +1,5 @@
-/* The kernel ABI ringcap speaks: PACKET_MMAP rings, link layer, timestamping, classic BPF, netfilter log and queue;
- * and glibc's public FILE layout, whose put area pcap_dump writes into as putc_unlocked does. */
+/* The kernel ABI ringcap speaks: PACKET_MMAP rings, link layer, timestamping, virtio-net headers, classic BPF,
+ * netfilter log and queue; and glibc's public FILE layout, whose put area pcap_dump writes into as putc_unlocked does. */
 #include <stdio.h>
 #include <sys/socket.h>
 #include <linux/if_packet.h>
@@ -11,6 +11,7 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <linux/ethtool.h>
+#include <linux/virtio_net.h>
 #include <linux/netlink.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>

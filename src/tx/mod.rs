@@ -17,14 +17,15 @@ mod hooks;
 pub mod ring;
 
 use std::collections::VecDeque;
-use std::mem::{size_of, zeroed};
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::geometry::{Geometry, Layout, Sizing, Version};
-use crate::ring::{Mapping, Ring};
+pub use crate::packet::VnetHeader;
+use crate::packet::VNET_HDR_LEN;
+use crate::ring::{MappedRing, Mapping};
 use crate::setup;
-use crate::socket::{Interface, PacketSocket, SocketKind};
+use crate::socket::{link_address, Interface, PacketSocket, SocketKind};
 use crate::sys;
 use hooks::Hooks;
 
@@ -76,6 +77,11 @@ pub struct TxConfig {
     /// A full ring returns RingFull instead of waiting.
     pub nonblocking: bool,
     pub lock_memory: bool,
+    /// PACKET_VNET_HDR: each frame carries a virtio-net header in front of
+    /// the packet, asking the kernel for segmentation (GSO) or a checksum
+    /// (see [`Transmitter::send_vnet`]). SOCK_RAW only; frames are sized
+    /// for 64 KiB packets.
+    pub vnet_header: bool,
 }
 
 impl Default for TxConfig {
@@ -96,6 +102,7 @@ impl Default for TxConfig {
             batch: DEFAULT_BATCH,
             nonblocking: false,
             lock_memory: true,
+            vnet_header: false,
         }
     }
 }
@@ -120,10 +127,22 @@ impl TxConfig {
                 return Err(Error::invalid("SOCK_DGRAM transmit needs the packets' protocol (an EtherType, not 0)"));
             }
         }
+        self.check_vnet_header()?;
         self.check_data_offset()?;
         if let Some(g) = self.explicit_geometry(0) {
             g.validate()?;
             self.check_room(&g)?;
+        }
+        Ok(())
+    }
+
+    /// PACKET_VNET_HDR: the kernel takes it on SOCK_RAW sockets only.
+    pub fn check_vnet_header(&self) -> Result<()> {
+        if self.vnet_header && self.kind == SocketKind::Dgram {
+            return Err(Error::invalid(
+                "virtio-net headers (PACKET_VNET_HDR) need SOCK_RAW: the kernel refuses them on SOCK_DGRAM sockets, \
+                 whose link-layer header it builds itself",
+            ));
         }
         Ok(())
     }
@@ -240,6 +259,10 @@ impl TxPlan {
         if config.qdisc_bypass {
             socket.set_packet_option(sys::PACKET_QDISC_BYPASS, &1i32, "setsockopt(PACKET_QDISC_BYPASS)")?;
         }
+        // Before the ring: the kernel refuses PACKET_VNET_HDR (EBUSY) once one exists.
+        if config.vnet_header {
+            socket.set_packet_option(sys::PACKET_VNET_HDR, &1i32, "setsockopt(PACKET_VNET_HDR)")?;
+        }
         if let Some(p) = config.priority {
             socket
                 .set_option(libc::SOL_SOCKET, libc::SO_PRIORITY as u32, &p, "setsockopt(SO_PRIORITY)")
@@ -282,12 +305,14 @@ impl TxConfig {
             SocketKind::Raw => interface.link_header_len(),
             SocketKind::Dgram => 0,
         };
-        // Room for the largest packet the device takes, from the data offset on.
+        // Room for the largest packet the device takes, from the data offset
+        // on; with virtio-net headers, for the header and a 64 KiB GSO packet.
         let extra = self.data_offset().saturating_sub(default_data_offset(self.version)) as u32;
+        let packet = if self.vnet_header { 65_535 + VNET_HDR_LEN as u32 } else { interface.mtu.min(65_535) };
         Ok(Sizing {
             version: self.version,
             buffer_bytes: self.buffer_bytes,
-            snaplen: interface.mtu.min(65_535) + link + extra,
+            snaplen: packet + link + extra,
             max_packet: u32::MAX,
             link_header: 0,
             reserve: 0,
@@ -337,7 +362,7 @@ fn enable_timestamps(socket: &PacketSocket, interface: &Interface) -> Result<Opt
 pub struct Transmitter {
     // Field order is drop order: unmap before the socket closes. None only
     // while skip_rejected rebuilds the ring, or after that failed (`lost`).
-    mapping: Option<Arc<Mapping>>,
+    ring: Option<MappedRing>,
     tx: TxRing,
     socket: Arc<PacketSocket>,
     interface: Interface,
@@ -362,6 +387,9 @@ pub struct Transmitter {
     limit_reason: String,
     /// SOCK_DGRAM destination (sendto); None for SOCK_RAW (send).
     dest: Option<libc::sockaddr_ll>,
+    /// Largest packet a virtio-net header asking for GSO may carry: the
+    /// frame's room, at most 64 KiB (an IP datagram's limit).
+    gso_max: usize,
     /// The kernel stopped at a rejected frame (no PACKET_LOSS): nothing after
     /// it goes out until skip_rejected.
     stalled: Option<Rejection>,
@@ -378,6 +406,15 @@ pub struct Transmitter {
     /// Test-only header overrides (empty without the test-hooks feature).
     hooks: Hooks,
 }
+
+/// The largest packet GSO can cut up: an IP datagram's 64 KiB.
+const GSO_MAX_BYTES: usize = 65_535;
+const VIRTIO_NET_HDR_GSO_ECN: u8 = sys::VIRTIO_NET_HDR_GSO_ECN as u8;
+const VIRTIO_NET_HDR_F_NEEDS_CSUM: u8 = sys::VIRTIO_NET_HDR_F_NEEDS_CSUM as u8;
+const VIRTIO_NET_HDR_F_DATA_VALID: u8 = sys::VIRTIO_NET_HDR_F_DATA_VALID as u8;
+/// UDP segmentation (USO), which virtio_net_hdr_to_skb has taken since
+/// Linux 5.18; the uapi header installed here predates its constant.
+const VIRTIO_NET_HDR_GSO_UDP_L4: u32 = 5;
 
 /// Reports and timestamps kept for the caller before the oldest are dropped.
 const QUEUE_LIMIT: usize = 65_536;
@@ -411,17 +448,16 @@ impl Transmitter {
         plan: TxPlan,
     ) -> Result<Transmitter> {
         let TxPlan { config, geometry, warning } = plan;
-        if offset + geometry.ring_bytes() > mapping.len() {
-            return Err(Error::invalid("TX ring lies outside the mapping"));
-        }
+        let ring = MappedRing::new(mapping, offset, geometry)?;
         let data_offset = config.data_offset();
-        let tx = tx_ring(&mapping, offset, geometry, &config);
+        let tx = tx_ring(geometry, &config);
         let link = match config.kind {
             SocketKind::Raw => interface.link_header_len() as usize,
             SocketKind::Dgram => 0,
         };
         let device_max = interface.mtu as usize + link;
         let room = tx.data_room();
+        let gso_max = room.min(GSO_MAX_BYTES);
         let (max_packet, limit_reason) = if room < device_max {
             (
                 room,
@@ -441,18 +477,10 @@ impl Transmitter {
         } else {
             (device_max, format!("the MTU of '{}' ({} bytes)", interface.name, interface.mtu))
         };
-        let dest = (config.kind == SocketKind::Dgram).then(|| {
-            // SAFETY: sockaddr_ll is plain old data; all-zero is valid.
-            let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
-            sll.sll_family = libc::AF_PACKET as u16;
-            sll.sll_protocol = config.protocol.to_be();
-            sll.sll_ifindex = interface.index;
-            sll.sll_halen = config.destination.len() as u8;
-            sll.sll_addr[..config.destination.len()].copy_from_slice(&config.destination);
-            sll
-        });
+        let dest = (config.kind == SocketKind::Dgram)
+            .then(|| link_address(interface.index, config.protocol, &config.destination));
         Ok(Transmitter {
-            mapping: Some(mapping),
+            ring: Some(ring),
             lens: vec![0; geometry.frame_nr as usize],
             tx,
             socket,
@@ -468,6 +496,7 @@ impl Transmitter {
             max_packet,
             limit_reason,
             dest,
+            gso_max,
             stalled: None,
             own_mapping: false,
             lost: None,
@@ -481,7 +510,7 @@ impl Transmitter {
     }
 
     pub fn geometry(&self) -> Geometry {
-        self.tx.ring.geometry
+        self.tx.geometry()
     }
 
     /// Whether ENOMEM forced a smaller ring than asked for.
@@ -498,7 +527,7 @@ impl Transmitter {
     }
 
     pub fn memory_locked(&self) -> bool {
-        self.mapping.as_ref().is_some_and(|m| m.is_locked())
+        self.ring.as_ref().is_some_and(|r| r.mapping().is_locked())
     }
 
     /// A warning from open (the call succeeded, but not everything asked
@@ -507,9 +536,20 @@ impl Transmitter {
         self.warning.as_ref()
     }
 
-    /// The largest packet `commit`/`send` accept.
+    /// The largest packet `commit`/`send` accept (a GSO packet under a
+    /// virtio-net header may be larger: [`Transmitter::max_gso_packet`]).
     pub fn max_packet(&self) -> usize {
         self.max_packet
+    }
+
+    /// The largest packet `commit_vnet`/`send_vnet` accept with a GSO
+    /// header; 0 without PACKET_VNET_HDR.
+    pub fn max_gso_packet(&self) -> usize {
+        if self.tx.vnet_len() > 0 {
+            self.gso_max
+        } else {
+            0
+        }
     }
 
     /// Frames committed and not yet handed back by the kernel.
@@ -544,7 +584,7 @@ impl Transmitter {
     /// which the kernel must refuse (TP_STATUS_WRONG_FORMAT).
     #[cfg(feature = "test-hooks")]
     pub fn test_set_next_offset(&mut self, value: u32) -> Result<()> {
-        if self.tx.ring.geometry.version != Version::V3 {
+        if self.tx.geometry().version != Version::V3 {
             return Err(Error::invalid("tp_next_offset exists only in TPACKET_V3 frames"));
         }
         self.hooks.set_next_offset(value);
@@ -596,17 +636,21 @@ impl Transmitter {
             ));
         }
         let n = self.tx.frame_nr();
+        // Each frame's data as committed, virtio-net header included.
         let mut behind = Vec::with_capacity(self.in_flight.saturating_sub(1) as usize);
-        let mut i = (self.tail + 1) % n;
-        for _ in 1..self.in_flight {
-            let len = self.lens[i as usize] as usize;
-            // SAFETY: frame i was committed with len <= data_room() bytes, and
-            // the kernel, stopped at the rejected frame before it, never read it.
-            behind.push(unsafe { std::slice::from_raw_parts(self.tx.data(i), len) }.to_vec());
-            i = (i + 1) % n;
+        if let Some(ring) = &self.ring {
+            let mem = ring.mem();
+            let mut i = (self.tail + 1) % n;
+            for _ in 1..self.in_flight {
+                // Frame i was committed with at most data_room() bytes, and the
+                // kernel, stopped at the rejected frame before it, never read it.
+                let len = self.lens[i as usize] as usize;
+                behind.push(self.tx.data(&mem, i, len).unwrap_or_default().to_vec());
+                i = (i + 1) % n;
+            }
         }
-        self.mapping = None;
-        let geometry = self.tx.ring.geometry;
+        self.ring = None;
+        let geometry = self.tx.geometry();
         let rebuilt = self.rebuild_ring(geometry).and_then(|(mapping, g)| {
             if behind.len() as u32 >= g.frame_nr {
                 return Err(Error::new(
@@ -616,7 +660,7 @@ impl Transmitter {
             }
             Ok((mapping, g))
         });
-        let (mapping, geometry) = match rebuilt {
+        let (ring, geometry) = match rebuilt {
             Ok(r) => r,
             Err(e) => {
                 let why = format!(
@@ -630,8 +674,7 @@ impl Transmitter {
                 return Err(Error::new(e.code(), why));
             }
         };
-        self.tx = tx_ring(&mapping, 0, geometry, &self.config);
-        self.mapping = Some(mapping);
+        self.tx = tx_ring(geometry, &self.config);
         self.lens = vec![0; geometry.frame_nr as usize];
         self.head = 0;
         self.tail = 0;
@@ -642,17 +685,24 @@ impl Transmitter {
         self.stalled = None;
         self.last_errno = 0;
         self.hooks.forget_frames();
-        for data in &behind {
-            let j = self.head;
-            // SAFETY: the new ring's frames are all the user's; each packet
-            // fitted a frame of the same geometry before.
-            unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.tx.data(j), data.len()) };
-            self.lens[j as usize] = data.len() as u32;
-            self.tx.submit(j, data.len() as u32, 0);
-            self.head = (j + 1) % self.tx.frame_nr();
-            self.in_flight += 1;
-            self.unkicked += 1;
+        {
+            let mem = ring.mem();
+            for data in &behind {
+                let j = self.head;
+                // The new ring's frames are all the user's; each packet fitted
+                // a frame of the same geometry before.
+                if !self.tx.fill(&mem, j, data) {
+                    break;
+                }
+                let len = data.len() - self.tx.vnet_len();
+                self.lens[j as usize] = len as u32;
+                self.tx.submit(&mem, j, len as u32, 0);
+                self.head = (j + 1) % self.tx.frame_nr();
+                self.in_flight += 1;
+                self.unkicked += 1;
+            }
         }
+        self.ring = Some(ring);
         if !behind.is_empty() {
             match self.kick() {
                 // Another bad frame among them: the next call reports it.
@@ -664,25 +714,29 @@ impl Transmitter {
     }
 
     /// Frees the (unmapped) TX ring and requests and maps a new one like it.
-    fn rebuild_ring(&self, geometry: Geometry) -> Result<(Arc<Mapping>, Geometry)> {
+    fn rebuild_ring(&self, geometry: Geometry) -> Result<(MappedRing, Geometry)> {
         let none = Geometry { block_size: 0, block_nr: 0, frame_size: 0, frame_nr: 0, ..geometry };
         let direction = crate::ring::Direction::Tx;
         crate::ring::request(&self.socket, direction, none, crate::ring::V3Knobs::default())?;
         let (g, _) = crate::ring::request(&self.socket, direction, geometry, crate::ring::V3Knobs::default())?;
-        Ok((Arc::new(Mapping::new(self.socket.fd(), g.ring_bytes(), self.config.lock_memory)?), g))
+        let mapping = Arc::new(Mapping::new(self.socket.fd(), g.ring_bytes(), self.config.lock_memory)?);
+        Ok((MappedRing::new(mapping, 0, g)?, g))
     }
 
     /// Takes back every frame the kernel is done with, in ring order:
     /// records timestamps and rejections, and stops at the first frame the
     /// kernel still holds.
     fn reap(&mut self) {
+        // No ring (being rebuilt, or lost) has nothing in flight.
+        let Some(ring) = &self.ring else { return };
+        let mem = ring.mem();
         while self.in_flight > 0 && self.stalled.is_none() {
             let i = self.tail;
-            match self.tx.state(i) {
+            match self.tx.state(&mem, i) {
                 FrameState::Kernel => break,
                 FrameState::Free { ts } => {
                     if self.config.timestamps == TxTimestamps::On {
-                        let (ts_sec, ts_nsec) = if ts != 0 { self.tx.timestamp(i) } else { (0, 0) };
+                        let (ts_sec, ts_nsec) = if ts != 0 { self.tx.timestamp(&mem, i) } else { (0, 0) };
                         push_bounded(
                             &mut self.stamps,
                             TxStamp { seq: self.tail_seq, index: i, ts_sec, ts_nsec, source: ts },
@@ -723,7 +777,7 @@ impl Transmitter {
                 ),
                 Err(_) => format!("it is larger than '{}' accepts", self.interface.name),
             }
-        } else if self.tx.ring.geometry.version == Version::V3 && self.next_offset_seen(i) {
+        } else if self.tx.geometry().version == Version::V3 && self.next_offset_seen(i) {
             "its tp_next_offset is not 0 (V3 TX frames are fixed size)".to_string()
         } else {
             "its header or contents are invalid for the device".to_string()
@@ -752,24 +806,49 @@ impl Transmitter {
             self.make_room()?;
             self.reserved = true;
         }
-        let len = self.tx.data_room().min(self.max_packet);
+        // With virtio-net headers a GSO packet may fill the frame's room.
+        let len = if self.tx.vnet_len() > 0 { self.gso_max } else { self.max_packet };
+        let ring = self.ring.as_ref().ok_or_else(|| Error::new(ErrorCode::WrongState, "the TX ring is gone"))?;
         // SAFETY: the head frame is user space's (make_room saw it Free) and
-        // stays reserved until commit; the slice covers its data area only.
-        Ok(unsafe { std::slice::from_raw_parts_mut(self.tx.data(self.head), len) })
+        // stays reserved until commit; the slice, the only view of its data
+        // area, lives as long as the &mut self it borrows.
+        let data = unsafe { self.tx.data_mut(&ring.mem(), self.head, len) };
+        data.ok_or_else(|| Error::new(ErrorCode::WrongState, "the TX frame's data area lies outside its frame"))
     }
 
     /// Hands the frame from `frame()` to the kernel with a `len`-byte packet;
     /// returns the packet's sequence number. Kicks when a batch is full.
     pub fn commit(&mut self, len: usize) -> Result<u64> {
+        self.commit_with(len, None)
+    }
+
+    /// `commit` with a virtio-net header for the packet: GSO (the kernel
+    /// cuts it into gso_size segments, each with its headers and
+    /// checksums) and/or a checksum to fill in (NEEDS_CSUM at
+    /// csum_start + csum_offset). Needs a handle opened with `vnet_header`.
+    pub fn commit_vnet(&mut self, len: usize, header: &VnetHeader) -> Result<u64> {
+        self.commit_with(len, Some(header))
+    }
+
+    fn commit_with(&mut self, len: usize, header: Option<&VnetHeader>) -> Result<u64> {
         self.halted()?;
         if !self.reserved {
             return Err(Error::new(ErrorCode::WrongState, "commit without a frame: call frame() first"));
         }
-        self.check_len(len)?;
+        self.check_vnet(len, header)?;
         let i = self.head;
+        let ring = self.ring.as_ref().ok_or_else(|| Error::new(ErrorCode::WrongState, "the TX ring is gone"))?;
+        if self.tx.vnet_len() > 0 {
+            // A plain commit on a vnet socket still needs a header: all zero
+            // asks for nothing (no GSO, checksum already in place).
+            let header = header.copied().unwrap_or_default();
+            if !self.tx.set_vnet(&ring.mem(), i, &header) {
+                return Err(Error::new(ErrorCode::WrongState, "the TX frame has no room for its virtio-net header"));
+            }
+        }
         let next_offset = self.hooks.take_next_offset(i);
         self.lens[i as usize] = len as u32;
-        self.tx.submit(i, len as u32, next_offset);
+        self.tx.submit(&ring.mem(), i, len as u32, next_offset);
         self.reserved = false;
         let seq = self.stats.queued;
         self.head = (self.head + 1) % self.tx.frame_nr();
@@ -785,10 +864,85 @@ impl Transmitter {
 
     /// Copies `data` into the next frame and commits it.
     pub fn send(&mut self, data: &[u8]) -> Result<u64> {
-        self.check_len(data.len())?;
+        self.send_with(data, None)
+    }
+
+    /// `send` with a virtio-net header (see `commit_vnet`).
+    pub fn send_vnet(&mut self, header: &VnetHeader, data: &[u8]) -> Result<u64> {
+        self.send_with(data, Some(header))
+    }
+
+    fn send_with(&mut self, data: &[u8], header: Option<&VnetHeader>) -> Result<u64> {
+        self.check_vnet(data.len(), header)?;
         let buf = self.frame()?;
         buf[..data.len()].copy_from_slice(data);
-        self.commit(data.len())
+        self.commit_with(data.len(), header)
+    }
+
+    /// Checks a packet and the virtio-net header asked for it against what
+    /// the kernel accepts (virtio_net_hdr_to_skb, tpacket_snd), so a bad
+    /// header is refused here, with the reason, not as a rejected frame.
+    fn check_vnet(&self, len: usize, header: Option<&VnetHeader>) -> Result<()> {
+        let Some(h) = header else { return self.check_len(len) };
+        if self.tx.vnet_len() == 0 {
+            return Err(Error::new(
+                ErrorCode::WrongState,
+                "a virtio-net header needs a TX handle opened with PACKET_VNET_HDR (vnet_header in the TX config)",
+            ));
+        }
+        let gso = h.gso_type & !VIRTIO_NET_HDR_GSO_ECN;
+        let known = [
+            sys::VIRTIO_NET_HDR_GSO_NONE,
+            sys::VIRTIO_NET_HDR_GSO_TCPV4,
+            sys::VIRTIO_NET_HDR_GSO_UDP,
+            sys::VIRTIO_NET_HDR_GSO_TCPV6,
+            VIRTIO_NET_HDR_GSO_UDP_L4,
+        ];
+        if !known.contains(&u32::from(gso)) {
+            return Err(Error::invalid(format!(
+                "virtio-net gso_type {} is unknown; valid: 0 (none), 1 (TCPv4), 3 (UDP), 4 (TCPv6), 5 (UDP L4), each optionally | 0x80 (ECN)",
+                h.gso_type
+            )));
+        }
+        if h.flags & !(VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID) != 0 {
+            return Err(Error::invalid(format!(
+                "virtio-net flags 0x{:x} are unknown; valid: 1 (NEEDS_CSUM), 2 (DATA_VALID)",
+                h.flags
+            )));
+        }
+        if gso != 0 && h.gso_size == 0 {
+            return Err(Error::invalid("a virtio-net GSO header needs gso_size, the payload bytes per segment"));
+        }
+        if gso != 0 && h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM == 0 {
+            return Err(Error::invalid(
+                "a virtio-net GSO header needs flags NEEDS_CSUM (1) with csum_start/csum_offset: each segment's checksum is computed",
+            ));
+        }
+        if h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM != 0 {
+            let end = usize::from(h.csum_start) + usize::from(h.csum_offset) + 2;
+            if end > len {
+                return Err(Error::invalid(format!(
+                    "the checksum at csum_start {} + csum_offset {} lies past the {len}-byte packet",
+                    h.csum_start, h.csum_offset
+                )));
+            }
+        }
+        if usize::from(h.hdr_len) > len {
+            return Err(Error::invalid(format!("virtio-net hdr_len {} exceeds the {len}-byte packet", h.hdr_len)));
+        }
+        if gso == 0 {
+            return self.check_len(len);
+        }
+        if len == 0 || len > self.gso_max {
+            return Err(Error::new(
+                ErrorCode::PacketTooLarge,
+                format!(
+                    "GSO packet of {len} bytes: valid 1 to {} (the TX frame's room after the virtio-net header, at most 64 KiB)",
+                    self.gso_max
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn check_len(&self, len: usize) -> Result<()> {
@@ -848,28 +1002,9 @@ impl Transmitter {
     /// One send(): the kernel sends every SEND_REQUEST frame from its head
     /// on. `wait`: block until all of them are done.
     fn transmit(&mut self, wait: bool) -> Result<()> {
-        let flags = if wait { 0 } else { libc::MSG_DONTWAIT };
         self.stats.kicks += 1;
         self.unkicked = 0;
-        let r = match &self.dest {
-            // SAFETY: sendto with no data and a valid sockaddr_ll of the length passed.
-            Some(sll) => unsafe {
-                libc::sendto(
-                    self.socket.fd(),
-                    std::ptr::null(),
-                    0,
-                    flags,
-                    (sll as *const libc::sockaddr_ll).cast(),
-                    size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-                )
-            },
-            // SAFETY: send with no data on our socket.
-            None => unsafe { libc::send(self.socket.fd(), std::ptr::null(), 0, flags) },
-        };
-        if r >= 0 {
-            return Ok(());
-        }
-        let err = std::io::Error::last_os_error();
+        let Err(err) = self.socket.send_ring(self.dest.as_ref(), wait) else { return Ok(()) };
         let errno = err.raw_os_error().unwrap_or(0);
         match errno {
             // Socket buffer full (DONTWAIT) or interrupted: frames stay queued.
@@ -968,11 +1103,13 @@ impl Drop for Transmitter {
     }
 }
 
-/// The TX frames of `config`'s layout in the ring at `offset` of `mapping`.
-fn tx_ring(mapping: &Mapping, offset: usize, geometry: Geometry, config: &TxConfig) -> TxRing {
+/// The TX frames of `config`'s layout in a ring of `geometry`.
+fn tx_ring(geometry: Geometry, config: &TxConfig) -> TxRing {
+    let vnet_len = if config.vnet_header { VNET_HDR_LEN } else { 0 };
     TxRing::new(
-        Ring::new(mapping, offset, geometry),
+        geometry,
         config.data_offset(),
+        vnet_len,
         config.data_offset.is_some(),
         config.kind == SocketKind::Dgram,
     )
