@@ -58,6 +58,7 @@ pub(in crate::filter) const DLT_PPP_PPPD: i32 = 166;
 pub(in crate::filter) const DLT_SLIP: i32 = 8;
 pub(in crate::filter) const DLT_IPNET: i32 = 226;
 pub(in crate::filter) const DLT_PFLOG: i32 = 117;
+pub(in crate::filter) const DLT_FRELAY: i32 = 107;
 const SLIPDIR_IN: u32 = 0;
 const IPNET_OUTBOUND: u32 = 2;
 const IPNET_INBOUND: u32 = 1;
@@ -103,6 +104,8 @@ pub(in crate::filter) enum Rel {
     /// The link payload itself: where the 802.2 header is on LLC links.
     Llc,
     LinkPl,
+    /// The network header when no SNAP header follows the 802.2 one.
+    LinkPlNosnap,
     PrevMplsHdr,
     TranIpv4,
     TranIpv6,
@@ -130,6 +133,9 @@ pub struct Gen {
     pub(in crate::filter) linktype: Option<Off>,
     pub(in crate::filter) linkpl: Off,
     pub(in crate::filter) nl: u32,
+    /// The network header behind a bare 802.2 header (libpcap's
+    /// off_nl_nosnap), where OSI's NLPID is.
+    pub(in crate::filter) nl_nosnap: u32,
     pub(in crate::filter) mpls_depth: u32,
     pub(in crate::filter) vlan_depth: u32,
     netmask: u32,
@@ -195,6 +201,7 @@ impl Gen {
             linktype: m.linktype.map(Off::at),
             linkpl: Off::at(m.linkpl),
             nl: m.nl,
+            nl_nosnap: m.nl_nosnap,
             mpls_depth: 0,
             vlan_depth: 0,
             netmask: opts.netmask,
@@ -332,6 +339,7 @@ impl Gen {
             Rel::LinkType => Self::load_rel(self.linktype_off()?, off, size),
             Rel::Llc => Self::load_rel(self.linkpl, off, size),
             Rel::LinkPl => Self::load_rel(self.linkpl, self.nl.wrapping_add(off), size),
+            Rel::LinkPlNosnap => Self::load_rel(self.linkpl, self.nl_nosnap.wrapping_add(off), size),
             Rel::PrevMplsHdr => Self::load_rel(self.linkpl, self.nl.wrapping_sub(4).wrapping_add(off), size),
             Rel::TranIpv4 => {
                 let mut s = self.loadx_iphdrlen();
@@ -644,6 +652,7 @@ impl Gen {
                     Proto::Link => {
                         names::ether_proto(name).ok_or_else(|| err(format!("unknown ether proto '{name}'")))?
                     }
+                    Proto::Iso => Self::osi_proto_name(name)?,
                     _ => return Err(err(format!("unknown protocol: {name}"))),
                 };
                 self.proto(v, q.proto, q.dir)

@@ -262,7 +262,34 @@ pub fn ethernet_corpus() -> Vec<Vec<u8>> {
     out.push(eth(MAC_B, MAC_A, 40, &[0xaa, 0xaa, 0x03, 0x08, 0x00, 0x07, 0x80, 0x9b, 0, 0]));
     out.push(eth(MAC_B, MAC_A, 0x809b, &[0, 0x10, 0, 0]));
     out.push(eth(MAC_B, MAC_A, 40, &[0xaa, 0xaa, 0x03, 0, 0, 0, 0x80, 0xf3, 0, 1]));
+    out.extend(osi_frames());
     out
+}
+
+/// OSI over 802.3 and 802.2 (SAP 0xfe, UI): CLNP, ES-IS, and IS-IS PDUs
+/// of every type libpcap names plus one it does not; one frame with the
+/// right NLPID behind the wrong SAPs.
+pub fn osi_frames() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let llc = |nlpid: u8, pdu: u8| {
+        let mut v = vec![0xfe, 0xfe, 0x03, nlpid, 27, 1, 0, pdu, 1, 0, 0];
+        v.extend_from_slice(&[0x47; 16]);
+        v
+    };
+    for pdu in [15, 16, 17, 18, 20, 24, 25, 26, 27, 19] {
+        out.push(eth(MCAST, MAC_A, 27, &llc(0x83, pdu)));
+    }
+    out.push(eth(MAC_B, MAC_A, 27, &llc(0x81, 0x1c)));
+    out.push(eth(MAC_B, MAC_A, 27, &llc(0x82, 0x02)));
+    let mut wrong_sap = llc(0x83, 18);
+    wrong_sap[1] = 0xfd;
+    out.push(eth(MAC_B, MAC_A, 27, &wrong_sap));
+    out
+}
+
+/// The OSI PDU of an 802.2 frame with SAP 0xfe (NLPID first).
+fn osi_pdu(payload: &[u8]) -> Option<&[u8]> {
+    (payload.len() > 3 && payload[0] == 0xfe && payload[1] == 0xfe).then(|| &payload[3..])
 }
 
 /// Truncated copies of some packets (wire length stays the original).
@@ -496,6 +523,11 @@ pub fn link_corpus(dlt: i32, frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
                     out.push(cat(&[&avs, &w]));
                 }
             }
+            9 | 50 if et <= 1500 && osi_pdu(payload).is_some() => {
+                let pdu = osi_pdu(payload).unwrap_or_default();
+                out.push(cat(&[&[0xff, 0x03, 0x00, 0x23], pdu]));
+                out.push(cat(&[&[0x00, 0x23], pdu]));
+            }
             9 | 50 => {
                 out.push(cat(&[&[0xff, 0x03], &ppp_proto(et).to_be_bytes(), payload]));
                 // Without address and control bytes.
@@ -509,6 +541,10 @@ pub fn link_corpus(dlt: i32, frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
                 h.resize(24, 0);
                 out.push(cat(&[&h, payload]));
             }
+            // Cisco's OSI: type 0xfefe, a fudge byte, then the NLPID.
+            104 | 112 if et <= 1500 && osi_pdu(payload).is_some() => {
+                out.push(cat(&[&[0x0f, 0, 0xfe, 0xfe], &payload[2..]]))
+            }
             104 | 112 => out.push(cat(&[&[0x0f, 0], &et.to_be_bytes(), payload])),
             8 | 15 => {
                 let n = if dlt == 8 { 16 } else { 24 };
@@ -517,6 +553,8 @@ pub fn link_corpus(dlt: i32, frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
                 out.push(cat(&[&h, payload]));
                 out.push(cat(&[&vec![0u8; n], payload]));
             }
+            // Frame Relay's OSI: UI control, then the NLPID.
+            107 if et <= 1500 && osi_pdu(payload).is_some() => out.push(cat(&[&[0x04, 0x01], &payload[2..]])),
             107 => {
                 let nlpid = if et == 0x86dd {
                     0x8e

@@ -49,6 +49,15 @@ impl Gen {
             Proto::Arp => self.hostop(addr, mask, dir, ETH_ARP, 14, 24),
             Proto::Rarp => self.hostop(addr, mask, dir, ETH_RARP, 14, 24),
             Proto::Link => Err(err(format!("link-layer modifier applied to {what}"))),
+            Proto::Atalk => Err(err("AppleTalk host filtering not implemented")),
+            Proto::Lat => Err(err("LAT host filtering not implemented")),
+            Proto::Sca => Err(err("SCA host filtering not implemented")),
+            Proto::Moprc => Err(err("MOPRC host filtering not implemented")),
+            Proto::Mopdl => Err(err("MOPDL host filtering not implemented")),
+            Proto::Aarp => Err(err("AARP host filtering not implemented")),
+            Proto::Iso => Err(err("ISO host filtering not implemented")),
+            Proto::Ipx => Err(err("IPX host filtering not implemented")),
+            Proto::Ip6 => Err(err("'ip6' modifier applied to ip host")),
             p => Err(err(format!("'{}' modifier applied to {what}", p.name()))),
         }
     }
@@ -104,6 +113,14 @@ impl Gen {
                 Ok(Cond::and(self.linktype(ETH_IPV6)?, Cond::or(direct, frag)))
             }
             Proto::Arp | Proto::Rarp => Err(err(format!("{} does not encapsulate another protocol", proto.name()))),
+            Proto::Iso => self.iso_proto(v),
+            Proto::Isis => self.isis_proto(v),
+            Proto::Clnp => Err(err("'clnp proto' is not supported")),
+            Proto::Atalk => Err(err("AppleTalk encapsulation is not specifiable")),
+            Proto::Decnet => Err(err("DECNET encapsulation is not specifiable")),
+            Proto::Lat | Proto::Sca | Proto::Moprc | Proto::Mopdl => {
+                Err(err(format!("{} does not encapsulate another protocol", proto.name().to_uppercase())))
+            }
             p => Err(err(format!("'{} proto' is bogus", p.name()))),
         }
     }
@@ -126,7 +143,6 @@ impl Gen {
             Icmp6 => self.proto(58, Ip6, Dir::Default),
             Ah => self.proto(51, Default, Dir::Default),
             Esp => self.proto(50, Default, Dir::Default),
-            Iso => self.linktype(LLCSAP_ISONS),
             Atalk => self.linktype(ETH_ATALK),
             Aarp => self.linktype(ETH_AARP),
             Ipx => self.linktype(LLCSAP_IPX),
@@ -137,6 +153,18 @@ impl Gen {
             Sca => self.linktype(0x6007),
             Moprc => self.linktype(0x6002),
             Mopdl => self.linktype(0x6001),
+            Radio => Err(err("'radio' is not a valid protocol type")),
+            Iso => self.linktype(LLCSAP_ISONS),
+            Clnp => self.iso_proto(ISO8473_CLNP),
+            Esis => self.iso_proto(ISO9542_ESIS),
+            Isis => self.iso_proto(ISO10589_ISIS),
+            IsisL1 => self.isis_types(&super::iso::ISIS_L1),
+            IsisL2 => self.isis_types(&super::iso::ISIS_L2),
+            IsisIih => self.isis_types(&super::iso::ISIS_IIH),
+            IsisLsp => self.isis_types(&super::iso::ISIS_LSP),
+            IsisSnp => self.isis_types(&super::iso::ISIS_SNP),
+            IsisCsnp => self.isis_types(&super::iso::ISIS_CSNP),
+            IsisPsnp => self.isis_types(&super::iso::ISIS_PSNP),
             Link => Err(err("link layer applied in wrong context")),
             Default => Err(err("no protocol given")),
         }

@@ -2,5 +2,6 @@
 //! written against the offsets the link layer (`link`) leaves.
 
 mod ip;
+mod iso;
 mod transport;
 mod tunnel;

@@ -29,6 +29,7 @@ impl Gen {
             c = Cond::and(c, self.mcmp(Rel::LinkPl, 0, W, l << 12, 0xffff_f000)?);
         }
         self.nl += 4;
+        self.nl_nosnap = self.nl_nosnap.wrapping_add(4);
         self.mpls_depth += 1;
         Ok(c)
     }
