@@ -224,6 +224,22 @@ pub enum Node {
     Llc(Option<LlcKind>),
     Pppoes(Option<u32>),
     Geneve(Option<u32>),
+    /// `byte idx op val`, a byte of the link header.
+    Byte {
+        idx: u32,
+        op: ByteOp,
+        val: u32,
+    },
+}
+
+/// The operators of `byte`: `=`, `<`, `>`, and the bit tests `&`, `|`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteOp {
+    Eq,
+    Lt,
+    Gt,
+    And,
+    Or,
 }
 
 /// What `llc` is followed by: a frame format or an S/U frame type.

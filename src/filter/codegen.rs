@@ -162,7 +162,7 @@ pub(in crate::filter) fn ld(code: u16, k: u32) -> Insn {
 }
 
 /// The value of a condition that tests nothing.
-fn constant(c: &Cond) -> Option<bool> {
+pub(in crate::filter) fn constant(c: &Cond) -> Option<bool> {
     match c {
         Cond::Const(v) => Some(*v),
         Cond::Leaf(_) => None,
@@ -388,7 +388,21 @@ impl Gen {
 
     // ---- link layer ---------------------------------------------------------
 
+    /// The link layer's test for an Ethernet type or SAP. Where the answer
+    /// is known without looking, libpcap still emits a test that loads
+    /// its constant (0 for true, 1 for false) into A, which `byte … &`
+    /// and `byte … |` then read; so does this, and the optimizer removes
+    /// the load wherever nothing reads A.
     pub(in crate::filter) fn linktype(&self, proto: u32) -> Result<Cond> {
+        Ok(match self.linktype_test(proto)? {
+            Cond::Const(v) => {
+                Cond::and(Cond::effects(vec![ld(LD | IMM, u32::from(!v))], Test::Always, false), Cond::Const(v))
+            }
+            c => c,
+        })
+    }
+
+    fn linktype_test(&self, proto: u32) -> Result<Cond> {
         if self.mpls_depth > 0 {
             let version = match proto {
                 ETH_IP | 0x21 => 0x40,
@@ -450,10 +464,14 @@ impl Gen {
                 if q.proto == Proto::Link {
                     return Err(err("illegal link layer address"));
                 }
-                let (v, len) = names::atoin(s).ok_or_else(|| err(format!("invalid IPv4 address '{s}'")))?;
                 if matches!(q.addr, AddrKind::Port | AddrKind::PortRange) {
                     return Err(err(format!("'port' modifier applied to ip host '{s}'")));
                 }
+                if q.proto == Proto::Decnet {
+                    let v = names::atodn(s).ok_or_else(|| err(format!("malformed decnet address '{s}'")))?;
+                    return self.ncode(Some(32), v, q);
+                }
+                let (v, len) = names::atoin(s).ok_or_else(|| err(format!("invalid IPv4 address '{s}'")))?;
                 self.ncode(Some(len), v, q)
             }
             Id::V4Net { addr, mask, len } => self.mcode(addr, mask.as_deref(), *len, q),
@@ -469,6 +487,9 @@ impl Gen {
             AddrKind::Default | AddrKind::Host | AddrKind::Net => {
                 if q.proto == Proto::Link {
                     return Err(err("illegal link layer address"));
+                }
+                if q.proto == Proto::Decnet {
+                    return self.dnhostop(v, q.dir);
                 }
                 let (mut v, mut mask) = (v, 0xffff_ffffu32);
                 match vlen {
@@ -569,6 +590,9 @@ impl Gen {
                     }
                     let mac = names::ether_host(name).ok_or_else(|| err(format!("unknown ether host '{name}'")))?;
                     return self.ehostop(&mac, q.dir);
+                }
+                if q.proto == Proto::Decnet {
+                    return Err(err(format!("decnet name support not included, '{name}' cannot be translated")));
                 }
                 let addrs = names::host_addrs(name);
                 if addrs.is_empty() {
@@ -916,6 +940,7 @@ impl Gen {
             Node::Llc(kind) => self.llc(*kind)?,
             Node::Pppoes(s) => self.pppoes(*s)?,
             Node::Geneve(v) => self.geneve(*v)?,
+            Node::Byte { idx, op, val } => self.byteop(*op, *idx, *val)?,
         })
     }
 }

@@ -3,7 +3,7 @@
 //! id after `and`/`or`/`not` inherits the qualifiers of the term before it
 //! (`host a or b`, `port 80 or 443`).
 
-use super::ast::{AddrKind, Arith, ArithOp, Dir, Id, LlcKind, Node, Proto, Qual, RelOp};
+use super::ast::{AddrKind, Arith, ArithOp, ByteOp, Dir, Id, LlcKind, Node, Proto, Qual, RelOp};
 use super::lexer::{syntax, tokenize, Tok, Token};
 use crate::error::Result;
 
@@ -502,6 +502,21 @@ impl Parser {
             "pppoed" => {
                 self.bump();
                 Node::Pppoed
+            }
+            "byte" => {
+                self.bump();
+                let idx = self.number()?;
+                let op = match self.peek() {
+                    Tok::Op("==") => ByteOp::Eq,
+                    Tok::Op("<") => ByteOp::Lt,
+                    Tok::Op(">") => ByteOp::Gt,
+                    Tok::Op("&") => ByteOp::And,
+                    Tok::Op("|") => ByteOp::Or,
+                    _ => return Err(self.unexpected()),
+                };
+                self.bump();
+                let val = self.number()?;
+                Node::Byte { idx, op, val }
             }
             _ => return Ok(None),
         };

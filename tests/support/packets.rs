@@ -263,6 +263,29 @@ pub fn ethernet_corpus() -> Vec<Vec<u8>> {
     out.push(eth(MAC_B, MAC_A, 0x809b, &[0, 0x10, 0, 0]));
     out.push(eth(MAC_B, MAC_A, 40, &[0xaa, 0xaa, 0x03, 0, 0, 0, 0x80, 0xf3, 0, 1]));
     out.extend(osi_frames());
+    out.extend(decnet_frames());
+    out
+}
+
+/// DECnet data packets in the four layouts libpcap reads (long and short
+/// header, with and without a pad byte), between nodes 1.2 and 2.5, and
+/// one control packet.
+pub fn decnet_frames() -> Vec<Vec<u8>> {
+    let (a, b) = ([0x02u8, 0x04], [0x05u8, 0x08]);
+    let long = |dst: [u8; 2], src: [u8; 2]| {
+        [&[0x26u8, 0, 0, 0xaa, 0, 4, 0][..], &dst, &[0, 0, 0xaa, 0, 4, 0], &src, &[0, 0, 0]].concat()
+    };
+    let short = |dst: [u8; 2], src: [u8; 2]| [&[0x02u8][..], &dst, &src, &[0]].concat();
+    let mut out = Vec::new();
+    for (pad, body) in [(false, long(b, a)), (true, long(a, b)), (false, short(a, b)), (true, short(b, a))] {
+        let mut p = vec![body.len() as u8 + u8::from(pad), 0];
+        if pad {
+            p.push(0x81);
+        }
+        p.extend_from_slice(&body);
+        out.push(eth(MAC_B, MAC_A, 0x6003, &p));
+    }
+    out.push(eth(MAC_B, MAC_A, 0x6003, &[8, 0, 0x07, 0x02, 0x04, 0x05, 0x08, 0, 0, 0]));
     out
 }
 

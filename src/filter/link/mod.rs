@@ -10,6 +10,7 @@
 //! that needs the protocol field, as libpcap does. Every other value is
 //! "unknown data link type".
 
+mod byteop;
 mod cooked;
 mod ethernet;
 pub(super) mod ieee80211;

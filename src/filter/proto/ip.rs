@@ -49,6 +49,8 @@ impl Gen {
             Proto::Arp => self.hostop(addr, mask, dir, ETH_ARP, 14, 24),
             Proto::Rarp => self.hostop(addr, mask, dir, ETH_RARP, 14, 24),
             Proto::Link => Err(err(format!("link-layer modifier applied to {what}"))),
+            // The mask is libpcap's too: it ignores it for DECnet.
+            Proto::Decnet => self.dnhostop(addr, dir),
             Proto::Atalk => Err(err("AppleTalk host filtering not implemented")),
             Proto::Lat => Err(err("LAT host filtering not implemented")),
             Proto::Sca => Err(err("SCA host filtering not implemented")),
@@ -235,7 +237,7 @@ impl Gen {
                 }
                 self.free_reg(reg);
                 let mut lt = self.linktype(if v6 { ETH_IPV6 } else { ETH_IP })?;
-                if lt == Cond::Const(false) {
+                if constant(&lt) == Some(false) {
                     // libpcap's optimizer cannot see through its protochain
                     // loop, so it accepts this (as a filter that never
                     // matches) instead of failing with "expression rejects
