@@ -105,6 +105,19 @@ pub enum Dir {
     Dst,
     Or,
     And,
+    /// An 802.11 address field (`addr1`…`addr4`, `ra`, `ta`).
+    Wlan(WlanAddr),
+}
+
+/// The 802.11 address qualifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WlanAddr {
+    Addr1,
+    Addr2,
+    Addr3,
+    Addr4,
+    Ra,
+    Ta,
 }
 
 /// Address-kind qualifier. `Undef` is libpcap's "no qualifier may apply
@@ -224,6 +237,14 @@ pub enum Node {
     Llc(Option<LlcKind>),
     Pppoes(Option<u32>),
     Geneve(Option<u32>),
+    /// `type`/`subtype`: the 802.11 frame control's first byte under a
+    /// mask.
+    WlanType {
+        v: u32,
+        mask: u32,
+    },
+    /// `dir`: the 802.11 To DS/From DS bits.
+    WlanDir(u32),
     /// `byte idx op val`, a byte of the link header.
     Byte {
         idx: u32,

@@ -510,6 +510,9 @@ impl Gen {
             }
             AddrKind::Port | AddrKind::PortRange => {
                 let what = if q.addr == AddrKind::Port { "port" } else { "portrange" };
+                if let Dir::Wlan(w) = q.dir {
+                    return Err(w.not_valid_for(if q.addr == AddrKind::Port { "ports" } else { "port ranges" }));
+                }
                 let p = Self::port_proto(q.proto, what)?;
                 if v > 65535 {
                     return Err(err(format!("illegal port number {v} > 65535")));
@@ -829,6 +832,14 @@ impl Gen {
         };
         let mut extra_cond = Vec::new();
         match proto {
+            Proto::Radio => {
+                // From the start of the packet, and only where a radio
+                // header is there (not PPI: libpcap's rule).
+                if !matches!(self.kind, Kind::Wlan(link::Radio::Avs | link::Radio::Radiotap | link::Radio::Prism)) {
+                    return Err(err("radio information not present in capture"));
+                }
+                v.stmts.extend([ld(LDX | MEM, v.reg), ld(LD | IND | sz, 0)]);
+            }
             Proto::Link => {
                 v.stmts.extend(to_x_plus(self.linkhdr, v.reg));
                 v.stmts.push(ld(LD | IND | sz, self.linkhdr.k));
@@ -941,6 +952,8 @@ impl Gen {
             Node::Pppoes(s) => self.pppoes(*s)?,
             Node::Geneve(v) => self.geneve(*v)?,
             Node::Byte { idx, op, val } => self.byteop(*op, *idx, *val)?,
+            Node::WlanType { v, mask } => self.wlan_type(*v, *mask)?,
+            Node::WlanDir(v) => self.wlan_dir(*v)?,
         })
     }
 }

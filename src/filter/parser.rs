@@ -3,7 +3,7 @@
 //! id after `and`/`or`/`not` inherits the qualifiers of the term before it
 //! (`host a or b`, `port 80 or 443`).
 
-use super::ast::{AddrKind, Arith, ArithOp, ByteOp, Dir, Id, LlcKind, Node, Proto, Qual, RelOp};
+use super::ast::{AddrKind, Arith, ArithOp, ByteOp, Dir, Id, LlcKind, Node, Proto, Qual, RelOp, WlanAddr};
 use super::lexer::{syntax, tokenize, Tok, Token};
 use crate::error::Result;
 
@@ -99,6 +99,81 @@ fn llc_kind(name: &str) -> Option<LlcKind> {
     })
 }
 
+/// 802.11 frame types (grammar.y's ieee80211_types), case-insensitive.
+fn wlan_type(name: &str) -> Option<u32> {
+    Some(match name.to_ascii_lowercase().as_str() {
+        "data" => WLAN_DATA,
+        "mgt" | "management" => WLAN_MGT,
+        "ctl" | "control" => WLAN_CTL,
+        _ => return None,
+    })
+}
+
+const WLAN_MGT: u32 = 0x00;
+const WLAN_CTL: u32 = 0x04;
+const WLAN_DATA: u32 = 0x08;
+
+/// The subtype names of each frame type, as in grammar.y.
+const WLAN_SUBTYPES: [(u32, &[(&str, u32)]); 3] = [
+    (
+        WLAN_MGT,
+        &[
+            ("assocreq", 0x00),
+            ("assoc-req", 0x00),
+            ("assocresp", 0x10),
+            ("assoc-resp", 0x10),
+            ("reassocreq", 0x20),
+            ("reassoc-req", 0x20),
+            ("reassocresp", 0x30),
+            ("reassoc-resp", 0x30),
+            ("probereq", 0x40),
+            ("probe-req", 0x40),
+            ("proberesp", 0x50),
+            ("probe-resp", 0x50),
+            ("beacon", 0x80),
+            ("atim", 0x90),
+            ("disassoc", 0xa0),
+            ("disassociation", 0xa0),
+            ("auth", 0xb0),
+            ("authentication", 0xb0),
+            ("deauth", 0xc0),
+            ("deauthentication", 0xc0),
+        ],
+    ),
+    (
+        WLAN_CTL,
+        &[("ps-poll", 0xa0), ("rts", 0xb0), ("cts", 0xc0), ("ack", 0xd0), ("cf-end", 0xe0), ("cf-end-ack", 0xf0)],
+    ),
+    (
+        WLAN_DATA,
+        &[
+            ("data", 0x00),
+            ("data-cf-ack", 0x10),
+            ("data-cf-poll", 0x20),
+            ("data-cf-ack-poll", 0x30),
+            ("null", 0x40),
+            ("cf-ack", 0x50),
+            ("cf-poll", 0x60),
+            ("cf-ack-poll", 0x70),
+            ("qos-data", 0x80),
+            ("qos-data-cf-ack", 0x90),
+            ("qos-data-cf-poll", 0xa0),
+            ("qos-data-cf-ack-poll", 0xb0),
+            ("qos", 0xc0),
+            ("qos-cf-poll", 0xe0),
+            ("qos-cf-ack-poll", 0xf0),
+        ],
+    ),
+];
+
+fn lookup(table: &[(&str, u32)], name: &str) -> Option<u32> {
+    table.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|&(_, v)| v)
+}
+
+fn wlan_dir(name: &str) -> Option<u32> {
+    lookup(&[("nods", 0), ("tods", 1), ("fromds", 2), ("dstods", 3)], name)
+}
+
 fn is_keyword(w: &str) -> bool {
     proto_keyword(w).is_some()
         || matches!(
@@ -148,6 +223,16 @@ fn is_keyword(w: &str) -> bool {
                 | "subtype"
                 | "dir"
                 | "direction"
+                | "address1"
+                | "addr1"
+                | "address2"
+                | "addr2"
+                | "address3"
+                | "addr3"
+                | "address4"
+                | "addr4"
+                | "ra"
+                | "ta"
         )
 }
 
@@ -503,6 +588,7 @@ impl Parser {
                 self.bump();
                 Node::Pppoed
             }
+            "type" | "subtype" | "dir" | "direction" => self.p80211()?,
             "byte" => {
                 self.bump();
                 let idx = self.number()?;
@@ -523,7 +609,90 @@ impl Parser {
         Ok(Some(node))
     }
 
+    /// `type T [subtype S]`, `subtype S`, `dir D` (grammar.y's p80211).
+    fn p80211(&mut self) -> Result<Node> {
+        let kw = match self.bump() {
+            Tok::Word { text, .. } => text,
+            _ => return Err(self.unexpected()),
+        };
+        let pos = self.pos();
+        let name = |p: &mut Parser| match p.peek().clone() {
+            Tok::Word { text, escaped } if escaped || !is_keyword(&text) => {
+                p.bump();
+                Some(text)
+            }
+            _ => None,
+        };
+        match kw.as_str() {
+            "type" => {
+                let t = if let Tok::Num(n) = *self.peek() {
+                    self.bump();
+                    if n & !0x0c != 0 {
+                        return Err(syntax(pos, format!("invalid 802.11 type value 0x{n:02x}")));
+                    }
+                    n
+                } else {
+                    let n = name(self).ok_or_else(|| self.unexpected())?;
+                    wlan_type(&n).ok_or_else(|| syntax(pos, format!("unknown 802.11 type name \"{n}\"")))?
+                };
+                if !self.is_kw("subtype") {
+                    return Ok(Node::WlanType { v: t, mask: 0x0c });
+                }
+                self.bump();
+                let pos = self.pos();
+                let sub = if let Tok::Num(n) = *self.peek() {
+                    self.bump();
+                    if n & !0xf0 != 0 {
+                        return Err(syntax(pos, format!("invalid 802.11 subtype value 0x{n:02x}")));
+                    }
+                    n
+                } else {
+                    let n = name(self).ok_or_else(|| self.unexpected())?;
+                    let table = WLAN_SUBTYPES
+                        .iter()
+                        .find(|(ty, _)| *ty == t)
+                        .ok_or_else(|| syntax(pos, "unknown 802.11 type"))?
+                        .1;
+                    lookup(table, &n).ok_or_else(|| syntax(pos, format!("unknown 802.11 subtype name \"{n}\"")))?
+                };
+                Ok(Node::WlanType { v: t | sub, mask: 0xfc })
+            }
+            "subtype" => {
+                let n = name(self).ok_or_else(|| self.unexpected())?;
+                let v = WLAN_SUBTYPES
+                    .iter()
+                    .find_map(|(ty, table)| lookup(table, &n).map(|s| s | ty))
+                    .ok_or_else(|| syntax(pos, "unknown 802.11 type name"))?;
+                Ok(Node::WlanType { v, mask: 0xfc })
+            }
+            _ => {
+                if let Tok::Num(n) = *self.peek() {
+                    self.bump();
+                    return Ok(Node::WlanDir(n));
+                }
+                let n = name(self).ok_or_else(|| self.unexpected())?;
+                Ok(Node::WlanDir(wlan_dir(&n).ok_or_else(|| syntax(pos, "unknown 802.11 direction"))?))
+            }
+        }
+    }
+
     fn dqual(&mut self) -> Option<Dir> {
+        let wlan = match self.peek() {
+            Tok::Word { text, escaped: false } => match text.as_str() {
+                "addr1" | "address1" => Some(WlanAddr::Addr1),
+                "addr2" | "address2" => Some(WlanAddr::Addr2),
+                "addr3" | "address3" => Some(WlanAddr::Addr3),
+                "addr4" | "address4" => Some(WlanAddr::Addr4),
+                "ra" => Some(WlanAddr::Ra),
+                "ta" => Some(WlanAddr::Ta),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(w) = wlan {
+            self.bump();
+            return Some(Dir::Wlan(w));
+        }
         let first = if self.is_kw("src") {
             Dir::Src
         } else if self.is_kw("dst") {
@@ -573,6 +742,9 @@ impl Parser {
         if self.is_kw("proto") || self.is_kw("protochain") {
             q.addr = if self.is_kw("proto") { AddrKind::Proto } else { AddrKind::ProtoChain };
             self.bump();
+        } else if ["type", "subtype", "dir", "direction"].iter().any(|k| self.is_kw(k)) {
+            // libpcap takes (and ignores) a protocol name in front.
+            return Ok(Some((self.p80211()?, Qual::UNDEF)));
         } else if self.is_kw("gateway") {
             self.bump();
             q.addr = AddrKind::Gateway;

@@ -468,6 +468,16 @@ fn wlan_frames(f: &[u8]) -> Vec<Vec<u8>> {
     c.extend_from_slice(src);
     c.extend_from_slice(&body);
     out.push(c);
+    // Probe request and authentication (management); CTS and ACK (one
+    // address), PS-Poll; null data and QoS null to the DS (no body).
+    for fc0 in [0x40, 0xb0] {
+        out.push([&[fc0, 0, 0, 0][..], dst, src, &bssid, &[0x30, 0], &body].concat());
+    }
+    out.push([&[0xc4, 0, 0, 0][..], dst].concat());
+    out.push([&[0xd4, 0, 0, 0][..], src].concat());
+    out.push([&[0xa4, 0, 1, 0xc0][..], &bssid, src].concat());
+    out.push([&[0x48, 0x01, 0, 0][..], &bssid, src, dst, &[0x40, 0]].concat());
+    out.push([&[0xc8, 0x01, 0, 0][..], &bssid, src, dst, &[0x50, 0, 0, 0]].concat());
     out
 }
 
@@ -510,7 +520,7 @@ pub fn link_corpus(dlt: i32, frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
                     if j % 2 == 0 {
                         // Flags without padding, TSFT + flags with padding.
                         out.push(cat(&[&radiotap(0x2, &[0x10, 0, 0, 0]), &w]));
-                        let hdr = if w[0] == 0x88 { 26 } else { 24 };
+                        let hdr = (if w[0] == 0x88 { 26 } else { 24 }).min(w.len());
                         let mut padded = w.clone();
                         padded.splice(hdr..hdr, std::iter::repeat_n(0u8, (4 - hdr % 4) % 4));
                         out.push(cat(&[&radiotap(0x3, &[1, 2, 3, 4, 5, 6, 7, 8, 0x20, 0, 0, 0]), &padded]));

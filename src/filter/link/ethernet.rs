@@ -55,8 +55,7 @@ impl Gen {
         if self.mpls_depth > 0 {
             return Err(err("no VLAN match after MPLS"));
         }
-        let wlan = matches!(self.kind, Kind::Wlan(r) if r != super::Radio::Ppi);
-        if !self.is_ether() && !wlan {
+        if !self.is_ether() && !self.has_80211_header() {
             return Err(err(format!("no VLAN support for {}", self.link_name())));
         }
         if let Some(v) = vid {
@@ -136,6 +135,8 @@ impl Gen {
         Ok(match dir {
             Dir::Src => self.bcmp(Rel::LinkHdr, src, mac)?,
             Dir::Dst => self.bcmp(Rel::LinkHdr, dst, mac)?,
+            Dir::Wlan(w) if self.is_ether() => return Err(w.only_on("802.11 with 802.11 headers")),
+            Dir::Wlan(w) => return Err(w.only_on("802.11")),
             Dir::And => Cond::and(self.ehostop(mac, Dir::Src)?, self.ehostop(mac, Dir::Dst)?),
             Dir::Default | Dir::Or => Cond::or(self.ehostop(mac, Dir::Src)?, self.ehostop(mac, Dir::Dst)?),
         })

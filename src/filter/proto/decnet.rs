@@ -19,6 +19,7 @@ impl Gen {
         let (short, long) = match dir {
             Dir::Dst => (1, 7),
             Dir::Src => (3, 15),
+            Dir::Wlan(w) => return Err(w.not_valid_for("addresses other than 802.11 MAC addresses")),
             Dir::And => return Ok(Cond::and(self.dnhostop(addr, Dir::Src)?, self.dnhostop(addr, Dir::Dst)?)),
             Dir::Default | Dir::Or => {
                 return Ok(Cond::or(self.dnhostop(addr, Dir::Src)?, self.dnhostop(addr, Dir::Dst)?))

@@ -23,6 +23,7 @@ impl Gen {
         let off = match dir {
             Dir::Src => src,
             Dir::Dst => dst,
+            Dir::Wlan(w) => return Err(w.not_valid_for("addresses other than 802.11 MAC addresses")),
             Dir::And => {
                 let a = self.hostop(addr, mask, Dir::Src, ethertype, src, dst)?;
                 return Ok(Cond::and(a, self.hostop(addr, mask, Dir::Dst, ethertype, src, dst)?));
@@ -68,6 +69,7 @@ impl Gen {
         let off = match dir {
             Dir::Src => 8,
             Dir::Dst => 24,
+            Dir::Wlan(w) => return Err(w.not_valid_for("addresses other than 802.11 MAC addresses")),
             Dir::And => return Ok(Cond::and(self.hostop6(addr, mask, Dir::Src)?, self.hostop6(addr, mask, Dir::Dst)?)),
             Dir::Default | Dir::Or => {
                 return Ok(Cond::or(self.hostop6(addr, mask, Dir::Src)?, self.hostop6(addr, mask, Dir::Dst)?))
