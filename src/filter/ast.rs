@@ -245,12 +245,74 @@ pub enum Node {
     },
     /// `dir`: the 802.11 To DS/From DS bits.
     WlanDir(u32),
+    /// PFLOG header fields (`on`, `rset`, `rnr`, `srnr`, `reason`, `action`).
+    Pf(PfField),
+    /// SunATM circuits and cell types (`lane`, `oam`, `metac` …).
+    Atm(AtmType),
+    /// MTP2 signal unit types (`fisu`, `hlssu` …).
+    Mtp2(Mtp2Type),
+    /// `vpi`/`vci` and MTP3's `sio`/`opc`/`dpc`/`sls` (and `h` forms)
+    /// against a number: `op` as in relations, `negate` only honoured for
+    /// `>`/`>=` (libpcap ignores it for `!=`).
+    Field {
+        field: Field,
+        op: RelOp,
+        negate: bool,
+        v: u32,
+    },
     /// `byte idx op val`, a byte of the link header.
     Byte {
         idx: u32,
         op: ByteOp,
         val: u32,
     },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PfField {
+    Ifname(String),
+    Ruleset(String),
+    Rnr(u32),
+    Srnr(u32),
+    Reason(u32),
+    Action(u32),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AtmType {
+    Lane,
+    Metac,
+    Bcc,
+    Oamf4ec,
+    Oamf4sc,
+    Sc,
+    Ilmic,
+    Oam,
+    Oamf4,
+    Connectmsg,
+    Metaconnect,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mtp2Type {
+    Fisu,
+    Lssu,
+    Msu,
+    Hfisu,
+    Hlssu,
+    Hmsu,
+}
+
+/// Numeric header fields with their own keyword; `high` for the MTP2
+/// high-speed-link forms (`hsio` …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Vpi,
+    Vci,
+    Sio { high: bool },
+    Opc { high: bool },
+    Dpc { high: bool },
+    Sls { high: bool },
 }
 
 /// The operators of `byte`: `=`, `<`, `>`, and the bit tests `&`, `|`.

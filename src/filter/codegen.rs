@@ -99,6 +99,8 @@ impl Off {
 /// What an offset is relative to (libpcap's `enum e_offrel`).
 #[derive(Debug, Clone, Copy)]
 pub(in crate::filter) enum Rel {
+    /// The start of the packet.
+    Packet,
     LinkHdr,
     LinkType,
     /// The link payload itself: where the 802.2 header is on LLC links.
@@ -144,6 +146,9 @@ pub struct Gen {
     pub(in crate::filter) savefile: bool,
     /// The savefile was written in the other byte order.
     pub(in crate::filter) swapped: bool,
+    /// SunATM after `lane`: Ethernet behind the LANE header, whose LE
+    /// control frames libpcap excludes from Ethernet tests.
+    pub(in crate::filter) lane: bool,
     /// Registers holding the variable offsets of 802.11 headers.
     pub(in crate::filter) wlan: Option<ieee80211::Regs>,
     regs: [bool; MEMWORDS as usize],
@@ -208,6 +213,7 @@ impl Gen {
             vlan_ext: opts.vlan_extensions,
             savefile: opts.savefile,
             swapped: opts.swapped,
+            lane: false,
             wlan: None,
             regs: [false; MEMWORDS as usize],
             cur: 0,
@@ -335,6 +341,7 @@ impl Gen {
 
     pub(in crate::filter) fn load_a(&self, rel: Rel, off: u32, size: u16) -> Result<Vec<Insn>> {
         Ok(match rel {
+            Rel::Packet => vec![ld(LD | ABS | size, off)],
             Rel::LinkHdr => Self::load_rel(self.linkhdr, off, size),
             Rel::LinkType => Self::load_rel(self.linktype_off()?, off, size),
             Rel::Llc => Self::load_rel(self.linkpl, off, size),
@@ -356,6 +363,27 @@ impl Gen {
             s.push(ld(ALU | AND | K, mask));
         }
         Ok(Cond::leaf(s, op, v))
+    }
+
+    /// libpcap's gen_ncmp with its `reverse` flag, which it honours for
+    /// `>` and `>=` only: a reversed `=` (`!=`) stays `=`.
+    pub(in crate::filter) fn rel_cmp(
+        &self,
+        rel: Rel,
+        off: u32,
+        size: u16,
+        mask: u32,
+        op: RelOp,
+        reverse: bool,
+        v: u32,
+    ) -> Result<Cond> {
+        let jop = match op {
+            RelOp::Eq => JEQ,
+            RelOp::Gt => JGT,
+            RelOp::Ge => JGE,
+        };
+        let c = self.ncmp(rel, off, size, mask, jop, v)?;
+        Ok(if reverse && op != RelOp::Eq { Cond::not(c) } else { c })
     }
 
     pub(in crate::filter) fn cmp(&self, rel: Rel, off: u32, size: u16, v: u32) -> Result<Cond> {
@@ -413,7 +441,7 @@ impl Gen {
             return Ok(Cond::and(bos, self.mcmp(Rel::LinkPl, 0, B, version, 0xf0)?));
         }
         match self.kind {
-            Kind::Ether => self.ether_linktype(proto),
+            Kind::Ether => self.lane_checked(self.ether_linktype(proto)?),
             Kind::Sll => self.sll_linktype(proto),
             // libpcap 1.10 compares the protocol field directly for
             // LINUX_SLL2, even for 802.2 SAP values.
@@ -445,7 +473,7 @@ impl Gen {
 
     fn ecode(&self, mac: &[u8; 6], q: Qual) -> Result<Cond> {
         if matches!(q.addr, AddrKind::Host | AddrKind::Default) && q.proto == Proto::Link {
-            return self.ehostop(mac, q.dir);
+            return self.link_host(mac, q.dir);
         }
         Err(err("ethernet address used in non-ether expression"))
     }
@@ -592,7 +620,7 @@ impl Gen {
                         ));
                     }
                     let mac = names::ether_host(name).ok_or_else(|| err(format!("unknown ether host '{name}'")))?;
-                    return self.ehostop(&mac, q.dir);
+                    return self.link_host(&mac, q.dir);
                 }
                 if q.proto == Proto::Decnet {
                     return Err(err(format!("decnet name support not included, '{name}' cannot be translated")));
@@ -669,7 +697,7 @@ impl Gen {
                     }
                 }
                 let hosts = hosts.ok_or_else(|| err(format!("unknown host '{name}'")))?;
-                Ok(Cond::and(self.ehostop(&mac, Dir::Or)?, Cond::not(hosts)))
+                Ok(Cond::and(self.link_host(&mac, Dir::Or)?, Cond::not(hosts)))
             }
             AddrKind::Proto => {
                 let v = match q.proto {
@@ -954,6 +982,10 @@ impl Gen {
             Node::Byte { idx, op, val } => self.byteop(*op, *idx, *val)?,
             Node::WlanType { v, mask } => self.wlan_type(*v, *mask)?,
             Node::WlanDir(v) => self.wlan_dir(*v)?,
+            Node::Pf(f) => self.pf_field(f)?,
+            Node::Atm(t) => self.atm_type(*t)?,
+            Node::Mtp2(t) => self.mtp2_type(*t)?,
+            Node::Field { field, op, negate, v } => self.field(*field, *op, *negate, *v)?,
         })
     }
 }

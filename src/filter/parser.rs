@@ -3,7 +3,10 @@
 //! id after `and`/`or`/`not` inherits the qualifiers of the term before it
 //! (`host a or b`, `port 80 or 443`).
 
-use super::ast::{AddrKind, Arith, ArithOp, ByteOp, Dir, Id, LlcKind, Node, Proto, Qual, RelOp, WlanAddr};
+use super::ast::{
+    AddrKind, Arith, ArithOp, AtmType, ByteOp, Dir, Field, Id, LlcKind, Mtp2Type, Node, PfField, Proto, Qual, RelOp,
+    WlanAddr,
+};
 use super::lexer::{syntax, tokenize, Tok, Token};
 use crate::error::Result;
 
@@ -170,6 +173,33 @@ fn lookup(table: &[(&str, u32)], name: &str) -> Option<u32> {
     table.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|&(_, v)| v)
 }
 
+/// pf's reason names (PFRES_NAMES), numbered by position.
+const PF_REASONS: [&str; 15] = [
+    "match",
+    "bad-offset",
+    "fragment",
+    "short",
+    "normalize",
+    "memory",
+    "bad-timestamp",
+    "congestion",
+    "ip-option",
+    "proto-cksum",
+    "state-mismatch",
+    "state-insert",
+    "state-limit",
+    "src-limit",
+    "synproxy",
+];
+
+/// pf's action names, numbered by position (PF_PASS …).
+const PF_ACTIONS: [&str; 11] =
+    ["pass", "drop", "scrub", "noscrub", "nat", "nonat", "binat", "nobinat", "rdr", "nordr", "synproxy-drop"];
+
+fn lookup_index(names: &[&str], name: &str) -> Option<u32> {
+    names.iter().position(|n| n.eq_ignore_ascii_case(name)).map(|i| i as u32)
+}
+
 fn wlan_dir(name: &str) -> Option<u32> {
     lookup(&[("nods", 0), ("tods", 1), ("fromds", 2), ("dstods", 3)], name)
 }
@@ -233,6 +263,43 @@ fn is_keyword(w: &str) -> bool {
                 | "addr4"
                 | "ra"
                 | "ta"
+                | "on"
+                | "ifname"
+                | "rset"
+                | "ruleset"
+                | "rnr"
+                | "rulenum"
+                | "srnr"
+                | "subrulenum"
+                | "reason"
+                | "action"
+                | "metac"
+                | "bcc"
+                | "oam"
+                | "oamf4"
+                | "oamf4ec"
+                | "oamf4sc"
+                | "sc"
+                | "ilmic"
+                | "vpi"
+                | "vci"
+                | "connectmsg"
+                | "metaconnect"
+                | "fisu"
+                | "lssu"
+                | "lsu"
+                | "msu"
+                | "hfisu"
+                | "hlssu"
+                | "hmsu"
+                | "sio"
+                | "opc"
+                | "dpc"
+                | "sls"
+                | "hsio"
+                | "hopc"
+                | "hdpc"
+                | "hsls"
         )
 }
 
@@ -575,7 +642,9 @@ impl Parser {
                 // `llc` takes an optional name (i, s, u or a frame type),
                 // never a number, as in libpcap's grammar.
                 let kind = match self.peek().clone() {
-                    Tok::Word { text, escaped } if escaped || !is_keyword(&text) => {
+                    // "rnr" is also PFLOG's keyword; libpcap's grammar takes
+                    // it here all the same.
+                    Tok::Word { text, escaped } if escaped || !is_keyword(&text) || text == "rnr" => {
                         let pos = self.pos();
                         self.bump();
                         Some(llc_kind(&text).ok_or_else(|| syntax(pos, format!("unknown LLC type name '{text}'")))?)
@@ -589,6 +658,54 @@ impl Parser {
                 Node::Pppoed
             }
             "type" | "subtype" | "dir" | "direction" => self.p80211()?,
+            "on" | "ifname" | "rset" | "ruleset" | "rnr" | "rulenum" | "srnr" | "subrulenum" | "reason" | "action" => {
+                self.pfvar()?
+            }
+            "lane" | "metac" | "bcc" | "oamf4ec" | "oamf4sc" | "sc" | "ilmic" | "oam" | "oamf4" | "connectmsg"
+            | "metaconnect" => {
+                self.bump();
+                Node::Atm(match word.as_str() {
+                    "lane" => AtmType::Lane,
+                    "metac" => AtmType::Metac,
+                    "bcc" => AtmType::Bcc,
+                    "oamf4ec" => AtmType::Oamf4ec,
+                    "oamf4sc" => AtmType::Oamf4sc,
+                    "sc" => AtmType::Sc,
+                    "ilmic" => AtmType::Ilmic,
+                    "oam" => AtmType::Oam,
+                    "oamf4" => AtmType::Oamf4,
+                    "connectmsg" => AtmType::Connectmsg,
+                    _ => AtmType::Metaconnect,
+                })
+            }
+            "fisu" | "lssu" | "lsu" | "msu" | "hfisu" | "hlssu" | "hmsu" => {
+                self.bump();
+                Node::Mtp2(match word.as_str() {
+                    "fisu" => Mtp2Type::Fisu,
+                    "lssu" | "lsu" => Mtp2Type::Lssu,
+                    "msu" => Mtp2Type::Msu,
+                    "hfisu" => Mtp2Type::Hfisu,
+                    "hlssu" => Mtp2Type::Hlssu,
+                    _ => Mtp2Type::Hmsu,
+                })
+            }
+            "vpi" | "vci" | "sio" | "opc" | "dpc" | "sls" | "hsio" | "hopc" | "hdpc" | "hsls" => {
+                self.bump();
+                let field = match word.as_str() {
+                    "vpi" => Field::Vpi,
+                    "vci" => Field::Vci,
+                    w => {
+                        let high = w.len() == 4;
+                        match &w[w.len() - 3..] {
+                            "sio" => Field::Sio { high },
+                            "opc" => Field::Opc { high },
+                            "dpc" => Field::Dpc { high },
+                            _ => Field::Sls { high },
+                        }
+                    }
+                };
+                self.field_value(field)?
+            }
             "byte" => {
                 self.bump();
                 let idx = self.number()?;
@@ -607,6 +724,75 @@ impl Parser {
             _ => return Ok(None),
         };
         Ok(Some(node))
+    }
+
+    /// PFLOG's fields (grammar.y's pfvar).
+    fn pfvar(&mut self) -> Result<Node> {
+        let kw = match self.bump() {
+            Tok::Word { text, .. } => text,
+            _ => return Err(self.unexpected()),
+        };
+        let pos = self.pos();
+        let id = |p: &mut Parser| match p.peek().clone() {
+            Tok::Word { text, escaped } if escaped || !is_keyword(&text) => {
+                p.bump();
+                Ok(text)
+            }
+            _ => Err(p.unexpected()),
+        };
+        Ok(Node::Pf(match kw.as_str() {
+            "on" | "ifname" => PfField::Ifname(id(self)?),
+            "rset" | "ruleset" => PfField::Ruleset(id(self)?),
+            "rnr" | "rulenum" => PfField::Rnr(self.number()?),
+            "srnr" | "subrulenum" => PfField::Srnr(self.number()?),
+            "reason" => {
+                if let Tok::Num(n) = *self.peek() {
+                    self.bump();
+                    PfField::Reason(n)
+                } else {
+                    let name = id(self)?;
+                    let v = lookup_index(&PF_REASONS, &name)
+                        .ok_or_else(|| syntax(pos, format!("unknown PF reason \"{name}\"")))?;
+                    PfField::Reason(v)
+                }
+            }
+            _ => {
+                let name = id(self)?;
+                let v = match name.to_ascii_lowercase().as_str() {
+                    "accept" => Some(0),
+                    "block" => Some(1),
+                    n => lookup_index(&PF_ACTIONS, n),
+                };
+                PfField::Action(v.ok_or_else(|| syntax(pos, format!("unknown PF action \"{name}\"")))?)
+            }
+        }))
+    }
+
+    /// A field's value: `N`, `relop N`, or `(N or N …)` (grammar.y's
+    /// atmvalue and mtp3value).
+    fn field_value(&mut self, field: Field) -> Result<Node> {
+        let (op, negate) = match self.peek() {
+            Tok::Op(">") => (RelOp::Gt, false),
+            Tok::Op(">=") => (RelOp::Ge, false),
+            Tok::Op("==") => (RelOp::Eq, false),
+            Tok::Op("<=") => (RelOp::Gt, true),
+            Tok::Op("<") => (RelOp::Ge, true),
+            Tok::Op("!=") => (RelOp::Eq, true),
+            Tok::Op("(") => {
+                self.bump();
+                let mut node = Node::Field { field, op: RelOp::Eq, negate: false, v: self.number()? };
+                while self.is_or() {
+                    self.bump();
+                    let v = self.number()?;
+                    node = join(false, node, Node::Field { field, op: RelOp::Eq, negate: false, v });
+                }
+                self.expect_op(")")?;
+                return Ok(node);
+            }
+            _ => return Ok(Node::Field { field, op: RelOp::Eq, negate: false, v: self.number()? }),
+        };
+        self.bump();
+        Ok(Node::Field { field, op, negate, v: self.number()? })
     }
 
     /// `type T [subtype S]`, `subtype S`, `dir D` (grammar.y's p80211).

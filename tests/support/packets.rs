@@ -512,6 +512,12 @@ pub fn link_corpus(dlt: i32, frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
                 // LANE (protocol 1) and unknown (0) cells.
                 out.push(cat(&[&[0x01, 0, 0, 43], &[0, 0], f]));
                 out.push(cat(&[&[0x00, 1, 0, 5], &llc_of(et, payload)]));
+                // LE control frame; the well-known circuits (VPI 0) with
+                // a Q.2931 message type at payload byte 5.
+                out.push(cat(&[&[0x01, 0, 0, 44], &[0xff, 0x00], f]));
+                let vci = [1u8, 2, 3, 4, 5, 16, 42][i % 7];
+                let msg = [0x05u8, 0x02, 0x07, 0x0f, 0x4d, 0x5a, 0x33][(i / 7) % 7];
+                out.push(cat(&[&[0x00, (i % 2) as u8, 0, vci], &[0x09, 0x03, 0, 0, 0, msg, 0x80, 0, 0]]));
             }
             105 => out.extend(wlan_frames(f)),
             127 => {
@@ -622,6 +628,45 @@ pub fn link_corpus(dlt: i32, frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
                 ];
                 h.resize(48, (i % 3) as u8);
                 out.push(cat(&[&h, payload]));
+                // A full pfloghdr: action, reason, interface and ruleset
+                // names, rule numbers, direction.
+                h.resize(64, 0);
+                h[0] = 61;
+                h[2] = (i % 4) as u8;
+                h[3] = (i % 5) as u8;
+                let names = [&b"eth0"[..], b"em1", b"pflog0"];
+                h[4..20].fill(0);
+                h[4..4 + names[i % 3].len()].copy_from_slice(names[i % 3]);
+                h[20..36].fill(0);
+                h[20..20 + names[(i + 1) % 3].len()].copy_from_slice(names[(i + 1) % 3]);
+                h[36..40].copy_from_slice(&((i % 4) as u32).to_be_bytes());
+                h[40..44].copy_from_slice(&((i % 2) as u32).to_be_bytes());
+                h[60] = 1 + (i % 2) as u8;
+                out.push(cat(&[&h, payload]));
+            }
+            // MTP2 signal units (the length indicator says FISU, LSSU or
+            // MSU; an MSU carries SIO and routing label), as on a plain
+            // and on a high-speed link, behind each link's pseudo-header.
+            139 | 140 | 197 => {
+                let pre = match dlt {
+                    140 => 0,
+                    139 => 4,
+                    _ => 20,
+                };
+                let li = [0u8, 1, 2, 3, 20][i % 5];
+                let (dpc, opc, sls) = ([1234u32, 77][i % 2], [5678u32, 16383][(i / 2) % 2], (i % 16) as u32);
+                let label = (dpc | (opc << 14) | (sls << 28)).to_le_bytes();
+                let sio = [0x03u8, 0x83, 0x05][i % 3];
+                let mut su = vec![0x80, 0x81, li];
+                su.extend_from_slice(&[sio]);
+                su.extend_from_slice(&label);
+                su.extend_from_slice(&[0x11; 4]);
+                let mut hsl = vec![0x80, 0x00, 0x81, 0x00, li >> 1, (li & 1) << 7];
+                hsl.push(sio);
+                hsl.extend_from_slice(&label);
+                for unit in [su, hsl] {
+                    out.push(cat(&[&vec![0u8; pre], &unit]));
+                }
             }
             226 => {
                 let mut h = vec![

@@ -125,6 +125,18 @@ impl Gen {
         self.mac_offsets().is_some() || self.is_wlan_with_header()
     }
 
+    /// A MAC address test as a primitive: on LANE, only in data frames.
+    pub(in crate::filter) fn link_host(&self, mac: &[u8; 6], dir: Dir) -> Result<Cond> {
+        self.lane_checked(self.ehostop(mac, dir)?)
+    }
+
+    pub(in crate::filter) fn lane_checked(&self, c: Cond) -> Result<Cond> {
+        Ok(match self.lane_data_check()? {
+            Some(check) => Cond::and(check, c),
+            None => c,
+        })
+    }
+
     pub(in crate::filter) fn ehostop(&self, mac: &[u8; 6], dir: Dir) -> Result<Cond> {
         if self.is_wlan_with_header() {
             return self.wlan_hostop(mac, dir);
@@ -153,7 +165,7 @@ impl Gen {
         let (_, dst) = self.mac_offsets().ok_or_else(|| {
             err("link-layer multicast filters supported only on ethernet/FDDI/token ring/ARCNET/802.11/ATM LANE/Fibre Channel")
         })?;
-        Ok(Cond::leaf(self.load_a(Rel::LinkHdr, dst, B)?, JSET, 1))
+        self.lane_checked(Cond::leaf(self.load_a(Rel::LinkHdr, dst, B)?, JSET, 1))
     }
 
     pub(in crate::filter) fn link_broadcast(&self) -> Result<Cond> {
@@ -163,6 +175,6 @@ impl Gen {
         if !self.has_macs() {
             return Err(err("not a broadcast link"));
         }
-        self.ehostop(&[0xff; 6], Dir::Dst)
+        self.link_host(&[0xff; 6], Dir::Dst)
     }
 }

@@ -10,13 +10,16 @@
 //! that needs the protocol field, as libpcap does. Every other value is
 //! "unknown data link type".
 
+mod atm;
 mod byteop;
 mod cooked;
 mod ethernet;
 pub(super) mod ieee80211;
 mod llc;
 mod loopback;
+mod mtp;
 mod other;
+mod pflog;
 mod ppp;
 
 pub(super) use ieee80211::Radio;

@@ -91,6 +91,7 @@ impl Gen {
         self.linkhdr = Off { k: 0, reg: Some(r_hdr) };
         self.linkpl = Off { k: 0, reg: Some(r_pl) };
         self.nl = 0;
+        self.lane = false;
         self.dlt = DLT_EN10MB;
         self.kind = Kind::Ether;
         Ok(Cond::and(Cond::or(v4, v6), offsets))
