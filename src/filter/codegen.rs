@@ -373,8 +373,7 @@ impl Gen {
         off: u32,
         size: u16,
         mask: u32,
-        op: RelOp,
-        reverse: bool,
+        (op, reverse): (RelOp, bool),
         v: u32,
     ) -> Result<Cond> {
         let jop = match op {

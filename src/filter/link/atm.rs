@@ -41,7 +41,7 @@ impl Gen {
         if !self.is_atm() {
             return Err(err(format!("'{name}' supported only on raw ATM")));
         }
-        self.rel_cmp(Rel::LinkHdr, off, size, 0xffff_ffff, op, reverse, v)
+        self.rel_cmp(Rel::LinkHdr, off, size, 0xffff_ffff, (op, reverse), v)
     }
 
     /// A circuit: VPI 0 and this VCI.

@@ -49,7 +49,7 @@ impl Gen {
             .ok_or_else(|| err(format!("'{name}' supported only on {}", if high { "MTP2_HSL" } else { "MTP2" })))?;
         // The length indicator: 6 bits, or 9 bits of a halfword on HSL.
         let (off, size, mask, lssu_max) = if high { (o.li_hsl, H, 0xff80, 0x0100) } else { (o.li, B, 0x3f, 2) };
-        let li = |op: RelOp, reverse: bool, v: u32| self.rel_cmp(Rel::Packet, off, size, mask, op, reverse, v);
+        let li = |op: RelOp, reverse: bool, v: u32| self.rel_cmp(Rel::Packet, off, size, mask, (op, reverse), v);
         match t {
             Mtp2Type::Fisu | Mtp2Type::Hfisu => li(RelOp::Eq, false, 0),
             Mtp2Type::Lssu | Mtp2Type::Hlssu => Ok(Cond::and(li(RelOp::Gt, false, 0)?, li(RelOp::Gt, true, lssu_max)?)),
@@ -80,6 +80,6 @@ impl Gen {
         if v > max {
             return Err(err(format!("{name} value {v} too big; max value = {max}")));
         }
-        self.rel_cmp(Rel::Packet, off + hsl, size, mask, op, reverse, wire)
+        self.rel_cmp(Rel::Packet, off + hsl, size, mask, (op, reverse), wire)
     }
 }
