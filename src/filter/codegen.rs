@@ -78,8 +78,13 @@ pub(in crate::filter) const IPPROTO_FRAGMENT: u32 = 44;
 /// Initial value of variable-offset registers: any load through it is
 /// outside the packet (and below the kernel's negative offset areas).
 pub(in crate::filter) const UNSET_OFFSET: u32 = 0x8000_0000;
-/// Extension headers `protochain` follows before giving up.
-pub(in crate::filter) const PROTOCHAIN_DEPTH: usize = 4;
+/// Headers `protochain` follows before giving up: this many, or fewer
+/// (halving down to the minimum) where the program would not fit the
+/// kernel's limit (see `compile_here`). Deeper walks are possible but the
+/// optimizer's time grows faster than the walk: 16 costs about what the
+/// rest of a filter costs to compile.
+pub(in crate::filter) const PROTOCHAIN_MAX_DEPTH: usize = 16;
+pub(in crate::filter) const PROTOCHAIN_MIN_DEPTH: usize = 4;
 /// AF_INET6 on this (Linux) host, as DLT_NULL/DLT_LOOP carry it.
 pub(in crate::filter) const AF_INET6_LINUX: u32 = 10;
 
@@ -146,6 +151,10 @@ pub struct Gen {
     pub(in crate::filter) savefile: bool,
     /// The savefile was written in the other byte order.
     pub(in crate::filter) swapped: bool,
+    /// How many headers `protochain` follows (its loop, unrolled).
+    pub(in crate::filter) protochain_depth: usize,
+    /// Whether the expression used `protochain`.
+    pub(in crate::filter) used_protochain: bool,
     /// SunATM after `lane`: Ethernet behind the LANE header, whose LE
     /// control frames libpcap excludes from Ethernet tests.
     pub(in crate::filter) lane: bool,
@@ -214,6 +223,8 @@ impl Gen {
             savefile: opts.savefile,
             swapped: opts.swapped,
             lane: false,
+            protochain_depth: PROTOCHAIN_MAX_DEPTH,
+            used_protochain: false,
             wlan: None,
             regs: [false; MEMWORDS as usize],
             cur: 0,

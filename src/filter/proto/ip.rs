@@ -2,7 +2,9 @@
 //! protocol field (IPv6 also behind one fragment header, as libpcap looks),
 //! non-first fragments, and `protochain`. libpcap's `protochain` loops
 //! over the header chain with a backward jump, which the kernel refuses;
-//! ringcap unrolls the same walk 4 times, so longer chains do not match.
+//! ringcap unrolls the same walk 16 times (8 or 4 where the program would
+//! pass the kernel's 4096 instructions), so a protocol behind more
+//! headers than that does not match where libpcap's loop finds it.
 
 use super::super::ast::{Dir, Proto};
 use super::super::codegen::*;
@@ -177,9 +179,9 @@ impl Gen {
     /// `protochain p`: follow the IPv6 extension headers (and AH, for both
     /// families) looking for protocol `p`. libpcap loops with a backward
     /// jump, which the kernel refuses; this unrolls the same loop
-    /// [`PROTOCHAIN_DEPTH`] times, so a chain longer than that does not
-    /// match. The header walk is libpcap's, including its AH length
-    /// computation (which does not add the AH header's own offset).
+    /// `protochain_depth` times, so a protocol behind more headers than
+    /// that does not match. The header walk is libpcap's, including its AH
+    /// length computation (which does not add the AH header's own offset).
     pub(in crate::filter) fn protochain(&mut self, v: u32, proto: Proto) -> Result<Cond> {
         match proto {
             Proto::Default => {
@@ -202,7 +204,9 @@ impl Gen {
                     s.extend(self.loadx_iphdrlen());
                     s
                 };
-                let is = |k: u32| Cond::leaf(Vec::new(), JEQ, k);
+                // Kept as generated, as libpcap keeps its loop: optimizing
+                // dozens of identical steps costs more than it saves.
+                let is = |k: u32| Cond::effects(Vec::new(), Test::Jump { op: JEQ, x: false, k }, true);
                 let ext6 = vec![
                     ld(LD | IND | B, base),
                     ld(ST, reg),
@@ -227,11 +231,12 @@ impl Gen {
                     ld(LD | MEM, reg),
                 ];
                 let mut chain = is(v);
-                for _ in 0..PROTOCHAIN_DEPTH {
-                    let via_ah = Cond::and(is(51), Cond::effects(ah.clone(), Test::Always, false));
+                self.used_protochain = true;
+                for _ in 0..self.protochain_depth {
+                    let via_ah = Cond::and(is(51), Cond::effects(ah.clone(), Test::Always, true));
                     let advance = if v6 {
                         let ext = Cond::or(Cond::or(Cond::or(is(0), is(60)), is(43)), is(44));
-                        Cond::or(Cond::and(ext, Cond::effects(ext6.clone(), Test::Always, false)), via_ah)
+                        Cond::or(Cond::and(ext, Cond::effects(ext6.clone(), Test::Always, true)), via_ah)
                     } else {
                         via_ah
                     };
