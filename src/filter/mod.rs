@@ -11,8 +11,13 @@
 //! - packets shorter than a load the program makes: both optimizers drop or
 //!   reorder loads, not always the same ones, and a load past the end ends
 //!   the filter with 0;
-//! - `protochain` follows at most 4 headers (libpcap loops with a backward
-//!   jump, which the kernel refuses);
+//! - `protochain` follows at most 16 headers (8 or 4 where the program
+//!   would pass the kernel's 4096 instructions; libpcap loops with a
+//!   backward jump, which the kernel refuses);
+//! - `byte N & M` and `byte N | M` test the accumulator as the code before
+//!   left it, as libpcap's do; where libpcap's optimizer changes that value
+//!   (it threads jumps past the code that set it), ringcap keeps the
+//!   meaning of libpcap's unoptimized program;
 //! - link types: every DLT libpcap 1.10 accepts has libpcap's model (see
 //!   `link`); on 802.11 and PFLOG libpcap hands the register of the payload
 //!   offset to arithmetic too, so there `len > 60 and tcp` means something
