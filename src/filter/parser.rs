@@ -726,20 +726,30 @@ impl Parser {
         Ok(Some(node))
     }
 
+    /// The keyword that starts a primitive, consumed.
+    fn keyword(&mut self) -> Result<String> {
+        match self.bump() {
+            Tok::Word { text, .. } => Ok(text),
+            _ => Err(self.unexpected()),
+        }
+    }
+
+    /// A name argument (libpcap's ID: no keyword unless escaped), consumed.
+    fn name(&mut self) -> Option<String> {
+        match self.peek().clone() {
+            Tok::Word { text, escaped } if escaped || !is_keyword(&text) => {
+                self.bump();
+                Some(text)
+            }
+            _ => None,
+        }
+    }
+
     /// PFLOG's fields (grammar.y's pfvar).
     fn pfvar(&mut self) -> Result<Node> {
-        let kw = match self.bump() {
-            Tok::Word { text, .. } => text,
-            _ => return Err(self.unexpected()),
-        };
+        let kw = self.keyword()?;
         let pos = self.pos();
-        let id = |p: &mut Parser| match p.peek().clone() {
-            Tok::Word { text, escaped } if escaped || !is_keyword(&text) => {
-                p.bump();
-                Ok(text)
-            }
-            _ => Err(p.unexpected()),
-        };
+        let id = |p: &mut Parser| p.name().ok_or_else(|| p.unexpected());
         Ok(Node::Pf(match kw.as_str() {
             "on" | "ifname" => PfField::Ifname(id(self)?),
             "rset" | "ruleset" => PfField::Ruleset(id(self)?),
@@ -772,12 +782,6 @@ impl Parser {
     /// atmvalue and mtp3value).
     fn field_value(&mut self, field: Field) -> Result<Node> {
         let (op, negate) = match self.peek() {
-            Tok::Op(">") => (RelOp::Gt, false),
-            Tok::Op(">=") => (RelOp::Ge, false),
-            Tok::Op("==") => (RelOp::Eq, false),
-            Tok::Op("<=") => (RelOp::Gt, true),
-            Tok::Op("<") => (RelOp::Ge, true),
-            Tok::Op("!=") => (RelOp::Eq, true),
             Tok::Op("(") => {
                 self.bump();
                 let mut node = Node::Field { field, op: RelOp::Eq, negate: false, v: self.number()? };
@@ -789,57 +793,53 @@ impl Parser {
                 self.expect_op(")")?;
                 return Ok(node);
             }
-            _ => return Ok(Node::Field { field, op: RelOp::Eq, negate: false, v: self.number()? }),
+            t => match relop(t) {
+                Some(r) => r,
+                None => return Ok(Node::Field { field, op: RelOp::Eq, negate: false, v: self.number()? }),
+            },
         };
         self.bump();
         Ok(Node::Field { field, op, negate, v: self.number()? })
     }
 
+    /// An 802.11 type or subtype: Ok(number within `mask`) or Err(name).
+    fn wlan_value(&mut self, pos: usize, mask: u32, what: &str) -> Result<std::result::Result<u32, String>> {
+        if let Tok::Num(n) = *self.peek() {
+            self.bump();
+            if n & !mask != 0 {
+                return Err(syntax(pos, format!("invalid 802.11 {what} value 0x{n:02x}")));
+            }
+            return Ok(Ok(n));
+        }
+        self.name().map(Err).ok_or_else(|| self.unexpected())
+    }
+
     /// `type T [subtype S]`, `subtype S`, `dir D` (grammar.y's p80211).
     fn p80211(&mut self) -> Result<Node> {
-        let kw = match self.bump() {
-            Tok::Word { text, .. } => text,
-            _ => return Err(self.unexpected()),
-        };
+        let kw = self.keyword()?;
         let pos = self.pos();
-        let name = |p: &mut Parser| match p.peek().clone() {
-            Tok::Word { text, escaped } if escaped || !is_keyword(&text) => {
-                p.bump();
-                Some(text)
-            }
-            _ => None,
-        };
+        let name = |p: &mut Parser| p.name();
         match kw.as_str() {
             "type" => {
-                let t = if let Tok::Num(n) = *self.peek() {
-                    self.bump();
-                    if n & !0x0c != 0 {
-                        return Err(syntax(pos, format!("invalid 802.11 type value 0x{n:02x}")));
-                    }
-                    n
-                } else {
-                    let n = name(self).ok_or_else(|| self.unexpected())?;
-                    wlan_type(&n).ok_or_else(|| syntax(pos, format!("unknown 802.11 type name \"{n}\"")))?
+                let t = match self.wlan_value(pos, 0x0c, "type")? {
+                    Ok(n) => n,
+                    Err(n) => wlan_type(&n).ok_or_else(|| syntax(pos, format!("unknown 802.11 type name \"{n}\"")))?,
                 };
                 if !self.is_kw("subtype") {
                     return Ok(Node::WlanType { v: t, mask: 0x0c });
                 }
                 self.bump();
                 let pos = self.pos();
-                let sub = if let Tok::Num(n) = *self.peek() {
-                    self.bump();
-                    if n & !0xf0 != 0 {
-                        return Err(syntax(pos, format!("invalid 802.11 subtype value 0x{n:02x}")));
+                let sub = match self.wlan_value(pos, 0xf0, "subtype")? {
+                    Ok(n) => n,
+                    Err(n) => {
+                        let table = WLAN_SUBTYPES
+                            .iter()
+                            .find(|(ty, _)| *ty == t)
+                            .ok_or_else(|| syntax(pos, "unknown 802.11 type"))?
+                            .1;
+                        lookup(table, &n).ok_or_else(|| syntax(pos, format!("unknown 802.11 subtype name \"{n}\"")))?
                     }
-                    n
-                } else {
-                    let n = name(self).ok_or_else(|| self.unexpected())?;
-                    let table = WLAN_SUBTYPES
-                        .iter()
-                        .find(|(ty, _)| *ty == t)
-                        .ok_or_else(|| syntax(pos, "unknown 802.11 type"))?
-                        .1;
-                    lookup(table, &n).ok_or_else(|| syntax(pos, format!("unknown 802.11 subtype name \"{n}\"")))?
                 };
                 Ok(Node::WlanType { v: t | sub, mask: 0xfc })
             }
@@ -972,15 +972,7 @@ impl Parser {
     /// relational operator (so this is not a relation).
     fn relation(&mut self) -> Result<Option<Node>> {
         let lhs = self.arith(0)?;
-        let (op, negate) = match self.peek() {
-            Tok::Op(">") => (RelOp::Gt, false),
-            Tok::Op(">=") => (RelOp::Ge, false),
-            Tok::Op("==") => (RelOp::Eq, false),
-            Tok::Op("<=") => (RelOp::Gt, true),
-            Tok::Op("<") => (RelOp::Ge, true),
-            Tok::Op("!=") => (RelOp::Eq, true),
-            _ => return Ok(None),
-        };
+        let Some((op, negate)) = relop(self.peek()) else { return Ok(None) };
         self.bump();
         let rhs = self.arith(0)?;
         Ok(Some(Node::Relation { op, negate, lhs, rhs }))
@@ -1072,6 +1064,20 @@ impl Parser {
             _ => Err(self.unexpected()),
         }
     }
+}
+
+/// A relational operator as libpcap's grammar has them: `<`, `<=` and
+/// `!=` are the reversed `>=`, `>` and `=`.
+fn relop(t: &Tok) -> Option<(RelOp, bool)> {
+    Some(match t {
+        Tok::Op(">") => (RelOp::Gt, false),
+        Tok::Op(">=") => (RelOp::Ge, false),
+        Tok::Op("==") => (RelOp::Eq, false),
+        Tok::Op("<=") => (RelOp::Gt, true),
+        Tok::Op("<") => (RelOp::Ge, true),
+        Tok::Op("!=") => (RelOp::Eq, true),
+        _ => return None,
+    })
 }
 
 fn join(and: bool, l: Node, r: Node) -> Node {
