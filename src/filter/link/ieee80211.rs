@@ -5,7 +5,11 @@
 //! not lengthened, and PPI is taken to carry bare 802.11 (its DLT field is
 //! checked). The offsets live in scratch registers computed first, and
 //! only when something reads them. Protocols are matched in data frames
-//! only, by LLC/SNAP; MAC addresses are found through the To/From DS bits.
+//! only, by LLC/SNAP; MAC addresses are found through the To/From DS bits,
+//! and `addr1`…`addr4`, `ra` and `ta` where libpcap looks for them (its RA
+//! and TA only in data frames); `type`, `subtype` and `dir` test the frame
+//! control field, on every 802.11 link but PPI (libpcap's rule), and
+//! `radio[…]` reads the radio header from the packet's start.
 //!
 //! Where ringcap differs: libpcap turns its optimizer off for these links
 //! (the offset code jumps inside a block); ringcap expresses the same code
