@@ -1279,3 +1279,71 @@ fn protochain_matches_libpcap_within_its_depth() {
     let long = filter::compile(many, 1, SNAPLEN, NETMASK).unwrap();
     assert!(long.instructions().len() <= 4096);
 }
+
+/// libpcap's messages for misused new primitives, word for word (syntax
+/// errors aside, which ringcap words with the position and token).
+const ERROR_TEXTS: &[(i32, &str)] = &[
+    (1, "iso proto \\nosuch"),
+    (1, "clnp proto 1"),
+    (1, "esis proto 1"),
+    (1, "l1 proto 1"),
+    (1, "iso host 10.0.0.1"),
+    (1, "isis host 10.0.0.1"),
+    (1, "l2 net 10.0.0.0/8"),
+    (1, "isis[0] = 1"),
+    (1, "decnet host nosuchnode"),
+    (1, "decnet port 1"),
+    (1, "decnet host 1.x"),
+    (1, "ether addr1 00:11:22:33:44:55"),
+    (1, "addr1 10.0.0.1"),
+    (1, "ip ra 10.0.0.1"),
+    (1, "ip6 addr3 2001:db8::1"),
+    (1, "tcp ta port 80"),
+    (1, "addr2 portrange 1-2"),
+    (1, "decnet addr4 1.2"),
+    (1, "type 3"),
+    (1, "type nosuch"),
+    (1, "type data subtype 0x81"),
+    (1, "type 0x0c subtype beacon"),
+    (1, "type mgt subtype rts"),
+    (1, "subtype nosuch"),
+    (1, "type mgt"),
+    (1, "dir nods"),
+    (1, "radio[0] = 0"),
+    (1, "radio"),
+    (1, "radio host 10.0.0.1"),
+    (192, "type mgt"),
+    (192, "radio[0] = 0"),
+    (117, "on abcdefghijklmnop"),
+    (117, "rset abcdefghijklmnop"),
+    (117, "reason nosuch"),
+    (117, "action nosuch"),
+    (1, "on eth0"),
+    (1, "rnr 1"),
+    (1, "fisu"),
+    (1, "hfisu"),
+    (1, "sio 3"),
+    (140, "sio 256"),
+    (140, "opc 16384"),
+    (140, "sls 16"),
+    (1, "vpi 0"),
+    (1, "lane"),
+    (1, "oamf4sc"),
+    (1, "connectmsg"),
+    (10, "fddi addr1 00:11:22:33:44:55"),
+    (7, "link addr2 00:11:22:33:44:55"),
+];
+
+#[test]
+fn misused_primitives_fail_with_libpcaps_text() {
+    let mut oracle = oracle::Oracle::start();
+    let mut failures = Vec::new();
+    for &(dlt, e) in ERROR_TEXTS {
+        let theirs = oracle.eval(dlt, SNAPLEN, NETMASK, e).err();
+        let ours = filter::compile(e, dlt, SNAPLEN, NETMASK).err().map(|m| m.message().to_string());
+        if theirs.is_none() || theirs != ours {
+            failures.push(format!("dlt {dlt} {e:?}: libpcap {theirs:?}, ringcap {ours:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

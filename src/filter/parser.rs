@@ -748,7 +748,6 @@ impl Parser {
     /// PFLOG's fields (grammar.y's pfvar).
     fn pfvar(&mut self) -> Result<Node> {
         let kw = self.keyword()?;
-        let pos = self.pos();
         let id = |p: &mut Parser| p.name().ok_or_else(|| p.unexpected());
         Ok(Node::Pf(match kw.as_str() {
             "on" | "ifname" => PfField::Ifname(id(self)?),
@@ -762,7 +761,7 @@ impl Parser {
                 } else {
                     let name = id(self)?;
                     let v = lookup_index(&PF_REASONS, &name)
-                        .ok_or_else(|| syntax(pos, format!("unknown PF reason \"{name}\"")))?;
+                        .ok_or_else(|| semantic(format!("unknown PF reason \"{name}\"")))?;
                     PfField::Reason(v)
                 }
             }
@@ -773,7 +772,7 @@ impl Parser {
                     "block" => Some(1),
                     n => lookup_index(&PF_ACTIONS, n),
                 };
-                PfField::Action(v.ok_or_else(|| syntax(pos, format!("unknown PF action \"{name}\"")))?)
+                PfField::Action(v.ok_or_else(|| semantic(format!("unknown PF action \"{name}\"")))?)
             }
         }))
     }
@@ -803,11 +802,11 @@ impl Parser {
     }
 
     /// An 802.11 type or subtype: Ok(number within `mask`) or Err(name).
-    fn wlan_value(&mut self, pos: usize, mask: u32, what: &str) -> Result<std::result::Result<u32, String>> {
+    fn wlan_value(&mut self, mask: u32, what: &str) -> Result<std::result::Result<u32, String>> {
         if let Tok::Num(n) = *self.peek() {
             self.bump();
             if n & !mask != 0 {
-                return Err(syntax(pos, format!("invalid 802.11 {what} value 0x{n:02x}")));
+                return Err(semantic(format!("invalid 802.11 {what} value 0x{n:02x}")));
             }
             return Ok(Ok(n));
         }
@@ -817,28 +816,26 @@ impl Parser {
     /// `type T [subtype S]`, `subtype S`, `dir D` (grammar.y's p80211).
     fn p80211(&mut self) -> Result<Node> {
         let kw = self.keyword()?;
-        let pos = self.pos();
         let name = |p: &mut Parser| p.name();
         match kw.as_str() {
             "type" => {
-                let t = match self.wlan_value(pos, 0x0c, "type")? {
+                let t = match self.wlan_value(0x0c, "type")? {
                     Ok(n) => n,
-                    Err(n) => wlan_type(&n).ok_or_else(|| syntax(pos, format!("unknown 802.11 type name \"{n}\"")))?,
+                    Err(n) => wlan_type(&n).ok_or_else(|| semantic(format!("unknown 802.11 type name \"{n}\"")))?,
                 };
                 if !self.is_kw("subtype") {
                     return Ok(Node::WlanType { v: t, mask: 0x0c });
                 }
                 self.bump();
-                let pos = self.pos();
-                let sub = match self.wlan_value(pos, 0xf0, "subtype")? {
+                let sub = match self.wlan_value(0xf0, "subtype")? {
                     Ok(n) => n,
                     Err(n) => {
                         let table = WLAN_SUBTYPES
                             .iter()
                             .find(|(ty, _)| *ty == t)
-                            .ok_or_else(|| syntax(pos, "unknown 802.11 type"))?
+                            .ok_or_else(|| semantic("unknown 802.11 type"))?
                             .1;
-                        lookup(table, &n).ok_or_else(|| syntax(pos, format!("unknown 802.11 subtype name \"{n}\"")))?
+                        lookup(table, &n).ok_or_else(|| semantic(format!("unknown 802.11 subtype name \"{n}\"")))?
                     }
                 };
                 Ok(Node::WlanType { v: t | sub, mask: 0xfc })
@@ -848,7 +845,7 @@ impl Parser {
                 let v = WLAN_SUBTYPES
                     .iter()
                     .find_map(|(ty, table)| lookup(table, &n).map(|s| s | ty))
-                    .ok_or_else(|| syntax(pos, "unknown 802.11 type name"))?;
+                    .ok_or_else(|| semantic("unknown 802.11 type name"))?;
                 Ok(Node::WlanType { v, mask: 0xfc })
             }
             _ => {
@@ -857,7 +854,7 @@ impl Parser {
                     return Ok(Node::WlanDir(n));
                 }
                 let n = name(self).ok_or_else(|| self.unexpected())?;
-                Ok(Node::WlanDir(wlan_dir(&n).ok_or_else(|| syntax(pos, "unknown 802.11 direction"))?))
+                Ok(Node::WlanDir(wlan_dir(&n).ok_or_else(|| semantic("unknown 802.11 direction"))?))
             }
         }
     }
@@ -1064,6 +1061,12 @@ impl Parser {
             _ => Err(self.unexpected()),
         }
     }
+}
+
+/// An error libpcap's grammar reports in its own words (a bad name or
+/// value rather than a bad token): its text, without a position.
+fn semantic(msg: impl Into<String>) -> crate::error::Error {
+    crate::error::Error::new(crate::error::ErrorCode::FilterSyntax, msg)
 }
 
 /// A relational operator as libpcap's grammar has them: `<`, `<=` and
