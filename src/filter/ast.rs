@@ -23,6 +23,20 @@ pub enum Proto {
     Ah,
     Esp,
     Iso,
+    Esis,
+    Isis,
+    Clnp,
+    /// IS-IS PDU type groups: level 1, level 2, hellos, link-state,
+    /// sequence-number (complete, partial).
+    IsisL1,
+    IsisL2,
+    IsisIih,
+    IsisLsp,
+    IsisSnp,
+    IsisCsnp,
+    IsisPsnp,
+    /// The radio header in front of 802.11 (`radio[…]`).
+    Radio,
     Atalk,
     Aarp,
     Ipx,
@@ -58,6 +72,17 @@ impl Proto {
             Ah => "ah",
             Esp => "esp",
             Iso => "iso",
+            Esis => "esis",
+            Isis => "isis",
+            Clnp => "clnp",
+            IsisL1 => "l1",
+            IsisL2 => "l2",
+            IsisIih => "iih",
+            IsisLsp => "lsp",
+            IsisSnp => "snp",
+            IsisCsnp => "csnp",
+            IsisPsnp => "psnp",
+            Radio => "radio",
             Atalk => "atalk",
             Aarp => "aarp",
             Ipx => "ipx",
@@ -80,6 +105,19 @@ pub enum Dir {
     Dst,
     Or,
     And,
+    /// An 802.11 address field (`addr1`…`addr4`, `ra`, `ta`).
+    Wlan(WlanAddr),
+}
+
+/// The 802.11 address qualifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WlanAddr {
+    Addr1,
+    Addr2,
+    Addr3,
+    Addr4,
+    Ra,
+    Ta,
 }
 
 /// Address-kind qualifier. `Undef` is libpcap's "no qualifier may apply
@@ -199,6 +237,92 @@ pub enum Node {
     Llc(Option<LlcKind>),
     Pppoes(Option<u32>),
     Geneve(Option<u32>),
+    /// `type`/`subtype`: the 802.11 frame control's first byte under a
+    /// mask.
+    WlanType {
+        v: u32,
+        mask: u32,
+    },
+    /// `dir`: the 802.11 To DS/From DS bits.
+    WlanDir(u32),
+    /// PFLOG header fields (`on`, `rset`, `rnr`, `srnr`, `reason`, `action`).
+    Pf(PfField),
+    /// SunATM circuits and cell types (`lane`, `oam`, `metac` …).
+    Atm(AtmType),
+    /// MTP2 signal unit types (`fisu`, `hlssu` …).
+    Mtp2(Mtp2Type),
+    /// `vpi`/`vci` and MTP3's `sio`/`opc`/`dpc`/`sls` (and `h` forms)
+    /// against a number: `op` as in relations, `negate` only honoured for
+    /// `>`/`>=` (libpcap ignores it for `!=`).
+    Field {
+        field: Field,
+        op: RelOp,
+        negate: bool,
+        v: u32,
+    },
+    /// `byte idx op val`, a byte of the link header.
+    Byte {
+        idx: u32,
+        op: ByteOp,
+        val: u32,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PfField {
+    Ifname(String),
+    Ruleset(String),
+    Rnr(u32),
+    Srnr(u32),
+    Reason(u32),
+    Action(u32),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AtmType {
+    Lane,
+    Metac,
+    Bcc,
+    Oamf4ec,
+    Oamf4sc,
+    Sc,
+    Ilmic,
+    Oam,
+    Oamf4,
+    Connectmsg,
+    Metaconnect,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mtp2Type {
+    Fisu,
+    Lssu,
+    Msu,
+    Hfisu,
+    Hlssu,
+    Hmsu,
+}
+
+/// Numeric header fields with their own keyword; `high` for the MTP2
+/// high-speed-link forms (`hsio` …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Vpi,
+    Vci,
+    Sio { high: bool },
+    Opc { high: bool },
+    Dpc { high: bool },
+    Sls { high: bool },
+}
+
+/// The operators of `byte`: `=`, `<`, `>`, and the bit tests `&`, `|`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteOp {
+    Eq,
+    Lt,
+    Gt,
+    And,
+    Or,
 }
 
 /// What `llc` is followed by: a frame format or an S/U frame type.

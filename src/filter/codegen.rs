@@ -58,6 +58,7 @@ pub(in crate::filter) const DLT_PPP_PPPD: i32 = 166;
 pub(in crate::filter) const DLT_SLIP: i32 = 8;
 pub(in crate::filter) const DLT_IPNET: i32 = 226;
 pub(in crate::filter) const DLT_PFLOG: i32 = 117;
+pub(in crate::filter) const DLT_FRELAY: i32 = 107;
 const SLIPDIR_IN: u32 = 0;
 const IPNET_OUTBOUND: u32 = 2;
 const IPNET_INBOUND: u32 = 1;
@@ -77,8 +78,13 @@ pub(in crate::filter) const IPPROTO_FRAGMENT: u32 = 44;
 /// Initial value of variable-offset registers: any load through it is
 /// outside the packet (and below the kernel's negative offset areas).
 pub(in crate::filter) const UNSET_OFFSET: u32 = 0x8000_0000;
-/// Extension headers `protochain` follows before giving up.
-pub(in crate::filter) const PROTOCHAIN_DEPTH: usize = 4;
+/// Headers `protochain` follows before giving up: this many, or fewer
+/// (halving down to the minimum) where the program would not fit the
+/// kernel's limit (see `compile_here`). Deeper walks are possible but the
+/// optimizer's time grows faster than the walk: 16 costs about what the
+/// rest of a filter costs to compile.
+pub(in crate::filter) const PROTOCHAIN_MAX_DEPTH: usize = 16;
+pub(in crate::filter) const PROTOCHAIN_MIN_DEPTH: usize = 4;
 /// AF_INET6 on this (Linux) host, as DLT_NULL/DLT_LOOP carry it.
 pub(in crate::filter) const AF_INET6_LINUX: u32 = 10;
 
@@ -98,11 +104,15 @@ impl Off {
 /// What an offset is relative to (libpcap's `enum e_offrel`).
 #[derive(Debug, Clone, Copy)]
 pub(in crate::filter) enum Rel {
+    /// The start of the packet.
+    Packet,
     LinkHdr,
     LinkType,
     /// The link payload itself: where the 802.2 header is on LLC links.
     Llc,
     LinkPl,
+    /// The network header when no SNAP header follows the 802.2 one.
+    LinkPlNosnap,
     PrevMplsHdr,
     TranIpv4,
     TranIpv6,
@@ -130,6 +140,9 @@ pub struct Gen {
     pub(in crate::filter) linktype: Option<Off>,
     pub(in crate::filter) linkpl: Off,
     pub(in crate::filter) nl: u32,
+    /// The network header behind a bare 802.2 header (libpcap's
+    /// off_nl_nosnap), where OSI's NLPID is.
+    pub(in crate::filter) nl_nosnap: u32,
     pub(in crate::filter) mpls_depth: u32,
     pub(in crate::filter) vlan_depth: u32,
     netmask: u32,
@@ -138,6 +151,13 @@ pub struct Gen {
     pub(in crate::filter) savefile: bool,
     /// The savefile was written in the other byte order.
     pub(in crate::filter) swapped: bool,
+    /// How many headers `protochain` follows (its loop, unrolled).
+    pub(in crate::filter) protochain_depth: usize,
+    /// Whether the expression used `protochain`.
+    pub(in crate::filter) used_protochain: bool,
+    /// SunATM after `lane`: Ethernet behind the LANE header, whose LE
+    /// control frames libpcap excludes from Ethernet tests.
+    pub(in crate::filter) lane: bool,
     /// Registers holding the variable offsets of 802.11 headers.
     pub(in crate::filter) wlan: Option<ieee80211::Regs>,
     regs: [bool; MEMWORDS as usize],
@@ -156,7 +176,7 @@ pub(in crate::filter) fn ld(code: u16, k: u32) -> Insn {
 }
 
 /// The value of a condition that tests nothing.
-fn constant(c: &Cond) -> Option<bool> {
+pub(in crate::filter) fn constant(c: &Cond) -> Option<bool> {
     match c {
         Cond::Const(v) => Some(*v),
         Cond::Leaf(_) => None,
@@ -195,12 +215,16 @@ impl Gen {
             linktype: m.linktype.map(Off::at),
             linkpl: Off::at(m.linkpl),
             nl: m.nl,
+            nl_nosnap: m.nl_nosnap,
             mpls_depth: 0,
             vlan_depth: 0,
             netmask: opts.netmask,
             vlan_ext: opts.vlan_extensions,
             savefile: opts.savefile,
             swapped: opts.swapped,
+            lane: false,
+            protochain_depth: PROTOCHAIN_MAX_DEPTH,
+            used_protochain: false,
             wlan: None,
             regs: [false; MEMWORDS as usize],
             cur: 0,
@@ -328,10 +352,12 @@ impl Gen {
 
     pub(in crate::filter) fn load_a(&self, rel: Rel, off: u32, size: u16) -> Result<Vec<Insn>> {
         Ok(match rel {
+            Rel::Packet => vec![ld(LD | ABS | size, off)],
             Rel::LinkHdr => Self::load_rel(self.linkhdr, off, size),
             Rel::LinkType => Self::load_rel(self.linktype_off()?, off, size),
             Rel::Llc => Self::load_rel(self.linkpl, off, size),
             Rel::LinkPl => Self::load_rel(self.linkpl, self.nl.wrapping_add(off), size),
+            Rel::LinkPlNosnap => Self::load_rel(self.linkpl, self.nl_nosnap.wrapping_add(off), size),
             Rel::PrevMplsHdr => Self::load_rel(self.linkpl, self.nl.wrapping_sub(4).wrapping_add(off), size),
             Rel::TranIpv4 => {
                 let mut s = self.loadx_iphdrlen();
@@ -348,6 +374,26 @@ impl Gen {
             s.push(ld(ALU | AND | K, mask));
         }
         Ok(Cond::leaf(s, op, v))
+    }
+
+    /// libpcap's gen_ncmp with its `reverse` flag, which it honours for
+    /// `>` and `>=` only: a reversed `=` (`!=`) stays `=`.
+    pub(in crate::filter) fn rel_cmp(
+        &self,
+        rel: Rel,
+        off: u32,
+        size: u16,
+        mask: u32,
+        (op, reverse): (RelOp, bool),
+        v: u32,
+    ) -> Result<Cond> {
+        let jop = match op {
+            RelOp::Eq => JEQ,
+            RelOp::Gt => JGT,
+            RelOp::Ge => JGE,
+        };
+        let c = self.ncmp(rel, off, size, mask, jop, v)?;
+        Ok(if reverse && op != RelOp::Eq { Cond::not(c) } else { c })
     }
 
     pub(in crate::filter) fn cmp(&self, rel: Rel, off: u32, size: u16, v: u32) -> Result<Cond> {
@@ -380,7 +426,21 @@ impl Gen {
 
     // ---- link layer ---------------------------------------------------------
 
+    /// The link layer's test for an Ethernet type or SAP. Where the answer
+    /// is known without looking, libpcap still emits a test that loads
+    /// its constant (0 for true, 1 for false) into A, which `byte … &`
+    /// and `byte … |` then read; so does this, and the optimizer removes
+    /// the load wherever nothing reads A.
     pub(in crate::filter) fn linktype(&self, proto: u32) -> Result<Cond> {
+        Ok(match self.linktype_test(proto)? {
+            Cond::Const(v) => {
+                Cond::and(Cond::effects(vec![ld(LD | IMM, u32::from(!v))], Test::Always, false), Cond::Const(v))
+            }
+            c => c,
+        })
+    }
+
+    fn linktype_test(&self, proto: u32) -> Result<Cond> {
         if self.mpls_depth > 0 {
             let version = match proto {
                 ETH_IP | 0x21 => 0x40,
@@ -391,7 +451,7 @@ impl Gen {
             return Ok(Cond::and(bos, self.mcmp(Rel::LinkPl, 0, B, version, 0xf0)?));
         }
         match self.kind {
-            Kind::Ether => self.ether_linktype(proto),
+            Kind::Ether => self.lane_checked(self.ether_linktype(proto)?),
             Kind::Sll => self.sll_linktype(proto),
             // libpcap 1.10 compares the protocol field directly for
             // LINUX_SLL2, even for 802.2 SAP values.
@@ -423,7 +483,7 @@ impl Gen {
 
     fn ecode(&self, mac: &[u8; 6], q: Qual) -> Result<Cond> {
         if matches!(q.addr, AddrKind::Host | AddrKind::Default) && q.proto == Proto::Link {
-            return self.ehostop(mac, q.dir);
+            return self.link_host(mac, q.dir);
         }
         Err(err("ethernet address used in non-ether expression"))
     }
@@ -442,10 +502,14 @@ impl Gen {
                 if q.proto == Proto::Link {
                     return Err(err("illegal link layer address"));
                 }
-                let (v, len) = names::atoin(s).ok_or_else(|| err(format!("invalid IPv4 address '{s}'")))?;
                 if matches!(q.addr, AddrKind::Port | AddrKind::PortRange) {
                     return Err(err(format!("'port' modifier applied to ip host '{s}'")));
                 }
+                if q.proto == Proto::Decnet {
+                    let v = names::atodn(s).ok_or_else(|| err(format!("malformed decnet address '{s}'")))?;
+                    return self.ncode(Some(32), v, q);
+                }
+                let (v, len) = names::atoin(s).ok_or_else(|| err(format!("invalid IPv4 address '{s}'")))?;
                 self.ncode(Some(len), v, q)
             }
             Id::V4Net { addr, mask, len } => self.mcode(addr, mask.as_deref(), *len, q),
@@ -461,6 +525,9 @@ impl Gen {
             AddrKind::Default | AddrKind::Host | AddrKind::Net => {
                 if q.proto == Proto::Link {
                     return Err(err("illegal link layer address"));
+                }
+                if q.proto == Proto::Decnet {
+                    return self.dnhostop(v, q.dir);
                 }
                 let (mut v, mut mask) = (v, 0xffff_ffffu32);
                 match vlen {
@@ -481,6 +548,9 @@ impl Gen {
             }
             AddrKind::Port | AddrKind::PortRange => {
                 let what = if q.addr == AddrKind::Port { "port" } else { "portrange" };
+                if let Dir::Wlan(w) = q.dir {
+                    return Err(w.not_valid_for(if q.addr == AddrKind::Port { "ports" } else { "port ranges" }));
+                }
                 let p = Self::port_proto(q.proto, what)?;
                 if v > 65535 {
                     return Err(err(format!("illegal port number {v} > 65535")));
@@ -560,7 +630,10 @@ impl Gen {
                         ));
                     }
                     let mac = names::ether_host(name).ok_or_else(|| err(format!("unknown ether host '{name}'")))?;
-                    return self.ehostop(&mac, q.dir);
+                    return self.link_host(&mac, q.dir);
+                }
+                if q.proto == Proto::Decnet {
+                    return Err(err(format!("decnet name support not included, '{name}' cannot be translated")));
                 }
                 let addrs = names::host_addrs(name);
                 if addrs.is_empty() {
@@ -634,7 +707,7 @@ impl Gen {
                     }
                 }
                 let hosts = hosts.ok_or_else(|| err(format!("unknown host '{name}'")))?;
-                Ok(Cond::and(self.ehostop(&mac, Dir::Or)?, Cond::not(hosts)))
+                Ok(Cond::and(self.link_host(&mac, Dir::Or)?, Cond::not(hosts)))
             }
             AddrKind::Proto => {
                 let v = match q.proto {
@@ -644,6 +717,7 @@ impl Gen {
                     Proto::Link => {
                         names::ether_proto(name).ok_or_else(|| err(format!("unknown ether proto '{name}'")))?
                     }
+                    Proto::Iso => Self::osi_proto_name(name)?,
                     _ => return Err(err(format!("unknown protocol: {name}"))),
                 };
                 self.proto(v, q.proto, q.dir)
@@ -796,6 +870,14 @@ impl Gen {
         };
         let mut extra_cond = Vec::new();
         match proto {
+            Proto::Radio => {
+                // From the start of the packet, and only where a radio
+                // header is there (not PPI: libpcap's rule).
+                if !matches!(self.kind, Kind::Wlan(link::Radio::Avs | link::Radio::Radiotap | link::Radio::Prism)) {
+                    return Err(err("radio information not present in capture"));
+                }
+                v.stmts.extend([ld(LDX | MEM, v.reg), ld(LD | IND | sz, 0)]);
+            }
             Proto::Link => {
                 v.stmts.extend(to_x_plus(self.linkhdr, v.reg));
                 v.stmts.push(ld(LD | IND | sz, self.linkhdr.k));
@@ -907,6 +989,13 @@ impl Gen {
             Node::Llc(kind) => self.llc(*kind)?,
             Node::Pppoes(s) => self.pppoes(*s)?,
             Node::Geneve(v) => self.geneve(*v)?,
+            Node::Byte { idx, op, val } => self.byteop(*op, *idx, *val)?,
+            Node::WlanType { v, mask } => self.wlan_type(*v, *mask)?,
+            Node::WlanDir(v) => self.wlan_dir(*v)?,
+            Node::Pf(f) => self.pf_field(f)?,
+            Node::Atm(t) => self.atm_type(*t)?,
+            Node::Mtp2(t) => self.mtp2_type(*t)?,
+            Node::Field { field, op, negate, v } => self.field(*field, *op, *negate, *v)?,
         })
     }
 }

@@ -11,8 +11,13 @@
 //! - packets shorter than a load the program makes: both optimizers drop or
 //!   reorder loads, not always the same ones, and a load past the end ends
 //!   the filter with 0;
-//! - `protochain` follows at most 4 headers (libpcap loops with a backward
-//!   jump, which the kernel refuses);
+//! - `protochain` follows at most 16 headers (8 or 4 where the program
+//!   would pass the kernel's 4096 instructions; libpcap loops with a
+//!   backward jump, which the kernel refuses);
+//! - `byte N & M` and `byte N | M` test the accumulator as the code before
+//!   left it, as libpcap's do; where libpcap's optimizer changes that value
+//!   (it threads jumps past the code that set it), ringcap keeps the
+//!   meaning of libpcap's unoptimized program;
 //! - link types: every DLT libpcap 1.10 accepts has libpcap's model (see
 //!   `link`); on 802.11 and PFLOG libpcap hands the register of the payload
 //!   offset to arithmetic too, so there `len > 60 and tcp` means something
@@ -163,20 +168,42 @@ pub fn compile_with(expr: &str, opts: &Options) -> Result<Program> {
 
 fn compile_here(expr: &str, opts: &Options) -> Result<Program> {
     let ast = parser::parse(expr)?;
+    // `protochain` follows as many headers as the kernel's instruction
+    // limit leaves room for: the deepest walk first, then shallower ones
+    // while the program is too long.
+    let mut depth = codegen::PROTOCHAIN_MAX_DEPTH;
+    loop {
+        match compile_ast(&ast, expr, opts, depth) {
+            Err(TooLong::Yes(_)) if depth > codegen::PROTOCHAIN_MIN_DEPTH => depth /= 2,
+            Err(TooLong::Yes(e) | TooLong::No(e)) => return Err(e),
+            Ok(p) => return Ok(p),
+        }
+    }
+}
+
+/// A failed compile, and whether a shallower `protochain` might fit.
+enum TooLong {
+    Yes(Error),
+    No(Error),
+}
+
+fn compile_ast(ast: &ast::Node, expr: &str, opts: &Options, depth: usize) -> std::result::Result<Program, TooLong> {
     let mut gen = codegen::Gen::new(opts).ok_or_else(|| {
-        Error::new(ErrorCode::FilterSyntax, format!("unknown data link type {}", opts.linktype.dlt()))
+        TooLong::No(Error::new(ErrorCode::FilterSyntax, format!("unknown data link type {}", opts.linktype.dlt())))
     })?;
-    let cond = gen.node(&ast)?;
+    gen.protochain_depth = depth;
+    let cond = gen.node(ast).map_err(TooLong::No)?;
     let cond = gen.finish(cond);
     let mut graph = Graph::default();
     let root = graph.lower(&cond, Next::Ret(opts.snaplen), Next::Ret(0));
-    let root = if opts.optimize { optimize::optimize(&mut graph, root)? } else { root };
-    let insns = emit::emit(&graph, root)?;
+    let root = if opts.optimize { optimize::optimize(&mut graph, root).map_err(TooLong::No)? } else { root };
+    let insns =
+        emit::emit(&graph, root).map_err(|e| if gen.used_protochain { TooLong::Yes(e) } else { TooLong::No(e) })?;
     if opts.optimize && insns.len() == 1 && insns[0].k == 0 && expr.trim() != "" {
-        return Err(Error::new(ErrorCode::FilterSyntax, "expression rejects all packets"));
+        return Err(TooLong::No(Error::new(ErrorCode::FilterSyntax, "expression rejects all packets")));
     }
     validate::validate(&insns).map_err(|e| {
-        Error::new(ErrorCode::FilterSyntax, format!("internal error: compiled program is invalid: {e}"))
+        TooLong::No(Error::new(ErrorCode::FilterSyntax, format!("internal error: compiled program is invalid: {e}")))
     })?;
     Ok(Program { insns })
 }

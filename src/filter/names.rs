@@ -214,3 +214,15 @@ pub fn atoin(s: &str) -> Option<(u32, u32)> {
     }
     Some((addr, len))
 }
+
+/// libpcap's __pcap_atodn: a DECnet "area.node" address (the first two
+/// numbers of a dotted token, as sscanf reads them), area in the top 6
+/// bits and node in the low 10; None where libpcap says "malformed".
+pub fn atodn(s: &str) -> Option<u32> {
+    let mut parts = s.split('.');
+    let area: u32 = parts.next()?.parse().ok()?;
+    let node_text = parts.next()?;
+    let digits = node_text.bytes().take_while(u8::is_ascii_digit).count();
+    let node: u32 = node_text[..digits].parse().ok()?;
+    Some(((area << 10) & 0xfc00) | (node & 0x3ff))
+}

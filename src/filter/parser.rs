@@ -3,7 +3,10 @@
 //! id after `and`/`or`/`not` inherits the qualifiers of the term before it
 //! (`host a or b`, `port 80 or 443`).
 
-use super::ast::{AddrKind, Arith, ArithOp, Dir, Id, LlcKind, Node, Proto, Qual, RelOp};
+use super::ast::{
+    AddrKind, Arith, ArithOp, AtmType, ByteOp, Dir, Field, Id, LlcKind, Mtp2Type, Node, PfField, Proto, Qual, RelOp,
+    WlanAddr,
+};
 use super::lexer::{syntax, tokenize, Tok, Token};
 use crate::error::Result;
 
@@ -52,6 +55,17 @@ fn proto_keyword(w: &str) -> Option<Proto> {
         "ah" => Ah,
         "esp" => Esp,
         "iso" => Iso,
+        "esis" | "es-is" => Esis,
+        "isis" | "is-is" => Isis,
+        "clnp" => Clnp,
+        "l1" => IsisL1,
+        "l2" => IsisL2,
+        "iih" => IsisIih,
+        "lsp" => IsisLsp,
+        "snp" => IsisSnp,
+        "csnp" => IsisCsnp,
+        "psnp" => IsisPsnp,
+        "radio" => Radio,
         "atalk" => Atalk,
         "aarp" => Aarp,
         "ipx" => Ipx,
@@ -86,6 +100,108 @@ fn llc_kind(name: &str) -> Option<LlcKind> {
         "frmr" => LlcKind::UType(0x87),
         _ => return None,
     })
+}
+
+/// 802.11 frame types (grammar.y's ieee80211_types), case-insensitive.
+fn wlan_type(name: &str) -> Option<u32> {
+    Some(match name.to_ascii_lowercase().as_str() {
+        "data" => WLAN_DATA,
+        "mgt" | "management" => WLAN_MGT,
+        "ctl" | "control" => WLAN_CTL,
+        _ => return None,
+    })
+}
+
+const WLAN_MGT: u32 = 0x00;
+const WLAN_CTL: u32 = 0x04;
+const WLAN_DATA: u32 = 0x08;
+
+/// The subtype names of each frame type, as in grammar.y.
+const WLAN_SUBTYPES: [(u32, &[(&str, u32)]); 3] = [
+    (
+        WLAN_MGT,
+        &[
+            ("assocreq", 0x00),
+            ("assoc-req", 0x00),
+            ("assocresp", 0x10),
+            ("assoc-resp", 0x10),
+            ("reassocreq", 0x20),
+            ("reassoc-req", 0x20),
+            ("reassocresp", 0x30),
+            ("reassoc-resp", 0x30),
+            ("probereq", 0x40),
+            ("probe-req", 0x40),
+            ("proberesp", 0x50),
+            ("probe-resp", 0x50),
+            ("beacon", 0x80),
+            ("atim", 0x90),
+            ("disassoc", 0xa0),
+            ("disassociation", 0xa0),
+            ("auth", 0xb0),
+            ("authentication", 0xb0),
+            ("deauth", 0xc0),
+            ("deauthentication", 0xc0),
+        ],
+    ),
+    (
+        WLAN_CTL,
+        &[("ps-poll", 0xa0), ("rts", 0xb0), ("cts", 0xc0), ("ack", 0xd0), ("cf-end", 0xe0), ("cf-end-ack", 0xf0)],
+    ),
+    (
+        WLAN_DATA,
+        &[
+            ("data", 0x00),
+            ("data-cf-ack", 0x10),
+            ("data-cf-poll", 0x20),
+            ("data-cf-ack-poll", 0x30),
+            ("null", 0x40),
+            ("cf-ack", 0x50),
+            ("cf-poll", 0x60),
+            ("cf-ack-poll", 0x70),
+            ("qos-data", 0x80),
+            ("qos-data-cf-ack", 0x90),
+            ("qos-data-cf-poll", 0xa0),
+            ("qos-data-cf-ack-poll", 0xb0),
+            ("qos", 0xc0),
+            ("qos-cf-poll", 0xe0),
+            ("qos-cf-ack-poll", 0xf0),
+        ],
+    ),
+];
+
+fn lookup(table: &[(&str, u32)], name: &str) -> Option<u32> {
+    table.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|&(_, v)| v)
+}
+
+/// pf's reason names (PFRES_NAMES), numbered by position.
+const PF_REASONS: [&str; 15] = [
+    "match",
+    "bad-offset",
+    "fragment",
+    "short",
+    "normalize",
+    "memory",
+    "bad-timestamp",
+    "congestion",
+    "ip-option",
+    "proto-cksum",
+    "state-mismatch",
+    "state-insert",
+    "state-limit",
+    "src-limit",
+    "synproxy",
+];
+
+/// pf's action names, numbered by position (PF_PASS …).
+const PF_ACTIONS: [&str; 11] =
+    ["pass", "drop", "scrub", "noscrub", "nat", "nonat", "binat", "nobinat", "rdr", "nordr", "synproxy-drop"];
+
+fn lookup_index(names: &[&str], name: &str) -> Option<u32> {
+    names.iter().position(|n| n.eq_ignore_ascii_case(name)).map(|i| i as u32)
+}
+
+fn wlan_dir(name: &str) -> Option<u32> {
+    lookup(&[("nods", 0), ("tods", 1), ("fromds", 2), ("dstods", 3)], name)
 }
 
 fn is_keyword(w: &str) -> bool {
@@ -137,6 +253,53 @@ fn is_keyword(w: &str) -> bool {
                 | "subtype"
                 | "dir"
                 | "direction"
+                | "address1"
+                | "addr1"
+                | "address2"
+                | "addr2"
+                | "address3"
+                | "addr3"
+                | "address4"
+                | "addr4"
+                | "ra"
+                | "ta"
+                | "on"
+                | "ifname"
+                | "rset"
+                | "ruleset"
+                | "rnr"
+                | "rulenum"
+                | "srnr"
+                | "subrulenum"
+                | "reason"
+                | "action"
+                | "metac"
+                | "bcc"
+                | "oam"
+                | "oamf4"
+                | "oamf4ec"
+                | "oamf4sc"
+                | "sc"
+                | "ilmic"
+                | "vpi"
+                | "vci"
+                | "connectmsg"
+                | "metaconnect"
+                | "fisu"
+                | "lssu"
+                | "lsu"
+                | "msu"
+                | "hfisu"
+                | "hlssu"
+                | "hmsu"
+                | "sio"
+                | "opc"
+                | "dpc"
+                | "sls"
+                | "hsio"
+                | "hopc"
+                | "hdpc"
+                | "hsls"
         )
 }
 
@@ -479,7 +642,9 @@ impl Parser {
                 // `llc` takes an optional name (i, s, u or a frame type),
                 // never a number, as in libpcap's grammar.
                 let kind = match self.peek().clone() {
-                    Tok::Word { text, escaped } if escaped || !is_keyword(&text) => {
+                    // "rnr" is also PFLOG's keyword; libpcap's grammar takes
+                    // it here all the same.
+                    Tok::Word { text, escaped } if escaped || !is_keyword(&text) || text == "rnr" => {
                         let pos = self.pos();
                         self.bump();
                         Some(llc_kind(&text).ok_or_else(|| syntax(pos, format!("unknown LLC type name '{text}'")))?)
@@ -492,12 +657,225 @@ impl Parser {
                 self.bump();
                 Node::Pppoed
             }
+            "type" | "subtype" | "dir" | "direction" => self.p80211()?,
+            "on" | "ifname" | "rset" | "ruleset" | "rnr" | "rulenum" | "srnr" | "subrulenum" | "reason" | "action" => {
+                self.pfvar()?
+            }
+            "lane" | "metac" | "bcc" | "oamf4ec" | "oamf4sc" | "sc" | "ilmic" | "oam" | "oamf4" | "connectmsg"
+            | "metaconnect" => {
+                self.bump();
+                Node::Atm(match word.as_str() {
+                    "lane" => AtmType::Lane,
+                    "metac" => AtmType::Metac,
+                    "bcc" => AtmType::Bcc,
+                    "oamf4ec" => AtmType::Oamf4ec,
+                    "oamf4sc" => AtmType::Oamf4sc,
+                    "sc" => AtmType::Sc,
+                    "ilmic" => AtmType::Ilmic,
+                    "oam" => AtmType::Oam,
+                    "oamf4" => AtmType::Oamf4,
+                    "connectmsg" => AtmType::Connectmsg,
+                    _ => AtmType::Metaconnect,
+                })
+            }
+            "fisu" | "lssu" | "lsu" | "msu" | "hfisu" | "hlssu" | "hmsu" => {
+                self.bump();
+                Node::Mtp2(match word.as_str() {
+                    "fisu" => Mtp2Type::Fisu,
+                    "lssu" | "lsu" => Mtp2Type::Lssu,
+                    "msu" => Mtp2Type::Msu,
+                    "hfisu" => Mtp2Type::Hfisu,
+                    "hlssu" => Mtp2Type::Hlssu,
+                    _ => Mtp2Type::Hmsu,
+                })
+            }
+            "vpi" | "vci" | "sio" | "opc" | "dpc" | "sls" | "hsio" | "hopc" | "hdpc" | "hsls" => {
+                self.bump();
+                let field = match word.as_str() {
+                    "vpi" => Field::Vpi,
+                    "vci" => Field::Vci,
+                    w => {
+                        let high = w.len() == 4;
+                        match &w[w.len() - 3..] {
+                            "sio" => Field::Sio { high },
+                            "opc" => Field::Opc { high },
+                            "dpc" => Field::Dpc { high },
+                            _ => Field::Sls { high },
+                        }
+                    }
+                };
+                self.field_value(field)?
+            }
+            "byte" => {
+                self.bump();
+                let idx = self.number()?;
+                let op = match self.peek() {
+                    Tok::Op("==") => ByteOp::Eq,
+                    Tok::Op("<") => ByteOp::Lt,
+                    Tok::Op(">") => ByteOp::Gt,
+                    Tok::Op("&") => ByteOp::And,
+                    Tok::Op("|") => ByteOp::Or,
+                    _ => return Err(self.unexpected()),
+                };
+                self.bump();
+                let val = self.number()?;
+                Node::Byte { idx, op, val }
+            }
             _ => return Ok(None),
         };
         Ok(Some(node))
     }
 
+    /// The keyword that starts a primitive, consumed.
+    fn keyword(&mut self) -> Result<String> {
+        match self.bump() {
+            Tok::Word { text, .. } => Ok(text),
+            _ => Err(self.unexpected()),
+        }
+    }
+
+    /// A name argument (libpcap's ID: no keyword unless escaped), consumed.
+    fn name(&mut self) -> Option<String> {
+        match self.peek().clone() {
+            Tok::Word { text, escaped } if escaped || !is_keyword(&text) => {
+                self.bump();
+                Some(text)
+            }
+            _ => None,
+        }
+    }
+
+    /// PFLOG's fields (grammar.y's pfvar).
+    fn pfvar(&mut self) -> Result<Node> {
+        let kw = self.keyword()?;
+        let id = |p: &mut Parser| p.name().ok_or_else(|| p.unexpected());
+        Ok(Node::Pf(match kw.as_str() {
+            "on" | "ifname" => PfField::Ifname(id(self)?),
+            "rset" | "ruleset" => PfField::Ruleset(id(self)?),
+            "rnr" | "rulenum" => PfField::Rnr(self.number()?),
+            "srnr" | "subrulenum" => PfField::Srnr(self.number()?),
+            "reason" => {
+                if let Tok::Num(n) = *self.peek() {
+                    self.bump();
+                    PfField::Reason(n)
+                } else {
+                    let name = id(self)?;
+                    let v = lookup_index(&PF_REASONS, &name)
+                        .ok_or_else(|| semantic(format!("unknown PF reason \"{name}\"")))?;
+                    PfField::Reason(v)
+                }
+            }
+            _ => {
+                let name = id(self)?;
+                let v = match name.to_ascii_lowercase().as_str() {
+                    "accept" => Some(0),
+                    "block" => Some(1),
+                    n => lookup_index(&PF_ACTIONS, n),
+                };
+                PfField::Action(v.ok_or_else(|| semantic(format!("unknown PF action \"{name}\"")))?)
+            }
+        }))
+    }
+
+    /// A field's value: `N`, `relop N`, or `(N or N …)` (grammar.y's
+    /// atmvalue and mtp3value).
+    fn field_value(&mut self, field: Field) -> Result<Node> {
+        let (op, negate) = match self.peek() {
+            Tok::Op("(") => {
+                self.bump();
+                let mut node = Node::Field { field, op: RelOp::Eq, negate: false, v: self.number()? };
+                while self.is_or() {
+                    self.bump();
+                    let v = self.number()?;
+                    node = join(false, node, Node::Field { field, op: RelOp::Eq, negate: false, v });
+                }
+                self.expect_op(")")?;
+                return Ok(node);
+            }
+            t => match relop(t) {
+                Some(r) => r,
+                None => return Ok(Node::Field { field, op: RelOp::Eq, negate: false, v: self.number()? }),
+            },
+        };
+        self.bump();
+        Ok(Node::Field { field, op, negate, v: self.number()? })
+    }
+
+    /// An 802.11 type or subtype: Ok(number within `mask`) or Err(name).
+    fn wlan_value(&mut self, mask: u32, what: &str) -> Result<std::result::Result<u32, String>> {
+        if let Tok::Num(n) = *self.peek() {
+            self.bump();
+            if n & !mask != 0 {
+                return Err(semantic(format!("invalid 802.11 {what} value 0x{n:02x}")));
+            }
+            return Ok(Ok(n));
+        }
+        self.name().map(Err).ok_or_else(|| self.unexpected())
+    }
+
+    /// `type T [subtype S]`, `subtype S`, `dir D` (grammar.y's p80211).
+    fn p80211(&mut self) -> Result<Node> {
+        let kw = self.keyword()?;
+        let name = |p: &mut Parser| p.name();
+        match kw.as_str() {
+            "type" => {
+                let t = match self.wlan_value(0x0c, "type")? {
+                    Ok(n) => n,
+                    Err(n) => wlan_type(&n).ok_or_else(|| semantic(format!("unknown 802.11 type name \"{n}\"")))?,
+                };
+                if !self.is_kw("subtype") {
+                    return Ok(Node::WlanType { v: t, mask: 0x0c });
+                }
+                self.bump();
+                let sub = match self.wlan_value(0xf0, "subtype")? {
+                    Ok(n) => n,
+                    Err(n) => {
+                        let table = WLAN_SUBTYPES
+                            .iter()
+                            .find(|(ty, _)| *ty == t)
+                            .ok_or_else(|| semantic("unknown 802.11 type"))?
+                            .1;
+                        lookup(table, &n).ok_or_else(|| semantic(format!("unknown 802.11 subtype name \"{n}\"")))?
+                    }
+                };
+                Ok(Node::WlanType { v: t | sub, mask: 0xfc })
+            }
+            "subtype" => {
+                let n = name(self).ok_or_else(|| self.unexpected())?;
+                let v = WLAN_SUBTYPES
+                    .iter()
+                    .find_map(|(ty, table)| lookup(table, &n).map(|s| s | ty))
+                    .ok_or_else(|| semantic("unknown 802.11 type name"))?;
+                Ok(Node::WlanType { v, mask: 0xfc })
+            }
+            _ => {
+                if let Tok::Num(n) = *self.peek() {
+                    self.bump();
+                    return Ok(Node::WlanDir(n));
+                }
+                let n = name(self).ok_or_else(|| self.unexpected())?;
+                Ok(Node::WlanDir(wlan_dir(&n).ok_or_else(|| semantic("unknown 802.11 direction"))?))
+            }
+        }
+    }
+
     fn dqual(&mut self) -> Option<Dir> {
+        let wlan = match self.peek() {
+            Tok::Word { text, escaped: false } => match text.as_str() {
+                "addr1" | "address1" => Some(WlanAddr::Addr1),
+                "addr2" | "address2" => Some(WlanAddr::Addr2),
+                "addr3" | "address3" => Some(WlanAddr::Addr3),
+                "addr4" | "address4" => Some(WlanAddr::Addr4),
+                "ra" => Some(WlanAddr::Ra),
+                "ta" => Some(WlanAddr::Ta),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(w) = wlan {
+            self.bump();
+            return Some(Dir::Wlan(w));
+        }
         let first = if self.is_kw("src") {
             Dir::Src
         } else if self.is_kw("dst") {
@@ -547,6 +925,9 @@ impl Parser {
         if self.is_kw("proto") || self.is_kw("protochain") {
             q.addr = if self.is_kw("proto") { AddrKind::Proto } else { AddrKind::ProtoChain };
             self.bump();
+        } else if ["type", "subtype", "dir", "direction"].iter().any(|k| self.is_kw(k)) {
+            // libpcap takes (and ignores) a protocol name in front.
+            return Ok(Some((self.p80211()?, Qual::UNDEF)));
         } else if self.is_kw("gateway") {
             self.bump();
             q.addr = AddrKind::Gateway;
@@ -588,15 +969,7 @@ impl Parser {
     /// relational operator (so this is not a relation).
     fn relation(&mut self) -> Result<Option<Node>> {
         let lhs = self.arith(0)?;
-        let (op, negate) = match self.peek() {
-            Tok::Op(">") => (RelOp::Gt, false),
-            Tok::Op(">=") => (RelOp::Ge, false),
-            Tok::Op("==") => (RelOp::Eq, false),
-            Tok::Op("<=") => (RelOp::Gt, true),
-            Tok::Op("<") => (RelOp::Ge, true),
-            Tok::Op("!=") => (RelOp::Eq, true),
-            _ => return Ok(None),
-        };
+        let Some((op, negate)) = relop(self.peek()) else { return Ok(None) };
         self.bump();
         let rhs = self.arith(0)?;
         Ok(Some(Node::Relation { op, negate, lhs, rhs }))
@@ -688,6 +1061,26 @@ impl Parser {
             _ => Err(self.unexpected()),
         }
     }
+}
+
+/// An error libpcap's grammar reports in its own words (a bad name or
+/// value rather than a bad token): its text, without a position.
+fn semantic(msg: impl Into<String>) -> crate::error::Error {
+    crate::error::Error::new(crate::error::ErrorCode::FilterSyntax, msg)
+}
+
+/// A relational operator as libpcap's grammar has them: `<`, `<=` and
+/// `!=` are the reversed `>=`, `>` and `=`.
+fn relop(t: &Tok) -> Option<(RelOp, bool)> {
+    Some(match t {
+        Tok::Op(">") => (RelOp::Gt, false),
+        Tok::Op(">=") => (RelOp::Ge, false),
+        Tok::Op("==") => (RelOp::Eq, false),
+        Tok::Op("<=") => (RelOp::Gt, true),
+        Tok::Op("<") => (RelOp::Ge, true),
+        Tok::Op("!=") => (RelOp::Eq, true),
+        _ => return None,
+    })
 }
 
 fn join(and: bool, l: Node, r: Node) -> Node {

@@ -75,7 +75,8 @@ static int compile(int dlt, int snaplen, unsigned netmask, int optimize, const c
         return -1;
     }
     if (pcap_compile(p, prog, expr, optimize, netmask) != 0) {
-        printf("ERR %s\n", pcap_geterr(p));
+        /* One line per answer: some of libpcap's messages end in a newline. */
+        printf("ERR %s\n", chomp(pcap_geterr(p)));
         pcap_close(p);
         return -1;
     }

@@ -262,7 +262,57 @@ pub fn ethernet_corpus() -> Vec<Vec<u8>> {
     out.push(eth(MAC_B, MAC_A, 40, &[0xaa, 0xaa, 0x03, 0x08, 0x00, 0x07, 0x80, 0x9b, 0, 0]));
     out.push(eth(MAC_B, MAC_A, 0x809b, &[0, 0x10, 0, 0]));
     out.push(eth(MAC_B, MAC_A, 40, &[0xaa, 0xaa, 0x03, 0, 0, 0, 0x80, 0xf3, 0, 1]));
+    out.extend(osi_frames());
+    out.extend(decnet_frames());
     out
+}
+
+/// DECnet data packets in the four layouts libpcap reads (long and short
+/// header, with and without a pad byte), between nodes 1.2 and 2.5, and
+/// one control packet.
+pub fn decnet_frames() -> Vec<Vec<u8>> {
+    let (a, b) = ([0x02u8, 0x04], [0x05u8, 0x08]);
+    let long = |dst: [u8; 2], src: [u8; 2]| {
+        [&[0x26u8, 0, 0, 0xaa, 0, 4, 0][..], &dst, &[0, 0, 0xaa, 0, 4, 0], &src, &[0, 0, 0]].concat()
+    };
+    let short = |dst: [u8; 2], src: [u8; 2]| [&[0x02u8][..], &dst, &src, &[0]].concat();
+    let mut out = Vec::new();
+    for (pad, body) in [(false, long(b, a)), (true, long(a, b)), (false, short(a, b)), (true, short(b, a))] {
+        let mut p = vec![body.len() as u8 + u8::from(pad), 0];
+        if pad {
+            p.push(0x81);
+        }
+        p.extend_from_slice(&body);
+        out.push(eth(MAC_B, MAC_A, 0x6003, &p));
+    }
+    out.push(eth(MAC_B, MAC_A, 0x6003, &[8, 0, 0x07, 0x02, 0x04, 0x05, 0x08, 0, 0, 0]));
+    out
+}
+
+/// OSI over 802.3 and 802.2 (SAP 0xfe, UI): CLNP, ES-IS, and IS-IS PDUs
+/// of every type libpcap names plus one it does not; one frame with the
+/// right NLPID behind the wrong SAPs.
+pub fn osi_frames() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let llc = |nlpid: u8, pdu: u8| {
+        let mut v = vec![0xfe, 0xfe, 0x03, nlpid, 27, 1, 0, pdu, 1, 0, 0];
+        v.extend_from_slice(&[0x47; 16]);
+        v
+    };
+    for pdu in [15, 16, 17, 18, 20, 24, 25, 26, 27, 19] {
+        out.push(eth(MCAST, MAC_A, 27, &llc(0x83, pdu)));
+    }
+    out.push(eth(MAC_B, MAC_A, 27, &llc(0x81, 0x1c)));
+    out.push(eth(MAC_B, MAC_A, 27, &llc(0x82, 0x02)));
+    let mut wrong_sap = llc(0x83, 18);
+    wrong_sap[1] = 0xfd;
+    out.push(eth(MAC_B, MAC_A, 27, &wrong_sap));
+    out
+}
+
+/// The OSI PDU of an 802.2 frame with SAP 0xfe (NLPID first).
+fn osi_pdu(payload: &[u8]) -> Option<&[u8]> {
+    (payload.len() > 3 && payload[0] == 0xfe && payload[1] == 0xfe).then(|| &payload[3..])
 }
 
 /// Truncated copies of some packets (wire length stays the original).
@@ -418,6 +468,16 @@ fn wlan_frames(f: &[u8]) -> Vec<Vec<u8>> {
     c.extend_from_slice(src);
     c.extend_from_slice(&body);
     out.push(c);
+    // Probe request and authentication (management); CTS and ACK (one
+    // address), PS-Poll; null data and QoS null to the DS (no body).
+    for fc0 in [0x40, 0xb0] {
+        out.push([&[fc0, 0, 0, 0][..], dst, src, &bssid, &[0x30, 0], &body].concat());
+    }
+    out.push([&[0xc4, 0, 0, 0][..], dst].concat());
+    out.push([&[0xd4, 0, 0, 0][..], src].concat());
+    out.push([&[0xa4, 0, 1, 0xc0][..], &bssid, src].concat());
+    out.push([&[0x48, 0x01, 0, 0][..], &bssid, src, dst, &[0x40, 0]].concat());
+    out.push([&[0xc8, 0x01, 0, 0][..], &bssid, src, dst, &[0x50, 0, 0, 0]].concat());
     out
 }
 
@@ -452,6 +512,12 @@ pub fn link_corpus(dlt: i32, frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
                 // LANE (protocol 1) and unknown (0) cells.
                 out.push(cat(&[&[0x01, 0, 0, 43], &[0, 0], f]));
                 out.push(cat(&[&[0x00, 1, 0, 5], &llc_of(et, payload)]));
+                // LE control frame; the well-known circuits (VPI 0) with
+                // a Q.2931 message type at payload byte 5.
+                out.push(cat(&[&[0x01, 0, 0, 44], &[0xff, 0x00], f]));
+                let vci = [1u8, 2, 3, 4, 5, 16, 42][i % 7];
+                let msg = [0x05u8, 0x02, 0x07, 0x0f, 0x4d, 0x5a, 0x33][(i / 7) % 7];
+                out.push(cat(&[&[0x00, (i % 2) as u8, 0, vci], &[0x09, 0x03, 0, 0, 0, msg, 0x80, 0, 0]]));
             }
             105 => out.extend(wlan_frames(f)),
             127 => {
@@ -460,7 +526,7 @@ pub fn link_corpus(dlt: i32, frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
                     if j % 2 == 0 {
                         // Flags without padding, TSFT + flags with padding.
                         out.push(cat(&[&radiotap(0x2, &[0x10, 0, 0, 0]), &w]));
-                        let hdr = if w[0] == 0x88 { 26 } else { 24 };
+                        let hdr = (if w[0] == 0x88 { 26 } else { 24 }).min(w.len());
                         let mut padded = w.clone();
                         padded.splice(hdr..hdr, std::iter::repeat_n(0u8, (4 - hdr % 4) % 4));
                         out.push(cat(&[&radiotap(0x3, &[1, 2, 3, 4, 5, 6, 7, 8, 0x20, 0, 0, 0]), &padded]));
@@ -496,6 +562,11 @@ pub fn link_corpus(dlt: i32, frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
                     out.push(cat(&[&avs, &w]));
                 }
             }
+            9 | 50 if et <= 1500 && osi_pdu(payload).is_some() => {
+                let pdu = osi_pdu(payload).unwrap_or_default();
+                out.push(cat(&[&[0xff, 0x03, 0x00, 0x23], pdu]));
+                out.push(cat(&[&[0x00, 0x23], pdu]));
+            }
             9 | 50 => {
                 out.push(cat(&[&[0xff, 0x03], &ppp_proto(et).to_be_bytes(), payload]));
                 // Without address and control bytes.
@@ -509,6 +580,10 @@ pub fn link_corpus(dlt: i32, frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
                 h.resize(24, 0);
                 out.push(cat(&[&h, payload]));
             }
+            // Cisco's OSI: type 0xfefe, a fudge byte, then the NLPID.
+            104 | 112 if et <= 1500 && osi_pdu(payload).is_some() => {
+                out.push(cat(&[&[0x0f, 0, 0xfe, 0xfe], &payload[2..]]))
+            }
             104 | 112 => out.push(cat(&[&[0x0f, 0], &et.to_be_bytes(), payload])),
             8 | 15 => {
                 let n = if dlt == 8 { 16 } else { 24 };
@@ -517,6 +592,8 @@ pub fn link_corpus(dlt: i32, frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
                 out.push(cat(&[&h, payload]));
                 out.push(cat(&[&vec![0u8; n], payload]));
             }
+            // Frame Relay's OSI: UI control, then the NLPID.
+            107 if et <= 1500 && osi_pdu(payload).is_some() => out.push(cat(&[&[0x04, 0x01], &payload[2..]])),
             107 => {
                 let nlpid = if et == 0x86dd {
                     0x8e
@@ -551,6 +628,45 @@ pub fn link_corpus(dlt: i32, frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
                 ];
                 h.resize(48, (i % 3) as u8);
                 out.push(cat(&[&h, payload]));
+                // A full pfloghdr: action, reason, interface and ruleset
+                // names, rule numbers, direction.
+                h.resize(64, 0);
+                h[0] = 61;
+                h[2] = (i % 4) as u8;
+                h[3] = (i % 5) as u8;
+                let names = [&b"eth0"[..], b"em1", b"pflog0"];
+                h[4..20].fill(0);
+                h[4..4 + names[i % 3].len()].copy_from_slice(names[i % 3]);
+                h[20..36].fill(0);
+                h[20..20 + names[(i + 1) % 3].len()].copy_from_slice(names[(i + 1) % 3]);
+                h[36..40].copy_from_slice(&((i % 4) as u32).to_be_bytes());
+                h[40..44].copy_from_slice(&((i % 2) as u32).to_be_bytes());
+                h[60] = 1 + (i % 2) as u8;
+                out.push(cat(&[&h, payload]));
+            }
+            // MTP2 signal units (the length indicator says FISU, LSSU or
+            // MSU; an MSU carries SIO and routing label), as on a plain
+            // and on a high-speed link, behind each link's pseudo-header.
+            139 | 140 | 197 => {
+                let pre = match dlt {
+                    140 => 0,
+                    139 => 4,
+                    _ => 20,
+                };
+                let li = [0u8, 1, 2, 3, 20][i % 5];
+                let (dpc, opc, sls) = ([1234u32, 77][i % 2], [5678u32, 16383][(i / 2) % 2], (i % 16) as u32);
+                let label = (dpc | (opc << 14) | (sls << 28)).to_le_bytes();
+                let sio = [0x03u8, 0x83, 0x05][i % 3];
+                let mut su = vec![0x80, 0x81, li];
+                su.extend_from_slice(&[sio]);
+                su.extend_from_slice(&label);
+                su.extend_from_slice(&[0x11; 4]);
+                let mut hsl = vec![0x80, 0x00, 0x81, 0x00, li >> 1, (li & 1) << 7];
+                hsl.push(sio);
+                hsl.extend_from_slice(&label);
+                for unit in [su, hsl] {
+                    out.push(cat(&[&vec![0u8; pre], &unit]));
+                }
             }
             226 => {
                 let mut h = vec![

@@ -55,8 +55,7 @@ impl Gen {
         if self.mpls_depth > 0 {
             return Err(err("no VLAN match after MPLS"));
         }
-        let wlan = matches!(self.kind, Kind::Wlan(r) if r != super::Radio::Ppi);
-        if !self.is_ether() && !wlan {
+        if !self.is_ether() && !self.has_80211_header() {
             return Err(err(format!("no VLAN support for {}", self.link_name())));
         }
         if let Some(v) = vid {
@@ -126,6 +125,18 @@ impl Gen {
         self.mac_offsets().is_some() || self.is_wlan_with_header()
     }
 
+    /// A MAC address test as a primitive: on LANE, only in data frames.
+    pub(in crate::filter) fn link_host(&self, mac: &[u8; 6], dir: Dir) -> Result<Cond> {
+        self.lane_checked(self.ehostop(mac, dir)?)
+    }
+
+    pub(in crate::filter) fn lane_checked(&self, c: Cond) -> Result<Cond> {
+        Ok(match self.lane_data_check()? {
+            Some(check) => Cond::and(check, c),
+            None => c,
+        })
+    }
+
     pub(in crate::filter) fn ehostop(&self, mac: &[u8; 6], dir: Dir) -> Result<Cond> {
         if self.is_wlan_with_header() {
             return self.wlan_hostop(mac, dir);
@@ -136,6 +147,8 @@ impl Gen {
         Ok(match dir {
             Dir::Src => self.bcmp(Rel::LinkHdr, src, mac)?,
             Dir::Dst => self.bcmp(Rel::LinkHdr, dst, mac)?,
+            Dir::Wlan(w) if self.is_ether() => return Err(w.only_on("802.11 with 802.11 headers")),
+            Dir::Wlan(w) => return Err(w.only_on("802.11")),
             Dir::And => Cond::and(self.ehostop(mac, Dir::Src)?, self.ehostop(mac, Dir::Dst)?),
             Dir::Default | Dir::Or => Cond::or(self.ehostop(mac, Dir::Src)?, self.ehostop(mac, Dir::Dst)?),
         })
@@ -152,7 +165,7 @@ impl Gen {
         let (_, dst) = self.mac_offsets().ok_or_else(|| {
             err("link-layer multicast filters supported only on ethernet/FDDI/token ring/ARCNET/802.11/ATM LANE/Fibre Channel")
         })?;
-        Ok(Cond::leaf(self.load_a(Rel::LinkHdr, dst, B)?, JSET, 1))
+        self.lane_checked(Cond::leaf(self.load_a(Rel::LinkHdr, dst, B)?, JSET, 1))
     }
 
     pub(in crate::filter) fn link_broadcast(&self) -> Result<Cond> {
@@ -162,6 +175,6 @@ impl Gen {
         if !self.has_macs() {
             return Err(err("not a broadcast link"));
         }
-        self.ehostop(&[0xff; 6], Dir::Dst)
+        self.link_host(&[0xff; 6], Dir::Dst)
     }
 }

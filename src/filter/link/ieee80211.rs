@@ -5,13 +5,17 @@
 //! not lengthened, and PPI is taken to carry bare 802.11 (its DLT field is
 //! checked). The offsets live in scratch registers computed first, and
 //! only when something reads them. Protocols are matched in data frames
-//! only, by LLC/SNAP; MAC addresses are found through the To/From DS bits.
+//! only, by LLC/SNAP; MAC addresses are found through the To/From DS bits,
+//! and `addr1`…`addr4`, `ra` and `ta` where libpcap looks for them (its RA
+//! and TA only in data frames); `type`, `subtype` and `dir` test the frame
+//! control field, on every 802.11 link but PPI (libpcap's rule), and
+//! `radio[…]` reads the radio header from the packet's start.
 //!
 //! Where ringcap differs: libpcap turns its optimizer off for these links
 //! (the offset code jumps inside a block); ringcap expresses the same code
 //! as conditions and optimizes it, so its programs are shorter.
 
-use super::super::ast::Dir;
+use super::super::ast::{Dir, WlanAddr};
 use super::super::codegen::*;
 use super::super::insn::*;
 use super::super::ir::{Cond, Leaf, Test};
@@ -43,6 +47,43 @@ const FC_QOS: u32 = 0x80;
 const TO_DS: u32 = 0x01;
 const FROM_DS: u32 = 0x02;
 const DLT_IEEE802_11: u32 = 105;
+
+const FC_TYPE_MASK: u32 = 0x0c;
+const FC_SUBTYPE_MASK: u32 = 0xf0;
+const FC_SUBTYPE_CTS: u32 = 0xc0;
+const FC_SUBTYPE_ACK: u32 = 0xd0;
+const FC_DIR_MASK: u32 = 0x03;
+const FC_DIR_DSTODS: u32 = 0x03;
+
+impl WlanAddr {
+    /// How libpcap names the qualifier in its messages, and whether that
+    /// name is plural ("'addr1' and 'address1' are …").
+    fn subject(self) -> (&'static str, bool) {
+        match self {
+            WlanAddr::Addr1 => ("'addr1' and 'address1'", true),
+            WlanAddr::Addr2 => ("'addr2' and 'address2'", true),
+            WlanAddr::Addr3 => ("'addr3' and 'address3'", true),
+            WlanAddr::Addr4 => ("'addr4' and 'address4'", true),
+            WlanAddr::Ra => ("'ra'", false),
+            WlanAddr::Ta => ("'ta'", false),
+        }
+    }
+
+    /// libpcap's error for the qualifier on something that is not an
+    /// 802.11 address (`what`: "ports", "addresses other than 802.11 MAC
+    /// addresses").
+    pub(in crate::filter) fn not_valid_for(self, what: &str) -> crate::error::Error {
+        let (name, plural) = self.subject();
+        let verb = if plural { "are not valid qualifiers" } else { "is not a valid qualifier" };
+        err(format!("{name} {verb} for {what}"))
+    }
+
+    /// libpcap's error for the qualifier on a MAC address of another link.
+    pub(in crate::filter) fn only_on(self, links: &str) -> crate::error::Error {
+        let (name, plural) = self.subject();
+        err(format!("{name} {} only supported on {links}", if plural { "are" } else { "is" }))
+    }
+}
 
 fn always(stmts: Vec<Insn>) -> Cond {
     Cond::effects(stmts, Test::Always, true)
@@ -205,9 +246,56 @@ impl Gen {
                 self.wlan_addr(at(10)?, Cond::or(not_from_ds, from_ds))
             }
             Dir::Dst => self.wlan_da(&at),
+            Dir::Wlan(w) => self.wlan_field(mac, w),
             Dir::And => Ok(Cond::and(self.wlan_hostop(mac, Dir::Src)?, self.wlan_hostop(mac, Dir::Dst)?)),
             Dir::Default | Dir::Or => Ok(Cond::or(self.wlan_hostop(mac, Dir::Src)?, self.wlan_hostop(mac, Dir::Dst)?)),
         }
+    }
+
+    /// `wlan addr1`…`addr4`, `ra`, `ta`: the address fields where
+    /// libpcap looks for them (RA and TA in data frames only, as its code
+    /// does).
+    fn wlan_field(&self, mac: &[u8; 6], field: WlanAddr) -> Result<Cond> {
+        let at = |off: u32| self.bcmp(Rel::LinkHdr, off, mac);
+        let fc = |v: u32, mask: u32| self.mcmp(Rel::LinkHdr, 0, B, v, mask);
+        // Not a CTS or ACK: those have no second address.
+        let has_addr2 = || -> Result<Cond> {
+            let not_cts_ack = Cond::and(
+                Cond::not(fc(FC_SUBTYPE_CTS, FC_SUBTYPE_MASK)?),
+                Cond::not(fc(FC_SUBTYPE_ACK, FC_SUBTYPE_MASK)?),
+            );
+            Ok(Cond::or(Cond::not(fc(FC_CTL, FC_TYPE_MASK)?), not_cts_ack))
+        };
+        Ok(match field {
+            WlanAddr::Addr1 => at(4)?,
+            WlanAddr::Addr2 => Cond::and(has_addr2()?, at(10)?),
+            WlanAddr::Addr3 => Cond::and(Cond::not(fc(FC_CTL, FC_TYPE_MASK)?), at(16)?),
+            WlanAddr::Addr4 => Cond::and(self.mcmp(Rel::LinkHdr, 1, B, FC_DIR_DSTODS, FC_DIR_MASK)?, at(24)?),
+            WlanAddr::Ra => Cond::and(self.fc_bit(0, FC_DATA)?, at(4)?),
+            WlanAddr::Ta => Cond::and(Cond::and(self.fc_bit(0, FC_DATA)?, has_addr2()?), at(10)?),
+        })
+    }
+
+    /// `type …`, `subtype …`: the frame control's first byte under `mask`.
+    pub(in crate::filter) fn wlan_type(&self, v: u32, mask: u32) -> Result<Cond> {
+        if !self.has_80211_header() {
+            return Err(err("802.11 link-layer types supported only on 802.11"));
+        }
+        self.mcmp(Rel::LinkHdr, 0, B, v, mask)
+    }
+
+    /// `dir …`: the To DS and From DS bits.
+    pub(in crate::filter) fn wlan_dir(&self, v: u32) -> Result<Cond> {
+        if !self.has_80211_header() {
+            return Err(err("frame direction supported only with 802.11 headers"));
+        }
+        self.mcmp(Rel::LinkHdr, 1, B, v, FC_DIR_MASK)
+    }
+
+    /// The links where libpcap knows the 802.11 header is at the link
+    /// header: not PPI, whose payload it does not assume to be 802.11 here.
+    pub(in crate::filter) fn has_80211_header(&self) -> bool {
+        matches!(self.kind, Kind::Wlan(r) if r != Radio::Ppi)
     }
 
     pub(in crate::filter) fn wlan_multicast(&self) -> Result<Cond> {

@@ -10,12 +10,16 @@
 //! that needs the protocol field, as libpcap does. Every other value is
 //! "unknown data link type".
 
+mod atm;
+mod byteop;
 mod cooked;
 mod ethernet;
 pub(super) mod ieee80211;
 mod llc;
 mod loopback;
+mod mtp;
 mod other;
+mod pflog;
 mod ppp;
 
 pub(super) use ieee80211::Radio;
@@ -80,19 +84,26 @@ pub(super) struct Model {
     pub linkpl: u32,
     /// Network header from the payload: 8 behind LLC+SNAP links.
     pub nl: u32,
+    /// The same without SNAP (libpcap's off_nl_nosnap): 3 behind a bare
+    /// 802.2 header, where OSI's NLPID is.
+    pub nl_nosnap: u32,
 }
 
 impl Model {
     const fn new(kind: Kind, linktype: Option<u32>, linkpl: u32, nl: u32) -> Model {
-        Model { kind, linkhdr: 0, linktype, linkpl, nl }
+        Model { kind, linkhdr: 0, linktype, linkpl, nl, nl_nosnap: 0 }
     }
 
     const fn llc(kind: Kind, linktype: u32, linkpl: u32) -> Model {
-        Model { kind, linkhdr: 0, linktype: Some(linktype), linkpl, nl: 8 }
+        Model { kind, linkhdr: 0, linktype: Some(linktype), linkpl, nl: 8, nl_nosnap: 3 }
     }
 
     const fn untyped(msg: &'static str) -> Model {
-        Model::new(Kind::Untyped(msg), None, NOT_SET, NOT_SET)
+        Model::new(Kind::Untyped(msg), None, NOT_SET, NOT_SET).nosnap(NOT_SET)
+    }
+
+    const fn nosnap(self, nl_nosnap: u32) -> Model {
+        Model { nl_nosnap, ..self }
     }
 }
 
@@ -103,12 +114,12 @@ pub(super) fn model(dlt: i32) -> Option<Model> {
     Some(match dlt {
         0 | 109 => Model::new(NullAf, Some(0), if dlt == 0 { 4 } else { 12 }, 0),
         108 => Model::new(LoopAf, Some(0), 4, 0),
-        1 => Model::new(Ether, Some(12), 14, 0),
+        1 => Model::new(Ether, Some(12), 14, 0).nosnap(3),
         // NETANALYZER and NETANALYZER_TRANSPARENT: Ethernet behind a
         // 4-byte pseudo-header (plus preamble and SFD).
         240 | 241 => {
             let pre = if dlt == 240 { 4 } else { 12 };
-            Model { linkhdr: pre, ..Model::new(Ether, Some(pre + 12), pre + 14, 0) }
+            Model { linkhdr: pre, ..Model::new(Ether, Some(pre + 12), pre + 14, 0).nosnap(3) }
         }
         113 => Model::new(Sll, Some(14), 16, 0),
         276 => Model::new(Sll2, Some(0), 20, 0),
@@ -139,19 +150,19 @@ pub(super) fn model(dlt: i32) -> Option<Model> {
         107 => Model::new(Frelay, none, 0, 0),
         182 => Model::new(Untyped("Multi-link Frame Relay link-layer type filtering not implemented"), none, 0, 4),
         117 => Model::new(Pflog, Some(0), 0, 0),
-        226 => Model::new(Ipnet, Some(1), 24, 0),
-        130 | 131 | 134 | 179 | 180 | 181 => Model::new(Juniper, Some(4), 4, 0),
-        137 => Model::new(Juniper, Some(4), 4, 0),
-        135 => Model::new(Juniper, Some(8), 8, 0),
-        167 | 178 => Model::new(Juniper, Some(16), 14, 18),
-        168 => Model::new(Juniper, Some(4), 6, 0),
-        133 => Model::new(Juniper, Some(6), 12, 0),
-        132 => Model::new(Juniper, Some(6), NOT_SET, NOT_SET),
-        164 => Model::new(Juniper, Some(12), 12, 0),
-        136 => Model::new(Juniper, Some(12), NOT_SET, NOT_SET),
-        183 | 200 => Model::new(Juniper, Some(18), NOT_SET, NOT_SET),
-        194 | 232 | 233 | 234 | 238 => Model::new(Juniper, Some(8), NOT_SET, NOT_SET),
-        165 => Model::new(BacnetMstp, none, NOT_SET, NOT_SET),
+        226 => Model::new(Ipnet, Some(1), 24, 0).nosnap(NOT_SET),
+        130 | 131 | 134 | 179 | 180 | 181 => Model::new(Juniper, Some(4), 4, 0).nosnap(NOT_SET),
+        137 => Model::new(Juniper, Some(4), 4, 0).nosnap(10),
+        135 => Model::new(Juniper, Some(8), 8, 0).nosnap(10),
+        167 | 178 => Model::new(Juniper, Some(16), 14, 18).nosnap(21),
+        168 => Model::new(Juniper, Some(4), 6, 0).nosnap(NOT_SET),
+        133 => Model::new(Juniper, Some(6), 12, 0).nosnap(NOT_SET),
+        132 => Model::new(Juniper, Some(6), NOT_SET, NOT_SET).nosnap(NOT_SET),
+        164 => Model::new(Juniper, Some(12), 12, 0).nosnap(NOT_SET),
+        136 => Model::new(Juniper, Some(12), NOT_SET, NOT_SET).nosnap(NOT_SET),
+        183 | 200 => Model::new(Juniper, Some(18), NOT_SET, NOT_SET).nosnap(NOT_SET),
+        194 | 232 | 233 | 234 | 238 => Model::new(Juniper, Some(8), NOT_SET, NOT_SET).nosnap(NOT_SET),
+        165 => Model::new(BacnetMstp, none, NOT_SET, NOT_SET).nosnap(NOT_SET),
         144 => Model::untyped("IrDA link-layer type filtering not implemented"),
         143 => Model::untyped("DOCSIS link-layer type filtering not implemented"),
         139 | 140 => Model::untyped("MTP2 link-layer type filtering not implemented"),

@@ -33,6 +33,7 @@ impl Gen {
         Ok(match dir {
             Dir::Src => self.cmp(Rel::LinkHdr, 0, B, u32::from(addr))?,
             Dir::Dst => self.cmp(Rel::LinkHdr, 1, B, u32::from(addr))?,
+            Dir::Wlan(w) => return Err(w.only_on("802.11")),
             Dir::And => Cond::and(self.arcnet_hostop(addr, Dir::Src)?, self.arcnet_hostop(addr, Dir::Dst)?),
             Dir::Default | Dir::Or => {
                 Cond::or(self.arcnet_hostop(addr, Dir::Src)?, self.arcnet_hostop(addr, Dir::Dst)?)

@@ -64,6 +64,8 @@ impl Gen {
         self.linktype = Some(self.linkhdr);
         self.linkpl = Off { k: self.linkhdr.k.wrapping_add(2), reg: self.linkhdr.reg };
         self.nl = 0;
+        self.nl_nosnap = 0;
+        self.lane = false;
         self.dlt = DLT_PPP;
         self.kind = Kind::Ppp;
         Ok(c)

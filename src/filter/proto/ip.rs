@@ -2,7 +2,9 @@
 //! protocol field (IPv6 also behind one fragment header, as libpcap looks),
 //! non-first fragments, and `protochain`. libpcap's `protochain` loops
 //! over the header chain with a backward jump, which the kernel refuses;
-//! ringcap unrolls the same walk 4 times, so longer chains do not match.
+//! ringcap unrolls the same walk 16 times (8 or 4 where the program would
+//! pass the kernel's 4096 instructions), so a protocol behind more
+//! headers than that does not match where libpcap's loop finds it.
 
 use super::super::ast::{Dir, Proto};
 use super::super::codegen::*;
@@ -23,6 +25,7 @@ impl Gen {
         let off = match dir {
             Dir::Src => src,
             Dir::Dst => dst,
+            Dir::Wlan(w) => return Err(w.not_valid_for("addresses other than 802.11 MAC addresses")),
             Dir::And => {
                 let a = self.hostop(addr, mask, Dir::Src, ethertype, src, dst)?;
                 return Ok(Cond::and(a, self.hostop(addr, mask, Dir::Dst, ethertype, src, dst)?));
@@ -49,6 +52,17 @@ impl Gen {
             Proto::Arp => self.hostop(addr, mask, dir, ETH_ARP, 14, 24),
             Proto::Rarp => self.hostop(addr, mask, dir, ETH_RARP, 14, 24),
             Proto::Link => Err(err(format!("link-layer modifier applied to {what}"))),
+            // The mask is libpcap's too: it ignores it for DECnet.
+            Proto::Decnet => self.dnhostop(addr, dir),
+            Proto::Atalk => Err(err("AppleTalk host filtering not implemented")),
+            Proto::Lat => Err(err("LAT host filtering not implemented")),
+            Proto::Sca => Err(err("SCA host filtering not implemented")),
+            Proto::Moprc => Err(err("MOPRC host filtering not implemented")),
+            Proto::Mopdl => Err(err("MOPDL host filtering not implemented")),
+            Proto::Aarp => Err(err("AARP host filtering not implemented")),
+            Proto::Iso => Err(err("ISO host filtering not implemented")),
+            Proto::Ipx => Err(err("IPX host filtering not implemented")),
+            Proto::Ip6 => Err(err("'ip6' modifier applied to ip host")),
             p => Err(err(format!("'{}' modifier applied to {what}", p.name()))),
         }
     }
@@ -57,6 +71,7 @@ impl Gen {
         let off = match dir {
             Dir::Src => 8,
             Dir::Dst => 24,
+            Dir::Wlan(w) => return Err(w.not_valid_for("addresses other than 802.11 MAC addresses")),
             Dir::And => return Ok(Cond::and(self.hostop6(addr, mask, Dir::Src)?, self.hostop6(addr, mask, Dir::Dst)?)),
             Dir::Default | Dir::Or => {
                 return Ok(Cond::or(self.hostop6(addr, mask, Dir::Src)?, self.hostop6(addr, mask, Dir::Dst)?))
@@ -104,6 +119,14 @@ impl Gen {
                 Ok(Cond::and(self.linktype(ETH_IPV6)?, Cond::or(direct, frag)))
             }
             Proto::Arp | Proto::Rarp => Err(err(format!("{} does not encapsulate another protocol", proto.name()))),
+            Proto::Iso => self.iso_proto(v),
+            Proto::Isis => self.isis_proto(v),
+            Proto::Clnp => Err(err("'clnp proto' is not supported")),
+            Proto::Atalk => Err(err("AppleTalk encapsulation is not specifiable")),
+            Proto::Decnet => Err(err("DECNET encapsulation is not specifiable")),
+            Proto::Lat | Proto::Sca | Proto::Moprc | Proto::Mopdl => {
+                Err(err(format!("{} does not encapsulate another protocol", proto.name().to_uppercase())))
+            }
             p => Err(err(format!("'{} proto' is bogus", p.name()))),
         }
     }
@@ -126,7 +149,6 @@ impl Gen {
             Icmp6 => self.proto(58, Ip6, Dir::Default),
             Ah => self.proto(51, Default, Dir::Default),
             Esp => self.proto(50, Default, Dir::Default),
-            Iso => self.linktype(LLCSAP_ISONS),
             Atalk => self.linktype(ETH_ATALK),
             Aarp => self.linktype(ETH_AARP),
             Ipx => self.linktype(LLCSAP_IPX),
@@ -137,6 +159,18 @@ impl Gen {
             Sca => self.linktype(0x6007),
             Moprc => self.linktype(0x6002),
             Mopdl => self.linktype(0x6001),
+            Radio => Err(err("'radio' is not a valid protocol type")),
+            Iso => self.linktype(LLCSAP_ISONS),
+            Clnp => self.iso_proto(ISO8473_CLNP),
+            Esis => self.iso_proto(ISO9542_ESIS),
+            Isis => self.iso_proto(ISO10589_ISIS),
+            IsisL1 => self.isis_types(&super::iso::ISIS_L1),
+            IsisL2 => self.isis_types(&super::iso::ISIS_L2),
+            IsisIih => self.isis_types(&super::iso::ISIS_IIH),
+            IsisLsp => self.isis_types(&super::iso::ISIS_LSP),
+            IsisSnp => self.isis_types(&super::iso::ISIS_SNP),
+            IsisCsnp => self.isis_types(&super::iso::ISIS_CSNP),
+            IsisPsnp => self.isis_types(&super::iso::ISIS_PSNP),
             Link => Err(err("link layer applied in wrong context")),
             Default => Err(err("no protocol given")),
         }
@@ -145,9 +179,9 @@ impl Gen {
     /// `protochain p`: follow the IPv6 extension headers (and AH, for both
     /// families) looking for protocol `p`. libpcap loops with a backward
     /// jump, which the kernel refuses; this unrolls the same loop
-    /// [`PROTOCHAIN_DEPTH`] times, so a chain longer than that does not
-    /// match. The header walk is libpcap's, including its AH length
-    /// computation (which does not add the AH header's own offset).
+    /// `protochain_depth` times, so a protocol behind more headers than
+    /// that does not match. The header walk is libpcap's, including its AH
+    /// length computation (which does not add the AH header's own offset).
     pub(in crate::filter) fn protochain(&mut self, v: u32, proto: Proto) -> Result<Cond> {
         match proto {
             Proto::Default => {
@@ -170,7 +204,9 @@ impl Gen {
                     s.extend(self.loadx_iphdrlen());
                     s
                 };
-                let is = |k: u32| Cond::leaf(Vec::new(), JEQ, k);
+                // Kept as generated, as libpcap keeps its loop: optimizing
+                // dozens of identical steps costs more than it saves.
+                let is = |k: u32| Cond::effects(Vec::new(), Test::Jump { op: JEQ, x: false, k }, true);
                 let ext6 = vec![
                     ld(LD | IND | B, base),
                     ld(ST, reg),
@@ -195,11 +231,12 @@ impl Gen {
                     ld(LD | MEM, reg),
                 ];
                 let mut chain = is(v);
-                for _ in 0..PROTOCHAIN_DEPTH {
-                    let via_ah = Cond::and(is(51), Cond::effects(ah.clone(), Test::Always, false));
+                self.used_protochain = true;
+                for _ in 0..self.protochain_depth {
+                    let via_ah = Cond::and(is(51), Cond::effects(ah.clone(), Test::Always, true));
                     let advance = if v6 {
                         let ext = Cond::or(Cond::or(Cond::or(is(0), is(60)), is(43)), is(44));
-                        Cond::or(Cond::and(ext, Cond::effects(ext6.clone(), Test::Always, false)), via_ah)
+                        Cond::or(Cond::and(ext, Cond::effects(ext6.clone(), Test::Always, true)), via_ah)
                     } else {
                         via_ah
                     };
@@ -207,7 +244,7 @@ impl Gen {
                 }
                 self.free_reg(reg);
                 let mut lt = self.linktype(if v6 { ETH_IPV6 } else { ETH_IP })?;
-                if lt == Cond::Const(false) {
+                if constant(&lt) == Some(false) {
                     // libpcap's optimizer cannot see through its protochain
                     // loop, so it accepts this (as a filter that never
                     // matches) instead of failing with "expression rejects

@@ -29,6 +29,7 @@ impl Gen {
         let ports = match dir {
             Dir::Src => self.portatom(rel, 0, lo, hi)?,
             Dir::Dst => self.portatom(rel, 2, lo, hi)?,
+            Dir::Wlan(w) => return Err(w.not_valid_for(if lo == hi { "ports" } else { "port ranges" })),
             Dir::And => Cond::and(self.portatom(rel, 0, lo, hi)?, self.portatom(rel, 2, lo, hi)?),
             Dir::Default | Dir::Or => Cond::or(self.portatom(rel, 0, lo, hi)?, self.portatom(rel, 2, lo, hi)?),
         };

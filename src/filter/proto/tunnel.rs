@@ -29,6 +29,7 @@ impl Gen {
             c = Cond::and(c, self.mcmp(Rel::LinkPl, 0, W, l << 12, 0xffff_f000)?);
         }
         self.nl += 4;
+        self.nl_nosnap = self.nl_nosnap.wrapping_add(4);
         self.mpls_depth += 1;
         Ok(c)
     }
@@ -90,6 +91,7 @@ impl Gen {
         self.linkhdr = Off { k: 0, reg: Some(r_hdr) };
         self.linkpl = Off { k: 0, reg: Some(r_pl) };
         self.nl = 0;
+        self.lane = false;
         self.dlt = DLT_EN10MB;
         self.kind = Kind::Ether;
         Ok(Cond::and(Cond::or(v4, v6), offsets))
