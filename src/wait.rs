@@ -1,17 +1,12 @@
 //! Waiting for the ring: poll on the socket plus an eventfd that
 //! breakloop writes to, so a blocked loop ends at once.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
-
-extern "C-unwind" {
-    /// glibc's poll(2), declared as what it is: a thread cancellation
-    /// point, whose cancellation unwinds (see crate::cancel).
-    fn poll(fds: *mut libc::pollfd, nfds: libc::nfds_t, timeout: libc::c_int) -> libc::c_int;
-}
+use crate::sys::event::{poll, EventFd};
 
 /// Ends a blocked or running loop. `request` only stores a flag and writes
 /// to an eventfd, both async-signal-safe, so it may be called from another
@@ -22,7 +17,7 @@ extern "C-unwind" {
 /// descriptor, so thousands of them do not exhaust the process's limit.
 pub struct Breaker {
     requested: AtomicBool,
-    event: OnceLock<OwnedFd>,
+    event: OnceLock<EventFd>,
 }
 
 impl Breaker {
@@ -43,13 +38,7 @@ impl Breaker {
         if self.event.get().is_some() {
             return Ok(());
         }
-        // SAFETY: plain eventfd(2) call; the result is checked.
-        let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
-        if fd < 0 {
-            return Err(Error::last_os("eventfd"));
-        }
-        // SAFETY: fd is fresh and owned by nobody else.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let fd = EventFd::new().map_err(|e| Error::os("eventfd", e))?;
         // Two threads arming at once: the loser's fd is closed on drop.
         let _ = self.event.set(fd);
         // A request made before the fd existed must still wake the poll.
@@ -63,10 +52,7 @@ impl Breaker {
     pub fn request(&self) {
         self.requested.store(true, Ordering::Release);
         if let Some(event) = self.event.get() {
-            let one: u64 = 1;
-            // SAFETY: writing 8 bytes from a live u64 to our eventfd; a full
-            // counter (EAGAIN) still leaves the fd readable, which is all we need.
-            unsafe { libc::write(event.as_raw_fd(), (&one as *const u64).cast(), 8) };
+            event.signal();
         }
     }
 
@@ -78,15 +64,13 @@ impl Breaker {
     pub fn clear(&self) {
         self.requested.store(false, Ordering::Release);
         if let Some(event) = self.event.get() {
-            let mut buf: u64 = 0;
-            // SAFETY: reading 8 bytes into a live u64 from a nonblocking eventfd.
-            unsafe { libc::read(event.as_raw_fd(), (&mut buf as *mut u64).cast(), 8) };
+            event.drain();
         }
     }
 
     /// The eventfd, or -1 before `arm` (poll ignores negative descriptors).
     pub fn fd(&self) -> RawFd {
-        self.event.get().map_or(-1, |e| e.as_raw_fd())
+        self.event.get().map_or(-1, EventFd::fd)
     }
 }
 
@@ -108,10 +92,7 @@ pub fn wait(socket: RawFd, breaker: &Breaker, timeout_ms: i32) -> Result<Wake> {
         libc::pollfd { fd: socket, events: libc::POLLIN, revents: 0 },
         libc::pollfd { fd: breaker.fd(), events: libc::POLLIN, revents: 0 },
     ];
-    // SAFETY: fds is a valid array of two pollfd.
-    let n = unsafe { poll(fds.as_mut_ptr(), 2, timeout_ms) };
-    if n < 0 {
-        let err = std::io::Error::last_os_error();
+    if let Err(err) = poll(&mut fds, timeout_ms) {
         if err.raw_os_error() == Some(libc::EINTR) {
             return Ok(if breaker.is_requested() { Wake::Break } else { Wake::Timeout });
         }
@@ -134,16 +115,13 @@ pub fn pause(breaker: &Breaker, timeout_ms: i32) -> Result<Wake> {
     if timeout_ms <= 0 {
         return Ok(if breaker.is_requested() { Wake::Break } else { Wake::Timeout });
     }
-    let mut fd = libc::pollfd { fd: breaker.fd(), events: libc::POLLIN, revents: 0 };
-    // SAFETY: fd is one valid pollfd.
-    let n = unsafe { poll(&mut fd, 1, timeout_ms) };
-    if n < 0 {
-        let err = std::io::Error::last_os_error();
+    let mut fds = [libc::pollfd { fd: breaker.fd(), events: libc::POLLIN, revents: 0 }];
+    if let Err(err) = poll(&mut fds, timeout_ms) {
         if err.raw_os_error() != Some(libc::EINTR) {
             return Err(Error::os("poll", err));
         }
     }
-    Ok(if breaker.is_requested() || fd.revents != 0 { Wake::Break } else { Wake::Timeout })
+    Ok(if breaker.is_requested() || fds[0].revents != 0 { Wake::Break } else { Wake::Timeout })
 }
 
 /// What to wait for before a dispatch's next step: the ring (socket and

@@ -17,6 +17,7 @@ mod kernel {
 
 pub use kernel::*;
 
+pub mod event;
 pub mod netdev;
 pub mod netlink;
 
