@@ -201,3 +201,16 @@ fn thread_cancellation_inside_the_loop_proceeds() {
 fn dumping_into_every_kind_of_stream_writes_libpcaps_bytes() {
     same_output("tests/pcap/dump_streams.c");
 }
+
+/// Not compared with libpcap, whose records interleave when threads share
+/// a dumper (its header and data are two fwrites): each must be whole here.
+#[test]
+fn threads_sharing_a_dumper_write_whole_records() {
+    let out = Command::new(build_pcap_program_as("tests/pcap/dump_streams.c", true, "-threads"))
+        .arg("threads")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(text.trim(), "threads      8000 records, 8000 intact");
+}

@@ -2,10 +2,14 @@
  * pcap_dump into streams of every buffering kind: fully buffered with the
  * default buffer, a 100-byte buffer (records straddle it), line buffered,
  * unbuffered, and a stream the program also writes to itself between
- * packets; then from four threads at once into one dumper. Prints a
- * checksum of each file and its size, compiled against libpcap and
- * against ringcap by tests/pcap_differential.rs: the files must be the
- * same bytes.
+ * packets. Prints a checksum of each file and its size, compiled against
+ * libpcap and against ringcap by tests/pcap_differential.rs: the files
+ * must be the same bytes.
+ *
+ * With the argument "threads": four threads dump into one dumper at once
+ * and the file is read back. libpcap writes a record's header and data
+ * with two fwrites, so its records interleave (one run: 107 records
+ * readable, 106 intact, of 8000); ringcap's must all be whole.
  */
 #include <pcap/pcap.h>
 #include <pthread.h>
@@ -91,16 +95,19 @@ static void *worker(void *arg) {
     return NULL;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
-    one(dead, "default", -1, 0);
-    one(dead, "small", _IOFBF, sizeof(char[100]));
-    one(dead, "line", _IOLBF, 0);
-    one(dead, "unbuffered", _IONBF, 0);
-    one(dead, "shared", -2, 0);
+    if (argc < 2 || strcmp(argv[1], "threads") != 0) {
+        one(dead, "default", -1, 0);
+        one(dead, "small", _IOFBF, sizeof(char[100]));
+        one(dead, "line", _IOLBF, 0);
+        one(dead, "unbuffered", _IONBF, 0);
+        one(dead, "shared", -2, 0);
+        pcap_close(dead);
+        return 0;
+    }
 
-    /* Four threads into one dumper: records may interleave in any order,
-     * but each must be whole, so the file has 8000 intact records. */
+    /* Records may come in any order, but each must be whole. */
     char path[256];
     snprintf(path, sizeof path, "%s/threads-%d.pcap", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
     pcap_dumper_t *d = pcap_dump_open(dead, path);
