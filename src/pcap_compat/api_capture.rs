@@ -9,7 +9,8 @@ use crate::ffi::boundary::guard_or;
 use crate::ffi::handles::Guard;
 use crate::pcap_compat::abi::*;
 use crate::pcap_compat::api_savefile::{offline_file, offline_file_for_caller};
-use crate::pcap_compat::handle::{PResult, PcapError, PcapState, Reading, Round, Source};
+use crate::pcap_compat::error::{PResult, PcapError};
+use crate::pcap_compat::handle::{PcapState, Reading, Round, Source};
 use crate::pcap_compat::inject;
 use crate::pcap_compat::registry::{
     close, pcap, register, run_on, run_on_switching_cancel_itself, with_pcap, with_pcap_or, write_errbuf, PcapHandle,

@@ -9,7 +9,8 @@ use crate::ffi::boundary::c_str;
 use crate::ffi::boundary::{catch_or, guard_or};
 use crate::filter::{self, DumpFormat, Insn, LinkType, Options};
 use crate::pcap_compat::abi::*;
-use crate::pcap_compat::handle::{PcapError, Source};
+use crate::pcap_compat::error::PcapError;
+use crate::pcap_compat::handle::Source;
 use crate::pcap_compat::registry::{pcap, with_pcap};
 
 /// The instructions of a bpf_program, or None for a NULL/empty one.

@@ -12,7 +12,8 @@ use crate::ffi::boundary::{catch_or, guard_or};
 use crate::ffi::handles::{HandleKind, Handles};
 use crate::pcap_compat::abi::*;
 use crate::pcap_compat::cfile::{CFile, StreamLock};
-use crate::pcap_compat::handle::{PcapError, PcapState, Reading, Source};
+use crate::pcap_compat::error::PcapError;
+use crate::pcap_compat::handle::{PcapState, Reading, Source};
 use crate::pcap_compat::registry::{pcap, register, with_pcap_or, write_errbuf, PcapHandle, HANDLES};
 use crate::savefile::{PacketHeader, Precision, Reader, Writer, WriterConfig};
 

@@ -16,9 +16,10 @@ use crate::pcap_compat::abi::*;
 use crate::pcap_compat::cfile::CFile;
 use crate::pcap_compat::cooked::Cooked;
 use crate::pcap_compat::dlt::*;
-use crate::pcap_compat::netfilter::{is_netfilter, read_netfilter, NetfilterShared};
+use crate::pcap_compat::error::{PResult, PcapError};
+use crate::pcap_compat::netfilter::{is_netfilter, open_netfilter, read_netfilter, NetfilterShared};
 use crate::pcap_compat::tstamp;
-use crate::rx::{Capture, CaptureConfig, Packet, Step, WaitFor, DEFAULT_SNAPLEN, DISAPPEARED};
+use crate::rx::{Capture, CaptureConfig, Packet, Step, WaitFor, DEFAULT_SNAPLEN};
 use crate::savefile::{FileInfo, Precision, Reader};
 use crate::socket::PacketSocket;
 use crate::socket::SocketKind;
@@ -26,40 +27,6 @@ use crate::stats::Stats;
 use crate::sys;
 use crate::timestamp::TimestampSource;
 use crate::wait::{Breaker, Wake};
-
-/// A libpcap-style failure: the status code and the error buffer's text.
-#[derive(Debug)]
-pub struct PcapError {
-    pub status: c_int,
-    pub message: String,
-}
-
-impl PcapError {
-    pub fn new(status: c_int, message: impl Into<String>) -> Self {
-        PcapError { status, message: message.into() }
-    }
-
-    pub fn generic(message: impl Into<String>) -> Self {
-        PcapError::new(PCAP_ERROR, message)
-    }
-}
-
-impl From<Error> for PcapError {
-    fn from(e: Error) -> Self {
-        if e.code() == ErrorCode::InterfaceDown && e.message().starts_with(DISAPPEARED) {
-            return PcapError::generic(DISAPPEARED);
-        }
-        let status = match e.code() {
-            ErrorCode::Break => PCAP_ERROR_BREAK,
-            ErrorCode::UnknownInterface => PCAP_ERROR_NO_SUCH_DEVICE,
-            ErrorCode::Permission => PCAP_ERROR_PERM_DENIED,
-            _ => PCAP_ERROR,
-        };
-        PcapError::new(status, e.message().to_string())
-    }
-}
-
-pub type PResult<T> = std::result::Result<T, PcapError>;
 
 /// A packet socket libpcap's way refused: its words, which programs
 /// print ("socket: Operation not permitted").
@@ -373,7 +340,17 @@ impl PcapState {
             return Err(PcapError::new(PCAP_ERROR_ACTIVATED, "can't perform  operation on activated capture"));
         }
         if is_netfilter(&self.opts.device) {
-            return self.activate_netfilter();
+            let opened = open_netfilter(
+                &self.opts.device,
+                &mut self.opts.snaplen,
+                self.opts.buffer_size,
+                self.opts.timeout_ms,
+                self.opts.rfmon,
+            )?;
+            self.dlts = opened.dlts;
+            self.linktype = self.dlts[0];
+            self.source = Source::Netfilter(opened.shared);
+            return Ok((0, Reading::Netfilter(Box::new(opened.capture))));
         }
         let mut warning = 0;
         if self.opts.rfmon {

@@ -21,7 +21,8 @@ use std::ffi::{c_int, c_void};
 
 use crate::error::errno_text;
 use crate::pcap_compat::abi::*;
-use crate::pcap_compat::handle::{PResult, PcapError, PcapState, Source};
+use crate::pcap_compat::error::{PResult, PcapError};
+use crate::pcap_compat::handle::{PcapState, Source};
 use crate::socket::PacketSocket;
 
 /// The caller's errno: libpcap's size errors end in its text, and

@@ -21,6 +21,7 @@ mod cfile;
 mod cooked;
 mod devices;
 pub mod dlt;
+mod error;
 mod handle;
 mod inject;
 mod names;

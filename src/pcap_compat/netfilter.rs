@@ -9,7 +9,7 @@ use crate::filter::Prepared;
 use crate::netfilter::{NetfilterCapture, NetfilterCounters, NetfilterDevice, NetfilterKind};
 use crate::pcap_compat::abi::*;
 use crate::pcap_compat::dlt::*;
-use crate::pcap_compat::handle::{PResult, PcapError, PcapState, Reading, Source};
+use crate::pcap_compat::error::{PResult, PcapError};
 use crate::rx::DEFAULT_SNAPLEN;
 use crate::wait::Breaker;
 
@@ -18,29 +18,41 @@ pub fn is_netfilter(device: &str) -> bool {
     NetfilterDevice::recognise(device).is_some()
 }
 
-impl PcapState {
-    /// pcap_activate for "nflog[:groups]" and "nfqueue[:groups]".
-    pub fn activate_netfilter(&mut self) -> PResult<(c_int, Reading)> {
-        let device = NetfilterDevice::parse(&self.opts.device).map_err(|e| PcapError::generic(e.message()))?;
-        if self.opts.snaplen <= 0 || self.opts.snaplen > DEFAULT_SNAPLEN as i32 {
-            self.opts.snaplen = DEFAULT_SNAPLEN as i32;
-        }
-        let rcvbuf = (self.opts.buffer_size > 0).then_some(self.opts.buffer_size as usize);
-        // libpcap's netfilter read blocks until a packet; a set timeout bounds it here.
-        let timeout = if self.opts.timeout_ms <= 0 { -1 } else { self.opts.timeout_ms };
-        let capture = NetfilterCapture::open(&device, self.opts.snaplen as u32, rcvbuf, timeout)
-            .map_err(|e| PcapError::generic(e.message()))?;
-        if self.opts.rfmon {
-            return Err(PcapError::new(PCAP_ERROR_RFMON_NOTSUP, ""));
-        }
-        self.dlts = match device.kind {
-            NetfilterKind::Log => vec![DLT_NFLOG, DLT_IPV4],
-            NetfilterKind::Queue => vec![DLT_IPV4],
-        };
-        self.linktype = self.dlts[0];
-        self.source = Source::Netfilter(NetfilterShared { fd: capture.fd(), counters: capture.counters() });
-        Ok((0, Reading::Netfilter(Box::new(capture))))
+/// What pcap_activate of "nflog[:groups]" or "nfqueue[:groups]" opens.
+pub struct OpenedNetfilter {
+    pub capture: NetfilterCapture,
+    pub shared: NetfilterShared,
+    /// The link types offered, the default first.
+    pub dlts: Vec<c_int>,
+}
+
+/// pcap_activate for a netfilter pseudo-device; a snapshot length out of
+/// range becomes libpcap's maximum, as libpcap does.
+pub fn open_netfilter(
+    device: &str,
+    snaplen: &mut c_int,
+    buffer_size: c_int,
+    timeout_ms: c_int,
+    rfmon: bool,
+) -> PResult<OpenedNetfilter> {
+    let device = NetfilterDevice::parse(device).map_err(|e| PcapError::generic(e.message()))?;
+    if *snaplen <= 0 || *snaplen > DEFAULT_SNAPLEN as i32 {
+        *snaplen = DEFAULT_SNAPLEN as i32;
     }
+    let rcvbuf = (buffer_size > 0).then_some(buffer_size as usize);
+    // libpcap's netfilter read blocks until a packet; a set timeout bounds it here.
+    let timeout = if timeout_ms <= 0 { -1 } else { timeout_ms };
+    let capture = NetfilterCapture::open(&device, *snaplen as u32, rcvbuf, timeout)
+        .map_err(|e| PcapError::generic(e.message()))?;
+    if rfmon {
+        return Err(PcapError::new(PCAP_ERROR_RFMON_NOTSUP, ""));
+    }
+    let dlts = match device.kind {
+        NetfilterKind::Log => vec![DLT_NFLOG, DLT_IPV4],
+        NetfilterKind::Queue => vec![DLT_IPV4],
+    };
+    let shared = NetfilterShared { fd: capture.fd(), counters: capture.counters() };
+    Ok(OpenedNetfilter { capture, shared, dlts })
 }
 
 /// pcap_dispatch on a netfilter handle: the whole message for DLT_NFLOG,

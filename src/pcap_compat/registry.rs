@@ -16,9 +16,8 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::ffi::handles::{Guard, HandleKind, Handles, LastError};
 use crate::pcap_compat::abi::{PCAP_ERRBUF_SIZE, PCAP_ERROR};
-use crate::pcap_compat::handle::{
-    Live, PResult, PcapError, PcapState, ReadBuffers, ReadPlan, Reading, Refresh, Source,
-};
+use crate::pcap_compat::error::{PResult, PcapError};
+use crate::pcap_compat::handle::{Live, PcapState, ReadBuffers, ReadPlan, Reading, Refresh, Source};
 use crate::wait::Breaker;
 
 /// Opaque `pcap_t`.

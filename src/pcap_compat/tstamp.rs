@@ -6,7 +6,7 @@
 use std::ffi::c_int;
 
 use crate::pcap_compat::abi::*;
-use crate::pcap_compat::handle::{PResult, PcapError};
+use crate::pcap_compat::error::{PResult, PcapError};
 use crate::timestamp_caps::{self, TimestampCaps};
 
 /// The types a device offers beyond the implicit host-only default, in
