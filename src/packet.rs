@@ -1,5 +1,8 @@
 //! What a reader hands to the callback for each packet.
 
+use std::cell::Cell;
+use std::ptr::NonNull;
+
 use crate::sys;
 
 /// The virtio-net header the kernel writes in front of each packet when the
@@ -159,4 +162,44 @@ impl PacketMeta {
 pub struct Packet<'a> {
     pub data: &'a [u8],
     pub meta: &'a PacketMeta,
+    /// Ring bytes just before `data` that nothing else reads (between the
+    /// frame's sockaddr_ll and the packet), taken by the first
+    /// `with_header`; None for a packet delivered from a copy.
+    pub(crate) headroom: Cell<Option<Headroom>>,
+}
+
+/// Where a packet's headroom lies in the ring: the writable span that
+/// ends where the packet's data begins.
+#[derive(Clone, Copy)]
+pub(crate) struct Headroom {
+    /// Start of the span, with the mapping's (writable) provenance.
+    pub start: NonNull<u8>,
+    pub len: usize,
+}
+
+impl<'a> Packet<'a> {
+    /// The packet with `header` in front of it, written in place into the
+    /// ring's headroom, as libpcap builds cooked headers: no copy of the
+    /// packet. None when there is no room for it (the caller copies
+    /// instead), or when the headroom was already used for this packet.
+    pub(crate) fn with_header(&self, header: &[u8]) -> Option<&'a [u8]> {
+        let room = self.headroom.take()?;
+        if header.len() > room.len {
+            self.headroom.set(Some(room));
+            return None;
+        }
+        let skip = room.len - header.len();
+        // SAFETY: the reader that made this Packet owns the frame or block
+        // until the callback returns (status-word protocol), so the kernel
+        // does not write there; no slice covers the headroom (the reader
+        // copied what it needed from it), and `take` above lets this run
+        // once per packet. [start, start + len) ends where `data` begins,
+        // in one mapping, so the result is header + data.
+        unsafe {
+            let at = room.start.as_ptr().add(skip);
+            std::ptr::copy_nonoverlapping(header.as_ptr(), at, header.len());
+            debug_assert_eq!(at.add(header.len()).cast_const(), self.data.as_ptr());
+            Some(std::slice::from_raw_parts(at, header.len() + self.data.len()))
+        }
+    }
 }

@@ -559,6 +559,8 @@ pub enum Round {
 /// A VLAN tag's length, and where an SLL header's protocol field starts.
 const VLAN_TAG_LEN: usize = 4;
 const SLL_PROTOCOL_AT: usize = 14;
+/// The longest cooked header: SLL2's 20 bytes, or SLL's 16 with a tag.
+const MAX_COOKED_HEADER: usize = 20;
 /// The cooked protocol values of CAN frames (linux/if_ether.h ETH_P_CAN, ETH_P_CANFD).
 const LINUX_SLL_P_CAN: u16 = 0x000c;
 const LINUX_SLL_P_CANFD: u16 = 0x000d;
@@ -660,17 +662,27 @@ impl Reading {
                     // out: libpcap puts it before the protocol field.
                     let tag = if c == Cooked::Sll && crate::vlan::has_tag(p.meta) { VLAN_TAG_LEN } else { 0 };
                     let hl = c.len() + tag;
-                    scratch.resize(hl + p.data.len(), 0);
-                    c.write(p.meta, &mut scratch[..c.len()]);
+                    let mut header = [0u8; MAX_COOKED_HEADER];
+                    c.write(p.meta, &mut header[..c.len()]);
                     if tag > 0 {
-                        scratch.copy_within(SLL_PROTOCOL_AT..SLL_PROTOCOL_AT + 2, SLL_PROTOCOL_AT + VLAN_TAG_LEN);
-                        scratch[SLL_PROTOCOL_AT..SLL_PROTOCOL_AT + 2]
+                        header.copy_within(SLL_PROTOCOL_AT..SLL_PROTOCOL_AT + 2, SLL_PROTOCOL_AT + VLAN_TAG_LEN);
+                        header[SLL_PROTOCOL_AT..SLL_PROTOCOL_AT + 2]
                             .copy_from_slice(&crate::vlan::tpid(p.meta).to_be_bytes());
-                        scratch[SLL_PROTOCOL_AT + 2..SLL_PROTOCOL_AT + 4]
+                        header[SLL_PROTOCOL_AT + 2..SLL_PROTOCOL_AT + 4]
                             .copy_from_slice(&p.meta.vlan_tci.to_be_bytes());
                     }
-                    scratch[hl..].copy_from_slice(p.data);
-                    (&scratch[..], p.meta.len + hl as u32)
+                    // In place in the ring, as libpcap does, where the
+                    // kernel left room before the packet; else a copy.
+                    let framed = match p.with_header(&header[..hl]) {
+                        Some(framed) => framed,
+                        None => {
+                            scratch.clear();
+                            scratch.extend_from_slice(&header[..hl]);
+                            scratch.extend_from_slice(p.data);
+                            &scratch[..]
+                        }
+                    };
+                    (framed, p.meta.len + hl as u32)
                 }
             };
             let keep = match plan.filter.as_deref() {

@@ -6,7 +6,7 @@ use std::mem::size_of;
 
 use crate::packet::{PacketMeta, VnetHeader, VNET_HDR_LEN};
 use crate::ring::{BlockMem, BlockRing, TpacketHeader, V3};
-use crate::rx::{Delivery, Found};
+use crate::rx::{headroom, Delivery, Found};
 use crate::sys;
 
 /// Position inside a block user space currently owns.
@@ -131,6 +131,7 @@ fn read_block(
         }
         let cut_by_frame = meta.caplen < meta.len && h.tp_mac as usize + meta.caplen as usize >= max_frame;
         let data = bytes.bytes_up_to(data_at, meta.caplen as usize);
+        let cur_packet = cur.offset;
         cur.remaining -= 1;
         cur.offset += h.tp_next_offset as usize;
         if cur.remaining > 0 {
@@ -142,7 +143,8 @@ fn read_block(
                 bytes.prefetch(cur.offset + line);
             }
         }
-        n += usize::from(d.deliver(Found { data, meta: &mut meta, cut_by_frame }));
+        let headroom = headroom(&bytes, cur_packet + V3::SLL_AT + size_of::<sys::sockaddr_ll>(), data_at);
+        n += usize::from(d.deliver(Found { data, meta: &mut meta, cut_by_frame, headroom }));
         if d.should_stop() {
             return (n, true);
         }

@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 
 use crate::packet::{PacketMeta, VnetHeader, VNET_HDR_LEN};
 use crate::ring::{FrameMem, FrameRing, TpacketHeader};
-use crate::rx::{Delivery, Found};
+use crate::rx::{headroom, Delivery, Found};
 use crate::socket::PacketSocket;
 use crate::sys;
 
@@ -64,7 +64,12 @@ impl<H: TpacketHeader> FrameReader<H> {
                         meta.vnet = VnetHeader::from_bytes(&self.copy[..len]).unwrap_or_default();
                         meta.vnet_valid = true;
                     }
-                    d.deliver(Found { data: &self.copy[skip..len], meta: &mut meta, cut_by_frame: false })
+                    d.deliver(Found {
+                        data: &self.copy[skip..len],
+                        meta: &mut meta,
+                        cut_by_frame: false,
+                        headroom: None,
+                    })
                 }
                 None => {
                     let data = bytes.bytes_up_to(offset, meta.caplen as usize);
@@ -79,7 +84,8 @@ impl<H: TpacketHeader> FrameReader<H> {
                     // The kernel shortens tp_snaplen to the frame's end and to a
                     // socket filter's verdict only; reaching the end means the frame did it.
                     let cut_by_frame = meta.caplen < meta.len && offset + meta.caplen as usize >= frame_size;
-                    d.deliver(Found { data, meta: &mut meta, cut_by_frame })
+                    let headroom = headroom(&bytes, H::SLL_AT + size_of::<sys::sockaddr_ll>(), offset);
+                    d.deliver(Found { data, meta: &mut meta, cut_by_frame, headroom })
                 }
             };
             // Done reading: give the frame back to the kernel.

@@ -12,6 +12,7 @@ mod plan;
 #[cfg(test)]
 mod tests;
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorCode, Result};
@@ -26,6 +27,7 @@ use crate::sys;
 pub use crate::wait::WaitFor;
 use crate::wait::{Breaker, Wake};
 
+use crate::packet::Headroom;
 pub use crate::packet::{self, Packet, PacketMeta};
 use blocks::BlockReader;
 use frames::FrameReader;
@@ -319,12 +321,23 @@ pub(crate) struct Found<'d> {
     /// The kernel cut the packet to fit its frame (or V3 block) and no whole
     /// copy came with it: caplen < len for a reason other than the snaplen.
     pub cut_by_frame: bool,
+    /// The ring bytes free just before `data` (none for a copy).
+    pub headroom: Option<Headroom>,
+}
+
+/// The bytes of `region` from `from` (just past the frame's sockaddr_ll)
+/// to `to` (where the packet starts): room the pcap layer may write a
+/// cooked header into, in place.
+fn headroom(region: &crate::ring::Region<'_>, from: usize, to: usize) -> Option<Headroom> {
+    let len = to.checked_sub(from)?;
+    let start = std::ptr::NonNull::new(region.ptr_at(from, len)?)?;
+    Some(Headroom { start, len })
 }
 
 impl Delivery<'_> {
     /// Hands one packet to the callback; false when the direction option skips it.
     fn deliver(&mut self, found: Found<'_>) -> bool {
-        let Found { data, meta, cut_by_frame } = found;
+        let Found { data, meta, cut_by_frame, headroom } = found;
         if !self.options.direction.accepts(meta.pkttype) {
             self.skipped += 1;
             return false;
@@ -334,13 +347,13 @@ impl Delivery<'_> {
             Some(buf) if crate::vlan::has_tag(meta) => crate::vlan::reinsert(data, meta, buf),
             _ => false,
         };
-        let data = match &self.options.vlan_buffer {
-            Some(buf) if tagged => &buf[..],
-            _ => data,
+        let (data, headroom) = match &self.options.vlan_buffer {
+            Some(buf) if tagged => (&buf[..], None),
+            _ => (data, headroom),
         };
         let caplen = data.len().min(self.snaplen as usize);
         meta.caplen = caplen as u32;
-        (self.callback)(&Packet { data: &data[..caplen], meta });
+        (self.callback)(&Packet { data: &data[..caplen], meta, headroom: Cell::new(headroom) });
         true
     }
 

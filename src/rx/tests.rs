@@ -9,7 +9,7 @@ use super::{Delivery, Packet, PacketMeta};
 use crate::features::{Features, ReadOptions};
 use crate::geometry::{Geometry, Version};
 use crate::ring::fake::{geometry, kernel_fills_frame, kernel_retires_block, FakeMemory};
-use crate::ring::{RingMem, TpacketHeader, V1, V2};
+use crate::ring::{RingMem, TpacketHeader, V1, V2, V3};
 use crate::socket::PacketSocket;
 use crate::sys;
 use crate::wait::Breaker;
@@ -291,4 +291,42 @@ fn vnet_headers_in_front_of_v2_packets_are_reported() {
     assert!(valid);
     assert_eq!((vnet.flags, vnet.gso_type, vnet.hdr_len, vnet.gso_size), (1, 4, 54, 1448));
     assert_eq!((vnet.csum_start, vnet.csum_offset), (34, 16));
+}
+
+#[test]
+fn a_header_goes_in_place_into_the_room_before_the_packet_once() {
+    let mut mem = FakeMemory::new(2 * 4096);
+    let g = geometry(Version::V3, 4096, 2, 2048, 4);
+    let ring = mem.ring(g);
+    let blocks = ring.blocks().unwrap();
+    let a: Vec<u8> = (0..60u8).collect();
+    kernel_retires_v3_block(&ring, 0, &[&a, &a], 1);
+    // The fake kernel puts the packet at the first aligned offset after
+    // the sockaddr_ll: that gap is the room.
+    let room = crate::ring::fake::mac_offset::<V3>() - V3::SLL_AT - std::mem::size_of::<sys::sockaddr_ll>();
+    let breaker = Breaker::new().unwrap();
+    let mut options = ReadOptions::new(&Features::default());
+    let mut seen = Vec::new();
+    let mut callback = |p: &Packet<'_>| {
+        let too_long = vec![0xee; room + 1];
+        assert!(p.with_header(&too_long).is_none(), "more than the room is refused");
+        let header = vec![0xaa; room];
+        let framed = p.with_header(&header).expect("the room takes a header of its size");
+        seen.push(framed.to_vec());
+        assert!(p.with_header(&header).is_none(), "the room is used once per packet");
+    };
+    let mut d = Delivery {
+        budget: usize::MAX,
+        snaplen: 65_535,
+        breaker: &breaker,
+        callback: &mut callback,
+        options: &mut options,
+        skipped: 0,
+        truncated: 0,
+    };
+    let mut reader = BlockReader::new();
+    assert_eq!(reader.read(&blocks, 0, &mut d), 2);
+    let mut want = vec![0xaa; room];
+    want.extend_from_slice(&a);
+    assert_eq!(seen, [want.clone(), want], "header then the packet's bytes, contiguous in the ring");
 }
