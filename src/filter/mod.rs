@@ -169,7 +169,7 @@ fn compile_here(expr: &str, opts: &Options) -> Result<Program> {
     let cond = gen.node(&ast)?;
     let cond = gen.finish(cond);
     let mut graph = Graph::default();
-    let root = graph.lower(&cond, Next::Ret(opts.snaplen), Next::Ret(0));
+    let root = graph.lower(cond, Next::Ret(opts.snaplen), Next::Ret(0));
     let root = if opts.optimize { optimize::optimize(&mut graph, root)? } else { root };
     let insns = emit::emit(&graph, root)?;
     if opts.optimize && insns.len() == 1 && insns[0].k == 0 && expr.trim() != "" {

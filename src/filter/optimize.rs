@@ -13,7 +13,7 @@
 //! can change the result for a packet too short to contain it.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 /// The optimizer hashes small keys it builds itself, many times per
 /// compile: a multiply-rotate hash (FxHash's) instead of SipHash, which
@@ -61,7 +61,9 @@ use super::insn::*;
 use super::ir::{Block, Graph, Next, Test};
 use crate::error::{Error, ErrorCode, Result};
 
-type V = usize;
+/// A value number: an index into `Values::exprs`. 32 bits, because
+/// register states of 18 of them are copied and compared all the time.
+type V = u32;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Expr {
@@ -91,9 +93,37 @@ struct Values {
     ids: FastMap<Expr, V>,
     exprs: Vec<Expr>,
     opaque: Vec<bool>,
+    /// `Opaque(block, reg)` by block: every analysis round asks for them
+    /// again at every join, and a lookup here costs no hashing.
+    opaque_ids: Vec<[V; NREGS]>,
 }
 
+/// Not a value: an unfilled slot of `Values::opaque_ids`.
+const NO_VALUE: V = V::MAX;
+
 impl Values {
+    fn with_blocks(n: usize) -> Values {
+        Values {
+            ids: FastMap::with_capacity_and_hasher(n * 8, Default::default()),
+            exprs: Vec::with_capacity(n * 8),
+            opaque: Vec::with_capacity(n * 8),
+            opaque_ids: vec![[NO_VALUE; NREGS]; n],
+        }
+    }
+
+    /// Whatever register `r` held on entry to block `b`.
+    fn entry_value(&mut self, b: usize, r: usize) -> Result<V> {
+        if let Some(&v) = self.opaque_ids.get(b).map(|regs| &regs[r]).filter(|v| **v != NO_VALUE) {
+            return Ok(v);
+        }
+        let v = self.get(Expr::Opaque(b, r as u8))?;
+        if b >= self.opaque_ids.len() {
+            self.opaque_ids.resize(b + 1, [NO_VALUE; NREGS]);
+        }
+        self.opaque_ids[b][r] = v;
+        Ok(v)
+    }
+
     fn get(&mut self, e: Expr) -> Result<V> {
         let e = self.simplify(e)?;
         if let Some(v) = self.ids.get(&e) {
@@ -101,19 +131,27 @@ impl Values {
         }
         let opaque = match &e {
             Expr::Opaque(..) => true,
-            Expr::Load { base: Some(b), .. } | Expr::Neg(b) => self.opaque[*b],
-            Expr::Alu(_, a, b) => self.opaque[*a] || self.opaque[*b],
+            Expr::Load { base: Some(b), .. } | Expr::Neg(b) => self.is_opaque(*b),
+            Expr::Alu(_, a, b) => self.is_opaque(*a) || self.is_opaque(*b),
             _ => false,
         };
-        let v = self.exprs.len();
+        let v = self.exprs.len() as V;
         self.exprs.push(e.clone());
         self.opaque.push(opaque);
         self.ids.insert(e, v);
         Ok(v)
     }
 
+    fn expr(&self, v: V) -> &Expr {
+        &self.exprs[v as usize]
+    }
+
+    fn is_opaque(&self, v: V) -> bool {
+        self.opaque[v as usize]
+    }
+
     fn konst(&self, v: V) -> Option<u32> {
-        match self.exprs[v] {
+        match *self.expr(v) {
             Expr::Const(k) => Some(k),
             _ => None,
         }
@@ -123,7 +161,7 @@ impl Values {
         // X + k addressing with a known part of X folds into k (kept below
         // the negative, ancillary range).
         if let Expr::Load { size, base: Some(b), off } = e {
-            let folded = match self.exprs[b] {
+            let folded = match *self.expr(b) {
                 Expr::Const(c) => Some((None, c)),
                 Expr::Alu(ADD, p, q) => self.konst(q).map(|c| (Some(p), c)),
                 _ => None,
@@ -174,7 +212,7 @@ impl Values {
         if let Some(y) = kb {
             let identity = matches!((op, y), (ADD | SUB | OR | XOR | LSH | RSH, 0) | (MUL | DIV, 1) | (AND, u32::MAX));
             if identity {
-                return Ok(self.exprs[a].clone());
+                return Ok(self.expr(a).clone());
             }
             if matches!((op, y), (MUL | AND, 0)) {
                 return Ok(Expr::Const(0));
@@ -348,27 +386,61 @@ fn decide(vals: &Values, t: &Cmp, facts: &Facts) -> Option<bool> {
     None
 }
 
+/// What one round knows about the graph. Kept from round to round with its
+/// buffers: the rounds are many and the graphs small, so allocating them
+/// afresh cost more than the analysis itself.
+#[derive(Default)]
 struct Analysis {
     order: Vec<usize>,
     preds: Vec<Vec<(usize, bool)>>,
     cmp: Vec<Option<Cmp>>,
     live_in: Vec<u32>,
     defs: Vec<u32>,
+    exit: Vec<State>,
+    walk: Walk,
+    /// Per block, the entry state its `exit` and test were last computed
+    /// from, and its uses and defs: most rounds only redirect edges, so
+    /// most blocks are entered as before and need no new simulation.
+    /// Cleared for a block whose statements or test change (`forget`).
+    memo: Vec<Option<(State, Option<Cmp>)>>,
+    uses_defs: Vec<Option<(u32, u32)>>,
 }
 
-fn succs(b: &Block) -> Vec<(Next, bool)> {
-    if b.test == Test::Always {
-        vec![(b.jt, true)]
-    } else {
-        vec![(b.jt, true), (b.jf, false)]
+impl Analysis {
+    fn forget(&mut self, b: usize) {
+        if let Some(m) = self.memo.get_mut(b) {
+            *m = None;
+        }
+        if let Some(u) = self.uses_defs.get_mut(b) {
+            *u = None;
+        }
+    }
+
+    fn forget_all(&mut self) {
+        self.memo.clear();
+        self.uses_defs.clear();
     }
 }
 
-/// Blocks reachable from `root`, predecessors before successors.
-fn topo(g: &Graph, root: Next) -> Vec<usize> {
-    let mut seen = vec![false; g.blocks.len()];
-    let mut post = Vec::new();
-    let mut stack: Vec<(usize, bool)> = Vec::new();
+/// A depth-first walk's buffers, reused.
+#[derive(Default)]
+struct Walk {
+    seen: Vec<bool>,
+    stack: Vec<(usize, bool)>,
+}
+
+fn succs(b: &Block) -> impl Iterator<Item = (Next, bool)> {
+    let n = if b.test == Test::Always { 1 } else { 2 };
+    [(b.jt, true), (b.jf, false)].into_iter().take(n)
+}
+
+/// Blocks reachable from `root`, predecessors before successors, into `post`.
+fn topo(g: &Graph, root: Next, post: &mut Vec<usize>, walk: &mut Walk) {
+    let (seen, stack) = (&mut walk.seen, &mut walk.stack);
+    seen.clear();
+    seen.resize(g.blocks.len(), false);
+    post.clear();
+    stack.clear();
     if let Next::Block(b) = root {
         stack.push((b, false));
     }
@@ -391,17 +463,29 @@ fn topo(g: &Graph, root: Next) -> Vec<usize> {
         }
     }
     post.reverse();
-    post
 }
 
+/// What the registers hold on entry to `b`: what every predecessor leaves
+/// in them, else a value of their own.
 fn entry_state(vals: &mut Values, b: usize, preds: &[(usize, bool)], exit: &[State]) -> Result<State> {
-    let mut s = [0; NREGS];
+    let Some(((first, _), rest)) = preds.split_first() else {
+        let mut s = [0; NREGS];
+        for (r, slot) in s.iter_mut().enumerate() {
+            *slot = vals.entry_value(b, r)?;
+        }
+        return Ok(s);
+    };
+    let mut s = exit[*first];
+    let mut differ = 0u32;
+    for (p, _) in rest {
+        for (r, (mine, theirs)) in s.iter().zip(&exit[*p]).enumerate() {
+            differ |= u32::from(mine != theirs) << r;
+        }
+    }
     for (r, slot) in s.iter_mut().enumerate() {
-        let first = preds.first().map(|(p, _)| exit[*p][r]);
-        *slot = match first {
-            Some(v) if preds.iter().all(|(p, _)| exit[*p][r] == v) => v,
-            _ => vals.get(Expr::Opaque(b, r as u8))?,
-        };
+        if differ & (1 << r) != 0 {
+            *slot = vals.entry_value(b, r)?;
+        }
     }
     Ok(s)
 }
@@ -411,7 +495,7 @@ fn normalize(vals: &mut Values, s: &State, test: Test) -> Result<Option<Cmp>> {
     let rhs = if x { s[RX] } else { vals.get(Expr::Const(k))? };
     let mut c = Cmp { lhs: s[RA], op, rhs, swapped: false };
     if op == JEQ && vals.konst(rhs) == Some(0) {
-        match vals.exprs[c.lhs].clone() {
+        match vals.expr(c.lhs).clone() {
             Expr::Alu(SUB, p, q) => c = Cmp { lhs: p, op: JEQ, rhs: q, swapped: false },
             Expr::Alu(AND, p, q) if vals.konst(q).is_some() => c = Cmp { lhs: p, op: JSET, rhs: q, swapped: true },
             _ => {}
@@ -420,40 +504,56 @@ fn normalize(vals: &mut Values, s: &State, test: Test) -> Result<Option<Cmp>> {
     Ok(Some(c))
 }
 
-fn analyze(vals: &mut Values, g: &Graph, root: Next) -> Result<Analysis> {
-    let order = topo(g, root);
+fn analyze(vals: &mut Values, g: &Graph, root: Next, an: &mut Analysis) -> Result<()> {
+    topo(g, root, &mut an.order, &mut an.walk);
     let n = g.blocks.len();
-    let mut preds = vec![Vec::new(); n];
-    for &b in &order {
+    an.preds.resize_with(n, Vec::new);
+    an.preds.iter_mut().for_each(Vec::clear);
+    for &b in &an.order {
         for (s, branch) in succs(&g.blocks[b]) {
             if let Next::Block(s) = s {
-                preds[s].push((b, branch));
+                an.preds[s].push((b, branch));
             }
         }
     }
-    let mut exit = vec![[0; NREGS]; n];
-    let mut cmp = vec![None; n];
-    for &b in &order {
-        let mut s = entry_state(vals, b, &preds[b], &exit)?;
+    // Only the exit states of predecessors are read, and those are written
+    // first: that buffer needs no reset.
+    an.exit.resize(n, [0; NREGS]);
+    an.cmp.clear();
+    an.cmp.resize(n, None);
+    an.memo.resize(n, None);
+    an.uses_defs.resize(n, None);
+    for &b in &an.order {
+        let entry = entry_state(vals, b, &an.preds[b], &an.exit)?;
+        if let Some((seen, cmp)) = &an.memo[b] {
+            if *seen == entry {
+                an.cmp[b] = *cmp;
+                continue;
+            }
+        }
+        let mut s = entry;
         sim(vals, &g.blocks[b].stmts, &mut s)?;
-        cmp[b] = normalize(vals, &s, g.blocks[b].test)?;
-        exit[b] = s;
+        an.cmp[b] = normalize(vals, &s, g.blocks[b].test)?;
+        an.exit[b] = s;
+        an.memo[b] = Some((entry, an.cmp[b]));
     }
-    let mut live_in = vec![0u32; n];
-    let mut defs = vec![0u32; n];
-    for &b in order.iter().rev() {
+    an.live_in.clear();
+    an.live_in.resize(n, 0);
+    an.defs.clear();
+    an.defs.resize(n, 0);
+    for &b in an.order.iter().rev() {
         let blk = &g.blocks[b];
-        let (u, d) = uses_defs(&blk.stmts, blk.test);
-        let out = live_out(blk, &live_in);
-        live_in[b] = u | (out & !d);
-        defs[b] = d;
+        let (u, d) = *an.uses_defs[b].get_or_insert_with(|| uses_defs(&blk.stmts, blk.test));
+        let out = live_out(blk, &an.live_in);
+        an.live_in[b] = u | (out & !d);
+        an.defs[b] = d;
     }
-    Ok(Analysis { order, preds, cmp, live_in, defs })
+    Ok(())
 }
 
 fn live_out(blk: &Block, live_in: &[u32]) -> u32 {
-    succs(blk).iter().fold(0, |acc, (n, _)| match n {
-        Next::Block(s) => acc | live_in[*s],
+    succs(blk).fold(0, |acc, (n, _)| match n {
+        Next::Block(s) => acc | live_in[s],
         Next::Ret(_) => acc,
     })
 }
@@ -473,13 +573,17 @@ fn branch(b: &Block, taken: bool) -> Next {
     }
 }
 
-/// One round of jump threading; true if anything changed.
-fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis) -> bool {
+/// One round of jump threading; true if anything changed. `facts_in` is
+/// the caller's buffer, kept for the next round.
+fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis, facts_in: &mut Vec<Option<Facts>>) -> bool {
     let n = g.blocks.len();
-    let mut facts_in: Vec<Option<Facts>> = vec![None; n];
+    facts_in.clear();
+    facts_in.resize(n, None);
     let mut changed = false;
-    // Where a path with `facts` entering `t` really ends up.
-    let follow = |g: &Graph, mut t: Next, mut facts: Facts| -> Next {
+    // Where a path with `facts` entering `t` really ends up; what it learns
+    // on the way is dropped again, leaving `facts` as it was.
+    let follow = |g: &Graph, mut t: Next, facts: &mut Facts| -> Next {
+        let known = facts.len();
         let mut steps = 0;
         while let Next::Block(b) = t {
             steps += 1;
@@ -504,15 +608,16 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis) -> bool 
                 break;
             }
             if let Some((c, o)) = learned {
-                if !vals.opaque[c.lhs] && !vals.opaque[c.rhs] {
+                if !vals.is_opaque(c.lhs) && !vals.is_opaque(c.rhs) {
                     facts.push((c, o));
                 }
             }
             t = next;
         }
+        facts.truncate(known);
         t
     };
-    let new_root = follow(g, *root, Vec::new());
+    let new_root = follow(g, *root, &mut Vec::new());
     if new_root != *root {
         *root = new_root;
         return true;
@@ -521,16 +626,21 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis) -> bool 
         facts_in[r] = Some(Vec::new());
     }
     for &b in &an.order {
-        let Some(fin) = facts_in[b].clone() else { continue };
-        let blk = g.blocks[b].clone();
-        for (old, taken) in succs(&blk) {
-            let mut f = fin.clone();
+        // Edges are only redirected to descendants, so `order` stays
+        // topological and every predecessor of `b` has already given it
+        // its facts: they are final, and no longer needed once read.
+        let Some(mut f) = facts_in[b].take() else { continue };
+        let blk = &g.blocks[b];
+        let (jt, jf, count) = (blk.jt, blk.jf, succs(blk).count());
+        let known = f.len();
+        for (i, (old, taken)) in [(jt, true), (jf, false)].into_iter().take(count).enumerate() {
+            f.truncate(known);
             if let Some(c) = an.cmp[b] {
-                if !vals.opaque[c.lhs] && !vals.opaque[c.rhs] && blk.jt != blk.jf {
+                if !vals.is_opaque(c.lhs) && !vals.is_opaque(c.rhs) && jt != jf {
                     f.push((c, taken != c.swapped));
                 }
             }
-            let new = follow(g, old, f.clone());
+            let new = follow(g, old, &mut f);
             if new != old {
                 changed = true;
                 if taken {
@@ -541,7 +651,8 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis) -> bool 
             }
             if let Next::Block(s) = new {
                 facts_in[s] = Some(match facts_in[s].take() {
-                    None => f,
+                    None if i + 1 == count => std::mem::take(&mut f),
+                    None => f.clone(),
                     // Keep what both sides imply, not just what both list:
                     // "= 0x800" on one path and "!= 0x800, != 0x86dd" on the
                     // other still agree on "!= 0x86dd".
@@ -565,8 +676,8 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis) -> bool 
 }
 
 /// Drops statements whose results are never used.
-fn dead_stores(g: &mut Graph, an: &Analysis) -> bool {
-    let mut changed = false;
+fn dead_stores(g: &mut Graph, an: &mut Analysis) -> bool {
+    let mut edited = Vec::new();
     for &b in &an.order {
         let blk = &g.blocks[b];
         if blk.keep {
@@ -579,22 +690,30 @@ fn dead_stores(g: &mut Graph, an: &Analysis) -> bool {
                 live |= 1 << RX;
             }
         }
-        let mut keep = vec![true; blk.stmts.len()];
+        // Allocated only once a statement turns out dead, which in most
+        // rounds none does.
+        let mut keep: Vec<bool> = Vec::new();
         for (idx, i) in blk.stmts.iter().enumerate().rev() {
             let (u, d) = uses_defs(std::slice::from_ref(i), Test::Always);
             if d & live == 0 {
+                if keep.is_empty() {
+                    keep = vec![true; blk.stmts.len()];
+                }
                 keep[idx] = false;
                 continue;
             }
             live = (live & !d) | u;
         }
-        if keep.iter().any(|k| !k) {
+        if !keep.is_empty() {
             let stmts = g.blocks[b].stmts.iter().zip(&keep).filter(|(_, k)| **k).map(|(s, _)| *s).collect();
             g.blocks[b].stmts = stmts;
-            changed = true;
+            edited.push(b);
         }
     }
-    changed
+    for &b in &edited {
+        an.forget(b);
+    }
+    !edited.is_empty()
 }
 
 /// Re-emits a block's statements from the values it must produce.
@@ -620,7 +739,7 @@ impl Regen<'_> {
             self.push(Insn::stmt(LD | MEM, (m - 2) as u32));
             return Some(());
         }
-        match self.vals.exprs[v].clone() {
+        match self.vals.expr(v).clone() {
             Expr::Const(k) => self.push(Insn::stmt(LD | IMM, k)),
             Expr::Len => self.push(Insn::stmt(LD | W | LEN, 0)),
             Expr::Load { size, base: None, off } => self.push(Insn::stmt(LD | ABS | size, off)),
@@ -666,7 +785,7 @@ impl Regen<'_> {
         if self.cur[RX] == v {
             return Some(());
         }
-        match self.vals.exprs[v].clone() {
+        match self.vals.expr(v).clone() {
             Expr::Const(k) => self.push(Insn::stmt(LDX | IMM, k)),
             Expr::Len => self.push(Insn::stmt(LDX | W | LEN, 0)),
             Expr::Msh(k) => self.push(Insn::stmt(LDX | B | MSH, k)),
@@ -692,8 +811,8 @@ impl Regen<'_> {
 
 /// Rewrites every block to the shortest code this pass can find for what
 /// its successors and its test use, given what the registers hold on entry.
-fn regenerate(vals: &mut Values, g: &mut Graph, root: Next) -> Result<()> {
-    let an = analyze(vals, g, root)?;
+fn regenerate(vals: &mut Values, g: &mut Graph, root: Next, an: &mut Analysis) -> Result<()> {
+    analyze(vals, g, root, an)?;
     let n = g.blocks.len();
     let mut exit = vec![[0; NREGS]; n];
     for &b in &an.order {
@@ -765,42 +884,72 @@ fn regenerate(vals: &mut Values, g: &mut Graph, root: Next) -> Result<()> {
     Ok(())
 }
 
-/// Merges blocks with the same code and successors.
-fn merge_duplicates(g: &mut Graph, root: &mut Next) -> bool {
-    let order = topo(g, *root);
-    let mut canon: FastMap<Block, usize> = FastMap::default();
-    let mut map: FastMap<usize, usize> = FastMap::default();
+/// Buffers of `merge_duplicates`, kept from round to round.
+#[derive(Default)]
+struct Merge {
+    order: Vec<usize>,
+    walk: Walk,
+    /// The block each one merges into, or NO_BLOCK.
+    into: Vec<usize>,
+    /// The first block seen with each hash of a block's contents.
+    first: FastMap<u64, usize>,
+    /// Blocks whose hash an unequal block had first (hash collisions).
+    collided: Vec<usize>,
+}
+
+const NO_BLOCK: usize = usize::MAX;
+
+/// Merges blocks with the same code and successors. Blocks are compared
+/// in place, through a hash of their contents, rather than copied into a
+/// map as keys. `order` is the analysis' order if no edge has changed
+/// since it was made, which saves a walk.
+fn merge_duplicates(g: &mut Graph, root: &mut Next, m: &mut Merge, order: Option<&Vec<usize>>) -> bool {
+    match order {
+        Some(order) => m.order.clone_from(order),
+        None => topo(g, *root, &mut m.order, &mut m.walk),
+    }
+    m.into.clear();
+    m.into.resize(g.blocks.len(), NO_BLOCK);
+    m.first.clear();
+    m.collided.clear();
+    let hasher = BuildHasherDefault::<FastHasher>::default();
     let mut changed = false;
     // Successors first, so that their merges are visible to predecessors.
-    for &b in order.iter().rev() {
-        let mut blk = g.blocks[b].clone();
+    for &b in m.order.iter().rev() {
+        let blk = &mut g.blocks[b];
+        let before = (blk.jt, blk.jf);
         for t in [&mut blk.jt, &mut blk.jf] {
             if let Next::Block(s) = *t {
-                if let Some(m) = map.get(&s) {
-                    *t = Next::Block(*m);
+                if m.into[s] != NO_BLOCK {
+                    *t = Next::Block(m.into[s]);
                 }
             }
         }
         if blk.test == Test::Always {
             blk.jf = blk.jt;
         }
-        if blk != g.blocks[b] {
-            g.blocks[b] = blk.clone();
-            changed = true;
-        }
-        match canon.get(&blk) {
-            Some(&c) if c != b => {
-                map.insert(b, c);
+        changed |= (blk.jt, blk.jf) != before;
+        let h = hasher.hash_one(&*blk);
+        let blocks = &g.blocks;
+        let same = match m.first.get(&h) {
+            Some(&c) if blocks[c] == blocks[b] => Some(c),
+            Some(_) => m.collided.iter().copied().find(|&c| blocks[c] == blocks[b]),
+            None => None,
+        };
+        match same {
+            Some(c) => {
+                m.into[b] = c;
                 changed = true;
             }
-            _ => {
-                canon.insert(blk, b);
+            None if m.first.contains_key(&h) => m.collided.push(b),
+            None => {
+                m.first.insert(h, b);
             }
         }
     }
     if let Next::Block(r) = *root {
-        if let Some(m) = map.get(&r) {
-            *root = Next::Block(*m);
+        if m.into[r] != NO_BLOCK {
+            *root = Next::Block(m.into[r]);
         }
     }
     changed
@@ -835,13 +984,13 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
             && blk.test != Test::Always
             && blk.jt != blk.jf;
         match an.cmp[b] {
-            Some(c) if pure && !vals.opaque[c.lhs] => Some(b),
+            Some(c) if pure && !vals.is_opaque(c.lhs) => Some(b),
             _ => None,
         }
     };
     for &p in &an.order {
         let Some(pc) = an.cmp[p] else { continue };
-        if vals.opaque[pc.lhs] || g.blocks[p].keep || g.blocks[p].test == Test::Always || touched[p] {
+        if vals.is_opaque(pc.lhs) || g.blocks[p].keep || g.blocks[p].test == Test::Always || touched[p] {
             continue;
         }
         // The chain may hang off either edge of `p`; `p` only supplies the
@@ -912,26 +1061,32 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
 }
 
 pub fn optimize(g: &mut Graph, mut root: Next) -> Result<Next> {
-    let mut vals = Values::default();
+    let mut vals = Values::with_blocks(g.blocks.len());
+    let mut an = Analysis::default();
+    let mut merge = Merge::default();
+    let mut facts_in = Vec::new();
     for _ in 0..200 {
-        let an = analyze(&mut vals, g, root)?;
-        let mut changed = thread(&vals, g, &mut root, &an);
+        analyze(&mut vals, g, root, &mut an)?;
+        let mut changed = thread(&vals, g, &mut root, &an, &mut facts_in);
         if !changed {
             changed = pullup(g, &an, &vals);
         }
+        // Dead stores change statements, never edges.
+        let edges_changed = changed;
         if !changed {
-            changed = dead_stores(g, &an);
+            changed = dead_stores(g, &mut an);
         }
-        changed |= merge_duplicates(g, &mut root);
+        changed |= merge_duplicates(g, &mut root, &mut merge, (!edges_changed).then_some(&an.order));
         if !changed {
             break;
         }
     }
-    regenerate(&mut vals, g, root)?;
+    regenerate(&mut vals, g, root, &mut an)?;
+    an.forget_all();
     for _ in 0..20 {
-        let an = analyze(&mut vals, g, root)?;
-        let mut changed = dead_stores(g, &an);
-        changed |= merge_duplicates(g, &mut root);
+        analyze(&mut vals, g, root, &mut an)?;
+        let mut changed = dead_stores(g, &mut an);
+        changed |= merge_duplicates(g, &mut root, &mut merge, Some(&an.order));
         if !changed {
             break;
         }
