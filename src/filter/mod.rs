@@ -168,7 +168,7 @@ fn compile_here(expr: &str, opts: &Options) -> Result<Program> {
     })?;
     let cond = gen.node(&ast)?;
     let cond = gen.finish(cond);
-    let mut graph = Graph::default();
+    let mut graph = Graph { blocks: Vec::with_capacity(32) };
     let root = graph.lower(cond, Next::Ret(opts.snaplen), Next::Ret(0));
     let root = if opts.optimize { optimize::optimize(&mut graph, root)? } else { root };
     let insns = emit::emit(&graph, root)?;

@@ -102,13 +102,13 @@ struct Values {
 const NO_VALUE: V = V::MAX;
 
 impl Values {
-    fn with_blocks(n: usize) -> Values {
-        Values {
-            ids: FastMap::with_capacity_and_hasher(n * 8, Default::default()),
-            exprs: Vec::with_capacity(n * 8),
-            opaque: Vec::with_capacity(n * 8),
-            opaque_ids: vec![[NO_VALUE; NREGS]; n],
-        }
+    /// Empty, for a graph of `n` blocks, keeping the buffers' capacity.
+    fn reset(&mut self, n: usize) {
+        self.ids.clear();
+        self.exprs.clear();
+        self.opaque.clear();
+        self.opaque_ids.clear();
+        self.opaque_ids.resize(n, [NO_VALUE; NREGS]);
     }
 
     /// Whatever register `r` held on entry to block `b`.
@@ -116,7 +116,11 @@ impl Values {
         if let Some(&v) = self.opaque_ids.get(b).map(|regs| &regs[r]).filter(|v| **v != NO_VALUE) {
             return Ok(v);
         }
-        let v = self.get(Expr::Opaque(b, r as u8))?;
+        // Made only here, once per block and register: no need to look
+        // it up in (or enter it into) the table of the others.
+        let v = self.exprs.len() as V;
+        self.exprs.push(Expr::Opaque(b, r as u8));
+        self.opaque.push(true);
         if b >= self.opaque_ids.len() {
             self.opaque_ids.resize(b + 1, [NO_VALUE; NREGS]);
         }
@@ -126,6 +130,11 @@ impl Values {
 
     fn get(&mut self, e: Expr) -> Result<V> {
         let e = self.simplify(e)?;
+        // An entry value comes back from simplify as a copy of its own
+        // expression (`x + 0`); those live in `opaque_ids`, not in `ids`.
+        if let Expr::Opaque(b, r) = e {
+            return Ok(self.opaque_ids[b][usize::from(r)]);
+        }
         if let Some(v) = self.ids.get(&e) {
             return Ok(*v);
         }
@@ -392,7 +401,10 @@ fn decide(vals: &Values, t: &Cmp, facts: &Facts) -> Option<bool> {
 #[derive(Default)]
 struct Analysis {
     order: Vec<usize>,
-    preds: Vec<Vec<(usize, bool)>>,
+    /// Predecessors of block `b`, with the branch they arrive by:
+    /// `preds_flat[preds_at[b]..preds_at[b + 1]]`.
+    preds_at: Vec<usize>,
+    preds_flat: Vec<(usize, bool)>,
     cmp: Vec<Option<Cmp>>,
     live_in: Vec<u32>,
     defs: Vec<u32>,
@@ -407,6 +419,10 @@ struct Analysis {
 }
 
 impl Analysis {
+    fn preds(&self, b: usize) -> &[(usize, bool)] {
+        &self.preds_flat[self.preds_at[b]..self.preds_at[b + 1]]
+    }
+
     fn forget(&mut self, b: usize) {
         if let Some(m) = self.memo.get_mut(b) {
             *m = None;
@@ -507,15 +523,35 @@ fn normalize(vals: &mut Values, s: &State, test: Test) -> Result<Option<Cmp>> {
 fn analyze(vals: &mut Values, g: &Graph, root: Next, an: &mut Analysis) -> Result<()> {
     topo(g, root, &mut an.order, &mut an.walk);
     let n = g.blocks.len();
-    an.preds.resize_with(n, Vec::new);
-    an.preds.iter_mut().for_each(Vec::clear);
+    // Counted, then placed: one array for all the lists.
+    an.preds_at.clear();
+    an.preds_at.resize(n + 1, 0);
     for &b in &an.order {
-        for (s, branch) in succs(&g.blocks[b]) {
+        for (s, _) in succs(&g.blocks[b]) {
             if let Next::Block(s) = s {
-                an.preds[s].push((b, branch));
+                an.preds_at[s + 1] += 1;
             }
         }
     }
+    for i in 0..n {
+        an.preds_at[i + 1] += an.preds_at[i];
+    }
+    an.preds_flat.clear();
+    an.preds_flat.resize(an.preds_at[n], (0, false));
+    for &b in &an.order {
+        for (s, branch) in succs(&g.blocks[b]) {
+            if let Next::Block(s) = s {
+                // preds_at[s] serves as the fill cursor and ends at the
+                // start of s + 1; shifted back below.
+                an.preds_flat[an.preds_at[s]] = (b, branch);
+                an.preds_at[s] += 1;
+            }
+        }
+    }
+    for i in (1..=n).rev() {
+        an.preds_at[i] = an.preds_at[i - 1];
+    }
+    an.preds_at[0] = 0;
     // Only the exit states of predecessors are read, and those are written
     // first: that buffer needs no reset.
     an.exit.resize(n, [0; NREGS]);
@@ -524,7 +560,7 @@ fn analyze(vals: &mut Values, g: &Graph, root: Next, an: &mut Analysis) -> Resul
     an.memo.resize(n, None);
     an.uses_defs.resize(n, None);
     for &b in &an.order {
-        let entry = entry_state(vals, b, &an.preds[b], &an.exit)?;
+        let entry = entry_state(vals, b, an.preds(b), &an.exit)?;
         if let Some((seen, cmp)) = &an.memo[b] {
             if *seen == entry {
                 an.cmp[b] = *cmp;
@@ -676,44 +712,51 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis, facts_in
 }
 
 /// Drops statements whose results are never used.
+///
+/// One backward pass reaches the fixpoint: blocks are visited successors
+/// first (the graph has no cycles), and each block's liveness is updated
+/// from its pruned statements before its predecessors are visited.
 fn dead_stores(g: &mut Graph, an: &mut Analysis) -> bool {
-    let mut edited = Vec::new();
-    for &b in &an.order {
+    let mut changed = false;
+    for i in (0..an.order.len()).rev() {
+        let b = an.order[i];
         let blk = &g.blocks[b];
-        if blk.keep {
-            continue;
-        }
-        let mut live = live_out(blk, &an.live_in);
-        if let Test::Jump { x, .. } = blk.test {
-            live |= 1 << RA;
-            if x {
-                live |= 1 << RX;
-            }
-        }
-        // Allocated only once a statement turns out dead, which in most
-        // rounds none does.
-        let mut keep: Vec<bool> = Vec::new();
-        for (idx, i) in blk.stmts.iter().enumerate().rev() {
-            let (u, d) = uses_defs(std::slice::from_ref(i), Test::Always);
-            if d & live == 0 {
-                if keep.is_empty() {
-                    keep = vec![true; blk.stmts.len()];
+        let out = live_out(blk, &an.live_in);
+        if !blk.keep {
+            let mut live = out;
+            if let Test::Jump { x, .. } = blk.test {
+                live |= 1 << RA;
+                if x {
+                    live |= 1 << RX;
                 }
-                keep[idx] = false;
-                continue;
             }
-            live = (live & !d) | u;
+            // Allocated only once a statement turns out dead, which in most
+            // rounds none does.
+            let mut keep: Vec<bool> = Vec::new();
+            for (idx, i) in blk.stmts.iter().enumerate().rev() {
+                let (u, d) = uses_defs(std::slice::from_ref(i), Test::Always);
+                if d & live == 0 {
+                    if keep.is_empty() {
+                        keep = vec![true; blk.stmts.len()];
+                    }
+                    keep[idx] = false;
+                    continue;
+                }
+                live = (live & !d) | u;
+            }
+            if !keep.is_empty() {
+                let stmts = g.blocks[b].stmts.iter().zip(&keep).filter(|(_, k)| **k).map(|(s, _)| *s).collect();
+                g.blocks[b].stmts = stmts;
+                an.forget(b);
+                changed = true;
+            }
         }
-        if !keep.is_empty() {
-            let stmts = g.blocks[b].stmts.iter().zip(&keep).filter(|(_, k)| **k).map(|(s, _)| *s).collect();
-            g.blocks[b].stmts = stmts;
-            edited.push(b);
-        }
+        let blk = &g.blocks[b];
+        let (u, d) = *an.uses_defs[b].get_or_insert_with(|| uses_defs(&blk.stmts, blk.test));
+        an.live_in[b] = u | (out & !d);
+        an.defs[b] = d;
     }
-    for &b in &edited {
-        an.forget(b);
-    }
-    !edited.is_empty()
+    changed
 }
 
 /// Re-emits a block's statements from the values it must produce.
@@ -811,12 +854,15 @@ impl Regen<'_> {
 
 /// Rewrites every block to the shortest code this pass can find for what
 /// its successors and its test use, given what the registers hold on entry.
-fn regenerate(vals: &mut Values, g: &mut Graph, root: Next, an: &mut Analysis) -> Result<()> {
-    analyze(vals, g, root, an)?;
+/// `fresh`: `an` is already the analysis of `g` as it is.
+fn regenerate(vals: &mut Values, g: &mut Graph, root: Next, an: &mut Analysis, fresh: bool) -> Result<()> {
+    if !fresh {
+        analyze(vals, g, root, an)?;
+    }
     let n = g.blocks.len();
     let mut exit = vec![[0; NREGS]; n];
     for &b in &an.order {
-        let entry = entry_state(vals, b, &an.preds[b], &exit)?;
+        let entry = entry_state(vals, b, an.preds(b), &exit)?;
         let blk = g.blocks[b].clone();
         if blk.keep {
             let mut s = entry;
@@ -974,9 +1020,9 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
             return None;
         }
         let blk = &g.blocks[b];
-        let entry_ok = an.preds[b].len() == 1
+        let entry_ok = an.preds(b).len() == 1
             || shared
-                .is_some_and(|v| an.preds[b].iter().all(|(q, _)| !touched[*q] && an.cmp[*q].map(|c| c.lhs) == Some(v)));
+                .is_some_and(|v| an.preds(b).iter().all(|(q, _)| !touched[*q] && an.cmp[*q].map(|c| c.lhs) == Some(v)));
         let pure = !blk.keep
             && an.live_in[b] == 0
             && an.defs[b] & !((1 << RA) | (1 << RX)) == 0
@@ -1043,7 +1089,7 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
             if link.0 == p {
                 // Every predecessor of the top of the chain now enters at the
                 // pulled-up test.
-                for &(q, on_true) in &an.preds[diff] {
+                for &(q, on_true) in an.preds(diff) {
                     set(g, (q, on_true), Next::Block(same));
                     touched[q] = true;
                 }
@@ -1060,36 +1106,70 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
     changed
 }
 
-pub fn optimize(g: &mut Graph, mut root: Next) -> Result<Next> {
-    let mut vals = Values::with_blocks(g.blocks.len());
-    let mut an = Analysis::default();
-    let mut merge = Merge::default();
-    let mut facts_in = Vec::new();
+/// Everything the optimizer allocates, kept per thread from one compile
+/// to the next: a compile of a short expression otherwise spent a fifth of
+/// its time in the allocator.
+#[derive(Default)]
+struct Scratch {
+    vals: Values,
+    an: Analysis,
+    merge: Merge,
+    facts_in: Vec<Option<Facts>>,
+}
+
+/// Graphs above this many blocks leave no scratch behind, so that one huge
+/// filter does not pin its buffers in the thread for good.
+const SCRATCH_KEPT_BLOCKS: usize = 1024;
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+pub fn optimize(g: &mut Graph, root: Next) -> Result<Next> {
+    let n = g.blocks.len();
+    let kept = n <= SCRATCH_KEPT_BLOCKS;
+    let mut run = |s: &mut Scratch| {
+        s.vals.reset(n);
+        s.an.forget_all();
+        optimize_with(g, root, s)
+    };
+    // A thread whose scratch is in use (never expected: the optimizer does
+    // not call itself) or gone (thread exit) uses a fresh one.
+    let reused = SCRATCH.try_with(|cell| cell.try_borrow_mut().ok().filter(|_| kept).map(|mut s| run(&mut s)));
+    match reused {
+        Ok(Some(result)) => result,
+        _ => run(&mut Scratch::default()),
+    }
+}
+
+fn optimize_with(g: &mut Graph, mut root: Next, s: &mut Scratch) -> Result<Next> {
+    let Scratch { vals, an, merge, facts_in } = s;
+    // Whether `an` describes the graph as it is.
+    let mut fresh = false;
     for _ in 0..200 {
-        analyze(&mut vals, g, root, &mut an)?;
-        let mut changed = thread(&vals, g, &mut root, &an, &mut facts_in);
+        analyze(vals, g, root, an)?;
+        let mut changed = thread(vals, g, &mut root, an, facts_in);
         if !changed {
-            changed = pullup(g, &an, &vals);
+            changed = pullup(g, an, vals);
         }
         // Dead stores change statements, never edges.
         let edges_changed = changed;
         if !changed {
-            changed = dead_stores(g, &mut an);
+            changed = dead_stores(g, an);
         }
-        changed |= merge_duplicates(g, &mut root, &mut merge, (!edges_changed).then_some(&an.order));
+        changed |= merge_duplicates(g, &mut root, merge, (!edges_changed).then_some(&an.order));
         if !changed {
+            fresh = true;
             break;
         }
     }
-    regenerate(&mut vals, g, root, &mut an)?;
+    regenerate(vals, g, root, an, fresh)?;
     an.forget_all();
-    for _ in 0..20 {
-        analyze(&mut vals, g, root, &mut an)?;
-        let mut changed = dead_stores(g, &mut an);
-        changed |= merge_duplicates(g, &mut root, &mut merge, Some(&an.order));
-        if !changed {
-            break;
-        }
-    }
+    // One round is the fixpoint: dead_stores' single pass is complete, and
+    // so is merging, successors first; blocks merged are identical, so
+    // they leave liveness (and with it dead stores) as it was.
+    analyze(vals, g, root, an)?;
+    dead_stores(g, an);
+    merge_duplicates(g, &mut root, merge, Some(&an.order));
     Ok(root)
 }
