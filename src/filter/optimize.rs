@@ -634,7 +634,7 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis, facts_in
             let (taken, learned) = match an.cmp[b] {
                 None => (true, None),
                 Some(_) if blk.jt == blk.jf => (true, None),
-                Some(c) => match decide(vals, &c, &facts) {
+                Some(c) => match decide(vals, &c, facts) {
                     Some(o) => (o != c.swapped, Some((c, o))),
                     None => break,
                 },
