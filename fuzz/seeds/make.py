@@ -5,7 +5,7 @@ fuzz/seeds/filter_compile/: every expression of bench/filter_exprs.txt on
 one link type each (cycling through the bench's link types and a few
 unknown DLTs), with a packet built for that link type's header length;
 each input is the link type byte, the options byte, the packet length byte,
-the packet and the expression (see fuzz_targets/filter_compile.rs).
+the packet and the expression (see fuzz/common/filter_check.rs).
 
 fuzz/seeds/savefile_read/:
 small pcap and pcapng files in both byte orders and both time stamp
@@ -92,7 +92,10 @@ def filter_seeds():
     for i, expr in enumerate(exprs):
         dlt = FILTER_DLTS[i % len(FILTER_DLTS)]
         byte = (dlt + 1) % 256
-        sel = (32 if dlt + 1 >= 256 else 0) | (i % 4) * 16 | (8 if i % 3 == 0 else 0)
+        # Bit 5 extends the link type; 4, 6 and 7 are the options, 3 the
+        # wire length (see fuzz/common/filter_check.rs).
+        options = (0, 16, 64, 64 | 128)[i % 4]
+        sel = (32 if dlt + 1 >= 256 else 0) | options | (8 if i % 3 == 0 else 0)
         pkt = (ETH if i % 2 == 0 else bytes(i % 40) + TCP)[:255]
         with open(os.path.join(FILTER_OUT, f"expr-{i:03}"), "wb") as f:
             f.write(bytes([byte, sel, len(pkt)]) + pkt + expr.encode())
