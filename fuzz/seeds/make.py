@@ -1,5 +1,13 @@
 #!/usr/bin/env python3
-"""Writes the savefile fuzz target's seed corpus (fuzz/seeds/savefile_read/):
+"""Writes the fuzz targets' seed corpora.
+
+fuzz/seeds/filter_compile/: every expression of bench/filter_exprs.txt on
+one link type each (cycling through the bench's link types and a few
+unknown DLTs), with a packet built for that link type's header length;
+each input is the link type byte, the options byte, the packet length byte,
+the packet and the expression (see fuzz/common/filter_check.rs).
+
+fuzz/seeds/savefile_read/:
 small pcap and pcapng files in both byte orders and both time stamp
 precisions, with the record and block kinds the readers know, the
 pseudo-headers converted in byte-swapped files, and a few damaged ones.
@@ -8,7 +16,14 @@ the file. Run from anywhere; the output is deterministic."""
 import os
 import struct
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "savefile_read")
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "savefile_read")
+FILTER_OUT = os.path.join(HERE, "filter_compile")
+EXPRS = os.path.join(HERE, "..", "..", "bench", "filter_exprs.txt")
+# The bench's link types, and DLT values libpcap rejects (-1, 2, 300).
+FILTER_DLTS = [1, 113, 276, 12, 0, 9, 104, 10, 6, 105, 127, 192, 119, 123, 117, 7, 226, 178, 147, -1, 2, 300]
+TCP = bytes.fromhex("45000028000140004006000" "00a0000010a000002"
+                    "0050d4310000000100000000500220000000" "0000")
 
 ETH = bytes.fromhex("ffffffffffff020000000001080045000020000140004011000"
                     "00a0000010a000002d431270f000c00006869")
@@ -70,7 +85,24 @@ def nflog(order):
     return bytes([2, 0, 0, 1]) + tlvs
 
 
+def filter_seeds():
+    os.makedirs(FILTER_OUT, exist_ok=True)
+    with open(EXPRS) as f:
+        exprs = [line.rstrip("\n") for line in f]
+    for i, expr in enumerate(exprs):
+        dlt = FILTER_DLTS[i % len(FILTER_DLTS)]
+        byte = (dlt + 1) % 256
+        # Bit 5 extends the link type; 4, 6 and 7 are the options, 3 the
+        # wire length (see fuzz/common/filter_check.rs).
+        options = (0, 16, 64, 64 | 128)[i % 4]
+        sel = (32 if dlt + 1 >= 256 else 0) | options | (8 if i % 3 == 0 else 0)
+        pkt = (ETH if i % 2 == 0 else bytes(i % 40) + TCP)[:255]
+        with open(os.path.join(FILTER_OUT, f"expr-{i:03}"), "wb") as f:
+            f.write(bytes([byte, sel, len(pkt)]) + pkt + expr.encode())
+
+
 def main():
+    filter_seeds()
     os.makedirs(OUT, exist_ok=True)
     seeds = {}
     records = [(ETH, len(ETH), len(ETH)), (ARP, len(ARP), 60), (ETH, 10, len(ETH))]

@@ -2,8 +2,6 @@
 //! (a block, then its true branch, then its false branch), inserting `ja`
 //! trampolines where a conditional jump is farther than 255 instructions.
 
-use std::collections::HashMap;
-
 use super::insn::*;
 use super::ir::{Graph, Next, Test};
 use crate::error::{Error, ErrorCode, Result};
@@ -11,23 +9,23 @@ use crate::error::{Error, ErrorCode, Result};
 pub fn emit(g: &Graph, root: Next) -> Result<Vec<Insn>> {
     // Emit backwards: successors first, so every jump target's position
     // (counted from the end) is known when its jump is written.
-    let mut rev: Vec<Insn> = Vec::new();
-    let mut at: HashMap<Next, usize> = HashMap::new();
-    let mut order = Vec::new();
+    let mut rev: Vec<Insn> = Vec::with_capacity(g.blocks.len() * 4);
+    let mut at = Positions { blocks: vec![NOT_EMITTED; g.blocks.len()], rets: Vec::new() };
+    let mut order = Vec::with_capacity(g.blocks.len());
     let mut seen = vec![false; g.blocks.len()];
     let mut rets = Vec::new();
     postorder(g, root, &mut seen, &mut order, &mut rets);
     // Return blocks go last, in first-seen order of a depth-first walk.
     for r in rets.iter() {
         rev.push(Insn::stmt(RET | K, *r));
-        at.insert(Next::Ret(*r), rev.len());
+        at.rets.push((*r, rev.len()));
     }
     for b in order {
         let blk = &g.blocks[b];
         // Targets are always emitted before their jumps; a miss would be a
         // bug, reported rather than panicking.
         let dist = |rev: &Vec<Insn>, n: Next| -> Result<usize> {
-            at.get(&n).map(|p| rev.len() - p).ok_or_else(|| internal("jump to a block not yet emitted"))
+            at.get(n).map(|p| rev.len() - p).ok_or_else(|| internal("jump to a block not yet emitted"))
         };
         match blk.test {
             Test::Always => {
@@ -61,9 +59,9 @@ pub fn emit(g: &Graph, root: Next) -> Result<Vec<Insn>> {
         for s in blk.stmts.iter().rev() {
             rev.push(*s);
         }
-        at.insert(Next::Block(b), rev.len());
+        at.blocks[b] = rev.len();
     }
-    let root_pos = *at.get(&root).ok_or_else(|| internal("root not emitted"))?;
+    let root_pos = at.get(root).ok_or_else(|| internal("root not emitted"))?;
     let mut out: Vec<Insn> = rev.into_iter().rev().collect();
     // Anything emitted before the root (never the case for a tree walk from
     // it) would be unreachable; the root is always first.
@@ -75,6 +73,24 @@ pub fn emit(g: &Graph, root: Next) -> Result<Vec<Insn>> {
         ));
     }
     Ok(out)
+}
+
+/// Where each target was emitted, counted from the end of the program.
+struct Positions {
+    blocks: Vec<usize>,
+    /// A program has a return or two: a list beats a map.
+    rets: Vec<(u32, usize)>,
+}
+
+const NOT_EMITTED: usize = usize::MAX;
+
+impl Positions {
+    fn get(&self, n: Next) -> Option<usize> {
+        match n {
+            Next::Block(b) => self.blocks.get(b).copied().filter(|&p| p != NOT_EMITTED),
+            Next::Ret(r) => self.rets.iter().find(|(k, _)| *k == r).map(|(_, p)| *p),
+        }
+    }
 }
 
 fn internal(what: &str) -> Error {

@@ -79,8 +79,9 @@ pub struct Graph {
 impl Graph {
     /// Lowers `c` so that it continues at `t` when true and `f` when false.
     /// Successors are built before their predecessors, so block indices
-    /// decrease along every edge.
-    pub fn lower(&mut self, c: &Cond, t: Next, f: Next) -> Next {
+    /// decrease along every edge. Consumes `c`: its statements move into
+    /// the blocks instead of being copied.
+    pub fn lower(&mut self, c: Cond, t: Next, f: Next) -> Next {
         match c {
             Cond::Const(true) => t,
             Cond::Const(false) => f,
@@ -89,18 +90,18 @@ impl Graph {
                     return t;
                 }
                 let jf = if l.test == Test::Always { t } else { f };
-                self.blocks.push(Block { stmts: l.stmts.clone(), test: l.test, jt: t, jf, keep: l.keep });
+                self.blocks.push(Block { stmts: l.stmts, test: l.test, jt: t, jf, keep: l.keep });
                 Next::Block(self.blocks.len() - 1)
             }
             Cond::And(a, b) => {
-                let nb = self.lower(b, t, f);
-                self.lower(a, nb, f)
+                let nb = self.lower(*b, t, f);
+                self.lower(*a, nb, f)
             }
             Cond::Or(a, b) => {
-                let nb = self.lower(b, t, f);
-                self.lower(a, t, nb)
+                let nb = self.lower(*b, t, f);
+                self.lower(*a, t, nb)
             }
-            Cond::Not(a) => self.lower(a, f, t),
+            Cond::Not(a) => self.lower(*a, f, t),
         }
     }
 }

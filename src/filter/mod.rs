@@ -194,8 +194,8 @@ fn compile_ast(ast: &ast::Node, expr: &str, opts: &Options, depth: usize) -> std
     gen.protochain_depth = depth;
     let cond = gen.node(ast).map_err(TooLong::No)?;
     let cond = gen.finish(cond);
-    let mut graph = Graph::default();
-    let root = graph.lower(&cond, Next::Ret(opts.snaplen), Next::Ret(0));
+    let mut graph = Graph { blocks: Vec::with_capacity(32) };
+    let root = graph.lower(cond, Next::Ret(opts.snaplen), Next::Ret(0));
     let root = if opts.optimize { optimize::optimize(&mut graph, root).map_err(TooLong::No)? } else { root };
     let insns =
         emit::emit(&graph, root).map_err(|e| if gen.used_protochain { TooLong::Yes(e) } else { TooLong::No(e) })?;

@@ -97,28 +97,40 @@ pub fn ether_proto(name: &str) -> Option<u32> {
         .or_else(|| LLC.iter().find(|(k, _)| *k == name).map(|(_, v)| u32::from(*v)))
 }
 
-fn data_lines(path: &str) -> Vec<Vec<String>> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| l.split('#').next().unwrap_or("").split_whitespace().map(str::to_string).collect::<Vec<_>>())
-        .filter(|f| !f.is_empty())
-        .collect()
+/// The first answer `found` gives for a line's fields (comments and empty
+/// lines left out), reading the file as the C library does, afresh each
+/// time. One buffer for the fields of every line: /etc/services has
+/// hundreds, and a name is looked up twice per `port NAME`.
+fn find_line<T>(path: &str, mut found: impl FnMut(&[&str]) -> Option<T>) -> Option<T> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut fields: Vec<&str> = Vec::with_capacity(8);
+    for line in text.lines() {
+        fields.clear();
+        fields.extend(line.split('#').next().unwrap_or("").split_whitespace());
+        if fields.is_empty() {
+            continue;
+        }
+        if let Some(t) = found(&fields) {
+            return Some(t);
+        }
+    }
+    None
 }
 
 /// An IP protocol number from /etc/protocols (name or alias).
 pub fn ip_proto(name: &str) -> Option<u32> {
-    data_lines("/etc/protocols")
-        .into_iter()
-        .find(|f| f.len() >= 2 && (f[0] == name || f[2..].iter().any(|a| a == name)))
-        .and_then(|f| f[1].parse().ok())
+    // The first line naming it decides, even if its number is malformed.
+    find_line("/etc/protocols", |f| {
+        (f.len() >= 2 && (f[0] == name || f[2..].contains(&name))).then(|| f[1].parse().ok())
+    })
+    .flatten()
 }
 
 /// A service's port for `proto` ("tcp", "udp", "sctp") from /etc/services.
 fn service(name: &str, proto: &str) -> Option<u32> {
-    data_lines("/etc/services").into_iter().find_map(|f| {
+    find_line("/etc/services", |f| {
         let (port, p) = f.get(1)?.split_once('/')?;
-        let matches = p == proto && (f[0] == name || f[2..].iter().any(|a| a == name));
+        let matches = p == proto && (f[0] == name || f[2..].contains(&name));
         matches.then(|| port.parse().ok()).flatten()
     })
 }
@@ -153,10 +165,10 @@ pub fn port_number_or_name(s: &str) -> Option<(u32, PortProto)> {
 
 /// A network number from /etc/networks, in host order (getnetbyname).
 pub fn network(name: &str) -> Option<u32> {
-    data_lines("/etc/networks")
-        .into_iter()
-        .find(|f| f.len() >= 2 && (f[0] == name || f[2..].iter().any(|a| a == name)))
-        .and_then(|f| inet_network(&f[1]))
+    find_line("/etc/networks", |f| {
+        (f.len() >= 2 && (f[0] == name || f[2..].contains(&name))).then(|| inet_network(f[1]))
+    })
+    .flatten()
 }
 
 /// inet_network(3): up to four dotted parts, the last filling the low bytes.
@@ -170,8 +182,8 @@ fn inet_network(s: &str) -> Option<u32> {
 
 /// An Ethernet address from /etc/ethers.
 pub fn ether_host(name: &str) -> Option<[u8; 6]> {
-    data_lines("/etc/ethers").into_iter().find_map(|f| {
-        if f.get(1)? != name {
+    find_line("/etc/ethers", |f| {
+        if *f.get(1)? != name {
             return None;
         }
         let mut mac = [0u8; 6];

@@ -13,7 +13,7 @@
 //! can change the result for a packet too short to contain it.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 /// The optimizer hashes small keys it builds itself, many times per
 /// compile: a multiply-rotate hash (FxHash's) instead of SipHash, which
@@ -61,7 +61,9 @@ use super::insn::*;
 use super::ir::{Block, Graph, Next, Test};
 use crate::error::{Error, ErrorCode, Result};
 
-type V = usize;
+/// A value number: an index into `Values::exprs`. 32 bits, because
+/// register states of 18 of them are copied and compared all the time.
+type V = u32;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Expr {
@@ -91,29 +93,74 @@ struct Values {
     ids: FastMap<Expr, V>,
     exprs: Vec<Expr>,
     opaque: Vec<bool>,
+    /// `Opaque(block, reg)` by block: every analysis round asks for them
+    /// again at every join, and a lookup here costs no hashing.
+    opaque_ids: Vec<[V; NREGS]>,
 }
 
+/// Not a value: an unfilled slot of `Values::opaque_ids`.
+const NO_VALUE: V = V::MAX;
+
 impl Values {
+    /// Empty, for a graph of `n` blocks, keeping the buffers' capacity.
+    fn reset(&mut self, n: usize) {
+        self.ids.clear();
+        self.exprs.clear();
+        self.opaque.clear();
+        self.opaque_ids.clear();
+        self.opaque_ids.resize(n, [NO_VALUE; NREGS]);
+    }
+
+    /// Whatever register `r` held on entry to block `b`.
+    fn entry_value(&mut self, b: usize, r: usize) -> Result<V> {
+        if let Some(&v) = self.opaque_ids.get(b).map(|regs| &regs[r]).filter(|v| **v != NO_VALUE) {
+            return Ok(v);
+        }
+        // Made only here, once per block and register: no need to look
+        // it up in (or enter it into) the table of the others.
+        let v = self.exprs.len() as V;
+        self.exprs.push(Expr::Opaque(b, r as u8));
+        self.opaque.push(true);
+        if b >= self.opaque_ids.len() {
+            self.opaque_ids.resize(b + 1, [NO_VALUE; NREGS]);
+        }
+        self.opaque_ids[b][r] = v;
+        Ok(v)
+    }
+
     fn get(&mut self, e: Expr) -> Result<V> {
         let e = self.simplify(e)?;
+        // An entry value comes back from simplify as a copy of its own
+        // expression (`x + 0`); those live in `opaque_ids`, not in `ids`.
+        if let Expr::Opaque(b, r) = e {
+            return Ok(self.opaque_ids[b][usize::from(r)]);
+        }
         if let Some(v) = self.ids.get(&e) {
             return Ok(*v);
         }
         let opaque = match &e {
             Expr::Opaque(..) => true,
-            Expr::Load { base: Some(b), .. } | Expr::Neg(b) => self.opaque[*b],
-            Expr::Alu(_, a, b) => self.opaque[*a] || self.opaque[*b],
+            Expr::Load { base: Some(b), .. } | Expr::Neg(b) => self.is_opaque(*b),
+            Expr::Alu(_, a, b) => self.is_opaque(*a) || self.is_opaque(*b),
             _ => false,
         };
-        let v = self.exprs.len();
+        let v = self.exprs.len() as V;
         self.exprs.push(e.clone());
         self.opaque.push(opaque);
         self.ids.insert(e, v);
         Ok(v)
     }
 
+    fn expr(&self, v: V) -> &Expr {
+        &self.exprs[v as usize]
+    }
+
+    fn is_opaque(&self, v: V) -> bool {
+        self.opaque[v as usize]
+    }
+
     fn konst(&self, v: V) -> Option<u32> {
-        match self.exprs[v] {
+        match *self.expr(v) {
             Expr::Const(k) => Some(k),
             _ => None,
         }
@@ -123,7 +170,7 @@ impl Values {
         // X + k addressing with a known part of X folds into k (kept below
         // the negative, ancillary range).
         if let Expr::Load { size, base: Some(b), off } = e {
-            let folded = match self.exprs[b] {
+            let folded = match *self.expr(b) {
                 Expr::Const(c) => Some((None, c)),
                 Expr::Alu(ADD, p, q) => self.konst(q).map(|c| (Some(p), c)),
                 _ => None,
@@ -174,7 +221,7 @@ impl Values {
         if let Some(y) = kb {
             let identity = matches!((op, y), (ADD | SUB | OR | XOR | LSH | RSH, 0) | (MUL | DIV, 1) | (AND, u32::MAX));
             if identity {
-                return Ok(self.exprs[a].clone());
+                return Ok(self.expr(a).clone());
             }
             if matches!((op, y), (MUL | AND, 0)) {
                 return Ok(Expr::Const(0));
@@ -348,27 +395,68 @@ fn decide(vals: &Values, t: &Cmp, facts: &Facts) -> Option<bool> {
     None
 }
 
+/// What one round knows about the graph. Kept from round to round with its
+/// buffers: the rounds are many and the graphs small, so allocating them
+/// afresh cost more than the analysis itself.
+#[derive(Default)]
 struct Analysis {
     order: Vec<usize>,
-    preds: Vec<Vec<(usize, bool)>>,
+    /// Predecessors of block `b`, with the branch they arrive by:
+    /// `preds_flat[preds_at[b]..preds_at[b + 1]]`.
+    preds_at: Vec<usize>,
+    preds_flat: Vec<(usize, bool)>,
     cmp: Vec<Option<Cmp>>,
     live_in: Vec<u32>,
     defs: Vec<u32>,
+    exit: Vec<State>,
+    walk: Walk,
+    /// Per block, the entry state its `exit` and test were last computed
+    /// from, and its uses and defs: most rounds only redirect edges, so
+    /// most blocks are entered as before and need no new simulation.
+    /// Cleared for a block whose statements or test change (`forget`).
+    memo: Vec<Option<(State, Option<Cmp>)>>,
+    uses_defs: Vec<Option<(u32, u32)>>,
 }
 
-fn succs(b: &Block) -> Vec<(Next, bool)> {
-    if b.test == Test::Always {
-        vec![(b.jt, true)]
-    } else {
-        vec![(b.jt, true), (b.jf, false)]
+impl Analysis {
+    fn preds(&self, b: usize) -> &[(usize, bool)] {
+        &self.preds_flat[self.preds_at[b]..self.preds_at[b + 1]]
+    }
+
+    fn forget(&mut self, b: usize) {
+        if let Some(m) = self.memo.get_mut(b) {
+            *m = None;
+        }
+        if let Some(u) = self.uses_defs.get_mut(b) {
+            *u = None;
+        }
+    }
+
+    fn forget_all(&mut self) {
+        self.memo.clear();
+        self.uses_defs.clear();
     }
 }
 
-/// Blocks reachable from `root`, predecessors before successors.
-fn topo(g: &Graph, root: Next) -> Vec<usize> {
-    let mut seen = vec![false; g.blocks.len()];
-    let mut post = Vec::new();
-    let mut stack: Vec<(usize, bool)> = Vec::new();
+/// A depth-first walk's buffers, reused.
+#[derive(Default)]
+struct Walk {
+    seen: Vec<bool>,
+    stack: Vec<(usize, bool)>,
+}
+
+fn succs(b: &Block) -> impl Iterator<Item = (Next, bool)> {
+    let n = if b.test == Test::Always { 1 } else { 2 };
+    [(b.jt, true), (b.jf, false)].into_iter().take(n)
+}
+
+/// Blocks reachable from `root`, predecessors before successors, into `post`.
+fn topo(g: &Graph, root: Next, post: &mut Vec<usize>, walk: &mut Walk) {
+    let (seen, stack) = (&mut walk.seen, &mut walk.stack);
+    seen.clear();
+    seen.resize(g.blocks.len(), false);
+    post.clear();
+    stack.clear();
     if let Next::Block(b) = root {
         stack.push((b, false));
     }
@@ -391,17 +479,29 @@ fn topo(g: &Graph, root: Next) -> Vec<usize> {
         }
     }
     post.reverse();
-    post
 }
 
+/// What the registers hold on entry to `b`: what every predecessor leaves
+/// in them, else a value of their own.
 fn entry_state(vals: &mut Values, b: usize, preds: &[(usize, bool)], exit: &[State]) -> Result<State> {
-    let mut s = [0; NREGS];
+    let Some(((first, _), rest)) = preds.split_first() else {
+        let mut s = [0; NREGS];
+        for (r, slot) in s.iter_mut().enumerate() {
+            *slot = vals.entry_value(b, r)?;
+        }
+        return Ok(s);
+    };
+    let mut s = exit[*first];
+    let mut differ = 0u32;
+    for (p, _) in rest {
+        for (r, (mine, theirs)) in s.iter().zip(&exit[*p]).enumerate() {
+            differ |= u32::from(mine != theirs) << r;
+        }
+    }
     for (r, slot) in s.iter_mut().enumerate() {
-        let first = preds.first().map(|(p, _)| exit[*p][r]);
-        *slot = match first {
-            Some(v) if preds.iter().all(|(p, _)| exit[*p][r] == v) => v,
-            _ => vals.get(Expr::Opaque(b, r as u8))?,
-        };
+        if differ & (1 << r) != 0 {
+            *slot = vals.entry_value(b, r)?;
+        }
     }
     Ok(s)
 }
@@ -411,7 +511,7 @@ fn normalize(vals: &mut Values, s: &State, test: Test) -> Result<Option<Cmp>> {
     let rhs = if x { s[RX] } else { vals.get(Expr::Const(k))? };
     let mut c = Cmp { lhs: s[RA], op, rhs, swapped: false };
     if op == JEQ && vals.konst(rhs) == Some(0) {
-        match vals.exprs[c.lhs].clone() {
+        match vals.expr(c.lhs).clone() {
             Expr::Alu(SUB, p, q) => c = Cmp { lhs: p, op: JEQ, rhs: q, swapped: false },
             Expr::Alu(AND, p, q) if vals.konst(q).is_some() => c = Cmp { lhs: p, op: JSET, rhs: q, swapped: true },
             _ => {}
@@ -420,40 +520,76 @@ fn normalize(vals: &mut Values, s: &State, test: Test) -> Result<Option<Cmp>> {
     Ok(Some(c))
 }
 
-fn analyze(vals: &mut Values, g: &Graph, root: Next) -> Result<Analysis> {
-    let order = topo(g, root);
+fn analyze(vals: &mut Values, g: &Graph, root: Next, an: &mut Analysis) -> Result<()> {
+    topo(g, root, &mut an.order, &mut an.walk);
     let n = g.blocks.len();
-    let mut preds = vec![Vec::new(); n];
-    for &b in &order {
-        for (s, branch) in succs(&g.blocks[b]) {
+    // Counted, then placed: one array for all the lists.
+    an.preds_at.clear();
+    an.preds_at.resize(n + 1, 0);
+    for &b in &an.order {
+        for (s, _) in succs(&g.blocks[b]) {
             if let Next::Block(s) = s {
-                preds[s].push((b, branch));
+                an.preds_at[s + 1] += 1;
             }
         }
     }
-    let mut exit = vec![[0; NREGS]; n];
-    let mut cmp = vec![None; n];
-    for &b in &order {
-        let mut s = entry_state(vals, b, &preds[b], &exit)?;
+    for i in 0..n {
+        an.preds_at[i + 1] += an.preds_at[i];
+    }
+    an.preds_flat.clear();
+    an.preds_flat.resize(an.preds_at[n], (0, false));
+    for &b in &an.order {
+        for (s, branch) in succs(&g.blocks[b]) {
+            if let Next::Block(s) = s {
+                // preds_at[s] serves as the fill cursor and ends at the
+                // start of s + 1; shifted back below.
+                an.preds_flat[an.preds_at[s]] = (b, branch);
+                an.preds_at[s] += 1;
+            }
+        }
+    }
+    for i in (1..=n).rev() {
+        an.preds_at[i] = an.preds_at[i - 1];
+    }
+    an.preds_at[0] = 0;
+    // Only the exit states of predecessors are read, and those are written
+    // first: that buffer needs no reset.
+    an.exit.resize(n, [0; NREGS]);
+    an.cmp.clear();
+    an.cmp.resize(n, None);
+    an.memo.resize(n, None);
+    an.uses_defs.resize(n, None);
+    for &b in &an.order {
+        let entry = entry_state(vals, b, an.preds(b), &an.exit)?;
+        if let Some((seen, cmp)) = &an.memo[b] {
+            if *seen == entry {
+                an.cmp[b] = *cmp;
+                continue;
+            }
+        }
+        let mut s = entry;
         sim(vals, &g.blocks[b].stmts, &mut s)?;
-        cmp[b] = normalize(vals, &s, g.blocks[b].test)?;
-        exit[b] = s;
+        an.cmp[b] = normalize(vals, &s, g.blocks[b].test)?;
+        an.exit[b] = s;
+        an.memo[b] = Some((entry, an.cmp[b]));
     }
-    let mut live_in = vec![0u32; n];
-    let mut defs = vec![0u32; n];
-    for &b in order.iter().rev() {
+    an.live_in.clear();
+    an.live_in.resize(n, 0);
+    an.defs.clear();
+    an.defs.resize(n, 0);
+    for &b in an.order.iter().rev() {
         let blk = &g.blocks[b];
-        let (u, d) = uses_defs(&blk.stmts, blk.test);
-        let out = live_out(blk, &live_in);
-        live_in[b] = u | (out & !d);
-        defs[b] = d;
+        let (u, d) = *an.uses_defs[b].get_or_insert_with(|| uses_defs(&blk.stmts, blk.test));
+        let out = live_out(blk, &an.live_in);
+        an.live_in[b] = u | (out & !d);
+        an.defs[b] = d;
     }
-    Ok(Analysis { order, preds, cmp, live_in, defs })
+    Ok(())
 }
 
 fn live_out(blk: &Block, live_in: &[u32]) -> u32 {
-    succs(blk).iter().fold(0, |acc, (n, _)| match n {
-        Next::Block(s) => acc | live_in[*s],
+    succs(blk).fold(0, |acc, (n, _)| match n {
+        Next::Block(s) => acc | live_in[s],
         Next::Ret(_) => acc,
     })
 }
@@ -473,13 +609,17 @@ fn branch(b: &Block, taken: bool) -> Next {
     }
 }
 
-/// One round of jump threading; true if anything changed.
-fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis) -> bool {
+/// One round of jump threading; true if anything changed. `facts_in` is
+/// the caller's buffer, kept for the next round.
+fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis, facts_in: &mut Vec<Option<Facts>>) -> bool {
     let n = g.blocks.len();
-    let mut facts_in: Vec<Option<Facts>> = vec![None; n];
+    facts_in.clear();
+    facts_in.resize(n, None);
     let mut changed = false;
-    // Where a path with `facts` entering `t` really ends up.
-    let follow = |g: &Graph, mut t: Next, mut facts: Facts| -> Next {
+    // Where a path with `facts` entering `t` really ends up; what it learns
+    // on the way is dropped again, leaving `facts` as it was.
+    let follow = |g: &Graph, mut t: Next, facts: &mut Facts| -> Next {
+        let known = facts.len();
         let mut steps = 0;
         while let Next::Block(b) = t {
             steps += 1;
@@ -494,7 +634,7 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis) -> bool 
             let (taken, learned) = match an.cmp[b] {
                 None => (true, None),
                 Some(_) if blk.jt == blk.jf => (true, None),
-                Some(c) => match decide(vals, &c, &facts) {
+                Some(c) => match decide(vals, &c, facts) {
                     Some(o) => (o != c.swapped, Some((c, o))),
                     None => break,
                 },
@@ -504,15 +644,16 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis) -> bool 
                 break;
             }
             if let Some((c, o)) = learned {
-                if !vals.opaque[c.lhs] && !vals.opaque[c.rhs] {
+                if !vals.is_opaque(c.lhs) && !vals.is_opaque(c.rhs) {
                     facts.push((c, o));
                 }
             }
             t = next;
         }
+        facts.truncate(known);
         t
     };
-    let new_root = follow(g, *root, Vec::new());
+    let new_root = follow(g, *root, &mut Vec::new());
     if new_root != *root {
         *root = new_root;
         return true;
@@ -521,16 +662,21 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis) -> bool 
         facts_in[r] = Some(Vec::new());
     }
     for &b in &an.order {
-        let Some(fin) = facts_in[b].clone() else { continue };
-        let blk = g.blocks[b].clone();
-        for (old, taken) in succs(&blk) {
-            let mut f = fin.clone();
+        // Edges are only redirected to descendants, so `order` stays
+        // topological and every predecessor of `b` has already given it
+        // its facts: they are final, and no longer needed once read.
+        let Some(mut f) = facts_in[b].take() else { continue };
+        let blk = &g.blocks[b];
+        let (jt, jf, count) = (blk.jt, blk.jf, succs(blk).count());
+        let known = f.len();
+        for (i, (old, taken)) in [(jt, true), (jf, false)].into_iter().take(count).enumerate() {
+            f.truncate(known);
             if let Some(c) = an.cmp[b] {
-                if !vals.opaque[c.lhs] && !vals.opaque[c.rhs] && blk.jt != blk.jf {
+                if !vals.is_opaque(c.lhs) && !vals.is_opaque(c.rhs) && jt != jf {
                     f.push((c, taken != c.swapped));
                 }
             }
-            let new = follow(g, old, f.clone());
+            let new = follow(g, old, &mut f);
             if new != old {
                 changed = true;
                 if taken {
@@ -541,7 +687,8 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis) -> bool 
             }
             if let Next::Block(s) = new {
                 facts_in[s] = Some(match facts_in[s].take() {
-                    None => f,
+                    None if i + 1 == count => std::mem::take(&mut f),
+                    None => f.clone(),
                     // Keep what both sides imply, not just what both list:
                     // "= 0x800" on one path and "!= 0x800, != 0x86dd" on the
                     // other still agree on "!= 0x86dd".
@@ -565,34 +712,49 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis) -> bool 
 }
 
 /// Drops statements whose results are never used.
-fn dead_stores(g: &mut Graph, an: &Analysis) -> bool {
+///
+/// One backward pass reaches the fixpoint: blocks are visited successors
+/// first (the graph has no cycles), and each block's liveness is updated
+/// from its pruned statements before its predecessors are visited.
+fn dead_stores(g: &mut Graph, an: &mut Analysis) -> bool {
     let mut changed = false;
-    for &b in &an.order {
+    for i in (0..an.order.len()).rev() {
+        let b = an.order[i];
         let blk = &g.blocks[b];
-        if blk.keep {
-            continue;
-        }
-        let mut live = live_out(blk, &an.live_in);
-        if let Test::Jump { x, .. } = blk.test {
-            live |= 1 << RA;
-            if x {
-                live |= 1 << RX;
+        let out = live_out(blk, &an.live_in);
+        if !blk.keep {
+            let mut live = out;
+            if let Test::Jump { x, .. } = blk.test {
+                live |= 1 << RA;
+                if x {
+                    live |= 1 << RX;
+                }
+            }
+            // Allocated only once a statement turns out dead, which in most
+            // rounds none does.
+            let mut keep: Vec<bool> = Vec::new();
+            for (idx, i) in blk.stmts.iter().enumerate().rev() {
+                let (u, d) = uses_defs(std::slice::from_ref(i), Test::Always);
+                if d & live == 0 {
+                    if keep.is_empty() {
+                        keep = vec![true; blk.stmts.len()];
+                    }
+                    keep[idx] = false;
+                    continue;
+                }
+                live = (live & !d) | u;
+            }
+            if !keep.is_empty() {
+                let stmts = g.blocks[b].stmts.iter().zip(&keep).filter(|(_, k)| **k).map(|(s, _)| *s).collect();
+                g.blocks[b].stmts = stmts;
+                an.forget(b);
+                changed = true;
             }
         }
-        let mut keep = vec![true; blk.stmts.len()];
-        for (idx, i) in blk.stmts.iter().enumerate().rev() {
-            let (u, d) = uses_defs(std::slice::from_ref(i), Test::Always);
-            if d & live == 0 {
-                keep[idx] = false;
-                continue;
-            }
-            live = (live & !d) | u;
-        }
-        if keep.iter().any(|k| !k) {
-            let stmts = g.blocks[b].stmts.iter().zip(&keep).filter(|(_, k)| **k).map(|(s, _)| *s).collect();
-            g.blocks[b].stmts = stmts;
-            changed = true;
-        }
+        let blk = &g.blocks[b];
+        let (u, d) = *an.uses_defs[b].get_or_insert_with(|| uses_defs(&blk.stmts, blk.test));
+        an.live_in[b] = u | (out & !d);
+        an.defs[b] = d;
     }
     changed
 }
@@ -620,7 +782,7 @@ impl Regen<'_> {
             self.push(Insn::stmt(LD | MEM, (m - 2) as u32));
             return Some(());
         }
-        match self.vals.exprs[v].clone() {
+        match self.vals.expr(v).clone() {
             Expr::Const(k) => self.push(Insn::stmt(LD | IMM, k)),
             Expr::Len => self.push(Insn::stmt(LD | W | LEN, 0)),
             Expr::Load { size, base: None, off } => self.push(Insn::stmt(LD | ABS | size, off)),
@@ -666,7 +828,7 @@ impl Regen<'_> {
         if self.cur[RX] == v {
             return Some(());
         }
-        match self.vals.exprs[v].clone() {
+        match self.vals.expr(v).clone() {
             Expr::Const(k) => self.push(Insn::stmt(LDX | IMM, k)),
             Expr::Len => self.push(Insn::stmt(LDX | W | LEN, 0)),
             Expr::Msh(k) => self.push(Insn::stmt(LDX | B | MSH, k)),
@@ -692,12 +854,15 @@ impl Regen<'_> {
 
 /// Rewrites every block to the shortest code this pass can find for what
 /// its successors and its test use, given what the registers hold on entry.
-fn regenerate(vals: &mut Values, g: &mut Graph, root: Next) -> Result<()> {
-    let an = analyze(vals, g, root)?;
+/// `fresh`: `an` is already the analysis of `g` as it is.
+fn regenerate(vals: &mut Values, g: &mut Graph, root: Next, an: &mut Analysis, fresh: bool) -> Result<()> {
+    if !fresh {
+        analyze(vals, g, root, an)?;
+    }
     let n = g.blocks.len();
     let mut exit = vec![[0; NREGS]; n];
     for &b in &an.order {
-        let entry = entry_state(vals, b, &an.preds[b], &exit)?;
+        let entry = entry_state(vals, b, an.preds(b), &exit)?;
         let blk = g.blocks[b].clone();
         if blk.keep {
             let mut s = entry;
@@ -765,42 +930,72 @@ fn regenerate(vals: &mut Values, g: &mut Graph, root: Next) -> Result<()> {
     Ok(())
 }
 
-/// Merges blocks with the same code and successors.
-fn merge_duplicates(g: &mut Graph, root: &mut Next) -> bool {
-    let order = topo(g, *root);
-    let mut canon: FastMap<Block, usize> = FastMap::default();
-    let mut map: FastMap<usize, usize> = FastMap::default();
+/// Buffers of `merge_duplicates`, kept from round to round.
+#[derive(Default)]
+struct Merge {
+    order: Vec<usize>,
+    walk: Walk,
+    /// The block each one merges into, or NO_BLOCK.
+    into: Vec<usize>,
+    /// The first block seen with each hash of a block's contents.
+    first: FastMap<u64, usize>,
+    /// Blocks whose hash an unequal block had first (hash collisions).
+    collided: Vec<usize>,
+}
+
+const NO_BLOCK: usize = usize::MAX;
+
+/// Merges blocks with the same code and successors. Blocks are compared
+/// in place, through a hash of their contents, rather than copied into a
+/// map as keys. `order` is the analysis' order if no edge has changed
+/// since it was made, which saves a walk.
+fn merge_duplicates(g: &mut Graph, root: &mut Next, m: &mut Merge, order: Option<&Vec<usize>>) -> bool {
+    match order {
+        Some(order) => m.order.clone_from(order),
+        None => topo(g, *root, &mut m.order, &mut m.walk),
+    }
+    m.into.clear();
+    m.into.resize(g.blocks.len(), NO_BLOCK);
+    m.first.clear();
+    m.collided.clear();
+    let hasher = BuildHasherDefault::<FastHasher>::default();
     let mut changed = false;
     // Successors first, so that their merges are visible to predecessors.
-    for &b in order.iter().rev() {
-        let mut blk = g.blocks[b].clone();
+    for &b in m.order.iter().rev() {
+        let blk = &mut g.blocks[b];
+        let before = (blk.jt, blk.jf);
         for t in [&mut blk.jt, &mut blk.jf] {
             if let Next::Block(s) = *t {
-                if let Some(m) = map.get(&s) {
-                    *t = Next::Block(*m);
+                if m.into[s] != NO_BLOCK {
+                    *t = Next::Block(m.into[s]);
                 }
             }
         }
         if blk.test == Test::Always {
             blk.jf = blk.jt;
         }
-        if blk != g.blocks[b] {
-            g.blocks[b] = blk.clone();
-            changed = true;
-        }
-        match canon.get(&blk) {
-            Some(&c) if c != b => {
-                map.insert(b, c);
+        changed |= (blk.jt, blk.jf) != before;
+        let h = hasher.hash_one(&*blk);
+        let blocks = &g.blocks;
+        let same = match m.first.get(&h) {
+            Some(&c) if blocks[c] == blocks[b] => Some(c),
+            Some(_) => m.collided.iter().copied().find(|&c| blocks[c] == blocks[b]),
+            None => None,
+        };
+        match same {
+            Some(c) => {
+                m.into[b] = c;
                 changed = true;
             }
-            _ => {
-                canon.insert(blk, b);
+            None if m.first.contains_key(&h) => m.collided.push(b),
+            None => {
+                m.first.insert(h, b);
             }
         }
     }
     if let Next::Block(r) = *root {
-        if let Some(m) = map.get(&r) {
-            *root = Next::Block(*m);
+        if m.into[r] != NO_BLOCK {
+            *root = Next::Block(m.into[r]);
         }
     }
     changed
@@ -825,9 +1020,9 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
             return None;
         }
         let blk = &g.blocks[b];
-        let entry_ok = an.preds[b].len() == 1
+        let entry_ok = an.preds(b).len() == 1
             || shared
-                .is_some_and(|v| an.preds[b].iter().all(|(q, _)| !touched[*q] && an.cmp[*q].map(|c| c.lhs) == Some(v)));
+                .is_some_and(|v| an.preds(b).iter().all(|(q, _)| !touched[*q] && an.cmp[*q].map(|c| c.lhs) == Some(v)));
         let pure = !blk.keep
             && an.live_in[b] == 0
             && an.defs[b] & !((1 << RA) | (1 << RX)) == 0
@@ -835,13 +1030,13 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
             && blk.test != Test::Always
             && blk.jt != blk.jf;
         match an.cmp[b] {
-            Some(c) if pure && !vals.opaque[c.lhs] => Some(b),
+            Some(c) if pure && !vals.is_opaque(c.lhs) => Some(b),
             _ => None,
         }
     };
     for &p in &an.order {
         let Some(pc) = an.cmp[p] else { continue };
-        if vals.opaque[pc.lhs] || g.blocks[p].keep || g.blocks[p].test == Test::Always || touched[p] {
+        if vals.is_opaque(pc.lhs) || g.blocks[p].keep || g.blocks[p].test == Test::Always || touched[p] {
             continue;
         }
         // The chain may hang off either edge of `p`; `p` only supplies the
@@ -894,7 +1089,7 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
             if link.0 == p {
                 // Every predecessor of the top of the chain now enters at the
                 // pulled-up test.
-                for &(q, on_true) in &an.preds[diff] {
+                for &(q, on_true) in an.preds(diff) {
                     set(g, (q, on_true), Next::Block(same));
                     touched[q] = true;
                 }
@@ -911,30 +1106,70 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
     changed
 }
 
-pub fn optimize(g: &mut Graph, mut root: Next) -> Result<Next> {
-    let mut vals = Values::default();
+/// Everything the optimizer allocates, kept per thread from one compile
+/// to the next: a compile of a short expression otherwise spent a fifth of
+/// its time in the allocator.
+#[derive(Default)]
+struct Scratch {
+    vals: Values,
+    an: Analysis,
+    merge: Merge,
+    facts_in: Vec<Option<Facts>>,
+}
+
+/// Graphs above this many blocks leave no scratch behind, so that one huge
+/// filter does not pin its buffers in the thread for good.
+const SCRATCH_KEPT_BLOCKS: usize = 1024;
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+pub fn optimize(g: &mut Graph, root: Next) -> Result<Next> {
+    let n = g.blocks.len();
+    let kept = n <= SCRATCH_KEPT_BLOCKS;
+    let mut run = |s: &mut Scratch| {
+        s.vals.reset(n);
+        s.an.forget_all();
+        optimize_with(g, root, s)
+    };
+    // A thread whose scratch is in use (never expected: the optimizer does
+    // not call itself) or gone (thread exit) uses a fresh one.
+    let reused = SCRATCH.try_with(|cell| cell.try_borrow_mut().ok().filter(|_| kept).map(|mut s| run(&mut s)));
+    match reused {
+        Ok(Some(result)) => result,
+        _ => run(&mut Scratch::default()),
+    }
+}
+
+fn optimize_with(g: &mut Graph, mut root: Next, s: &mut Scratch) -> Result<Next> {
+    let Scratch { vals, an, merge, facts_in } = s;
+    // Whether `an` describes the graph as it is.
+    let mut fresh = false;
     for _ in 0..200 {
-        let an = analyze(&mut vals, g, root)?;
-        let mut changed = thread(&vals, g, &mut root, &an);
+        analyze(vals, g, root, an)?;
+        let mut changed = thread(vals, g, &mut root, an, facts_in);
         if !changed {
-            changed = pullup(g, &an, &vals);
+            changed = pullup(g, an, vals);
         }
+        // Dead stores change statements, never edges.
+        let edges_changed = changed;
         if !changed {
-            changed = dead_stores(g, &an);
+            changed = dead_stores(g, an);
         }
-        changed |= merge_duplicates(g, &mut root);
+        changed |= merge_duplicates(g, &mut root, merge, (!edges_changed).then_some(&an.order));
         if !changed {
+            fresh = true;
             break;
         }
     }
-    regenerate(&mut vals, g, root)?;
-    for _ in 0..20 {
-        let an = analyze(&mut vals, g, root)?;
-        let mut changed = dead_stores(g, &an);
-        changed |= merge_duplicates(g, &mut root);
-        if !changed {
-            break;
-        }
-    }
+    regenerate(vals, g, root, an, fresh)?;
+    an.forget_all();
+    // One round is the fixpoint: dead_stores' single pass is complete, and
+    // so is merging, successors first; blocks merged are identical, so
+    // they leave liveness (and with it dead stores) as it was.
+    analyze(vals, g, root, an)?;
+    dead_stores(g, an);
+    merge_duplicates(g, &mut root, merge, Some(&an.order));
     Ok(root)
 }
