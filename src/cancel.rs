@@ -4,13 +4,16 @@
 //! Rust's panic guard would catch that unwind and abort the process
 //! ("FATAL: exception not rethrown"). So no cancellation point runs inside
 //! the guard: every export turns cancellation off while inside (callbacks
-//! included). pcap_dump, called per packet, is the one exception: its
-//! common path is a copy into the stream's buffer, with no system call,
-//! and the stdio call and the close behind it turn cancellation off
-//! themselves (`ffi::boundary::catch_or`). The blocking exports wait for packets outside the guard, in
-//! their own frame, with the caller's cancellation state: there poll(2) is
-//! the cancellation point it is in libpcap, and its unwind goes straight
-//! back into the caller's C frames. Between rounds they also call
+//! included). The per-packet calls that run no callback and mostly make no
+//! system call skip that switch (`ffi::boundary::catch_or`) and turn
+//! cancellation off themselves just before anything that is a cancellation
+//! point: pcap_dump (a copy into the stream's buffer; stdio and the close
+//! behind it switch), pcap_next_ex/pcap_next (a packet from a savefile's
+//! mapping; any other read switches), pcap_offline_filter and bpf_filter
+//! (pure computation). The blocking exports wait for packets outside the
+//! guard, in their own frame, with the caller's cancellation state: there
+//! poll(2) is the cancellation point it is in libpcap, and its unwind goes
+//! straight back into the caller's C frames. Between rounds they also call
 //! `point()`, for a cancellation that arrived while packets kept coming.
 
 use std::cell::Cell;

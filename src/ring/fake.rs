@@ -10,7 +10,7 @@
 //! // ... run a reader over `ring` and check what its callback got.
 //! ```
 
-use std::mem::{offset_of, size_of};
+use std::mem::offset_of;
 
 use super::{RingMem, TpacketHeader, V3};
 use crate::geometry::{Geometry, Version};
@@ -41,7 +41,7 @@ impl FakeMemory {
 /// Where the kernel puts a packet in a frame of header `H` (no reserve):
 /// the aligned header and sockaddr_ll, then TPACKET_ALIGN.
 pub fn mac_offset<H: TpacketHeader>() -> usize {
-    sys::tpacket_align(H::SLL_AT + size_of::<sys::sockaddr_ll>())
+    sys::tpacket_align(H::HDRLEN)
 }
 
 /// Fills RX frame `i` as the kernel hands it over: header (tp_len `len`,

@@ -72,6 +72,9 @@ pub unsafe trait TpacketHeader: Copy + Send + Sync + 'static {
     const LEN: usize = size_of::<Self::Raw>();
     /// Where the sockaddr_ll follows it.
     const SLL_AT: usize = sys::tpacket_align(Self::LEN);
+    /// TPACKET{1,2,3}_HDRLEN: the header and its sockaddr_ll, where the
+    /// room before the packet (the kernel's gap and any reserve) begins.
+    const HDRLEN: usize = Self::SLL_AT + size_of::<sys::sockaddr_ll>();
 
     /// Fills what the header says of a received packet (lengths, time,
     /// offsets, VLAN, rx hash); the status is the caller's.

@@ -223,7 +223,7 @@ impl<'m> RingMem<'m> {
         if g.version != H::VERSION {
             return Err(Error::invalid(format!("a {:?} ring read as {:?} frames", g.version, H::VERSION)));
         }
-        if (g.frame_size as usize) < H::SLL_AT + size_of::<sys::sockaddr_ll>() {
+        if (g.frame_size as usize) < H::HDRLEN {
             return Err(Error::invalid(format!("{}-byte frames cannot hold their header", g.frame_size)));
         }
         Ok(FrameRing { ring: *self, per_block: g.frames_per_block(), _h: PhantomData })

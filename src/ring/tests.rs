@@ -84,7 +84,7 @@ fn status_words_have_each_versions_width() {
 fn header_layouts_are_the_kernels() {
     fn check<H: TpacketHeader>(len: usize, snaplen: usize, mac: usize, net: usize, size: usize) {
         assert_eq!((H::TP_LEN, H::TP_SNAPLEN, H::TP_MAC, H::TP_NET, H::LEN), (len, snaplen, mac, net, size));
-        assert_eq!(H::SLL_AT + size_of::<sys::sockaddr_ll>(), H::VERSION.header_len(), "TPACKET{{1,2,3}}_HDRLEN");
+        assert_eq!(H::HDRLEN, H::VERSION.header_len(), "TPACKET{{1,2,3}}_HDRLEN");
     }
     check::<V1>(
         offset_of!(sys::tpacket_hdr, tp_len),

@@ -143,7 +143,7 @@ fn read_block(
                 bytes.prefetch(cur.offset + line);
             }
         }
-        let headroom = headroom(&bytes, cur_packet + V3::SLL_AT + size_of::<sys::sockaddr_ll>(), data_at);
+        let headroom = headroom(&bytes, cur_packet + V3::HDRLEN, data_at);
         n += usize::from(d.deliver(Found { data, meta: &mut meta, cut_by_frame, headroom }));
         if d.should_stop() {
             return (n, true);

@@ -84,7 +84,7 @@ impl<H: TpacketHeader> FrameReader<H> {
                     // The kernel shortens tp_snaplen to the frame's end and to a
                     // socket filter's verdict only; reaching the end means the frame did it.
                     let cut_by_frame = meta.caplen < meta.len && offset + meta.caplen as usize >= frame_size;
-                    let headroom = headroom(&bytes, H::SLL_AT + size_of::<sys::sockaddr_ll>(), offset);
+                    let headroom = headroom(&bytes, H::HDRLEN, offset);
                     d.deliver(Found { data, meta: &mut meta, cut_by_frame, headroom })
                 }
             };

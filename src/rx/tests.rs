@@ -303,7 +303,7 @@ fn a_header_goes_in_place_into_the_room_before_the_packet_once() {
     kernel_retires_v3_block(&ring, 0, &[&a, &a], 1);
     // The fake kernel puts the packet at the first aligned offset after
     // the sockaddr_ll: that gap is the room.
-    let room = crate::ring::fake::mac_offset::<V3>() - V3::SLL_AT - std::mem::size_of::<sys::sockaddr_ll>();
+    let room = crate::ring::fake::mac_offset::<V3>() - V3::HDRLEN;
     let breaker = Breaker::new().unwrap();
     let mut options = ReadOptions::new(&Features::default());
     let mut seen = Vec::new();
