@@ -2,8 +2,8 @@
 //! src/error.rs. cbindgen turns that enum into the C header's
 //! `RINGCAP_RESULT_*` constants; this step turns the same variants into
 //! the lookup from a C integer and `ringcap_strerror`'s texts, which are
-//! the first line of each variant's doc comment. A code is added in one place, and the three
-//! cannot drift apart.
+//! the first line of each variant's doc comment. A code is added in one
+//! place, and the three cannot drift apart.
 
 use std::fmt::Write;
 use std::fs;
@@ -23,16 +23,18 @@ fn parse(source: &str) -> Vec<Code> {
         .map(|(body, _)| body)
         .expect("src/error.rs declares pub enum ErrorCode { ... }");
     let mut codes = Vec::new();
-    let mut doc = Vec::new();
+    // The first doc line of the variant being read: its strerror text.
+    let mut first_doc: Option<String> = None;
     for line in body.lines().map(str::trim) {
         if let Some(text) = line.strip_prefix("///") {
-            doc.push(text.trim().to_owned());
+            first_doc.get_or_insert_with(|| text.trim().to_owned());
         } else if let Some((name, value)) = line.split_once('=') {
             let name = name.trim().to_owned();
             let value = value.trim().trim_end_matches(',').to_owned();
-            assert!(!doc.is_empty(), "ErrorCode::{name} has no doc comment: it is ringcap_strerror's text");
-            codes.push(Code { name, value, doc: doc[0].clone() });
-            doc.clear();
+            let doc = first_doc
+                .take()
+                .unwrap_or_else(|| panic!("ErrorCode::{name} has no doc comment: it is ringcap_strerror's text"));
+            codes.push(Code { name, value, doc });
         }
     }
     codes
