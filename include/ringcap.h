@@ -1042,12 +1042,13 @@ int32_t ringcap_config_set_reserve(struct ringcap_config *cfg, uint32_t bytes);
 int32_t ringcap_config_set_timeout(struct ringcap_config *cfg, int32_t ms);
 
 /**
- * Wake-up coalescing under load, in microseconds (default 4000; 0 turns it
- * off). After a dispatch that drained 64 or more packets, the next one
- * first waits this long (at most the dispatch timeout), so that each
- * wake-up drains several blocks: less CPU per packet under load, at the
- * price of this much added latency while the load lasts. Sparse traffic
- * is not delayed. Valid: 0 to 1000000.
+ * Wake-up coalescing under load, in microseconds (default 16000; 0 turns
+ * it off). After a dispatch that drained 64 or more packets, the next one
+ * first waits up to this long (at most the dispatch timeout, and at most
+ * what a quarter of the ring takes to fill at the rate just seen, so the
+ * pause never costs a drop), so that each wake-up drains several blocks:
+ * less CPU per packet under load, at the price of this much added latency
+ * while the load lasts. Sparse traffic is not delayed. Valid: 0 to 1000000.
  */
 int32_t ringcap_config_set_coalesce(struct ringcap_config *cfg, uint32_t microseconds);
 

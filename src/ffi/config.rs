@@ -304,12 +304,13 @@ pub extern "C" fn ringcap_config_set_timeout(cfg: *mut ringcap_config, ms: i32) 
     })
 }
 
-/// Wake-up coalescing under load, in microseconds (default 4000; 0 turns it
-/// off). After a dispatch that drained 64 or more packets, the next one
-/// first waits this long (at most the dispatch timeout), so that each
-/// wake-up drains several blocks: less CPU per packet under load, at the
-/// price of this much added latency while the load lasts. Sparse traffic
-/// is not delayed. Valid: 0 to 1000000.
+/// Wake-up coalescing under load, in microseconds (default 16000; 0 turns
+/// it off). After a dispatch that drained 64 or more packets, the next one
+/// first waits up to this long (at most the dispatch timeout, and at most
+/// what a quarter of the ring takes to fill at the rate just seen, so the
+/// pause never costs a drop), so that each wake-up drains several blocks:
+/// less CPU per packet under load, at the price of this much added latency
+/// while the load lasts. Sparse traffic is not delayed. Valid: 0 to 1000000.
 #[no_mangle]
 pub extern "C" fn ringcap_config_set_coalesce(cfg: *mut ringcap_config, microseconds: u32) -> i32 {
     with_config(cfg, "ringcap_config_set_coalesce", |c| {

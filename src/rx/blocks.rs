@@ -6,7 +6,7 @@ use std::mem::size_of;
 
 use crate::packet::{PacketMeta, VnetHeader, VNET_HDR_LEN};
 use crate::ring::{BlockMem, BlockRing, TpacketHeader, V3};
-use crate::rx::{headroom, Delivery, Found};
+use crate::rx::{headroom, Delivery, Found, Packet};
 use crate::sys;
 
 /// Position inside a block user space currently owns.
@@ -23,11 +23,13 @@ struct Cursor {
 pub struct BlockReader {
     block: u32,
     cursor: Option<Cursor>,
+    /// Blocks handed back so far: how fast the ring fills, for pacing.
+    released: u64,
 }
 
 impl BlockReader {
     pub fn new() -> BlockReader {
-        BlockReader { block: 0, cursor: None }
+        BlockReader { block: 0, cursor: None, released: 0 }
     }
 
     pub fn ready(&self, ring: &BlockRing<'_>) -> bool {
@@ -56,13 +58,24 @@ impl BlockReader {
     fn close_block(&mut self, ring: &BlockRing<'_>) {
         // The block is owned by user space and fully read.
         ring.block(self.block).release();
+        self.released += 1;
         self.cursor = None;
         self.block = (self.block + 1) % ring.block_nr();
     }
 
+    /// Blocks handed back to the kernel since open.
+    pub fn released(&self) -> u64 {
+        self.released
+    }
+
     /// Delivers up to `d.budget` packets; returns how many. `priv_len`: the
     /// ring's block private area size.
-    pub fn read(&mut self, ring: &BlockRing<'_>, priv_len: usize, d: &mut Delivery<'_>) -> usize {
+    pub fn read<F: FnMut(&Packet<'_>) + ?Sized>(
+        &mut self,
+        ring: &BlockRing<'_>,
+        priv_len: usize,
+        d: &mut Delivery<'_, F>,
+    ) -> usize {
         let mut n = 0;
         while n < d.budget {
             if self.cursor.is_none() && !self.open_block(ring, priv_len) {
@@ -90,11 +103,12 @@ impl BlockReader {
 /// the offsets the kernel wrote for it. A header that would run past the
 /// block means a corrupt block: its remaining packets are dropped (the
 /// cursor emptied) rather than read beyond it.
-fn read_block(
+#[inline(always)]
+fn read_block<F: FnMut(&Packet<'_>) + ?Sized>(
     block: BlockMem<'_>,
     cur: &mut Cursor,
     priv_len: usize,
-    d: &mut Delivery<'_>,
+    d: &mut Delivery<'_, F>,
     budget: usize,
 ) -> (usize, bool) {
     let bytes = block.region();

@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 
 use crate::packet::{PacketMeta, VnetHeader, VNET_HDR_LEN};
 use crate::ring::{FrameMem, FrameRing, TpacketHeader};
-use crate::rx::{headroom, Delivery, Found};
+use crate::rx::{headroom, Delivery, Found, Packet};
 use crate::socket::PacketSocket;
 use crate::sys;
 
@@ -43,7 +43,12 @@ impl<H: TpacketHeader> FrameReader<H> {
 
     /// Delivers up to `d.budget` packets; returns how many. `socket`
     /// brings the copies of PACKET_COPY_THRESH.
-    pub fn read(&mut self, ring: &FrameRing<'_, H>, socket: &PacketSocket, d: &mut Delivery<'_>) -> usize {
+    pub fn read<F: FnMut(&Packet<'_>) + ?Sized>(
+        &mut self,
+        ring: &FrameRing<'_, H>,
+        socket: &PacketSocket,
+        d: &mut Delivery<'_, F>,
+    ) -> usize {
         let mut n = 0;
         while n < d.budget {
             let frame = ring.frame(self.next);

@@ -46,11 +46,14 @@ pub const DEFAULT_SNAPLEN: u32 = 262_144;
 /// timer rounds it up to one jiffy. 1 ms is the smallest the kernel takes.
 pub const DEFAULT_BLOCK_TIMEOUT_MS: u32 = 1;
 /// After a dispatch that drained a busy ring (at least
-/// COALESCE_MIN_PACKETS), the next one first waits this long so that each
-/// wake-up drains several retired blocks: the wake-up (about 9 us) is what
-/// dominates CPU per packet at moderate rates (bench/ANALYSIS.md). Sparse
-/// traffic never triggers it, so its latency stays the block timeout.
-pub const DEFAULT_COALESCE_US: u32 = 4000;
+/// COALESCE_MIN_PACKETS), the next one first waits up to this long so that
+/// each wake-up drains several retired blocks: the wake-up (poll, context
+/// switch, timer: 10 to 50 us on the benchmark machine) is what dominates
+/// CPU per packet once packets cost 20 ns (bench/ANALYSIS.md). The pause is
+/// also held to what a quarter of the ring takes to fill at the rate just
+/// seen, so it never costs a drop. Sparse traffic never triggers it, so its
+/// latency stays the block timeout.
+pub const DEFAULT_COALESCE_US: u32 = 16_000;
 /// What counts as a busy ring for coalescing.
 pub const COALESCE_MIN_PACKETS: usize = 64;
 
@@ -247,10 +250,12 @@ pub struct Capture {
     snaplen: u32,
     timeout_ms: i32,
     nonblocking: bool,
-    /// Wake-up coalescing interval in ms (0: off) and whether the next
-    /// dispatch owes it (the previous one drained a busy ring).
+    /// Wake-up coalescing: the longest pause in ms (0: off), the pause the
+    /// next dispatch owes (0: none), and when the last read ended with
+    /// how much of the ring it had taken by then (see `pace`).
     coalesce_ms: i32,
-    coalesce_due: bool,
+    pause_ms: i32,
+    last_read: Option<(std::time::Instant, u64)>,
     /// Cold facts of the open, boxed: the handle stays small enough to sit
     /// inline in the pcap layer's handle beside a savefile reader.
     shrunk_from: Option<Box<Geometry>>,
@@ -300,11 +305,13 @@ const LINK_DOWN_POLL_MS: i32 = 1;
 const GONE_SETTLE_CHECKS: u32 = 20;
 
 /// The state a reader needs to hand one packet to the callback.
-pub(crate) struct Delivery<'a> {
+/// Generic over the callback, so each caller's reader is compiled with its
+/// callback inlined: no indirect call per packet between ring and callback.
+pub(crate) struct Delivery<'a, F: ?Sized = dyn FnMut(&Packet<'_>) + 'a> {
     pub budget: usize,
     snaplen: u32,
     breaker: &'a Breaker,
-    callback: &'a mut dyn FnMut(&Packet<'_>),
+    callback: &'a mut F,
     options: &'a mut ReadOptions,
     /// Packets read from the ring and not delivered (direction option).
     skipped: u64,
@@ -334,8 +341,9 @@ fn headroom(region: &crate::ring::Region<'_>, from: usize, to: usize) -> Option<
     Some(Headroom { start, len })
 }
 
-impl Delivery<'_> {
+impl<F: FnMut(&Packet<'_>) + ?Sized> Delivery<'_, F> {
     /// Hands one packet to the callback; false when the direction option skips it.
+    #[inline(always)]
     fn deliver(&mut self, found: Found<'_>) -> bool {
         let Found { data, meta, cut_by_frame, headroom } = found;
         if !self.options.direction.accepts(meta.pkttype) {
@@ -358,10 +366,12 @@ impl Delivery<'_> {
     }
 
     /// Whether the capture asked for virtio-net headers in front of packets.
+    #[inline(always)]
     fn vnet(&self) -> bool {
         self.options.vnet
     }
 
+    #[inline(always)]
     fn should_stop(&self) -> bool {
         self.breaker.is_requested()
     }
@@ -427,7 +437,8 @@ impl Capture {
             timeout_ms: config.timeout_ms,
             nonblocking: config.nonblocking,
             coalesce_ms: config.coalesce_us.div_ceil(1000) as i32,
-            coalesce_due: false,
+            pause_ms: 0,
+            last_read: None,
             shrunk_from: shrunk_from.map(Box::new),
             block_timeout_ms: knobs.retire_timeout_ms,
             read_options: ReadOptions::new(&config.features),
@@ -584,7 +595,7 @@ impl Capture {
     /// waiting first when none are. Returns how many were delivered: 0 on
     /// timeout or in nonblocking mode with nothing ready; Err(Break) when a
     /// break was requested before any packet was delivered.
-    pub fn dispatch(&mut self, budget: usize, callback: &mut dyn FnMut(&Packet<'_>)) -> Result<usize> {
+    pub fn dispatch<F: FnMut(&Packet<'_>) + ?Sized>(&mut self, budget: usize, callback: &mut F) -> Result<usize> {
         let mut woke = None;
         loop {
             match self.step(budget, callback, woke)? {
@@ -605,7 +616,12 @@ impl Capture {
     /// wait outside their own frame use it (the C exports wait where a
     /// thread cancellation may unwind, see `crate::cancel`); `dispatch` is
     /// the loop for everyone else.
-    pub fn step(&mut self, budget: usize, callback: &mut dyn FnMut(&Packet<'_>), woke: Option<Wake>) -> Result<Step> {
+    pub fn step<F: FnMut(&Packet<'_>) + ?Sized>(
+        &mut self,
+        budget: usize,
+        callback: &mut F,
+        woke: Option<Wake>,
+    ) -> Result<Step> {
         if self.link == LinkState::Gone {
             self.pending = None;
             return Err(self.disappeared());
@@ -634,10 +650,9 @@ impl Capture {
                 if budget == 0 {
                     return Ok(Step::Done(0));
                 }
-                if self.coalesce_due && !self.nonblocking {
-                    self.coalesce_due = false;
-                    let ms =
-                        if self.timeout_ms >= 0 { self.coalesce_ms.min(self.timeout_ms) } else { self.coalesce_ms };
+                let pause = std::mem::take(&mut self.pause_ms);
+                if pause > 0 && !self.nonblocking {
+                    let ms = if self.timeout_ms >= 0 { pause.min(self.timeout_ms) } else { pause };
                     self.pending = Some(Pending::Pause);
                     return Ok(Step::Wait(WaitFor { ring: false, timeout_ms: ms }));
                 }
@@ -673,13 +688,36 @@ impl Capture {
         self.stats.delivered += n as u64;
         self.stats.filtered += delivery.skipped;
         self.stats.truncated += delivery.truncated;
-        // A V3 reader drains a busy ring block by block; waiting a little
-        // before the next look lets several blocks retire per wake-up.
-        self.coalesce_due = self.coalesce_ms > 0 && n >= COALESCE_MIN_PACKETS && !self.ready();
+        self.pause_ms = self.pace(n);
         if n == 0 && self.breaker.is_requested() {
             return Err(self.take_break());
         }
         Ok(Step::Done(n))
+    }
+
+    /// The pause owed before the next look at the ring, after a read that
+    /// delivered `delivered` packets. A busy ring is
+    /// left to fill a while, so one wake-up drains several blocks, but only
+    /// for as long as a quarter of it takes to fill at the rate since the
+    /// last read: the ring's units (V3 blocks, V1/V2 frames) taken since,
+    /// over the time since.
+    fn pace(&mut self, delivered: usize) -> i32 {
+        let (taken, capacity) = match &self.reader {
+            Reader::V1(_) | Reader::V2(_) => {
+                (self.stats.delivered + self.stats.filtered, u64::from(self.ring.geometry().frame_nr))
+            }
+            Reader::V3(r) => (r.released(), u64::from(self.ring.geometry().block_nr)),
+        };
+        let now = std::time::Instant::now();
+        let last = self.last_read.replace((now, taken));
+        if self.coalesce_ms == 0 || delivered < COALESCE_MIN_PACKETS || self.ready() {
+            return 0;
+        }
+        let Some((then, taken_then)) = last else { return 0 };
+        let units = taken.saturating_sub(taken_then).max(1);
+        let elapsed_us = now.saturating_duration_since(then).as_micros() as u64;
+        let quarter_fills_ms = elapsed_us.saturating_mul(capacity) / (4 * units) / 1000;
+        quarter_fills_ms.min(self.coalesce_ms as u64) as i32
     }
 
     /// What the open pipeline's feature steps reported (timestamp fallback, fanout group).
