@@ -41,6 +41,7 @@ pub fn guard<T>(f: impl FnOnce() -> T) -> Option<T> {
 /// cancellation point (no system call), so it skips switching the
 /// cancellation state; whatever it calls that can block or write turns
 /// cancellation off itself with `crate::cancel::enter`.
+#[inline]
 pub fn catch_or<T>(fallback: T, f: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(fallback)
 }

@@ -205,9 +205,57 @@ fn encode(index: usize, generation: u64, kind: HandleKind) -> usize {
     (TAG | (generation & GEN_MASK) << (KIND_BITS + INDEX_BITS) | (index as u64) << KIND_BITS | kind as u64) as usize
 }
 
+/// How a call holds its count on a slot.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Count {
+    /// An atomic add and subtract: any thread may close the handle meanwhile.
+    Atomic,
+    /// A plain load and store, for a call that runs no user code while the
+    /// process has one thread: then only a signal handler on this thread can
+    /// interleave, and it runs to completion in between. Each step is
+    /// followed by a re-check of the slot word, so a close by such a handler
+    /// at any point still frees the object exactly once and never under the
+    /// call (see `acquire` and `release`).
+    Plain,
+}
+
+/// Takes one count on `slot`; the caller then checks the slot is still live.
+fn acquire(slot: &Slot, count: Count) {
+    match count {
+        Count::Atomic => {
+            slot.users.fetch_add(1, Ordering::AcqRel);
+        }
+        Count::Plain => {
+            // A handler that closes the handle between the load and the
+            // store frees it (the count was 0 to it); the caller's live
+            // check after the store then fails, and its release is harmless.
+            let n = slot.users.load(Ordering::Relaxed);
+            slot.users.store(n + 1, Ordering::Relaxed);
+            std::sync::atomic::compiler_fence(Ordering::SeqCst);
+        }
+    }
+}
+
 /// Drops one count on `slot`; the last one out of a closing slot frees it.
 fn release(slot: &'static Slot, index: usize) {
-    if slot.users.fetch_sub(1, Ordering::AcqRel) != 1 {
+    release_as(slot, index, Count::Atomic)
+}
+
+#[inline]
+fn release_as(slot: &'static Slot, index: usize, count: Count) {
+    let last = match count {
+        Count::Atomic => slot.users.fetch_sub(1, Ordering::AcqRel) == 1,
+        Count::Plain => {
+            // A handler closing it between the load and the store sees our
+            // count and leaves the free to the check below; one closing it
+            // after the store frees it itself, and the exchange below fails.
+            let n = slot.users.load(Ordering::Relaxed);
+            slot.users.store(n - 1, Ordering::Relaxed);
+            std::sync::atomic::compiler_fence(Ordering::SeqCst);
+            n == 1
+        }
+    };
+    if !last {
         return;
     }
     let w = slot.word.load(Ordering::Acquire);
@@ -236,6 +284,7 @@ pub struct Guard<T: 'static> {
     slot: &'static Slot,
     index: usize,
     object: &'static T,
+    count: Count,
 }
 
 impl<T> Deref for Guard<T> {
@@ -254,7 +303,7 @@ impl<T> Guard<T> {
 
 impl<T> Drop for Guard<T> {
     fn drop(&mut self) {
-        release(self.slot, self.index);
+        release_as(self.slot, self.index, self.count);
     }
 }
 
@@ -299,13 +348,27 @@ impl<T: Send + Sync + 'static> Handles<T> {
 
     /// The live object behind `ptr`.
     pub fn get<P>(&self, ptr: *const P) -> Result<Guard<T>> {
+        self.lookup(ptr, Count::Atomic)
+    }
+
+    /// The same, for a call that runs no user code (no callback, nothing
+    /// that may start a thread) while it holds the guard: while the process
+    /// has one thread, the count is taken without atomic operations, which
+    /// are most of a per-packet call's cost (pcap_dump).
+    #[inline]
+    pub fn get_brief<P>(&self, ptr: *const P) -> Result<Guard<T>> {
+        self.lookup(ptr, if crate::sys::single_threaded() { Count::Plain } else { Count::Atomic })
+    }
+
+    #[inline]
+    fn lookup<P>(&self, ptr: *const P, count: Count) -> Result<Guard<T>> {
         if ptr.is_null() {
             return Err(Error::new(ErrorCode::NullParameter, format!("{} handle is NULL", self.name)));
         }
         let (index, generation, slot) = self.slot_of(ptr).ok_or_else(|| self.not_live())?;
-        slot.users.fetch_add(1, Ordering::AcqRel);
+        acquire(slot, count);
         if slot.word.load(Ordering::Acquire) != word(generation, self.kind, LIVE) {
-            release(slot, index);
+            release_as(slot, index, count);
             return Err(self.not_live());
         }
         // SAFETY: the slot is LIVE with our generation and we hold a count,
@@ -318,9 +381,9 @@ impl<T: Send + Sync + 'static> Handles<T> {
             _ => None,
         };
         match object {
-            Some(object) => Ok(Guard { slot, index, object }),
+            Some(object) => Ok(Guard { slot, index, object, count }),
             None => {
-                release(slot, index);
+                release_as(slot, index, count);
                 Err(self.not_live())
             }
         }
@@ -422,6 +485,30 @@ mod tests {
         assert!(PROBES.get(h).is_err());
         drop(running);
         assert!(dropped.load(Ordering::SeqCst));
+    }
+
+    /// The plain count, as a signal handler on the same thread would meet
+    /// it: a close while the brief call runs leaves the object to the call;
+    /// a closed handle is refused without a second free.
+    #[test]
+    fn plain_counts_defer_a_close_to_the_running_call() {
+        let _serial = serial();
+        let dropped = Arc::new(AtomicBool::new(false));
+        let h: *mut u8 = PROBES.insert(Probe(dropped.clone())).unwrap();
+        let running = PROBES.lookup(h, Count::Plain).unwrap();
+        let nested = PROBES.lookup(h, Count::Plain).unwrap();
+        drop(nested);
+        assert!(PROBES.remove(h));
+        assert!(!dropped.load(Ordering::SeqCst));
+        assert!(PROBES.lookup(h, Count::Plain).is_err());
+        drop(running);
+        assert!(dropped.load(Ordering::SeqCst));
+        assert!(PROBES.lookup(h, Count::Plain).is_err());
+        assert!(!PROBES.remove(h));
+        // The slot is whole again: a new handle there works and closes.
+        let again: *mut u8 = PROBES.insert(Probe(Arc::new(AtomicBool::new(false)))).unwrap();
+        assert!(PROBES.get_brief(again).is_ok());
+        assert!(PROBES.remove(again));
     }
 
     #[test]

@@ -63,6 +63,7 @@ impl Dumper {
 
     /// Runs `f` on the writer under the stream's lock; None when this
     /// thread is already inside (a signal handler that interrupted a dump).
+    #[inline]
     fn with<T>(&self, f: impl FnOnce(&mut Writer<CFile>) -> T) -> Option<T> {
         // SAFETY: the writer owns the stream and closes it only when the dumper drops.
         let _lock = unsafe { StreamLock::take(self.file) };
@@ -250,8 +251,10 @@ pub extern "C" fn pcap_dump_open_append(p: *mut pcap, fname: *const c_char) -> *
     })
 }
 
+#[inline]
 fn with_dumper<T>(d: *mut pcap_dumper, fallback: T, f: impl FnOnce(&mut Writer<CFile>) -> T) -> T {
-    match DUMPERS.get(d) {
+    // A write runs no user code.
+    match DUMPERS.get_brief(d) {
         Ok(dumper) => dumper.with(f).unwrap_or(fallback),
         Err(_) => fallback,
     }

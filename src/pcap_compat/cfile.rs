@@ -12,7 +12,6 @@ extern "C" {
     fn funlockfile(stream: *mut libc::FILE);
     fn fwrite_unlocked(ptr: *const libc::c_void, size: usize, n: usize, stream: *mut libc::FILE) -> usize;
     static mut stdout: *mut libc::FILE;
-    static __libc_single_threaded: libc::c_char;
 }
 
 /// A `FILE *`, closed on drop when ringcap opened it.
@@ -104,10 +103,8 @@ impl StreamLock {
     /// # Safety
     /// `file` is a live FILE that stays open while the lock is held.
     pub(crate) unsafe fn take(file: *mut libc::FILE) -> StreamLock {
-        // SAFETY: glibc's public flag; only ever cleared, by the thread
-        // that creates a second thread, so if it is set now no other thread
-        // exists to take the lock while this call runs.
-        if unsafe { __libc_single_threaded } != 0 {
+        // With one thread no other can take the lock while this call runs.
+        if crate::sys::single_threaded() {
             return StreamLock(None);
         }
         // SAFETY: a live FILE, per the caller.
@@ -180,6 +177,7 @@ impl Read for CFile {
 impl Write for CFile {
     /// All parts under one lock of the stream: a packet record's header and
     /// data cost one locked stdio call, not two.
+    #[inline]
     fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
         // SAFETY: a live FILE, open until this CFile drops.
         let _lock = unsafe { StreamLock::take(self.file) };

@@ -429,9 +429,17 @@ impl PcapState {
             breaker: Some(breaker),
             // libpcap: a link going down is not an error; a device that vanished is.
             wait_out_link_down: true,
-            // Blocks retire by to_ms here, so they come full or seldom: a
-            // coalescing pause would only add a wake-up per block.
-            coalesce_us: 0,
+            // A reader faster than libpcap's catches up with the kernel
+            // more often, and would wake more often than libpcap for the
+            // same traffic: under load it pauses instead, within to_ms and
+            // what a quarter of the ring takes to fill (see rx::Capture::pace).
+            coalesce_us: if self.opts.immediate {
+                0
+            } else if self.opts.timeout_ms > 0 {
+                crate::rx::DEFAULT_COALESCE_US.min(self.opts.timeout_ms as u32 * 1000)
+            } else {
+                crate::rx::DEFAULT_COALESCE_US
+            },
             ..CaptureConfig::default()
         };
         let buffer = if self.opts.buffer_size > 0 { self.opts.buffer_size as usize } else { LIBPCAP_BUFFER_BYTES };
@@ -634,70 +642,9 @@ impl Reading {
         }
         let scratch = &mut bufs.scratch;
         let mut accepted = 0usize;
+        // Small, so the reader inlines it, and `live_packet` with it.
         let mut handle = |p: &Packet<'_>| {
-            if let Some(new) = refresh.poll() {
-                *plan = new;
-            }
-            let outgoing = p.meta.pkttype == sys::PACKET_OUTGOING as u8;
-            if outgoing {
-                // libpcap's linux_check_direction: loopback and CAN devices
-                // hand every sent packet back in as received, too.
-                let can = matches!(p.meta.protocol, LINUX_SLL_P_CAN | LINUX_SLL_P_CANFD);
-                if p.meta.ifindex == plan.loopback
-                    || (can && plan.direction != PCAP_D_OUT)
-                    || plan.direction == PCAP_D_IN
-                {
-                    return;
-                }
-            } else if plan.direction == PCAP_D_OUT {
-                return;
-            }
-            let frac =
-                if plan.precision == PCAP_TSTAMP_PRECISION_NANO { p.meta.ts_nsec } else { p.meta.ts_nsec / 1000 };
-            let ts = libc::timeval { tv_sec: p.meta.ts_sec as libc::time_t, tv_usec: frac as libc::suseconds_t };
-            let (data, len): (&[u8], u32) = match plan.cooked {
-                None => (p.data, p.meta.len),
-                Some(c) => {
-                    // SLL (not SLL2) has room for the tag the kernel took
-                    // out: libpcap puts it before the protocol field.
-                    let tag = if c == Cooked::Sll && crate::vlan::has_tag(p.meta) { VLAN_TAG_LEN } else { 0 };
-                    let hl = c.len() + tag;
-                    let mut header = [0u8; MAX_COOKED_HEADER];
-                    c.write(p.meta, &mut header[..c.len()]);
-                    if tag > 0 {
-                        header.copy_within(SLL_PROTOCOL_AT..SLL_PROTOCOL_AT + 2, SLL_PROTOCOL_AT + VLAN_TAG_LEN);
-                        header[SLL_PROTOCOL_AT..SLL_PROTOCOL_AT + 2]
-                            .copy_from_slice(&crate::vlan::tpid(p.meta).to_be_bytes());
-                        header[SLL_PROTOCOL_AT + 2..SLL_PROTOCOL_AT + 4]
-                            .copy_from_slice(&p.meta.vlan_tci.to_be_bytes());
-                    }
-                    // In place in the ring, as libpcap does, where the
-                    // kernel left room before the packet; else a copy.
-                    let framed = match p.with_header(&header[..hl]) {
-                        Some(framed) => framed,
-                        None => {
-                            scratch.clear();
-                            scratch.extend_from_slice(&header[..hl]);
-                            scratch.extend_from_slice(p.data);
-                            &scratch[..]
-                        }
-                    };
-                    (framed, p.meta.len + hl as u32)
-                }
-            };
-            let keep = match plan.filter.as_deref() {
-                Some(prog) => {
-                    let meta = ancillary(p.meta);
-                    prog.run(data, len, Some(&meta)) as usize
-                }
-                None => usize::MAX,
-            };
-            if keep == 0 {
-                return;
-            }
-            let caplen = data.len().min(plan.snaplen).min(keep);
-            deliver(&pcap_pkthdr { ts, caplen: caplen as u32, len }, &data[..caplen]);
-            accepted += 1;
+            accepted += usize::from(live_packet(p, plan, refresh, scratch, deliver));
         };
         match capture.step(budget, &mut handle, woke).map_err(PcapError::from)? {
             Step::Done(_) => Ok(Round::Done(accepted)),
@@ -746,6 +693,79 @@ impl Reading {
             bufs.oneshot.as_ptr()
         })))
     }
+}
+
+/// One ring packet as pcap_dispatch hands it over: direction, time stamp,
+/// cooked header, filter; true when it was delivered. Inlined into the
+/// ring reader, so the packet's fields are read where the reader has them.
+#[inline(always)]
+fn live_packet(
+    p: &Packet<'_>,
+    plan: &mut ReadPlan,
+    refresh: &mut Refresh<'_>,
+    scratch: &mut Vec<u8>,
+    deliver: &mut dyn FnMut(&pcap_pkthdr, &[u8]),
+) -> bool {
+    if let Some(new) = refresh.poll() {
+        *plan = new;
+    }
+    let outgoing = p.meta.pkttype == sys::PACKET_OUTGOING as u8;
+    if outgoing {
+        // libpcap's linux_check_direction: loopback and CAN devices
+        // hand every sent packet back in as received, too.
+        let can = matches!(p.meta.protocol, LINUX_SLL_P_CAN | LINUX_SLL_P_CANFD);
+        if p.meta.ifindex == plan.loopback || (can && plan.direction != PCAP_D_OUT) || plan.direction == PCAP_D_IN {
+            return false;
+        }
+    } else if plan.direction == PCAP_D_OUT {
+        return false;
+    }
+    let frac = if plan.precision == PCAP_TSTAMP_PRECISION_NANO { p.meta.ts_nsec } else { p.meta.ts_nsec / 1000 };
+    let ts = libc::timeval { tv_sec: p.meta.ts_sec as libc::time_t, tv_usec: frac as libc::suseconds_t };
+    let (data, len): (&[u8], u32) = match plan.cooked {
+        None => (p.data, p.meta.len),
+        Some(c) => cooked(p, c, scratch),
+    };
+    let keep = match plan.filter.as_deref() {
+        Some(prog) => {
+            let meta = ancillary(p.meta);
+            prog.run(data, len, Some(&meta)) as usize
+        }
+        None => usize::MAX,
+    };
+    if keep == 0 {
+        return false;
+    }
+    let caplen = data.len().min(plan.snaplen).min(keep);
+    deliver(&pcap_pkthdr { ts, caplen: caplen as u32, len }, &data[..caplen]);
+    true
+}
+
+/// The packet behind its cooked header, and its length with it: in place
+/// in the ring, as libpcap does, where the kernel left room before the
+/// packet; else a copy in `scratch`.
+fn cooked<'a>(p: &'a Packet<'_>, c: Cooked, scratch: &'a mut Vec<u8>) -> (&'a [u8], u32) {
+    // SLL (not SLL2) has room for the tag the kernel took out: libpcap
+    // puts it before the protocol field.
+    let tag = if c == Cooked::Sll && crate::vlan::has_tag(p.meta) { VLAN_TAG_LEN } else { 0 };
+    let hl = c.len() + tag;
+    let mut header = [0u8; MAX_COOKED_HEADER];
+    c.write(p.meta, &mut header[..c.len()]);
+    if tag > 0 {
+        header.copy_within(SLL_PROTOCOL_AT..SLL_PROTOCOL_AT + 2, SLL_PROTOCOL_AT + VLAN_TAG_LEN);
+        header[SLL_PROTOCOL_AT..SLL_PROTOCOL_AT + 2].copy_from_slice(&crate::vlan::tpid(p.meta).to_be_bytes());
+        header[SLL_PROTOCOL_AT + 2..SLL_PROTOCOL_AT + 4].copy_from_slice(&p.meta.vlan_tci.to_be_bytes());
+    }
+    let framed = match p.with_header(&header[..hl]) {
+        Some(framed) => framed,
+        None => {
+            scratch.clear();
+            scratch.extend_from_slice(&header[..hl]);
+            scratch.extend_from_slice(p.data);
+            &scratch[..]
+        }
+    };
+    (framed, p.meta.len + hl as u32)
 }
 
 /// What the kernel would answer to a filter's ancillary loads for this packet.

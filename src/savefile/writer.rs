@@ -106,6 +106,7 @@ impl<W: Write> Output<W> {
 
     /// Writes `a` then `b` in one call to the sink where it takes vectored
     /// writes (a stdio stream: one lock, no copy), latching any failure.
+    #[inline]
     pub(super) fn write_parts(&mut self, a: &[u8], b: &[u8]) -> Result<()> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
@@ -191,6 +192,7 @@ impl<W: Write> Writer<W> {
     ///
     /// Errors: `InvalidArgument` if `data` is shorter than `header.caplen`
     /// (nothing is written); I/O errors, which libpcap ignores.
+    #[inline]
     pub fn dump(&mut self, header: &PacketHeader, data: &[u8]) -> Result<()> {
         let data = captured(header, data)?;
         let mut rec = [0u8; RECORD_HEADER_LEN];

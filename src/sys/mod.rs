@@ -21,6 +21,20 @@ pub mod event;
 pub mod netdev;
 pub mod netlink;
 
+extern "C" {
+    static __libc_single_threaded: libc::c_char;
+}
+
+/// Whether the process has had only one thread so far: glibc's public flag
+/// (<sys/single_threaded.h>, glibc 2.32), which it clears for good when a
+/// second thread is created. While it is set, nothing but a signal handler
+/// on this same thread can interleave with the caller.
+pub fn single_threaded() -> bool {
+    // SAFETY: a plain byte glibc exports for this use; only ever cleared,
+    // by the thread that creates a second thread.
+    unsafe { __libc_single_threaded != 0 }
+}
+
 /// The system page size, asked at run time: the kernel's block rule is in
 /// pages, and pages are not 4 KiB everywhere.
 pub fn page_size() -> usize {
