@@ -298,6 +298,22 @@ enum Pending {
 /// layer can give it alone.
 pub const DISAPPEARED: &str = "The interface disappeared";
 
+/// The pause before the next look at a busy ring whose `capacity` units
+/// (V3 blocks, V1/V2 frames) filled `units` in `elapsed_us`: at most
+/// `max_ms`, and at most what a quarter of the ring takes to fill at that
+/// rate, so the pause never costs a drop; none when it would be shorter
+/// than one unit takes, for then it hands over nothing more and only adds a
+/// wake-up (blocks that retire by a long to_ms, at low rates).
+fn coalescing_pause_ms(max_ms: i32, capacity: u64, units: u64, elapsed_us: u64) -> i32 {
+    let units = units.max(1);
+    let quarter_fills_us = elapsed_us.saturating_mul(capacity) / (4 * units);
+    let pause_us = quarter_fills_us.min(max_ms.max(0) as u64 * 1000);
+    if pause_us < elapsed_us / units {
+        return 0;
+    }
+    (pause_us / 1000) as i32
+}
+
 /// How often a down link is checked for having come back or vanished (libpcap's 1 ms).
 const LINK_DOWN_POLL_MS: i32 = 1;
 /// How many of those a "went down" report waits for the device to turn
@@ -696,11 +712,9 @@ impl Capture {
     }
 
     /// The pause owed before the next look at the ring, after a read that
-    /// delivered `delivered` packets. A busy ring is
-    /// left to fill a while, so one wake-up drains several blocks, but only
-    /// for as long as a quarter of it takes to fill at the rate since the
-    /// last read: the ring's units (V3 blocks, V1/V2 frames) taken since,
-    /// over the time since.
+    /// delivered `delivered` packets: a busy ring is left to fill a while,
+    /// so one wake-up drains several blocks (`coalescing_pause_ms`, at the
+    /// rate of the ring's units taken since the last read).
     fn pace(&mut self, delivered: usize) -> i32 {
         let (taken, capacity) = match &self.reader {
             Reader::V1(_) | Reader::V2(_) => {
@@ -714,10 +728,8 @@ impl Capture {
             return 0;
         }
         let Some((then, taken_then)) = last else { return 0 };
-        let units = taken.saturating_sub(taken_then).max(1);
         let elapsed_us = now.saturating_duration_since(then).as_micros() as u64;
-        let quarter_fills_ms = elapsed_us.saturating_mul(capacity) / (4 * units) / 1000;
-        quarter_fills_ms.min(self.coalesce_ms as u64) as i32
+        coalescing_pause_ms(self.coalesce_ms, capacity, taken.saturating_sub(taken_then), elapsed_us)
     }
 
     /// What the open pipeline's feature steps reported (timestamp fallback, fanout group).

@@ -330,3 +330,19 @@ fn a_header_goes_in_place_into_the_room_before_the_packet_once() {
     want.extend_from_slice(&a);
     assert_eq!(seen, [want.clone(), want], "header then the packet's bytes, contiguous in the ring");
 }
+
+#[test]
+fn coalescing_pause_holds_to_a_quarter_of_the_ring_and_to_one_unit() {
+    use super::coalescing_pause_ms as pause;
+    // 64 blocks retiring every millisecond: a quarter is 16 ms.
+    assert_eq!(pause(16, 64, 4, 4_000), 16);
+    assert_eq!(pause(4, 64, 4, 4_000), 4);
+    // 8 blocks, one every 5 ms: a quarter (2 blocks) takes 10 ms.
+    assert_eq!(pause(16, 8, 1, 5_000), 10);
+    // Filling fast: a quarter of 8 blocks in under a millisecond is no pause.
+    assert_eq!(pause(16, 8, 40, 4_000), 0);
+    // One block a second (to_ms 1000 at 1 000 pps): 16 ms hands over nothing.
+    assert_eq!(pause(16, 8, 1, 1_000_000), 0);
+    // Off.
+    assert_eq!(pause(0, 64, 4, 4_000), 0);
+}
