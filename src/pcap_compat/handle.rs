@@ -609,7 +609,7 @@ impl Reading {
     /// waits (outside the panic guard) and calls again with what the wait
     /// ended with.
     #[allow(clippy::too_many_arguments)]
-    pub fn read(
+    pub fn read<D: FnMut(&pcap_pkthdr, &[u8])>(
         &mut self,
         plan: &mut ReadPlan,
         refresh: &mut Refresh<'_>,
@@ -617,7 +617,7 @@ impl Reading {
         budget: usize,
         breaker: &Breaker,
         woke: Option<Wake>,
-        deliver: &mut dyn FnMut(&pcap_pkthdr, &[u8]),
+        deliver: &mut D,
     ) -> PResult<Round> {
         let capture = match self {
             Reading::Live(c) => c,
@@ -704,7 +704,7 @@ fn live_packet(
     plan: &mut ReadPlan,
     refresh: &mut Refresh<'_>,
     scratch: &mut Vec<u8>,
-    deliver: &mut dyn FnMut(&pcap_pkthdr, &[u8]),
+    deliver: &mut impl FnMut(&pcap_pkthdr, &[u8]),
 ) -> bool {
     if let Some(new) = refresh.poll() {
         *plan = new;
