@@ -44,6 +44,51 @@ pub struct Region<'m> {
     _mem: PhantomData<&'m UnsafeCell<[u8]>>,
 }
 
+/// Bytes a reader found a packet in, not yet viewed as a slice: a packet
+/// goes to delivery like this, so that it can still be rewritten in place
+/// (a VLAN tag put back, as libpcap does) before anything reads it through
+/// a shared slice.
+#[derive(Clone, Copy)]
+pub struct Span<'m> {
+    ptr: NonNull<u8>,
+    len: usize,
+    _mem: PhantomData<&'m [u8]>,
+}
+
+impl<'m> Span<'m> {
+    /// # Safety
+    /// `ptr` is valid for reads of `len` bytes for 'm, with the provenance
+    /// of the memory it lies in.
+    pub unsafe fn from_raw(ptr: NonNull<u8>, len: usize) -> Span<'m> {
+        Span { ptr, len, _mem: PhantomData }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn as_ptr(&self) -> NonNull<u8> {
+        self.ptr
+    }
+
+    /// The bytes, read-only from now on.
+    #[inline]
+    pub fn as_slice(self) -> &'m [u8] {
+        // SAFETY: valid for reads of len bytes for 'm (`from_raw`, `From`).
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl<'m> From<&'m [u8]> for Span<'m> {
+    fn from(bytes: &'m [u8]) -> Span<'m> {
+        Span { ptr: NonNull::from(bytes).cast(), len: bytes.len(), _mem: PhantomData }
+    }
+}
+
 impl<'m> Region<'m> {
     pub fn len(&self) -> usize {
         self.len
@@ -123,9 +168,20 @@ impl<'m> Region<'m> {
     /// for a packet whose caplen the kernel wrote.
     #[inline]
     pub fn bytes_up_to(&self, off: usize, n: usize) -> &'m [u8] {
+        self.span_up_to(off, n).as_slice()
+    }
+
+    /// The same bytes not yet viewed as a slice, so that their owner may
+    /// still rewrite them in place (see [`Span`]).
+    #[inline]
+    pub fn span_up_to(&self, off: usize, n: usize) -> Span<'m> {
         let off = off.min(self.len);
         let n = n.min(self.len - off);
-        self.bytes(off, n).unwrap_or_default()
+        match self.at(off, n) {
+            // SAFETY: inside this span, which lives for 'm.
+            Some(ptr) => unsafe { Span::from_raw(ptr, n) },
+            None => Span::from(&[][..]),
+        }
     }
 
     /// The `n` bytes at `off`, writable.

@@ -20,7 +20,7 @@ mod tests;
 use std::ptr::NonNull;
 
 pub use header::{OffsetField, Plain, TpacketHeader, V1, V2, V3};
-pub use mem::{BlockDesc, BlockMem, BlockRing, FrameMem, FrameRing, MappedRing, Region, RingMem};
+pub use mem::{BlockDesc, BlockMem, BlockRing, FrameMem, FrameRing, MappedRing, Region, RingMem, Span};
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::geometry::{Geometry, Version};

@@ -147,7 +147,7 @@ fn read_block<F: FnMut(&Packet<'_>) + ?Sized>(
             }
         }
         let cut_by_frame = meta.caplen < meta.len && h.tp_mac as usize + meta.caplen as usize >= max_frame;
-        let data = bytes.bytes_up_to(data_at, meta.caplen as usize);
+        let data = bytes.span_up_to(data_at, meta.caplen as usize);
         let cur_packet = cur.offset;
         cur.remaining -= 1;
         cur.offset += h.tp_next_offset as usize;

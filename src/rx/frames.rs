@@ -5,7 +5,7 @@
 use std::marker::PhantomData;
 
 use crate::packet::{PacketMeta, VnetHeader, VNET_HDR_LEN};
-use crate::ring::{FrameMem, FrameRing, TpacketHeader};
+use crate::ring::{FrameMem, FrameRing, Span, TpacketHeader};
 use crate::rx::{headroom, Delivery, Found, Packet};
 use crate::socket::PacketSocket;
 use crate::sys;
@@ -70,14 +70,14 @@ impl<H: TpacketHeader> FrameReader<H> {
                         meta.vnet_valid = true;
                     }
                     d.deliver(Found {
-                        data: &self.copy[skip..len],
+                        data: Span::from(&self.copy[skip..len]),
                         meta: &mut meta,
                         cut_by_frame: false,
                         headroom: None,
                     })
                 }
                 None => {
-                    let data = bytes.bytes_up_to(offset, meta.caplen as usize);
+                    let data = bytes.span_up_to(offset, meta.caplen as usize);
                     if d.vnet() {
                         // The kernel wrote the header just before the packet, inside the frame.
                         if let Some(hdr) = offset.checked_sub(VNET_HDR_LEN).and_then(|at| bytes.bytes(at, VNET_HDR_LEN))

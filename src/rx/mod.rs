@@ -19,7 +19,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::features::{Applied, Features, ReadOptions};
 pub use crate::geometry::Layout;
 use crate::geometry::{Geometry, Sizing, Version};
-use crate::ring::{MappedRing, Mapping, V1, V2};
+use crate::ring::{MappedRing, Mapping, Span, V1, V2};
 use crate::setup;
 use crate::socket::{Interface, PacketSocket, SocketKind};
 use crate::stats::Stats;
@@ -337,7 +337,8 @@ pub(crate) struct Delivery<'a, F: ?Sized = dyn FnMut(&Packet<'_>) + 'a> {
 
 /// How a reader found a packet in the ring.
 pub(crate) struct Found<'d> {
-    pub data: &'d [u8],
+    /// Not yet a slice: delivery may put a VLAN tag back in place first.
+    pub data: Span<'d>,
     /// Built in the reader's frame and handed on by reference: moving it
     /// would copy it out of stores still in flight, a stall per packet.
     pub meta: &'d mut PacketMeta,
@@ -367,13 +368,19 @@ impl<F: FnMut(&Packet<'_>) + ?Sized> Delivery<'_, F> {
             return false;
         }
         self.truncated += u64::from(cut_by_frame);
-        let tagged = match self.options.vlan_buffer.as_mut() {
-            Some(buf) if crate::vlan::has_tag(meta) => crate::vlan::reinsert(data, meta, buf),
-            _ => false,
-        };
-        let (data, headroom) = match &self.options.vlan_buffer {
-            Some(buf) if tagged => (&buf[..], None),
-            _ => (data, headroom),
+        let (data, headroom) = match self.options.vlan_buffer.as_mut() {
+            Some(buf) if crate::vlan::has_tag(meta) => {
+                // In the ring's room before the packet, as libpcap does;
+                // a packet without that room (a copy) is rebuilt in `buf`.
+                // SAFETY: the reader owns the frame or block until the
+                // callback returns, and nothing has viewed the packet yet.
+                match headroom.and_then(|room| unsafe { crate::vlan::reinsert_in_place(room, data, meta) }) {
+                    Some((tagged, room)) => (tagged.as_slice(), room),
+                    None if crate::vlan::reinsert(data.as_slice(), meta, buf) => (&buf[..], None),
+                    None => (data.as_slice(), headroom),
+                }
+            }
+            _ => (data.as_slice(), headroom),
         };
         let caplen = data.len().min(self.snaplen as usize);
         meta.caplen = caplen as u32;

@@ -346,3 +346,23 @@ fn coalescing_pause_holds_to_a_quarter_of_the_ring_and_to_one_unit() {
     // Off.
     assert_eq!(pause(0, 64, 4, 4_000), 0);
 }
+
+#[test]
+fn a_vlan_tag_goes_back_in_place_before_the_packet() {
+    let mut mem = FakeMemory::new(4096);
+    let ring = mem.ring(v2_geometry(2048, 2));
+    let packet: Vec<u8> = (0..60u8).collect();
+    let mac = kernel_writes_v2(&ring, 0, &packet, 60, 0) as usize;
+    let frame = ring.frames::<V2>().unwrap().frame(0);
+    let r = frame.region();
+    let sll = sys::sockaddr_ll { sll_family: libc::AF_PACKET as u16, sll_hatype: 1, ..Default::default() };
+    // tpacket2_hdr's tp_vlan_tci, and the status bit that makes it valid.
+    assert!(r.write(V2::SLL_AT, sll) & r.write(24usize, 100u16));
+    frame.release(sys::TP_STATUS_USER | sys::TP_STATUS_VLAN_VALID);
+    let features = Features { vlan_reinsert: true, ..Features::default() };
+    let got = read(&mut FrameReader::<V2>::new(0), &ring, &features, 65_535);
+    let tagged: Vec<u8> = (0..12u8).chain([0x81, 0x00, 0x00, 100]).chain(12..60u8).collect();
+    assert_eq!(got.packets[0].0, tagged);
+    assert_eq!(got.packets[0].1, 64, "the length counts the tag");
+    assert_eq!(r.bytes(mac - 4, 64).unwrap(), &tagged[..], "rebuilt in the ring, not in a copy");
+}
