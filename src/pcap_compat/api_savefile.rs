@@ -196,7 +196,7 @@ pub extern "C" fn pcap_dump_open(p: *mut pcap, fname: *const c_char) -> *mut pca
         new_dumper(p, |config| {
             // SAFETY: fname is NULL or a C string.
             let name = unsafe { c_str(fname, "file name") }.map_err(|e| e.message().to_string())?;
-            let file = CFile::open(name, "wb").map_err(|e| format!("{name}: {}", os_text(&e)))?;
+            let file = CFile::open(name, "wb").map_err(|e| format!("{name}: {}", os_text(&e)))?.with_dump_buffer();
             let shown = if name == "-" { "standard output" } else { name };
             let writer = if file.is_seekable() {
                 Writer::new_seekable(file, shown, config)
@@ -245,7 +245,8 @@ pub extern "C" fn pcap_dump_open_append(p: *mut pcap, fname: *const c_char) -> *
                     CFile::open(name, "wb+").map_err(|e| format!("{name}: {}", os_text(&e)))?
                 }
                 Err(e) => return Err(format!("{name}: {}", os_text(&e))),
-            };
+            }
+            .with_dump_buffer();
             Writer::append(file, name, config).map_err(|e| e.message().to_string())
         })
     })

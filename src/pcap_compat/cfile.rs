@@ -18,7 +18,16 @@ extern "C" {
 pub struct CFile {
     file: *mut libc::FILE,
     owned: bool,
+    /// The stream's buffer when ringcap gave it one (`with_dump_buffer`):
+    /// freed after the stream is closed, by field order.
+    buffer: Option<Box<[u8]>>,
 }
+
+/// The buffer of a savefile the dumper opens itself. stdio's default is the
+/// file's block size, 4 KiB, so writing a capture costs a write(2) per
+/// 4 KiB: a quarter of tcpdump's CPU at full rate on this library (and
+/// about a sixth on libpcap), measured with perf.
+const DUMP_BUFFER_BYTES: usize = 64 << 10;
 
 // SAFETY: glibc locks each FILE internally, and a CFile is used by the one
 // handle that holds it.
@@ -36,7 +45,7 @@ impl CFile {
                     stdout
                 }
             };
-            return Ok(CFile { file, owned: false });
+            return Ok(CFile { file, owned: false, buffer: None });
         }
         let cpath = CString::new(path).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
         let cmode = CString::new(mode).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
@@ -45,12 +54,27 @@ impl CFile {
         if file.is_null() {
             return Err(io::Error::last_os_error());
         }
-        Ok(CFile { file, owned: true })
+        Ok(CFile { file, owned: true, buffer: None })
+    }
+
+    /// A stream ringcap opened for writing a savefile, with a buffer of
+    /// DUMP_BUFFER_BYTES; the process's standard output keeps its own.
+    pub fn with_dump_buffer(mut self) -> CFile {
+        if !self.owned || self.file.is_null() {
+            return self;
+        }
+        let mut buf = vec![0u8; DUMP_BUFFER_BYTES].into_boxed_slice();
+        // SAFETY: a stream ringcap just opened, before any I/O on it; the
+        // buffer stays in this CFile until after the stream is closed.
+        if unsafe { libc::setvbuf(self.file, buf.as_mut_ptr().cast(), libc::_IOFBF, buf.len()) } == 0 {
+            self.buffer = Some(buf);
+        }
+        self
     }
 
     /// A caller's stream; it is closed by pcap_close/pcap_dump_close as libpcap does.
     pub fn adopt(file: *mut libc::FILE) -> CFile {
-        CFile { file, owned: true }
+        CFile { file, owned: true, buffer: None }
     }
 
     pub fn as_ptr(&self) -> *mut libc::FILE {
