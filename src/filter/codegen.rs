@@ -689,26 +689,9 @@ impl Gen {
                 }
                 self.ports(lo, hi, p, q.dir)
             }
-            AddrKind::Gateway => {
-                let mac = names::ether_host(name).ok_or_else(|| err(format!("unknown ether host '{name}'")))?;
-                if !self.has_macs() {
-                    return Err(err(
-                        "'gateway' supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel",
-                    ));
-                }
-                let mut hosts: Option<Cond> = None;
-                for a in names::host_addrs(name) {
-                    if let IpAddr::V4(v4) = a {
-                        let c = self.host(u32::from(v4), 0xffff_ffff, Proto::Default, Dir::Or, "host")?;
-                        hosts = Some(match hosts {
-                            Some(h) => Cond::or(h, c),
-                            None => c,
-                        });
-                    }
-                }
-                let hosts = hosts.ok_or_else(|| err(format!("unknown host '{name}'")))?;
-                Ok(Cond::and(self.link_host(&mac, Dir::Or)?, Cond::not(hosts)))
-            }
+            // libpcap built with IPv6 support (as 1.10 is everywhere)
+            // refuses a named gateway before looking the name up.
+            AddrKind::Gateway => Err(err("'gateway' not supported in this configuration")),
             AddrKind::Proto => {
                 let v = match q.proto {
                     Proto::Default | Proto::Ip | Proto::Ip6 => {
