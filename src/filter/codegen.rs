@@ -502,8 +502,15 @@ impl Gen {
                 if q.proto == Proto::Link {
                     return Err(err("illegal link layer address"));
                 }
-                if matches!(q.addr, AddrKind::Port | AddrKind::PortRange) {
-                    return Err(err(format!("'port' modifier applied to ip host '{s}'")));
+                let what = match q.addr {
+                    AddrKind::Port => Some("port"),
+                    AddrKind::PortRange => Some("portrange"),
+                    AddrKind::Proto => Some("proto"),
+                    AddrKind::ProtoChain => Some("protochain"),
+                    _ => None,
+                };
+                if let Some(what) = what {
+                    return Err(err(format!("'{what}' modifier applied to ip host")));
                 }
                 if q.proto == Proto::Decnet {
                     let v = names::atodn(s).ok_or_else(|| err(format!("malformed decnet address '{s}'")))?;
@@ -629,7 +636,7 @@ impl Gen {
                             "only ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel supports link-level host name",
                         ));
                     }
-                    let mac = names::ether_host(name).ok_or_else(|| err(format!("unknown ether host '{name}'")))?;
+                    let mac = names::ether_host(name).ok_or_else(|| self.unknown_mac_host(name))?;
                     return self.link_host(&mac, q.dir);
                 }
                 if q.proto == Proto::Decnet {

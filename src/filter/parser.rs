@@ -533,10 +533,11 @@ impl Parser {
                 }
                 if self.is_kw("mask") {
                     self.bump();
-                    let m = match self.bump() {
-                        Tok::V4(m) => m,
-                        Tok::Num(n) => n.to_string(),
-                        _ => return Err(syntax(self.pos(), "mask must be a dotted IPv4 address")),
+                    // libpcap's grammar takes a dotted mask only (`mask 255`
+                    // is a syntax error there).
+                    let at = self.pos();
+                    let Tok::V4(m) = self.bump() else {
+                        return Err(syntax(at, "mask must be a dotted IPv4 address"));
                     };
                     return Ok(Id::V4Net { addr: s, mask: Some(m), len: 0 });
                 }
@@ -647,7 +648,12 @@ impl Parser {
                     Tok::Word { text, escaped } if escaped || !is_keyword(&text) || text == "rnr" => {
                         let pos = self.pos();
                         self.bump();
-                        Some(llc_kind(&text).ok_or_else(|| syntax(pos, format!("unknown LLC type name '{text}'")))?)
+                        Some(llc_kind(&text).ok_or_else(|| {
+                            crate::error::Error::new(
+                                crate::error::ErrorCode::FilterSyntax,
+                                format!("unknown LLC type name \"{text}\" at position {pos}"),
+                            )
+                        })?)
                     }
                     _ => None,
                 };
