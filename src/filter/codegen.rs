@@ -155,6 +155,10 @@ pub struct Gen {
     pub(in crate::filter) protochain_depth: usize,
     /// Whether the expression used `protochain`.
     pub(in crate::filter) used_protochain: bool,
+    /// libpcap turns its optimizer off for this expression (Geneve and
+    /// `protochain` jump inside a block), so it never reports that the
+    /// expression rejects all packets.
+    pub(in crate::filter) no_optimize: bool,
     /// SunATM after `lane`: Ethernet behind the LANE header, whose LE
     /// control frames libpcap excludes from Ethernet tests.
     pub(in crate::filter) lane: bool,
@@ -225,6 +229,7 @@ impl Gen {
             lane: false,
             protochain_depth: PROTOCHAIN_MAX_DEPTH,
             used_protochain: false,
+            no_optimize: false,
             wlan: None,
             regs: [false; MEMWORDS as usize],
             cur: 0,

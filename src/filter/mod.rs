@@ -199,7 +199,7 @@ fn compile_ast(ast: &ast::Node, expr: &str, opts: &Options, depth: usize) -> std
     let root = if opts.optimize { optimize::optimize(&mut graph, root).map_err(TooLong::No)? } else { root };
     let insns =
         emit::emit(&graph, root).map_err(|e| if gen.used_protochain { TooLong::Yes(e) } else { TooLong::No(e) })?;
-    if opts.optimize && insns.len() == 1 && insns[0].k == 0 && expr.trim() != "" {
+    if opts.optimize && !gen.no_optimize && insns.len() == 1 && insns[0].k == 0 && expr.trim() != "" {
         return Err(TooLong::No(Error::new(ErrorCode::FilterSyntax, "expression rejects all packets")));
     }
     validate::validate(&insns).map_err(|e| {
