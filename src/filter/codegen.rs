@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use super::ast::{AddrKind, Arith, ArithOp, Dir, Id, Node, Proto, Qual, RelOp};
 use super::insn::*;
 use super::ir::{Cond, Test};
-use super::link::{self, ieee80211, Kind};
+use super::link::{self, HeaderRegs, Kind};
 use super::names::{self, PortProto};
 use super::Options;
 use crate::error::{Error, ErrorCode, Result};
@@ -163,7 +163,7 @@ pub struct Gen {
     /// control frames libpcap excludes from Ethernet tests.
     pub(in crate::filter) lane: bool,
     /// Registers holding the variable offsets of 802.11 headers.
-    pub(in crate::filter) wlan: Option<ieee80211::Regs>,
+    pub(in crate::filter) wlan: Option<HeaderRegs>,
     regs: [bool; MEMWORDS as usize],
     cur: usize,
     /// Stores run before anything else: registers that hold header offsets
@@ -868,7 +868,7 @@ impl Gen {
             Proto::Radio => {
                 // From the start of the packet, and only where a radio
                 // header is there (not PPI: libpcap's rule).
-                if !matches!(self.kind, Kind::Wlan(link::Radio::Avs | link::Radio::Radiotap | link::Radio::Prism)) {
+                if !self.kind.has_radio_header() {
                     return Err(err("radio information not present in capture"));
                 }
                 v.stmts.extend([ld(LDX | MEM, v.reg), ld(LD | IND | sz, 0)]);

@@ -14,15 +14,13 @@ mod atm;
 mod byteop;
 mod cooked;
 mod ethernet;
-pub(super) mod ieee80211;
+mod ieee80211;
 mod llc;
 mod loopback;
 mod mtp;
 mod other;
 mod pflog;
 mod ppp;
-
-pub(super) use ieee80211::Radio;
 
 /// libpcap's DLT_MATCHING_MIN/MAX in 1.10.
 const MATCHING_MIN: i32 = 104;
@@ -69,6 +67,35 @@ pub(super) enum Kind {
     BacnetMstp,
     /// No protocol field: filtering by protocol is an error with this text.
     Untyped(&'static str),
+}
+
+impl Kind {
+    /// Whether `radio[…]` has a radio header to read: behind Prism, AVS
+    /// and radiotap headers, not PPI (libpcap's rule).
+    pub(super) fn has_radio_header(self) -> bool {
+        matches!(self, Kind::Wlan(Radio::Avs | Radio::Radiotap | Radio::Prism))
+    }
+}
+
+/// The radio header in front of an 802.11 header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Radio {
+    None,
+    Prism,
+    Avs,
+    Radiotap,
+    Ppi,
+}
+
+/// Scratch registers of a link's variable-length headers (802.11's,
+/// behind its radio header): the radio header's length (when there is
+/// one) and the payload's offset. The generator only keeps them; the link
+/// module that sets them up alone reads the fields.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct HeaderRegs {
+    radio: Radio,
+    hdr: Option<u32>,
+    pl: u32,
 }
 
 /// libpcap's OFFSET_NOT_SET: loads through it are outside any packet.
