@@ -175,24 +175,8 @@ fn inbound_on_an_ethernet_savefile_fails_as_stock() {
 /// that agreeing is agreeing on a choice), except those in `ALL_OR_NONE`.
 const LINK_FILTERS: &[(&[i32], &[&str])] = &[
     // OSI over 802.2 and over PPP's, Cisco HDLC's and Frame Relay's NLPID.
-    (
-        &[1, 9],
-        &[
-            "iso",
-            "clnp",
-            "esis",
-            "isis",
-            "l1",
-            "l2",
-            "iih",
-            "lsp",
-            "snp",
-            "csnp",
-            "psnp",
-            "isis and not l1",
-            "iso proto \\esis",
-        ],
-    ),
+    (&[1, 9], packets::OSI_PRIMITIVES),
+    (&[1, 9], &["isis and not l1", "iso proto \\esis"]),
     // Cisco HDLC and Frame Relay: libpcap reads the IS-IS PDU type at the
     // 802.2 offset, which on these links is not where the corpus has it.
     (&[104, 107], &["iso", "clnp", "esis", "isis", "not isis"]),

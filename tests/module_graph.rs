@@ -8,12 +8,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
-/// The top-level module a source file belongs to.
-fn module_of(rel: &Path) -> String {
-    let first = rel.components().next().unwrap().as_os_str().to_string_lossy().into_owned();
-    first.trim_end_matches(".rs").to_string()
-}
-
 fn words_after(text: &str, prefix: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = text;
@@ -42,28 +36,22 @@ fn words_after(text: &str, prefix: &str) -> Vec<String> {
     out
 }
 
-fn collect(dir: &Path, root: &Path, graph: &mut BTreeMap<String, BTreeSet<String>>) {
-    for entry in fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            collect(&path, root, graph);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            let rel = path.strip_prefix(root).unwrap();
-            let module = module_of(rel);
-            if module == "lib" {
-                continue;
-            }
-            let code: String = fs::read_to_string(&path)
-                .unwrap()
-                .lines()
-                .filter(|l| !l.trim_start().starts_with("//"))
-                .collect::<Vec<_>>()
-                .join("\n");
-            let deps = graph.entry(module.clone()).or_default();
-            for dep in words_after(&code, "crate::") {
-                if dep != module {
-                    deps.insert(dep);
-                }
+fn collect(root: &Path, graph: &mut BTreeMap<String, BTreeSet<String>>) {
+    let mut files = BTreeMap::new();
+    module_files(root, root, &mut files);
+    for (module, path) in files {
+        // lib.rs declares the modules; its paths are the crate's face.
+        let Some(module) = module.first().cloned() else { continue };
+        let code: String = fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let deps = graph.entry(module.clone()).or_default();
+        for dep in words_after(&code, "crate::") {
+            if dep != module {
+                deps.insert(dep);
             }
         }
     }
@@ -94,15 +82,10 @@ fn path_back(
 fn top_level_modules_have_no_import_cycle() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut graph = BTreeMap::new();
-    collect(&root, &root, &mut graph);
+    collect(&root, &mut graph);
     assert!(graph.contains_key("rx") && graph["rx"].contains("ring"), "the scan found no rx -> ring edge: {graph:?}");
-    let mut cycles = Vec::new();
-    for module in graph.keys() {
-        if let Some(p) = path_back(&graph, module, module, &mut BTreeSet::new()) {
-            cycles.push(format!("{module} -> {}", p.join(" -> ")));
-        }
-    }
-    assert!(cycles.is_empty(), "import cycles between top-level modules:\n{}", cycles.join("\n"));
+    let found = cycles(&graph);
+    assert!(found.is_empty(), "import cycles between top-level modules:\n{}", found.join("\n"));
 }
 
 // ---- file level ---------------------------------------------------------

@@ -25,7 +25,9 @@
 //! - after a Geneve test that did not match, libpcap reads uninitialised
 //!   scratch memory; here such tests end the filter with 0;
 //! - "expression rejects all packets" is reported when this optimizer
-//!   proves the filter empty, which it sometimes can where libpcap's cannot;
+//!   proves the filter empty, which it sometimes can where libpcap's cannot
+//!   (never for Geneve or `protochain`, for which libpcap's optimizer, and
+//!   with it that message, is off);
 //! - the live-capture VLAN code (`Options::vlan_extensions`) has libpcap's
 //!   meaning (kernel metadata, else the inline tag with offsets grown by 4
 //!   for what follows), laid out by ringcap's optimizer.

@@ -3,6 +3,10 @@
 
 #![allow(dead_code)]
 
+/// The OSI primitives: the corpus's CLNP, ES-IS and IS-IS frames satisfy
+/// each of them on some link type (and none satisfies all).
+pub const OSI_PRIMITIVES: &[&str] = &["iso", "clnp", "esis", "isis", "l1", "l2", "iih", "lsp", "snp", "csnp", "psnp"];
+
 pub const MAC_A: [u8; 6] = [0x00, 0x11, 0x22, 0x33, 0x44, 0x55];
 pub const MAC_B: [u8; 6] = [0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb];
 pub const BCAST: [u8; 6] = [0xff; 6];
