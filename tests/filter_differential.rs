@@ -1499,6 +1499,17 @@ const ERROR_TEXTS: &[(i32, &str)] = &[
     (1, "connectmsg"),
     (10, "fddi addr1 00:11:22:33:44:55"),
     (7, "link addr2 00:11:22:33:44:55"),
+    // A primitive libpcap completed before its grammar failed fails first.
+    (127, "radio and"),
+    (127, "ip and radio and"),
+    (140, "llc and"),
+    (140, "llc i 5"),
+    (140, "tcp and (llc"),
+    (140, "ip and tcp[0"),
+    (1, "ip and tcp[0"),
+    (1, "inbound and 00:11:22:33:44:55"),
+    (1, "inbound and 2001:db8::1"),
+    (1, "inbound and 10.0.0.0/8"),
     // Syntax errors and bad names in the link-specific primitives, `llc`
     // misplaced, and numbers libpcap's scanner refuses.
     (1, "llc host 1.2.3.4"),
@@ -1736,6 +1747,105 @@ const ERROR_TEXTS: &[(i32, &str)] = &[
     (1, "portrange 1.2"),
     (1, "port 1.2"),
 ];
+
+/// Qualifiers in front of the link-specific primitives, for the cross
+/// product below.
+const QUALIFIERS: &[&str] = &[
+    "",
+    "src ",
+    "dst ",
+    "ether ",
+    "wlan ",
+    "ip ",
+    "ip6 ",
+    "tcp ",
+    "decnet ",
+    "iso ",
+    "isis ",
+    "link ",
+    "radio ",
+    "addr1 ",
+    "ra ",
+    "llc ",
+    "not ",
+    "host ",
+    "net ",
+    "port ",
+    "proto ",
+    "src or dst ",
+    "inbound and ",
+];
+const QUALIFIED: &[&str] = &[
+    "type mgt",
+    "subtype beacon",
+    "dir tods",
+    "vpi 1",
+    "lane",
+    "fisu",
+    "sio 3",
+    "hsio 3",
+    "ifname eth0",
+    "rnr 1",
+    "action pass",
+    "reason match",
+    "protochain 6",
+    "byte 1 = 1",
+    "llc",
+    "llc u",
+    "iso",
+    "l1",
+    "decnet host 1.2",
+    "radio[0] = 1",
+    "geneve",
+    "vlan",
+    "mpls",
+    "pppoes",
+    "oam",
+    "metac",
+    "ipx",
+    "atalk",
+    "stp",
+    "netbeui",
+    "aarp",
+    "00:11:22:33:44:55",
+    "1.2",
+    "1.2.3.4",
+    "5",
+];
+
+/// Every qualifier before every link-specific primitive, on the link types
+/// that have them and on some that do not: where libpcap refuses, ringcap
+/// refuses with libpcap's text (syntax errors included, and the message of
+/// a primitive libpcap had completed before the grammar failed).
+#[test]
+fn qualified_primitives_fail_with_libpcaps_text() {
+    let mut oracle = oracle::Oracle::start();
+    let (mut refused, mut failures) = (0, Vec::new());
+    for dlt in [1, 105, 127, 117, 140, 123, 9, 12, 113, 10] {
+        for q in QUALIFIERS {
+            for p in QUALIFIED {
+                let e = format!("{q}{p}");
+                let theirs = oracle.eval(dlt, SNAPLEN, NETMASK, &e).err();
+                let ours = filter::compile(&e, dlt, SNAPLEN, NETMASK).err().map(|m| m.message().to_string());
+                let same = match (&theirs, &ours) {
+                    (Some(t), Some(o)) => o == t || o.starts_with(&format!("{t} at position ")),
+                    (None, None) => true,
+                    _ => false,
+                };
+                refused += usize::from(theirs.is_some());
+                if !same {
+                    failures.push(format!("dlt {dlt} {e:?}: libpcap {theirs:?}, ringcap {ours:?}"));
+                }
+            }
+        }
+    }
+    println!("{refused} refusals compared");
+    assert!(refused > 3000, "only {refused} of the expressions are refused");
+    for f in failures.iter().take(30) {
+        println!("{f}");
+    }
+    assert!(failures.is_empty(), "{} differences from libpcap", failures.len());
+}
 
 #[test]
 fn misused_primitives_fail_with_libpcaps_text() {

@@ -498,7 +498,10 @@ impl Gen {
     // ---- ids ------------------------------------------------------------------
 
     fn id(&mut self, q: Qual, id: &Id) -> Result<Cond> {
-        if q.addr == AddrKind::Undef {
+        // Qualifiers left undefined (after `inbound and …`) are a syntax
+        // error for numbers, addresses and names; libpcap's code for
+        // networks and MAC addresses has no case of its own for them.
+        if q.addr == AddrKind::Undef && matches!(id, Id::Num(_) | Id::V4(_) | Id::Name(_)) {
             return Err(err("syntax error in filter expression"));
         }
         match id {

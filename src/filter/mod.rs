@@ -169,7 +169,11 @@ pub fn compile_with(expr: &str, opts: &Options) -> Result<Program> {
 }
 
 fn compile_here(expr: &str, opts: &Options) -> Result<Program> {
-    let ast = parser::parse(expr)?;
+    let ast = match parser::parse_reporting(expr) {
+        Ok(ast) => ast,
+        Err((e, Some(stop))) => return Err(completed_primitive_error(expr, stop, opts).unwrap_or(e)),
+        Err((e, None)) => return Err(e),
+    };
     // `protochain` follows as many headers as the kernel's instruction
     // limit leaves room for: the deepest walk first, then shallower ones
     // while the program is too long.
@@ -181,6 +185,46 @@ fn compile_here(expr: &str, opts: &Options) -> Result<Program> {
             Ok(p) => return Ok(p),
         }
     }
+}
+
+/// libpcap's parser generates the code of each primitive as soon as it is
+/// complete, so before a syntax error is found a primitive in front of it
+/// may fail with its own message (`llc 5` on a link without 802.2, `radio
+/// and`). The expression cut where the grammar failed, or else before the
+/// nearest `and`/`or` in front of that (with its open parentheses closed),
+/// stands for what libpcap had completed: if it parses, its first code
+/// generation error is libpcap's. A cut anywhere else could end inside a
+/// primitive (`tcp[0`), which libpcap had not completed.
+fn completed_primitive_error(expr: &str, stop: usize, opts: &Options) -> Option<Error> {
+    use lexer::Tok;
+    let toks = lexer::tokenize(expr).ok()?;
+    let before = toks.iter().take_while(|t| t.pos < stop).count();
+    let binary = |t: &Tok| match t {
+        Tok::Word { text, escaped: false } => text == "and" || text == "or",
+        Tok::Op(o) => *o == "&&" || *o == "||",
+        _ => false,
+    };
+    // Where the grammar failed only after `llc` or `llc NAME`: libpcap's
+    // grammar reduces `llc` on any token that cannot be its name, where any
+    // other primitive could still go on (`ether …`, `tcp[…`).
+    let llc_at = |n: usize| matches!(&toks[n].tok, Tok::Word { text, escaped: false } if text == "llc");
+    let after_llc = (before >= 1 && llc_at(before - 1)) || (before >= 2 && llc_at(before - 2));
+    // A few cuts: this runs only for a failed expression, which can be long.
+    let at_stop = after_llc.then_some(before);
+    let cuts = at_stop.into_iter().chain((1..before).rev().filter(|&n| binary(&toks[n].tok))).take(8);
+    for n in cuts {
+        let open = toks[..n].iter().try_fold(0usize, |d, t| match t.tok {
+            Tok::Op("(") => Some(d + 1),
+            Tok::Op(")") => d.checked_sub(1),
+            _ => Some(d),
+        });
+        let Some(open) = open else { continue };
+        let candidate = format!("{}{}", &expr[..toks[n].pos], ")".repeat(open));
+        if let Ok(ast) = parser::parse(&candidate) {
+            return codegen::Gen::new(opts)?.node(&ast).err();
+        }
+    }
+    None
 }
 
 /// A failed compile, and whether a shallower `protochain` might fit.

@@ -16,22 +16,28 @@ use crate::error::Result;
 const MAX_DEPTH: usize = 3000;
 
 pub fn parse(input: &str) -> Result<Node> {
-    let toks = tokenize(input)?;
-    let mut p = Parser { toks, i: 0, depth: 0 };
+    parse_reporting(input).map_err(|(e, _)| e)
+}
+
+/// `parse`, with the offset of the token a grammar error was found at
+/// (None for the scanner's errors and for names or values refused).
+pub fn parse_reporting(input: &str) -> std::result::Result<Node, (crate::error::Error, Option<usize>)> {
+    let toks = tokenize(input).map_err(|e| (e, None))?;
+    let mut p = Parser { toks, i: 0, depth: 0, stop: std::cell::Cell::new(None) };
     if p.peek() == &Tok::End {
         return Ok(Node::True);
     }
-    let (node, _) = p.expr(Qual::UNDEF)?;
-    if p.peek() != &Tok::End {
-        return Err(p.unexpected());
-    }
-    Ok(node)
+    let parsed =
+        p.expr(Qual::UNDEF).and_then(|(node, _)| if p.peek() == &Tok::End { Ok(node) } else { Err(p.unexpected()) });
+    parsed.map_err(|e| (e, p.stop.get()))
 }
 
 struct Parser {
     toks: Vec<Token>,
     i: usize,
     depth: usize,
+    /// Where `unexpected` last looked.
+    stop: std::cell::Cell<Option<usize>>,
 }
 
 fn proto_keyword(w: &str) -> Option<Proto> {
@@ -333,6 +339,7 @@ impl Parser {
             Tok::Mac(_) => "unexpected MAC address".to_string(),
             Tok::Op(o) => format!("unexpected '{o}'"),
         };
+        self.stop.set(Some(self.pos()));
         syntax(self.pos(), what)
     }
 
