@@ -443,9 +443,14 @@ impl Parser {
         if self.may_start_arith() {
             match self.relation() {
                 Ok(Some(n)) => return Ok((n, Qual::UNDEF)),
-                Ok(None) => (self.i, self.depth) = (start, depth),
+                Ok(None) => {
+                    self.stop.set(None);
+                    (self.i, self.depth) = (start, depth);
+                }
                 Err(e) => {
-                    relation_error = Some(e);
+                    // Where the attempt stopped counts only if its error is
+                    // the one reported.
+                    relation_error = Some((e, self.stop.take()));
                     (self.i, self.depth) = (start, depth);
                 }
             }
@@ -471,7 +476,13 @@ impl Parser {
             let node = self.id(carried)?;
             return Ok((node, carried));
         }
-        Err(relation_error.unwrap_or_else(|| self.unexpected()))
+        match relation_error {
+            Some((e, stop)) => {
+                self.stop.set(stop);
+                Err(e)
+            }
+            None => Err(self.unexpected()),
+        }
     }
 
     /// Inside "( … )" after and/or: libpcap reads ids there with the carried
