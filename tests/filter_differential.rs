@@ -1499,6 +1499,13 @@ const ERROR_TEXTS: &[(i32, &str)] = &[
     (1, "connectmsg"),
     (10, "fddi addr1 00:11:22:33:44:55"),
     (7, "link addr2 00:11:22:33:44:55"),
+    // libpcap's scanner rule for colon-separated hex that is no address.
+    (1, "ether host 00:11:22:33:44"),
+    (105, "wlan addr1 00:11:22:33:44"),
+    (1, "ether host 00:11:22:33:44:55:66"),
+    (1, "host 1:2:3:4:5:6:7:8:9"),
+    (1, "host 1::2::3"),
+    (1, "host 12:34"),
     // A primitive libpcap completed before its grammar failed fails first.
     (127, "radio and"),
     (127, "ip and radio and"),
