@@ -603,62 +603,44 @@ const ETHERNET_ATOMS: &[&str] = &[
     "ip6 protochain 6",
 ];
 
+/// Link types, their atoms (in groups, some shared with other tests), and
+/// whether the generic atoms join them.
+type LinkAtoms = (&'static [i32], &'static [&'static [&'static str]], bool);
+
 /// The primitives of other link types, on those link types, with the
 /// generic atoms (those without arithmetic on 802.11 and PFLOG, where
 /// libpcap's arithmetic overwrites its payload-offset register: see
 /// `skipped`) when the third field says so.
-const LINK_ATOMS: &[(&[i32], &[&str], bool)] = &[
+const LINK_ATOMS: &[LinkAtoms] = &[
     (
         &[105, 127],
         &[
-            "wlan addr1 66:77:88:99:aa:bb",
-            "wlan addr2 00:11:22:33:44:55",
-            "wlan addr3 02:bb:bb:bb:bb:bb",
-            "wlan addr4 00:11:22:33:44:55",
-            "wlan ra 02:bb:bb:bb:bb:bb",
-            "wlan ta 00:11:22:33:44:55",
-            "wlan host 00:11:22:33:44:55",
-            "type mgt",
-            "type ctl",
-            "type data",
-            "type ctl subtype cts",
-            "type data subtype qos-data",
-            "subtype beacon",
-            "subtype probe-req",
-            "type data subtype null",
-            "dir nods",
-            "dir tods",
-            "dir fromds",
-            "dir dstods",
-            "vlan",
-            "vlan 10",
+            packets::WLAN_ADDRESSES,
+            &[
+                "wlan host 00:11:22:33:44:55",
+                "type mgt",
+                "type ctl",
+                "type data",
+                "type ctl subtype cts",
+                "type data subtype qos-data",
+                "subtype beacon",
+                "subtype probe-req",
+                "type data subtype null",
+                "dir nods",
+                "dir tods",
+                "dir fromds",
+                "dir dstods",
+                "vlan",
+                "vlan 10",
+            ],
         ],
         true,
     ),
-    (&[127], &["radio[2:2] > 8", "radio[4] & 2 != 0"], false),
-    (
-        &[117],
-        &[
-            "ifname eth0",
-            "on em1",
-            "rnr 2",
-            "rulenum 1",
-            "reason 3",
-            "reason match",
-            "rset pflog0",
-            "ruleset eth0",
-            "srnr 1",
-            "subrulenum 0",
-            "action block",
-            "action pass",
-            "inbound",
-            "outbound",
-        ],
-        true,
-    ),
+    (&[127], &[&["radio[2:2] > 8", "radio[4] & 2 != 0"]], false),
+    (&[117], &[packets::PFLOG_FIELDS, &["reason match", "inbound", "outbound"]], true),
     (
         &[139, 140],
-        &[
+        &[&[
             "fisu",
             "lssu",
             "msu",
@@ -677,29 +659,14 @@ const LINK_ATOMS: &[(&[i32], &[&str], bool)] = &[
             "hsls 3",
             "len > 10",
             "less 12",
-        ],
+        ]],
         false,
     ),
     (
         &[123],
         &[
-            "vpi 1",
-            "vpi 0",
-            "vci 5",
-            "vci > 4",
-            "lane",
-            "oamf4",
-            "oamf4ec",
-            "oamf4sc",
-            "oam",
-            "metac",
-            "bcc",
-            "sc",
-            "ilmic",
-            "connectmsg",
-            "metaconnect",
-            "lane and ether host 00:11:22:33:44:55",
-            "llc",
+            &["vpi 1", "vpi 0", "vci 5", "vci > 4", "lane and ether host 00:11:22:33:44:55", "llc"],
+            packets::SUNATM_TYPES,
         ],
         true,
     ),
@@ -782,7 +749,7 @@ fn random_combinations_match_libpcap() {
     plans[0].1.extend_from_slice(ETHERNET_ATOMS);
     for &(dlts, link_atoms, with_generic) in LINK_ATOMS {
         for &dlt in dlts {
-            let mut mix = link_atoms.to_vec();
+            let mut mix = link_atoms.concat();
             if with_generic {
                 mix.extend_from_slice(if WLAN_DLTS.contains(&dlt) || dlt == 117 { &link_free } else { &atoms });
             }
@@ -1099,6 +1066,7 @@ fn link_expressions() -> Vec<String> {
     ]
     .iter()
     .chain(packets::OSI_PRIMITIVES)
+    .chain(packets::WLAN_ADDRESSES)
     .chain(MUST_MATCH)
     .map(|s| s.to_string())
     .collect()
@@ -1287,8 +1255,13 @@ fn every_link_type_matches_libpcap() {
     }
     assert!(failures.is_empty(), "{} disagreements with libpcap", failures.len());
     assert!(ours_total <= theirs_total, "ringcap's programs are longer than libpcap's on average");
-    let unmatched: Vec<&str> =
-        packets::OSI_PRIMITIVES.iter().chain(MUST_MATCH).copied().filter(|e| !matched.contains(e)).collect();
+    let unmatched: Vec<&str> = packets::OSI_PRIMITIVES
+        .iter()
+        .chain(packets::WLAN_ADDRESSES)
+        .chain(MUST_MATCH)
+        .copied()
+        .filter(|e| !matched.contains(e))
+        .collect();
     assert!(unmatched.is_empty(), "the corpus has no packet these accept on any link type: {unmatched:?}");
 }
 
@@ -1317,12 +1290,6 @@ const MUST_MATCH: &[&str] = &[
     "decnet src 1.2 and decnet dst 2.5",
     "byte 0 = 0x08",
     "byte 0 | 1",
-    "wlan addr1 66:77:88:99:aa:bb",
-    "wlan addr2 00:11:22:33:44:55",
-    "wlan addr3 02:bb:bb:bb:bb:bb",
-    "wlan addr4 00:11:22:33:44:55",
-    "wlan ra 02:bb:bb:bb:bb:bb",
-    "wlan ta 00:11:22:33:44:55",
     "type mgt subtype beacon",
     "type mgt subtype probe-req",
     "type ctl subtype cts",
