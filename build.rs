@@ -27,6 +27,7 @@ fn main() {
     linkhdr_headers(&root, &out);
     man_pages(&root, &out);
     pcap_man_pages(&root, &out);
+    dlt_descriptions(&root, &out);
 
     // The soname lets C programs link against libringcap.so.0 and survive
     // minor upgrades; Rust already exports only #[no_mangle] items from a cdylib.
@@ -193,6 +194,21 @@ fn pcap_man_pages(root: &Path, out: &Path) {
         }
     }
     println!("cargo:rustc-env=RINGCAP_GENERATED_PCAP_MAN_DIR={}", dir.display());
+}
+
+/// OUT_DIR/dlt_descriptions.rs, (value, description) of every DLT in the
+/// table pcap_datalink_val_to_description() serves (src/pcap_compat/names.rs),
+/// for the filter compiler's messages: the compiler sits below the pcap
+/// layer and cannot name it, yet must say what libpcap's says.
+fn dlt_descriptions(root: &Path, out: &Path) {
+    let header = fs::read_to_string(out.join("pcap.h")).expect("generated pcap.h");
+    let names = fs::read_to_string(root.join("src/pcap_compat/names.rs")).expect("src/pcap_compat/names.rs");
+    let mut text = String::from("&[\n");
+    for (_, constant, desc) in pcap_man::table_rows(&names, "DLTS") {
+        text.push_str(&format!("    ({}, {desc:?}),\n", pcap_man::define(&header, &constant)));
+    }
+    text.push_str("]\n");
+    fs::write(out.join("dlt_descriptions.rs"), text).expect("writing dlt_descriptions.rs into OUT_DIR");
 }
 
 /// include/ringcap.h from the `extern "C"` declarations. The committed header is

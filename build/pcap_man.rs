@@ -481,13 +481,26 @@ says so.
 "#;
 
 /// (name, value, description) of the rows of a names.rs table.
-fn table_rows(names_rs: &str, table: &str) -> Vec<(String, String, String)> {
+pub fn table_rows(names_rs: &str, table: &str) -> Vec<(String, String, String)> {
     let start = names_rs.find(&format!("pub const {table}")).unwrap_or_else(|| panic!("names.rs has no {table}"));
     let body = &names_rs[start..];
     let body = &body[..body.find("];").expect("table end")];
-    body.lines()
+    // rustfmt spreads a long row over lines: join each row's lines first.
+    let mut rows = Vec::new();
+    let mut row = String::new();
+    for l in body.lines().map(str::trim).filter(|l| !l.starts_with("//")) {
+        if row.is_empty() && !l.starts_with('(') {
+            continue;
+        }
+        row = format!("{row} {l}");
+        if l.ends_with("),") {
+            rows.push(row.trim().replace("( ", "(").replace(", )", ")"));
+            row.clear();
+        }
+    }
+    rows.iter()
         .filter_map(|l| {
-            let l = l.trim().strip_prefix('(')?.strip_suffix("),")?;
+            let l = l.strip_prefix('(')?.strip_suffix("),")?;
             let mut parts = l.splitn(2, ", c\"");
             let value = parts.next()?.to_string();
             let (name, desc) = parts.next()?.split_once("\", c\"")?;
@@ -497,7 +510,7 @@ fn table_rows(names_rs: &str, table: &str) -> Vec<(String, String, String)> {
 }
 
 /// A DLT_ constant's value, from the header's #define.
-fn define(header: &str, name: &str) -> String {
+pub fn define(header: &str, name: &str) -> String {
     let key = format!("#define {name} ");
     let at = header.find(&key).unwrap_or_else(|| panic!("include/pcap/pcap.h does not define {name}"));
     header[at + key.len()..].lines().next().unwrap_or("").trim().to_string()

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use super::ast::{AddrKind, Arith, ArithOp, Dir, Id, Node, Proto, Qual, RelOp};
 use super::insn::*;
 use super::ir::{Cond, Test};
-use super::link::{self, ieee80211, Kind};
+use super::link::{self, HeaderRegs, Kind};
 use super::names::{self, PortProto};
 use super::Options;
 use crate::error::{Error, ErrorCode, Result};
@@ -155,11 +155,15 @@ pub struct Gen {
     pub(in crate::filter) protochain_depth: usize,
     /// Whether the expression used `protochain`.
     pub(in crate::filter) used_protochain: bool,
+    /// libpcap turns its optimizer off for this expression (Geneve and
+    /// `protochain` jump inside a block), so it never reports that the
+    /// expression rejects all packets.
+    pub(in crate::filter) no_optimize: bool,
     /// SunATM after `lane`: Ethernet behind the LANE header, whose LE
     /// control frames libpcap excludes from Ethernet tests.
     pub(in crate::filter) lane: bool,
     /// Registers holding the variable offsets of 802.11 headers.
-    pub(in crate::filter) wlan: Option<ieee80211::Regs>,
+    pub(in crate::filter) wlan: Option<HeaderRegs>,
     regs: [bool; MEMWORDS as usize],
     cur: usize,
     /// Stores run before anything else: registers that hold header offsets
@@ -225,6 +229,7 @@ impl Gen {
             lane: false,
             protochain_depth: PROTOCHAIN_MAX_DEPTH,
             used_protochain: false,
+            no_optimize: false,
             wlan: None,
             regs: [false; MEMWORDS as usize],
             cur: 0,
@@ -493,7 +498,10 @@ impl Gen {
     // ---- ids ------------------------------------------------------------------
 
     fn id(&mut self, q: Qual, id: &Id) -> Result<Cond> {
-        if q.addr == AddrKind::Undef {
+        // Qualifiers left undefined (after `inbound and …`) are a syntax
+        // error for numbers, addresses and names; libpcap's code for
+        // networks and MAC addresses has no case of its own for them.
+        if q.addr == AddrKind::Undef && matches!(id, Id::Num(_) | Id::V4(_) | Id::Name(_)) {
             return Err(err("syntax error in filter expression"));
         }
         match id {
@@ -502,8 +510,15 @@ impl Gen {
                 if q.proto == Proto::Link {
                     return Err(err("illegal link layer address"));
                 }
-                if matches!(q.addr, AddrKind::Port | AddrKind::PortRange) {
-                    return Err(err(format!("'port' modifier applied to ip host '{s}'")));
+                let what = match q.addr {
+                    AddrKind::Port => Some("port"),
+                    AddrKind::PortRange => Some("portrange"),
+                    AddrKind::Proto => Some("proto"),
+                    AddrKind::ProtoChain => Some("protochain"),
+                    _ => None,
+                };
+                if let Some(what) = what {
+                    return Err(err(format!("'{what}' modifier applied to ip host")));
                 }
                 if q.proto == Proto::Decnet {
                     let v = names::atodn(s).ok_or_else(|| err(format!("malformed decnet address '{s}'")))?;
@@ -629,7 +644,7 @@ impl Gen {
                             "only ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel supports link-level host name",
                         ));
                     }
-                    let mac = names::ether_host(name).ok_or_else(|| err(format!("unknown ether host '{name}'")))?;
+                    let mac = names::ether_host(name).ok_or_else(|| self.unknown_mac_host(name))?;
                     return self.link_host(&mac, q.dir);
                 }
                 if q.proto == Proto::Decnet {
@@ -689,26 +704,9 @@ impl Gen {
                 }
                 self.ports(lo, hi, p, q.dir)
             }
-            AddrKind::Gateway => {
-                let mac = names::ether_host(name).ok_or_else(|| err(format!("unknown ether host '{name}'")))?;
-                if !self.has_macs() {
-                    return Err(err(
-                        "'gateway' supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel",
-                    ));
-                }
-                let mut hosts: Option<Cond> = None;
-                for a in names::host_addrs(name) {
-                    if let IpAddr::V4(v4) = a {
-                        let c = self.host(u32::from(v4), 0xffff_ffff, Proto::Default, Dir::Or, "host")?;
-                        hosts = Some(match hosts {
-                            Some(h) => Cond::or(h, c),
-                            None => c,
-                        });
-                    }
-                }
-                let hosts = hosts.ok_or_else(|| err(format!("unknown host '{name}'")))?;
-                Ok(Cond::and(self.link_host(&mac, Dir::Or)?, Cond::not(hosts)))
-            }
+            // libpcap built with IPv6 support (as 1.10 is everywhere)
+            // refuses a named gateway before looking the name up.
+            AddrKind::Gateway => Err(err("'gateway' not supported in this configuration")),
             AddrKind::Proto => {
                 let v = match q.proto {
                     Proto::Default | Proto::Ip | Proto::Ip6 => {
@@ -873,7 +871,7 @@ impl Gen {
             Proto::Radio => {
                 // From the start of the packet, and only where a radio
                 // header is there (not PPI: libpcap's rule).
-                if !matches!(self.kind, Kind::Wlan(link::Radio::Avs | link::Radio::Radiotap | link::Radio::Prism)) {
+                if !self.kind.has_radio_header() {
                     return Err(err("radio information not present in capture"));
                 }
                 v.stmts.extend([ld(LDX | MEM, v.reg), ld(LD | IND | sz, 0)]);

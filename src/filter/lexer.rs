@@ -30,8 +30,13 @@ pub struct Token {
     pub pos: usize,
 }
 
+/// libpcap's text for any input its grammar refuses (its yacc parser says
+/// no more), then where and what ringcap found.
 pub fn syntax(pos: usize, what: impl std::fmt::Display) -> Error {
-    Error::new(ErrorCode::FilterSyntax, format!("syntax error at position {pos}: {what}"))
+    Error::new(
+        ErrorCode::FilterSyntax,
+        format!("can't parse filter expression: syntax error at position {pos}: {what}"),
+    )
 }
 
 const OPS2: [&str; 8] = [">=", "<=", "!=", "==", "<<", ">>", "&&", "||"];
@@ -92,6 +97,18 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>> {
         }
         let (tok, len) =
             longest_word(&input[i..end]).ok_or_else(|| syntax(i, format!("illegal token '{}'", &input[i..end])))?;
+        // libpcap's scanner has a rule of its own for colon-separated hex
+        // that is no MAC or IPv6 address, which wins where it is longer.
+        let bogus = bogus_mac_len(&input[i..end]);
+        if bogus > len {
+            let text = &input[i..i + bogus];
+            return Err(Error::new(ErrorCode::FilterSyntax, format!("bogus ethernet address {text} at position {i}")));
+        }
+        if let Tok::Word { text, .. } = &tok {
+            if let Some(what) = bad_number(text) {
+                return Err(Error::new(ErrorCode::FilterSyntax, format!("number {text} {what} at position {i}")));
+            }
+        }
         out.push(Token { tok, pos: i });
         i += len;
     }
@@ -202,6 +219,35 @@ fn number(run: &str) -> Option<(Tok, usize)> {
     // An overflowing number is kept as a name so that the parser reports it.
     let v = parse_number(&run[..n])?;
     Some((Tok::Num(v), n))
+}
+
+/// The longest match of libpcap's `{B}:+({B}:+)+` (B one or two hex
+/// digits) at the start of `run`, 0 if none.
+fn bogus_mac_len(run: &str) -> usize {
+    let b = run.as_bytes();
+    let (mut pos, mut groups, mut best) = (0, 0, 0);
+    while let Some(digits) = hex_digits(&run[pos..], 1, 2) {
+        let colons = b[pos + digits..].iter().take_while(|&&c| c == b':').count();
+        if colons == 0 {
+            break;
+        }
+        pos += digits + colons;
+        groups += 1;
+        if groups >= 2 {
+            best = pos;
+        }
+    }
+    best
+}
+
+/// What libpcap's scanner says of a token its number rule takes whole
+/// (that rule comes before the name rule) but cannot convert.
+fn bad_number(text: &str) -> Option<&'static str> {
+    if digits_len(text) != text.len() || parse_number(text).is_some() {
+        return None;
+    }
+    let octal = text.len() > 1 && text.starts_with('0') && !text.starts_with("0x") && !text.starts_with("0X");
+    Some(if octal && text.bytes().any(|c| c > b'7') { "contains non-octal digit" } else { "overflows 32 bits" })
 }
 
 /// libpcap's stoulen: 0x… hex, 0… octal, else decimal; None on overflow or

@@ -25,7 +25,9 @@
 //! - after a Geneve test that did not match, libpcap reads uninitialised
 //!   scratch memory; here such tests end the filter with 0;
 //! - "expression rejects all packets" is reported when this optimizer
-//!   proves the filter empty, which it sometimes can where libpcap's cannot;
+//!   proves the filter empty, which it sometimes can where libpcap's cannot
+//!   (never for Geneve or `protochain`, for which libpcap's optimizer, and
+//!   with it that message, is off);
 //! - the live-capture VLAN code (`Options::vlan_extensions`) has libpcap's
 //!   meaning (kernel metadata, else the inline tag with offsets grown by 4
 //!   for what follows), laid out by ringcap's optimizer.
@@ -167,7 +169,11 @@ pub fn compile_with(expr: &str, opts: &Options) -> Result<Program> {
 }
 
 fn compile_here(expr: &str, opts: &Options) -> Result<Program> {
-    let ast = parser::parse(expr)?;
+    let ast = match parser::parse_reporting(expr) {
+        Ok(ast) => ast,
+        Err((e, Some(stop))) => return Err(completed_primitive_error(expr, stop, opts).unwrap_or(e)),
+        Err((e, None)) => return Err(e),
+    };
     // `protochain` follows as many headers as the kernel's instruction
     // limit leaves room for: the deepest walk first, then shallower ones
     // while the program is too long.
@@ -179,6 +185,46 @@ fn compile_here(expr: &str, opts: &Options) -> Result<Program> {
             Ok(p) => return Ok(p),
         }
     }
+}
+
+/// libpcap's parser generates the code of each primitive as soon as it is
+/// complete, so before a syntax error is found a primitive in front of it
+/// may fail with its own message (`llc 5` on a link without 802.2, `radio
+/// and`). The expression cut where the grammar failed, or else before the
+/// nearest `and`/`or` in front of that (with its open parentheses closed),
+/// stands for what libpcap had completed: if it parses, its first code
+/// generation error is libpcap's. A cut anywhere else could end inside a
+/// primitive (`tcp[0`), which libpcap had not completed.
+fn completed_primitive_error(expr: &str, stop: usize, opts: &Options) -> Option<Error> {
+    use lexer::Tok;
+    let toks = lexer::tokenize(expr).ok()?;
+    let before = toks.iter().take_while(|t| t.pos < stop).count();
+    let binary = |t: &Tok| match t {
+        Tok::Word { text, escaped: false } => text == "and" || text == "or",
+        Tok::Op(o) => *o == "&&" || *o == "||",
+        _ => false,
+    };
+    // Where the grammar failed only after `llc` or `llc NAME`: libpcap's
+    // grammar reduces `llc` on any token that cannot be its name, where any
+    // other primitive could still go on (`ether …`, `tcp[…`).
+    let llc_at = |n: usize| matches!(&toks[n].tok, Tok::Word { text, escaped: false } if text == "llc");
+    let after_llc = (before >= 1 && llc_at(before - 1)) || (before >= 2 && llc_at(before - 2));
+    // A few cuts: this runs only for a failed expression, which can be long.
+    let at_stop = after_llc.then_some(before);
+    let cuts = at_stop.into_iter().chain((1..before).rev().filter(|&n| binary(&toks[n].tok))).take(8);
+    for n in cuts {
+        let open = toks[..n].iter().try_fold(0usize, |d, t| match t.tok {
+            Tok::Op("(") => Some(d + 1),
+            Tok::Op(")") => d.checked_sub(1),
+            _ => Some(d),
+        });
+        let Some(open) = open else { continue };
+        let candidate = format!("{}{}", &expr[..toks[n].pos], ")".repeat(open));
+        if let Ok(ast) = parser::parse(&candidate) {
+            return codegen::Gen::new(opts)?.node(&ast).err();
+        }
+    }
+    None
 }
 
 /// A failed compile, and whether a shallower `protochain` might fit.
@@ -199,7 +245,7 @@ fn compile_ast(ast: &ast::Node, expr: &str, opts: &Options, depth: usize) -> std
     let root = if opts.optimize { optimize::optimize(&mut graph, root).map_err(TooLong::No)? } else { root };
     let insns =
         emit::emit(&graph, root).map_err(|e| if gen.used_protochain { TooLong::Yes(e) } else { TooLong::No(e) })?;
-    if opts.optimize && insns.len() == 1 && insns[0].k == 0 && expr.trim() != "" {
+    if opts.optimize && !gen.no_optimize && insns.len() == 1 && insns[0].k == 0 && expr.trim() != "" {
         return Err(TooLong::No(Error::new(ErrorCode::FilterSyntax, "expression rejects all packets")));
     }
     validate::validate(&insns).map_err(|e| {

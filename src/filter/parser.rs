@@ -16,22 +16,28 @@ use crate::error::Result;
 const MAX_DEPTH: usize = 3000;
 
 pub fn parse(input: &str) -> Result<Node> {
-    let toks = tokenize(input)?;
-    let mut p = Parser { toks, i: 0, depth: 0 };
+    parse_reporting(input).map_err(|(e, _)| e)
+}
+
+/// `parse`, with the offset of the token a grammar error was found at
+/// (None for the scanner's errors and for names or values refused).
+pub fn parse_reporting(input: &str) -> std::result::Result<Node, (crate::error::Error, Option<usize>)> {
+    let toks = tokenize(input).map_err(|e| (e, None))?;
+    let mut p = Parser { toks, i: 0, depth: 0, stop: std::cell::Cell::new(None) };
     if p.peek() == &Tok::End {
         return Ok(Node::True);
     }
-    let (node, _) = p.expr(Qual::UNDEF)?;
-    if p.peek() != &Tok::End {
-        return Err(p.unexpected());
-    }
-    Ok(node)
+    let parsed =
+        p.expr(Qual::UNDEF).and_then(|(node, _)| if p.peek() == &Tok::End { Ok(node) } else { Err(p.unexpected()) });
+    parsed.map_err(|e| (e, p.stop.get()))
 }
 
 struct Parser {
     toks: Vec<Token>,
     i: usize,
     depth: usize,
+    /// Where `unexpected` last looked.
+    stop: std::cell::Cell<Option<usize>>,
 }
 
 fn proto_keyword(w: &str) -> Option<Proto> {
@@ -333,6 +339,7 @@ impl Parser {
             Tok::Mac(_) => "unexpected MAC address".to_string(),
             Tok::Op(o) => format!("unexpected '{o}'"),
         };
+        self.stop.set(Some(self.pos()));
         syntax(self.pos(), what)
     }
 
@@ -436,9 +443,14 @@ impl Parser {
         if self.may_start_arith() {
             match self.relation() {
                 Ok(Some(n)) => return Ok((n, Qual::UNDEF)),
-                Ok(None) => (self.i, self.depth) = (start, depth),
+                Ok(None) => {
+                    self.stop.set(None);
+                    (self.i, self.depth) = (start, depth);
+                }
                 Err(e) => {
-                    relation_error = Some(e);
+                    // Where the attempt stopped counts only if its error is
+                    // the one reported.
+                    relation_error = Some((e, self.stop.take()));
                     (self.i, self.depth) = (start, depth);
                 }
             }
@@ -464,7 +476,13 @@ impl Parser {
             let node = self.id(carried)?;
             return Ok((node, carried));
         }
-        Err(relation_error.unwrap_or_else(|| self.unexpected()))
+        match relation_error {
+            Some((e, stop)) => {
+                self.stop.set(stop);
+                Err(e)
+            }
+            None => Err(self.unexpected()),
+        }
     }
 
     /// Inside "( … )" after and/or: libpcap reads ids there with the carried
@@ -533,10 +551,11 @@ impl Parser {
                 }
                 if self.is_kw("mask") {
                     self.bump();
-                    let m = match self.bump() {
-                        Tok::V4(m) => m,
-                        Tok::Num(n) => n.to_string(),
-                        _ => return Err(syntax(self.pos(), "mask must be a dotted IPv4 address")),
+                    // libpcap's grammar takes a dotted mask only (`mask 255`
+                    // is a syntax error there).
+                    let at = self.pos();
+                    let Tok::V4(m) = self.bump() else {
+                        return Err(syntax(at, "mask must be a dotted IPv4 address"));
                     };
                     return Ok(Id::V4Net { addr: s, mask: Some(m), len: 0 });
                 }
@@ -647,7 +666,12 @@ impl Parser {
                     Tok::Word { text, escaped } if escaped || !is_keyword(&text) || text == "rnr" => {
                         let pos = self.pos();
                         self.bump();
-                        Some(llc_kind(&text).ok_or_else(|| syntax(pos, format!("unknown LLC type name '{text}'")))?)
+                        Some(llc_kind(&text).ok_or_else(|| {
+                            crate::error::Error::new(
+                                crate::error::ErrorCode::FilterSyntax,
+                                format!("unknown LLC type name \"{text}\" at position {pos}"),
+                            )
+                        })?)
                     }
                     _ => None,
                 };

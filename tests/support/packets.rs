@@ -3,6 +3,39 @@
 
 #![allow(dead_code)]
 
+/// The OSI primitives: the corpus's CLNP, ES-IS and IS-IS frames satisfy
+/// each of them on some link type (and none satisfies all).
+pub const OSI_PRIMITIVES: &[&str] = &["iso", "clnp", "esis", "isis", "l1", "l2", "iih", "lsp", "snp", "csnp", "psnp"];
+
+/// 802.11 address filters, each true of some frames of the 802.11 corpus.
+pub const WLAN_ADDRESSES: &[&str] = &[
+    "wlan addr1 66:77:88:99:aa:bb",
+    "wlan addr2 00:11:22:33:44:55",
+    "wlan addr3 02:bb:bb:bb:bb:bb",
+    "wlan addr4 00:11:22:33:44:55",
+    "wlan ra 02:bb:bb:bb:bb:bb",
+    "wlan ta 00:11:22:33:44:55",
+];
+
+/// PFLOG header fields, each true of some headers of the PFLOG corpus.
+pub const PFLOG_FIELDS: &[&str] = &[
+    "ifname eth0",
+    "on em1",
+    "rnr 2",
+    "rulenum 1",
+    "reason 3",
+    "rset pflog0",
+    "ruleset eth0",
+    "srnr 1",
+    "subrulenum 0",
+    "action block",
+    "action pass",
+];
+
+/// SunATM's cell and signalling types.
+pub const SUNATM_TYPES: &[&str] =
+    &["lane", "oamf4", "oamf4ec", "oamf4sc", "oam", "metac", "bcc", "sc", "ilmic", "connectmsg", "metaconnect"];
+
 pub const MAC_A: [u8; 6] = [0x00, 0x11, 0x22, 0x33, 0x44, 0x55];
 pub const MAC_B: [u8; 6] = [0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb];
 pub const BCAST: [u8; 6] = [0xff; 6];

@@ -101,6 +101,10 @@ impl Gen {
             AtmType::Lane => {
                 let c = self.mcmp(Rel::LinkHdr, ATM_PROTO, B, PT_LANE, 0x0f)?;
                 let hdr = ATM_PAYLOAD + 2;
+                // libpcap's LE control check looks at the link type this
+                // `lane` was applied to: after a second `lane` (or after
+                // `pppoes`) it is no longer SunATM, and there is no check.
+                self.lane = self.dlt == DLT_SUNATM;
                 self.linkhdr = Off::at(hdr);
                 self.linktype = Some(Off::at(hdr + 12));
                 self.linkpl = Off::at(hdr + 14);
@@ -108,7 +112,6 @@ impl Gen {
                 self.nl_nosnap = 3;
                 self.dlt = DLT_EN10MB;
                 self.kind = Kind::Ether;
-                self.lane = true;
                 Ok(c)
             }
         }

@@ -11,7 +11,7 @@ use super::super::codegen::*;
 use super::super::insn::*;
 use super::super::ir::{Cond, Test};
 use super::Kind;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::sys;
 
 impl Gen {
@@ -119,6 +119,19 @@ impl Gen {
             (_, DLT_IP_OVER_FC) => Some((10, 2)),
             _ => None,
         }
+    }
+
+    /// libpcap's text for a MAC host name /etc/ethers does not know, which
+    /// names the link.
+    pub(in crate::filter) fn unknown_mac_host(&self, name: &str) -> Error {
+        let link = match (self.kind, self.dlt) {
+            (Kind::Wlan(_), _) => "802.11",
+            (_, DLT_FDDI) => "FDDI",
+            (_, DLT_IEEE802) => "token ring",
+            (_, DLT_IP_OVER_FC) => "Fibre Channel",
+            _ => "ether",
+        };
+        err(format!("unknown {link} host '{name}'"))
     }
 
     pub(in crate::filter) fn has_macs(&self) -> bool {

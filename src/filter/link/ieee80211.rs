@@ -19,27 +19,8 @@ use super::super::ast::{Dir, WlanAddr};
 use super::super::codegen::*;
 use super::super::insn::*;
 use super::super::ir::{Cond, Leaf, Test};
-use super::Kind;
+use super::{HeaderRegs as Regs, Kind, Radio};
 use crate::error::Result;
-
-/// The radio header in front of the 802.11 header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(in crate::filter) enum Radio {
-    None,
-    Prism,
-    Avs,
-    Radiotap,
-    Ppi,
-}
-
-/// Scratch registers: the radio header's length (when there is one) and
-/// the 802.11 payload's offset.
-#[derive(Debug, Clone, Copy)]
-pub(in crate::filter) struct Regs {
-    radio: Radio,
-    hdr: Option<u32>,
-    pl: u32,
-}
 
 const FC_DATA: u32 = 0x08;
 const FC_CTL: u32 = 0x04;

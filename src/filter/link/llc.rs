@@ -37,7 +37,7 @@ impl Gen {
             (Kind::SunAtm, _) => self.mcmp(Rel::LinkHdr, 0, B, SUNATM_PT_LLC, 0x0f),
             (_, DLT_IEEE802 | DLT_FDDI | DLT_ATM_RFC1483) => Ok(Cond::Const(true)),
             (Kind::Wlan(_), _) => self.wlan_data_frame(),
-            _ => Err(err(format!("'llc' not supported for linktype {}", self.dlt))),
+            _ => Err(err(format!("'llc' not supported for {}", self.link_name()))),
         }
     }
 

@@ -232,6 +232,7 @@ impl Gen {
                 ];
                 let mut chain = is(v);
                 self.used_protochain = true;
+                self.no_optimize = true;
                 for _ in 0..self.protochain_depth {
                     let via_ah = Cond::and(is(51), Cond::effects(ah.clone(), Test::Always, true));
                     let advance = if v6 {

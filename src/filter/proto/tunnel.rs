@@ -59,6 +59,7 @@ impl Gen {
         };
         let v4 = check(self, false)?;
         let v6 = check(self, true)?;
+        self.no_optimize = true;
         let r_type = self.alloc_reg()?;
         let r_hdr = self.alloc_reg()?;
         let r_pl = self.alloc_reg()?;
