@@ -748,6 +748,40 @@ impl Reading {
     }
 }
 
+impl Reading {
+    /// pcap_next_ex's packet when a savefile's next one that passes the
+    /// filter lies whole in its mapping: header in `oneshot_hdr`, the bytes
+    /// in place. No system call and no error on the way, so the caller
+    /// needs neither the cancellation switch nor an error path. None
+    /// (having consumed only packets the filter rejected) sends the call
+    /// the general way: not a mapped savefile, its end, a record needing
+    /// checks, a break requested.
+    #[inline]
+    pub fn next_in_memory(&mut self, plan: &ReadPlan, bufs: &mut ReadBuffers, breaker: &Breaker) -> Option<*const u8> {
+        let Reading::Offline(reader) = self else { return None };
+        loop {
+            if breaker.is_requested() {
+                return None;
+            }
+            let packet = reader.next_packet_in_memory()?;
+            if let Some(prog) = plan.filter.as_deref() {
+                if prog.run(packet.data, packet.header.len, None) == 0 {
+                    continue;
+                }
+            }
+            bufs.oneshot_hdr = pcap_pkthdr {
+                ts: libc::timeval {
+                    tv_sec: packet.header.ts_sec as libc::time_t,
+                    tv_usec: packet.header.ts_frac as libc::suseconds_t,
+                },
+                caplen: packet.header.caplen,
+                len: packet.header.len,
+            };
+            return Some(packet.data.as_ptr());
+        }
+    }
+}
+
 /// What the kernel would answer to a filter's ancillary loads for this packet.
 fn ancillary(meta: &crate::rx::PacketMeta) -> Ancillary {
     let vlan = meta.status & sys::TP_STATUS_VLAN_VALID != 0;

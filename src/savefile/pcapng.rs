@@ -336,10 +336,17 @@ impl PcapngReader {
     #[inline]
     pub(crate) fn next<'r, R: Read>(&mut self, r: &'r mut Input<R>) -> Result<Option<(PacketHeader, &'r mut [u8])>> {
         if let Some((header, data, total)) = self.plain_epb(r.ready()) {
-            let block = r.take(total)?;
-            return Ok(Some((header, block.get_mut(data).unwrap_or_default())));
+            return Ok(Some((header, r.take_ready(total).get_mut(data).unwrap_or_default())));
         }
         self.next_blocks(r)
+    }
+
+    /// The next block if it is a plain Enhanced Packet Block whole in what
+    /// `r` has at hand; None (nothing consumed) sends it the general way.
+    #[inline]
+    pub(crate) fn next_whole<'r, R: Read>(&mut self, r: &'r mut Input<R>) -> Option<(PacketHeader, &'r mut [u8])> {
+        let (header, data, total) = self.plain_epb(r.ready())?;
+        Some((header, r.take_ready(total).get_mut(data).unwrap_or_default()))
     }
 
     /// [`PcapngReader::next`] for every case: block by block, each checked.
