@@ -40,8 +40,7 @@ pub fn guard<T>(f: impl FnOnce() -> T) -> Option<T> {
 /// Like [`guard_or`] for a per-packet export whose common path reaches no
 /// cancellation point (no system call), so it skips switching the
 /// cancellation state; whatever it calls that can block or write turns
-/// cancellation off itself with `crate::cancel::enter`. Inlined: per
-/// packet, the closure's arguments would otherwise go through memory.
+/// cancellation off itself with `crate::cancel::enter`.
 #[inline]
 pub fn catch_or<T>(fallback: T, f: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(fallback)

@@ -748,6 +748,62 @@ impl Reading {
     }
 }
 
+/// What the kernel would answer to a filter's ancillary loads for this packet.
+fn ancillary(meta: &crate::rx::PacketMeta) -> Ancillary {
+    let vlan = meta.status & sys::TP_STATUS_VLAN_VALID != 0;
+    Ancillary {
+        protocol: meta.protocol,
+        pkttype: meta.pkttype as u32,
+        ifindex: meta.ifindex as u32,
+        vlan_tci: vlan.then_some(meta.vlan_tci),
+        vlan_tpid: if meta.status & sys::TP_STATUS_VLAN_TPID_VALID != 0 { meta.vlan_tpid } else { 0 },
+        hatype: meta.hatype,
+        rxhash: meta.rxhash,
+        ..Ancillary::default()
+    }
+}
+
+/// Reads up to `budget` packets of a savefile that pass `filter`; 0 at its end.
+fn read_offline(
+    reader: &mut Reader<CFile>,
+    plan: &mut ReadPlan,
+    refresh: &mut Refresh<'_>,
+    budget: usize,
+    breaker: &Breaker,
+    deliver: &mut (impl FnMut(&pcap_pkthdr, &[u8]) + ?Sized),
+) -> PResult<usize> {
+    let mut n = 0;
+    while n < budget {
+        if breaker.is_requested() {
+            if n == 0 {
+                breaker.clear();
+                return Err(PcapError::new(PCAP_ERROR_BREAK, ""));
+            }
+            break;
+        }
+        let Some(packet) = reader.next_packet().map_err(PcapError::from)? else { break };
+        if let Some(new) = refresh.poll() {
+            *plan = new;
+        }
+        if let Some(prog) = plan.filter.as_deref() {
+            if prog.run(packet.data, packet.header.len, None) == 0 {
+                continue;
+            }
+        }
+        let hdr = pcap_pkthdr {
+            ts: libc::timeval {
+                tv_sec: packet.header.ts_sec as libc::time_t,
+                tv_usec: packet.header.ts_frac as libc::suseconds_t,
+            },
+            caplen: packet.header.caplen,
+            len: packet.header.len,
+        };
+        deliver(&hdr, packet.data);
+        n += 1;
+    }
+    Ok(n)
+}
+
 impl Reading {
     /// pcap_next_ex's packet when a savefile's next one that passes the
     /// filter lies whole in its mapping: header in `oneshot_hdr`, the bytes
@@ -810,60 +866,4 @@ fn next_accepted_after_rejects(
             return Some(data);
         }
     }
-}
-
-/// What the kernel would answer to a filter's ancillary loads for this packet.
-fn ancillary(meta: &crate::rx::PacketMeta) -> Ancillary {
-    let vlan = meta.status & sys::TP_STATUS_VLAN_VALID != 0;
-    Ancillary {
-        protocol: meta.protocol,
-        pkttype: meta.pkttype as u32,
-        ifindex: meta.ifindex as u32,
-        vlan_tci: vlan.then_some(meta.vlan_tci),
-        vlan_tpid: if meta.status & sys::TP_STATUS_VLAN_TPID_VALID != 0 { meta.vlan_tpid } else { 0 },
-        hatype: meta.hatype,
-        rxhash: meta.rxhash,
-        ..Ancillary::default()
-    }
-}
-
-/// Reads up to `budget` packets of a savefile that pass `filter`; 0 at its end.
-fn read_offline(
-    reader: &mut Reader<CFile>,
-    plan: &mut ReadPlan,
-    refresh: &mut Refresh<'_>,
-    budget: usize,
-    breaker: &Breaker,
-    deliver: &mut (impl FnMut(&pcap_pkthdr, &[u8]) + ?Sized),
-) -> PResult<usize> {
-    let mut n = 0;
-    while n < budget {
-        if breaker.is_requested() {
-            if n == 0 {
-                breaker.clear();
-                return Err(PcapError::new(PCAP_ERROR_BREAK, ""));
-            }
-            break;
-        }
-        let Some(packet) = reader.next_packet().map_err(PcapError::from)? else { break };
-        if let Some(new) = refresh.poll() {
-            *plan = new;
-        }
-        if let Some(prog) = plan.filter.as_deref() {
-            if prog.run(packet.data, packet.header.len, None) == 0 {
-                continue;
-            }
-        }
-        let hdr = pcap_pkthdr {
-            ts: libc::timeval {
-                tv_sec: packet.header.ts_sec as libc::time_t,
-                tv_usec: packet.header.ts_frac as libc::suseconds_t,
-            },
-            caplen: packet.header.caplen,
-            len: packet.header.len,
-        };
-        deliver(&hdr, packet.data);
-        n += 1;
-    }
-    Ok(n)
 }
