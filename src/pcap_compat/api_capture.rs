@@ -13,8 +13,7 @@ use crate::pcap_compat::error::{PResult, PcapError};
 use crate::pcap_compat::handle::{PcapState, Reading, Round, Source};
 use crate::pcap_compat::inject;
 use crate::pcap_compat::registry::{
-    close, pcap, register, run_on, run_on_switching_cancel_itself, with_pcap, with_pcap_or, write_errbuf, PcapHandle,
-    HANDLES,
+    close, pcap, register, run_on, with_pcap, with_pcap_or, write_errbuf, PcapHandle, HANDLES,
 };
 use crate::pcap_compat::tstamp;
 use crate::rx::WaitFor;
@@ -315,34 +314,12 @@ fn dispatch_round(p: *mut pcap, budget: usize, callback: pcap_handler, user: *mu
 /// guard (see crate::cancel).
 fn waiting_round<T>(
     p: *mut pcap,
-    step: impl FnMut(&Guard<PcapHandle>, Option<Wake>) -> PResult<Result<T, WaitFor>>,
-) -> Result<T, c_int> {
-    waiting_round_as(p, Guarding::Whole, step)
-}
-
-/// How a read step is guarded against cancellation (see crate::cancel).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Guarding {
-    /// Cancellation off for the whole step: it runs callbacks, or reads.
-    Whole,
-    /// The step runs no callback and turns cancellation off itself before
-    /// reading anything but a savefile's mapping.
-    BySelf,
-}
-
-fn waiting_round_as<T>(
-    p: *mut pcap,
-    guarding: Guarding,
     mut step: impl FnMut(&Guard<PcapHandle>, Option<Wake>) -> PResult<Result<T, WaitFor>>,
 ) -> Result<T, c_int> {
     let handle = HANDLES.get(p).map_err(|_| PCAP_ERROR)?;
     let mut woke = None;
     loop {
-        let round = match guarding {
-            Guarding::Whole => run_on(&handle, |h| step(h, woke)),
-            Guarding::BySelf => run_on_switching_cancel_itself(&handle, |h| step(h, woke)),
-        };
-        let w = match round {
+        let w = match run_on(&handle, |h| step(h, woke)) {
             Ok(Ok(done)) => return Ok(done),
             Ok(Err(w)) => w,
             Err(status) => return Err(status),
@@ -397,11 +374,19 @@ fn next_ex(p: *mut pcap, header: *mut *mut pcap_pkthdr, data: *mut *const u8, in
     if header.is_null() || data.is_null() {
         return with_pcap(p, |_| Err(PcapError::generic("pcap_next_ex: NULL header or data pointer")));
     }
-    let r = waiting_round_as(p, Guarding::BySelf, |h, woke| {
+    if let Some((_, hdr, packet)) = next_in_memory(p) {
+        *in_memory = true;
+        // SAFETY: both out-pointers were checked; the header and the bytes
+        // live in the handle until the next read.
+        unsafe {
+            *header = hdr;
+            *data = packet;
+        }
+        return 1;
+    }
+    let r = waiting_round(p, |h, woke| {
         h.read(|reading, bufs, refresh, plan| {
-            let _off = (!in_mapping(reading)).then(crate::cancel::enter);
             let next = reading.next_one(plan, refresh, bufs, &h.breaker, woke);
-            *in_memory = in_mapping(reading);
             Ok(match next? {
                 Ok(Some(packet)) => {
                     // SAFETY: both out-pointers were checked; the header and
@@ -420,10 +405,18 @@ fn next_ex(p: *mut pcap, header: *mut *mut pcap_pkthdr, data: *mut *const u8, in
     r.unwrap_or_else(|status| status)
 }
 
-/// Whether the next packet comes from a savefile's mapping: no system
-/// call, so no cancellation point, on the way.
-fn in_mapping(reading: &Reading) -> bool {
-    matches!(reading, Reading::Offline(r) if r.reads_in_memory())
+/// A savefile's next packet when it lies whole in the file's mapping
+/// (see `PcapHandle::next_in_memory`): no system call, so no cancellation
+/// point and no switch of the cancellation state, and no error to record.
+/// The header, copied while the handle is held, and where it stays.
+#[inline]
+fn next_in_memory(p: *mut pcap) -> Option<(pcap_pkthdr, *mut pcap_pkthdr, *const u8)> {
+    let handle = HANDLES.get(p).ok()?;
+    crate::ffi::boundary::catch_or(None, || {
+        let (hdr, data) = handle.next_in_memory()?;
+        // SAFETY: the handle's own header, just written, alive while held.
+        Some((unsafe { *hdr }, hdr, data))
+    })
 }
 
 /// pcap_next(): the next packet or NULL (error, timeout or none ready).
@@ -442,11 +435,15 @@ fn next(p: *mut pcap, header: *mut pcap_pkthdr, in_memory: &mut bool) -> *const 
     if header.is_null() {
         return with_pcap_or(p, ptr::null(), |_| Err(PcapError::generic("pcap_next: NULL header")));
     }
-    let r = waiting_round_as(p, Guarding::BySelf, |h, woke| {
+    if let Some((hdr, _, packet)) = next_in_memory(p) {
+        *in_memory = true;
+        // SAFETY: header was checked for NULL.
+        unsafe { *header = hdr };
+        return packet;
+    }
+    let r = waiting_round(p, |h, woke| {
         h.read(|reading, bufs, refresh, plan| {
-            let _off = (!in_mapping(reading)).then(crate::cancel::enter);
             let next = reading.next_one(plan, refresh, bufs, &h.breaker, woke);
-            *in_memory = in_mapping(reading);
             Ok(match next {
                 Ok(Ok(Some(packet))) => {
                     // SAFETY: header was checked for NULL.

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::ffi::handles::{Guard, HandleKind, Handles, LastError};
-use crate::pcap_compat::abi::{PCAP_ERRBUF_SIZE, PCAP_ERROR};
+use crate::pcap_compat::abi::{pcap_pkthdr, PCAP_ERRBUF_SIZE, PCAP_ERROR};
 use crate::pcap_compat::error::{PResult, PcapError};
 use crate::pcap_compat::handle::{Live, PcapState, ReadBuffers, ReadPlan, Reading, Refresh, Source};
 use crate::wait::Breaker;
@@ -133,6 +133,28 @@ impl PcapHandle {
     }
 }
 
+impl PcapHandle {
+    /// pcap_next_ex's common case on a savefile, without the general
+    /// read's bookkeeping: [`Reading::next_in_memory`] under the reader's
+    /// lock, with the settings of the last read if nothing changed since.
+    /// No callback runs, so no read can start from one and the dispatcher
+    /// is not marked; a read already running (this handle's own callback
+    /// calling pcap_next_ex, or another thread) holds the lock, and the
+    /// general path then reports or waits. Returns the header and the
+    /// data, valid until the next read.
+    #[inline]
+    pub fn next_in_memory(&self) -> Option<(*mut pcap_pkthdr, *const u8)> {
+        let mut slot = self.reader.try_lock().ok()?;
+        let ReaderSlot { reading, bufs, plan } = &mut *slot;
+        let plan = match plan {
+            Some((at, plan)) if *at == self.changes.load(Ordering::Acquire) => plan,
+            _ => return None,
+        };
+        let data = reading.as_mut()?.next_in_memory(plan, bufs, &self.breaker)?;
+        Some((&mut bufs.oneshot_hdr, data))
+    }
+}
+
 /// Registers a new handle.
 pub fn register(state: PcapState) -> PResult<*mut pcap> {
     let handle = PcapHandle {
@@ -196,16 +218,6 @@ fn run<T>(p: *mut pcap, f: impl FnOnce(&Guard<PcapHandle>) -> PResult<T>) -> Opt
 /// or its status with the text stored as pcap_geterr's.
 pub fn run_on<T>(handle: &Guard<PcapHandle>, f: impl FnOnce(&Guard<PcapHandle>) -> PResult<T>) -> Result<T, c_int> {
     settle(handle, crate::ffi::boundary::guard(|| f(handle)))
-}
-
-/// [`run_on`] for a call that runs no user callback and turns cancellation
-/// off itself before anything that could be a cancellation point
-/// (pcap_next_ex on a mapped savefile costs no pthread calls per packet).
-pub fn run_on_switching_cancel_itself<T>(
-    handle: &Guard<PcapHandle>,
-    f: impl FnOnce(&Guard<PcapHandle>) -> PResult<T>,
-) -> Result<T, c_int> {
-    settle(handle, crate::ffi::boundary::catch_or(None, || Some(f(handle))))
 }
 
 fn settle<T>(handle: &Guard<PcapHandle>, outcome: Option<PResult<T>>) -> Result<T, c_int> {

@@ -136,23 +136,44 @@ impl<R: Read> Input<R> {
     pub fn take(&mut self, n: usize) -> Result<&mut [u8]> {
         // The mapped case is the hot one (every record of a regular file):
         // kept small enough to inline into the record readers.
-        let at = self.map_pos;
-        if self.map_end != 0 && self.map_end - at >= n {
-            self.map_pos = at + n;
-            self.last = at..at + n;
-            self.last_in_map = true;
-            if let Some(map) = self.map.as_ref() {
-                // Lines of the records being handed out now are past help.
-                let mut line = self.prefetched.max(at + n);
-                while line < at + n + PREFETCH_AHEAD {
-                    map.prefetch(line);
-                    line += CACHE_LINE;
-                }
-                self.prefetched = line;
-            }
-            return Ok(self.map_bytes(at..at + n));
+        if self.map_end != 0 && self.map_end - self.map_pos >= n {
+            return Ok(self.take_mapped(n));
         }
         self.take_buffered(n)
+    }
+
+    /// [`Input::take`] of `n` bytes the mapping holds.
+    #[inline(always)]
+    fn take_mapped(&mut self, n: usize) -> &mut [u8] {
+        let at = self.map_pos;
+        self.map_pos = at + n;
+        self.last = at..at + n;
+        self.last_in_map = true;
+        if let Some(map) = self.map.as_ref() {
+            // Lines of the records being handed out now are past help.
+            let mut line = self.prefetched.max(at + n);
+            while line < at + n + PREFETCH_AHEAD {
+                map.prefetch(line);
+                line += CACHE_LINE;
+            }
+            self.prefetched = line;
+        }
+        self.map_bytes(at..at + n)
+    }
+
+    /// [`Input::take`] of bytes [`Input::ready`] holds (at most what it
+    /// holds): never reads the stream, so never fails.
+    #[inline]
+    pub fn take_ready(&mut self, n: usize) -> &mut [u8] {
+        if self.map_end != 0 {
+            return self.take_mapped(n.min(self.map_end - self.map_pos));
+        }
+        let at = self.start;
+        let got = n.min(self.end - at);
+        self.start += got;
+        self.last = at..at + got;
+        self.last_in_map = false;
+        self.buf.get_mut(at..at + got).unwrap_or_default()
     }
 
     /// The unread bytes that are at hand without reading the stream: the

@@ -163,15 +163,41 @@ impl PcapReader {
         // in one piece; anything else (the file's end, a record cut short,
         // lengths over the limits) goes the general way, which reads the
         // same header again and reports it as libpcap does.
-        if let Some(fixed) = r.ready().first_chunk::<RECORD_HEADER_LEN>() {
-            let header = self.header(fixed);
-            let whole = self.record_header_len + header.caplen as usize;
-            if header.caplen <= self.snapshot && header.caplen <= self.max_caplen && r.ready().len() >= whole {
-                let record = r.take(whole)?;
-                return Ok(Some((header, record.get_mut(self.record_header_len..).unwrap_or_default())));
-            }
+        if let Some((header, whole)) = self.whole_record(r.ready()) {
+            return Ok(Some(self.take_whole(r, header, whole)));
         }
         self.next_general(r)
+    }
+
+    /// The next record if it is whole in what `r` has at hand and within
+    /// the limits; None (nothing consumed) sends it the general way.
+    #[inline]
+    pub(crate) fn next_whole<'r, R: Read>(&mut self, r: &'r mut Input<R>) -> Option<(PacketHeader, &'r mut [u8])> {
+        let (header, whole) = self.whole_record(r.ready())?;
+        Some(self.take_whole(r, header, whole))
+    }
+
+    /// The header of the record at the start of `ready` and the record's
+    /// length, if it is all there and within the limits.
+    #[inline(always)]
+    fn whole_record(&self, ready: &[u8]) -> Option<(PacketHeader, usize)> {
+        let header = self.header(ready.first_chunk::<RECORD_HEADER_LEN>()?);
+        let whole = self.record_header_len + header.caplen as usize;
+        if header.caplen > self.snapshot || header.caplen > self.max_caplen || ready.len() < whole {
+            return None;
+        }
+        Some((header, whole))
+    }
+
+    #[inline(always)]
+    fn take_whole<'r, R: Read>(
+        &self,
+        r: &'r mut Input<R>,
+        header: PacketHeader,
+        whole: usize,
+    ) -> (PacketHeader, &'r mut [u8]) {
+        let record = r.take_ready(whole);
+        (header, record.get_mut(self.record_header_len..).unwrap_or_default())
     }
 
     /// [`PcapReader::next`] for every case, one read per part.

@@ -282,7 +282,7 @@ impl PcapngReader {
 
     /// A packet's header, its time stamp `t` (in `iface`'s units) turned
     /// into the caller's precision as libpcap does.
-    #[inline]
+    #[inline(always)]
     fn packet_header(&self, iface: &Interface, t: u64, caplen: u32, len: u32) -> PacketHeader {
         // The usual resolutions get divisions by a constant, which the
         // compiler turns into multiplications.
@@ -309,16 +309,35 @@ impl PcapngReader {
     /// checks it again and reports what is wrong.
     #[inline]
     fn plain_epb(&self, ready: &[u8]) -> Option<(PacketHeader, std::ops::Range<usize>, usize)> {
+        // One copy per byte order: the fields are read without a test of
+        // the order each (seven per block).
+        if self.order.swapped {
+            self.plain_epb_in::<true>(ready)
+        } else {
+            self.plain_epb_in::<false>(ready)
+        }
+    }
+
+    #[inline(always)]
+    fn plain_epb_in<const SWAPPED: bool>(&self, ready: &[u8]) -> Option<(PacketHeader, std::ops::Range<usize>, usize)> {
         const FIXED: usize = BLOCK_HEADER_LEN + EPB_FIXED_LEN;
         let fixed = ready.first_chunk::<FIXED>()?;
-        let field = |at: usize| self.order.u32([fixed[at], fixed[at + 1], fixed[at + 2], fixed[at + 3]]);
+        let word = |b: [u8; 4]| {
+            let v = u32::from_ne_bytes(b);
+            if SWAPPED {
+                v.swap_bytes()
+            } else {
+                v
+            }
+        };
+        let field = |at: usize| word([fixed[at], fixed[at + 1], fixed[at + 2], fixed[at + 3]]);
         let total = field(4);
         if field(0) != BT_EPB || total % 4 != 0 || total > self.max_blocksize {
             return None;
         }
         let total = total as usize;
-        let trailer = ready.get(total.checked_sub(BLOCK_TRAILER_LEN)?..total)?;
-        if Fields::new(trailer, self.order).u32()? as usize != total {
+        let trailer = ready.get(total.checked_sub(BLOCK_TRAILER_LEN)?..total)?.first_chunk::<4>()?;
+        if word(*trailer) as usize != total {
             return None;
         }
         let (id, hi, lo, caplen, len) = (field(8), field(12), field(16), field(20), field(24));
@@ -336,10 +355,17 @@ impl PcapngReader {
     #[inline]
     pub(crate) fn next<'r, R: Read>(&mut self, r: &'r mut Input<R>) -> Result<Option<(PacketHeader, &'r mut [u8])>> {
         if let Some((header, data, total)) = self.plain_epb(r.ready()) {
-            let block = r.take(total)?;
-            return Ok(Some((header, block.get_mut(data).unwrap_or_default())));
+            return Ok(Some((header, r.take_ready(total).get_mut(data).unwrap_or_default())));
         }
         self.next_blocks(r)
+    }
+
+    /// The next block if it is a plain Enhanced Packet Block whole in what
+    /// `r` has at hand; None (nothing consumed) sends it the general way.
+    #[inline]
+    pub(crate) fn next_whole<'r, R: Read>(&mut self, r: &'r mut Input<R>) -> Option<(PacketHeader, &'r mut [u8])> {
+        let (header, data, total) = self.plain_epb(r.ready())?;
+        Some((header, r.take_ready(total).get_mut(data).unwrap_or_default()))
     }
 
     /// [`PcapngReader::next`] for every case: block by block, each checked.

@@ -126,6 +126,27 @@ impl<R: Read> Reader<R> {
         }))
     }
 
+    /// The next packet if it lies whole in the file's mapping and needs
+    /// none of the general path's checks or reads: no system call, no
+    /// error possible. None (nothing consumed) when the general
+    /// [`Reader::next_packet`] must run: not mapped, the mapping's end,
+    /// a damaged record, a pcapng block other than a plain Enhanced Packet
+    /// Block.
+    #[inline]
+    pub fn next_packet_in_memory(&mut self) -> Option<Packet<'_>> {
+        if !self.input.in_map() {
+            return None;
+        }
+        let (mut header, data) = match &mut self.format {
+            FormatReader::Pcap(r) => r.next_whole(&mut self.input)?,
+            FormatReader::Pcapng(r) => r.next_whole(&mut self.input)?,
+        };
+        if self.fixups {
+            pseudo::post_process(self.info.dlt, self.info.swapped, &mut header, data);
+        }
+        Some(Packet { header, data })
+    }
+
     /// The underlying stream.
     pub fn get_ref(&self) -> &R {
         self.input.get_ref()
@@ -141,13 +162,6 @@ impl<R: Read> Reader<R> {
     /// the last packet read).
     pub fn into_inner(self) -> R {
         self.input.into_inner()
-    }
-
-    /// Whether the next packet comes from the file's mapping, with no
-    /// system call (a regular file opened with [`Reader::open_mapped`],
-    /// until its mapped part is read).
-    pub fn reads_in_memory(&self) -> bool {
-        self.input.in_map()
     }
 
     /// Bytes read from the stream ahead of the packets handed out.

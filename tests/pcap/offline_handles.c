@@ -1,8 +1,9 @@
 /*
  * What a program sees of an open savefile beyond its packets: descriptors,
  * direction, the stream's position after reads (pcap_file + ftell/fseek),
- * pcap_loop with a filter, pcap_offline_filter, pcap_fopen_offline on a
- * stream and on a pipe. Compiled against libpcap and against ringcap by
+ * pcap_loop with a filter, pcap_offline_filter, pcap_next_ex with a filter
+ * set (and changed) between calls and after pcap_breakloop,
+ * pcap_fopen_offline on a stream and on a pipe. Compiled against libpcap and against ringcap by
  * tests/pcap_differential.rs; the outputs must be identical.
  * Usage: offline_handles FILE...
  */
@@ -107,9 +108,50 @@ static void streams(const char *path) {
     pcap_freecode(&fp);
 }
 
+static void next_filtered(const char *path) {
+    char errbuf[PCAP_ERRBUF_SIZE];
+    pcap_t *p = pcap_open_offline(path, errbuf);
+    if (!p) {
+        return;
+    }
+    struct bpf_program fp[2];
+    const char *expr[2] = {"udp", "len > 100 or arp"};
+    for (int i = 0; i < 2; i++) {
+        if (pcap_compile(p, &fp[i], expr[i], 1, PCAP_NETMASK_UNKNOWN) != 0) {
+            printf("%s: compile %s: %s\n", base(path), expr[i], pcap_geterr(p));
+            pcap_close(p);
+            return;
+        }
+    }
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    int r, got[2] = {0, 0};
+    unsigned long sum = 0;
+    pcap_setfilter(p, &fp[0]);
+    for (int n = 0; (r = pcap_next_ex(p, &h, &data)) == 1; n++) {
+        sum += h->caplen + h->len + (unsigned long)h->ts.tv_usec + (h->caplen ? data[h->caplen - 1] : 0);
+        got[n >= 5]++;
+        if (n == 4) {
+            /* From the sixth packet on, the other filter. */
+            pcap_setfilter(p, &fp[1]);
+        }
+        if (n == 7) {
+            pcap_breakloop(p);
+            int b = pcap_next_ex(p, &h, &data);
+            printf("after breakloop: %d\n", b);
+        }
+    }
+    printf("%s: next_ex %d with '%s', %d with '%s', sum %lu, end %d\n", base(path), got[0], expr[0], got[1], expr[1],
+           sum, r);
+    pcap_freecode(&fp[0]);
+    pcap_freecode(&fp[1]);
+    pcap_close(p);
+}
+
 int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         positions(argv[i]);
+        next_filtered(argv[i]);
         streams(argv[i]);
     }
     return 0;
