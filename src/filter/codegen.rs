@@ -160,6 +160,9 @@ pub struct Gen {
     pub(in crate::filter) lane: bool,
     /// Registers holding the variable offsets of 802.11 headers.
     pub(in crate::filter) wlan: Option<ieee80211::Regs>,
+    /// The program computes 802.11's variable offsets, for which libpcap
+    /// turns its optimizer off: only the cheapest pass runs on it.
+    pub(in crate::filter) libpcap_unoptimized: bool,
     regs: [bool; MEMWORDS as usize],
     cur: usize,
     /// Stores run before anything else: registers that hold header offsets
@@ -226,6 +229,7 @@ impl Gen {
             protochain_depth: PROTOCHAIN_MAX_DEPTH,
             used_protochain: false,
             wlan: None,
+            libpcap_unoptimized: false,
             regs: [false; MEMWORDS as usize],
             cur: 0,
             prologue: Vec::new(),
