@@ -416,6 +416,9 @@ struct Analysis {
     /// Cleared for a block whose statements or test change (`forget`).
     memo: Vec<Option<(State, Option<Cmp>)>>,
     uses_defs: Vec<Option<(u32, u32)>>,
+    /// `regenerate`'s exit states and the block it is writing.
+    regen_exit: Vec<State>,
+    regen_out: Vec<Insn>,
 }
 
 impl Analysis {
@@ -494,13 +497,19 @@ fn entry_state(vals: &mut Values, b: usize, preds: &[(usize, bool)], exit: &[Sta
     let mut s = exit[*first];
     let mut differ = 0u32;
     for (p, _) in rest {
+        // Mostly the predecessors agree on every register.
+        if exit[*p] == s {
+            continue;
+        }
         for (r, (mine, theirs)) in s.iter().zip(&exit[*p]).enumerate() {
             differ |= u32::from(mine != theirs) << r;
         }
     }
-    for (r, slot) in s.iter_mut().enumerate() {
-        if differ & (1 << r) != 0 {
-            *slot = vals.entry_value(b, r)?;
+    if differ != 0 {
+        for (r, slot) in s.iter_mut().enumerate() {
+            if differ & (1 << r) != 0 {
+                *slot = vals.entry_value(b, r)?;
+            }
         }
     }
     Ok(s)
@@ -860,10 +869,26 @@ fn regenerate(vals: &mut Values, g: &mut Graph, root: Next, an: &mut Analysis, f
         analyze(vals, g, root, an)?;
     }
     let n = g.blocks.len();
-    let mut exit = vec![[0; NREGS]; n];
+    // Only the exit states of predecessors are read, written first.
+    let mut exit = std::mem::take(&mut an.regen_exit);
+    exit.resize(n, [0; NREGS]);
+    let mut out = std::mem::take(&mut an.regen_out);
+    let result = regenerate_blocks(vals, g, an, &mut exit, &mut out);
+    an.regen_exit = exit;
+    an.regen_out = out;
+    result
+}
+
+fn regenerate_blocks(
+    vals: &mut Values,
+    g: &mut Graph,
+    an: &Analysis,
+    exit: &mut [State],
+    out: &mut Vec<Insn>,
+) -> Result<()> {
     for &b in &an.order {
-        let entry = entry_state(vals, b, an.preds(b), &exit)?;
-        let blk = g.blocks[b].clone();
+        let entry = entry_state(vals, b, an.preds(b), exit)?;
+        let blk = &g.blocks[b];
         if blk.keep {
             let mut s = entry;
             sim(vals, &blk.stmts, &mut s)?;
@@ -872,7 +897,7 @@ fn regenerate(vals: &mut Values, g: &mut Graph, root: Next, an: &mut Analysis, f
         }
         let mut desired = entry;
         sim(vals, &blk.stmts, &mut desired)?;
-        let live = live_out(&blk, &an.live_in);
+        let live = live_out(blk, &an.live_in);
         let cmp = normalize(vals, &desired, blk.test)?;
         // Use the normalized test unless A itself must survive.
         let (test_lhs, test_rhs, new_test, swapped) = match (cmp, blk.test) {
@@ -888,7 +913,8 @@ fn regenerate(vals: &mut Values, g: &mut Graph, root: Next, an: &mut Analysis, f
             }
             _ => (desired[RA], None, Test::Always, false),
         };
-        let mut r = Regen { vals: &mut *vals, cur: entry, out: Vec::new() };
+        out.clear();
+        let mut r = Regen { vals: &mut *vals, cur: entry, out: std::mem::take(out) };
         let mut ok = Some(());
         for m in 2..NREGS {
             if live & (1 << m) != 0 && entry[m] != desired[m] && ok.is_some() {
@@ -911,11 +937,13 @@ fn regenerate(vals: &mut Values, g: &mut Graph, root: Next, an: &mut Analysis, f
             && want_x.is_none_or(|x| r.cur[RX] == x)
             && (2..NREGS).all(|m| live & (1 << m) == 0 || r.cur[m] == desired[m])
             && r.out.len() <= blk.stmts.len();
+        let cur = r.cur;
+        *out = std::mem::take(&mut r.out);
         if fine {
-            let out = std::mem::take(&mut r.out);
-            let cur = r.cur;
+            // Never longer than before: the block's own buffer holds it.
             let blkm = &mut g.blocks[b];
-            blkm.stmts = out;
+            blkm.stmts.clear();
+            blkm.stmts.extend_from_slice(out);
             blkm.test = new_test;
             if swapped {
                 std::mem::swap(&mut blkm.jt, &mut blkm.jf);
