@@ -618,12 +618,44 @@ fn branch(b: &Block, taken: bool) -> Next {
     }
 }
 
-/// One round of jump threading; true if anything changed. `facts_in` is
-/// the caller's buffer, kept for the next round.
-fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis, facts_in: &mut Vec<Option<Facts>>) -> bool {
+/// The lists of facts `thread` hands from block to block, and spare lists
+/// to make new ones from: a list per block and edge, every round, had been
+/// one allocation in three of the compile.
+#[derive(Default)]
+struct FactLists {
+    at: Vec<Option<Facts>>,
+    spare: Vec<Facts>,
+}
+
+impl FactLists {
+    fn empty(&mut self) -> Facts {
+        let mut v = self.spare.pop().unwrap_or_default();
+        v.clear();
+        v
+    }
+
+    fn copy_of(&mut self, f: &Facts) -> Facts {
+        let mut v = self.empty();
+        v.extend_from_slice(f);
+        v
+    }
+
+    fn give_back(&mut self, f: Facts) {
+        if f.capacity() > 0 {
+            self.spare.push(f);
+        }
+    }
+}
+
+/// One round of jump threading; true if anything changed. `lists` is
+/// the caller's, kept for the next round.
+fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis, lists: &mut FactLists) -> bool {
     let n = g.blocks.len();
-    facts_in.clear();
-    facts_in.resize(n, None);
+    // Lists of blocks never reached last round are still here.
+    for f in std::mem::take(&mut lists.at).into_iter().flatten() {
+        lists.give_back(f);
+    }
+    lists.at.resize(n, None);
     let mut changed = false;
     // Where a path with `facts` entering `t` really ends up; what it learns
     // on the way is dropped again, leaving `facts` as it was.
@@ -662,19 +694,21 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis, facts_in
         facts.truncate(known);
         t
     };
-    let new_root = follow(g, *root, &mut Vec::new());
+    let mut scratch = lists.empty();
+    let new_root = follow(g, *root, &mut scratch);
     if new_root != *root {
+        lists.give_back(scratch);
         *root = new_root;
         return true;
     }
     if let Next::Block(r) = *root {
-        facts_in[r] = Some(Vec::new());
+        lists.at[r] = Some(scratch);
     }
     for &b in &an.order {
         // Edges are only redirected to descendants, so `order` stays
         // topological and every predecessor of `b` has already given it
         // its facts: they are final, and no longer needed once read.
-        let Some(mut f) = facts_in[b].take() else { continue };
+        let Some(mut f) = lists.at[b].take() else { continue };
         let blk = &g.blocks[b];
         let (jt, jf, count) = (blk.jt, blk.jf, succs(blk).count());
         let known = f.len();
@@ -695,25 +729,28 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis, facts_in
                 }
             }
             if let Next::Block(s) = new {
-                facts_in[s] = Some(match facts_in[s].take() {
+                let merged = match lists.at[s].take() {
                     None if i + 1 == count => std::mem::take(&mut f),
-                    None => f.clone(),
+                    None => lists.copy_of(&f),
                     // Keep what both sides imply, not just what both list:
                     // "= 0x800" on one path and "!= 0x800, != 0x86dd" on the
                     // other still agree on "!= 0x86dd".
                     Some(prev) => {
-                        let mut both: Facts = Vec::new();
+                        let mut both = lists.empty();
                         for x in prev.iter().chain(f.iter()) {
                             let holds = |side: &Facts| decide(vals, &x.0, side) == Some(x.1);
                             if !both.contains(x) && holds(&prev) && holds(&f) {
                                 both.push(*x);
                             }
                         }
+                        lists.give_back(prev);
                         both
                     }
-                });
+                };
+                lists.at[s] = Some(merged);
             }
         }
+        lists.give_back(f);
     }
     // Facts for blocks reached only through redirected edges may be
     // incomplete this round; the caller iterates to a fixpoint.
@@ -1034,10 +1071,11 @@ fn merge_duplicates(g: &mut Graph, root: &mut Next, m: &mut Merge, order: Option
 /// the value an earlier one tested right next to it, so that the value is
 /// loaded once. The tests are side-effect free, so their order does not
 /// change the result (except, as in libpcap, for truncated packets).
-fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
+fn pullup(g: &mut Graph, an: &Analysis, vals: &Values, touched: &mut Vec<bool>) -> bool {
     // Several pullups per round, as long as they touch different blocks
     // (the analysis is not updated in between).
-    let mut touched = vec![false; g.blocks.len()];
+    touched.clear();
+    touched.resize(g.blocks.len(), false);
     let mut changed = false;
     // A block of the chain; at its top (`shared`) it may have several
     // predecessors as long as they all test the same value (libpcap's
@@ -1142,7 +1180,8 @@ struct Scratch {
     vals: Values,
     an: Analysis,
     merge: Merge,
-    facts_in: Vec<Option<Facts>>,
+    facts: FactLists,
+    touched: Vec<bool>,
 }
 
 /// Graphs above this many blocks leave no scratch behind, so that one huge
@@ -1191,14 +1230,14 @@ fn with_scratch(
 }
 
 fn optimize_with(g: &mut Graph, mut root: Next, s: &mut Scratch) -> Result<Next> {
-    let Scratch { vals, an, merge, facts_in } = s;
+    let Scratch { vals, an, merge, facts, touched } = s;
     // Whether `an` describes the graph as it is.
     let mut fresh = false;
     for _ in 0..200 {
         analyze(vals, g, root, an)?;
-        let mut changed = thread(vals, g, &mut root, an, facts_in);
+        let mut changed = thread(vals, g, &mut root, an, facts);
         if !changed {
-            changed = pullup(g, an, vals);
+            changed = pullup(g, an, vals, touched);
         }
         // Dead stores change statements, never edges.
         let edges_changed = changed;
