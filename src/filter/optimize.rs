@@ -416,8 +416,7 @@ struct Analysis {
     /// Cleared for a block whose statements or test change (`forget`).
     memo: Vec<Option<(State, Option<Cmp>)>>,
     uses_defs: Vec<Option<(u32, u32)>>,
-    /// `regenerate`'s exit states and the block it is writing.
-    regen_exit: Vec<State>,
+    /// The block `regenerate` is writing.
     regen_out: Vec<Insn>,
 }
 
@@ -901,17 +900,20 @@ impl Regen<'_> {
 /// Rewrites every block to the shortest code this pass can find for what
 /// its successors and its test use, given what the registers hold on entry.
 /// `fresh`: `an` is already the analysis of `g` as it is.
-fn regenerate(vals: &mut Values, g: &mut Graph, root: Next, an: &mut Analysis, fresh: bool) -> Result<()> {
+/// `memo`: another analysis follows, which the rewritten blocks' memo
+/// entries save from simulating them again.
+fn regenerate(vals: &mut Values, g: &mut Graph, root: Next, an: &mut Analysis, fresh: bool, memo: bool) -> Result<()> {
     if !fresh {
         analyze(vals, g, root, an)?;
     }
-    let n = g.blocks.len();
-    // Only the exit states of predecessors are read, written first.
-    let mut exit = std::mem::take(&mut an.regen_exit);
-    exit.resize(n, [0; NREGS]);
+    // The exit states left behind are those of the rewritten blocks, for
+    // the memo. Only the exit states of predecessors are read, and they are
+    // written first.
+    let mut exit = std::mem::take(&mut an.exit);
+    exit.resize(g.blocks.len(), [0; NREGS]);
     let mut out = std::mem::take(&mut an.regen_out);
-    let result = regenerate_blocks(vals, g, an, &mut exit, &mut out);
-    an.regen_exit = exit;
+    let result = regenerate_blocks(vals, g, an, &mut exit, &mut out, memo);
+    an.exit = exit;
     an.regen_out = out;
     result
 }
@@ -919,21 +921,24 @@ fn regenerate(vals: &mut Values, g: &mut Graph, root: Next, an: &mut Analysis, f
 fn regenerate_blocks(
     vals: &mut Values,
     g: &mut Graph,
-    an: &Analysis,
+    an: &mut Analysis,
     exit: &mut [State],
     out: &mut Vec<Insn>,
+    memo: bool,
 ) -> Result<()> {
-    for &b in &an.order {
+    for i in 0..an.order.len() {
+        let b = an.order[i];
         let entry = entry_state(vals, b, an.preds(b), exit)?;
         let blk = &g.blocks[b];
-        if blk.keep {
-            let mut s = entry;
-            sim(vals, &blk.stmts, &mut s)?;
-            exit[b] = s;
-            continue;
-        }
         let mut desired = entry;
         sim(vals, &blk.stmts, &mut desired)?;
+        if blk.keep {
+            exit[b] = desired;
+            if memo {
+                an.memo[b] = Some((entry, normalize(vals, &desired, blk.test)?));
+            }
+            continue;
+        }
         let live = live_out(blk, &an.live_in);
         let cmp = normalize(vals, &desired, blk.test)?;
         // Use the normalized test unless A itself must survive.
@@ -986,10 +991,17 @@ fn regenerate_blocks(
                 std::mem::swap(&mut blkm.jt, &mut blkm.jf);
             }
             exit[b] = cur;
+            an.uses_defs[b] = None;
+            if memo {
+                an.memo[b] = Some((entry, normalize(vals, &cur, new_test)?));
+            } else {
+                an.memo[b] = None;
+            }
         } else {
-            let mut s = entry;
-            sim(vals, &blk.stmts, &mut s)?;
-            exit[b] = s;
+            exit[b] = desired;
+            if memo {
+                an.memo[b] = Some((entry, cmp));
+            }
         }
     }
     Ok(())
@@ -1203,7 +1215,7 @@ pub fn optimize(g: &mut Graph, root: Next) -> Result<Next> {
 /// threading rounds of [`optimize`] cost three times as much there.
 pub fn regenerate_only(g: &mut Graph, root: Next) -> Result<Next> {
     with_scratch(g, root, |g, root, s| {
-        regenerate(&mut s.vals, g, root, &mut s.an, false)?;
+        regenerate(&mut s.vals, g, root, &mut s.an, false, false)?;
         Ok(root)
     })
 }
@@ -1250,8 +1262,7 @@ fn optimize_with(g: &mut Graph, mut root: Next, s: &mut Scratch) -> Result<Next>
             break;
         }
     }
-    regenerate(vals, g, root, an, fresh)?;
-    an.forget_all();
+    regenerate(vals, g, root, an, fresh, true)?;
     // One round is the fixpoint: dead_stores' single pass is complete, and
     // so is merging, successors first; blocks merged are identical, so
     // they leave liveness (and with it dead stores) as it was.
