@@ -65,6 +65,10 @@ pub fn numeric_keyword(s: &str) -> Option<u32> {
         ("tcp-ece", 0x40),
         ("tcp-cwr", 0x80),
     ];
+    // Every name is looked up here: most are no ICMP or TCP name at all.
+    if !(s.starts_with("icmp") || s.starts_with("tcp")) {
+        return None;
+    }
     TABLE.iter().find(|(k, _)| *k == s).map(|(_, v)| *v)
 }
 

@@ -316,11 +316,16 @@ impl Parser {
         self.toks[self.i.min(self.toks.len() - 1)].pos
     }
 
-    fn bump(&mut self) -> Tok {
-        let t = self.peek().clone();
+    fn bump(&mut self) {
         if self.i < self.toks.len() - 1 {
             self.i += 1;
         }
+    }
+
+    /// The next token, consumed (a copy: the parser may come back to it).
+    fn take(&mut self) -> Tok {
+        let t = self.peek().clone();
+        self.bump();
         t
     }
 
@@ -533,7 +538,7 @@ impl Parser {
                 }
                 if self.is_kw("mask") {
                     self.bump();
-                    let m = match self.bump() {
+                    let m = match self.take() {
                         Tok::V4(m) => m,
                         Tok::Num(n) => n.to_string(),
                         _ => return Err(syntax(self.pos(), "mask must be a dotted IPv4 address")),
@@ -728,7 +733,7 @@ impl Parser {
 
     /// The keyword that starts a primitive, consumed.
     fn keyword(&mut self) -> Result<String> {
-        match self.bump() {
+        match self.take() {
             Tok::Word { text, .. } => Ok(text),
             _ => Err(self.unexpected()),
         }
