@@ -529,6 +529,14 @@ fn normalize(vals: &mut Values, s: &State, test: Test) -> Result<Option<Cmp>> {
 }
 
 fn analyze(vals: &mut Values, g: &Graph, root: Next, an: &mut Analysis) -> Result<()> {
+    shape(g, root, an);
+    simulate(vals, g, an)?;
+    liveness(g, an);
+    Ok(())
+}
+
+/// The order of the reachable blocks and their predecessors.
+fn shape(g: &Graph, root: Next, an: &mut Analysis) {
     topo(g, root, &mut an.order, &mut an.walk);
     let n = g.blocks.len();
     // Counted, then placed: one array for all the lists.
@@ -560,13 +568,18 @@ fn analyze(vals: &mut Values, g: &Graph, root: Next, an: &mut Analysis) -> Resul
         an.preds_at[i] = an.preds_at[i - 1];
     }
     an.preds_at[0] = 0;
+    an.memo.resize(n, None);
+    an.uses_defs.resize(n, None);
+}
+
+/// What the registers hold at each block's exit, and its test in values.
+fn simulate(vals: &mut Values, g: &Graph, an: &mut Analysis) -> Result<()> {
+    let n = g.blocks.len();
     // Only the exit states of predecessors are read, and those are written
     // first: that buffer needs no reset.
     an.exit.resize(n, [0; NREGS]);
     an.cmp.clear();
     an.cmp.resize(n, None);
-    an.memo.resize(n, None);
-    an.uses_defs.resize(n, None);
     for &b in &an.order {
         let entry = entry_state(vals, b, an.preds(b), &an.exit)?;
         if let Some((seen, cmp)) = &an.memo[b] {
@@ -581,6 +594,13 @@ fn analyze(vals: &mut Values, g: &Graph, root: Next, an: &mut Analysis) -> Resul
         an.exit[b] = s;
         an.memo[b] = Some((entry, an.cmp[b]));
     }
+    Ok(())
+}
+
+/// Which registers each block's code reads before writing them, with
+/// what its successors read.
+fn liveness(g: &Graph, an: &mut Analysis) {
+    let n = g.blocks.len();
     an.live_in.clear();
     an.live_in.resize(n, 0);
     an.defs.clear();
@@ -592,7 +612,6 @@ fn analyze(vals: &mut Values, g: &Graph, root: Next, an: &mut Analysis) -> Resul
         an.live_in[b] = u | (out & !d);
         an.defs[b] = d;
     }
-    Ok(())
 }
 
 fn live_out(blk: &Block, live_in: &[u32]) -> u32 {
@@ -899,12 +918,14 @@ impl Regen<'_> {
 
 /// Rewrites every block to the shortest code this pass can find for what
 /// its successors and its test use, given what the registers hold on entry.
-/// `fresh`: `an` is already the analysis of `g` as it is.
+/// `fresh`: `an` already holds the order, predecessors and liveness of `g` as it is.
 /// `memo`: another analysis follows, which the rewritten blocks' memo
 /// entries save from simulating them again.
 fn regenerate(vals: &mut Values, g: &mut Graph, root: Next, an: &mut Analysis, fresh: bool, memo: bool) -> Result<()> {
     if !fresh {
-        analyze(vals, g, root, an)?;
+        // Its own simulation is all the rewrite needs of one.
+        shape(g, root, an);
+        liveness(g, an);
     }
     // The exit states left behind are those of the rewritten blocks, for
     // the memo. Only the exit states of predecessors are read, and they are
@@ -1215,7 +1236,11 @@ pub fn optimize(g: &mut Graph, root: Next) -> Result<Next> {
 /// threading rounds of [`optimize`] cost three times as much there.
 pub fn regenerate_only(g: &mut Graph, root: Next) -> Result<Next> {
     with_scratch(g, root, |g, root, s| {
-        regenerate(&mut s.vals, g, root, &mut s.an, false, false)?;
+        // The rewrite simulates every block itself: it needs the shape and
+        // liveness only, not the analysis' simulation.
+        shape(g, root, &mut s.an);
+        liveness(g, &mut s.an);
+        regenerate(&mut s.vals, g, root, &mut s.an, true, false)?;
         Ok(root)
     })
 }
