@@ -72,17 +72,20 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>> {
             i += if two { 2 } else { 1 };
             continue;
         }
-        if let Some(op) = OPS2.iter().find(|op| input[i..].starts_with(**op)) {
-            out.push(Token { tok: Tok::Op(op), pos: i });
-            i += 2;
-            continue;
-        }
         // "::1" is an address, not a ':' operator.
         let v6_start = c == b':' && bytes.get(i + 1) == Some(&b':');
-        if let Some(op) = OPS1.iter().find(|op| op.as_bytes()[0] == c && !v6_start) {
-            out.push(Token { tok: Tok::Op(op), pos: i });
-            i += 1;
-            continue;
+        // No operator starts with a letter or digit.
+        if !c.is_ascii_alphanumeric() && !v6_start {
+            if let Some(op) = OPS2.iter().find(|op| input[i..].starts_with(**op)) {
+                out.push(Token { tok: Tok::Op(op), pos: i });
+                i += 2;
+                continue;
+            }
+            if let Some(op) = OPS1.iter().find(|op| op.as_bytes()[0] == c) {
+                out.push(Token { tok: Tok::Op(op), pos: i });
+                i += 1;
+                continue;
+            }
         }
         if !is_word_char(c) || !c.is_ascii_alphanumeric() && c != b':' {
             return Err(syntax(i, format!("illegal character '{}'", input[i..].chars().next().unwrap_or('?'))));
@@ -141,8 +144,14 @@ fn hex_digits(s: &str, min: usize, max: usize) -> Option<usize> {
     (n >= min).then_some(n)
 }
 
+/// The shortest MAC address, "a:b:c:d:e:f".
+const MAC_MIN_LEN: usize = 11;
+
 fn mac(run: &str) -> Option<(Tok, usize)> {
     // xx:xx:xx:xx:xx:xx (1–2 digits a group) with ':' '-' or '.', or xxxx.xxxx.xxxx
+    if run.len() < MAC_MIN_LEN {
+        return None;
+    }
     for sep in [':', '-', '.'] {
         let mut pos = 0;
         let mut bytes = [0u8; 6];
