@@ -1152,14 +1152,14 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values, touched: &mut Vec<bool>) 
                 }
             };
             let get = |g: &Graph, (b, on_true): (usize, bool)| if on_true { g.blocks[b].jt } else { g.blocks[b].jf };
-            let Some(first) = movable(g, &touched, get(g, link), Some(pc.lhs)) else { continue };
+            let Some(first) = movable(g, touched, get(g, link), Some(pc.lhs)) else { continue };
             let fixed = fixed_of(g, first);
             // Skip the tests of the same value already adjacent.
             let mut steps = 0;
             let diff = loop {
                 steps += 1;
                 let shared = (link.0 == p).then_some(pc.lhs);
-                let Some(d) = movable(g, &touched, get(g, link), shared) else { break None };
+                let Some(d) = movable(g, touched, get(g, link), shared) else { break None };
                 if fixed_of(g, d) != fixed || steps > 64 {
                     break None;
                 }
@@ -1172,7 +1172,7 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values, touched: &mut Vec<bool>) 
             let mut prev = diff;
             let found = loop {
                 steps += 1;
-                let Some(s) = movable(g, &touched, next_of(g, prev), None) else { break None };
+                let Some(s) = movable(g, touched, next_of(g, prev), None) else { break None };
                 if fixed_of(g, s) != fixed || steps > 64 {
                     break None;
                 }
