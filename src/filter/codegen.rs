@@ -184,12 +184,12 @@ pub(in crate::filter) fn constant(c: &Cond) -> Option<bool> {
         Cond::Const(v) => Some(*v),
         Cond::Leaf(_) => None,
         Cond::Not(a) => constant(a).map(|v| !v),
-        Cond::And(a, b) => match (constant(a), constant(b)) {
+        Cond::And(ab) => match (constant(&ab.0), constant(&ab.1)) {
             (Some(false), _) | (_, Some(false)) => Some(false),
             (Some(true), Some(true)) => Some(true),
             _ => None,
         },
-        Cond::Or(a, b) => match (constant(a), constant(b)) {
+        Cond::Or(ab) => match (constant(&ab.0), constant(&ab.1)) {
             (Some(true), _) | (_, Some(true)) => Some(true),
             (Some(false), Some(false)) => Some(false),
             _ => None,

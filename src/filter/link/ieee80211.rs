@@ -100,7 +100,7 @@ pub(super) fn reads(c: &Cond, reg: u32) -> bool {
     match c {
         Cond::Const(_) => false,
         Cond::Leaf(l) => l.stmts.iter().any(|i| matches!(i.code, c if c == LD | MEM || c == LDX | MEM) && i.k == reg),
-        Cond::And(a, b) | Cond::Or(a, b) => reads(a, reg) || reads(b, reg),
+        Cond::And(ab) | Cond::Or(ab) => reads(&ab.0, reg) || reads(&ab.1, reg),
         Cond::Not(a) => reads(a, reg),
     }
 }
