@@ -164,6 +164,9 @@ pub struct Gen {
     pub(in crate::filter) lane: bool,
     /// Registers holding the variable offsets of 802.11 headers.
     pub(in crate::filter) wlan: Option<HeaderRegs>,
+    /// The program computes 802.11's variable offsets, for which libpcap
+    /// turns its optimizer off: only the cheapest pass runs on it.
+    pub(in crate::filter) libpcap_unoptimized: bool,
     regs: [bool; MEMWORDS as usize],
     cur: usize,
     /// Stores run before anything else: registers that hold header offsets
@@ -185,12 +188,12 @@ pub(in crate::filter) fn constant(c: &Cond) -> Option<bool> {
         Cond::Const(v) => Some(*v),
         Cond::Leaf(_) => None,
         Cond::Not(a) => constant(a).map(|v| !v),
-        Cond::And(a, b) => match (constant(a), constant(b)) {
+        Cond::And(ab) => match (constant(&ab.0), constant(&ab.1)) {
             (Some(false), _) | (_, Some(false)) => Some(false),
             (Some(true), Some(true)) => Some(true),
             _ => None,
         },
-        Cond::Or(a, b) => match (constant(a), constant(b)) {
+        Cond::Or(ab) => match (constant(&ab.0), constant(&ab.1)) {
             (Some(true), _) | (_, Some(true)) => Some(true),
             (Some(false), Some(false)) => Some(false),
             _ => None,
@@ -231,6 +234,7 @@ impl Gen {
             used_protochain: false,
             no_optimize: false,
             wlan: None,
+            libpcap_unoptimized: false,
             regs: [false; MEMWORDS as usize],
             cur: 0,
             prologue: Vec::new(),

@@ -6,21 +6,53 @@ use super::insn::*;
 use super::ir::{Graph, Next, Test};
 use crate::error::{Error, ErrorCode, Result};
 
+/// The emitter's work lists, kept per thread from one compile to the next
+/// (half a dozen allocations of a short compile otherwise).
+#[derive(Default)]
+struct Scratch {
+    at: Positions,
+    order: Vec<usize>,
+    seen: Vec<bool>,
+    rets: Vec<u32>,
+    stack: Vec<(Next, bool)>,
+}
+
+/// Graphs above this many blocks leave no scratch behind.
+const SCRATCH_KEPT_BLOCKS: usize = 1024;
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
 pub fn emit(g: &Graph, root: Next) -> Result<Vec<Insn>> {
+    let kept = g.blocks.len() <= SCRATCH_KEPT_BLOCKS;
+    let reused =
+        SCRATCH.try_with(|cell| cell.try_borrow_mut().ok().filter(|_| kept).map(|mut s| emit_with(g, root, &mut s)));
+    match reused {
+        Ok(Some(result)) => result,
+        _ => emit_with(g, root, &mut Scratch::default()),
+    }
+}
+
+fn emit_with(g: &Graph, root: Next, s: &mut Scratch) -> Result<Vec<Insn>> {
     // Emit backwards: successors first, so every jump target's position
     // (counted from the end) is known when its jump is written.
     let mut rev: Vec<Insn> = Vec::with_capacity(g.blocks.len() * 4);
-    let mut at = Positions { blocks: vec![NOT_EMITTED; g.blocks.len()], rets: Vec::new() };
-    let mut order = Vec::with_capacity(g.blocks.len());
-    let mut seen = vec![false; g.blocks.len()];
-    let mut rets = Vec::new();
-    postorder(g, root, &mut seen, &mut order, &mut rets);
+    let Scratch { at, order, seen, rets, stack } = s;
+    at.blocks.clear();
+    at.blocks.resize(g.blocks.len(), NOT_EMITTED);
+    at.rets.clear();
+    order.clear();
+    seen.clear();
+    seen.resize(g.blocks.len(), false);
+    rets.clear();
+    postorder(g, root, seen, order, rets, stack);
     // Return blocks go last, in first-seen order of a depth-first walk.
     for r in rets.iter() {
         rev.push(Insn::stmt(RET | K, *r));
         at.rets.push((*r, rev.len()));
     }
-    for b in order {
+    for &b in order.iter() {
         let blk = &g.blocks[b];
         // Targets are always emitted before their jumps; a miss would be a
         // bug, reported rather than panicking.
@@ -62,10 +94,11 @@ pub fn emit(g: &Graph, root: Next) -> Result<Vec<Insn>> {
         at.blocks[b] = rev.len();
     }
     let root_pos = at.get(root).ok_or_else(|| internal("root not emitted"))?;
-    let mut out: Vec<Insn> = rev.into_iter().rev().collect();
-    // Anything emitted before the root (never the case for a tree walk from
+    // Anything emitted after the root (never the case for a tree walk from
     // it) would be unreachable; the root is always first.
-    out.drain(..out.len() - root_pos);
+    let mut out = rev;
+    out.truncate(root_pos);
+    out.reverse();
     if out.len() > MAXINSNS {
         return Err(Error::new(
             ErrorCode::FilterSyntax,
@@ -76,6 +109,7 @@ pub fn emit(g: &Graph, root: Next) -> Result<Vec<Insn>> {
 }
 
 /// Where each target was emitted, counted from the end of the program.
+#[derive(Default)]
 struct Positions {
     blocks: Vec<usize>,
     /// A program has a return or two: a list beats a map.
@@ -99,9 +133,17 @@ fn internal(what: &str) -> Error {
 
 /// Blocks in the order they must be emitted backwards: for a block, its
 /// false subtree, then its true subtree, then itself.
-fn postorder(g: &Graph, n: Next, seen: &mut [bool], order: &mut Vec<usize>, rets: &mut Vec<u32>) {
+fn postorder(
+    g: &Graph,
+    n: Next,
+    seen: &mut [bool],
+    order: &mut Vec<usize>,
+    rets: &mut Vec<u32>,
+    stack: &mut Vec<(Next, bool)>,
+) {
     // Iterative, so that long chains cannot overflow the stack.
-    let mut stack: Vec<(Next, bool)> = vec![(n, false)];
+    stack.clear();
+    stack.push((n, false));
     while let Some((n, expanded)) = stack.pop() {
         match n {
             Next::Ret(r) => {

@@ -48,7 +48,8 @@ fn is_word_char(c: u8) -> bool {
 
 pub fn tokenize(input: &str) -> Result<Vec<Token>> {
     let bytes = input.as_bytes();
-    let mut out = Vec::new();
+    // Expressions have a token every few characters.
+    let mut out = Vec::with_capacity(input.len() / 3 + 2);
     let mut i = 0;
     while i < bytes.len() {
         let c = bytes[i];
@@ -76,17 +77,20 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>> {
             i += if two { 2 } else { 1 };
             continue;
         }
-        if let Some(op) = OPS2.iter().find(|op| input[i..].starts_with(**op)) {
-            out.push(Token { tok: Tok::Op(op), pos: i });
-            i += 2;
-            continue;
-        }
         // "::1" is an address, not a ':' operator.
         let v6_start = c == b':' && bytes.get(i + 1) == Some(&b':');
-        if let Some(op) = OPS1.iter().find(|op| op.as_bytes()[0] == c && !v6_start) {
-            out.push(Token { tok: Tok::Op(op), pos: i });
-            i += 1;
-            continue;
+        // No operator starts with a letter or digit.
+        if !c.is_ascii_alphanumeric() && !v6_start {
+            if let Some(op) = OPS2.iter().find(|op| input[i..].starts_with(**op)) {
+                out.push(Token { tok: Tok::Op(op), pos: i });
+                i += 2;
+                continue;
+            }
+            if let Some(op) = OPS1.iter().find(|op| op.as_bytes()[0] == c) {
+                out.push(Token { tok: Tok::Op(op), pos: i });
+                i += 1;
+                continue;
+            }
         }
         if !is_word_char(c) || !c.is_ascii_alphanumeric() && c != b':' {
             return Err(syntax(i, format!("illegal character '{}'", input[i..].chars().next().unwrap_or('?'))));
@@ -116,22 +120,40 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>> {
     Ok(out)
 }
 
+/// A token's kind and length, before its text is copied out of the input:
+/// only the winner's is.
+enum Match {
+    Tok(Tok),
+    V6,
+    V4,
+    Name,
+}
+
 /// The longest token at the start of `run` (a run of name characters).
 fn longest_word(run: &str) -> Option<(Tok, usize)> {
-    let mut best: Option<(Tok, usize)> = None;
-    let mut consider = |t: Option<(Tok, usize)>| {
-        if let Some((tok, len)) = t {
+    let mut best: Option<(Match, usize)> = None;
+    let mut consider = |t: Option<(Match, usize)>| {
+        if let Some((m, len)) = t {
             if best.as_ref().is_none_or(|(_, l)| len > *l) {
-                best = Some((tok, len));
+                best = Some((m, len));
             }
         }
     };
-    consider(mac(run));
-    consider(ipv6(run));
-    consider(number(run));
-    consider(dotted(run));
+    let tok = |t: Option<(Tok, usize)>| t.map(|(t, n)| (Match::Tok(t), n));
+    consider(tok(mac(run)));
+    consider(ipv6(run).map(|n| (Match::V6, n)));
+    consider(tok(number(run)));
+    consider(dotted(run).map(|n| (Match::V4, n)));
     consider(name(run));
-    best
+    let (m, n) = best?;
+    let text = || run[..n].to_string();
+    let tok = match m {
+        Match::Tok(t) => t,
+        Match::V6 => Tok::V6(text()),
+        Match::V4 => Tok::V4(text()),
+        Match::Name => Tok::Word { text: text(), escaped: false },
+    };
+    Some((tok, n))
 }
 
 fn hex_digits(s: &str, min: usize, max: usize) -> Option<usize> {
@@ -139,8 +161,14 @@ fn hex_digits(s: &str, min: usize, max: usize) -> Option<usize> {
     (n >= min).then_some(n)
 }
 
+/// The shortest MAC address, "a:b:c:d:e:f".
+const MAC_MIN_LEN: usize = 11;
+
 fn mac(run: &str) -> Option<(Tok, usize)> {
     // xx:xx:xx:xx:xx:xx (1–2 digits a group) with ':' '-' or '.', or xxxx.xxxx.xxxx
+    if run.len() < MAC_MIN_LEN {
+        return None;
+    }
     for sep in [':', '-', '.'] {
         let mut pos = 0;
         let mut bytes = [0u8; 6];
@@ -188,17 +216,13 @@ fn mac(run: &str) -> Option<(Tok, usize)> {
     Some((Tok::Mac(bytes), pos))
 }
 
-fn ipv6(run: &str) -> Option<(Tok, usize)> {
+fn ipv6(run: &str) -> Option<usize> {
     if !run.contains(':') {
         return None;
     }
     // Addresses are short; bounding the candidates keeps this linear.
     let max = run.len().min(45);
-    (2..=max)
-        .rev()
-        .filter(|&n| run.is_char_boundary(n))
-        .find(|&n| run[..n].parse::<Ipv6Addr>().is_ok())
-        .map(|n| (Tok::V6(run[..n].to_string()), n))
+    (2..=max).rev().filter(|&n| run.is_char_boundary(n)).find(|&n| run[..n].parse::<Ipv6Addr>().is_ok())
 }
 
 fn digits_len(s: &str) -> usize {
@@ -262,7 +286,7 @@ pub fn parse_number(s: &str) -> Option<u32> {
     s.parse().ok()
 }
 
-fn dotted(run: &str) -> Option<(Tok, usize)> {
+fn dotted(run: &str) -> Option<usize> {
     let mut pos = 0;
     let mut groups = 0;
     let mut end = 0;
@@ -281,10 +305,10 @@ fn dotted(run: &str) -> Option<(Tok, usize)> {
         }
         pos += 1;
     }
-    (end > 0).then(|| (Tok::V4(run[..end].to_string()), end))
+    (end > 0).then_some(end)
 }
 
-fn name(run: &str) -> Option<(Tok, usize)> {
+fn name(run: &str) -> Option<(Match, usize)> {
     // [A-Za-z0-9][-_.A-Za-z0-9]*[.A-Za-z0-9]; single letters are names too.
     let b = run.as_bytes();
     if b.is_empty() || !b[0].is_ascii_alphanumeric() {
@@ -296,7 +320,7 @@ fn name(run: &str) -> Option<(Tok, usize)> {
     }
     let text = &run[..n];
     match names::numeric_keyword(text) {
-        Some(v) => Some((Tok::Num(v), n)),
-        None => Some((Tok::Word { text: text.to_string(), escaped: false }, n)),
+        Some(v) => Some((Match::Tok(Tok::Num(v)), n)),
+        None => Some((Match::Name, n)),
     }
 }

@@ -242,7 +242,11 @@ fn compile_ast(ast: &ast::Node, expr: &str, opts: &Options, depth: usize) -> std
     let cond = gen.finish(cond);
     let mut graph = Graph { blocks: Vec::with_capacity(32) };
     let root = graph.lower(cond, Next::Ret(opts.snaplen), Next::Ret(0));
-    let root = if opts.optimize { optimize::optimize(&mut graph, root).map_err(TooLong::No)? } else { root };
+    let root = match (opts.optimize, gen.libpcap_unoptimized) {
+        (false, _) => root,
+        (true, false) => optimize::optimize(&mut graph, root).map_err(TooLong::No)?,
+        (true, true) => optimize::regenerate_only(&mut graph, root).map_err(TooLong::No)?,
+    };
     let insns =
         emit::emit(&graph, root).map_err(|e| if gen.used_protochain { TooLong::Yes(e) } else { TooLong::No(e) })?;
     if opts.optimize && !gen.no_optimize && insns.len() == 1 && insns[0].k == 0 && expr.trim() != "" {

@@ -65,6 +65,10 @@ pub fn numeric_keyword(s: &str) -> Option<u32> {
         ("tcp-ece", 0x40),
         ("tcp-cwr", 0x80),
     ];
+    // Every name is looked up here: most are no ICMP or TCP name at all.
+    if !(s.starts_with("icmp") || s.starts_with("tcp")) {
+        return None;
+    }
     TABLE.iter().find(|(k, _)| *k == s).map(|(_, v)| *v)
 }
 
@@ -97,16 +101,25 @@ pub fn ether_proto(name: &str) -> Option<u32> {
         .or_else(|| LLC.iter().find(|(k, _)| *k == name).map(|(_, v)| u32::from(*v)))
 }
 
-/// The first answer `found` gives for a line's fields (comments and empty
-/// lines left out), reading the file as the C library does, afresh each
-/// time. One buffer for the fields of every line: /etc/services has
-/// hundreds, and a name is looked up twice per `port NAME`.
-fn find_line<T>(path: &str, mut found: impl FnMut(&[&str]) -> Option<T>) -> Option<T> {
+/// The first answer `found` gives for the fields of a line naming `name`
+/// (comments and empty lines left out), reading the file as the C library
+/// does, afresh each time. Every caller matches whole fields equal to
+/// `name`, so only lines containing it are split: /etc/services has
+/// hundreds of lines, and a name is looked up twice per `port NAME`.
+fn find_line<T>(path: &str, name: &str, mut found: impl FnMut(&[&str]) -> Option<T>) -> Option<T> {
+    if name.is_empty() {
+        return None;
+    }
     let text = std::fs::read_to_string(path).ok()?;
     let mut fields: Vec<&str> = Vec::with_capacity(8);
-    for line in text.lines() {
+    let mut from = 0;
+    while let Some(at) = text.get(from..).and_then(|rest| rest.find(name)).map(|i| from + i) {
+        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        // The next match is looked for past this line: each line once, in order.
+        from = end + 1;
         fields.clear();
-        fields.extend(line.split('#').next().unwrap_or("").split_whitespace());
+        fields.extend(text[start..end].split('#').next().unwrap_or("").split_whitespace());
         if fields.is_empty() {
             continue;
         }
@@ -120,7 +133,7 @@ fn find_line<T>(path: &str, mut found: impl FnMut(&[&str]) -> Option<T>) -> Opti
 /// An IP protocol number from /etc/protocols (name or alias).
 pub fn ip_proto(name: &str) -> Option<u32> {
     // The first line naming it decides, even if its number is malformed.
-    find_line("/etc/protocols", |f| {
+    find_line("/etc/protocols", name, |f| {
         (f.len() >= 2 && (f[0] == name || f[2..].contains(&name))).then(|| f[1].parse().ok())
     })
     .flatten()
@@ -128,7 +141,7 @@ pub fn ip_proto(name: &str) -> Option<u32> {
 
 /// A service's port for `proto` ("tcp", "udp", "sctp") from /etc/services.
 fn service(name: &str, proto: &str) -> Option<u32> {
-    find_line("/etc/services", |f| {
+    find_line("/etc/services", name, |f| {
         let (port, p) = f.get(1)?.split_once('/')?;
         let matches = p == proto && (f[0] == name || f[2..].contains(&name));
         matches.then(|| port.parse().ok()).flatten()
@@ -165,7 +178,7 @@ pub fn port_number_or_name(s: &str) -> Option<(u32, PortProto)> {
 
 /// A network number from /etc/networks, in host order (getnetbyname).
 pub fn network(name: &str) -> Option<u32> {
-    find_line("/etc/networks", |f| {
+    find_line("/etc/networks", name, |f| {
         (f.len() >= 2 && (f[0] == name || f[2..].contains(&name))).then(|| inet_network(f[1]))
     })
     .flatten()
@@ -182,7 +195,7 @@ fn inet_network(s: &str) -> Option<u32> {
 
 /// An Ethernet address from /etc/ethers.
 pub fn ether_host(name: &str) -> Option<[u8; 6]> {
-    find_line("/etc/ethers", |f| {
+    find_line("/etc/ethers", name, |f| {
         if *f.get(1)? != name {
             return None;
         }

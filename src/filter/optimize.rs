@@ -416,6 +416,8 @@ struct Analysis {
     /// Cleared for a block whose statements or test change (`forget`).
     memo: Vec<Option<(State, Option<Cmp>)>>,
     uses_defs: Vec<Option<(u32, u32)>>,
+    /// The block `regenerate` is writing.
+    regen_out: Vec<Insn>,
 }
 
 impl Analysis {
@@ -494,13 +496,19 @@ fn entry_state(vals: &mut Values, b: usize, preds: &[(usize, bool)], exit: &[Sta
     let mut s = exit[*first];
     let mut differ = 0u32;
     for (p, _) in rest {
+        // Mostly the predecessors agree on every register.
+        if exit[*p] == s {
+            continue;
+        }
         for (r, (mine, theirs)) in s.iter().zip(&exit[*p]).enumerate() {
             differ |= u32::from(mine != theirs) << r;
         }
     }
-    for (r, slot) in s.iter_mut().enumerate() {
-        if differ & (1 << r) != 0 {
-            *slot = vals.entry_value(b, r)?;
+    if differ != 0 {
+        for (r, slot) in s.iter_mut().enumerate() {
+            if differ & (1 << r) != 0 {
+                *slot = vals.entry_value(b, r)?;
+            }
         }
     }
     Ok(s)
@@ -521,6 +529,14 @@ fn normalize(vals: &mut Values, s: &State, test: Test) -> Result<Option<Cmp>> {
 }
 
 fn analyze(vals: &mut Values, g: &Graph, root: Next, an: &mut Analysis) -> Result<()> {
+    shape(g, root, an);
+    simulate(vals, g, an)?;
+    liveness(g, an);
+    Ok(())
+}
+
+/// The order of the reachable blocks and their predecessors.
+fn shape(g: &Graph, root: Next, an: &mut Analysis) {
     topo(g, root, &mut an.order, &mut an.walk);
     let n = g.blocks.len();
     // Counted, then placed: one array for all the lists.
@@ -552,13 +568,18 @@ fn analyze(vals: &mut Values, g: &Graph, root: Next, an: &mut Analysis) -> Resul
         an.preds_at[i] = an.preds_at[i - 1];
     }
     an.preds_at[0] = 0;
+    an.memo.resize(n, None);
+    an.uses_defs.resize(n, None);
+}
+
+/// What the registers hold at each block's exit, and its test in values.
+fn simulate(vals: &mut Values, g: &Graph, an: &mut Analysis) -> Result<()> {
+    let n = g.blocks.len();
     // Only the exit states of predecessors are read, and those are written
     // first: that buffer needs no reset.
     an.exit.resize(n, [0; NREGS]);
     an.cmp.clear();
     an.cmp.resize(n, None);
-    an.memo.resize(n, None);
-    an.uses_defs.resize(n, None);
     for &b in &an.order {
         let entry = entry_state(vals, b, an.preds(b), &an.exit)?;
         if let Some((seen, cmp)) = &an.memo[b] {
@@ -573,6 +594,13 @@ fn analyze(vals: &mut Values, g: &Graph, root: Next, an: &mut Analysis) -> Resul
         an.exit[b] = s;
         an.memo[b] = Some((entry, an.cmp[b]));
     }
+    Ok(())
+}
+
+/// Which registers each block's code reads before writing them, with
+/// what its successors read.
+fn liveness(g: &Graph, an: &mut Analysis) {
+    let n = g.blocks.len();
     an.live_in.clear();
     an.live_in.resize(n, 0);
     an.defs.clear();
@@ -584,7 +612,6 @@ fn analyze(vals: &mut Values, g: &Graph, root: Next, an: &mut Analysis) -> Resul
         an.live_in[b] = u | (out & !d);
         an.defs[b] = d;
     }
-    Ok(())
 }
 
 fn live_out(blk: &Block, live_in: &[u32]) -> u32 {
@@ -609,12 +636,44 @@ fn branch(b: &Block, taken: bool) -> Next {
     }
 }
 
-/// One round of jump threading; true if anything changed. `facts_in` is
-/// the caller's buffer, kept for the next round.
-fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis, facts_in: &mut Vec<Option<Facts>>) -> bool {
+/// The lists of facts `thread` hands from block to block, and spare lists
+/// to make new ones from: a list per block and edge, every round, had been
+/// one allocation in three of the compile.
+#[derive(Default)]
+struct FactLists {
+    at: Vec<Option<Facts>>,
+    spare: Vec<Facts>,
+}
+
+impl FactLists {
+    fn empty(&mut self) -> Facts {
+        let mut v = self.spare.pop().unwrap_or_default();
+        v.clear();
+        v
+    }
+
+    fn copy_of(&mut self, f: &Facts) -> Facts {
+        let mut v = self.empty();
+        v.extend_from_slice(f);
+        v
+    }
+
+    fn give_back(&mut self, f: Facts) {
+        if f.capacity() > 0 {
+            self.spare.push(f);
+        }
+    }
+}
+
+/// One round of jump threading; true if anything changed. `lists` is
+/// the caller's, kept for the next round.
+fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis, lists: &mut FactLists) -> bool {
     let n = g.blocks.len();
-    facts_in.clear();
-    facts_in.resize(n, None);
+    // Lists of blocks never reached last round are still here.
+    for f in std::mem::take(&mut lists.at).into_iter().flatten() {
+        lists.give_back(f);
+    }
+    lists.at.resize(n, None);
     let mut changed = false;
     // Where a path with `facts` entering `t` really ends up; what it learns
     // on the way is dropped again, leaving `facts` as it was.
@@ -653,19 +712,21 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis, facts_in
         facts.truncate(known);
         t
     };
-    let new_root = follow(g, *root, &mut Vec::new());
+    let mut scratch = lists.empty();
+    let new_root = follow(g, *root, &mut scratch);
     if new_root != *root {
+        lists.give_back(scratch);
         *root = new_root;
         return true;
     }
     if let Next::Block(r) = *root {
-        facts_in[r] = Some(Vec::new());
+        lists.at[r] = Some(scratch);
     }
     for &b in &an.order {
         // Edges are only redirected to descendants, so `order` stays
         // topological and every predecessor of `b` has already given it
         // its facts: they are final, and no longer needed once read.
-        let Some(mut f) = facts_in[b].take() else { continue };
+        let Some(mut f) = lists.at[b].take() else { continue };
         let blk = &g.blocks[b];
         let (jt, jf, count) = (blk.jt, blk.jf, succs(blk).count());
         let known = f.len();
@@ -686,25 +747,28 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis, facts_in
                 }
             }
             if let Next::Block(s) = new {
-                facts_in[s] = Some(match facts_in[s].take() {
+                let merged = match lists.at[s].take() {
                     None if i + 1 == count => std::mem::take(&mut f),
-                    None => f.clone(),
+                    None => lists.copy_of(&f),
                     // Keep what both sides imply, not just what both list:
                     // "= 0x800" on one path and "!= 0x800, != 0x86dd" on the
                     // other still agree on "!= 0x86dd".
                     Some(prev) => {
-                        let mut both: Facts = Vec::new();
+                        let mut both = lists.empty();
                         for x in prev.iter().chain(f.iter()) {
                             let holds = |side: &Facts| decide(vals, &x.0, side) == Some(x.1);
                             if !both.contains(x) && holds(&prev) && holds(&f) {
                                 both.push(*x);
                             }
                         }
+                        lists.give_back(prev);
                         both
                     }
-                });
+                };
+                lists.at[s] = Some(merged);
             }
         }
+        lists.give_back(f);
     }
     // Facts for blocks reached only through redirected edges may be
     // incomplete this round; the caller iterates to a fixpoint.
@@ -854,25 +918,49 @@ impl Regen<'_> {
 
 /// Rewrites every block to the shortest code this pass can find for what
 /// its successors and its test use, given what the registers hold on entry.
-/// `fresh`: `an` is already the analysis of `g` as it is.
-fn regenerate(vals: &mut Values, g: &mut Graph, root: Next, an: &mut Analysis, fresh: bool) -> Result<()> {
+/// `fresh`: `an` already holds the order, predecessors and liveness of `g` as it is.
+/// `memo`: another analysis follows, which the rewritten blocks' memo
+/// entries save from simulating them again.
+fn regenerate(vals: &mut Values, g: &mut Graph, root: Next, an: &mut Analysis, fresh: bool, memo: bool) -> Result<()> {
     if !fresh {
-        analyze(vals, g, root, an)?;
+        // Its own simulation is all the rewrite needs of one.
+        shape(g, root, an);
+        liveness(g, an);
     }
-    let n = g.blocks.len();
-    let mut exit = vec![[0; NREGS]; n];
-    for &b in &an.order {
-        let entry = entry_state(vals, b, an.preds(b), &exit)?;
-        let blk = g.blocks[b].clone();
-        if blk.keep {
-            let mut s = entry;
-            sim(vals, &blk.stmts, &mut s)?;
-            exit[b] = s;
-            continue;
-        }
+    // The exit states left behind are those of the rewritten blocks, for
+    // the memo. Only the exit states of predecessors are read, and they are
+    // written first.
+    let mut exit = std::mem::take(&mut an.exit);
+    exit.resize(g.blocks.len(), [0; NREGS]);
+    let mut out = std::mem::take(&mut an.regen_out);
+    let result = regenerate_blocks(vals, g, an, &mut exit, &mut out, memo);
+    an.exit = exit;
+    an.regen_out = out;
+    result
+}
+
+fn regenerate_blocks(
+    vals: &mut Values,
+    g: &mut Graph,
+    an: &mut Analysis,
+    exit: &mut [State],
+    out: &mut Vec<Insn>,
+    memo: bool,
+) -> Result<()> {
+    for i in 0..an.order.len() {
+        let b = an.order[i];
+        let entry = entry_state(vals, b, an.preds(b), exit)?;
+        let blk = &g.blocks[b];
         let mut desired = entry;
         sim(vals, &blk.stmts, &mut desired)?;
-        let live = live_out(&blk, &an.live_in);
+        if blk.keep {
+            exit[b] = desired;
+            if memo {
+                an.memo[b] = Some((entry, normalize(vals, &desired, blk.test)?));
+            }
+            continue;
+        }
+        let live = live_out(blk, &an.live_in);
         let cmp = normalize(vals, &desired, blk.test)?;
         // Use the normalized test unless A itself must survive.
         let (test_lhs, test_rhs, new_test, swapped) = match (cmp, blk.test) {
@@ -888,7 +976,8 @@ fn regenerate(vals: &mut Values, g: &mut Graph, root: Next, an: &mut Analysis, f
             }
             _ => (desired[RA], None, Test::Always, false),
         };
-        let mut r = Regen { vals: &mut *vals, cur: entry, out: Vec::new() };
+        out.clear();
+        let mut r = Regen { vals: &mut *vals, cur: entry, out: std::mem::take(out) };
         let mut ok = Some(());
         for m in 2..NREGS {
             if live & (1 << m) != 0 && entry[m] != desired[m] && ok.is_some() {
@@ -911,20 +1000,29 @@ fn regenerate(vals: &mut Values, g: &mut Graph, root: Next, an: &mut Analysis, f
             && want_x.is_none_or(|x| r.cur[RX] == x)
             && (2..NREGS).all(|m| live & (1 << m) == 0 || r.cur[m] == desired[m])
             && r.out.len() <= blk.stmts.len();
+        let cur = r.cur;
+        *out = std::mem::take(&mut r.out);
         if fine {
-            let out = std::mem::take(&mut r.out);
-            let cur = r.cur;
+            // Never longer than before: the block's own buffer holds it.
             let blkm = &mut g.blocks[b];
-            blkm.stmts = out;
+            blkm.stmts.clear();
+            blkm.stmts.extend_from_slice(out);
             blkm.test = new_test;
             if swapped {
                 std::mem::swap(&mut blkm.jt, &mut blkm.jf);
             }
             exit[b] = cur;
+            an.uses_defs[b] = None;
+            if memo {
+                an.memo[b] = Some((entry, normalize(vals, &cur, new_test)?));
+            } else {
+                an.memo[b] = None;
+            }
         } else {
-            let mut s = entry;
-            sim(vals, &blk.stmts, &mut s)?;
-            exit[b] = s;
+            exit[b] = desired;
+            if memo {
+                an.memo[b] = Some((entry, cmp));
+            }
         }
     }
     Ok(())
@@ -1006,10 +1104,11 @@ fn merge_duplicates(g: &mut Graph, root: &mut Next, m: &mut Merge, order: Option
 /// the value an earlier one tested right next to it, so that the value is
 /// loaded once. The tests are side-effect free, so their order does not
 /// change the result (except, as in libpcap, for truncated packets).
-fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
+fn pullup(g: &mut Graph, an: &Analysis, vals: &Values, touched: &mut Vec<bool>) -> bool {
     // Several pullups per round, as long as they touch different blocks
     // (the analysis is not updated in between).
-    let mut touched = vec![false; g.blocks.len()];
+    touched.clear();
+    touched.resize(g.blocks.len(), false);
     let mut changed = false;
     // A block of the chain; at its top (`shared`) it may have several
     // predecessors as long as they all test the same value (libpcap's
@@ -1053,14 +1152,14 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
                 }
             };
             let get = |g: &Graph, (b, on_true): (usize, bool)| if on_true { g.blocks[b].jt } else { g.blocks[b].jf };
-            let Some(first) = movable(g, &touched, get(g, link), Some(pc.lhs)) else { continue };
+            let Some(first) = movable(g, touched, get(g, link), Some(pc.lhs)) else { continue };
             let fixed = fixed_of(g, first);
             // Skip the tests of the same value already adjacent.
             let mut steps = 0;
             let diff = loop {
                 steps += 1;
                 let shared = (link.0 == p).then_some(pc.lhs);
-                let Some(d) = movable(g, &touched, get(g, link), shared) else { break None };
+                let Some(d) = movable(g, touched, get(g, link), shared) else { break None };
                 if fixed_of(g, d) != fixed || steps > 64 {
                     break None;
                 }
@@ -1073,7 +1172,7 @@ fn pullup(g: &mut Graph, an: &Analysis, vals: &Values) -> bool {
             let mut prev = diff;
             let found = loop {
                 steps += 1;
-                let Some(s) = movable(g, &touched, next_of(g, prev), None) else { break None };
+                let Some(s) = movable(g, touched, next_of(g, prev), None) else { break None };
                 if fixed_of(g, s) != fixed || steps > 64 {
                     break None;
                 }
@@ -1114,7 +1213,8 @@ struct Scratch {
     vals: Values,
     an: Analysis,
     merge: Merge,
-    facts_in: Vec<Option<Facts>>,
+    facts: FactLists,
+    touched: Vec<bool>,
 }
 
 /// Graphs above this many blocks leave no scratch behind, so that one huge
@@ -1126,12 +1226,36 @@ thread_local! {
 }
 
 pub fn optimize(g: &mut Graph, root: Next) -> Result<Next> {
+    with_scratch(g, root, optimize_with)
+}
+
+/// The one pass that shortens programs the most for the least time: each
+/// block rewritten to compute only what is used, from what the registers
+/// hold on entry. For code that libpcap leaves unoptimized (802.11's
+/// variable headers), whose offset computations this reuses; the jump
+/// threading rounds of [`optimize`] cost three times as much there.
+pub fn regenerate_only(g: &mut Graph, root: Next) -> Result<Next> {
+    with_scratch(g, root, |g, root, s| {
+        // The rewrite simulates every block itself: it needs the shape and
+        // liveness only, not the analysis' simulation.
+        shape(g, root, &mut s.an);
+        liveness(g, &mut s.an);
+        regenerate(&mut s.vals, g, root, &mut s.an, true, false)?;
+        Ok(root)
+    })
+}
+
+fn with_scratch(
+    g: &mut Graph,
+    root: Next,
+    pass: impl Fn(&mut Graph, Next, &mut Scratch) -> Result<Next>,
+) -> Result<Next> {
     let n = g.blocks.len();
     let kept = n <= SCRATCH_KEPT_BLOCKS;
     let mut run = |s: &mut Scratch| {
         s.vals.reset(n);
         s.an.forget_all();
-        optimize_with(g, root, s)
+        pass(g, root, s)
     };
     // A thread whose scratch is in use (never expected: the optimizer does
     // not call itself) or gone (thread exit) uses a fresh one.
@@ -1143,14 +1267,14 @@ pub fn optimize(g: &mut Graph, root: Next) -> Result<Next> {
 }
 
 fn optimize_with(g: &mut Graph, mut root: Next, s: &mut Scratch) -> Result<Next> {
-    let Scratch { vals, an, merge, facts_in } = s;
+    let Scratch { vals, an, merge, facts, touched } = s;
     // Whether `an` describes the graph as it is.
     let mut fresh = false;
     for _ in 0..200 {
         analyze(vals, g, root, an)?;
-        let mut changed = thread(vals, g, &mut root, an, facts_in);
+        let mut changed = thread(vals, g, &mut root, an, facts);
         if !changed {
-            changed = pullup(g, an, vals);
+            changed = pullup(g, an, vals, touched);
         }
         // Dead stores change statements, never edges.
         let edges_changed = changed;
@@ -1163,8 +1287,7 @@ fn optimize_with(g: &mut Graph, mut root: Next, s: &mut Scratch) -> Result<Next>
             break;
         }
     }
-    regenerate(vals, g, root, an, fresh)?;
-    an.forget_all();
+    regenerate(vals, g, root, an, fresh, true)?;
     // One round is the fixpoint: dead_stores' single pass is complete, and
     // so is merging, successors first; blocks merged are identical, so
     // they leave liveness (and with it dead stores) as it was.

@@ -322,11 +322,16 @@ impl Parser {
         self.toks[self.i.min(self.toks.len() - 1)].pos
     }
 
-    fn bump(&mut self) -> Tok {
-        let t = self.peek().clone();
+    fn bump(&mut self) {
         if self.i < self.toks.len() - 1 {
             self.i += 1;
         }
+    }
+
+    /// The next token, consumed (a copy: the parser may come back to it).
+    fn take(&mut self) -> Tok {
+        let t = self.peek().clone();
+        self.bump();
         t
     }
 
@@ -554,7 +559,7 @@ impl Parser {
                     // libpcap's grammar takes a dotted mask only (`mask 255`
                     // is a syntax error there).
                     let at = self.pos();
-                    let Tok::V4(m) = self.bump() else {
+                    let Tok::V4(m) = self.take() else {
                         return Err(syntax(at, "mask must be a dotted IPv4 address"));
                     };
                     return Ok(Id::V4Net { addr: s, mask: Some(m), len: 0 });
@@ -752,7 +757,7 @@ impl Parser {
 
     /// The keyword that starts a primitive, consumed.
     fn keyword(&mut self) -> Result<String> {
-        match self.bump() {
+        match self.take() {
             Tok::Word { text, .. } => Ok(text),
             _ => Err(self.unexpected()),
         }

@@ -11,9 +11,11 @@
 //! control field, on every 802.11 link but PPI (libpcap's rule), and
 //! `radio[…]` reads the radio header from the packet's start.
 //!
-//! Where ringcap differs: libpcap turns its optimizer off for these links
-//! (the offset code jumps inside a block); ringcap expresses the same code
-//! as conditions and optimizes it, so its programs are shorter.
+//! Where ringcap differs: libpcap turns its optimizer off for programs
+//! that compute these offsets (the offset code jumps inside a block);
+//! ringcap expresses the same code as conditions and runs on it the one
+//! optimizer pass that rewrites each block from what the registers hold
+//! (`optimize::regenerate_only`), so its programs are shorter.
 
 use super::super::ast::{Dir, WlanAddr};
 use super::super::codegen::*;
@@ -79,7 +81,7 @@ pub(super) fn reads(c: &Cond, reg: u32) -> bool {
     match c {
         Cond::Const(_) => false,
         Cond::Leaf(l) => l.stmts.iter().any(|i| matches!(i.code, c if c == LD | MEM || c == LDX | MEM) && i.k == reg),
-        Cond::And(a, b) | Cond::Or(a, b) => reads(a, reg) || reads(b, reg),
+        Cond::And(ab) | Cond::Or(ab) => reads(&ab.0, reg) || reads(&ab.1, reg),
         Cond::Not(a) => reads(a, reg),
     }
 }
@@ -168,10 +170,12 @@ impl Gen {
         Cond::and(fc, Cond::or(Cond::and(is_data, data), Cond::Const(true)))
     }
 
-    pub(in crate::filter) fn finish_wlan(&self, cond: Cond) -> Cond {
+    pub(in crate::filter) fn finish_wlan(&mut self, cond: Cond) -> Cond {
         let Some(r) = self.wlan else { return cond };
         let uses_pl = reads(&cond, r.pl);
         let uses_hdr = r.hdr.is_some_and(|h| reads(&cond, h));
+        // libpcap's no_optimize, set where it loads these registers.
+        self.libpcap_unoptimized = uses_pl || uses_hdr;
         let mut pre = Vec::new();
         if let Some(h) = r.hdr {
             if uses_pl || uses_hdr {
