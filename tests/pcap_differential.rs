@@ -109,6 +109,14 @@ fn savefile_handles_behave_like_libpcap() {
     same_output_args("tests/pcap/offline_handles.c", &args);
 }
 
+/// pcap_offline_filter on programs changed in place between calls, freed
+/// and replaced at the same address, built on the stack, alternating, and
+/// changed by several threads: the verdicts of the memory as it is.
+#[test]
+fn offline_filter_runs_the_program_as_it_is_now() {
+    same_output("tests/pcap/offline_filter_cache.c");
+}
+
 /// Devices, their flags and addresses, in libpcap's order, the netfilter
 /// log and queue pseudo-devices included. libpcap also lists pseudo-devices
 /// ringcap does not capture on (Bluetooth monitor, D-Bus); those lines are

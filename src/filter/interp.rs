@@ -655,6 +655,28 @@ mod tests {
         assert_eq!(run_cached(&bytes(&prog)[..7], &[], 100), 0);
     }
 
+    #[test]
+    fn the_cache_follows_one_buffer_rewritten_in_place_and_two_alternating() {
+        let len_gt =
+            |k: u32, keep: u32| bytes(&[Insn::stmt(LD | LEN, 0), Insn::new(JMP | JGT | K, 0, 1, k), ret(keep), ret(0)]);
+        // One buffer, as a program the caller changes between calls: every
+        // byte that decides the verdict is noticed (k, the return, jt/jf).
+        let mut buf = len_gt(60, 9);
+        assert_eq!(run_cached(&buf, &[], 100), 9);
+        buf.copy_from_slice(&len_gt(120, 9));
+        assert_eq!(run_cached(&buf, &[], 100), 0);
+        buf.copy_from_slice(&len_gt(120, 5));
+        assert_eq!(run_cached(&buf, &[], 130), 5);
+        buf[8 + 2] = 1; // jgt's jt now skips `ret 5`
+        assert_eq!(run_cached(&buf, &[], 130), 0);
+        let (a, b) = (len_gt(60, 1), len_gt(60, 2));
+        for wire in [50, 100, 50, 100] {
+            let want = u32::from(wire > 60);
+            assert_eq!(run_cached(&a, &[], wire), want);
+            assert_eq!(run_cached(&b, &[], wire), 2 * want);
+        }
+    }
+
     /// The kernel's classic BPF, written out plainly over the instructions
     /// (the subset the random programs below use).
     fn reference(prog: &[Insn], pkt: &[u8], wirelen: u32) -> Option<u32> {
