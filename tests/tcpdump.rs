@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use ringcap::savefile::Reader;
 use support::c::{lib_dir, repo};
+use support::netns::mac;
 
 /// Runs `f` in a private network namespace holding the veth pair va <-> vb.
 fn in_netns<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
@@ -82,14 +83,6 @@ impl Tcpdump {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
-}
-
-fn mac(iface: &str) -> String {
-    fs::read_to_string(format!("/sys/class/net/{iface}/address")).map(|s| s.trim().to_string()).unwrap_or_else(|_| {
-        let out = Command::new("ip").args(["-o", "link", "show", iface]).output().unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        text.split("link/ether ").nth(1).and_then(|s| s.split_whitespace().next()).unwrap().to_string()
-    })
 }
 
 /// Sends the mixed traffic of tests/tcpdump/traffic.py from va to vb; returns the frame count.

@@ -27,3 +27,11 @@ pub fn in_netns<R: Send + 'static>(setup: &'static [&'static str], f: impl FnOnc
 
 /// The veth pair va <-> vb, both up.
 pub const VETH_PAIR: &[&str] = &["ip link add va type veth peer name vb", "ip link set va up", "ip link set vb up"];
+
+/// The MAC address of `iface` in the current namespace (sysfs still shows
+/// the namespace the test process started in, so `ip` is asked).
+pub fn mac(iface: &str) -> String {
+    let out = Command::new("ip").args(["-o", "link", "show", iface]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.split("link/ether ").nth(1).and_then(|s| s.split_whitespace().next()).unwrap().to_string()
+}
