@@ -723,6 +723,10 @@ impl Capture {
     /// so one wake-up drains several blocks (`coalescing_pause_ms`, at the
     /// rate of the ring's units taken since the last read).
     fn pace(&mut self, delivered: usize) -> i32 {
+        // Off (every pcap handle): no clock read per dispatch.
+        if self.coalesce_ms == 0 {
+            return 0;
+        }
         let (taken, capacity) = match &self.reader {
             Reader::V1(_) | Reader::V2(_) => {
                 (self.stats.delivered + self.stats.filtered, u64::from(self.ring.geometry().frame_nr))
@@ -731,7 +735,7 @@ impl Capture {
         };
         let now = std::time::Instant::now();
         let last = self.last_read.replace((now, taken));
-        if self.coalesce_ms == 0 || delivered < COALESCE_MIN_PACKETS || self.ready() {
+        if delivered < COALESCE_MIN_PACKETS || self.ready() {
             return 0;
         }
         let Some((then, taken_then)) = last else { return 0 };
