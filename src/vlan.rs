@@ -37,6 +37,14 @@ pub fn tpid(meta: &PacketMeta) -> u16 {
     }
 }
 
+/// The 4 bytes of the tag the kernel took out, as they stood on the wire.
+#[inline]
+pub fn tag(meta: &PacketMeta) -> [u8; TAG_LEN] {
+    let [p0, p1] = tpid(meta).to_be_bytes();
+    let [t0, t1] = meta.vlan_tci.to_be_bytes();
+    [p0, p1, t0, t1]
+}
+
 /// Whether the tag goes back into this packet: an Ethernet frame the kernel
 /// untagged, long enough to hold the MAC addresses.
 fn wants_tag(meta: &PacketMeta, len: usize) -> bool {
@@ -69,9 +77,7 @@ pub(crate) unsafe fn reinsert_in_place<'m>(
         }
         let at = base.add(room.len - TAG_LEN);
         std::ptr::copy(at.add(TAG_LEN), at, TAG_OFFSET);
-        let tag = at.add(TAG_OFFSET);
-        tag.copy_from_nonoverlapping(tpid(meta).to_be_bytes().as_ptr(), 2);
-        tag.add(2).copy_from_nonoverlapping(meta.vlan_tci.to_be_bytes().as_ptr(), 2);
+        at.add(TAG_OFFSET).copy_from_nonoverlapping(tag(meta).as_ptr(), TAG_LEN);
         meta.len = meta.len.saturating_add(TAG_LEN as u32);
         let left = room.len - TAG_LEN;
         let room = (left > 0).then_some(Headroom { start: room.start, len: left });
@@ -89,8 +95,7 @@ pub fn reinsert(data: &[u8], meta: &mut PacketMeta, buf: &mut Vec<u8>) -> bool {
     buf.clear();
     buf.reserve(data.len() + TAG_LEN);
     buf.extend_from_slice(&data[..TAG_OFFSET]);
-    buf.extend_from_slice(&tpid(meta).to_be_bytes());
-    buf.extend_from_slice(&meta.vlan_tci.to_be_bytes());
+    buf.extend_from_slice(&tag(meta));
     buf.extend_from_slice(&data[TAG_OFFSET..]);
     meta.len = meta.len.saturating_add(TAG_LEN as u32);
     true

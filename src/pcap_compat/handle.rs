@@ -26,6 +26,7 @@ use crate::socket::SocketKind;
 use crate::stats::Stats;
 use crate::sys;
 use crate::timestamp::TimestampSource;
+use crate::vlan;
 use crate::wait::{Breaker, Wake};
 
 /// A packet socket libpcap's way refused: its words, which programs
@@ -558,8 +559,7 @@ pub enum Round {
     Wait(WaitFor),
 }
 
-/// A VLAN tag's length, and where an SLL header's protocol field starts.
-const VLAN_TAG_LEN: usize = 4;
+/// Where an SLL header's protocol field starts.
 const SLL_PROTOCOL_AT: usize = 14;
 /// The longest cooked header: SLL2's 20 bytes, or SLL's 16 with a tag.
 const MAX_COOKED_HEADER: usize = 20;
@@ -741,14 +741,13 @@ fn live_packet(
 fn cooked<'a>(p: &'a Packet<'_>, c: Cooked, scratch: &'a mut Vec<u8>) -> (&'a [u8], u32) {
     // SLL (not SLL2) has room for the tag the kernel took out: libpcap
     // puts it before the protocol field.
-    let tag = if c == Cooked::Sll && crate::vlan::has_tag(p.meta) { VLAN_TAG_LEN } else { 0 };
+    let tag = if c == Cooked::Sll && vlan::has_tag(p.meta) { vlan::TAG_LEN } else { 0 };
     let hl = c.len() + tag;
     let mut header = [0u8; MAX_COOKED_HEADER];
     c.write(p.meta, &mut header[..c.len()]);
     if tag > 0 {
-        header.copy_within(SLL_PROTOCOL_AT..SLL_PROTOCOL_AT + 2, SLL_PROTOCOL_AT + VLAN_TAG_LEN);
-        header[SLL_PROTOCOL_AT..SLL_PROTOCOL_AT + 2].copy_from_slice(&crate::vlan::tpid(p.meta).to_be_bytes());
-        header[SLL_PROTOCOL_AT + 2..SLL_PROTOCOL_AT + 4].copy_from_slice(&p.meta.vlan_tci.to_be_bytes());
+        header.copy_within(SLL_PROTOCOL_AT..SLL_PROTOCOL_AT + 2, SLL_PROTOCOL_AT + vlan::TAG_LEN);
+        header[SLL_PROTOCOL_AT..SLL_PROTOCOL_AT + vlan::TAG_LEN].copy_from_slice(&vlan::tag(p.meta));
     }
     let framed = match p.with_header(&header[..hl]) {
         Some(framed) => framed,
