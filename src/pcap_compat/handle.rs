@@ -761,6 +761,17 @@ fn cooked<'a>(p: &'a Packet<'_>, c: Cooked, scratch: &'a mut Vec<u8>) -> (&'a [u
     (framed, p.meta.len + hl as u32)
 }
 
+/// A savefile record's header as pcap_pkthdr (its fraction is already in
+/// the handle's precision).
+#[inline(always)]
+fn pkthdr(h: &crate::savefile::PacketHeader) -> pcap_pkthdr {
+    pcap_pkthdr {
+        ts: libc::timeval { tv_sec: h.ts_sec as libc::time_t, tv_usec: h.ts_frac as libc::suseconds_t },
+        caplen: h.caplen,
+        len: h.len,
+    }
+}
+
 /// What the kernel would answer to a filter's ancillary loads for this packet.
 fn ancillary(meta: &crate::rx::PacketMeta) -> Ancillary {
     let vlan = meta.status & sys::TP_STATUS_VLAN_VALID != 0;
@@ -803,15 +814,7 @@ fn read_offline(
                 continue;
             }
         }
-        let hdr = pcap_pkthdr {
-            ts: libc::timeval {
-                tv_sec: packet.header.ts_sec as libc::time_t,
-                tv_usec: packet.header.ts_frac as libc::suseconds_t,
-            },
-            caplen: packet.header.caplen,
-            len: packet.header.len,
-        };
-        deliver(&hdr, packet.data);
+        deliver(&pkthdr(&packet.header), packet.data);
         n += 1;
     }
     Ok(n)
@@ -856,14 +859,7 @@ fn next_accepted(
             return Some(None);
         }
     }
-    bufs.oneshot_hdr = pcap_pkthdr {
-        ts: libc::timeval {
-            tv_sec: packet.header.ts_sec as libc::time_t,
-            tv_usec: packet.header.ts_frac as libc::suseconds_t,
-        },
-        caplen: packet.header.caplen,
-        len: packet.header.len,
-    };
+    bufs.oneshot_hdr = pkthdr(&packet.header);
     Some(Some(packet.data.as_ptr()))
 }
 
