@@ -56,6 +56,17 @@ impl Version {
 
 pub use crate::sys::page_size;
 
+/// The smallest block the page allocator gives whole that holds `bytes`:
+/// a power-of-two number of pages (libpcap's block rule, and the one that
+/// wastes no page of the kernel's allocation).
+pub fn pages_holding(bytes: usize) -> usize {
+    let mut block = page_size();
+    while block < bytes {
+        block *= 2;
+    }
+    block
+}
+
 /// Explicit ring layout requested by the caller instead of the sizing helper.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Layout {
@@ -304,14 +315,9 @@ impl Sizing {
         }
         let packet = (self.snaplen.min(self.max_packet.max(1))) as usize;
         let frame = self.frame_for(packet);
-        let page = page_size();
         let (block_size, frame_size) = match self.version {
             Version::V3 => {
-                let needed = sys::v3_block_plus_priv(self.priv_size as usize) + frame;
-                let mut block = page;
-                while block < needed {
-                    block *= 2;
-                }
+                let block = pages_holding(sys::v3_block_plus_priv(self.priv_size as usize) + frame);
                 // Several blocks must fit in the buffer, or the kernel has
                 // nowhere to write while the reader holds one.
                 let mut preferred = V3_PREFERRED_BLOCK;
@@ -322,10 +328,7 @@ impl Sizing {
             }
             Version::V1 | Version::V2 => {
                 let mut best = None;
-                let mut block = page;
-                while block < frame {
-                    block *= 2;
-                }
+                let mut block = pages_holding(frame);
                 while block <= V2_MAX_BLOCK.max(frame.next_power_of_two()) {
                     let waste = (block % frame) as f64 / block as f64;
                     match best {

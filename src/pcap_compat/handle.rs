@@ -244,10 +244,7 @@ const LIBPCAP_BUFFER_BYTES: usize = 2 << 20;
 /// buffer. A block hands over as many packets per wake-up as libpcap's.
 fn libpcap_v3_layout(buffer: usize) -> Layout {
     let frame = DEFAULT_SNAPLEN as usize;
-    let mut block = crate::geometry::page_size();
-    while block < frame {
-        block *= 2;
-    }
+    let block = crate::geometry::pages_holding(frame);
     let frames = buffer.div_ceil(frame).max(1);
     let per_block = block / frame;
     let blocks = (frames / per_block).max(1);
