@@ -217,11 +217,7 @@ fn run<T>(p: *mut pcap, f: impl FnOnce(&Guard<PcapHandle>) -> PResult<T>) -> Opt
 /// `f` on a handle already looked up, inside the panic guard: its value,
 /// or its status with the text stored as pcap_geterr's.
 pub fn run_on<T>(handle: &Guard<PcapHandle>, f: impl FnOnce(&Guard<PcapHandle>) -> PResult<T>) -> Result<T, c_int> {
-    settle(handle, crate::ffi::boundary::guard(|| f(handle)))
-}
-
-fn settle<T>(handle: &Guard<PcapHandle>, outcome: Option<PResult<T>>) -> Result<T, c_int> {
-    match outcome {
+    match crate::ffi::boundary::guard(|| f(handle)) {
         Some(Ok(v)) => Ok(v),
         Some(Err(e)) => {
             set_error(handle.last_error(), &e.message);
