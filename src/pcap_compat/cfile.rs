@@ -60,7 +60,7 @@ impl CFile {
     /// A stream ringcap opened for writing a savefile, with a buffer of
     /// DUMP_BUFFER_BYTES; the process's standard output keeps its own.
     pub fn with_dump_buffer(mut self) -> CFile {
-        if !self.owned || self.file.is_null() {
+        if !self.owned {
             return self;
         }
         let mut buf = vec![0u8; DUMP_BUFFER_BYTES].into_boxed_slice();
@@ -128,7 +128,7 @@ impl StreamLock {
     /// `file` is a live FILE that stays open while the lock is held.
     pub(crate) unsafe fn take(file: *mut libc::FILE) -> StreamLock {
         // With one thread no other can take the lock while this call runs.
-        if crate::sys::single_threaded() {
+        if sys::single_threaded() {
             return StreamLock(None);
         }
         // SAFETY: a live FILE, per the caller.
