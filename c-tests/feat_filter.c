@@ -5,6 +5,8 @@
  */
 #include "rc_net.h"
 
+#include <time.h>
+
 #define TYPE_A 0x88b5
 #define TYPE_B 0x88b6
 
@@ -150,6 +152,40 @@ static void test_change(int version) {
     ringcap_capture_close(h);
 }
 
+/* The block the kernel is filling holds packets of the old filter, and its
+ * timer (60 s) is too long to wait for: the change returns at once and
+ * those packets stay out when the block fills and is handed over. */
+static void test_change_in_unretired_block(void) {
+    ringcap_bpf_insn fa[4], fb[4];
+    accept_type(fa, TYPE_A);
+    accept_type(fb, TYPE_B);
+    ringcap_config *cfg = rc_config("rc0", 3);
+    /* 4 KiB blocks: 21 of the 100-byte frames each. */
+    REQUIRE(ringcap_config_set_geometry(cfg, 4096, 8, 2048, 16) == 0, "%s", ringcap_last_error());
+    REQUIRE(ringcap_config_set_block_timeout(cfg, 60000) == 0, "%s", ringcap_last_error());
+    REQUIRE(ringcap_config_set_filter(cfg, fa, 4) == 0, "%s", ringcap_last_error());
+    ringcap_capture *h = rc_open(cfg);
+    ringcap_config_free(cfg);
+    send_typed(TYPE_A, 0, 5);
+    usleep(20000);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int discarded = ringcap_capture_set_filter(h, fb, 4);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    CHECK(discarded == 5, "the 5 packets in the unretired block were discarded (%d): %s", discarded,
+          ringcap_capture_last_error(h));
+    CHECK(waited < 10.0, "the change did not wait for the 60 s block timer (%.3f s)", waited);
+    /* 5 + 110 frames fill five blocks and part of a sixth, which stays
+     * with the kernel. */
+    send_typed(TYPE_B, 5, 110);
+    struct typed t = {0, 0, 0};
+    rc_drain(h, on_typed, &t);
+    CHECK(t.a == 0 && t.other == 0 && t.b >= 110 - 21 && t.b < 110,
+          "only B from the retired blocks: a %u b %u other %u", t.a, t.b, t.other);
+    ringcap_capture_close(h);
+}
+
 static void test_locked_at_open(void) {
     ringcap_bpf_insn fa[4], fb[4];
     accept_type(fa, TYPE_A);
@@ -169,6 +205,7 @@ int main(void) {
     test_validation();
     test_change(2);
     test_change(3);
+    test_change_in_unretired_block();
     test_locked_at_open();
     return rc_test_done();
 }

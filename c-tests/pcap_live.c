@@ -33,6 +33,54 @@ static void *breaker(void *arg) {
     return NULL;
 }
 
+static void count_by_type(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes) {
+    unsigned *n = (unsigned *)user;
+    n[h->caplen >= 14 && bytes[13] == 0xb6 ? 1 : 0]++;
+}
+
+/* A read timeout of 0 waits for ever, as libpcap's: V3 blocks are handed
+ * over only when full. A filter set while the block being filled holds
+ * packets the old filter accepted neither waits for that block nor lets
+ * them out when it fills. */
+static void test_timeout_forever(void) {
+    char errbuf[PCAP_ERRBUF_SIZE];
+    pcap_t *p = pcap_open_live("rc0", 262144, 0, 0, errbuf);
+    REQUIRE(p != NULL, "open_live to_ms 0: %s", errbuf);
+    struct bpf_program prog;
+    CHECK(pcap_compile(p, &prog, "ether proto 0x88b5", 1, 0) == 0 && pcap_setfilter(p, &prog) == 0, "filter A");
+    pcap_freecode(&prog);
+    rc_send_sequence("rc1", "rc0", 0, 5);
+    usleep(50000);
+    unsigned n[2] = {0, 0};
+    CHECK(pcap_setnonblock(p, 1, errbuf) == 0, "nonblock: %s", errbuf);
+    CHECK(pcap_dispatch(p, -1, count_by_type, (u_char *)n) == 0 && n[0] == 0, "a part-filled block stays (%u)", n[0]);
+    CHECK(pcap_compile(p, &prog, "ether proto 0x88b6", 1, 0) == 0 && pcap_setfilter(p, &prog) == 0, "filter B: %s",
+          pcap_geterr(p));
+    pcap_freecode(&prog);
+    /* 600 frames of 1000 bytes: 240 to a 256 KiB block, so two blocks and
+     * part of a third. */
+    uint8_t src[6], dst[6], buf[1000];
+    rc_mac("rc1", src);
+    rc_mac("rc0", dst);
+    int fd = rc_sender("rc1");
+    for (unsigned i = 0; i < 600; i++) {
+        rc_build_frame(buf, sizeof buf, i, dst, src);
+        buf[13] = 0xb6;
+        rc_send(fd, buf, sizeof buf);
+    }
+    close(fd);
+    usleep(50000);
+    int idle = 0;
+    while (idle < 3) {
+        int r = pcap_dispatch(p, -1, count_by_type, (u_char *)n);
+        REQUIRE(r >= 0, "dispatch: %s", pcap_geterr(p));
+        idle = r == 0 ? idle + 1 : 0;
+        usleep(10000);
+    }
+    CHECK(n[0] == 0 && n[1] >= 600 - 241 && n[1] < 600, "only B, from the full blocks: A %u B %u", n[0], n[1]);
+    pcap_close(p);
+}
+
 int main(void) {
     rc_test_netns();
     char errbuf[PCAP_ERRBUF_SIZE];
@@ -61,6 +109,9 @@ int main(void) {
     CHECK(strcmp(pcap_datalink_val_to_name(DLT_LINUX_SLL2), "LINUX_SLL2") == 0, "dlt names");
     CHECK(pcap_datalink_name_to_val("en10mb") == DLT_EN10MB, "dlt by name");
     CHECK(pcap_get_selectable_fd(p) >= 0, "selectable fd");
+    /* libpcap's pcap_bufsize on a ring is its frame size: a V3 block's
+     * one "frame" of MAXIMUM_SNAPLEN. */
+    CHECK(pcap_bufsize(p) == 262144, "bufsize %d", pcap_bufsize(p));
 
     struct seen s;
     memset(&s, 0, sizeof s);
@@ -121,5 +172,6 @@ int main(void) {
     CHECK(data[0] == 0x88 && data[1] == 0xb5, "SLL2 protocol");
     CHECK(data[11] == 6, "SLL2 halen");
     pcap_close(p);
+    test_timeout_forever();
     return rc_test_done();
 }

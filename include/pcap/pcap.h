@@ -941,7 +941,8 @@ void pcap_free_tstamp_types(int *types);
 int pcap_setdirection(struct pcap *p, int d);
 
 /**
- * pcap_bufsize(): bytes of ring memory.
+ * pcap_bufsize(): as libpcap's on a ring, the size of one frame (a V3
+ * block's "frame" of MAXIMUM_SNAPLEN), not of the ring.
  */
 int pcap_bufsize(struct pcap *p);
 

@@ -718,13 +718,14 @@ pub extern "C" fn pcap_setdirection(p: *mut pcap, d: c_int) -> c_int {
     })
 }
 
-/// pcap_bufsize(): bytes of ring memory.
+/// pcap_bufsize(): as libpcap's on a ring, the size of one frame (a V3
+/// block's "frame" of MAXIMUM_SNAPLEN), not of the ring.
 #[no_mangle]
 pub extern "C" fn pcap_bufsize(p: *mut pcap) -> c_int {
     with_pcap(p, |h| {
         let state = h.state();
         state.activated()?;
-        Ok(state.live().map(|l| l.ring_bytes as c_int).unwrap_or(0))
+        Ok(state.live().map(|l| l.frame_bytes as c_int).unwrap_or(0))
     })
 }
 

@@ -83,7 +83,8 @@ pub struct Live {
     /// ifindex of "lo" in the capture's namespace (-1: none).
     loopback: i32,
     pub version: Version,
-    pub ring_bytes: usize,
+    /// What pcap_bufsize reports: one ring frame's size, as libpcap.
+    pub frame_bytes: usize,
     pub cooked: Option<Cooked>,
     stats: LiveStats,
 }
@@ -242,12 +243,17 @@ const LIBPCAP_BUFFER_BYTES: usize = 2 << 20;
 /// MAXIMUM_SNAPLEN, so each block (the smallest power-of-two number of
 /// pages that holds one) is 256 KiB, and enough of them to cover the
 /// buffer. A block hands over as many packets per wake-up as libpcap's.
+///
+/// Then as many blocks again, for the wake-up coalescing pause: a pause
+/// lasts at most what a quarter of the ring takes to fill, so the room
+/// left when it ends is never less than libpcap's ring has when its
+/// reader wakes (all of it but the block that woke it).
 fn libpcap_v3_layout(buffer: usize) -> Layout {
     let frame = DEFAULT_SNAPLEN as usize;
     let block = crate::geometry::pages_holding(frame);
     let frames = buffer.div_ceil(frame).max(1);
     let per_block = block / frame;
-    let blocks = (frames / per_block).max(1);
+    let blocks = (frames / per_block).max(1).saturating_mul(2);
     Layout {
         block_size: block as u32,
         block_nr: blocks.min(u32::MAX as usize) as u32,
@@ -427,11 +433,15 @@ impl PcapState {
             breaker: Some(breaker),
             // libpcap: a link going down is not an error; a device that vanished is.
             wait_out_link_down: true,
-            // No coalescing pause: the ring is libpcap's size, and a pause
-            // would leave it less room than libpcap's for a reader that is
-            // then descheduled under load (measured: more drops on a busy
-            // machine for about a tenth less CPU).
-            coalesce_us: 0,
+            // Wake-ups coalesced under load as for native handles, but only
+            // with the room a pause takes added to the ring (see
+            // `libpcap_v3_layout`): a pause over a ring of libpcap's size
+            // left less room than libpcap's for a reader then descheduled
+            // (measured: more drops on a busy machine). The read timeout is
+            // how long the program lets packets wait in the buffer, so it
+            // bounds the pause (0: for ever; a second, the longest pause
+            // taken). Immediate mode asks for every packet at once.
+            coalesce_us: if self.opts.immediate { 0 } else { crate::rx::DEFAULT_COALESCE_US },
             ..CaptureConfig::default()
         };
         let buffer = if self.opts.buffer_size > 0 { self.opts.buffer_size as usize } else { LIBPCAP_BUFFER_BYTES };
@@ -440,10 +450,16 @@ impl PcapState {
             config.layout = Some(libpcap_v3_layout(buffer));
         }
         // As libpcap: a partly filled block is handed over after the read
-        // timeout (0: the kernel's choice), so sparse traffic fills a ring
-        // over block count x to_ms, not over a millisecond per block. Low
+        // timeout, so sparse traffic fills a ring over block count x to_ms,
+        // not over a millisecond per block; a timeout of 0 waits for ever,
+        // so blocks retire only when full (libpcap asks for UINT_MAX ms; the
+        // kernel's own choice, 8 ms, would retire blocks that a steady
+        // 200 000 packets/s fills in 9, a wake-up per part block). Low
         // latency is what immediate mode is for.
-        config.block_timeout_ms = self.opts.timeout_ms.max(0) as u32;
+        config.block_timeout_ms = match self.opts.timeout_ms {
+            0 => crate::rx::BLOCK_TIMEOUT_NEVER,
+            ms => ms.max(0) as u32,
+        };
         // No TX ring: pcap_inject sends on this socket (see inject.rs).
         let capture = Capture::open(&config).map_err(|e| match e.code() {
             ErrorCode::Permission => socket_error(e),
@@ -465,7 +481,7 @@ impl PcapState {
             loopback,
             socket: capture.shared_socket(),
             version: config.version,
-            ring_bytes: capture.geometry().ring_bytes(),
+            frame_bytes: capture.geometry().frame_size as usize,
             cooked: (kind == SocketKind::Dgram).then_some(Cooked::Sll),
             stats: LiveStats { received: AtomicU64::new(0), dropped: AtomicU64::new(0), ifdrop },
         }));

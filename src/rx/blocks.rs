@@ -27,11 +27,21 @@ pub struct BlockReader {
     cursor: Option<Cursor>,
     /// Blocks handed back so far: how fast the ring fills, for pacing.
     released: u64,
+    skip: Option<Skip>,
+}
+
+/// The packets a discard found in the block the kernel was still filling
+/// and could not wait for (its retire timer is long, or never fires): they
+/// predate the discard, so they are passed over when the block is opened.
+struct Skip {
+    block: u32,
+    seq: u64,
+    packets: u32,
 }
 
 impl BlockReader {
     pub fn new() -> BlockReader {
-        BlockReader { block: 0, cursor: None, released: 0 }
+        BlockReader { block: 0, cursor: None, released: 0, skip: None }
     }
 
     pub fn ready(&self, ring: &BlockRing<'_>) -> bool {
@@ -49,7 +59,19 @@ impl BlockReader {
         let at = desc.offset_to_priv as usize;
         let private = (priv_len > 0 && block.region().sub(at, priv_len).is_some()).then_some(at);
         let offset = desc.offset_to_first_pkt as usize;
-        self.cursor = Some(Cursor { remaining: desc.num_pkts, offset, seq: desc.seq_num, private, prefetched: offset });
+        let mut cur = Cursor { remaining: desc.num_pkts, offset, seq: desc.seq_num, private, prefetched: offset };
+        if let Some(skip) = self.skip.take().filter(|s| s.block == self.block && s.seq == desc.seq_num) {
+            for _ in 0..skip.packets.min(cur.remaining) {
+                let Some(h) = block.region().read::<sys::tpacket3_hdr>(cur.offset) else {
+                    cur.remaining = 0;
+                    break;
+                };
+                cur.offset += h.tp_next_offset as usize;
+                cur.remaining -= 1;
+            }
+            cur.prefetched = cur.offset;
+        }
+        self.cursor = Some(cur);
         true
     }
 
@@ -177,7 +199,8 @@ impl BlockReader {
     /// Gives every block user space owns (and the rest of a partly read
     /// one) back undelivered; returns the packets discarded. The block the
     /// kernel is filling is only handed over when its timer retires it, so
-    /// if it already holds packets this waits for that, up to `settle_ms`.
+    /// if it already holds packets this waits for that, up to `settle_ms`;
+    /// packets it still holds then are passed over when it is opened.
     pub fn discard(&mut self, ring: &BlockRing<'_>, settle_ms: u64) -> usize {
         let deadline = std::time::Instant::now() + std::time::Duration::from_millis(settle_ms);
         let mut n = 0usize;
@@ -192,8 +215,14 @@ impl BlockReader {
                 released += 1;
             }
             // The block the kernel owns next is the one it is filling.
-            if ring.block(self.block).packets_so_far() == 0 || std::time::Instant::now() >= deadline {
+            let filling = ring.block(self.block);
+            let packets = filling.packets_so_far();
+            if packets == 0 {
                 return n;
+            }
+            if std::time::Instant::now() >= deadline {
+                self.skip = Some(Skip { block: self.block, seq: filling.descriptor().seq_num, packets });
+                return n + packets as usize;
             }
             std::thread::sleep(std::time::Duration::from_millis(1));
         }

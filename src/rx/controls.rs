@@ -12,6 +12,9 @@ use crate::socket::SocketKind;
 use crate::sockfilter::{self, Insn};
 use crate::sys;
 
+/// The longest V3 block timeout a filter change waits out.
+const SETTLE_TIMEOUT_MAX_MS: u32 = 100;
+
 impl Capture {
     /// Replaces the socket filter without letting a packet the old filter
     /// accepted through: a reject-all program goes in first, whatever the
@@ -23,8 +26,14 @@ impl Capture {
         sockfilter::validate(prog)?;
         sockfilter::attach(self.socket(), &sockfilter::REJECT_ALL)?;
         // A V3 block being filled is handed over by its retire timer: allow
-        // a few periods (8 ms is the kernel's choice when asked for 0).
-        let settle = 4 * u64::from(self.block_timeout_ms().max(8)) + 20;
+        // a few periods of a short one (8 ms is the kernel's choice when
+        // asked for 0), which also lets a packet the old filter was still
+        // passing land. Past that, or with a long timer (libpcap's to_ms 0
+        // never fires), its packets so far are passed over when it is opened.
+        let settle = match self.block_timeout_ms() {
+            ms if ms <= SETTLE_TIMEOUT_MAX_MS => 4 * u64::from(ms.max(8)) + 20,
+            _ => 0,
+        };
         let discarded = self.discard_pending(settle);
         sockfilter::attach(self.socket(), prog).map_err(|e| {
             Error::new(e.code(), format!("{e}; the handle now rejects every packet until a filter is set"))

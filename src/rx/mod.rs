@@ -45,6 +45,9 @@ pub const DEFAULT_SNAPLEN: u32 = 262_144;
 /// timeout (p99 0.9 ms at 1 000 pps measured at 1 ms); before, a jiffy
 /// timer rounds it up to one jiffy. 1 ms is the smallest the kernel takes.
 pub const DEFAULT_BLOCK_TIMEOUT_MS: u32 = 1;
+/// A V3 block timeout that never fires: blocks retire only when full
+/// (libpcap's choice for a read timeout of 0, "wait for ever").
+pub const BLOCK_TIMEOUT_NEVER: u32 = u32::MAX;
 /// After a dispatch that drained a busy ring (at least
 /// COALESCE_MIN_PACKETS), the next one first waits up to this long so that
 /// each wake-up drains several retired blocks: the wake-up (poll, context
