@@ -195,16 +195,11 @@ impl<W: Write> Writer<W> {
     #[inline]
     pub fn dump(&mut self, header: &PacketHeader, data: &[u8]) -> Result<()> {
         let data = captured(header, data)?;
-        let mut rec = [0u8; RECORD_HEADER_LEN];
-        let fields = [
-            (header.ts_sec as i32).to_ne_bytes(),
-            (header.ts_frac as i32).to_ne_bytes(),
-            header.caplen.to_ne_bytes(),
-            header.len.to_ne_bytes(),
-        ];
-        for (dst, src) in rec.chunks_exact_mut(4).zip(fields) {
-            dst.copy_from_slice(&src);
-        }
+        // Built in registers and stored whole: four 4-byte stores read back
+        // by the copy's one 16-byte load cannot be forwarded, a stall per
+        // packet in pcap_dump (perf: a fifth of its samples).
+        let words = [header.ts_sec as i32 as u32, header.ts_frac as i32 as u32, header.caplen, header.len];
+        let rec = record_header(words);
         self.out.write_parts(&rec, data)
     }
 
@@ -304,4 +299,23 @@ fn check_append_header(hdr: &[u8; FILE_HEADER_LEN], name: &str, config: &WriterC
         return mismatch("snaplen");
     }
     Ok(())
+}
+
+/// A record header's four native-endian words as 16 bytes, stored with
+/// one 16-byte store on x86_64.
+#[inline(always)]
+fn record_header(words: [u32; 4]) -> [u8; RECORD_HEADER_LEN] {
+    let mut rec = [0u8; RECORD_HEADER_LEN];
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{__m128i, _mm_set_epi32, _mm_storeu_si128};
+        let [a, b, c, d] = words.map(|w| w as i32);
+        // SAFETY: SSE2 is part of x86_64; the store covers exactly `rec`.
+        unsafe { _mm_storeu_si128(rec.as_mut_ptr().cast::<__m128i>(), _mm_set_epi32(d, c, b, a)) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    for (dst, w) in rec.chunks_exact_mut(4).zip(words) {
+        dst.copy_from_slice(&w.to_ne_bytes());
+    }
+    rec
 }
