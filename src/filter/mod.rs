@@ -200,14 +200,14 @@ fn completed_primitive_error(expr: &str, stop: usize, opts: &Options) -> Option<
     let toks = lexer::tokenize(expr).ok()?;
     let before = toks.iter().take_while(|t| t.pos < stop).count();
     let binary = |t: &Tok| match t {
-        Tok::Word { text, escaped: false } => text == "and" || text == "or",
+        Tok::Word { text, escaped: false } => *text == "and" || *text == "or",
         Tok::Op(o) => *o == "&&" || *o == "||",
         _ => false,
     };
     // Where the grammar failed only after `llc` or `llc NAME`: libpcap's
     // grammar reduces `llc` on any token that cannot be its name, where any
     // other primitive could still go on (`ether …`, `tcp[…`).
-    let llc_at = |n: usize| matches!(&toks[n].tok, Tok::Word { text, escaped: false } if text == "llc");
+    let llc_at = |n: usize| matches!(&toks[n].tok, Tok::Word { text, escaped: false } if *text == "llc");
     let after_llc = (before >= 1 && llc_at(before - 1)) || (before >= 2 && llc_at(before - 2));
     // A few cuts: this runs only for a failed expression, which can be long.
     let at_stop = after_llc.then_some(before);
