@@ -88,6 +88,10 @@ pub(in crate::filter) const PROTOCHAIN_MIN_DEPTH: usize = 4;
 /// AF_INET6 on this (Linux) host, as DLT_NULL/DLT_LOOP carry it.
 pub(in crate::filter) const AF_INET6_LINUX: u32 = 10;
 
+/// Statements a test's load makes room for: the load with its variable
+/// part, a mask, and what a transport test adds.
+const LEAF_ROOM: usize = 4;
+
 /// An offset that may have a variable part kept in a scratch register.
 #[derive(Debug, Clone, Copy)]
 pub(in crate::filter) struct Off {
@@ -199,6 +203,14 @@ pub(in crate::filter) fn constant(c: &Cond) -> Option<bool> {
             _ => None,
         },
     }
+}
+
+/// An operand's first statements, with room for what the relation or
+/// load around it appends (an operand, a load, the comparison).
+fn arith_stmts(first: [Insn; 2]) -> Vec<Insn> {
+    let mut s = Vec::with_capacity(16);
+    s.extend(first);
+    s
 }
 
 pub(in crate::filter) fn and_all(mut conds: Vec<Cond>) -> Cond {
@@ -318,12 +330,15 @@ impl Gen {
         off.reg.map(|r| ld(LDX | MEM, r))
     }
 
+    /// The statements of a load. Room for what tests add after it (a mask,
+    /// arithmetic) is made now: the vector becomes a block's as it is, and
+    /// growing it later would allocate again.
     pub(in crate::filter) fn load_rel(off: Off, k: u32, size: u16) -> Vec<Insn> {
         let k = Self::offset(off.k, k);
-        match Self::varpart(off) {
-            Some(x) => vec![x, ld(LD | IND | size, k)],
-            None => vec![ld(LD | ABS | size, k)],
-        }
+        let mut s = Vec::with_capacity(LEAF_ROOM);
+        s.extend(Self::varpart(off));
+        s.push(ld(if off.reg.is_some() { LD | IND | size } else { LD | ABS | size }, k));
+        s
     }
 
     /// `base + k`, wrapping as libpcap's does (from its OFFSET_NOT_SET for
@@ -342,17 +357,19 @@ impl Gen {
     /// X := offset of the IPv4 payload (the IP header length plus the link
     /// payload offset).
     pub(in crate::filter) fn loadx_iphdrlen(&self) -> Vec<Insn> {
+        let mut s = Vec::with_capacity(LEAF_ROOM + 4);
         match Self::varpart(self.linkpl) {
-            Some(x) => vec![
+            Some(x) => s.extend([
                 x,
                 ld(LD | IND | B, self.linkpl.k.wrapping_add(self.nl)),
                 ld(ALU | AND | K, 0xf),
                 ld(ALU | LSH | K, 2),
                 ld(ALU | ADD | X, 0),
                 ld(MISC | TAX, 0),
-            ],
-            None => vec![ld(LDX | MSH | B, self.linkpl.k.wrapping_add(self.nl))],
+            ]),
+            None => s.push(ld(LDX | MSH | B, self.linkpl.k.wrapping_add(self.nl))),
         }
+        s
     }
 
     pub(in crate::filter) fn linktype_off(&self) -> Result<Off> {
@@ -806,11 +823,11 @@ impl Gen {
         match a {
             Arith::Num(v) => {
                 let reg = self.alloc_reg()?;
-                Ok(Val { stmts: vec![ld(LD | IMM, *v), ld(ST, reg)], cond: None, reg, literal: Some(*v) })
+                Ok(Val { stmts: arith_stmts([ld(LD | IMM, *v), ld(ST, reg)]), cond: None, reg, literal: Some(*v) })
             }
             Arith::Len => {
                 let reg = self.alloc_reg()?;
-                Ok(Val { stmts: vec![ld(LD | W | LEN, 0), ld(ST, reg)], cond: None, reg, literal: None })
+                Ok(Val { stmts: arith_stmts([ld(LD | W | LEN, 0), ld(ST, reg)]), cond: None, reg, literal: None })
             }
             Arith::Neg(inner) => {
                 let mut v = self.arith(inner)?;

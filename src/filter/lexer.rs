@@ -217,7 +217,10 @@ fn mac(run: &str) -> Option<(Tok<'static>, usize)> {
 }
 
 fn ipv6(run: &str) -> Option<usize> {
-    if !run.contains(':') {
+    // An address without "::" has 7 colons, or 6 before a dotted IPv4
+    // tail; a run with fewer (a MAC address) has no prefix that parses.
+    let colons = run.bytes().filter(|&c| c == b':').count();
+    if colons == 0 || colons < 6 && !run.contains("::") {
         return None;
     }
     // Addresses are short; bounding the candidates keeps this linear.

@@ -148,7 +148,18 @@ const COMPILER_STACK: usize = 64 << 20;
 /// which any thread's stack holds: they compile on the caller's thread,
 /// since starting a thread costs ten times the compile itself.
 fn is_shallow(expr: &str) -> bool {
-    expr.len() <= 256 && expr.split_whitespace().count() <= 24 && expr.matches('(').count() <= 8
+    if expr.len() > 256 {
+        return false;
+    }
+    // Words (runs of non-blanks) and opening parentheses, in one pass.
+    let (mut words, mut parens, mut blank) = (0, 0, true);
+    for c in expr.bytes() {
+        let is_blank = c.is_ascii_whitespace();
+        words += usize::from(blank && !is_blank);
+        parens += usize::from(c == b'(');
+        blank = is_blank;
+    }
+    words <= 24 && parens <= 8
 }
 
 pub fn compile_with(expr: &str, opts: &Options) -> Result<Program> {

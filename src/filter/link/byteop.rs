@@ -16,7 +16,7 @@ impl Gen {
     pub(in crate::filter) fn byteop(&self, op: ByteOp, idx: u32, val: u32) -> Result<Cond> {
         let bits = |code: u16| {
             let test = Test::Jump { op: JEQ, x: false, k: 0 };
-            Cond::not(Cond::Leaf(Leaf { stmts: vec![ld(ALU | code | K, val)], test, keep: false }))
+            Cond::not(Cond::Leaf(Leaf { stmts: vec![ld(ALU | code | K, val)], test, keep: false, negated: false }))
         };
         Ok(match op {
             ByteOp::Eq => self.cmp(Rel::LinkHdr, idx, B, val)?,

@@ -74,7 +74,7 @@ fn always(stmts: Vec<Insn>) -> Cond {
 
 /// A test of the accumulator as it is.
 fn jset(k: u32) -> Cond {
-    Cond::Leaf(Leaf { stmts: Vec::new(), test: Test::Jump { op: JSET, x: false, k }, keep: true })
+    Cond::Leaf(Leaf { stmts: Vec::new(), test: Test::Jump { op: JSET, x: false, k }, keep: true, negated: false })
 }
 
 pub(super) fn reads(c: &Cond, reg: u32) -> bool {
