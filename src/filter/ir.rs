@@ -2,7 +2,7 @@
 //! (what the code generator builds) and the block graph they lower to (what
 //! the optimizer rewrites and the emitter linearizes).
 
-use super::insn::Insn;
+use super::insn::{Insn, LD, LDX, MEM};
 
 /// The conditional jump ending a block: A compared with k or with X.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,46 +28,123 @@ pub struct Leaf {
     pub negated: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cond {
-    Const(bool),
-    Leaf(Leaf),
-    /// Both operands in one box: a compile builds thousands of these, and
-    /// one allocation per node instead of two is a tenth of its time.
-    And(Box<(Cond, Cond)>),
-    Or(Box<(Cond, Cond)>),
-    Not(Box<Cond>),
-}
+/// A condition: a node of its generator's [`Conds`], by index. Building
+/// one allocates nothing of its own (a compile builds thousands of these;
+/// a box each was a tenth of the code generator's time). Neither Copy nor
+/// Clone: each condition is used once, as the tree it stands for, and
+/// lowering moves its statements out.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Cond(u32);
 
 impl Cond {
-    pub fn leaf(stmts: Vec<Insn>, op: u16, k: u32) -> Cond {
-        Cond::Leaf(Leaf { stmts, test: Test::Jump { op, x: false, k }, keep: false, negated: false })
+    pub const FALSE: Cond = Cond(0);
+    pub const TRUE: Cond = Cond(1);
+
+    pub const fn constant(v: bool) -> Cond {
+        if v {
+            Cond::TRUE
+        } else {
+            Cond::FALSE
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum Node {
+    Const(bool),
+    Leaf(Leaf),
+    And(Cond, Cond),
+    Or(Cond, Cond),
+    Not(Cond),
+}
+
+/// The nodes of one code generation, in the order made.
+#[derive(Debug)]
+pub struct Conds {
+    nodes: Vec<Node>,
+}
+
+impl Default for Conds {
+    fn default() -> Conds {
+        let mut nodes = Vec::with_capacity(256);
+        nodes.extend([Node::Const(false), Node::Const(true)]);
+        Conds { nodes }
+    }
+}
+
+impl Conds {
+    pub fn node(&self, c: &Cond) -> &Node {
+        &self.nodes[c.0 as usize]
     }
 
-    pub fn effects(stmts: Vec<Insn>, test: Test, keep: bool) -> Cond {
-        Cond::Leaf(Leaf { stmts, test, keep, negated: false })
+    fn push(&mut self, n: Node) -> Cond {
+        self.nodes.push(n);
+        Cond(self.nodes.len() as u32 - 1)
     }
 
-    pub fn and(a: Cond, b: Cond) -> Cond {
-        Cond::And(Box::new((a, b)))
+    pub fn leaf(&mut self, l: Leaf) -> Cond {
+        self.push(Node::Leaf(l))
     }
 
-    pub fn or(a: Cond, b: Cond) -> Cond {
-        Cond::Or(Box::new((a, b)))
+    pub fn and(&mut self, a: Cond, b: Cond) -> Cond {
+        self.push(Node::And(a, b))
+    }
+
+    pub fn or(&mut self, a: Cond, b: Cond) -> Cond {
+        self.push(Node::Or(a, b))
     }
 
     /// `not a`; of a single test or of a `not`, without a node (lowered the
     /// same: `not` swaps the branches). A constant keeps its node, since
     /// the code generator tells constants from conditions that are constant
     /// only in effect (`not` of a constant), as libpcap's code differs.
-    pub fn not(a: Cond) -> Cond {
-        match a {
-            Cond::Leaf(mut l) => {
+    pub fn not(&mut self, a: Cond) -> Cond {
+        let i = a.0 as usize;
+        let double = match &self.nodes[i] {
+            Node::Leaf(_) => false,
+            Node::Not(inner) if !matches!(self.nodes[inner.0 as usize], Node::Const(_)) => true,
+            _ => return self.push(Node::Not(a)),
+        };
+        if !double {
+            if let Node::Leaf(l) = &mut self.nodes[i] {
                 l.negated = !l.negated;
-                Cond::Leaf(l)
             }
-            Cond::Not(inner) if !matches!(*inner, Cond::Const(_)) => *inner,
-            a => Cond::Not(Box::new(a)),
+            return a;
+        }
+        // `not not x` is x; the outer node is left unused.
+        match std::mem::replace(&mut self.nodes[i], Node::Const(false)) {
+            Node::Not(inner) => inner,
+            _ => unreachable!("matched as a not above"),
+        }
+    }
+
+    /// Whether a statement of `c` reads scratch register `reg` (M[reg]
+    /// into A or X).
+    pub fn reads(&self, c: &Cond, reg: u32) -> bool {
+        match self.node(c) {
+            Node::Const(_) => false,
+            Node::Leaf(l) => l.stmts.iter().any(|i| (i.code == LD | MEM || i.code == LDX | MEM) && i.k == reg),
+            Node::And(a, b) | Node::Or(a, b) => self.reads(a, reg) || self.reads(b, reg),
+            Node::Not(a) => self.reads(a, reg),
+        }
+    }
+
+    /// The value of a condition that tests nothing.
+    pub fn constant(&self, c: &Cond) -> Option<bool> {
+        match self.node(c) {
+            Node::Const(v) => Some(*v),
+            Node::Leaf(_) => None,
+            Node::Not(a) => self.constant(a).map(|v| !v),
+            Node::And(a, b) => match (self.constant(a), self.constant(b)) {
+                (Some(false), _) | (_, Some(false)) => Some(false),
+                (Some(true), Some(true)) => Some(true),
+                _ => None,
+            },
+            Node::Or(a, b) => match (self.constant(a), self.constant(b)) {
+                (Some(true), _) | (_, Some(true)) => Some(true),
+                (Some(false), Some(false)) => Some(false),
+                _ => None,
+            },
         }
     }
 }
@@ -97,30 +174,34 @@ impl Graph {
     /// Successors are built before their predecessors, so block indices
     /// decrease along every edge. Consumes `c`: its statements move into
     /// the blocks instead of being copied.
-    pub fn lower(&mut self, c: Cond, t: Next, f: Next) -> Next {
-        match c {
-            Cond::Const(true) => t,
-            Cond::Const(false) => f,
-            Cond::Leaf(l) => {
+    pub fn lower(&mut self, conds: &mut Conds, c: Cond, t: Next, f: Next) -> Next {
+        match &mut conds.nodes[c.0 as usize] {
+            Node::Const(true) => t,
+            Node::Const(false) => f,
+            Node::Leaf(l) => {
                 let (t, f) = if l.negated { (f, t) } else { (t, f) };
                 if l.stmts.is_empty() && l.test == Test::Always {
                     return t;
                 }
                 let jf = if l.test == Test::Always { t } else { f };
-                self.blocks.push(Block { stmts: l.stmts, test: l.test, jt: t, jf, keep: l.keep });
+                let stmts = std::mem::take(&mut l.stmts);
+                self.blocks.push(Block { stmts, test: l.test, jt: t, jf, keep: l.keep });
                 Next::Block(self.blocks.len() - 1)
             }
-            Cond::And(ab) => {
-                let (a, b) = *ab;
-                let nb = self.lower(b, t, f);
-                self.lower(a, nb, f)
+            Node::And(a, b) => {
+                let (a, b) = (Cond(a.0), Cond(b.0));
+                let nb = self.lower(conds, b, t, f);
+                self.lower(conds, a, nb, f)
             }
-            Cond::Or(ab) => {
-                let (a, b) = *ab;
-                let nb = self.lower(b, t, f);
-                self.lower(a, t, nb)
+            Node::Or(a, b) => {
+                let (a, b) = (Cond(a.0), Cond(b.0));
+                let nb = self.lower(conds, b, t, f);
+                self.lower(conds, a, t, nb)
             }
-            Cond::Not(a) => self.lower(*a, f, t),
+            Node::Not(a) => {
+                let a = Cond(a.0);
+                self.lower(conds, a, f, t)
+            }
         }
     }
 }

@@ -252,7 +252,7 @@ fn compile_ast(ast: &ast::Node, expr: &str, opts: &Options, depth: usize) -> std
     let cond = gen.node(ast).map_err(TooLong::No)?;
     let cond = gen.finish(cond);
     let mut graph = Graph { blocks: Vec::with_capacity(32) };
-    let root = graph.lower(cond, Next::Ret(opts.snaplen), Next::Ret(0));
+    let root = gen.lower(&mut graph, cond, Next::Ret(opts.snaplen), Next::Ret(0));
     let root = match (opts.optimize, gen.libpcap_unoptimized) {
         (false, _) => root,
         (true, false) => optimize::optimize(&mut graph, root).map_err(TooLong::No)?,
