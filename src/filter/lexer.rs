@@ -96,9 +96,25 @@ pub fn tokenize(input: &str) -> Result<Vec<Token<'_>>> {
         if !is_word_char(c) || !c.is_ascii_alphanumeric() && c != b':' {
             return Err(syntax(i, format!("illegal character '{}'", input[i..].chars().next().unwrap_or('?'))));
         }
-        let mut end = i;
+        let (mut end, mut colon) = (i, false);
         while end < bytes.len() && is_word_char(bytes[end]) {
+            colon |= bytes[end] == b':';
             end += 1;
+        }
+        // Most tokens are keywords and names: a run that starts with a
+        // letter and has no colon is one, unless it is long enough for a
+        // MAC address in hex groups (every other rule wants a digit first or
+        // a colon, and so do the bogus-MAC and bad-number checks below).
+        if c.is_ascii_alphabetic() && !colon && (end - i < MAC_MIN_LEN || !c.is_ascii_hexdigit()) {
+            let run = &input[i..end];
+            let (m, len) = name(run).ok_or_else(|| syntax(i, format!("illegal token '{run}'")))?;
+            let tok = match m {
+                Match::Tok(t) => t,
+                _ => Tok::Word { text: &run[..len], escaped: false },
+            };
+            out.push(Token { tok, pos: i });
+            i += len;
+            continue;
         }
         let (tok, len) =
             longest_word(&input[i..end]).ok_or_else(|| syntax(i, format!("illegal token '{}'", &input[i..end])))?;
