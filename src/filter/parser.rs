@@ -668,10 +668,10 @@ impl<'a> Parser<'a> {
                 let kind = match *self.peek() {
                     // "rnr" is also PFLOG's keyword; libpcap's grammar takes
                     // it here all the same.
-                    Tok::Word { text, escaped } if escaped || !is_keyword(&text) || text == "rnr" => {
+                    Tok::Word { text, escaped } if escaped || !is_keyword(text) || text == "rnr" => {
                         let pos = self.pos();
                         self.bump();
-                        Some(llc_kind(&text).ok_or_else(|| {
+                        Some(llc_kind(text).ok_or_else(|| {
                             crate::error::Error::new(
                                 crate::error::ErrorCode::FilterSyntax,
                                 format!("unknown LLC type name \"{text}\" at position {pos}"),
@@ -766,7 +766,7 @@ impl<'a> Parser<'a> {
     /// A name argument (libpcap's ID: no keyword unless escaped), consumed.
     fn name(&mut self) -> Option<&'a str> {
         match *self.peek() {
-            Tok::Word { text, escaped } if escaped || !is_keyword(&text) => {
+            Tok::Word { text, escaped } if escaped || !is_keyword(text) => {
                 self.bump();
                 Some(text)
             }
@@ -789,7 +789,7 @@ impl<'a> Parser<'a> {
                     PfField::Reason(n)
                 } else {
                     let name = id(self)?;
-                    let v = lookup_index(&PF_REASONS, &name)
+                    let v = lookup_index(&PF_REASONS, name)
                         .ok_or_else(|| semantic(format!("unknown PF reason \"{name}\"")))?;
                     PfField::Reason(v)
                 }
@@ -850,7 +850,7 @@ impl<'a> Parser<'a> {
             "type" => {
                 let t = match self.wlan_value(0x0c, "type")? {
                     Ok(n) => n,
-                    Err(n) => wlan_type(&n).ok_or_else(|| semantic(format!("unknown 802.11 type name \"{n}\"")))?,
+                    Err(n) => wlan_type(n).ok_or_else(|| semantic(format!("unknown 802.11 type name \"{n}\"")))?,
                 };
                 if !self.is_kw("subtype") {
                     return Ok(Node::WlanType { v: t, mask: 0x0c });
@@ -864,7 +864,7 @@ impl<'a> Parser<'a> {
                             .find(|(ty, _)| *ty == t)
                             .ok_or_else(|| semantic("unknown 802.11 type"))?
                             .1;
-                        lookup(table, &n).ok_or_else(|| semantic(format!("unknown 802.11 subtype name \"{n}\"")))?
+                        lookup(table, n).ok_or_else(|| semantic(format!("unknown 802.11 subtype name \"{n}\"")))?
                     }
                 };
                 Ok(Node::WlanType { v: t | sub, mask: 0xfc })
@@ -873,7 +873,7 @@ impl<'a> Parser<'a> {
                 let n = name(self).ok_or_else(|| self.unexpected())?;
                 let v = WLAN_SUBTYPES
                     .iter()
-                    .find_map(|(ty, table)| lookup(table, &n).map(|s| s | ty))
+                    .find_map(|(ty, table)| lookup(table, n).map(|s| s | ty))
                     .ok_or_else(|| semantic("unknown 802.11 type name"))?;
                 Ok(Node::WlanType { v, mask: 0xfc })
             }
@@ -883,7 +883,7 @@ impl<'a> Parser<'a> {
                     return Ok(Node::WlanDir(n));
                 }
                 let n = name(self).ok_or_else(|| self.unexpected())?;
-                Ok(Node::WlanDir(wlan_dir(&n).ok_or_else(|| semantic("unknown 802.11 direction"))?))
+                Ok(Node::WlanDir(wlan_dir(n).ok_or_else(|| semantic("unknown 802.11 direction"))?))
             }
         }
     }
@@ -1070,12 +1070,12 @@ impl<'a> Parser<'a> {
                 self.expect_op(")")?;
                 Ok(a)
             }
-            Tok::Word { text, escaped: false } if text == "len" => {
+            Tok::Word { text: "len", escaped: false } => {
                 self.bump();
                 Ok(Arith::Len)
             }
-            Tok::Word { text, escaped: false } if proto_keyword(&text).is_some() => {
-                let proto = proto_keyword(&text).unwrap_or(Proto::Default);
+            Tok::Word { text, escaped: false } if proto_keyword(text).is_some() => {
+                let proto = proto_keyword(text).unwrap_or(Proto::Default);
                 self.bump();
                 self.expect_op("[")?;
                 let index = self.arith(0)?;

@@ -91,10 +91,10 @@ impl Gen {
                 );
                 Ok(self.and(self.atm_field(Field::Vpi, RelOp::Eq, false, 0)?, vci))
             }
-            AtmType::Connectmsg => Ok(self.and(
-                self.vc(5)?,
-                self.msgs(&[SETUP, CALL_PROCEED, CONNECT, CONNECT_ACK, RELEASE, RELEASE_DONE])?,
-            )),
+            AtmType::Connectmsg => {
+                Ok(self
+                    .and(self.vc(5)?, self.msgs(&[SETUP, CALL_PROCEED, CONNECT, CONNECT_ACK, RELEASE, RELEASE_DONE])?))
+            }
             AtmType::Metaconnect => {
                 Ok(self.and(self.vc(1)?, self.msgs(&[SETUP, CALL_PROCEED, CONNECT, RELEASE, RELEASE_DONE])?))
             }

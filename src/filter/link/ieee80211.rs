@@ -123,8 +123,8 @@ impl Gen {
                     Test::Jump { op: JEQ, x: false, k: 0x8021_1000 },
                     true,
                 );
-                let len =
-                    self.or(self.and(is_avs, self.always(vec![ld(LD | W | ABS, 4)])), self.always(vec![ld(LD | IMM, 144)]));
+                let len = self
+                    .or(self.and(is_avs, self.always(vec![ld(LD | W | ABS, 4)])), self.always(vec![ld(LD | IMM, 144)]));
                 self.and(len, self.always(store))
             }
             Radio::None => Cond::TRUE,
@@ -148,10 +148,8 @@ impl Gen {
                 self.effects(vec![ld(LD | W | ABS, 4)], Test::Jump { op: JSET, x: false, k: 2u32.swap_bytes() }, true);
             let tsft_again =
                 self.effects(vec![ld(LD | W | ABS, 4)], Test::Jump { op: JSET, x: false, k: 1u32.swap_bytes() }, true);
-            let padded = self.or(
-                self.and(self.jset(1u32.swap_bytes()), flags_at(16)),
-                self.and(self.not(tsft_again), flags_at(8)),
-            );
+            let padded = self
+                .or(self.and(self.jset(1u32.swap_bytes()), flags_at(16)), self.and(self.not(tsft_again), flags_at(8)));
             let round = self.always(vec![ld(LD | MEM, pl), ld(ALU | ADD | K, 3), ld(ALU | AND | K, !3), ld(ST, pl)]);
             let pad =
                 self.and(present, self.and(self.not(self.jset(0x8000_0000u32.swap_bytes())), self.and(padded, round)));
@@ -213,10 +211,8 @@ impl Gen {
         let at = |off: u32| self.bcmp(Rel::LinkHdr, off, mac);
         match dir {
             Dir::Src => {
-                let from_ds = self.or(
-                    self.and(self.not(self.fc_bit(1, TO_DS)?), at(16)?),
-                    self.and(self.fc_bit(1, TO_DS)?, at(24)?),
-                );
+                let from_ds = self
+                    .or(self.and(self.not(self.fc_bit(1, TO_DS)?), at(16)?), self.and(self.fc_bit(1, TO_DS)?, at(24)?));
                 let from_ds = self.and(self.fc_bit(1, FROM_DS)?, from_ds);
                 let not_from_ds = self.and(self.not(self.fc_bit(1, FROM_DS)?), at(10)?);
                 self.wlan_addr(at(10)?, self.or(not_from_ds, from_ds))
@@ -236,10 +232,8 @@ impl Gen {
         let fc = |v: u32, mask: u32| self.mcmp(Rel::LinkHdr, 0, B, v, mask);
         // Not a CTS or ACK: those have no second address.
         let has_addr2 = || -> Result<Cond> {
-            let not_cts_ack = self.and(
-                self.not(fc(FC_SUBTYPE_CTS, FC_SUBTYPE_MASK)?),
-                self.not(fc(FC_SUBTYPE_ACK, FC_SUBTYPE_MASK)?),
-            );
+            let not_cts_ack = self
+                .and(self.not(fc(FC_SUBTYPE_CTS, FC_SUBTYPE_MASK)?), self.not(fc(FC_SUBTYPE_ACK, FC_SUBTYPE_MASK)?));
             Ok(self.or(self.not(fc(FC_CTL, FC_TYPE_MASK)?), not_cts_ack))
         };
         Ok(match field {

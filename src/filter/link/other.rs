@@ -35,9 +35,7 @@ impl Gen {
             Dir::Dst => self.cmp(Rel::LinkHdr, 1, B, u32::from(addr))?,
             Dir::Wlan(w) => return Err(w.only_on("802.11")),
             Dir::And => self.and(self.arcnet_hostop(addr, Dir::Src)?, self.arcnet_hostop(addr, Dir::Dst)?),
-            Dir::Default | Dir::Or => {
-                self.or(self.arcnet_hostop(addr, Dir::Src)?, self.arcnet_hostop(addr, Dir::Dst)?)
-            }
+            Dir::Default | Dir::Or => self.or(self.arcnet_hostop(addr, Dir::Src)?, self.arcnet_hostop(addr, Dir::Dst)?),
         })
     }
 
