@@ -148,23 +148,24 @@ impl Qual {
     pub const UNDEF: Qual = Qual { proto: Proto::Default, dir: Dir::Default, addr: AddrKind::Undef };
 }
 
-/// The operand of a qualified primitive, as written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Id {
+/// The operand of a qualified primitive, as written (texts are slices of
+/// the expression).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Id<'a> {
     /// A name: host, network, port, service or protocol name.
-    Name(String),
+    Name(&'a str),
     Num(u32),
     /// A dotted IPv4 address, possibly short ("10.1").
-    V4(String),
+    V4(&'a str),
     /// IPv4 with a prefix length or a dotted mask.
     V4Net {
-        addr: String,
-        mask: Option<String>,
+        addr: &'a str,
+        mask: Option<&'a str>,
         len: u32,
     },
     /// IPv6 address with prefix length (128 when absent).
     V6 {
-        addr: String,
+        addr: &'a str,
         len: u32,
     },
     Mac([u8; 6]),
@@ -206,15 +207,15 @@ pub enum RelOp {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Node {
+pub enum Node<'a> {
     /// The empty expression: accepts everything.
     True,
-    And(Box<Node>, Box<Node>),
-    Or(Box<Node>, Box<Node>),
-    Not(Box<Node>),
+    And(Box<Node<'a>>, Box<Node<'a>>),
+    Or(Box<Node<'a>>, Box<Node<'a>>),
+    Not(Box<Node<'a>>),
     Id {
         qual: Qual,
-        id: Id,
+        id: Id<'a>,
     },
     /// A protocol name on its own (`tcp`, `ip6`).
     Proto(Proto),
@@ -246,7 +247,7 @@ pub enum Node {
     /// `dir`: the 802.11 To DS/From DS bits.
     WlanDir(u32),
     /// PFLOG header fields (`on`, `rset`, `rnr`, `srnr`, `reason`, `action`).
-    Pf(PfField),
+    Pf(PfField<'a>),
     /// SunATM circuits and cell types (`lane`, `oam`, `metac` …).
     Atm(AtmType),
     /// MTP2 signal unit types (`fisu`, `hlssu` …).
@@ -268,10 +269,10 @@ pub enum Node {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PfField {
-    Ifname(String),
-    Ruleset(String),
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PfField<'a> {
+    Ifname(&'a str),
+    Ruleset(&'a str),
     Rnr(u32),
     Srnr(u32),
     Reason(u32),

@@ -2,11 +2,12 @@
 //! libpcap's gencode so that every primitive tests the same bytes in the
 //! same order (and so accepts exactly the same packets).
 
+use std::cell::RefCell;
 use std::net::IpAddr;
 
 use super::ast::{AddrKind, Arith, ArithOp, Dir, Id, Node, Proto, Qual, RelOp};
 use super::insn::*;
-use super::ir::{Cond, Test};
+use super::ir::{Cond, Conds, Graph, Leaf, Next, Node as CondNode, Test};
 use super::link::{self, HeaderRegs, Kind};
 use super::names::{self, PortProto};
 use super::Options;
@@ -87,6 +88,10 @@ pub(in crate::filter) const PROTOCHAIN_MAX_DEPTH: usize = 16;
 pub(in crate::filter) const PROTOCHAIN_MIN_DEPTH: usize = 4;
 /// AF_INET6 on this (Linux) host, as DLT_NULL/DLT_LOOP carry it.
 pub(in crate::filter) const AF_INET6_LINUX: u32 = 10;
+
+/// Statements a test's load makes room for: the load with its variable
+/// part, a mask, and what a transport test adds.
+const LEAF_ROOM: usize = 4;
 
 /// An offset that may have a variable part kept in a scratch register.
 #[derive(Debug, Clone, Copy)]
@@ -176,40 +181,80 @@ pub struct Gen {
     /// the inner packet of a Geneve packet that was not there ends the
     /// filter with 0, which is what libpcap does in practice.
     prologue: Vec<(u32, u32)>,
+    /// The conditions built, which the methods below make and read: a
+    /// cell, since most of the generator's methods only read its state.
+    conds: RefCell<Conds>,
 }
 
 pub(in crate::filter) fn ld(code: u16, k: u32) -> Insn {
     Insn::stmt(code, k)
 }
 
-/// The value of a condition that tests nothing.
-pub(in crate::filter) fn constant(c: &Cond) -> Option<bool> {
-    match c {
-        Cond::Const(v) => Some(*v),
-        Cond::Leaf(_) => None,
-        Cond::Not(a) => constant(a).map(|v| !v),
-        Cond::And(ab) => match (constant(&ab.0), constant(&ab.1)) {
-            (Some(false), _) | (_, Some(false)) => Some(false),
-            (Some(true), Some(true)) => Some(true),
-            _ => None,
-        },
-        Cond::Or(ab) => match (constant(&ab.0), constant(&ab.1)) {
-            (Some(true), _) | (_, Some(true)) => Some(true),
-            (Some(false), Some(false)) => Some(false),
-            _ => None,
-        },
-    }
-}
-
-pub(in crate::filter) fn and_all(mut conds: Vec<Cond>) -> Cond {
-    let mut acc = conds.pop().unwrap_or(Cond::Const(true));
-    while let Some(c) = conds.pop() {
-        acc = Cond::and(c, acc);
-    }
-    acc
+/// An operand's first statements, with room for what the relation or
+/// load around it appends (an operand, a load, the comparison).
+fn arith_stmts(first: [Insn; 2]) -> Vec<Insn> {
+    let mut s = Vec::with_capacity(16);
+    s.extend(first);
+    s
 }
 
 impl Gen {
+    // ---- conditions -----------------------------------------------------------
+
+    pub(in crate::filter) fn and(&self, a: Cond, b: Cond) -> Cond {
+        self.conds.borrow_mut().and(a, b)
+    }
+
+    pub(in crate::filter) fn or(&self, a: Cond, b: Cond) -> Cond {
+        self.conds.borrow_mut().or(a, b)
+    }
+
+    pub(in crate::filter) fn not(&self, a: Cond) -> Cond {
+        self.conds.borrow_mut().not(a)
+    }
+
+    /// A test of A (after `stmts`) against `k`.
+    pub(in crate::filter) fn leaf(&self, stmts: Vec<Insn>, op: u16, k: u32) -> Cond {
+        self.effects(stmts, Test::Jump { op, x: false, k }, false)
+    }
+
+    pub(in crate::filter) fn effects(&self, stmts: Vec<Insn>, test: Test, keep: bool) -> Cond {
+        self.conds.borrow_mut().leaf(Leaf { stmts, test, keep, negated: false })
+    }
+
+    pub(in crate::filter) fn and_all(&self, mut conds: Vec<Cond>) -> Cond {
+        let mut acc = conds.pop().unwrap_or(Cond::TRUE);
+        while let Some(c) = conds.pop() {
+            acc = self.and(c, acc);
+        }
+        acc
+    }
+
+    /// The value of a condition that tests nothing.
+    pub(in crate::filter) fn constant(&self, c: &Cond) -> Option<bool> {
+        self.conds.borrow().constant(c)
+    }
+
+    /// The value of a condition that is a constant itself (not one that
+    /// only evaluates to one, such as `not` of a constant).
+    pub(in crate::filter) fn literal(&self, c: &Cond) -> Option<bool> {
+        match self.conds.borrow().node(c) {
+            CondNode::Const(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// Whether a statement of `c` reads scratch register `reg`.
+    pub(in crate::filter) fn reads(&self, c: &Cond, reg: u32) -> bool {
+        self.conds.borrow().reads(c, reg)
+    }
+
+    /// Lowers what this generator built for `c` into `graph` (see
+    /// [`Graph::lower`]).
+    pub fn lower(&self, graph: &mut Graph, c: Cond, t: Next, f: Next) -> Next {
+        graph.lower(&mut self.conds.borrow_mut(), c, t, f)
+    }
+
     /// A generator for `opts`; None for a DLT libpcap does not know.
     pub fn new(opts: &Options) -> Option<Gen> {
         let dlt = opts.linktype.dlt();
@@ -238,6 +283,7 @@ impl Gen {
             regs: [false; MEMWORDS as usize],
             cur: 0,
             prologue: Vec::new(),
+            conds: RefCell::default(),
         };
         match m.kind {
             Kind::Wlan(radio) => g.init_wlan(radio),
@@ -250,8 +296,8 @@ impl Gen {
     /// Wraps the generated condition in what must run first: register
     /// initialisation and the variable-length header computations.
     pub fn finish(&mut self, mut cond: Cond) -> Cond {
-        if let Some(v) = constant(&cond) {
-            return Cond::Const(v);
+        if let Some(v) = self.constant(&cond) {
+            return Cond::constant(v);
         }
         if !self.prologue.is_empty() {
             let mut stores = std::mem::take(&mut self.prologue);
@@ -265,7 +311,7 @@ impl Gen {
                 }
                 init.push(ld(ST, reg));
             }
-            cond = Cond::and(Cond::effects(init, Test::Always, false), cond);
+            cond = self.and(self.effects(init, Test::Always, false), cond);
         }
         if self.outer_dlt == DLT_PFLOG {
             return self.finish_pflog(cond);
@@ -318,12 +364,15 @@ impl Gen {
         off.reg.map(|r| ld(LDX | MEM, r))
     }
 
+    /// The statements of a load. Room for what tests add after it (a mask,
+    /// arithmetic) is made now: the vector becomes a block's as it is, and
+    /// growing it later would allocate again.
     pub(in crate::filter) fn load_rel(off: Off, k: u32, size: u16) -> Vec<Insn> {
         let k = Self::offset(off.k, k);
-        match Self::varpart(off) {
-            Some(x) => vec![x, ld(LD | IND | size, k)],
-            None => vec![ld(LD | ABS | size, k)],
-        }
+        let mut s = Vec::with_capacity(LEAF_ROOM);
+        s.extend(Self::varpart(off));
+        s.push(ld(if off.reg.is_some() { LD | IND | size } else { LD | ABS | size }, k));
+        s
     }
 
     /// `base + k`, wrapping as libpcap's does (from its OFFSET_NOT_SET for
@@ -342,17 +391,19 @@ impl Gen {
     /// X := offset of the IPv4 payload (the IP header length plus the link
     /// payload offset).
     pub(in crate::filter) fn loadx_iphdrlen(&self) -> Vec<Insn> {
+        let mut s = Vec::with_capacity(LEAF_ROOM + 4);
         match Self::varpart(self.linkpl) {
-            Some(x) => vec![
+            Some(x) => s.extend([
                 x,
                 ld(LD | IND | B, self.linkpl.k.wrapping_add(self.nl)),
                 ld(ALU | AND | K, 0xf),
                 ld(ALU | LSH | K, 2),
                 ld(ALU | ADD | X, 0),
                 ld(MISC | TAX, 0),
-            ],
-            None => vec![ld(LDX | MSH | B, self.linkpl.k.wrapping_add(self.nl))],
+            ]),
+            None => s.push(ld(LDX | MSH | B, self.linkpl.k.wrapping_add(self.nl))),
         }
+        s
     }
 
     pub(in crate::filter) fn linktype_off(&self) -> Result<Off> {
@@ -382,7 +433,7 @@ impl Gen {
         if mask != 0xffff_ffff {
             s.push(ld(ALU | AND | K, mask));
         }
-        Ok(Cond::leaf(s, op, v))
+        Ok(self.leaf(s, op, v))
     }
 
     /// libpcap's gen_ncmp with its `reverse` flag, which it honours for
@@ -402,7 +453,7 @@ impl Gen {
             RelOp::Ge => JGE,
         };
         let c = self.ncmp(rel, off, size, mask, jop, v)?;
-        Ok(if reverse && op != RelOp::Eq { Cond::not(c) } else { c })
+        Ok(if reverse && op != RelOp::Eq { self.not(c) } else { c })
     }
 
     pub(in crate::filter) fn cmp(&self, rel: Rel, off: u32, size: u16, v: u32) -> Result<Cond> {
@@ -430,7 +481,7 @@ impl Gen {
         if n > 0 {
             parts.push(self.cmp(rel, off, B, u32::from(bytes[0]))?);
         }
-        Ok(and_all(parts))
+        Ok(self.and_all(parts))
     }
 
     // ---- link layer ---------------------------------------------------------
@@ -441,11 +492,10 @@ impl Gen {
     /// and `byte … |` then read; so does this, and the optimizer removes
     /// the load wherever nothing reads A.
     pub(in crate::filter) fn linktype(&self, proto: u32) -> Result<Cond> {
-        Ok(match self.linktype_test(proto)? {
-            Cond::Const(v) => {
-                Cond::and(Cond::effects(vec![ld(LD | IMM, u32::from(!v))], Test::Always, false), Cond::Const(v))
-            }
-            c => c,
+        let c = self.linktype_test(proto)?;
+        Ok(match self.literal(&c) {
+            Some(v) => self.and(self.effects(vec![ld(LD | IMM, u32::from(!v))], Test::Always, false), c),
+            None => c,
         })
     }
 
@@ -457,7 +507,7 @@ impl Gen {
                 _ => return Err(err("unsupported protocol over mpls")),
             };
             let bos = self.mcmp(Rel::LinkPl, 0u32.wrapping_sub(2), B, 0x01, 0x01)?;
-            return Ok(Cond::and(bos, self.mcmp(Rel::LinkPl, 0, B, version, 0xf0)?));
+            return Ok(self.and(bos, self.mcmp(Rel::LinkPl, 0, B, version, 0xf0)?));
         }
         match self.kind {
             Kind::Ether => self.lane_checked(self.ether_linktype(proto)?),
@@ -468,14 +518,14 @@ impl Gen {
             Kind::Ppp => self.ppp_linktype(proto),
             Kind::PppBsdos => self.ppp_bsdos_linktype(proto),
             Kind::IpVersion => self.ip_version_linktype(proto),
-            Kind::Ipv4 => Ok(Cond::Const(proto == ETH_IP)),
-            Kind::Ipv6 => Ok(Cond::Const(proto == ETH_IPV6)),
+            Kind::Ipv4 => Ok(Cond::constant(proto == ETH_IP)),
+            Kind::Ipv6 => Ok(Cond::constant(proto == ETH_IPV6)),
             Kind::NullAf | Kind::LoopAf => self.loopback_linktype(proto),
             Kind::Llc => self.llc_linktype(proto),
             Kind::SunAtm => self.sunatm_linktype(proto),
-            Kind::Wlan(_) => Ok(Cond::and(self.wlan_data_frame()?, self.llc_linktype(proto)?)),
+            Kind::Wlan(_) => Ok(self.and(self.wlan_data_frame()?, self.llc_linktype(proto)?)),
             Kind::Arcnet => self.arcnet_linktype(proto),
-            Kind::Ltalk => Ok(Cond::Const(proto == ETH_ATALK)),
+            Kind::Ltalk => Ok(Cond::constant(proto == ETH_ATALK)),
             Kind::Frelay => self.frelay_linktype(proto),
             Kind::Pflog => self.pflog_linktype(proto),
             Kind::Ipnet => self.ipnet_linktype(proto),
@@ -675,7 +725,7 @@ impl Gen {
                         _ => continue,
                     };
                     acc = Some(match acc {
-                        Some(prev) => Cond::or(prev, c),
+                        Some(prev) => self.or(prev, c),
                         None => c,
                     });
                 }
@@ -744,7 +794,7 @@ impl Gen {
                 let host = !self.netmask;
                 let zero = self.mcmp(Rel::LinkPl, 16, W, 0, host)?;
                 let ones = self.mcmp(Rel::LinkPl, 16, W, host, host)?;
-                Ok(Cond::and(self.linktype(ETH_IP)?, Cond::or(zero, ones)))
+                Ok(self.and(self.linktype(ETH_IP)?, self.or(zero, ones)))
             }
             _ => Err(err("only link-layer/IP broadcast filters supported")),
         }
@@ -755,9 +805,9 @@ impl Gen {
             Proto::Default | Proto::Link => self.link_multicast(),
             Proto::Ip => {
                 let ge = self.ncmp(Rel::LinkPl, 16, B, 0xffff_ffff, JGE, 224)?;
-                Ok(Cond::and(self.linktype(ETH_IP)?, ge))
+                Ok(self.and(self.linktype(ETH_IP)?, ge))
             }
-            Proto::Ip6 => Ok(Cond::and(self.linktype(ETH_IPV6)?, self.cmp(Rel::LinkPl, 24, B, 255)?)),
+            Proto::Ip6 => Ok(self.and(self.linktype(ETH_IPV6)?, self.cmp(Rel::LinkPl, 24, B, 255)?)),
             _ => {
                 Err(err("only IP multicast filters supported on ethernet/FDDI/tokenring/802.11/ATM LANE/Fibre Channel"))
             }
@@ -772,7 +822,7 @@ impl Gen {
                 return self.mcmp(Rel::LinkHdr, 3, B, v, 0x01);
             }
             // The direction byte of libpcap's SLIP pseudo-header.
-            DLT_SLIP => self.cmp(Rel::LinkHdr, 0, B, SLIPDIR_IN).map(Cond::not)?,
+            DLT_SLIP => self.cmp(Rel::LinkHdr, 0, B, SLIPDIR_IN).map(|c| self.not(c))?,
             DLT_IPNET => return self.cmp(Rel::LinkHdr, 2, H, if inbound { IPNET_INBOUND } else { IPNET_OUTBOUND }),
             DLT_PFLOG => return self.cmp(Rel::LinkHdr, PFLOG_DIR, B, if inbound { PF_IN } else { PF_OUT }),
             DLT_PPP_PPPD => return self.cmp(Rel::LinkHdr, 0, B, if inbound { 0 } else { 1 }),
@@ -785,9 +835,9 @@ impl Gen {
                 )))
             }
             // Elsewhere the direction is only known to the kernel.
-            _ => Cond::leaf(vec![ld(LD | H | ABS, ancillary(sys::SKF_AD_PKTTYPE))], JEQ, PACKET_OUTGOING),
+            _ => self.leaf(vec![ld(LD | H | ABS, ancillary(sys::SKF_AD_PKTTYPE))], JEQ, PACKET_OUTGOING),
         };
-        Ok(if inbound { Cond::not(outgoing) } else { outgoing })
+        Ok(if inbound { self.not(outgoing) } else { outgoing })
     }
 
     fn ifindex(&self, index: u32) -> Result<Cond> {
@@ -796,7 +846,7 @@ impl Gen {
             _ if self.savefile => {
                 Err(err(format!("ifindex not supported on {} when reading savefiles", self.link_name())))
             }
-            _ => Ok(Cond::leaf(vec![ld(LD | W | ABS, ancillary(sys::SKF_AD_IFINDEX))], JEQ, index)),
+            _ => Ok(self.leaf(vec![ld(LD | W | ABS, ancillary(sys::SKF_AD_IFINDEX))], JEQ, index)),
         }
     }
 
@@ -806,11 +856,11 @@ impl Gen {
         match a {
             Arith::Num(v) => {
                 let reg = self.alloc_reg()?;
-                Ok(Val { stmts: vec![ld(LD | IMM, *v), ld(ST, reg)], cond: None, reg, literal: Some(*v) })
+                Ok(Val { stmts: arith_stmts([ld(LD | IMM, *v), ld(ST, reg)]), cond: None, reg, literal: Some(*v) })
             }
             Arith::Len => {
                 let reg = self.alloc_reg()?;
-                Ok(Val { stmts: vec![ld(LD | W | LEN, 0), ld(ST, reg)], cond: None, reg, literal: None })
+                Ok(Val { stmts: arith_stmts([ld(LD | W | LEN, 0), ld(ST, reg)]), cond: None, reg, literal: None })
             }
             Arith::Neg(inner) => {
                 let mut v = self.arith(inner)?;
@@ -847,7 +897,7 @@ impl Gen {
                 let reg = self.alloc_reg()?;
                 stmts.push(ld(ST, reg));
                 let cond = match (a0.cond, a1.cond) {
-                    (Some(c0), Some(c1)) => Some(Cond::and(c0, c1)),
+                    (Some(c0), Some(c1)) => Some(self.and(c0, c1)),
                     (c0, c1) => c0.or(c1),
                 };
                 Ok(Val { stmts, cond, reg, literal: None })
@@ -910,11 +960,11 @@ impl Gen {
                 v.stmts.extend([ld(LD | MEM, v.reg), ld(ALU | ADD | X, 0), ld(MISC | TAX, 0)]);
                 v.stmts.push(ld(LD | IND | sz, self.linkpl.k.wrapping_add(self.nl)));
                 // Only for IPv4 first (or only) fragments of the protocol.
-                let p = Cond::and(self.proto_abbrev(proto)?, self.ipfrag()?);
-                extra_cond.push(Cond::and(self.proto_abbrev(Proto::Ip)?, p));
+                let p = self.and(self.proto_abbrev(proto)?, self.ipfrag()?);
+                extra_cond.push(self.and(self.proto_abbrev(Proto::Ip)?, p));
             }
             Proto::Icmp6 => {
-                extra_cond.push(Cond::and(self.proto_abbrev(Proto::Ip6)?, self.cmp(Rel::LinkPl, 6, B, 58)?));
+                extra_cond.push(self.and(self.proto_abbrev(Proto::Ip6)?, self.cmp(Rel::LinkPl, 6, B, 58)?));
                 v.stmts.extend(to_x_plus(self.linkpl, v.reg));
                 v.stmts.push(ld(LD | IND | sz, self.linkpl.k.wrapping_add(self.nl).wrapping_add(40)));
             }
@@ -927,7 +977,7 @@ impl Gen {
         v.literal = None;
         for c in extra_cond {
             v.cond = Some(match v.cond.take() {
-                Some(prev) => Cond::and(prev, c),
+                Some(prev) => self.and(prev, c),
                 None => c,
             });
         }
@@ -950,39 +1000,44 @@ impl Gen {
         };
         self.free_reg(a0.reg);
         self.free_reg(a1.reg);
-        let mut b = Cond::effects(stmts, test, false);
+        let mut b = self.effects(stmts, test, false);
         if negate {
-            b = Cond::not(b);
+            b = self.not(b);
         }
         let checks = match (a0.cond, a1.cond) {
-            (Some(c0), Some(c1)) => Some(Cond::and(c0, c1)),
+            (Some(c0), Some(c1)) => Some(self.and(c0, c1)),
             (c0, c1) => c0.or(c1),
         };
         Ok(match checks {
-            Some(c) => Cond::and(c, b),
+            Some(c) => self.and(c, b),
             None => b,
         })
     }
 
     pub fn node(&mut self, n: &Node) -> Result<Cond> {
         Ok(match n {
-            Node::True => Cond::Const(true),
+            Node::True => Cond::TRUE,
             Node::And(a, b) => {
                 let a = self.node(a)?;
-                Cond::and(a, self.node(b)?)
+                let b = self.node(b)?;
+                self.and(a, b)
             }
             Node::Or(a, b) => {
                 let a = self.node(a)?;
-                Cond::or(a, self.node(b)?)
+                let b = self.node(b)?;
+                self.or(a, b)
             }
-            Node::Not(a) => Cond::not(self.node(a)?),
+            Node::Not(a) => {
+                let a = self.node(a)?;
+                self.not(a)
+            }
             Node::Id { qual, id } => self.id(*qual, id)?,
             Node::Proto(p) => self.proto_abbrev(*p)?,
             Node::Relation { op, negate, lhs, rhs } => self.relation(*op, *negate, lhs, rhs)?,
             Node::Broadcast(p) => self.broadcast(*p)?,
             Node::Multicast(p) => self.multicast(*p)?,
-            Node::Less(n) => Cond::not(Cond::leaf(vec![ld(LD | W | LEN, 0)], JGT, *n)),
-            Node::Greater(n) => Cond::leaf(vec![ld(LD | W | LEN, 0)], JGE, *n),
+            Node::Less(n) => self.not(self.leaf(vec![ld(LD | W | LEN, 0)], JGT, *n)),
+            Node::Greater(n) => self.leaf(vec![ld(LD | W | LEN, 0)], JGE, *n),
             Node::Inbound(i) => self.inbound(*i)?,
             Node::Ifindex(i) => self.ifindex(*i)?,
             Node::Vlan(v) => self.vlan(*v)?,

@@ -7,16 +7,17 @@ use std::net::Ipv6Addr;
 use super::names;
 use crate::error::{Error, ErrorCode, Result};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Tok {
+/// Texts are slices of the expression: a token is never copied out of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tok<'a> {
     Num(u32),
     /// A name or keyword; `escaped` for `\name`, which is never a keyword.
     Word {
-        text: String,
+        text: &'a str,
         escaped: bool,
     },
-    V4(String),
-    V6(String),
+    V4(&'a str),
+    V6(&'a str),
     Mac([u8; 6]),
     /// Punctuation and operators: ( ) [ ] : + - * / % & | ^ ! < > = and the
     /// two-character forms.
@@ -24,9 +25,9 @@ pub enum Tok {
     End,
 }
 
-#[derive(Debug, Clone)]
-pub struct Token {
-    pub tok: Tok,
+#[derive(Debug, Clone, Copy)]
+pub struct Token<'a> {
+    pub tok: Tok<'a>,
     pub pos: usize,
 }
 
@@ -46,7 +47,7 @@ fn is_word_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':')
 }
 
-pub fn tokenize(input: &str) -> Result<Vec<Token>> {
+pub fn tokenize(input: &str) -> Result<Vec<Token<'_>>> {
     let bytes = input.as_bytes();
     // Expressions have a token every few characters.
     let mut out = Vec::with_capacity(input.len() / 3 + 2);
@@ -67,7 +68,7 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>> {
             if j == start {
                 return Err(syntax(i, "empty escaped name"));
             }
-            out.push(Token { tok: Tok::Word { text: input[start..j].to_string(), escaped: true }, pos: i });
+            out.push(Token { tok: Tok::Word { text: &input[start..j], escaped: true }, pos: i });
             i = j;
             continue;
         }
@@ -95,9 +96,25 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>> {
         if !is_word_char(c) || !c.is_ascii_alphanumeric() && c != b':' {
             return Err(syntax(i, format!("illegal character '{}'", input[i..].chars().next().unwrap_or('?'))));
         }
-        let mut end = i;
+        let (mut end, mut colon) = (i, false);
         while end < bytes.len() && is_word_char(bytes[end]) {
+            colon |= bytes[end] == b':';
             end += 1;
+        }
+        // Most tokens are keywords and names: a run that starts with a
+        // letter and has no colon is one, unless it is long enough for a
+        // MAC address in hex groups (every other rule wants a digit first or
+        // a colon, and so do the bogus-MAC and bad-number checks below).
+        if c.is_ascii_alphabetic() && !colon && (end - i < MAC_MIN_LEN || !c.is_ascii_hexdigit()) {
+            let run = &input[i..end];
+            let (m, len) = name(run).ok_or_else(|| syntax(i, format!("illegal token '{run}'")))?;
+            let tok = match m {
+                Match::Tok(t) => t,
+                _ => Tok::Word { text: &run[..len], escaped: false },
+            };
+            out.push(Token { tok, pos: i });
+            i += len;
+            continue;
         }
         let (tok, len) =
             longest_word(&input[i..end]).ok_or_else(|| syntax(i, format!("illegal token '{}'", &input[i..end])))?;
@@ -120,17 +137,16 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>> {
     Ok(out)
 }
 
-/// A token's kind and length, before its text is copied out of the input:
-/// only the winner's is.
+/// A token's kind and length, before its text is taken.
 enum Match {
-    Tok(Tok),
+    Tok(Tok<'static>),
     V6,
     V4,
     Name,
 }
 
 /// The longest token at the start of `run` (a run of name characters).
-fn longest_word(run: &str) -> Option<(Tok, usize)> {
+fn longest_word(run: &str) -> Option<(Tok<'_>, usize)> {
     let mut best: Option<(Match, usize)> = None;
     let mut consider = |t: Option<(Match, usize)>| {
         if let Some((m, len)) = t {
@@ -139,19 +155,19 @@ fn longest_word(run: &str) -> Option<(Tok, usize)> {
             }
         }
     };
-    let tok = |t: Option<(Tok, usize)>| t.map(|(t, n)| (Match::Tok(t), n));
+    let tok = |t: Option<(Tok<'static>, usize)>| t.map(|(t, n)| (Match::Tok(t), n));
     consider(tok(mac(run)));
     consider(ipv6(run).map(|n| (Match::V6, n)));
     consider(tok(number(run)));
     consider(dotted(run).map(|n| (Match::V4, n)));
     consider(name(run));
     let (m, n) = best?;
-    let text = || run[..n].to_string();
+    let text = &run[..n];
     let tok = match m {
         Match::Tok(t) => t,
-        Match::V6 => Tok::V6(text()),
-        Match::V4 => Tok::V4(text()),
-        Match::Name => Tok::Word { text: text(), escaped: false },
+        Match::V6 => Tok::V6(text),
+        Match::V4 => Tok::V4(text),
+        Match::Name => Tok::Word { text, escaped: false },
     };
     Some((tok, n))
 }
@@ -164,7 +180,7 @@ fn hex_digits(s: &str, min: usize, max: usize) -> Option<usize> {
 /// The shortest MAC address, "a:b:c:d:e:f".
 const MAC_MIN_LEN: usize = 11;
 
-fn mac(run: &str) -> Option<(Tok, usize)> {
+fn mac(run: &str) -> Option<(Tok<'static>, usize)> {
     // xx:xx:xx:xx:xx:xx (1–2 digits a group) with ':' '-' or '.', or xxxx.xxxx.xxxx
     if run.len() < MAC_MIN_LEN {
         return None;
@@ -217,7 +233,10 @@ fn mac(run: &str) -> Option<(Tok, usize)> {
 }
 
 fn ipv6(run: &str) -> Option<usize> {
-    if !run.contains(':') {
+    // An address without "::" has 7 colons, or 6 before a dotted IPv4
+    // tail; a run with fewer (a MAC address) has no prefix that parses.
+    let colons = run.bytes().filter(|&c| c == b':').count();
+    if colons == 0 || colons < 6 && !run.contains("::") {
         return None;
     }
     // Addresses are short; bounding the candidates keeps this linear.
@@ -235,7 +254,7 @@ fn digits_len(s: &str) -> usize {
     s.bytes().take_while(u8::is_ascii_digit).count()
 }
 
-fn number(run: &str) -> Option<(Tok, usize)> {
+fn number(run: &str) -> Option<(Tok<'static>, usize)> {
     let n = digits_len(run);
     if n == 0 {
         return None;

@@ -148,7 +148,18 @@ const COMPILER_STACK: usize = 64 << 20;
 /// which any thread's stack holds: they compile on the caller's thread,
 /// since starting a thread costs ten times the compile itself.
 fn is_shallow(expr: &str) -> bool {
-    expr.len() <= 256 && expr.split_whitespace().count() <= 24 && expr.matches('(').count() <= 8
+    if expr.len() > 256 {
+        return false;
+    }
+    // Words (runs of non-blanks) and opening parentheses, in one pass.
+    let (mut words, mut parens, mut blank) = (0, 0, true);
+    for c in expr.bytes() {
+        let is_blank = c.is_ascii_whitespace();
+        words += usize::from(blank && !is_blank);
+        parens += usize::from(c == b'(');
+        blank = is_blank;
+    }
+    words <= 24 && parens <= 8
 }
 
 pub fn compile_with(expr: &str, opts: &Options) -> Result<Program> {
@@ -200,14 +211,14 @@ fn completed_primitive_error(expr: &str, stop: usize, opts: &Options) -> Option<
     let toks = lexer::tokenize(expr).ok()?;
     let before = toks.iter().take_while(|t| t.pos < stop).count();
     let binary = |t: &Tok| match t {
-        Tok::Word { text, escaped: false } => text == "and" || text == "or",
+        Tok::Word { text, escaped: false } => *text == "and" || *text == "or",
         Tok::Op(o) => *o == "&&" || *o == "||",
         _ => false,
     };
     // Where the grammar failed only after `llc` or `llc NAME`: libpcap's
     // grammar reduces `llc` on any token that cannot be its name, where any
     // other primitive could still go on (`ether …`, `tcp[…`).
-    let llc_at = |n: usize| matches!(&toks[n].tok, Tok::Word { text, escaped: false } if text == "llc");
+    let llc_at = |n: usize| matches!(&toks[n].tok, Tok::Word { text, escaped: false } if *text == "llc");
     let after_llc = (before >= 1 && llc_at(before - 1)) || (before >= 2 && llc_at(before - 2));
     // A few cuts: this runs only for a failed expression, which can be long.
     let at_stop = after_llc.then_some(before);
@@ -241,7 +252,7 @@ fn compile_ast(ast: &ast::Node, expr: &str, opts: &Options, depth: usize) -> std
     let cond = gen.node(ast).map_err(TooLong::No)?;
     let cond = gen.finish(cond);
     let mut graph = Graph { blocks: Vec::with_capacity(32) };
-    let root = graph.lower(cond, Next::Ret(opts.snaplen), Next::Ret(0));
+    let root = gen.lower(&mut graph, cond, Next::Ret(opts.snaplen), Next::Ret(0));
     let root = match (opts.optimize, gen.libpcap_unoptimized) {
         (false, _) => root,
         (true, false) => optimize::optimize(&mut graph, root).map_err(TooLong::No)?,

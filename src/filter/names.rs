@@ -3,6 +3,7 @@
 //! the system resolver (getaddrinfo), as libpcap does.
 
 use std::net::{IpAddr, ToSocketAddrs};
+use std::sync::{Arc, Mutex};
 
 /// Keywords that the scanner turns straight into numbers.
 pub fn numeric_keyword(s: &str) -> Option<u32> {
@@ -101,16 +102,59 @@ pub fn ether_proto(name: &str) -> Option<u32> {
         .or_else(|| LLC.iter().find(|(k, _)| *k == name).map(|(_, v)| u32::from(*v)))
 }
 
+/// A system file's text, kept between lookups and read again when the
+/// file changed. libpcap's lookups (getservbyname, getprotobyname …) read
+/// the file afresh each time, so an edit shows at the next compile; it does
+/// here too, since the file's identity, size and times are checked on every
+/// use (one stat), but an unchanged file is not read and decoded again for
+/// every name: that was most of what a `port NAME` cost.
+struct SystemFile {
+    path: &'static str,
+    text: Mutex<Option<(FileVersion, Arc<str>)>>,
+}
+
+/// What changes when a file is replaced or written: the inode, the size,
+/// and the modification and status-change times (the latter cannot be set
+/// back by the writer).
+type FileVersion = (u64, u64, u64, i64, i64, i64, i64);
+
+impl SystemFile {
+    const fn new(path: &'static str) -> SystemFile {
+        SystemFile { path, text: Mutex::new(None) }
+    }
+
+    fn text(&self) -> Option<Arc<str>> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(self.path).ok()?;
+        let version = (m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec());
+        let mut kept = self.text.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((v, text)) = kept.as_ref() {
+            if *v == version {
+                return Some(text.clone());
+            }
+        }
+        // Written between the stat and the read: the next stat differs from
+        // the version kept, and the file is read again then.
+        let text: Arc<str> = std::fs::read_to_string(self.path).ok()?.into();
+        *kept = Some((version, text.clone()));
+        Some(text)
+    }
+}
+
+static PROTOCOLS: SystemFile = SystemFile::new("/etc/protocols");
+static SERVICES: SystemFile = SystemFile::new("/etc/services");
+static NETWORKS: SystemFile = SystemFile::new("/etc/networks");
+static ETHERS: SystemFile = SystemFile::new("/etc/ethers");
+
 /// The first answer `found` gives for the fields of a line naming `name`
 /// (comments and empty lines left out), reading the file as the C library
-/// does, afresh each time. Every caller matches whole fields equal to
-/// `name`, so only lines containing it are split: /etc/services has
-/// hundreds of lines, and a name is looked up twice per `port NAME`.
-fn find_line<T>(path: &str, name: &str, mut found: impl FnMut(&[&str]) -> Option<T>) -> Option<T> {
+/// does. Every caller matches whole fields equal to `name`, so only lines
+/// containing it are split: /etc/services has hundreds of lines.
+fn find_line<T>(file: &SystemFile, name: &str, mut found: impl FnMut(&[&str]) -> Option<T>) -> Option<T> {
     if name.is_empty() {
         return None;
     }
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = file.text()?;
     let mut fields: Vec<&str> = Vec::with_capacity(8);
     let mut from = 0;
     while let Some(at) = text.get(from..).and_then(|rest| rest.find(name)).map(|i| from + i) {
@@ -133,19 +177,32 @@ fn find_line<T>(path: &str, name: &str, mut found: impl FnMut(&[&str]) -> Option
 /// An IP protocol number from /etc/protocols (name or alias).
 pub fn ip_proto(name: &str) -> Option<u32> {
     // The first line naming it decides, even if its number is malformed.
-    find_line("/etc/protocols", name, |f| {
+    find_line(&PROTOCOLS, name, |f| {
         (f.len() >= 2 && (f[0] == name || f[2..].contains(&name))).then(|| f[1].parse().ok())
     })
     .flatten()
 }
 
-/// A service's port for `proto` ("tcp", "udp", "sctp") from /etc/services.
-fn service(name: &str, proto: &str) -> Option<u32> {
-    find_line("/etc/services", name, |f| {
-        let (port, p) = f.get(1)?.split_once('/')?;
-        let matches = p == proto && (f[0] == name || f[2..].contains(&name));
-        matches.then(|| port.parse().ok()).flatten()
-    })
+/// A service's TCP and UDP ports from /etc/services, as two lookups of
+/// getservbyname would find them (each the first line naming the service
+/// for its protocol with a valid port), in one pass over the file.
+fn services(name: &str) -> (Option<u32>, Option<u32>) {
+    let (mut tcp, mut udp) = (None, None);
+    find_line(&SERVICES, name, |f| {
+        let (port, proto) = f.get(1)?.split_once('/')?;
+        if f[0] == name || f[2..].contains(&name) {
+            let slot = match proto {
+                "tcp" => &mut tcp,
+                "udp" => &mut udp,
+                _ => return None,
+            };
+            if slot.is_none() {
+                *slot = port.parse().ok();
+            }
+        }
+        (tcp.is_some() && udp.is_some()).then_some(())
+    });
+    (tcp, udp)
 }
 
 /// Which transport a named port belongs to, as libpcap's pcap_nametoport
@@ -158,9 +215,7 @@ pub enum PortProto {
 }
 
 pub fn port(name: &str) -> Option<(u32, PortProto)> {
-    let tcp = service(name, "tcp");
-    let udp = service(name, "udp");
-    match (tcp, udp) {
+    match services(name) {
         (Some(t), Some(u)) if t == u => Some((t, PortProto::Any)),
         (Some(t), _) => Some((t, PortProto::Tcp)),
         (None, Some(u)) => Some((u, PortProto::Udp)),
@@ -178,7 +233,7 @@ pub fn port_number_or_name(s: &str) -> Option<(u32, PortProto)> {
 
 /// A network number from /etc/networks, in host order (getnetbyname).
 pub fn network(name: &str) -> Option<u32> {
-    find_line("/etc/networks", name, |f| {
+    find_line(&NETWORKS, name, |f| {
         (f.len() >= 2 && (f[0] == name || f[2..].contains(&name))).then(|| inet_network(f[1]))
     })
     .flatten()
@@ -195,7 +250,7 @@ fn inet_network(s: &str) -> Option<u32> {
 
 /// An Ethernet address from /etc/ethers.
 pub fn ether_host(name: &str) -> Option<[u8; 6]> {
-    find_line("/etc/ethers", name, |f| {
+    find_line(&ETHERS, name, |f| {
         if *f.get(1)? != name {
             return None;
         }

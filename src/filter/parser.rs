@@ -15,13 +15,13 @@ use crate::error::Result;
 /// expressions of any length are accepted, as by libpcap).
 const MAX_DEPTH: usize = 3000;
 
-pub fn parse(input: &str) -> Result<Node> {
+pub fn parse(input: &str) -> Result<Node<'_>> {
     parse_reporting(input).map_err(|(e, _)| e)
 }
 
 /// `parse`, with the offset of the token a grammar error was found at
 /// (None for the scanner's errors and for names or values refused).
-pub fn parse_reporting(input: &str) -> std::result::Result<Node, (crate::error::Error, Option<usize>)> {
+pub fn parse_reporting(input: &str) -> std::result::Result<Node<'_>, (crate::error::Error, Option<usize>)> {
     let toks = tokenize(input).map_err(|e| (e, None))?;
     let mut p = Parser { toks, i: 0, depth: 0, stop: std::cell::Cell::new(None) };
     if p.peek() == &Tok::End {
@@ -32,8 +32,8 @@ pub fn parse_reporting(input: &str) -> std::result::Result<Node, (crate::error::
     parsed.map_err(|e| (e, p.stop.get()))
 }
 
-struct Parser {
-    toks: Vec<Token>,
+struct Parser<'a> {
+    toks: Vec<Token<'a>>,
     i: usize,
     depth: usize,
     /// Where `unexpected` last looked.
@@ -309,12 +309,12 @@ fn is_keyword(w: &str) -> bool {
         )
 }
 
-impl Parser {
-    fn peek(&self) -> &Tok {
+impl<'a> Parser<'a> {
+    fn peek(&self) -> &Tok<'a> {
         &self.toks[self.i.min(self.toks.len() - 1)].tok
     }
 
-    fn peek_at(&self, n: usize) -> &Tok {
+    fn peek_at(&self, n: usize) -> &Tok<'a> {
         &self.toks[(self.i + n).min(self.toks.len() - 1)].tok
     }
 
@@ -328,9 +328,9 @@ impl Parser {
         }
     }
 
-    /// The next token, consumed (a copy: the parser may come back to it).
-    fn take(&mut self) -> Tok {
-        let t = self.peek().clone();
+    /// The next token, consumed.
+    fn take(&mut self) -> Tok<'a> {
+        let t = *self.peek();
         self.bump();
         t
     }
@@ -353,7 +353,7 @@ impl Parser {
     }
 
     fn is_kw_at(&self, n: usize, kw: &str) -> bool {
-        matches!(self.peek_at(n), Tok::Word { text, escaped: false } if text == kw)
+        matches!(self.peek_at(n), Tok::Word { text, escaped: false } if *text == kw)
     }
 
     fn is_op(&self, op: &str) -> bool {
@@ -403,7 +403,7 @@ impl Parser {
     }
 
     /// expr: term ((and|or) (term | id))*
-    fn expr(&mut self, carried: Qual) -> Result<(Node, Qual)> {
+    fn expr(&mut self, carried: Qual) -> Result<(Node<'a>, Qual)> {
         self.enter()?;
         let (mut node, mut q) = self.term(carried, false)?;
         while let Some(and) = self.conjunction() {
@@ -417,7 +417,7 @@ impl Parser {
 
     /// term: not term | rterm, plus a bare id (with the carried qualifiers)
     /// where the grammar allows one.
-    fn term(&mut self, carried: Qual, allow_id: bool) -> Result<(Node, Qual)> {
+    fn term(&mut self, carried: Qual, allow_id: bool) -> Result<(Node<'a>, Qual)> {
         self.enter()?;
         let out = if self.is_not() {
             self.bump();
@@ -438,7 +438,7 @@ impl Parser {
         }
     }
 
-    fn rterm(&mut self, carried: Qual, allow_id: bool) -> Result<(Node, Qual)> {
+    fn rterm(&mut self, carried: Qual, allow_id: bool) -> Result<(Node<'a>, Qual)> {
         // An arithmetic relation can start with '(', '-', a number, `len`
         // or `proto[`; try it first and fall back to the boolean forms.
         // Backtracking restores the nesting depth with the position: an
@@ -498,7 +498,7 @@ impl Parser {
         loop {
             match &self.toks[j.min(self.toks.len() - 1)].tok {
                 Tok::Op("(") | Tok::Op("!") => j += 1,
-                Tok::Word { text, escaped: false } if text == "not" => j += 1,
+                Tok::Word { text, escaped: false } if *text == "not" => j += 1,
                 Tok::Num(_) | Tok::V4(_) | Tok::V6(_) | Tok::Mac(_) => return false,
                 Tok::Word { text, escaped } => return !*escaped && is_keyword(text),
                 _ => return true,
@@ -507,7 +507,7 @@ impl Parser {
     }
 
     /// pid: id ((and|or) id)* inside parentheses, all with the same qualifiers.
-    fn pid(&mut self, q: Qual) -> Result<Node> {
+    fn pid(&mut self, q: Qual) -> Result<Node<'a>> {
         self.enter()?;
         let mut node = self.id(q)?;
         while let Some(and) = self.conjunction() {
@@ -519,7 +519,7 @@ impl Parser {
     }
 
     /// id: not id | ( pid ) | number | name | address
-    fn id(&mut self, q: Qual) -> Result<Node> {
+    fn id(&mut self, q: Qual) -> Result<Node<'a>> {
         self.enter()?;
         let out = if self.is_not() {
             self.bump();
@@ -537,8 +537,8 @@ impl Parser {
         Ok(out)
     }
 
-    fn id_value(&mut self) -> Result<Id> {
-        match self.peek().clone() {
+    fn id_value(&mut self) -> Result<Id<'a>> {
+        match *self.peek() {
             Tok::Num(n) => {
                 self.bump();
                 Ok(Id::Num(n))
@@ -575,9 +575,9 @@ impl Parser {
                 }
                 Ok(Id::V6 { addr: s, len })
             }
-            Tok::Word { ref text, escaped } if escaped || !is_keyword(text) => {
+            Tok::Word { text, escaped } if escaped || !is_keyword(text) => {
                 self.bump();
-                Ok(Id::Name(text.clone()))
+                Ok(Id::Name(text))
             }
             _ => Err(self.unexpected()),
         }
@@ -616,12 +616,12 @@ impl Parser {
     }
 
     /// The primitives with no qualifiers: less, greater, vlan …
-    fn other(&mut self) -> Result<Option<Node>> {
+    fn other(&mut self) -> Result<Option<Node<'a>>> {
         let word = match self.peek() {
-            Tok::Word { text, escaped: false } => text.clone(),
+            Tok::Word { text, escaped: false } => *text,
             _ => return Ok(None),
         };
-        let node = match word.as_str() {
+        let node = match word {
             "broadcast" => {
                 self.bump();
                 Node::Broadcast(Proto::Default)
@@ -654,7 +654,7 @@ impl Parser {
             "vlan" | "mpls" | "pppoes" | "geneve" => {
                 self.bump();
                 let n = if self.starts_pnum() { Some(self.pnum()?) } else { None };
-                match word.as_str() {
+                match word {
                     "vlan" => Node::Vlan(n),
                     "mpls" => Node::Mpls(n),
                     "pppoes" => Node::Pppoes(n),
@@ -665,13 +665,13 @@ impl Parser {
                 self.bump();
                 // `llc` takes an optional name (i, s, u or a frame type),
                 // never a number, as in libpcap's grammar.
-                let kind = match self.peek().clone() {
+                let kind = match *self.peek() {
                     // "rnr" is also PFLOG's keyword; libpcap's grammar takes
                     // it here all the same.
-                    Tok::Word { text, escaped } if escaped || !is_keyword(&text) || text == "rnr" => {
+                    Tok::Word { text, escaped } if escaped || !is_keyword(text) || text == "rnr" => {
                         let pos = self.pos();
                         self.bump();
-                        Some(llc_kind(&text).ok_or_else(|| {
+                        Some(llc_kind(text).ok_or_else(|| {
                             crate::error::Error::new(
                                 crate::error::ErrorCode::FilterSyntax,
                                 format!("unknown LLC type name \"{text}\" at position {pos}"),
@@ -693,7 +693,7 @@ impl Parser {
             "lane" | "metac" | "bcc" | "oamf4ec" | "oamf4sc" | "sc" | "ilmic" | "oam" | "oamf4" | "connectmsg"
             | "metaconnect" => {
                 self.bump();
-                Node::Atm(match word.as_str() {
+                Node::Atm(match word {
                     "lane" => AtmType::Lane,
                     "metac" => AtmType::Metac,
                     "bcc" => AtmType::Bcc,
@@ -709,7 +709,7 @@ impl Parser {
             }
             "fisu" | "lssu" | "lsu" | "msu" | "hfisu" | "hlssu" | "hmsu" => {
                 self.bump();
-                Node::Mtp2(match word.as_str() {
+                Node::Mtp2(match word {
                     "fisu" => Mtp2Type::Fisu,
                     "lssu" | "lsu" => Mtp2Type::Lssu,
                     "msu" => Mtp2Type::Msu,
@@ -720,7 +720,7 @@ impl Parser {
             }
             "vpi" | "vci" | "sio" | "opc" | "dpc" | "sls" | "hsio" | "hopc" | "hdpc" | "hsls" => {
                 self.bump();
-                let field = match word.as_str() {
+                let field = match word {
                     "vpi" => Field::Vpi,
                     "vci" => Field::Vci,
                     w => {
@@ -756,7 +756,7 @@ impl Parser {
     }
 
     /// The keyword that starts a primitive, consumed.
-    fn keyword(&mut self) -> Result<String> {
+    fn keyword(&mut self) -> Result<&'a str> {
         match self.take() {
             Tok::Word { text, .. } => Ok(text),
             _ => Err(self.unexpected()),
@@ -764,9 +764,9 @@ impl Parser {
     }
 
     /// A name argument (libpcap's ID: no keyword unless escaped), consumed.
-    fn name(&mut self) -> Option<String> {
-        match self.peek().clone() {
-            Tok::Word { text, escaped } if escaped || !is_keyword(&text) => {
+    fn name(&mut self) -> Option<&'a str> {
+        match *self.peek() {
+            Tok::Word { text, escaped } if escaped || !is_keyword(text) => {
                 self.bump();
                 Some(text)
             }
@@ -775,10 +775,10 @@ impl Parser {
     }
 
     /// PFLOG's fields (grammar.y's pfvar).
-    fn pfvar(&mut self) -> Result<Node> {
+    fn pfvar(&mut self) -> Result<Node<'a>> {
         let kw = self.keyword()?;
-        let id = |p: &mut Parser| p.name().ok_or_else(|| p.unexpected());
-        Ok(Node::Pf(match kw.as_str() {
+        let id = |p: &mut Parser<'a>| p.name().ok_or_else(|| p.unexpected());
+        Ok(Node::Pf(match kw {
             "on" | "ifname" => PfField::Ifname(id(self)?),
             "rset" | "ruleset" => PfField::Ruleset(id(self)?),
             "rnr" | "rulenum" => PfField::Rnr(self.number()?),
@@ -789,7 +789,7 @@ impl Parser {
                     PfField::Reason(n)
                 } else {
                     let name = id(self)?;
-                    let v = lookup_index(&PF_REASONS, &name)
+                    let v = lookup_index(&PF_REASONS, name)
                         .ok_or_else(|| semantic(format!("unknown PF reason \"{name}\"")))?;
                     PfField::Reason(v)
                 }
@@ -808,7 +808,7 @@ impl Parser {
 
     /// A field's value: `N`, `relop N`, or `(N or N …)` (grammar.y's
     /// atmvalue and mtp3value).
-    fn field_value(&mut self, field: Field) -> Result<Node> {
+    fn field_value(&mut self, field: Field) -> Result<Node<'a>> {
         let (op, negate) = match self.peek() {
             Tok::Op("(") => {
                 self.bump();
@@ -831,7 +831,7 @@ impl Parser {
     }
 
     /// An 802.11 type or subtype: Ok(number within `mask`) or Err(name).
-    fn wlan_value(&mut self, mask: u32, what: &str) -> Result<std::result::Result<u32, String>> {
+    fn wlan_value(&mut self, mask: u32, what: &str) -> Result<std::result::Result<u32, &'a str>> {
         if let Tok::Num(n) = *self.peek() {
             self.bump();
             if n & !mask != 0 {
@@ -843,14 +843,14 @@ impl Parser {
     }
 
     /// `type T [subtype S]`, `subtype S`, `dir D` (grammar.y's p80211).
-    fn p80211(&mut self) -> Result<Node> {
+    fn p80211(&mut self) -> Result<Node<'a>> {
         let kw = self.keyword()?;
-        let name = |p: &mut Parser| p.name();
-        match kw.as_str() {
+        let name = |p: &mut Parser<'a>| p.name();
+        match kw {
             "type" => {
                 let t = match self.wlan_value(0x0c, "type")? {
                     Ok(n) => n,
-                    Err(n) => wlan_type(&n).ok_or_else(|| semantic(format!("unknown 802.11 type name \"{n}\"")))?,
+                    Err(n) => wlan_type(n).ok_or_else(|| semantic(format!("unknown 802.11 type name \"{n}\"")))?,
                 };
                 if !self.is_kw("subtype") {
                     return Ok(Node::WlanType { v: t, mask: 0x0c });
@@ -864,7 +864,7 @@ impl Parser {
                             .find(|(ty, _)| *ty == t)
                             .ok_or_else(|| semantic("unknown 802.11 type"))?
                             .1;
-                        lookup(table, &n).ok_or_else(|| semantic(format!("unknown 802.11 subtype name \"{n}\"")))?
+                        lookup(table, n).ok_or_else(|| semantic(format!("unknown 802.11 subtype name \"{n}\"")))?
                     }
                 };
                 Ok(Node::WlanType { v: t | sub, mask: 0xfc })
@@ -873,7 +873,7 @@ impl Parser {
                 let n = name(self).ok_or_else(|| self.unexpected())?;
                 let v = WLAN_SUBTYPES
                     .iter()
-                    .find_map(|(ty, table)| lookup(table, &n).map(|s| s | ty))
+                    .find_map(|(ty, table)| lookup(table, n).map(|s| s | ty))
                     .ok_or_else(|| semantic("unknown 802.11 type name"))?;
                 Ok(Node::WlanType { v, mask: 0xfc })
             }
@@ -883,14 +883,14 @@ impl Parser {
                     return Ok(Node::WlanDir(n));
                 }
                 let n = name(self).ok_or_else(|| self.unexpected())?;
-                Ok(Node::WlanDir(wlan_dir(&n).ok_or_else(|| semantic("unknown 802.11 direction"))?))
+                Ok(Node::WlanDir(wlan_dir(n).ok_or_else(|| semantic("unknown 802.11 direction"))?))
             }
         }
     }
 
     fn dqual(&mut self) -> Option<Dir> {
         let wlan = match self.peek() {
-            Tok::Word { text, escaped: false } => match text.as_str() {
+            Tok::Word { text, escaped: false } => match *text {
                 "addr1" | "address1" => Some(WlanAddr::Addr1),
                 "addr2" | "address2" => Some(WlanAddr::Addr2),
                 "addr3" | "address3" => Some(WlanAddr::Addr3),
@@ -926,7 +926,7 @@ impl Parser {
 
     fn aqual(&mut self) -> Option<AddrKind> {
         let a = match self.peek() {
-            Tok::Word { text, escaped: false } => match text.as_str() {
+            Tok::Word { text, escaped: false } => match *text {
                 "host" => AddrKind::Host,
                 "net" => AddrKind::Net,
                 "port" => AddrKind::Port,
@@ -940,7 +940,7 @@ impl Parser {
     }
 
     /// head id, or a protocol name alone, or `proto broadcast|multicast`.
-    fn head_and_id(&mut self) -> Result<Option<(Node, Qual)>> {
+    fn head_and_id(&mut self) -> Result<Option<(Node<'a>, Qual)>> {
         let start = self.i;
         let proto = match self.peek() {
             Tok::Word { text, escaped: false } => proto_keyword(text),
@@ -988,7 +988,7 @@ impl Parser {
         match self.peek() {
             Tok::Num(_) | Tok::Op("(") | Tok::Op("-") => true,
             Tok::Word { text, escaped: false } => {
-                text == "len" || (proto_keyword(text).is_some() && matches!(self.peek_at(1), Tok::Op("[")))
+                *text == "len" || (proto_keyword(text).is_some() && matches!(self.peek_at(1), Tok::Op("[")))
             }
             _ => false,
         }
@@ -996,7 +996,7 @@ impl Parser {
 
     /// arth relop arth; None when what follows the first operand is not a
     /// relational operator (so this is not a relation).
-    fn relation(&mut self) -> Result<Option<Node>> {
+    fn relation(&mut self) -> Result<Option<Node<'a>>> {
         let lhs = self.arith(0)?;
         let Some((op, negate)) = relop(self.peek()) else { return Ok(None) };
         self.bump();
@@ -1059,7 +1059,7 @@ impl Parser {
     }
 
     fn primary(&mut self) -> Result<Arith> {
-        match self.peek().clone() {
+        match *self.peek() {
             Tok::Num(n) => {
                 self.bump();
                 Ok(Arith::Num(n))
@@ -1070,12 +1070,12 @@ impl Parser {
                 self.expect_op(")")?;
                 Ok(a)
             }
-            Tok::Word { text, escaped: false } if text == "len" => {
+            Tok::Word { text: "len", escaped: false } => {
                 self.bump();
                 Ok(Arith::Len)
             }
-            Tok::Word { text, escaped: false } if proto_keyword(&text).is_some() => {
-                let proto = proto_keyword(&text).unwrap_or(Proto::Default);
+            Tok::Word { text, escaped: false } if proto_keyword(text).is_some() => {
+                let proto = proto_keyword(text).unwrap_or(Proto::Default);
                 self.bump();
                 self.expect_op("[")?;
                 let index = self.arith(0)?;
@@ -1112,7 +1112,7 @@ fn relop(t: &Tok) -> Option<(RelOp, bool)> {
     })
 }
 
-fn join(and: bool, l: Node, r: Node) -> Node {
+fn join<'a>(and: bool, l: Node<'a>, r: Node<'a>) -> Node<'a> {
     if and {
         Node::And(Box::new(l), Box::new(r))
     } else {

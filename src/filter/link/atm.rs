@@ -47,15 +47,15 @@ impl Gen {
     /// A circuit: VPI 0 and this VCI.
     fn vc(&self, vci: u32) -> Result<Cond> {
         let vpi = self.atm_field(Field::Vpi, RelOp::Eq, false, 0)?;
-        Ok(Cond::and(vpi, self.atm_field(Field::Vci, RelOp::Eq, false, vci)?))
+        Ok(self.and(vpi, self.atm_field(Field::Vci, RelOp::Eq, false, vci)?))
     }
 
     /// Any of these signalling messages.
     fn msgs(&self, types: &[u32]) -> Result<Cond> {
         let msg = |t: u32| self.cmp(Rel::LinkHdr, MSG_TYPE, B, t);
-        let mut acc = Cond::or(msg(types[0])?, msg(types[1])?);
+        let mut acc = self.or(msg(types[0])?, msg(types[1])?);
         for &t in &types[2..] {
-            acc = Cond::or(msg(t)?, acc);
+            acc = self.or(msg(t)?, acc);
         }
         Ok(acc)
     }
@@ -85,18 +85,18 @@ impl Gen {
             AtmType::Sc => self.vc(5),
             AtmType::Ilmic => self.vc(16),
             AtmType::Oam | AtmType::Oamf4 => {
-                let vci = Cond::or(
+                let vci = self.or(
                     self.atm_field(Field::Vci, RelOp::Eq, false, 3)?,
                     self.atm_field(Field::Vci, RelOp::Eq, false, 4)?,
                 );
-                Ok(Cond::and(self.atm_field(Field::Vpi, RelOp::Eq, false, 0)?, vci))
+                Ok(self.and(self.atm_field(Field::Vpi, RelOp::Eq, false, 0)?, vci))
             }
-            AtmType::Connectmsg => Ok(Cond::and(
-                self.vc(5)?,
-                self.msgs(&[SETUP, CALL_PROCEED, CONNECT, CONNECT_ACK, RELEASE, RELEASE_DONE])?,
-            )),
+            AtmType::Connectmsg => {
+                Ok(self
+                    .and(self.vc(5)?, self.msgs(&[SETUP, CALL_PROCEED, CONNECT, CONNECT_ACK, RELEASE, RELEASE_DONE])?))
+            }
             AtmType::Metaconnect => {
-                Ok(Cond::and(self.vc(1)?, self.msgs(&[SETUP, CALL_PROCEED, CONNECT, RELEASE, RELEASE_DONE])?))
+                Ok(self.and(self.vc(1)?, self.msgs(&[SETUP, CALL_PROCEED, CONNECT, RELEASE, RELEASE_DONE])?))
             }
             AtmType::Lane => {
                 let c = self.mcmp(Rel::LinkHdr, ATM_PROTO, B, PT_LANE, 0x0f)?;
@@ -123,6 +123,6 @@ impl Gen {
         if !self.lane || self.kind != Kind::Ether {
             return Ok(None);
         }
-        Ok(Some(Cond::not(self.cmp(Rel::Packet, ATM_PAYLOAD, H, 0xff00)?)))
+        Ok(Some(self.not(self.cmp(Rel::Packet, ATM_PAYLOAD, H, 0xff00)?)))
     }
 }

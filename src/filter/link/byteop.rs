@@ -9,18 +9,18 @@
 use super::super::ast::ByteOp;
 use super::super::codegen::*;
 use super::super::insn::*;
-use super::super::ir::{Cond, Leaf, Test};
+use super::super::ir::{Cond, Test};
 use crate::error::Result;
 
 impl Gen {
     pub(in crate::filter) fn byteop(&self, op: ByteOp, idx: u32, val: u32) -> Result<Cond> {
         let bits = |code: u16| {
             let test = Test::Jump { op: JEQ, x: false, k: 0 };
-            Cond::not(Cond::Leaf(Leaf { stmts: vec![ld(ALU | code | K, val)], test, keep: false }))
+            self.not(self.effects(vec![ld(ALU | code | K, val)], test, false))
         };
         Ok(match op {
             ByteOp::Eq => self.cmp(Rel::LinkHdr, idx, B, val)?,
-            ByteOp::Lt => Cond::not(self.ncmp(Rel::LinkHdr, idx, B, 0xffff_ffff, JGE, val)?),
+            ByteOp::Lt => self.not(self.ncmp(Rel::LinkHdr, idx, B, 0xffff_ffff, JGE, val)?),
             ByteOp::Gt => self.ncmp(Rel::LinkHdr, idx, B, 0xffff_ffff, JGT, val)?,
             ByteOp::And => bits(AND),
             ByteOp::Or => bits(OR),

@@ -11,17 +11,17 @@ impl Gen {
     pub(in crate::filter) fn sll_linktype(&self, proto: u32) -> Result<Cond> {
         let is_llc = || self.cmp(Rel::LinkType, 0, H, LINUX_SLL_P_802_2);
         match proto {
-            p if Self::llc_sap_pair(p) => Ok(Cond::and(is_llc()?, self.cmp(Rel::Llc, 0, H, (proto << 8) | proto)?)),
+            p if Self::llc_sap_pair(p) => Ok(self.and(is_llc()?, self.cmp(Rel::Llc, 0, H, (proto << 8) | proto)?)),
             LLCSAP_IPX => {
-                let llc = Cond::and(is_llc()?, Cond::or(self.cmp(Rel::Llc, 0, B, LLCSAP_IPX)?, self.snap(0, ETH_IPX)?));
-                let raw = Cond::or(self.cmp(Rel::LinkType, 0, H, LINUX_SLL_P_802_3)?, llc);
-                Ok(Cond::or(self.cmp(Rel::LinkType, 0, H, ETH_IPX)?, raw))
+                let llc = self.and(is_llc()?, self.or(self.cmp(Rel::Llc, 0, B, LLCSAP_IPX)?, self.snap(0, ETH_IPX)?));
+                let raw = self.or(self.cmp(Rel::LinkType, 0, H, LINUX_SLL_P_802_3)?, llc);
+                Ok(self.or(self.cmp(Rel::LinkType, 0, H, ETH_IPX)?, raw))
             }
             ETH_ATALK | ETH_AARP => {
                 let snap = if proto == ETH_ATALK { self.snap(0x080007, ETH_ATALK)? } else { self.snap(0, ETH_AARP)? };
-                Ok(Cond::or(self.cmp(Rel::LinkType, 0, H, proto)?, Cond::and(is_llc()?, snap)))
+                Ok(self.or(self.cmp(Rel::LinkType, 0, H, proto)?, self.and(is_llc()?, snap)))
             }
-            p if p <= ETHERMTU => Ok(Cond::and(is_llc()?, self.cmp(Rel::Llc, 0, B, proto)?)),
+            p if p <= ETHERMTU => Ok(self.and(is_llc()?, self.cmp(Rel::Llc, 0, B, proto)?)),
             _ => self.cmp(Rel::LinkType, 0, H, proto),
         }
     }

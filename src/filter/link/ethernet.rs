@@ -21,7 +21,7 @@ impl Gen {
 
     /// 802.3 frame: the type/length field is a length.
     fn ether_is_8023(&self) -> Result<Cond> {
-        Ok(Cond::not(self.ncmp(Rel::LinkType, 0, H, 0xffff_ffff, JGT, ETHERMTU)?))
+        Ok(self.not(self.ncmp(Rel::LinkType, 0, H, 0xffff_ffff, JGT, ETHERMTU)?))
     }
 
     /// LLC + SNAP with this organisation code and protocol type.
@@ -33,20 +33,20 @@ impl Gen {
     pub(in crate::filter) fn ether_linktype(&self, proto: u32) -> Result<Cond> {
         match proto {
             p if Self::llc_sap_pair(p) => {
-                Ok(Cond::and(self.ether_is_8023()?, self.cmp(Rel::Llc, 0, H, (proto << 8) | proto)?))
+                Ok(self.and(self.ether_is_8023()?, self.cmp(Rel::Llc, 0, H, (proto << 8) | proto)?))
             }
             LLCSAP_IPX => {
-                let sap = Cond::or(self.cmp(Rel::Llc, 0, B, LLCSAP_IPX)?, self.cmp(Rel::Llc, 0, H, 0xffff)?);
-                let llc = Cond::or(self.snap(0, ETH_IPX)?, sap);
-                let is_8023 = Cond::and(self.ether_is_8023()?, llc);
-                Ok(Cond::or(self.cmp(Rel::LinkType, 0, H, ETH_IPX)?, is_8023))
+                let sap = self.or(self.cmp(Rel::Llc, 0, B, LLCSAP_IPX)?, self.cmp(Rel::Llc, 0, H, 0xffff)?);
+                let llc = self.or(self.snap(0, ETH_IPX)?, sap);
+                let is_8023 = self.and(self.ether_is_8023()?, llc);
+                Ok(self.or(self.cmp(Rel::LinkType, 0, H, ETH_IPX)?, is_8023))
             }
             ETH_ATALK | ETH_AARP => {
                 let snap = if proto == ETH_ATALK { self.snap(0x080007, ETH_ATALK)? } else { self.snap(0, ETH_AARP)? };
-                let is_8023 = Cond::and(self.ether_is_8023()?, snap);
-                Ok(Cond::or(self.cmp(Rel::LinkType, 0, H, proto)?, is_8023))
+                let is_8023 = self.and(self.ether_is_8023()?, snap);
+                Ok(self.or(self.cmp(Rel::LinkType, 0, H, proto)?, is_8023))
             }
-            p if p <= ETHERMTU => Ok(Cond::and(self.ether_is_8023()?, self.cmp(Rel::LinkType, 2, B, proto)?)),
+            p if p <= ETHERMTU => Ok(self.and(self.ether_is_8023()?, self.cmp(Rel::LinkType, 2, B, proto)?)),
             _ => self.cmp(Rel::LinkType, 0, H, proto),
         }
     }
@@ -63,7 +63,7 @@ impl Gen {
                 return Err(err(format!("VLAN tag {v} greater than maximum 4095")));
             }
         }
-        let tpid = Cond::or(Cond::or(self.linktype(ETH_8021Q)?, self.linktype(ETH_8021AD)?), self.linktype(ETH_QINQ)?);
+        let tpid = self.or(self.or(self.linktype(ETH_8021Q)?, self.linktype(ETH_8021AD)?), self.linktype(ETH_QINQ)?);
         let vid_inline = match vid {
             Some(v) => Some(self.mcmp(Rel::LinkPl, 0, H, v, 0x0fff)?),
             None => None,
@@ -76,7 +76,7 @@ impl Gen {
                 lt.k += 4;
             }
             match vid_inline {
-                Some(v) => Cond::and(tpid, v),
+                Some(v) => self.and(tpid, v),
                 None => tpid,
             }
         };
@@ -92,15 +92,15 @@ impl Gen {
     /// follows, matched or not, which is libpcap's meaning of `vlan or arp`
     /// (an untagged ARP frame is looked for 4 bytes further on).
     fn vlan_live(&mut self, vid: Option<u32>, tpid: Cond, vid_inline: Option<Cond>) -> Result<Cond> {
-        let present = || Cond::leaf(vec![ld(LD | B | ABS, ancillary(sys::SKF_AD_VLAN_TAG_PRESENT))], JEQ, 1);
         let reg = self.alloc_reg()?;
         self.prologue_zero(reg);
-        let grow = Cond::effects(vec![ld(LD | MEM, reg), ld(ALU | ADD | K, 4), ld(ST, reg)], Test::Always, false);
-        let mut out = Cond::or(present(), Cond::and(grow, tpid));
+        let present = || self.leaf(vec![ld(LD | B | ABS, ancillary(sys::SKF_AD_VLAN_TAG_PRESENT))], JEQ, 1);
+        let grow = self.effects(vec![ld(LD | MEM, reg), ld(ALU | ADD | K, 4), ld(ST, reg)], Test::Always, false);
+        let mut out = self.or(present(), self.and(grow, tpid));
         if let (Some(v), Some(inline)) = (vid, vid_inline) {
             let tci = vec![ld(LD | H | ABS, ancillary(sys::SKF_AD_VLAN_TAG)), ld(ALU | AND | K, 0x0fff)];
-            let meta = Cond::and(present(), Cond::leaf(tci, JEQ, v));
-            out = Cond::and(out, Cond::or(meta, Cond::and(Cond::not(present()), inline)));
+            let meta = self.and(present(), self.leaf(tci, JEQ, v));
+            out = self.and(out, self.or(meta, self.and(self.not(present()), inline)));
         }
         self.linkpl.reg = Some(reg);
         if let Some(lt) = self.linktype.as_mut() {
@@ -145,7 +145,7 @@ impl Gen {
 
     pub(in crate::filter) fn lane_checked(&self, c: Cond) -> Result<Cond> {
         Ok(match self.lane_data_check()? {
-            Some(check) => Cond::and(check, c),
+            Some(check) => self.and(check, c),
             None => c,
         })
     }
@@ -162,8 +162,8 @@ impl Gen {
             Dir::Dst => self.bcmp(Rel::LinkHdr, dst, mac)?,
             Dir::Wlan(w) if self.is_ether() => return Err(w.only_on("802.11 with 802.11 headers")),
             Dir::Wlan(w) => return Err(w.only_on("802.11")),
-            Dir::And => Cond::and(self.ehostop(mac, Dir::Src)?, self.ehostop(mac, Dir::Dst)?),
-            Dir::Default | Dir::Or => Cond::or(self.ehostop(mac, Dir::Src)?, self.ehostop(mac, Dir::Dst)?),
+            Dir::And => self.and(self.ehostop(mac, Dir::Src)?, self.ehostop(mac, Dir::Dst)?),
+            Dir::Default | Dir::Or => self.or(self.ehostop(mac, Dir::Src)?, self.ehostop(mac, Dir::Dst)?),
         })
     }
 
@@ -178,7 +178,7 @@ impl Gen {
         let (_, dst) = self.mac_offsets().ok_or_else(|| {
             err("link-layer multicast filters supported only on ethernet/FDDI/token ring/ARCNET/802.11/ATM LANE/Fibre Channel")
         })?;
-        self.lane_checked(Cond::leaf(self.load_a(Rel::LinkHdr, dst, B)?, JSET, 1))
+        self.lane_checked(self.leaf(self.load_a(Rel::LinkHdr, dst, B)?, JSET, 1))
     }
 
     pub(in crate::filter) fn link_broadcast(&self) -> Result<Cond> {

@@ -20,7 +20,7 @@
 use super::super::ast::{Dir, WlanAddr};
 use super::super::codegen::*;
 use super::super::insn::*;
-use super::super::ir::{Cond, Leaf, Test};
+use super::super::ir::{Cond, Test};
 use super::{HeaderRegs as Regs, Kind, Radio};
 use crate::error::Result;
 
@@ -68,25 +68,16 @@ impl WlanAddr {
     }
 }
 
-fn always(stmts: Vec<Insn>) -> Cond {
-    Cond::effects(stmts, Test::Always, true)
-}
-
-/// A test of the accumulator as it is.
-fn jset(k: u32) -> Cond {
-    Cond::Leaf(Leaf { stmts: Vec::new(), test: Test::Jump { op: JSET, x: false, k }, keep: true })
-}
-
-pub(super) fn reads(c: &Cond, reg: u32) -> bool {
-    match c {
-        Cond::Const(_) => false,
-        Cond::Leaf(l) => l.stmts.iter().any(|i| matches!(i.code, c if c == LD | MEM || c == LDX | MEM) && i.k == reg),
-        Cond::And(ab) | Cond::Or(ab) => reads(&ab.0, reg) || reads(&ab.1, reg),
-        Cond::Not(a) => reads(a, reg),
-    }
-}
-
 impl Gen {
+    fn always(&self, stmts: Vec<Insn>) -> Cond {
+        self.effects(stmts, Test::Always, true)
+    }
+
+    /// A test of the accumulator as it is.
+    fn jset(&self, k: u32) -> Cond {
+        self.effects(Vec::new(), Test::Jump { op: JSET, x: false, k }, true)
+    }
+
     pub(in crate::filter) fn init_wlan(&mut self, radio: Radio) {
         // A fresh generator has every register free.
         let hdr = (radio != Radio::None).then_some(0);
@@ -105,7 +96,7 @@ impl Gen {
     }
 
     /// The radio header's length into the register and X.
-    fn radio_length(r: &Regs, hdr: u32) -> Cond {
+    fn radio_length(&self, r: &Regs, hdr: u32) -> Cond {
         let store = vec![ld(ST, hdr), ld(MISC | TAX, 0)];
         match r.radio {
             Radio::Radiotap | Radio::Ppi => {
@@ -118,122 +109,118 @@ impl Gen {
                     ld(ALU | OR | X, 0),
                 ];
                 s.extend(store);
-                always(s)
+                self.always(s)
             }
             Radio::Avs => {
                 let mut s = vec![ld(LD | W | ABS, 4)];
                 s.extend(store);
-                always(s)
+                self.always(s)
             }
             Radio::Prism => {
                 // Some drivers give an AVS header where Prism is declared.
-                let is_avs = Cond::effects(
+                let is_avs = self.effects(
                     vec![ld(LD | W | ABS, 0), ld(ALU | AND | K, 0xffff_f000)],
                     Test::Jump { op: JEQ, x: false, k: 0x8021_1000 },
                     true,
                 );
-                let len =
-                    Cond::or(Cond::and(is_avs, always(vec![ld(LD | W | ABS, 4)])), always(vec![ld(LD | IMM, 144)]));
-                Cond::and(len, always(store))
+                let len = self
+                    .or(self.and(is_avs, self.always(vec![ld(LD | W | ABS, 4)])), self.always(vec![ld(LD | IMM, 144)]));
+                self.and(len, self.always(store))
             }
-            Radio::None => Cond::Const(true),
+            Radio::None => Cond::TRUE,
         }
     }
 
     /// The payload offset: 24, +2 for QoS data, rounded up to 4 when
     /// radiotap says the header was padded. X holds the radio length.
-    fn header_length(r: &Regs) -> Cond {
+    fn header_length(&self, r: &Regs) -> Cond {
         let pl = r.pl;
-        let fc = always(vec![ld(MISC | TXA, 0), ld(ALU | ADD | K, 24), ld(ST, pl), ld(LD | IND | B, 0)]);
-        let qos = Cond::or(
-            Cond::and(jset(FC_QOS), always(vec![ld(LD | MEM, pl), ld(ALU | ADD | K, 2), ld(ST, pl)])),
-            Cond::Const(true),
+        let fc = self.always(vec![ld(MISC | TXA, 0), ld(ALU | ADD | K, 24), ld(ST, pl), ld(LD | IND | B, 0)]);
+        let qos = self.or(
+            self.and(self.jset(FC_QOS), self.always(vec![ld(LD | MEM, pl), ld(ALU | ADD | K, 2), ld(ST, pl)])),
+            Cond::TRUE,
         );
         let mut data = qos;
         if r.radio == Radio::Radiotap {
             let flags_at =
-                |off: u32| Cond::effects(vec![ld(LD | B | ABS, off)], Test::Jump { op: JSET, x: false, k: 0x20 }, true);
+                |off: u32| self.effects(vec![ld(LD | B | ABS, off)], Test::Jump { op: JSET, x: false, k: 0x20 }, true);
             let present =
-                Cond::effects(vec![ld(LD | W | ABS, 4)], Test::Jump { op: JSET, x: false, k: 2u32.swap_bytes() }, true);
+                self.effects(vec![ld(LD | W | ABS, 4)], Test::Jump { op: JSET, x: false, k: 2u32.swap_bytes() }, true);
             let tsft_again =
-                Cond::effects(vec![ld(LD | W | ABS, 4)], Test::Jump { op: JSET, x: false, k: 1u32.swap_bytes() }, true);
-            let padded = Cond::or(
-                Cond::and(jset(1u32.swap_bytes()), flags_at(16)),
-                Cond::and(Cond::not(tsft_again), flags_at(8)),
-            );
-            let round = always(vec![ld(LD | MEM, pl), ld(ALU | ADD | K, 3), ld(ALU | AND | K, !3), ld(ST, pl)]);
+                self.effects(vec![ld(LD | W | ABS, 4)], Test::Jump { op: JSET, x: false, k: 1u32.swap_bytes() }, true);
+            let padded = self
+                .or(self.and(self.jset(1u32.swap_bytes()), flags_at(16)), self.and(self.not(tsft_again), flags_at(8)));
+            let round = self.always(vec![ld(LD | MEM, pl), ld(ALU | ADD | K, 3), ld(ALU | AND | K, !3), ld(ST, pl)]);
             let pad =
-                Cond::and(present, Cond::and(Cond::not(jset(0x8000_0000u32.swap_bytes())), Cond::and(padded, round)));
-            data = Cond::and(data, Cond::or(pad, Cond::Const(true)));
+                self.and(present, self.and(self.not(self.jset(0x8000_0000u32.swap_bytes())), self.and(padded, round)));
+            data = self.and(data, self.or(pad, Cond::TRUE));
         }
-        let is_data = Cond::and(jset(FC_DATA), Cond::not(jset(FC_CTL)));
-        Cond::and(fc, Cond::or(Cond::and(is_data, data), Cond::Const(true)))
+        let is_data = self.and(self.jset(FC_DATA), self.not(self.jset(FC_CTL)));
+        self.and(fc, self.or(self.and(is_data, data), Cond::TRUE))
     }
 
     pub(in crate::filter) fn finish_wlan(&mut self, cond: Cond) -> Cond {
         let Some(r) = self.wlan else { return cond };
-        let uses_pl = reads(&cond, r.pl);
-        let uses_hdr = r.hdr.is_some_and(|h| reads(&cond, h));
+        let uses_pl = self.reads(&cond, r.pl);
+        let uses_hdr = r.hdr.is_some_and(|h| self.reads(&cond, h));
         // libpcap's no_optimize, set where it loads these registers.
         self.libpcap_unoptimized = uses_pl || uses_hdr;
         let mut pre = Vec::new();
         if let Some(h) = r.hdr {
             if uses_pl || uses_hdr {
-                pre.push(Self::radio_length(&r, h));
+                pre.push(self.radio_length(&r, h));
             }
         } else if uses_pl {
-            pre.push(always(vec![ld(LDX | IMM, 0)]));
+            pre.push(self.always(vec![ld(LDX | IMM, 0)]));
         }
         if uses_pl {
-            pre.push(Self::header_length(&r));
+            pre.push(self.header_length(&r));
         }
         pre.push(cond);
-        let out = and_all(pre);
+        let out = self.and_all(pre);
         if r.radio == Radio::Ppi {
-            let dlt = Cond::leaf(vec![ld(LD | W | ABS, 4)], JEQ, DLT_IEEE802_11.swap_bytes());
-            return Cond::and(dlt, out);
+            let dlt = self.leaf(vec![ld(LD | W | ABS, 4)], JEQ, DLT_IEEE802_11.swap_bytes());
+            return self.and(dlt, out);
         }
         out
     }
 
     fn fc_bit(&self, off: u32, bit: u32) -> Result<Cond> {
-        Ok(Cond::leaf(self.load_a(Rel::LinkHdr, off, B)?, JSET, bit))
+        Ok(self.leaf(self.load_a(Rel::LinkHdr, off, B)?, JSET, bit))
     }
 
     pub(in crate::filter) fn wlan_data_frame(&self) -> Result<Cond> {
-        Ok(Cond::and(Cond::not(self.fc_bit(0, FC_CTL)?), self.fc_bit(0, FC_DATA)?))
+        Ok(self.and(self.not(self.fc_bit(0, FC_CTL)?), self.fc_bit(0, FC_DATA)?))
     }
 
     /// Frames with this address: not control frames; management frames at
     /// `mgmt`; data frames where the DS bits put it.
     fn wlan_addr(&self, mgmt: Cond, data: Cond) -> Result<Cond> {
-        let data = Cond::and(self.fc_bit(0, FC_DATA)?, data);
-        let mgmt = Cond::and(Cond::not(self.fc_bit(0, FC_DATA)?), mgmt);
-        Ok(Cond::and(Cond::not(self.fc_bit(0, FC_CTL)?), Cond::or(mgmt, data)))
+        let data = self.and(self.fc_bit(0, FC_DATA)?, data);
+        let mgmt = self.and(self.not(self.fc_bit(0, FC_DATA)?), mgmt);
+        Ok(self.and(self.not(self.fc_bit(0, FC_CTL)?), self.or(mgmt, data)))
     }
 
     fn wlan_da(&self, at: &dyn Fn(u32) -> Result<Cond>) -> Result<Cond> {
-        let to_ds = Cond::and(self.fc_bit(1, TO_DS)?, at(16)?);
-        let not_to_ds = Cond::and(Cond::not(self.fc_bit(1, TO_DS)?), at(4)?);
-        self.wlan_addr(at(4)?, Cond::or(not_to_ds, to_ds))
+        let to_ds = self.and(self.fc_bit(1, TO_DS)?, at(16)?);
+        let not_to_ds = self.and(self.not(self.fc_bit(1, TO_DS)?), at(4)?);
+        self.wlan_addr(at(4)?, self.or(not_to_ds, to_ds))
     }
 
     pub(in crate::filter) fn wlan_hostop(&self, mac: &[u8; 6], dir: Dir) -> Result<Cond> {
         let at = |off: u32| self.bcmp(Rel::LinkHdr, off, mac);
         match dir {
             Dir::Src => {
-                let from_ds = Cond::or(
-                    Cond::and(Cond::not(self.fc_bit(1, TO_DS)?), at(16)?),
-                    Cond::and(self.fc_bit(1, TO_DS)?, at(24)?),
-                );
-                let from_ds = Cond::and(self.fc_bit(1, FROM_DS)?, from_ds);
-                let not_from_ds = Cond::and(Cond::not(self.fc_bit(1, FROM_DS)?), at(10)?);
-                self.wlan_addr(at(10)?, Cond::or(not_from_ds, from_ds))
+                let from_ds = self
+                    .or(self.and(self.not(self.fc_bit(1, TO_DS)?), at(16)?), self.and(self.fc_bit(1, TO_DS)?, at(24)?));
+                let from_ds = self.and(self.fc_bit(1, FROM_DS)?, from_ds);
+                let not_from_ds = self.and(self.not(self.fc_bit(1, FROM_DS)?), at(10)?);
+                self.wlan_addr(at(10)?, self.or(not_from_ds, from_ds))
             }
             Dir::Dst => self.wlan_da(&at),
             Dir::Wlan(w) => self.wlan_field(mac, w),
-            Dir::And => Ok(Cond::and(self.wlan_hostop(mac, Dir::Src)?, self.wlan_hostop(mac, Dir::Dst)?)),
-            Dir::Default | Dir::Or => Ok(Cond::or(self.wlan_hostop(mac, Dir::Src)?, self.wlan_hostop(mac, Dir::Dst)?)),
+            Dir::And => Ok(self.and(self.wlan_hostop(mac, Dir::Src)?, self.wlan_hostop(mac, Dir::Dst)?)),
+            Dir::Default | Dir::Or => Ok(self.or(self.wlan_hostop(mac, Dir::Src)?, self.wlan_hostop(mac, Dir::Dst)?)),
         }
     }
 
@@ -245,19 +232,17 @@ impl Gen {
         let fc = |v: u32, mask: u32| self.mcmp(Rel::LinkHdr, 0, B, v, mask);
         // Not a CTS or ACK: those have no second address.
         let has_addr2 = || -> Result<Cond> {
-            let not_cts_ack = Cond::and(
-                Cond::not(fc(FC_SUBTYPE_CTS, FC_SUBTYPE_MASK)?),
-                Cond::not(fc(FC_SUBTYPE_ACK, FC_SUBTYPE_MASK)?),
-            );
-            Ok(Cond::or(Cond::not(fc(FC_CTL, FC_TYPE_MASK)?), not_cts_ack))
+            let not_cts_ack = self
+                .and(self.not(fc(FC_SUBTYPE_CTS, FC_SUBTYPE_MASK)?), self.not(fc(FC_SUBTYPE_ACK, FC_SUBTYPE_MASK)?));
+            Ok(self.or(self.not(fc(FC_CTL, FC_TYPE_MASK)?), not_cts_ack))
         };
         Ok(match field {
             WlanAddr::Addr1 => at(4)?,
-            WlanAddr::Addr2 => Cond::and(has_addr2()?, at(10)?),
-            WlanAddr::Addr3 => Cond::and(Cond::not(fc(FC_CTL, FC_TYPE_MASK)?), at(16)?),
-            WlanAddr::Addr4 => Cond::and(self.mcmp(Rel::LinkHdr, 1, B, FC_DIR_DSTODS, FC_DIR_MASK)?, at(24)?),
-            WlanAddr::Ra => Cond::and(self.fc_bit(0, FC_DATA)?, at(4)?),
-            WlanAddr::Ta => Cond::and(Cond::and(self.fc_bit(0, FC_DATA)?, has_addr2()?), at(10)?),
+            WlanAddr::Addr2 => self.and(has_addr2()?, at(10)?),
+            WlanAddr::Addr3 => self.and(self.not(fc(FC_CTL, FC_TYPE_MASK)?), at(16)?),
+            WlanAddr::Addr4 => self.and(self.mcmp(Rel::LinkHdr, 1, B, FC_DIR_DSTODS, FC_DIR_MASK)?, at(24)?),
+            WlanAddr::Ra => self.and(self.fc_bit(0, FC_DATA)?, at(4)?),
+            WlanAddr::Ta => self.and(self.and(self.fc_bit(0, FC_DATA)?, has_addr2()?), at(10)?),
         })
     }
 
@@ -284,6 +269,6 @@ impl Gen {
     }
 
     pub(in crate::filter) fn wlan_multicast(&self) -> Result<Cond> {
-        self.wlan_da(&|off| Ok(Cond::leaf(self.load_a(Rel::LinkHdr, off, B)?, JSET, 1)))
+        self.wlan_da(&|off| Ok(self.leaf(self.load_a(Rel::LinkHdr, off, B)?, JSET, 1)))
     }
 }

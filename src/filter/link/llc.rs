@@ -31,11 +31,11 @@ impl Gen {
     fn is_llc(&self) -> Result<Cond> {
         match (self.kind, self.dlt) {
             (_, DLT_EN10MB) => {
-                let is_8023 = Cond::not(self.ncmp(Rel::LinkType, 0, H, 0xffff_ffff, JGT, ETHERMTU)?);
-                Ok(Cond::and(is_8023, Cond::not(self.cmp(Rel::Llc, 0, H, 0xffff)?)))
+                let is_8023 = self.not(self.ncmp(Rel::LinkType, 0, H, 0xffff_ffff, JGT, ETHERMTU)?);
+                Ok(self.and(is_8023, self.not(self.cmp(Rel::Llc, 0, H, 0xffff)?)))
             }
             (Kind::SunAtm, _) => self.mcmp(Rel::LinkHdr, 0, B, SUNATM_PT_LLC, 0x0f),
-            (_, DLT_IEEE802 | DLT_FDDI | DLT_ATM_RFC1483) => Ok(Cond::Const(true)),
+            (_, DLT_IEEE802 | DLT_FDDI | DLT_ATM_RFC1483) => Ok(Cond::TRUE),
             (Kind::Wlan(_), _) => self.wlan_data_frame(),
             _ => Err(err(format!("'llc' not supported for {}", self.link_name()))),
         }
@@ -46,17 +46,17 @@ impl Gen {
         let control = |v: u32, mask: u32| self.mcmp(Rel::Llc, 2, B, v, mask);
         let test = match kind {
             None => return Ok(base),
-            Some(LlcKind::I) => Cond::not(Cond::leaf(self.load_a(Rel::Llc, 2, B)?, JSET, 0x01)),
+            Some(LlcKind::I) => self.not(self.leaf(self.load_a(Rel::Llc, 2, B)?, JSET, 0x01)),
             Some(LlcKind::S) => control(0x01, 0x03)?,
             Some(LlcKind::U) => control(0x03, 0x03)?,
             Some(LlcKind::SType(t)) => control(t, 0x0f)?,
             Some(LlcKind::UType(t)) => control(t, 0xef)?,
         };
-        Ok(Cond::and(base, test))
+        Ok(self.and(base, test))
     }
 
     pub(in crate::filter) fn sunatm_linktype(&self, proto: u32) -> Result<Cond> {
         let is_llc = self.mcmp(Rel::LinkHdr, 0, B, SUNATM_PT_LLC, 0x0f)?;
-        Ok(Cond::and(is_llc, self.llc_linktype(proto)?))
+        Ok(self.and(is_llc, self.llc_linktype(proto)?))
     }
 }

@@ -22,7 +22,7 @@ impl Gen {
         match proto {
             ETH_IP => self.mcmp(Rel::LinkHdr, 0, B, 0x40, 0xf0),
             ETH_IPV6 => self.mcmp(Rel::LinkHdr, 0, B, 0x60, 0xf0),
-            _ => Ok(Cond::Const(false)),
+            _ => Ok(Cond::FALSE),
         }
     }
 
@@ -43,10 +43,10 @@ impl Gen {
             ETH_IP => self.loopback_af(AF_INET),
             ETH_IPV6 if self.savefile => {
                 let [a, b, c] = BSD_AF_INET6;
-                Ok(Cond::or(Cond::or(self.loopback_af(a)?, self.loopback_af(b)?), self.loopback_af(c)?))
+                Ok(self.or(self.or(self.loopback_af(a)?, self.loopback_af(b)?), self.loopback_af(c)?))
             }
             ETH_IPV6 => self.loopback_af(AF_INET6_LINUX),
-            _ => Ok(Cond::Const(false)),
+            _ => Ok(Cond::FALSE),
         }
     }
 }

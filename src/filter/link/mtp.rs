@@ -52,7 +52,7 @@ impl Gen {
         let li = |op: RelOp, reverse: bool, v: u32| self.rel_cmp(Rel::Packet, off, size, mask, (op, reverse), v);
         match t {
             Mtp2Type::Fisu | Mtp2Type::Hfisu => li(RelOp::Eq, false, 0),
-            Mtp2Type::Lssu | Mtp2Type::Hlssu => Ok(Cond::and(li(RelOp::Gt, false, 0)?, li(RelOp::Gt, true, lssu_max)?)),
+            Mtp2Type::Lssu | Mtp2Type::Hlssu => Ok(self.and(li(RelOp::Gt, false, 0)?, li(RelOp::Gt, true, lssu_max)?)),
             Mtp2Type::Msu | Mtp2Type::Hmsu => li(RelOp::Gt, false, lssu_max),
         }
     }

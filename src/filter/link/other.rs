@@ -20,11 +20,11 @@ impl Gen {
         let is = |v: u32| self.cmp(Rel::LinkType, 0, B, v);
         match proto {
             ETH_IPV6 => is(0xc4),
-            ETH_IP => Ok(Cond::or(is(0xd4)?, is(0xf0)?)),
-            ETH_ARP => Ok(Cond::or(is(0xd5)?, is(0xf1)?)),
+            ETH_IP => Ok(self.or(is(0xd4)?, is(0xf0)?)),
+            ETH_ARP => Ok(self.or(is(0xd5)?, is(0xf1)?)),
             ETH_RARP => is(0xd6),
             ETH_ATALK => is(0xdd),
-            _ => Ok(Cond::Const(false)),
+            _ => Ok(Cond::FALSE),
         }
     }
 
@@ -34,10 +34,8 @@ impl Gen {
             Dir::Src => self.cmp(Rel::LinkHdr, 0, B, u32::from(addr))?,
             Dir::Dst => self.cmp(Rel::LinkHdr, 1, B, u32::from(addr))?,
             Dir::Wlan(w) => return Err(w.only_on("802.11")),
-            Dir::And => Cond::and(self.arcnet_hostop(addr, Dir::Src)?, self.arcnet_hostop(addr, Dir::Dst)?),
-            Dir::Default | Dir::Or => {
-                Cond::or(self.arcnet_hostop(addr, Dir::Src)?, self.arcnet_hostop(addr, Dir::Dst)?)
-            }
+            Dir::And => self.and(self.arcnet_hostop(addr, Dir::Src)?, self.arcnet_hostop(addr, Dir::Dst)?),
+            Dir::Default | Dir::Or => self.or(self.arcnet_hostop(addr, Dir::Src)?, self.arcnet_hostop(addr, Dir::Dst)?),
         })
     }
 
@@ -47,18 +45,18 @@ impl Gen {
     }
 
     pub(in crate::filter) fn finish_pflog(&self, cond: Cond) -> Cond {
-        if !super::ieee80211::reads(&cond, 0) {
+        if !self.reads(&cond, 0) {
             return cond;
         }
         let len = vec![ld(LD | B | ABS, 0), ld(ALU | ADD | K, 3), ld(ALU | AND | K, !3), ld(ST, 0)];
-        Cond::and(Cond::effects(len, Test::Always, false), cond)
+        self.and(self.effects(len, Test::Always, false), cond)
     }
 
     pub(in crate::filter) fn pflog_linktype(&self, proto: u32) -> Result<Cond> {
         match proto {
             ETH_IP => self.cmp(Rel::LinkHdr, 1, B, AF_INET),
             ETH_IPV6 => self.cmp(Rel::LinkHdr, 1, B, AF_INET6_LINUX),
-            _ => Ok(Cond::Const(false)),
+            _ => Ok(Cond::FALSE),
         }
     }
 
@@ -66,7 +64,7 @@ impl Gen {
         match proto {
             ETH_IP => self.cmp(Rel::LinkType, 0, B, IPH_AF_INET),
             ETH_IPV6 => self.cmp(Rel::LinkType, 0, B, IPH_AF_INET6),
-            _ => Ok(Cond::Const(false)),
+            _ => Ok(Cond::FALSE),
         }
     }
 }

@@ -37,8 +37,8 @@ impl Gen {
         if proto != ETH_IP {
             return self.ppp_linktype(proto);
         }
-        let ip = Cond::or(self.cmp(Rel::LinkType, 0, H, PPP_IP)?, self.cmp(Rel::LinkType, 0, H, PPP_VJC)?);
-        Ok(Cond::or(ip, self.cmp(Rel::LinkType, 0, H, PPP_VJNC)?))
+        let ip = self.or(self.cmp(Rel::LinkType, 0, H, PPP_IP)?, self.cmp(Rel::LinkType, 0, H, PPP_VJC)?);
+        Ok(self.or(ip, self.cmp(Rel::LinkType, 0, H, PPP_VJNC)?))
     }
 
     pub(in crate::filter) fn frelay_linktype(&self, proto: u32) -> Result<Cond> {
@@ -46,8 +46,8 @@ impl Gen {
         match proto {
             ETH_IP => nlpid(0xcc),
             ETH_IPV6 => nlpid(0x8e),
-            LLCSAP_ISONS => Ok(Cond::or(nlpid(ISO8473_CLNP)?, Cond::or(nlpid(ISO9542_ESIS)?, nlpid(ISO10589_ISIS)?))),
-            _ => Ok(Cond::Const(false)),
+            LLCSAP_ISONS => Ok(self.or(nlpid(ISO8473_CLNP)?, self.or(nlpid(ISO9542_ESIS)?, nlpid(ISO10589_ISIS)?))),
+            _ => Ok(Cond::FALSE),
         }
     }
 
@@ -57,7 +57,7 @@ impl Gen {
             if s > 0xffff {
                 return Err(err(format!("PPPoE session number {s} greater than maximum 65535")));
             }
-            c = Cond::and(c, self.mcmp(Rel::LinkPl, 0, W, s, 0xffff)?);
+            c = self.and(c, self.mcmp(Rel::LinkPl, 0, W, s, 0xffff)?);
         }
         // The PPP header follows the 6-byte PPPoE header.
         self.linkhdr = Off { k: self.linkpl.k.wrapping_add(self.nl).wrapping_add(6), reg: self.linkpl.reg };

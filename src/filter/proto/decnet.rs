@@ -20,9 +20,9 @@ impl Gen {
             Dir::Dst => (1, 7),
             Dir::Src => (3, 15),
             Dir::Wlan(w) => return Err(w.not_valid_for("addresses other than 802.11 MAC addresses")),
-            Dir::And => return Ok(Cond::and(self.dnhostop(addr, Dir::Src)?, self.dnhostop(addr, Dir::Dst)?)),
+            Dir::And => return Ok(self.and(self.dnhostop(addr, Dir::Src)?, self.dnhostop(addr, Dir::Dst)?)),
             Dir::Default | Dir::Or => {
-                return Ok(Cond::or(self.dnhostop(addr, Dir::Src)?, self.dnhostop(addr, Dir::Dst)?))
+                return Ok(self.or(self.dnhostop(addr, Dir::Src)?, self.dnhostop(addr, Dir::Dst)?))
             }
         };
         // Little-endian in the packet, so the loaded halfword is swapped.
@@ -32,10 +32,10 @@ impl Gen {
         let padded = |flags: u32| self.mcmp(Rel::LinkPl, 2, H, 0x8100 | flags, 0xff07);
         let unpadded = |flags: u32| self.mcmp(Rel::LinkPl, 2, B, flags, 0x07);
         let at = |off: u32| self.cmp(Rel::LinkPl, off, H, a);
-        let mut acc = Cond::and(padded(0x06)?, at(2 + 1 + long)?);
-        acc = Cond::or(Cond::and(unpadded(0x06)?, at(2 + long)?), acc);
-        acc = Cond::or(Cond::and(padded(0x02)?, at(2 + 1 + short)?), acc);
-        acc = Cond::or(Cond::and(unpadded(0x02)?, at(2 + short)?), acc);
-        Ok(Cond::and(self.linktype(ETH_DN)?, acc))
+        let mut acc = self.and(padded(0x06)?, at(2 + 1 + long)?);
+        acc = self.or(self.and(unpadded(0x06)?, at(2 + long)?), acc);
+        acc = self.or(self.and(padded(0x02)?, at(2 + 1 + short)?), acc);
+        acc = self.or(self.and(unpadded(0x02)?, at(2 + short)?), acc);
+        Ok(self.and(self.linktype(ETH_DN)?, acc))
     }
 }

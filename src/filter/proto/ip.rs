@@ -28,14 +28,14 @@ impl Gen {
             Dir::Wlan(w) => return Err(w.not_valid_for("addresses other than 802.11 MAC addresses")),
             Dir::And => {
                 let a = self.hostop(addr, mask, Dir::Src, ethertype, src, dst)?;
-                return Ok(Cond::and(a, self.hostop(addr, mask, Dir::Dst, ethertype, src, dst)?));
+                return Ok(self.and(a, self.hostop(addr, mask, Dir::Dst, ethertype, src, dst)?));
             }
             Dir::Default | Dir::Or => {
                 let a = self.hostop(addr, mask, Dir::Src, ethertype, src, dst)?;
-                return Ok(Cond::or(a, self.hostop(addr, mask, Dir::Dst, ethertype, src, dst)?));
+                return Ok(self.or(a, self.hostop(addr, mask, Dir::Dst, ethertype, src, dst)?));
             }
         };
-        Ok(Cond::and(self.linktype(ethertype)?, self.mcmp(Rel::LinkPl, off, W, addr, mask)?))
+        Ok(self.and(self.linktype(ethertype)?, self.mcmp(Rel::LinkPl, off, W, addr, mask)?))
     }
 
     pub(in crate::filter) fn host(&self, addr: u32, mask: u32, proto: Proto, dir: Dir, what: &str) -> Result<Cond> {
@@ -46,7 +46,7 @@ impl Gen {
                     return Ok(ip);
                 }
                 let arp = self.host(addr, mask, Proto::Arp, dir, what)?;
-                Ok(Cond::or(Cond::or(ip, arp), self.host(addr, mask, Proto::Rarp, dir, what)?))
+                Ok(self.or(self.or(ip, arp), self.host(addr, mask, Proto::Rarp, dir, what)?))
             }
             Proto::Ip => self.hostop(addr, mask, dir, ETH_IP, 12, 16),
             Proto::Arp => self.hostop(addr, mask, dir, ETH_ARP, 14, 24),
@@ -72,9 +72,9 @@ impl Gen {
             Dir::Src => 8,
             Dir::Dst => 24,
             Dir::Wlan(w) => return Err(w.not_valid_for("addresses other than 802.11 MAC addresses")),
-            Dir::And => return Ok(Cond::and(self.hostop6(addr, mask, Dir::Src)?, self.hostop6(addr, mask, Dir::Dst)?)),
+            Dir::And => return Ok(self.and(self.hostop6(addr, mask, Dir::Src)?, self.hostop6(addr, mask, Dir::Dst)?)),
             Dir::Default | Dir::Or => {
-                return Ok(Cond::or(self.hostop6(addr, mask, Dir::Src)?, self.hostop6(addr, mask, Dir::Dst)?))
+                return Ok(self.or(self.hostop6(addr, mask, Dir::Src)?, self.hostop6(addr, mask, Dir::Dst)?))
             }
         };
         let word = |b: &[u8; 16], i: usize| u32::from_be_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]]);
@@ -82,7 +82,7 @@ impl Gen {
         for i in 0..4 {
             parts.push(self.mcmp(Rel::LinkPl, off + 4 * i as u32, W, word(addr, i), word(mask, i))?);
         }
-        Ok(and_all(parts))
+        Ok(self.and_all(parts))
     }
 
     pub(in crate::filter) fn host6(
@@ -102,7 +102,7 @@ impl Gen {
 
     pub(in crate::filter) fn ipfrag(&self) -> Result<Cond> {
         // Not a fragment other than the first.
-        Ok(Cond::not(Cond::leaf(self.load_a(Rel::LinkPl, 6, H)?, JSET, 0x1fff)))
+        Ok(self.not(self.leaf(self.load_a(Rel::LinkPl, 6, H)?, JSET, 0x1fff)))
     }
 
     pub(in crate::filter) fn proto(&self, v: u32, proto: Proto, dir: Dir) -> Result<Cond> {
@@ -110,13 +110,13 @@ impl Gen {
             return Err(err("direction applied to 'proto'"));
         }
         match proto {
-            Proto::Default => Ok(Cond::or(self.proto(v, Proto::Ip, dir)?, self.proto(v, Proto::Ip6, dir)?)),
+            Proto::Default => Ok(self.or(self.proto(v, Proto::Ip, dir)?, self.proto(v, Proto::Ip6, dir)?)),
             Proto::Link => self.linktype(v),
-            Proto::Ip => Ok(Cond::and(self.linktype(ETH_IP)?, self.cmp(Rel::LinkPl, 9, B, v)?)),
+            Proto::Ip => Ok(self.and(self.linktype(ETH_IP)?, self.cmp(Rel::LinkPl, 9, B, v)?)),
             Proto::Ip6 => {
-                let frag = Cond::and(self.cmp(Rel::LinkPl, 6, B, IPPROTO_FRAGMENT)?, self.cmp(Rel::LinkPl, 40, B, v)?);
+                let frag = self.and(self.cmp(Rel::LinkPl, 6, B, IPPROTO_FRAGMENT)?, self.cmp(Rel::LinkPl, 40, B, v)?);
                 let direct = self.cmp(Rel::LinkPl, 6, B, v)?;
-                Ok(Cond::and(self.linktype(ETH_IPV6)?, Cond::or(direct, frag)))
+                Ok(self.and(self.linktype(ETH_IPV6)?, self.or(direct, frag)))
             }
             Proto::Arp | Proto::Rarp => Err(err(format!("{} does not encapsulate another protocol", proto.name()))),
             Proto::Iso => self.iso_proto(v),
@@ -186,7 +186,8 @@ impl Gen {
         match proto {
             Proto::Default => {
                 let v4 = self.protochain(v, Proto::Ip)?;
-                Ok(Cond::or(v4, self.protochain(v, Proto::Ip6)?))
+                let v6 = self.protochain(v, Proto::Ip6)?;
+                Ok(self.or(v4, v6))
             }
             Proto::Ip | Proto::Ip6 => {
                 if self.linkpl.reg.is_some() {
@@ -204,9 +205,11 @@ impl Gen {
                     s.extend(self.loadx_iphdrlen());
                     s
                 };
+                self.used_protochain = true;
+                self.no_optimize = true;
                 // Kept as generated, as libpcap keeps its loop: optimizing
                 // dozens of identical steps costs more than it saves.
-                let is = |k: u32| Cond::effects(Vec::new(), Test::Jump { op: JEQ, x: false, k }, true);
+                let is = |k: u32| self.effects(Vec::new(), Test::Jump { op: JEQ, x: false, k }, true);
                 let ext6 = vec![
                     ld(LD | IND | B, base),
                     ld(ST, reg),
@@ -231,28 +234,26 @@ impl Gen {
                     ld(LD | MEM, reg),
                 ];
                 let mut chain = is(v);
-                self.used_protochain = true;
-                self.no_optimize = true;
                 for _ in 0..self.protochain_depth {
-                    let via_ah = Cond::and(is(51), Cond::effects(ah.clone(), Test::Always, true));
+                    let via_ah = self.and(is(51), self.effects(ah.clone(), Test::Always, true));
                     let advance = if v6 {
-                        let ext = Cond::or(Cond::or(Cond::or(is(0), is(60)), is(43)), is(44));
-                        Cond::or(Cond::and(ext, Cond::effects(ext6.clone(), Test::Always, true)), via_ah)
+                        let ext = self.or(self.or(self.or(is(0), is(60)), is(43)), is(44));
+                        self.or(self.and(ext, self.effects(ext6.clone(), Test::Always, true)), via_ah)
                     } else {
                         via_ah
                     };
-                    chain = Cond::or(is(v), Cond::and(Cond::not(is(59)), Cond::and(advance, chain)));
+                    chain = self.or(is(v), self.and(self.not(is(59)), self.and(advance, chain)));
                 }
                 self.free_reg(reg);
                 let mut lt = self.linktype(if v6 { ETH_IPV6 } else { ETH_IP })?;
-                if constant(&lt) == Some(false) {
+                if self.constant(&lt) == Some(false) {
                     // libpcap's optimizer cannot see through its protochain
                     // loop, so it accepts this (as a filter that never
                     // matches) instead of failing with "expression rejects
                     // all packets"; a kept test does the same here.
-                    lt = Cond::effects(vec![ld(LD | IMM, 0)], Test::Jump { op: JEQ, x: false, k: 1 }, true);
+                    lt = self.effects(vec![ld(LD | IMM, 0)], Test::Jump { op: JEQ, x: false, k: 1 }, true);
                 }
-                Ok(Cond::and(lt, Cond::and(Cond::effects(start, Test::Always, false), chain)))
+                Ok(self.and(lt, self.and(self.effects(start, Test::Always, false), chain)))
             }
             _ => Err(err("bad protocol applied for 'protochain'")),
         }

@@ -48,22 +48,22 @@ impl Gen {
             // one halfword and does not call the OSI link test.
             DLT_FRELAY => self.cmp(Rel::LinkHdr, 2, H, 0x0300 | v),
             // Cisco's OSI type is 0xfefe, and a fudge byte comes first.
-            DLT_C_HDLC | DLT_HDLC => Ok(Cond::and(self.linktype(0xfefe)?, self.cmp(Rel::LinkPlNosnap, 1, B, v)?)),
-            _ => Ok(Cond::and(self.linktype(LLCSAP_ISONS)?, self.cmp(Rel::LinkPlNosnap, 0, B, v)?)),
+            DLT_C_HDLC | DLT_HDLC => Ok(self.and(self.linktype(0xfefe)?, self.cmp(Rel::LinkPlNosnap, 1, B, v)?)),
+            _ => Ok(self.and(self.linktype(LLCSAP_ISONS)?, self.cmp(Rel::LinkPlNosnap, 0, B, v)?)),
         }
     }
 
     /// `isis proto v`: IS-IS PDUs of type `v`.
     pub(in crate::filter) fn isis_proto(&self, v: u32) -> Result<Cond> {
         let isis = self.iso_proto(ISO10589_ISIS)?;
-        Ok(Cond::and(isis, self.cmp(Rel::LinkPlNosnap, ISIS_PDU_TYPE, B, v)?))
+        Ok(self.and(isis, self.cmp(Rel::LinkPlNosnap, ISIS_PDU_TYPE, B, v)?))
     }
 
     /// An IS-IS PDU group (`l1`, `iih`, …): any of `types`.
     pub(in crate::filter) fn isis_types(&self, types: &[u32]) -> Result<Cond> {
-        let mut acc = Cond::or(self.isis_proto(types[0])?, self.isis_proto(types[1])?);
+        let mut acc = self.or(self.isis_proto(types[0])?, self.isis_proto(types[1])?);
         for &t in &types[2..] {
-            acc = Cond::or(self.isis_proto(t)?, acc);
+            acc = self.or(self.isis_proto(t)?, acc);
         }
         Ok(acc)
     }

@@ -16,24 +16,24 @@ impl Gen {
             return self.cmp(rel, off, H, lo);
         }
         let ge = self.ncmp(rel, off, H, 0xffff_ffff, JGE, lo)?;
-        let le = Cond::not(self.ncmp(rel, off, H, 0xffff_ffff, JGT, hi)?);
-        Ok(Cond::and(ge, le))
+        let le = self.not(self.ncmp(rel, off, H, 0xffff_ffff, JGT, hi)?);
+        Ok(self.and(ge, le))
     }
 
     pub(in crate::filter) fn portop(&self, v6: bool, lo: u32, hi: u32, ipproto: u32, dir: Dir) -> Result<Cond> {
         let (rel, check) = if v6 {
             (Rel::TranIpv6, self.cmp(Rel::LinkPl, 6, B, ipproto)?)
         } else {
-            (Rel::TranIpv4, Cond::and(self.cmp(Rel::LinkPl, 9, B, ipproto)?, self.ipfrag()?))
+            (Rel::TranIpv4, self.and(self.cmp(Rel::LinkPl, 9, B, ipproto)?, self.ipfrag()?))
         };
         let ports = match dir {
             Dir::Src => self.portatom(rel, 0, lo, hi)?,
             Dir::Dst => self.portatom(rel, 2, lo, hi)?,
             Dir::Wlan(w) => return Err(w.not_valid_for(if lo == hi { "ports" } else { "port ranges" })),
-            Dir::And => Cond::and(self.portatom(rel, 0, lo, hi)?, self.portatom(rel, 2, lo, hi)?),
-            Dir::Default | Dir::Or => Cond::or(self.portatom(rel, 0, lo, hi)?, self.portatom(rel, 2, lo, hi)?),
+            Dir::And => self.and(self.portatom(rel, 0, lo, hi)?, self.portatom(rel, 2, lo, hi)?),
+            Dir::Default | Dir::Or => self.or(self.portatom(rel, 0, lo, hi)?, self.portatom(rel, 2, lo, hi)?),
         };
-        Ok(Cond::and(check, ports))
+        Ok(self.and(check, ports))
     }
 
     /// `ipproto` None: TCP, UDP or SCTP.
@@ -51,16 +51,16 @@ impl Gen {
             None => {
                 let t = self.portop(v6, lo, hi, IPPROTO_TCP, dir)?;
                 let u = self.portop(v6, lo, hi, IPPROTO_UDP, dir)?;
-                Cond::or(Cond::or(t, u), self.portop(v6, lo, hi, IPPROTO_SCTP, dir)?)
+                self.or(self.or(t, u), self.portop(v6, lo, hi, IPPROTO_SCTP, dir)?)
             }
         };
-        Ok(Cond::and(lt, ports))
+        Ok(self.and(lt, ports))
     }
 
     pub(in crate::filter) fn ports(&self, lo: u32, hi: u32, ipproto: Option<u32>, dir: Dir) -> Result<Cond> {
         let (lo, hi) = if lo > hi { (hi, lo) } else { (lo, hi) };
         let v4 = self.port_family(false, lo, hi, ipproto, dir)?;
-        Ok(Cond::or(self.port_family(true, lo, hi, ipproto, dir)?, v4))
+        Ok(self.or(self.port_family(true, lo, hi, ipproto, dir)?, v4))
     }
 
     pub(in crate::filter) fn port_proto(proto: Proto, what: &str) -> Result<Option<u32>> {

@@ -26,7 +26,7 @@ impl Gen {
             if l > 0xfffff {
                 return Err(err(format!("MPLS label {l} greater than maximum 1048575")));
             }
-            c = Cond::and(c, self.mcmp(Rel::LinkPl, 0, W, l << 12, 0xffff_f000)?);
+            c = self.and(c, self.mcmp(Rel::LinkPl, 0, W, l << 12, 0xffff_f000)?);
         }
         self.nl += 4;
         self.nl_nosnap = self.nl_nosnap.wrapping_add(4);
@@ -42,12 +42,12 @@ impl Gen {
         }
         let check = |g: &Gen, v6: bool| -> Result<Cond> {
             let rel = if v6 { Rel::TranIpv6 } else { Rel::TranIpv4 };
-            let mut c = Cond::and(
+            let mut c = self.and(
                 g.port_family(v6, GENEVE_PORT, GENEVE_PORT, Some(IPPROTO_UDP), Dir::Dst)?,
                 g.mcmp(rel, 8, B, 0, 0xc0)?,
             );
             if let Some(v) = vni {
-                c = Cond::and(c, g.mcmp(rel, 12, W, v << 8, 0xffff_ff00)?);
+                c = self.and(c, g.mcmp(rel, 12, W, v << 8, 0xffff_ff00)?);
             }
             // Leave the transport header offset in A and X for the code
             // that follows.
@@ -55,7 +55,7 @@ impl Gen {
             if !v6 {
                 s.push(ld(MISC | TXA, 0));
             }
-            Ok(Cond::and(c, Cond::effects(s, Test::Jump { op: JEQ, x: true, k: 0 }, false)))
+            Ok(self.and(c, self.effects(s, Test::Jump { op: JEQ, x: true, k: 0 }, false)))
         };
         let v4 = check(self, false)?;
         let v6 = check(self, true)?;
@@ -80,14 +80,14 @@ impl Gen {
             ld(LD | IND | H, 2),
             ld(LDX | MEM, r_hdr),
         ];
-        let is_teb = Cond::effects(pre, Test::Jump { op: JEQ, x: false, k: ETH_TEB }, true);
-        let inner_ether = Cond::effects(
+        let is_teb = self.effects(pre, Test::Jump { op: JEQ, x: false, k: ETH_TEB }, true);
+        let inner_ether = self.effects(
             vec![ld(MISC | TXA, 0), ld(ALU | ADD | K, 12), ld(ST, r_type), ld(ALU | ADD | K, 2), ld(MISC | TAX, 0)],
             Test::Always,
             true,
         );
-        let store = Cond::effects(vec![ld(STX, r_pl)], Test::Always, true);
-        let offsets = Cond::and(Cond::or(Cond::and(is_teb, inner_ether), Cond::Const(true)), store);
+        let store = self.effects(vec![ld(STX, r_pl)], Test::Always, true);
+        let offsets = self.and(self.or(self.and(is_teb, inner_ether), Cond::TRUE), store);
         self.linktype = Some(Off { k: 0, reg: Some(r_type) });
         self.linkhdr = Off { k: 0, reg: Some(r_hdr) };
         self.linkpl = Off { k: 0, reg: Some(r_pl) };
@@ -95,6 +95,6 @@ impl Gen {
         self.lane = false;
         self.dlt = DLT_EN10MB;
         self.kind = Kind::Ether;
-        Ok(Cond::and(Cond::or(v4, v6), offsets))
+        Ok(self.and(self.or(v4, v6), offsets))
     }
 }
