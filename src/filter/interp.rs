@@ -628,14 +628,17 @@ pub fn run_cached(prog: &[u8], pkt: &[u8], wirelen: u32) -> u32 {
 /// [`run_cached`] for a program not in the shared slot looked at.
 #[inline(never)]
 fn run_on_thread(prog: &[u8], pkt: &[u8], wirelen: u32) -> u32 {
-    LAST.with(|last| {
+    let on_thread = LAST.try_with(|last| {
         if let Ok(kept) = last.try_borrow() {
             if let Some(verdict) = kept.as_ref().and_then(|c| c.run_if_same(prog, pkt, wirelen)) {
                 return verdict;
             }
         }
         decode_and_run(last, prog, pkt, wirelen)
-    })
+    });
+    // Err: called while this thread's thread-locals are destroyed (from
+    // another one's destructor): decoded for this call only.
+    on_thread.unwrap_or_else(|_| decode_and_run(&RefCell::new(None), prog, pkt, wirelen))
 }
 
 /// [`run_cached`] for a program not seen last: decode, keep, run.
