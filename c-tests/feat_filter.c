@@ -176,6 +176,8 @@ static void test_change_in_unretired_block(void) {
     CHECK(discarded == 5, "the 5 packets in the unretired block were discarded (%d): %s", discarded,
           ringcap_capture_last_error(h));
     CHECK(waited < 10.0, "the change did not wait for the 60 s block timer (%.3f s)", waited);
+    discarded = ringcap_capture_set_filter(h, fb, 4);
+    CHECK(discarded == 0, "a second change finds nothing new to discard (%d)", discarded);
     /* 5 + 110 frames fill five blocks and part of a sixth, which stays
      * with the kernel. */
     send_typed(TYPE_B, 5, 110);
