@@ -57,179 +57,12 @@ impl Hasher for FastHasher {
 
 type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
+mod values;
+
 use super::insn::*;
 use super::ir::{Block, Graph, Next, Test};
-use crate::error::{Error, ErrorCode, Result};
-
-/// A value number: an index into `Values::exprs`. 32 bits, because
-/// register states of 18 of them are copied and compared all the time.
-type V = u32;
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Expr {
-    Const(u32),
-    Len,
-    /// A packet (or ancillary) load; `base` is X's value for indexed loads.
-    Load {
-        size: u16,
-        base: Option<V>,
-        off: u32,
-    },
-    /// 4*([off]&0xf)
-    Msh(u32),
-    Alu(u16, V, V),
-    Neg(V),
-    /// Whatever register `reg` held on entry to block `block`.
-    Opaque(usize, u8),
-}
-
-/// Registers: A, X, then M[0..16].
-const NREGS: usize = 2 + MEMWORDS as usize;
-const RA: usize = 0;
-const RX: usize = 1;
-
-#[derive(Default)]
-struct Values {
-    ids: FastMap<Expr, V>,
-    exprs: Vec<Expr>,
-    opaque: Vec<bool>,
-    /// `Opaque(block, reg)` by block: every analysis round asks for them
-    /// again at every join, and a lookup here costs no hashing.
-    opaque_ids: Vec<[V; NREGS]>,
-}
-
-/// Not a value: an unfilled slot of `Values::opaque_ids`.
-const NO_VALUE: V = V::MAX;
-
-impl Values {
-    /// Empty, for a graph of `n` blocks, keeping the buffers' capacity.
-    fn reset(&mut self, n: usize) {
-        self.ids.clear();
-        self.exprs.clear();
-        self.opaque.clear();
-        self.opaque_ids.clear();
-        self.opaque_ids.resize(n, [NO_VALUE; NREGS]);
-    }
-
-    /// Whatever register `r` held on entry to block `b`.
-    fn entry_value(&mut self, b: usize, r: usize) -> Result<V> {
-        if let Some(&v) = self.opaque_ids.get(b).map(|regs| &regs[r]).filter(|v| **v != NO_VALUE) {
-            return Ok(v);
-        }
-        // Made only here, once per block and register: no need to look
-        // it up in (or enter it into) the table of the others.
-        let v = self.exprs.len() as V;
-        self.exprs.push(Expr::Opaque(b, r as u8));
-        self.opaque.push(true);
-        if b >= self.opaque_ids.len() {
-            self.opaque_ids.resize(b + 1, [NO_VALUE; NREGS]);
-        }
-        self.opaque_ids[b][r] = v;
-        Ok(v)
-    }
-
-    fn get(&mut self, e: Expr) -> Result<V> {
-        let e = self.simplify(e)?;
-        // An entry value comes back from simplify as a copy of its own
-        // expression (`x + 0`); those live in `opaque_ids`, not in `ids`.
-        if let Expr::Opaque(b, r) = e {
-            return Ok(self.opaque_ids[b][usize::from(r)]);
-        }
-        if let Some(v) = self.ids.get(&e) {
-            return Ok(*v);
-        }
-        let opaque = match &e {
-            Expr::Opaque(..) => true,
-            Expr::Load { base: Some(b), .. } | Expr::Neg(b) => self.is_opaque(*b),
-            Expr::Alu(_, a, b) => self.is_opaque(*a) || self.is_opaque(*b),
-            _ => false,
-        };
-        let v = self.exprs.len() as V;
-        self.exprs.push(e.clone());
-        self.opaque.push(opaque);
-        self.ids.insert(e, v);
-        Ok(v)
-    }
-
-    fn expr(&self, v: V) -> &Expr {
-        &self.exprs[v as usize]
-    }
-
-    fn is_opaque(&self, v: V) -> bool {
-        self.opaque[v as usize]
-    }
-
-    fn konst(&self, v: V) -> Option<u32> {
-        match *self.expr(v) {
-            Expr::Const(k) => Some(k),
-            _ => None,
-        }
-    }
-
-    fn simplify(&mut self, e: Expr) -> Result<Expr> {
-        // X + k addressing with a known part of X folds into k (kept below
-        // the negative, ancillary range).
-        if let Expr::Load { size, base: Some(b), off } = e {
-            let folded = match *self.expr(b) {
-                Expr::Const(c) => Some((None, c)),
-                Expr::Alu(ADD, p, q) => self.konst(q).map(|c| (Some(p), c)),
-                _ => None,
-            };
-            if let Some((base, c)) = folded {
-                let sum = off.wrapping_add(c);
-                if sum < 0x8000_0000 && off < 0x8000_0000 {
-                    return Ok(Expr::Load { size, base, off: sum });
-                }
-            }
-            return Ok(e);
-        }
-        // Constants go on the right of commutative operators.
-        let e = match e {
-            Expr::Alu(op @ (ADD | MUL | AND | OR | XOR), a, b)
-                if self.konst(a).is_some() && self.konst(b).is_none() =>
-            {
-                Expr::Alu(op, b, a)
-            }
-            e => e,
-        };
-        let Expr::Alu(op, a, b) = e else {
-            if let Expr::Neg(a) = e {
-                if let Some(x) = self.konst(a) {
-                    return Ok(Expr::Const(x.wrapping_neg()));
-                }
-            }
-            return Ok(e);
-        };
-        let (ka, kb) = (self.konst(a), self.konst(b));
-        if let (Some(x), Some(y)) = (ka, kb) {
-            let v = match op {
-                ADD => x.wrapping_add(y),
-                SUB => x.wrapping_sub(y),
-                MUL => x.wrapping_mul(y),
-                DIV | MOD if y == 0 => return Err(Error::new(ErrorCode::FilterSyntax, "division by zero")),
-                DIV => x / y,
-                MOD => x % y,
-                AND => x & y,
-                OR => x | y,
-                XOR => x ^ y,
-                LSH => x.checked_shl(y).unwrap_or(0),
-                RSH => x.checked_shr(y).unwrap_or(0),
-                _ => return Ok(Expr::Alu(op, a, b)),
-            };
-            return Ok(Expr::Const(v));
-        }
-        if let Some(y) = kb {
-            let identity = matches!((op, y), (ADD | SUB | OR | XOR | LSH | RSH, 0) | (MUL | DIV, 1) | (AND, u32::MAX));
-            if identity {
-                return Ok(self.expr(a).clone());
-            }
-            if matches!((op, y), (MUL | AND, 0)) {
-                return Ok(Expr::Const(0));
-            }
-        }
-        Ok(Expr::Alu(op, a, b))
-    }
-}
+use crate::error::Result;
+use values::{Expr, Faulty, Values, NREGS, RA, RX, V};
 
 type State = [V; NREGS];
 
@@ -248,7 +81,7 @@ fn mem_reg(k: u32) -> usize {
 }
 
 /// Symbolic execution of `stmts` from `s`.
-fn sim(vals: &mut Values, stmts: &[Insn], s: &mut State) -> Result<()> {
+fn sim(vals: &mut Values, stmts: &[Insn], s: &mut State) -> Faulty<()> {
     for i in stmts {
         let c = i.code;
         match class(c) {
@@ -485,7 +318,7 @@ fn topo(g: &Graph, root: Next, post: &mut Vec<usize>, walk: &mut Walk) {
 
 /// What the registers hold on entry to `b`: what every predecessor leaves
 /// in them, else a value of their own.
-fn entry_state(vals: &mut Values, b: usize, preds: &[(usize, bool)], exit: &[State]) -> Result<State> {
+fn entry_state(vals: &Values, b: usize, preds: &[(usize, bool)], exit: &[State]) -> Faulty<State> {
     let Some(((first, _), rest)) = preds.split_first() else {
         let mut s = [0; NREGS];
         for (r, slot) in s.iter_mut().enumerate() {
@@ -514,12 +347,12 @@ fn entry_state(vals: &mut Values, b: usize, preds: &[(usize, bool)], exit: &[Sta
     Ok(s)
 }
 
-fn normalize(vals: &mut Values, s: &State, test: Test) -> Result<Option<Cmp>> {
+fn normalize(vals: &mut Values, s: &State, test: Test) -> Faulty<Option<Cmp>> {
     let Test::Jump { op, x, k } = test else { return Ok(None) };
     let rhs = if x { s[RX] } else { vals.get(Expr::Const(k))? };
     let mut c = Cmp { lhs: s[RA], op, rhs, swapped: false };
     if op == JEQ && vals.konst(rhs) == Some(0) {
-        match vals.expr(c.lhs).clone() {
+        match vals.expr(c.lhs) {
             Expr::Alu(SUB, p, q) => c = Cmp { lhs: p, op: JEQ, rhs: q, swapped: false },
             Expr::Alu(AND, p, q) if vals.konst(q).is_some() => c = Cmp { lhs: p, op: JSET, rhs: q, swapped: true },
             _ => {}
@@ -846,7 +679,7 @@ impl Regen<'_> {
             self.push(Insn::stmt(LD | MEM, (m - 2) as u32));
             return Some(());
         }
-        match self.vals.expr(v).clone() {
+        match self.vals.expr(v) {
             Expr::Const(k) => self.push(Insn::stmt(LD | IMM, k)),
             Expr::Len => self.push(Insn::stmt(LD | W | LEN, 0)),
             Expr::Load { size, base: None, off } => self.push(Insn::stmt(LD | ABS | size, off)),
@@ -892,7 +725,7 @@ impl Regen<'_> {
         if self.cur[RX] == v {
             return Some(());
         }
-        match self.vals.expr(v).clone() {
+        match self.vals.expr(v) {
             Expr::Const(k) => self.push(Insn::stmt(LDX | IMM, k)),
             Expr::Len => self.push(Insn::stmt(LDX | W | LEN, 0)),
             Expr::Msh(k) => self.push(Insn::stmt(LDX | B | MSH, k)),
@@ -1253,7 +1086,7 @@ fn with_scratch(
     let n = g.blocks.len();
     let kept = n <= SCRATCH_KEPT_BLOCKS;
     let mut run = |s: &mut Scratch| {
-        s.vals.reset(n);
+        s.vals.reset();
         s.an.forget_all();
         pass(g, root, s)
     };
