@@ -12,56 +12,13 @@
 //! Like libpcap's optimizer, removing a load that turns out to be unneeded
 //! can change the result for a packet too short to contain it.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
-
-/// The optimizer hashes small keys it builds itself, many times per
-/// compile: a multiply-rotate hash (FxHash's) instead of SipHash, which
-/// took most of the compile time and guards against nothing here.
-#[derive(Default, Clone, Copy)]
-struct FastHasher(u64);
-
-impl Hasher for FastHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-
-    fn write_u32(&mut self, v: u32) {
-        self.write_u64(u64::from(v));
-    }
-
-    fn write_u16(&mut self, v: u16) {
-        self.write_u64(u64::from(v));
-    }
-
-    fn write_u8(&mut self, v: u8) {
-        self.write_u64(u64::from(v));
-    }
-
-    fn write_usize(&mut self, v: usize) {
-        self.write_u64(v as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
-
+mod table;
 mod values;
 
 use super::insn::*;
 use super::ir::{Block, Graph, Next, Test};
 use crate::error::Result;
+use table::{mix, Table};
 use values::{Expr, Faulty, Values, NREGS, RA, RX, V};
 
 type State = [V; NREGS];
@@ -657,8 +614,13 @@ fn dead_stores(g: &mut Graph, an: &mut Analysis) -> bool {
 }
 
 /// Re-emits a block's statements from the values it must produce.
+///
+/// `cur` follows what the emitted code leaves in the registers without
+/// simulating it: each statement is chosen to compute a value already
+/// numbered (from operands already in place), and simulating it would
+/// only look that value up again.
 struct Regen<'a> {
-    vals: &'a mut Values,
+    vals: &'a Values,
     cur: State,
     out: Vec<Insn>,
 }
@@ -672,24 +634,24 @@ impl Regen<'_> {
             return Some(());
         }
         if self.cur[RX] == v {
-            self.push(Insn::stmt(MISC | TXA, 0));
+            self.push_a(Insn::stmt(MISC | TXA, 0), v);
             return Some(());
         }
         if let Some(m) = (2..NREGS).find(|&m| self.cur[m] == v) {
-            self.push(Insn::stmt(LD | MEM, (m - 2) as u32));
+            self.push_a(Insn::stmt(LD | MEM, (m - 2) as u32), v);
             return Some(());
         }
-        match self.vals.expr(v) {
-            Expr::Const(k) => self.push(Insn::stmt(LD | IMM, k)),
-            Expr::Len => self.push(Insn::stmt(LD | W | LEN, 0)),
-            Expr::Load { size, base: None, off } => self.push(Insn::stmt(LD | ABS | size, off)),
+        let i = match self.vals.expr(v) {
+            Expr::Const(k) => Insn::stmt(LD | IMM, k),
+            Expr::Len => Insn::stmt(LD | W | LEN, 0),
+            Expr::Load { size, base: None, off } => Insn::stmt(LD | ABS | size, off),
             Expr::Load { size, base: Some(b), off } => {
                 self.emit_x(b, depth + 1)?;
-                self.push(Insn::stmt(LD | IND | size, off));
+                Insn::stmt(LD | IND | size, off)
             }
             Expr::Msh(_) => {
                 self.emit_x(v, depth + 1)?;
-                self.push(Insn::stmt(MISC | TXA, 0));
+                Insn::stmt(MISC | TXA, 0)
             }
             Expr::Alu(op, p, q) => {
                 if let Some(k) = self.vals.konst(q) {
@@ -697,25 +659,27 @@ impl Regen<'_> {
                         return None;
                     }
                     self.emit_a(p, depth + 1)?;
-                    self.push(Insn::stmt(ALU | op | K, k));
+                    Insn::stmt(ALU | op | K, k)
                 } else {
                     if self.cur[RX] != q {
                         self.emit_x(q, depth + 1)?;
                     }
                     self.emit_a(p, depth + 1)?;
+                    // Computing p into A may have taken X.
                     if self.cur[RX] != q {
                         return None;
                     }
-                    self.push(Insn::stmt(ALU | op | X, 0));
+                    Insn::stmt(ALU | op | X, 0)
                 }
             }
             Expr::Neg(p) => {
                 self.emit_a(p, depth + 1)?;
-                self.push(Insn::stmt(ALU | NEG, 0));
+                Insn::stmt(ALU | NEG, 0)
             }
             Expr::Opaque(..) => return None,
-        }
-        (self.cur[RA] == v).then_some(())
+        };
+        self.push_a(i, v);
+        Some(())
     }
 
     fn emit_x(&mut self, v: V, depth: u32) -> Option<()> {
@@ -725,48 +689,53 @@ impl Regen<'_> {
         if self.cur[RX] == v {
             return Some(());
         }
-        match self.vals.expr(v) {
-            Expr::Const(k) => self.push(Insn::stmt(LDX | IMM, k)),
-            Expr::Len => self.push(Insn::stmt(LDX | W | LEN, 0)),
-            Expr::Msh(k) => self.push(Insn::stmt(LDX | B | MSH, k)),
+        let i = match self.vals.expr(v) {
+            Expr::Const(k) => Insn::stmt(LDX | IMM, k),
+            Expr::Len => Insn::stmt(LDX | W | LEN, 0),
+            Expr::Msh(k) => Insn::stmt(LDX | B | MSH, k),
             _ => {
                 if let Some(m) = (2..NREGS).find(|&m| self.cur[m] == v) {
-                    self.push(Insn::stmt(LDX | MEM, (m - 2) as u32));
+                    Insn::stmt(LDX | MEM, (m - 2) as u32)
                 } else {
                     self.emit_a(v, depth + 1)?;
-                    self.push(Insn::stmt(MISC | TAX, 0));
+                    Insn::stmt(MISC | TAX, 0)
                 }
             }
-        }
-        (self.cur[RX] == v).then_some(())
+        };
+        self.out.push(i);
+        self.cur[RX] = v;
+        Some(())
     }
 
-    fn push(&mut self, i: Insn) {
-        // Statements built here never fail to simulate except on a division
-        // by a constant zero, which emit_a refuses before pushing.
-        let _ = sim(self.vals, std::slice::from_ref(&i), &mut self.cur);
+    fn push_a(&mut self, i: Insn, v: V) {
         self.out.push(i);
+        self.cur[RA] = v;
+    }
+
+    fn store(&mut self, m: usize) {
+        self.out.push(Insn::stmt(ST, (m - 2) as u32));
+        self.cur[m] = self.cur[RA];
     }
 }
 
 /// Rewrites every block to the shortest code this pass can find for what
 /// its successors and its test use, given what the registers hold on entry.
 /// `fresh`: `an` already holds the order, predecessors and liveness of `g` as it is.
-/// `memo`: another analysis follows, which the rewritten blocks' memo
-/// entries save from simulating them again.
-fn regenerate(vals: &mut Values, g: &mut Graph, root: Next, an: &mut Analysis, fresh: bool, memo: bool) -> Result<()> {
+/// Leaves the analysis' memo and simulation results stale: only the order
+/// and liveness are read after it.
+fn regenerate(vals: &mut Values, g: &mut Graph, root: Next, an: &mut Analysis, fresh: bool) -> Result<()> {
     if !fresh {
         // Its own simulation is all the rewrite needs of one.
         shape(g, root, an);
         liveness(g, an);
     }
-    // The exit states left behind are those of the rewritten blocks, for
-    // the memo. Only the exit states of predecessors are read, and they are
+    // The analysis' exit states are overwritten with those of the rewritten
+    // blocks. Only the exit states of predecessors are read, and they are
     // written first.
     let mut exit = std::mem::take(&mut an.exit);
     exit.resize(g.blocks.len(), [0; NREGS]);
     let mut out = std::mem::take(&mut an.regen_out);
-    let result = regenerate_blocks(vals, g, an, &mut exit, &mut out, memo);
+    let result = regenerate_blocks(vals, g, an, &mut exit, &mut out);
     an.exit = exit;
     an.regen_out = out;
     result
@@ -778,7 +747,6 @@ fn regenerate_blocks(
     an: &mut Analysis,
     exit: &mut [State],
     out: &mut Vec<Insn>,
-    memo: bool,
 ) -> Result<()> {
     for i in 0..an.order.len() {
         let b = an.order[i];
@@ -788,9 +756,6 @@ fn regenerate_blocks(
         sim(vals, &blk.stmts, &mut desired)?;
         if blk.keep {
             exit[b] = desired;
-            if memo {
-                an.memo[b] = Some((entry, normalize(vals, &desired, blk.test)?));
-            }
             continue;
         }
         let live = live_out(blk, &an.live_in);
@@ -810,13 +775,13 @@ fn regenerate_blocks(
             _ => (desired[RA], None, Test::Always, false),
         };
         out.clear();
-        let mut r = Regen { vals: &mut *vals, cur: entry, out: std::mem::take(out) };
+        let mut r = Regen { vals: &*vals, cur: entry, out: std::mem::take(out) };
         let mut ok = Some(());
         for m in 2..NREGS {
             if live & (1 << m) != 0 && entry[m] != desired[m] && ok.is_some() {
                 ok = r.emit_a(desired[m], 0);
                 if ok.is_some() {
-                    r.push(Insn::stmt(ST, (m - 2) as u32));
+                    r.store(m);
                 }
             }
         }
@@ -846,16 +811,8 @@ fn regenerate_blocks(
             }
             exit[b] = cur;
             an.uses_defs[b] = None;
-            if memo {
-                an.memo[b] = Some((entry, normalize(vals, &cur, new_test)?));
-            } else {
-                an.memo[b] = None;
-            }
         } else {
             exit[b] = desired;
-            if memo {
-                an.memo[b] = Some((entry, cmp));
-            }
         }
     }
     Ok(())
@@ -868,10 +825,8 @@ struct Merge {
     walk: Walk,
     /// The block each one merges into, or NO_BLOCK.
     into: Vec<usize>,
-    /// The first block seen with each hash of a block's contents.
-    first: FastMap<u64, usize>,
-    /// Blocks whose hash an unequal block had first (hash collisions).
-    collided: Vec<usize>,
+    /// The blocks kept, by a hash of their contents.
+    kept: Table,
 }
 
 const NO_BLOCK: usize = usize::MAX;
@@ -880,19 +835,21 @@ const NO_BLOCK: usize = usize::MAX;
 /// in place, through a hash of their contents, rather than copied into a
 /// map as keys. `order` is the analysis' order if no edge has changed
 /// since it was made, which saves a walk.
-fn merge_duplicates(g: &mut Graph, root: &mut Next, m: &mut Merge, order: Option<&Vec<usize>>) -> bool {
-    match order {
-        Some(order) => m.order.clone_from(order),
-        None => topo(g, *root, &mut m.order, &mut m.walk),
-    }
+fn merge_duplicates(g: &mut Graph, root: &mut Next, m: &mut Merge, order: Option<&[usize]>) -> bool {
+    let mut walked = std::mem::take(&mut m.order);
+    let order = match order {
+        Some(order) => order,
+        None => {
+            topo(g, *root, &mut walked, &mut m.walk);
+            &walked
+        }
+    };
     m.into.clear();
     m.into.resize(g.blocks.len(), NO_BLOCK);
-    m.first.clear();
-    m.collided.clear();
-    let hasher = BuildHasherDefault::<FastHasher>::default();
+    m.kept.clear();
     let mut changed = false;
     // Successors first, so that their merges are visible to predecessors.
-    for &b in m.order.iter().rev() {
+    for &b in order.iter().rev() {
         let blk = &mut g.blocks[b];
         let before = (blk.jt, blk.jf);
         for t in [&mut blk.jt, &mut blk.jf] {
@@ -906,30 +863,37 @@ fn merge_duplicates(g: &mut Graph, root: &mut Next, m: &mut Merge, order: Option
             blk.jf = blk.jt;
         }
         changed |= (blk.jt, blk.jf) != before;
-        let h = hasher.hash_one(&*blk);
         let blocks = &g.blocks;
-        let same = match m.first.get(&h) {
-            Some(&c) if blocks[c] == blocks[b] => Some(c),
-            Some(_) => m.collided.iter().copied().find(|&c| blocks[c] == blocks[b]),
-            None => None,
-        };
-        match same {
-            Some(c) => {
-                m.into[b] = c;
-                changed = true;
-            }
-            None if m.first.contains_key(&h) => m.collided.push(b),
-            None => {
-                m.first.insert(h, b);
-            }
+        // Only one block of each content is ever kept, so the first equal
+        // one found is the one.
+        if let Some(c) = m.kept.find_or_insert(block_hash(&blocks[b]), |c| blocks[c as usize] == blocks[b], b as u32) {
+            m.into[b] = c as usize;
+            changed = true;
         }
     }
+    m.order = walked;
     if let Next::Block(r) = *root {
         if m.into[r] != NO_BLOCK {
             *root = Next::Block(m.into[r]);
         }
     }
     changed
+}
+
+fn block_hash(b: &Block) -> u64 {
+    let next = |n: Next| match n {
+        Next::Block(i) => i as u64,
+        Next::Ret(k) => 1 << 63 | u64::from(k),
+    };
+    let test = match b.test {
+        Test::Always => u64::MAX,
+        Test::Jump { op, x, k } => u64::from(op) | u64::from(x) << 16 | u64::from(k) << 32,
+    };
+    let mut h = mix(mix(next(b.jt), next(b.jf)), test ^ u64::from(b.keep) << 17);
+    for i in &b.stmts {
+        h = mix(h, u64::from(i.code) | u64::from(i.jt) << 16 | u64::from(i.jf) << 24 | u64::from(i.k) << 32);
+    }
+    h
 }
 
 /// libpcap's or_pullup / and_pullup: in a chain of tests that all jump to
@@ -1073,7 +1037,7 @@ pub fn regenerate_only(g: &mut Graph, root: Next) -> Result<Next> {
         // liveness only, not the analysis' simulation.
         shape(g, root, &mut s.an);
         liveness(g, &mut s.an);
-        regenerate(&mut s.vals, g, root, &mut s.an, true, false)?;
+        regenerate(&mut s.vals, g, root, &mut s.an, true)?;
         Ok(root)
     })
 }
@@ -1114,18 +1078,23 @@ fn optimize_with(g: &mut Graph, mut root: Next, s: &mut Scratch) -> Result<Next>
         if !changed {
             changed = dead_stores(g, an);
         }
-        changed |= merge_duplicates(g, &mut root, merge, (!edges_changed).then_some(&an.order));
+        changed |= merge_duplicates(g, &mut root, merge, (!edges_changed).then_some(&an.order[..]));
         if !changed {
             fresh = true;
             break;
         }
     }
-    regenerate(vals, g, root, an, fresh, true)?;
+    regenerate(vals, g, root, an, fresh)?;
+    // The rewrite may leave stores dead (a successor rewritten after its
+    // predecessors now reuses a register instead of loading M[]), which
+    // only liveness tells: the rewrite changes no edge (a swapped jt/jf is
+    // the same pair of successors), so the order still holds, and nothing
+    // reads the values any more.
     // One round is the fixpoint: dead_stores' single pass is complete, and
     // so is merging, successors first; blocks merged are identical, so
     // they leave liveness (and with it dead stores) as it was.
-    analyze(vals, g, root, an)?;
+    liveness(g, an);
     dead_stores(g, an);
-    merge_duplicates(g, &mut root, merge, Some(&an.order));
+    merge_duplicates(g, &mut root, merge, Some(&an.order[..]));
     Ok(root)
 }

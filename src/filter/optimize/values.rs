@@ -5,11 +5,11 @@
 //!
 //! This is the optimizer's innermost loop (every statement of every block
 //! simulated, in every round), and built for it: expressions are packed
-//! into one 128-bit key in an open-addressing table whose slots carry the
-//! compile's generation (a new compile clears nothing), and the values
+//! into one 128-bit key in the optimizer's own hash table, and the values
 //! registers hold on entry to a block are numbered arithmetically, outside
 //! the table, since a compile asks for a dozen of them per block.
 
+use super::table::{mix, Table};
 use crate::error::{Error, ErrorCode};
 use crate::filter::insn::*;
 
@@ -61,34 +61,16 @@ pub(super) const RX: usize = 1;
 /// Entry values are numbered from here on: `ENTRY + block * NREGS + reg`.
 const ENTRY: V = 1 << 31;
 
-/// Table slots to start with (and to go back to after a huge compile).
-const INITIAL_SLOTS: usize = 256;
-const MAX_KEPT_SLOTS: usize = 1 << 14;
-
 /// Values are registered in the table and numbered in order; `exprs`,
 /// `keys` and `opaque` are indexed by the number.
+#[derive(Default)]
 pub(super) struct Values {
     exprs: Vec<Expr>,
     keys: Vec<u128>,
     /// Whether the value depends on an entry value (whose content no
     /// block-local reasoning knows).
     opaque: Vec<bool>,
-    /// Open addressing, linear probing: `generation << 32 | value`, a slot
-    /// of an older generation being empty.
-    slots: Vec<u64>,
-    generation: u32,
-}
-
-impl Default for Values {
-    fn default() -> Self {
-        Values { exprs: Vec::new(), keys: Vec::new(), opaque: Vec::new(), slots: vec![0; INITIAL_SLOTS], generation: 1 }
-    }
-}
-
-fn slot_of(key: u128, mask: usize) -> usize {
-    let h =
-        ((key as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ ((key >> 64) as u64)).wrapping_mul(0x517c_c1b7_2722_0a95);
-    (h >> 40) as usize & mask
+    table: Table,
 }
 
 impl Values {
@@ -97,16 +79,7 @@ impl Values {
         self.exprs.clear();
         self.keys.clear();
         self.opaque.clear();
-        if self.slots.len() > MAX_KEPT_SLOTS {
-            self.slots = vec![0; INITIAL_SLOTS];
-            self.generation = 1;
-            return;
-        }
-        self.generation = self.generation.wrapping_add(1);
-        if self.generation == 0 {
-            self.slots.fill(0);
-            self.generation = 1;
-        }
+        self.table.clear();
     }
 
     /// Whatever register `r` held on entry to block `b`.
@@ -128,21 +101,14 @@ impl Values {
 
     fn intern(&mut self, e: Expr) -> Faulty<V> {
         let key = e.key();
-        let mask = self.slots.len() - 1;
-        let mut i = slot_of(key, mask);
-        loop {
-            let slot = self.slots[i];
-            if (slot >> 32) as u32 != self.generation {
-                break;
-            }
-            let v = slot as u32;
-            if self.keys[v as usize] == key {
-                return Ok(v);
-            }
-            i = (i + 1) & mask;
+        let fresh = self.exprs.len() as V;
+        let keys = &self.keys;
+        if let Some(v) =
+            self.table.find_or_insert(mix(key as u64, (key >> 64) as u64), |v| keys[v as usize] == key, fresh)
+        {
+            return Ok(v);
         }
-        let v = self.exprs.len() as V;
-        if v >= ENTRY {
+        if fresh >= ENTRY {
             return Err(Fault::TooMany);
         }
         let opaque = match e {
@@ -153,26 +119,7 @@ impl Values {
         self.exprs.push(e);
         self.keys.push(key);
         self.opaque.push(opaque);
-        self.slots[i] = u64::from(self.generation) << 32 | u64::from(v);
-        // At most half full, so that probes stay short.
-        if self.exprs.len() * 2 > self.slots.len() {
-            self.grow();
-        }
-        Ok(v)
-    }
-
-    fn grow(&mut self) {
-        let mut slots = vec![0u64; self.slots.len() * 2];
-        let mask = slots.len() - 1;
-        let tag = u64::from(self.generation) << 32;
-        for (v, &key) in self.keys.iter().enumerate() {
-            let mut i = slot_of(key, mask);
-            while slots[i] != 0 {
-                i = (i + 1) & mask;
-            }
-            slots[i] = tag | v as u64;
-        }
-        self.slots = slots;
+        Ok(fresh)
     }
 
     pub(super) fn expr(&self, v: V) -> Expr {
