@@ -12,6 +12,7 @@
 //! Like libpcap's optimizer, removing a load that turns out to be unneeded
 //! can change the result for a packet too short to contain it.
 
+mod reloads;
 mod table;
 mod values;
 
@@ -134,7 +135,7 @@ fn eval(op: u16, a: u32, b: u32) -> bool {
 }
 
 /// The outcome of `t` (unswapped sense) if `facts` imply it.
-fn decide(vals: &Values, t: &Cmp, facts: &Facts) -> Option<bool> {
+fn decide(vals: &Values, t: &Cmp, facts: &[(Cmp, bool)]) -> Option<bool> {
     if let (Some(a), Some(b)) = (vals.konst(t.lhs), vals.konst(t.rhs)) {
         return Some(eval(t.op, a, b));
     }
@@ -242,6 +243,16 @@ fn succs(b: &Block) -> impl Iterator<Item = (Next, bool)> {
     [(b.jt, true), (b.jf, false)].into_iter().take(n)
 }
 
+/// Makes `v` at least `n` long. For per-block buffers of which only the
+/// entries of reachable blocks are read, each written before it is read:
+/// they are never cleared, and never shrunk, so that a compile after a
+/// larger one writes nothing to make room.
+fn fit<T: Clone>(v: &mut Vec<T>, n: usize, fill: T) {
+    if v.len() < n {
+        v.resize(n, fill);
+    }
+}
+
 /// Blocks reachable from `root`, predecessors before successors, into `post`.
 fn topo(g: &Graph, root: Next, post: &mut Vec<usize>, walk: &mut Walk) {
     let (seen, stack) = (&mut walk.seen, &mut walk.stack);
@@ -342,8 +353,7 @@ fn shape(g: &Graph, root: Next, an: &mut Analysis) {
     for i in 0..n {
         an.preds_at[i + 1] += an.preds_at[i];
     }
-    an.preds_flat.clear();
-    an.preds_flat.resize(an.preds_at[n], (0, false));
+    fit(&mut an.preds_flat, an.preds_at[n], (0, false));
     for &b in &an.order {
         for (s, branch) in succs(&g.blocks[b]) {
             if let Next::Block(s) = s {
@@ -365,11 +375,10 @@ fn shape(g: &Graph, root: Next, an: &mut Analysis) {
 /// What the registers hold at each block's exit, and its test in values.
 fn simulate(vals: &mut Values, g: &Graph, an: &mut Analysis) -> Result<()> {
     let n = g.blocks.len();
-    // Only the exit states of predecessors are read, and those are written
-    // first: that buffer needs no reset.
-    an.exit.resize(n, [0; NREGS]);
-    an.cmp.clear();
-    an.cmp.resize(n, None);
+    // Only the exit states and tests of reachable blocks are read, and
+    // those are written first: these buffers need no reset.
+    fit(&mut an.exit, n, [0; NREGS]);
+    fit(&mut an.cmp, n, None);
     for &b in &an.order {
         let entry = entry_state(vals, b, an.preds(b), &an.exit)?;
         if let Some((seen, cmp)) = &an.memo[b] {
@@ -391,10 +400,10 @@ fn simulate(vals: &mut Values, g: &Graph, an: &mut Analysis) -> Result<()> {
 /// what its successors read.
 fn liveness(g: &Graph, an: &mut Analysis) {
     let n = g.blocks.len();
-    an.live_in.clear();
-    an.live_in.resize(n, 0);
-    an.defs.clear();
-    an.defs.resize(n, 0);
+    // Written for every reachable block, successors first; only those are
+    // read.
+    fit(&mut an.live_in, n, 0);
+    fit(&mut an.defs, n, 0);
     for &b in an.order.iter().rev() {
         let blk = &g.blocks[b];
         let (u, d) = *an.uses_defs[b].get_or_insert_with(|| uses_defs(&blk.stmts, blk.test));
@@ -426,32 +435,34 @@ fn branch(b: &Block, taken: bool) -> Next {
     }
 }
 
-/// The lists of facts `thread` hands from block to block, and spare lists
-/// to make new ones from: a list per block and edge, every round, had been
-/// one allocation in three of the compile.
+/// The facts `thread` hands from block to block: each block's list is a
+/// range of one arena, filled in the round's order and emptied for the
+/// next round (a list per block and edge had been one allocation in three
+/// of the compile).
 #[derive(Default)]
 struct FactLists {
-    at: Vec<Option<Facts>>,
-    spare: Vec<Facts>,
+    arena: Facts,
+    /// Per block, its list's start and length in `arena`, or `NO_FACTS`.
+    at: Vec<(u32, u32)>,
+    /// The facts on the path being followed.
+    path: Facts,
+    /// The facts two paths into a block agree on.
+    both: Facts,
 }
 
+/// A block no path has reached yet this round.
+const NO_FACTS: (u32, u32) = (u32::MAX, 0);
+
 impl FactLists {
-    fn empty(&mut self) -> Facts {
-        let mut v = self.spare.pop().unwrap_or_default();
-        v.clear();
-        v
+    fn of(&self, (start, len): (u32, u32)) -> &[(Cmp, bool)] {
+        &self.arena[start as usize..(start + len) as usize]
     }
 
-    fn copy_of(&mut self, f: &Facts) -> Facts {
-        let mut v = self.empty();
-        v.extend_from_slice(f);
-        v
-    }
-
-    fn give_back(&mut self, f: Facts) {
-        if f.capacity() > 0 {
-            self.spare.push(f);
-        }
+    /// Stores `facts` as block `b`'s list.
+    fn set(&mut self, b: usize, from_both: bool) {
+        let facts = if from_both { &self.both } else { &self.path };
+        self.at[b] = (self.arena.len() as u32, facts.len() as u32);
+        self.arena.extend_from_slice(facts);
     }
 }
 
@@ -459,11 +470,9 @@ impl FactLists {
 /// the caller's, kept for the next round.
 fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis, lists: &mut FactLists) -> bool {
     let n = g.blocks.len();
-    // Lists of blocks never reached last round are still here.
-    for f in std::mem::take(&mut lists.at).into_iter().flatten() {
-        lists.give_back(f);
-    }
-    lists.at.resize(n, None);
+    lists.arena.clear();
+    lists.at.clear();
+    lists.at.resize(n, NO_FACTS);
     let mut changed = false;
     // Where a path with `facts` entering `t` really ends up; what it learns
     // on the way is dropped again, leaving `facts` as it was.
@@ -502,32 +511,37 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis, lists: &
         facts.truncate(known);
         t
     };
-    let mut scratch = lists.empty();
-    let new_root = follow(g, *root, &mut scratch);
+    let mut path = std::mem::take(&mut lists.path);
+    path.clear();
+    let new_root = follow(g, *root, &mut path);
     if new_root != *root {
-        lists.give_back(scratch);
+        lists.path = path;
         *root = new_root;
         return true;
     }
     if let Next::Block(r) = *root {
-        lists.at[r] = Some(scratch);
+        lists.at[r] = (0, 0);
     }
     for &b in &an.order {
         // Edges are only redirected to descendants, so `order` stays
         // topological and every predecessor of `b` has already given it
-        // its facts: they are final, and no longer needed once read.
-        let Some(mut f) = lists.at[b].take() else { continue };
+        // its facts: they are final.
+        if lists.at[b] == NO_FACTS {
+            continue;
+        }
+        path.clear();
+        path.extend_from_slice(lists.of(lists.at[b]));
         let blk = &g.blocks[b];
         let (jt, jf, count) = (blk.jt, blk.jf, succs(blk).count());
-        let known = f.len();
-        for (i, (old, taken)) in [(jt, true), (jf, false)].into_iter().take(count).enumerate() {
-            f.truncate(known);
+        let known = path.len();
+        for (old, taken) in [(jt, true), (jf, false)].into_iter().take(count) {
+            path.truncate(known);
             if let Some(c) = an.cmp[b] {
                 if !vals.is_opaque(c.lhs) && !vals.is_opaque(c.rhs) && jt != jf {
-                    f.push((c, taken != c.swapped));
+                    path.push((c, taken != c.swapped));
                 }
             }
-            let new = follow(g, old, &mut f);
+            let new = follow(g, old, &mut path);
             if new != old {
                 changed = true;
                 if taken {
@@ -536,30 +550,30 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis, lists: &
                     g.blocks[b].jf = new;
                 }
             }
-            if let Next::Block(s) = new {
-                let merged = match lists.at[s].take() {
-                    None if i + 1 == count => std::mem::take(&mut f),
-                    None => lists.copy_of(&f),
-                    // Keep what both sides imply, not just what both list:
-                    // "= 0x800" on one path and "!= 0x800, != 0x86dd" on the
-                    // other still agree on "!= 0x86dd".
-                    Some(prev) => {
-                        let mut both = lists.empty();
-                        for x in prev.iter().chain(f.iter()) {
-                            let holds = |side: &Facts| decide(vals, &x.0, side) == Some(x.1);
-                            if !both.contains(x) && holds(&prev) && holds(&f) {
-                                both.push(*x);
-                            }
-                        }
-                        lists.give_back(prev);
-                        both
-                    }
-                };
-                lists.at[s] = Some(merged);
+            let Next::Block(s) = new else { continue };
+            if lists.at[s] == NO_FACTS {
+                lists.path = path;
+                lists.set(s, false);
+                path = std::mem::take(&mut lists.path);
+                continue;
             }
+            // Keep what both sides imply, not just what both list:
+            // "= 0x800" on one path and "!= 0x800, != 0x86dd" on the
+            // other still agree on "!= 0x86dd".
+            let mut both = std::mem::take(&mut lists.both);
+            both.clear();
+            let prev = lists.of(lists.at[s]);
+            for x in prev.iter().chain(path.iter()) {
+                let holds = |side: &[(Cmp, bool)]| decide(vals, &x.0, side) == Some(x.1);
+                if !both.contains(x) && holds(prev) && holds(&path) {
+                    both.push(*x);
+                }
+            }
+            lists.both = both;
+            lists.set(s, true);
         }
-        lists.give_back(f);
     }
+    lists.path = path;
     // Facts for blocks reached only through redirected edges may be
     // incomplete this round; the caller iterates to a fixpoint.
     changed
@@ -733,7 +747,7 @@ fn regenerate(vals: &mut Values, g: &mut Graph, root: Next, an: &mut Analysis, f
     // blocks. Only the exit states of predecessors are read, and they are
     // written first.
     let mut exit = std::mem::take(&mut an.exit);
-    exit.resize(g.blocks.len(), [0; NREGS]);
+    fit(&mut exit, g.blocks.len(), [0; NREGS]);
     let mut out = std::mem::take(&mut an.regen_out);
     let result = regenerate_blocks(vals, g, an, &mut exit, &mut out);
     an.exit = exit;
@@ -1012,6 +1026,7 @@ struct Scratch {
     merge: Merge,
     facts: FactLists,
     touched: Vec<bool>,
+    reloads: Vec<Option<reloads::Known>>,
 }
 
 /// Graphs above this many blocks leave no scratch behind, so that one huge
@@ -1026,18 +1041,14 @@ pub fn optimize(g: &mut Graph, root: Next) -> Result<Next> {
     with_scratch(g, root, optimize_with)
 }
 
-/// The one pass that shortens programs the most for the least time: each
-/// block rewritten to compute only what is used, from what the registers
-/// hold on entry. For code that libpcap leaves unoptimized (802.11's
-/// variable headers), whose offset computations this reuses; the jump
-/// threading rounds of [`optimize`] cost three times as much there.
-pub fn regenerate_only(g: &mut Graph, root: Next) -> Result<Next> {
+/// For code that libpcap leaves unoptimized (802.11's variable headers):
+/// only the loads of what a register already holds are dropped
+/// (`reloads`), in one sweep, which costs a small part of what even the
+/// block rewrite alone did there (the rewrite's value numbering is most
+/// of the compile), and leaves programs shorter than libpcap's.
+pub fn drop_reloads(g: &mut Graph, root: Next) -> Result<Next> {
     with_scratch(g, root, |g, root, s| {
-        // The rewrite simulates every block itself: it needs the shape and
-        // liveness only, not the analysis' simulation.
-        shape(g, root, &mut s.an);
-        liveness(g, &mut s.an);
-        regenerate(&mut s.vals, g, root, &mut s.an, true)?;
+        reloads::drop_reloads(g, root, &mut s.reloads);
         Ok(root)
     })
 }
@@ -1064,7 +1075,7 @@ fn with_scratch(
 }
 
 fn optimize_with(g: &mut Graph, mut root: Next, s: &mut Scratch) -> Result<Next> {
-    let Scratch { vals, an, merge, facts, touched } = s;
+    let Scratch { vals, an, merge, facts, touched, .. } = s;
     // Whether `an` describes the graph as it is.
     let mut fresh = false;
     for _ in 0..200 {
