@@ -71,6 +71,7 @@ impl Known {
     }
 
     /// Whether `i` leaves every register as it is; else records its effect.
+    #[inline]
     fn redundant(&mut self, i: Insn) -> bool {
         let c = i.code;
         let slot = (i.k % MEMWORDS) as u8;
@@ -101,23 +102,19 @@ impl Known {
                 }
                 self.set_x(NONE, Some(i));
             }
-            ST => {
-                if self.x_slot == slot {
-                    self.x_slot = NONE;
+            ST | STX => {
+                // The stored register's slot is now `slot`; the other's is
+                // unless it holds the same value.
+                let same = self.x_is_a;
+                let (stored, other) = if class(c) == ST {
+                    (&mut self.a_slot, &mut self.x_slot)
+                } else {
+                    (&mut self.x_slot, &mut self.a_slot)
+                };
+                if *other == slot || same {
+                    *other = if same { slot } else { NONE };
                 }
-                self.a_slot = slot;
-                if self.x_is_a {
-                    self.x_slot = slot;
-                }
-            }
-            STX => {
-                if self.a_slot == slot {
-                    self.a_slot = NONE;
-                }
-                self.x_slot = slot;
-                if self.x_is_a {
-                    self.a_slot = slot;
-                }
+                *stored = slot;
             }
             ALU => self.set_a(NONE, None),
             _ if c == MISC | TAX => {
