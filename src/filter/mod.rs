@@ -256,7 +256,7 @@ fn compile_ast(ast: &ast::Node, expr: &str, opts: &Options, depth: usize) -> std
     let root = match (opts.optimize, gen.libpcap_unoptimized) {
         (false, _) => root,
         (true, false) => optimize::optimize(&mut graph, root).map_err(TooLong::No)?,
-        (true, true) => optimize::regenerate_only(&mut graph, root).map_err(TooLong::No)?,
+        (true, true) => optimize::drop_reloads(&mut graph, root).map_err(TooLong::No)?,
     };
     let insns =
         emit::emit(&graph, root).map_err(|e| if gen.used_protochain { TooLong::Yes(e) } else { TooLong::No(e) })?;

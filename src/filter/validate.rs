@@ -12,59 +12,75 @@ fn invalid(pc: usize, what: impl std::fmt::Display) -> Error {
     Error::new(ErrorCode::FilterInvalid, format!("instruction {pc}: {what}"))
 }
 
+/// The opcodes the kernel knows; all are below 256.
+const VALID: &[u16] = &[
+    ALU | ADD | K,
+    ALU | ADD | X,
+    ALU | SUB | K,
+    ALU | SUB | X,
+    ALU | MUL | K,
+    ALU | MUL | X,
+    ALU | DIV | K,
+    ALU | DIV | X,
+    ALU | MOD | K,
+    ALU | MOD | X,
+    ALU | AND | K,
+    ALU | AND | X,
+    ALU | OR | K,
+    ALU | OR | X,
+    ALU | XOR | K,
+    ALU | XOR | X,
+    ALU | LSH | K,
+    ALU | LSH | X,
+    ALU | RSH | K,
+    ALU | RSH | X,
+    ALU | NEG,
+    LD | W | ABS,
+    LD | H | ABS,
+    LD | B | ABS,
+    LD | W | LEN,
+    LD | W | IND,
+    LD | H | IND,
+    LD | B | IND,
+    LD | IMM,
+    LD | MEM,
+    LDX | W | LEN,
+    LDX | B | MSH,
+    LDX | IMM,
+    LDX | MEM,
+    ST,
+    STX,
+    MISC | TAX,
+    MISC | TXA,
+    RET | K,
+    RET | A,
+    JMP | JA,
+    JMP | JEQ | K,
+    JMP | JEQ | X,
+    JMP | JGE | K,
+    JMP | JGE | X,
+    JMP | JGT | K,
+    JMP | JGT | X,
+    JMP | JSET | K,
+    JMP | JSET | X,
+];
+
+/// `VALID` as a bit per opcode: validating is a lookup per instruction,
+/// not a search of the list.
+const KNOWN: [u64; 4] = {
+    let mut bits = [0u64; 4];
+    let mut i = 0;
+    while i < VALID.len() {
+        let c = VALID[i] as usize;
+        bits[c / 64] |= 1 << (c % 64);
+        i += 1;
+    }
+    bits
+};
+
 fn known_opcode(code: u16) -> bool {
-    const VALID: &[u16] = &[
-        ALU | ADD | K,
-        ALU | ADD | X,
-        ALU | SUB | K,
-        ALU | SUB | X,
-        ALU | MUL | K,
-        ALU | MUL | X,
-        ALU | DIV | K,
-        ALU | DIV | X,
-        ALU | MOD | K,
-        ALU | MOD | X,
-        ALU | AND | K,
-        ALU | AND | X,
-        ALU | OR | K,
-        ALU | OR | X,
-        ALU | XOR | K,
-        ALU | XOR | X,
-        ALU | LSH | K,
-        ALU | LSH | X,
-        ALU | RSH | K,
-        ALU | RSH | X,
-        ALU | NEG,
-        LD | W | ABS,
-        LD | H | ABS,
-        LD | B | ABS,
-        LD | W | LEN,
-        LD | W | IND,
-        LD | H | IND,
-        LD | B | IND,
-        LD | IMM,
-        LD | MEM,
-        LDX | W | LEN,
-        LDX | B | MSH,
-        LDX | IMM,
-        LDX | MEM,
-        ST,
-        STX,
-        MISC | TAX,
-        MISC | TXA,
-        RET | K,
-        RET | A,
-        JMP | JA,
-        JMP | JEQ | K,
-        JMP | JEQ | X,
-        JMP | JGE | K,
-        JMP | JGE | X,
-        JMP | JGT | K,
-        JMP | JGT | X,
-        JMP | JSET | K,
-        JMP | JSET | X,
-    ];
-    VALID.contains(&code)
+    let c = usize::from(code);
+    c < 256 && KNOWN[c / 64] & (1 << (c % 64)) != 0
 }
 
 fn is_ancillary(k: u32) -> bool {
@@ -127,6 +143,10 @@ pub fn validate(prog: &[Insn]) -> Result<()> {
 /// (the kernel's check_load_and_stores). Jumps only go forward, so one pass
 /// in program order with the meet (intersection) at each target suffices.
 fn check_scratch(prog: &[Insn]) -> Result<()> {
+    // Most programs never load from M[]: nothing to check.
+    if !prog.iter().any(|i| i.code == LD | MEM || i.code == LDX | MEM) {
+        return Ok(());
+    }
     const ALL: u16 = 0xffff;
     let mut incoming: Vec<Option<u16>> = vec![None; prog.len()];
     incoming[0] = Some(0);

@@ -13,9 +13,9 @@
 //!
 //! Where ringcap differs: libpcap turns its optimizer off for programs
 //! that compute these offsets (the offset code jumps inside a block);
-//! ringcap expresses the same code as conditions and runs on it the one
-//! optimizer pass that rewrites each block from what the registers hold
-//! (`optimize::regenerate_only`), so its programs are shorter.
+//! ringcap expresses the same code as conditions and runs on it only the
+//! pass that drops loads of what a register already holds
+//! (`optimize::drop_reloads`), so its programs are shorter.
 
 use super::super::ast::{Dir, WlanAddr};
 use super::super::codegen::*;

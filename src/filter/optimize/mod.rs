@@ -12,224 +12,15 @@
 //! Like libpcap's optimizer, removing a load that turns out to be unneeded
 //! can change the result for a packet too short to contain it.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
-
-/// The optimizer hashes small keys it builds itself, many times per
-/// compile: a multiply-rotate hash (FxHash's) instead of SipHash, which
-/// took most of the compile time and guards against nothing here.
-#[derive(Default, Clone, Copy)]
-struct FastHasher(u64);
-
-impl Hasher for FastHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-
-    fn write_u32(&mut self, v: u32) {
-        self.write_u64(u64::from(v));
-    }
-
-    fn write_u16(&mut self, v: u16) {
-        self.write_u64(u64::from(v));
-    }
-
-    fn write_u8(&mut self, v: u8) {
-        self.write_u64(u64::from(v));
-    }
-
-    fn write_usize(&mut self, v: usize) {
-        self.write_u64(v as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+mod reloads;
+mod table;
+mod values;
 
 use super::insn::*;
 use super::ir::{Block, Graph, Next, Test};
-use crate::error::{Error, ErrorCode, Result};
-
-/// A value number: an index into `Values::exprs`. 32 bits, because
-/// register states of 18 of them are copied and compared all the time.
-type V = u32;
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Expr {
-    Const(u32),
-    Len,
-    /// A packet (or ancillary) load; `base` is X's value for indexed loads.
-    Load {
-        size: u16,
-        base: Option<V>,
-        off: u32,
-    },
-    /// 4*([off]&0xf)
-    Msh(u32),
-    Alu(u16, V, V),
-    Neg(V),
-    /// Whatever register `reg` held on entry to block `block`.
-    Opaque(usize, u8),
-}
-
-/// Registers: A, X, then M[0..16].
-const NREGS: usize = 2 + MEMWORDS as usize;
-const RA: usize = 0;
-const RX: usize = 1;
-
-#[derive(Default)]
-struct Values {
-    ids: FastMap<Expr, V>,
-    exprs: Vec<Expr>,
-    opaque: Vec<bool>,
-    /// `Opaque(block, reg)` by block: every analysis round asks for them
-    /// again at every join, and a lookup here costs no hashing.
-    opaque_ids: Vec<[V; NREGS]>,
-}
-
-/// Not a value: an unfilled slot of `Values::opaque_ids`.
-const NO_VALUE: V = V::MAX;
-
-impl Values {
-    /// Empty, for a graph of `n` blocks, keeping the buffers' capacity.
-    fn reset(&mut self, n: usize) {
-        self.ids.clear();
-        self.exprs.clear();
-        self.opaque.clear();
-        self.opaque_ids.clear();
-        self.opaque_ids.resize(n, [NO_VALUE; NREGS]);
-    }
-
-    /// Whatever register `r` held on entry to block `b`.
-    fn entry_value(&mut self, b: usize, r: usize) -> Result<V> {
-        if let Some(&v) = self.opaque_ids.get(b).map(|regs| &regs[r]).filter(|v| **v != NO_VALUE) {
-            return Ok(v);
-        }
-        // Made only here, once per block and register: no need to look
-        // it up in (or enter it into) the table of the others.
-        let v = self.exprs.len() as V;
-        self.exprs.push(Expr::Opaque(b, r as u8));
-        self.opaque.push(true);
-        if b >= self.opaque_ids.len() {
-            self.opaque_ids.resize(b + 1, [NO_VALUE; NREGS]);
-        }
-        self.opaque_ids[b][r] = v;
-        Ok(v)
-    }
-
-    fn get(&mut self, e: Expr) -> Result<V> {
-        let e = self.simplify(e)?;
-        // An entry value comes back from simplify as a copy of its own
-        // expression (`x + 0`); those live in `opaque_ids`, not in `ids`.
-        if let Expr::Opaque(b, r) = e {
-            return Ok(self.opaque_ids[b][usize::from(r)]);
-        }
-        if let Some(v) = self.ids.get(&e) {
-            return Ok(*v);
-        }
-        let opaque = match &e {
-            Expr::Opaque(..) => true,
-            Expr::Load { base: Some(b), .. } | Expr::Neg(b) => self.is_opaque(*b),
-            Expr::Alu(_, a, b) => self.is_opaque(*a) || self.is_opaque(*b),
-            _ => false,
-        };
-        let v = self.exprs.len() as V;
-        self.exprs.push(e.clone());
-        self.opaque.push(opaque);
-        self.ids.insert(e, v);
-        Ok(v)
-    }
-
-    fn expr(&self, v: V) -> &Expr {
-        &self.exprs[v as usize]
-    }
-
-    fn is_opaque(&self, v: V) -> bool {
-        self.opaque[v as usize]
-    }
-
-    fn konst(&self, v: V) -> Option<u32> {
-        match *self.expr(v) {
-            Expr::Const(k) => Some(k),
-            _ => None,
-        }
-    }
-
-    fn simplify(&mut self, e: Expr) -> Result<Expr> {
-        // X + k addressing with a known part of X folds into k (kept below
-        // the negative, ancillary range).
-        if let Expr::Load { size, base: Some(b), off } = e {
-            let folded = match *self.expr(b) {
-                Expr::Const(c) => Some((None, c)),
-                Expr::Alu(ADD, p, q) => self.konst(q).map(|c| (Some(p), c)),
-                _ => None,
-            };
-            if let Some((base, c)) = folded {
-                let sum = off.wrapping_add(c);
-                if sum < 0x8000_0000 && off < 0x8000_0000 {
-                    return Ok(Expr::Load { size, base, off: sum });
-                }
-            }
-            return Ok(e);
-        }
-        // Constants go on the right of commutative operators.
-        let e = match e {
-            Expr::Alu(op @ (ADD | MUL | AND | OR | XOR), a, b)
-                if self.konst(a).is_some() && self.konst(b).is_none() =>
-            {
-                Expr::Alu(op, b, a)
-            }
-            e => e,
-        };
-        let Expr::Alu(op, a, b) = e else {
-            if let Expr::Neg(a) = e {
-                if let Some(x) = self.konst(a) {
-                    return Ok(Expr::Const(x.wrapping_neg()));
-                }
-            }
-            return Ok(e);
-        };
-        let (ka, kb) = (self.konst(a), self.konst(b));
-        if let (Some(x), Some(y)) = (ka, kb) {
-            let v = match op {
-                ADD => x.wrapping_add(y),
-                SUB => x.wrapping_sub(y),
-                MUL => x.wrapping_mul(y),
-                DIV | MOD if y == 0 => return Err(Error::new(ErrorCode::FilterSyntax, "division by zero")),
-                DIV => x / y,
-                MOD => x % y,
-                AND => x & y,
-                OR => x | y,
-                XOR => x ^ y,
-                LSH => x.checked_shl(y).unwrap_or(0),
-                RSH => x.checked_shr(y).unwrap_or(0),
-                _ => return Ok(Expr::Alu(op, a, b)),
-            };
-            return Ok(Expr::Const(v));
-        }
-        if let Some(y) = kb {
-            let identity = matches!((op, y), (ADD | SUB | OR | XOR | LSH | RSH, 0) | (MUL | DIV, 1) | (AND, u32::MAX));
-            if identity {
-                return Ok(self.expr(a).clone());
-            }
-            if matches!((op, y), (MUL | AND, 0)) {
-                return Ok(Expr::Const(0));
-            }
-        }
-        Ok(Expr::Alu(op, a, b))
-    }
-}
+use crate::error::Result;
+use table::{mix, Table};
+use values::{Expr, Faulty, Values, NREGS, RA, RX, V};
 
 type State = [V; NREGS];
 
@@ -248,7 +39,7 @@ fn mem_reg(k: u32) -> usize {
 }
 
 /// Symbolic execution of `stmts` from `s`.
-fn sim(vals: &mut Values, stmts: &[Insn], s: &mut State) -> Result<()> {
+fn sim(vals: &mut Values, stmts: &[Insn], s: &mut State) -> Faulty<()> {
     for i in stmts {
         let c = i.code;
         match class(c) {
@@ -344,7 +135,7 @@ fn eval(op: u16, a: u32, b: u32) -> bool {
 }
 
 /// The outcome of `t` (unswapped sense) if `facts` imply it.
-fn decide(vals: &Values, t: &Cmp, facts: &Facts) -> Option<bool> {
+fn decide(vals: &Values, t: &Cmp, facts: &[(Cmp, bool)]) -> Option<bool> {
     if let (Some(a), Some(b)) = (vals.konst(t.lhs), vals.konst(t.rhs)) {
         return Some(eval(t.op, a, b));
     }
@@ -452,6 +243,16 @@ fn succs(b: &Block) -> impl Iterator<Item = (Next, bool)> {
     [(b.jt, true), (b.jf, false)].into_iter().take(n)
 }
 
+/// Makes `v` at least `n` long. For per-block buffers of which only the
+/// entries of reachable blocks are read, each written before it is read:
+/// they are never cleared, and never shrunk, so that a compile after a
+/// larger one writes nothing to make room.
+fn fit<T: Clone>(v: &mut Vec<T>, n: usize, fill: T) {
+    if v.len() < n {
+        v.resize(n, fill);
+    }
+}
+
 /// Blocks reachable from `root`, predecessors before successors, into `post`.
 fn topo(g: &Graph, root: Next, post: &mut Vec<usize>, walk: &mut Walk) {
     let (seen, stack) = (&mut walk.seen, &mut walk.stack);
@@ -485,7 +286,7 @@ fn topo(g: &Graph, root: Next, post: &mut Vec<usize>, walk: &mut Walk) {
 
 /// What the registers hold on entry to `b`: what every predecessor leaves
 /// in them, else a value of their own.
-fn entry_state(vals: &mut Values, b: usize, preds: &[(usize, bool)], exit: &[State]) -> Result<State> {
+fn entry_state(vals: &Values, b: usize, preds: &[(usize, bool)], exit: &[State]) -> Faulty<State> {
     let Some(((first, _), rest)) = preds.split_first() else {
         let mut s = [0; NREGS];
         for (r, slot) in s.iter_mut().enumerate() {
@@ -514,12 +315,12 @@ fn entry_state(vals: &mut Values, b: usize, preds: &[(usize, bool)], exit: &[Sta
     Ok(s)
 }
 
-fn normalize(vals: &mut Values, s: &State, test: Test) -> Result<Option<Cmp>> {
+fn normalize(vals: &mut Values, s: &State, test: Test) -> Faulty<Option<Cmp>> {
     let Test::Jump { op, x, k } = test else { return Ok(None) };
     let rhs = if x { s[RX] } else { vals.get(Expr::Const(k))? };
     let mut c = Cmp { lhs: s[RA], op, rhs, swapped: false };
     if op == JEQ && vals.konst(rhs) == Some(0) {
-        match vals.expr(c.lhs).clone() {
+        match vals.expr(c.lhs) {
             Expr::Alu(SUB, p, q) => c = Cmp { lhs: p, op: JEQ, rhs: q, swapped: false },
             Expr::Alu(AND, p, q) if vals.konst(q).is_some() => c = Cmp { lhs: p, op: JSET, rhs: q, swapped: true },
             _ => {}
@@ -552,8 +353,7 @@ fn shape(g: &Graph, root: Next, an: &mut Analysis) {
     for i in 0..n {
         an.preds_at[i + 1] += an.preds_at[i];
     }
-    an.preds_flat.clear();
-    an.preds_flat.resize(an.preds_at[n], (0, false));
+    fit(&mut an.preds_flat, an.preds_at[n], (0, false));
     for &b in &an.order {
         for (s, branch) in succs(&g.blocks[b]) {
             if let Next::Block(s) = s {
@@ -575,11 +375,10 @@ fn shape(g: &Graph, root: Next, an: &mut Analysis) {
 /// What the registers hold at each block's exit, and its test in values.
 fn simulate(vals: &mut Values, g: &Graph, an: &mut Analysis) -> Result<()> {
     let n = g.blocks.len();
-    // Only the exit states of predecessors are read, and those are written
-    // first: that buffer needs no reset.
-    an.exit.resize(n, [0; NREGS]);
-    an.cmp.clear();
-    an.cmp.resize(n, None);
+    // Only the exit states and tests of reachable blocks are read, and
+    // those are written first: these buffers need no reset.
+    fit(&mut an.exit, n, [0; NREGS]);
+    fit(&mut an.cmp, n, None);
     for &b in &an.order {
         let entry = entry_state(vals, b, an.preds(b), &an.exit)?;
         if let Some((seen, cmp)) = &an.memo[b] {
@@ -601,10 +400,10 @@ fn simulate(vals: &mut Values, g: &Graph, an: &mut Analysis) -> Result<()> {
 /// what its successors read.
 fn liveness(g: &Graph, an: &mut Analysis) {
     let n = g.blocks.len();
-    an.live_in.clear();
-    an.live_in.resize(n, 0);
-    an.defs.clear();
-    an.defs.resize(n, 0);
+    // Written for every reachable block, successors first; only those are
+    // read.
+    fit(&mut an.live_in, n, 0);
+    fit(&mut an.defs, n, 0);
     for &b in an.order.iter().rev() {
         let blk = &g.blocks[b];
         let (u, d) = *an.uses_defs[b].get_or_insert_with(|| uses_defs(&blk.stmts, blk.test));
@@ -636,32 +435,34 @@ fn branch(b: &Block, taken: bool) -> Next {
     }
 }
 
-/// The lists of facts `thread` hands from block to block, and spare lists
-/// to make new ones from: a list per block and edge, every round, had been
-/// one allocation in three of the compile.
+/// The facts `thread` hands from block to block: each block's list is a
+/// range of one arena, filled in the round's order and emptied for the
+/// next round (a list per block and edge had been one allocation in three
+/// of the compile).
 #[derive(Default)]
 struct FactLists {
-    at: Vec<Option<Facts>>,
-    spare: Vec<Facts>,
+    arena: Facts,
+    /// Per block, its list's start and length in `arena`, or `NO_FACTS`.
+    at: Vec<(u32, u32)>,
+    /// The facts on the path being followed.
+    path: Facts,
+    /// The facts two paths into a block agree on.
+    both: Facts,
 }
 
+/// A block no path has reached yet this round.
+const NO_FACTS: (u32, u32) = (u32::MAX, 0);
+
 impl FactLists {
-    fn empty(&mut self) -> Facts {
-        let mut v = self.spare.pop().unwrap_or_default();
-        v.clear();
-        v
+    fn of(&self, (start, len): (u32, u32)) -> &[(Cmp, bool)] {
+        &self.arena[start as usize..(start + len) as usize]
     }
 
-    fn copy_of(&mut self, f: &Facts) -> Facts {
-        let mut v = self.empty();
-        v.extend_from_slice(f);
-        v
-    }
-
-    fn give_back(&mut self, f: Facts) {
-        if f.capacity() > 0 {
-            self.spare.push(f);
-        }
+    /// Stores `facts` as block `b`'s list.
+    fn set(&mut self, b: usize, from_both: bool) {
+        let facts = if from_both { &self.both } else { &self.path };
+        self.at[b] = (self.arena.len() as u32, facts.len() as u32);
+        self.arena.extend_from_slice(facts);
     }
 }
 
@@ -669,11 +470,9 @@ impl FactLists {
 /// the caller's, kept for the next round.
 fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis, lists: &mut FactLists) -> bool {
     let n = g.blocks.len();
-    // Lists of blocks never reached last round are still here.
-    for f in std::mem::take(&mut lists.at).into_iter().flatten() {
-        lists.give_back(f);
-    }
-    lists.at.resize(n, None);
+    lists.arena.clear();
+    lists.at.clear();
+    lists.at.resize(n, NO_FACTS);
     let mut changed = false;
     // Where a path with `facts` entering `t` really ends up; what it learns
     // on the way is dropped again, leaving `facts` as it was.
@@ -712,32 +511,37 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis, lists: &
         facts.truncate(known);
         t
     };
-    let mut scratch = lists.empty();
-    let new_root = follow(g, *root, &mut scratch);
+    let mut path = std::mem::take(&mut lists.path);
+    path.clear();
+    let new_root = follow(g, *root, &mut path);
     if new_root != *root {
-        lists.give_back(scratch);
+        lists.path = path;
         *root = new_root;
         return true;
     }
     if let Next::Block(r) = *root {
-        lists.at[r] = Some(scratch);
+        lists.at[r] = (0, 0);
     }
     for &b in &an.order {
         // Edges are only redirected to descendants, so `order` stays
         // topological and every predecessor of `b` has already given it
-        // its facts: they are final, and no longer needed once read.
-        let Some(mut f) = lists.at[b].take() else { continue };
+        // its facts: they are final.
+        if lists.at[b] == NO_FACTS {
+            continue;
+        }
+        path.clear();
+        path.extend_from_slice(lists.of(lists.at[b]));
         let blk = &g.blocks[b];
         let (jt, jf, count) = (blk.jt, blk.jf, succs(blk).count());
-        let known = f.len();
-        for (i, (old, taken)) in [(jt, true), (jf, false)].into_iter().take(count).enumerate() {
-            f.truncate(known);
+        let known = path.len();
+        for (old, taken) in [(jt, true), (jf, false)].into_iter().take(count) {
+            path.truncate(known);
             if let Some(c) = an.cmp[b] {
                 if !vals.is_opaque(c.lhs) && !vals.is_opaque(c.rhs) && jt != jf {
-                    f.push((c, taken != c.swapped));
+                    path.push((c, taken != c.swapped));
                 }
             }
-            let new = follow(g, old, &mut f);
+            let new = follow(g, old, &mut path);
             if new != old {
                 changed = true;
                 if taken {
@@ -746,30 +550,30 @@ fn thread(vals: &Values, g: &mut Graph, root: &mut Next, an: &Analysis, lists: &
                     g.blocks[b].jf = new;
                 }
             }
-            if let Next::Block(s) = new {
-                let merged = match lists.at[s].take() {
-                    None if i + 1 == count => std::mem::take(&mut f),
-                    None => lists.copy_of(&f),
-                    // Keep what both sides imply, not just what both list:
-                    // "= 0x800" on one path and "!= 0x800, != 0x86dd" on the
-                    // other still agree on "!= 0x86dd".
-                    Some(prev) => {
-                        let mut both = lists.empty();
-                        for x in prev.iter().chain(f.iter()) {
-                            let holds = |side: &Facts| decide(vals, &x.0, side) == Some(x.1);
-                            if !both.contains(x) && holds(&prev) && holds(&f) {
-                                both.push(*x);
-                            }
-                        }
-                        lists.give_back(prev);
-                        both
-                    }
-                };
-                lists.at[s] = Some(merged);
+            let Next::Block(s) = new else { continue };
+            if lists.at[s] == NO_FACTS {
+                lists.path = path;
+                lists.set(s, false);
+                path = std::mem::take(&mut lists.path);
+                continue;
             }
+            // Keep what both sides imply, not just what both list:
+            // "= 0x800" on one path and "!= 0x800, != 0x86dd" on the
+            // other still agree on "!= 0x86dd".
+            let mut both = std::mem::take(&mut lists.both);
+            both.clear();
+            let prev = lists.of(lists.at[s]);
+            for x in prev.iter().chain(path.iter()) {
+                let holds = |side: &[(Cmp, bool)]| decide(vals, &x.0, side) == Some(x.1);
+                if !both.contains(x) && holds(prev) && holds(&path) {
+                    both.push(*x);
+                }
+            }
+            lists.both = both;
+            lists.set(s, true);
         }
-        lists.give_back(f);
     }
+    lists.path = path;
     // Facts for blocks reached only through redirected edges may be
     // incomplete this round; the caller iterates to a fixpoint.
     changed
@@ -824,8 +628,13 @@ fn dead_stores(g: &mut Graph, an: &mut Analysis) -> bool {
 }
 
 /// Re-emits a block's statements from the values it must produce.
+///
+/// `cur` follows what the emitted code leaves in the registers without
+/// simulating it: each statement is chosen to compute a value already
+/// numbered (from operands already in place), and simulating it would
+/// only look that value up again.
 struct Regen<'a> {
-    vals: &'a mut Values,
+    vals: &'a Values,
     cur: State,
     out: Vec<Insn>,
 }
@@ -839,24 +648,24 @@ impl Regen<'_> {
             return Some(());
         }
         if self.cur[RX] == v {
-            self.push(Insn::stmt(MISC | TXA, 0));
+            self.push_a(Insn::stmt(MISC | TXA, 0), v);
             return Some(());
         }
         if let Some(m) = (2..NREGS).find(|&m| self.cur[m] == v) {
-            self.push(Insn::stmt(LD | MEM, (m - 2) as u32));
+            self.push_a(Insn::stmt(LD | MEM, (m - 2) as u32), v);
             return Some(());
         }
-        match self.vals.expr(v).clone() {
-            Expr::Const(k) => self.push(Insn::stmt(LD | IMM, k)),
-            Expr::Len => self.push(Insn::stmt(LD | W | LEN, 0)),
-            Expr::Load { size, base: None, off } => self.push(Insn::stmt(LD | ABS | size, off)),
+        let i = match self.vals.expr(v) {
+            Expr::Const(k) => Insn::stmt(LD | IMM, k),
+            Expr::Len => Insn::stmt(LD | W | LEN, 0),
+            Expr::Load { size, base: None, off } => Insn::stmt(LD | ABS | size, off),
             Expr::Load { size, base: Some(b), off } => {
                 self.emit_x(b, depth + 1)?;
-                self.push(Insn::stmt(LD | IND | size, off));
+                Insn::stmt(LD | IND | size, off)
             }
             Expr::Msh(_) => {
                 self.emit_x(v, depth + 1)?;
-                self.push(Insn::stmt(MISC | TXA, 0));
+                Insn::stmt(MISC | TXA, 0)
             }
             Expr::Alu(op, p, q) => {
                 if let Some(k) = self.vals.konst(q) {
@@ -864,25 +673,27 @@ impl Regen<'_> {
                         return None;
                     }
                     self.emit_a(p, depth + 1)?;
-                    self.push(Insn::stmt(ALU | op | K, k));
+                    Insn::stmt(ALU | op | K, k)
                 } else {
                     if self.cur[RX] != q {
                         self.emit_x(q, depth + 1)?;
                     }
                     self.emit_a(p, depth + 1)?;
+                    // Computing p into A may have taken X.
                     if self.cur[RX] != q {
                         return None;
                     }
-                    self.push(Insn::stmt(ALU | op | X, 0));
+                    Insn::stmt(ALU | op | X, 0)
                 }
             }
             Expr::Neg(p) => {
                 self.emit_a(p, depth + 1)?;
-                self.push(Insn::stmt(ALU | NEG, 0));
+                Insn::stmt(ALU | NEG, 0)
             }
             Expr::Opaque(..) => return None,
-        }
-        (self.cur[RA] == v).then_some(())
+        };
+        self.push_a(i, v);
+        Some(())
     }
 
     fn emit_x(&mut self, v: V, depth: u32) -> Option<()> {
@@ -892,48 +703,53 @@ impl Regen<'_> {
         if self.cur[RX] == v {
             return Some(());
         }
-        match self.vals.expr(v).clone() {
-            Expr::Const(k) => self.push(Insn::stmt(LDX | IMM, k)),
-            Expr::Len => self.push(Insn::stmt(LDX | W | LEN, 0)),
-            Expr::Msh(k) => self.push(Insn::stmt(LDX | B | MSH, k)),
+        let i = match self.vals.expr(v) {
+            Expr::Const(k) => Insn::stmt(LDX | IMM, k),
+            Expr::Len => Insn::stmt(LDX | W | LEN, 0),
+            Expr::Msh(k) => Insn::stmt(LDX | B | MSH, k),
             _ => {
                 if let Some(m) = (2..NREGS).find(|&m| self.cur[m] == v) {
-                    self.push(Insn::stmt(LDX | MEM, (m - 2) as u32));
+                    Insn::stmt(LDX | MEM, (m - 2) as u32)
                 } else {
                     self.emit_a(v, depth + 1)?;
-                    self.push(Insn::stmt(MISC | TAX, 0));
+                    Insn::stmt(MISC | TAX, 0)
                 }
             }
-        }
-        (self.cur[RX] == v).then_some(())
+        };
+        self.out.push(i);
+        self.cur[RX] = v;
+        Some(())
     }
 
-    fn push(&mut self, i: Insn) {
-        // Statements built here never fail to simulate except on a division
-        // by a constant zero, which emit_a refuses before pushing.
-        let _ = sim(self.vals, std::slice::from_ref(&i), &mut self.cur);
+    fn push_a(&mut self, i: Insn, v: V) {
         self.out.push(i);
+        self.cur[RA] = v;
+    }
+
+    fn store(&mut self, m: usize) {
+        self.out.push(Insn::stmt(ST, (m - 2) as u32));
+        self.cur[m] = self.cur[RA];
     }
 }
 
 /// Rewrites every block to the shortest code this pass can find for what
 /// its successors and its test use, given what the registers hold on entry.
 /// `fresh`: `an` already holds the order, predecessors and liveness of `g` as it is.
-/// `memo`: another analysis follows, which the rewritten blocks' memo
-/// entries save from simulating them again.
-fn regenerate(vals: &mut Values, g: &mut Graph, root: Next, an: &mut Analysis, fresh: bool, memo: bool) -> Result<()> {
+/// Leaves the analysis' memo and simulation results stale: only the order
+/// and liveness are read after it.
+fn regenerate(vals: &mut Values, g: &mut Graph, root: Next, an: &mut Analysis, fresh: bool) -> Result<()> {
     if !fresh {
         // Its own simulation is all the rewrite needs of one.
         shape(g, root, an);
         liveness(g, an);
     }
-    // The exit states left behind are those of the rewritten blocks, for
-    // the memo. Only the exit states of predecessors are read, and they are
+    // The analysis' exit states are overwritten with those of the rewritten
+    // blocks. Only the exit states of predecessors are read, and they are
     // written first.
     let mut exit = std::mem::take(&mut an.exit);
-    exit.resize(g.blocks.len(), [0; NREGS]);
+    fit(&mut exit, g.blocks.len(), [0; NREGS]);
     let mut out = std::mem::take(&mut an.regen_out);
-    let result = regenerate_blocks(vals, g, an, &mut exit, &mut out, memo);
+    let result = regenerate_blocks(vals, g, an, &mut exit, &mut out);
     an.exit = exit;
     an.regen_out = out;
     result
@@ -945,7 +761,6 @@ fn regenerate_blocks(
     an: &mut Analysis,
     exit: &mut [State],
     out: &mut Vec<Insn>,
-    memo: bool,
 ) -> Result<()> {
     for i in 0..an.order.len() {
         let b = an.order[i];
@@ -955,9 +770,6 @@ fn regenerate_blocks(
         sim(vals, &blk.stmts, &mut desired)?;
         if blk.keep {
             exit[b] = desired;
-            if memo {
-                an.memo[b] = Some((entry, normalize(vals, &desired, blk.test)?));
-            }
             continue;
         }
         let live = live_out(blk, &an.live_in);
@@ -977,13 +789,13 @@ fn regenerate_blocks(
             _ => (desired[RA], None, Test::Always, false),
         };
         out.clear();
-        let mut r = Regen { vals: &mut *vals, cur: entry, out: std::mem::take(out) };
+        let mut r = Regen { vals: &*vals, cur: entry, out: std::mem::take(out) };
         let mut ok = Some(());
         for m in 2..NREGS {
             if live & (1 << m) != 0 && entry[m] != desired[m] && ok.is_some() {
                 ok = r.emit_a(desired[m], 0);
                 if ok.is_some() {
-                    r.push(Insn::stmt(ST, (m - 2) as u32));
+                    r.store(m);
                 }
             }
         }
@@ -1013,16 +825,8 @@ fn regenerate_blocks(
             }
             exit[b] = cur;
             an.uses_defs[b] = None;
-            if memo {
-                an.memo[b] = Some((entry, normalize(vals, &cur, new_test)?));
-            } else {
-                an.memo[b] = None;
-            }
         } else {
             exit[b] = desired;
-            if memo {
-                an.memo[b] = Some((entry, cmp));
-            }
         }
     }
     Ok(())
@@ -1035,10 +839,8 @@ struct Merge {
     walk: Walk,
     /// The block each one merges into, or NO_BLOCK.
     into: Vec<usize>,
-    /// The first block seen with each hash of a block's contents.
-    first: FastMap<u64, usize>,
-    /// Blocks whose hash an unequal block had first (hash collisions).
-    collided: Vec<usize>,
+    /// The blocks kept, by a hash of their contents.
+    kept: Table,
 }
 
 const NO_BLOCK: usize = usize::MAX;
@@ -1047,19 +849,21 @@ const NO_BLOCK: usize = usize::MAX;
 /// in place, through a hash of their contents, rather than copied into a
 /// map as keys. `order` is the analysis' order if no edge has changed
 /// since it was made, which saves a walk.
-fn merge_duplicates(g: &mut Graph, root: &mut Next, m: &mut Merge, order: Option<&Vec<usize>>) -> bool {
-    match order {
-        Some(order) => m.order.clone_from(order),
-        None => topo(g, *root, &mut m.order, &mut m.walk),
-    }
+fn merge_duplicates(g: &mut Graph, root: &mut Next, m: &mut Merge, order: Option<&[usize]>) -> bool {
+    let mut walked = std::mem::take(&mut m.order);
+    let order = match order {
+        Some(order) => order,
+        None => {
+            topo(g, *root, &mut walked, &mut m.walk);
+            &walked
+        }
+    };
     m.into.clear();
     m.into.resize(g.blocks.len(), NO_BLOCK);
-    m.first.clear();
-    m.collided.clear();
-    let hasher = BuildHasherDefault::<FastHasher>::default();
+    m.kept.clear();
     let mut changed = false;
     // Successors first, so that their merges are visible to predecessors.
-    for &b in m.order.iter().rev() {
+    for &b in order.iter().rev() {
         let blk = &mut g.blocks[b];
         let before = (blk.jt, blk.jf);
         for t in [&mut blk.jt, &mut blk.jf] {
@@ -1073,30 +877,37 @@ fn merge_duplicates(g: &mut Graph, root: &mut Next, m: &mut Merge, order: Option
             blk.jf = blk.jt;
         }
         changed |= (blk.jt, blk.jf) != before;
-        let h = hasher.hash_one(&*blk);
         let blocks = &g.blocks;
-        let same = match m.first.get(&h) {
-            Some(&c) if blocks[c] == blocks[b] => Some(c),
-            Some(_) => m.collided.iter().copied().find(|&c| blocks[c] == blocks[b]),
-            None => None,
-        };
-        match same {
-            Some(c) => {
-                m.into[b] = c;
-                changed = true;
-            }
-            None if m.first.contains_key(&h) => m.collided.push(b),
-            None => {
-                m.first.insert(h, b);
-            }
+        // Only one block of each content is ever kept, so the first equal
+        // one found is the one.
+        if let Some(c) = m.kept.find_or_insert(block_hash(&blocks[b]), |c| blocks[c as usize] == blocks[b], b as u32) {
+            m.into[b] = c as usize;
+            changed = true;
         }
     }
+    m.order = walked;
     if let Next::Block(r) = *root {
         if m.into[r] != NO_BLOCK {
             *root = Next::Block(m.into[r]);
         }
     }
     changed
+}
+
+fn block_hash(b: &Block) -> u64 {
+    let next = |n: Next| match n {
+        Next::Block(i) => i as u64,
+        Next::Ret(k) => 1 << 63 | u64::from(k),
+    };
+    let test = match b.test {
+        Test::Always => u64::MAX,
+        Test::Jump { op, x, k } => u64::from(op) | u64::from(x) << 16 | u64::from(k) << 32,
+    };
+    let mut h = mix(mix(next(b.jt), next(b.jf)), test ^ u64::from(b.keep) << 17);
+    for i in &b.stmts {
+        h = mix(h, u64::from(i.code) | u64::from(i.jt) << 16 | u64::from(i.jf) << 24 | u64::from(i.k) << 32);
+    }
+    h
 }
 
 /// libpcap's or_pullup / and_pullup: in a chain of tests that all jump to
@@ -1215,6 +1026,7 @@ struct Scratch {
     merge: Merge,
     facts: FactLists,
     touched: Vec<bool>,
+    reloads: Vec<Option<reloads::Known>>,
 }
 
 /// Graphs above this many blocks leave no scratch behind, so that one huge
@@ -1229,18 +1041,14 @@ pub fn optimize(g: &mut Graph, root: Next) -> Result<Next> {
     with_scratch(g, root, optimize_with)
 }
 
-/// The one pass that shortens programs the most for the least time: each
-/// block rewritten to compute only what is used, from what the registers
-/// hold on entry. For code that libpcap leaves unoptimized (802.11's
-/// variable headers), whose offset computations this reuses; the jump
-/// threading rounds of [`optimize`] cost three times as much there.
-pub fn regenerate_only(g: &mut Graph, root: Next) -> Result<Next> {
+/// For code that libpcap leaves unoptimized (802.11's variable headers):
+/// only the loads of what a register already holds are dropped
+/// (`reloads`), in one sweep, which costs a small part of what even the
+/// block rewrite alone did there (the rewrite's value numbering is most
+/// of the compile), and leaves programs shorter than libpcap's.
+pub fn drop_reloads(g: &mut Graph, root: Next) -> Result<Next> {
     with_scratch(g, root, |g, root, s| {
-        // The rewrite simulates every block itself: it needs the shape and
-        // liveness only, not the analysis' simulation.
-        shape(g, root, &mut s.an);
-        liveness(g, &mut s.an);
-        regenerate(&mut s.vals, g, root, &mut s.an, true, false)?;
+        reloads::drop_reloads(g, root, &mut s.reloads);
         Ok(root)
     })
 }
@@ -1253,7 +1061,7 @@ fn with_scratch(
     let n = g.blocks.len();
     let kept = n <= SCRATCH_KEPT_BLOCKS;
     let mut run = |s: &mut Scratch| {
-        s.vals.reset(n);
+        s.vals.reset();
         s.an.forget_all();
         pass(g, root, s)
     };
@@ -1267,7 +1075,7 @@ fn with_scratch(
 }
 
 fn optimize_with(g: &mut Graph, mut root: Next, s: &mut Scratch) -> Result<Next> {
-    let Scratch { vals, an, merge, facts, touched } = s;
+    let Scratch { vals, an, merge, facts, touched, .. } = s;
     // Whether `an` describes the graph as it is.
     let mut fresh = false;
     for _ in 0..200 {
@@ -1281,18 +1089,23 @@ fn optimize_with(g: &mut Graph, mut root: Next, s: &mut Scratch) -> Result<Next>
         if !changed {
             changed = dead_stores(g, an);
         }
-        changed |= merge_duplicates(g, &mut root, merge, (!edges_changed).then_some(&an.order));
+        changed |= merge_duplicates(g, &mut root, merge, (!edges_changed).then_some(&an.order[..]));
         if !changed {
             fresh = true;
             break;
         }
     }
-    regenerate(vals, g, root, an, fresh, true)?;
+    regenerate(vals, g, root, an, fresh)?;
+    // The rewrite may leave stores dead (a successor rewritten after its
+    // predecessors now reuses a register instead of loading M[]), which
+    // only liveness tells: the rewrite changes no edge (a swapped jt/jf is
+    // the same pair of successors), so the order still holds, and nothing
+    // reads the values any more.
     // One round is the fixpoint: dead_stores' single pass is complete, and
     // so is merging, successors first; blocks merged are identical, so
     // they leave liveness (and with it dead stores) as it was.
-    analyze(vals, g, root, an)?;
+    liveness(g, an);
     dead_stores(g, an);
-    merge_duplicates(g, &mut root, merge, Some(&an.order));
+    merge_duplicates(g, &mut root, merge, Some(&an.order[..]));
     Ok(root)
 }
