@@ -4,7 +4,6 @@ use std::cell::UnsafeCell;
 use std::ffi::{c_char, c_int, c_long, c_uint};
 use std::mem::ManuallyDrop;
 use std::ptr;
-use std::ptr::addr_of;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::os_text;
@@ -281,10 +280,10 @@ pub extern "C" fn pcap_dump(user: *mut u8, h: *const pcap_pkthdr, sp: *const u8)
         // SAFETY: h points to a pcap_pkthdr, per the API.
         let (ts_sec, ts_frac, caplen, len) = unsafe {
             (
-                addr_of!((*h).ts.tv_sec).read_volatile(),
-                addr_of!((*h).ts.tv_usec).read_volatile(),
-                addr_of!((*h).caplen).read_volatile(),
-                addr_of!((*h).len).read_volatile(),
+                ptr::addr_of!((*h).ts.tv_sec).read_volatile(),
+                ptr::addr_of!((*h).ts.tv_usec).read_volatile(),
+                ptr::addr_of!((*h).caplen).read_volatile(),
+                ptr::addr_of!((*h).len).read_volatile(),
             )
         };
         // SAFETY: sp points to h->caplen bytes, per the API.

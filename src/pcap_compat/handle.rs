@@ -439,9 +439,14 @@ impl PcapState {
             // left less room than libpcap's for a reader then descheduled
             // (measured: more drops on a busy machine). The read timeout is
             // how long the program lets packets wait in the buffer, so it
-            // bounds the pause (0: for ever; a second, the longest pause
-            // taken). Immediate mode asks for every packet at once.
-            coalesce_us: if self.opts.immediate { 0 } else { crate::rx::DEFAULT_COALESCE_US },
+            // bounds the pause (0 waits for ever: the native bound alone).
+            // The capture's own poll timeout cannot: on V3 it is -1. Immediate
+            // mode asks for every packet at once.
+            coalesce_us: match self.opts.timeout_ms {
+                _ if self.opts.immediate => 0,
+                ms if ms > 0 => crate::rx::DEFAULT_COALESCE_US.min((ms as u32).saturating_mul(1000)),
+                _ => crate::rx::DEFAULT_COALESCE_US,
+            },
             ..CaptureConfig::default()
         };
         let buffer = if self.opts.buffer_size > 0 { self.opts.buffer_size as usize } else { LIBPCAP_BUFFER_BYTES };

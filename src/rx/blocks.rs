@@ -168,9 +168,11 @@ fn read_block<F: FnMut(&Packet<'_>) + ?Sized>(
         let data_at = cur.offset + h.tp_mac as usize;
         if vnet {
             // The kernel wrote the header just before the packet.
-            let hdr = (h.tp_mac as usize >= VNET_HDR_LEN).then(|| bytes.bytes(data_at - VNET_HDR_LEN, VNET_HDR_LEN));
-            meta.vnet = hdr.flatten().and_then(VnetHeader::from_bytes).unwrap_or_default();
-            meta.vnet_valid = hdr.flatten().is_some();
+            let hdr = (h.tp_mac as usize >= VNET_HDR_LEN)
+                .then(|| bytes.bytes(data_at - VNET_HDR_LEN, VNET_HDR_LEN))
+                .flatten();
+            meta.vnet = hdr.and_then(VnetHeader::from_bytes).unwrap_or_default();
+            meta.vnet_valid = hdr.is_some();
         }
         let cut_by_frame = meta.caplen < meta.len && h.tp_mac as usize + meta.caplen as usize >= max_frame;
         let data = bytes.span_up_to(data_at, meta.caplen as usize);
