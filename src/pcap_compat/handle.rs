@@ -19,7 +19,7 @@ use crate::pcap_compat::dlt::*;
 use crate::pcap_compat::error::{PResult, PcapError};
 use crate::pcap_compat::netfilter::{is_netfilter, open_netfilter, read_netfilter, NetfilterShared};
 use crate::pcap_compat::tstamp;
-use crate::rx::{Capture, CaptureConfig, Packet, Step, WaitFor, DEFAULT_SNAPLEN};
+use crate::rx::{Capture, CaptureConfig, Packet, Step, V3Frame, WaitFor, DEFAULT_SNAPLEN};
 use crate::savefile::{FileInfo, Precision, Reader};
 use crate::socket::PacketSocket;
 use crate::socket::SocketKind;
@@ -141,6 +141,8 @@ pub struct ReadBuffers {
     pub oneshot: Vec<u8>,
     pub oneshot_hdr: pcap_pkthdr,
     scratch: Vec<u8>,
+    /// Where a tagged packet is rebuilt when the ring has no room before it.
+    tagged: Vec<u8>,
 }
 
 /// The link type a device's hardware type maps to, as libpcap maps it;
@@ -653,10 +655,23 @@ impl Reading {
             capture.set_nonblocking(plan.nonblock).map_err(PcapError::from)?;
         }
         let scratch = &mut bufs.scratch;
+        if capture.reads_frames() {
+            // V3 (every handle but immediate mode's): straight from the
+            // kernel's headers, without the native API's packet record.
+            let (vlan, tagged) = (capture.reinserts_vlan(), &mut bufs.tagged);
+            let mut each = |f: &V3Frame<'_>| live_frame(f, vlan, plan, refresh, scratch, tagged, deliver);
+            return match capture.step_frames(budget, &mut each, woke).map_err(PcapError::from)? {
+                Step::Done(n) => Ok(Round::Done(n)),
+                Step::Wait(w) => Ok(Round::Wait(w)),
+            };
+        }
         let mut accepted = 0usize;
         // Small, so the reader inlines it, and `live_packet` with it.
         let mut handle = |p: &Packet<'_>| {
-            accepted += usize::from(live_packet(p, plan, refresh, scratch, deliver));
+            if let Some(new) = refresh.poll() {
+                *plan = new;
+            }
+            accepted += usize::from(live_packet(p, plan, scratch, deliver));
         };
         match capture.step(budget, &mut handle, woke).map_err(PcapError::from)? {
             Step::Done(_) => Ok(Round::Done(accepted)),
@@ -707,33 +722,96 @@ impl Reading {
     }
 }
 
+impl ReadPlan {
+    /// Whether a packet of this type, device and protocol is one this
+    /// handle's direction lets through.
+    #[inline(always)]
+    fn wants(&self, pkttype: u8, ifindex: i32, protocol: u16) -> bool {
+        if pkttype == sys::PACKET_OUTGOING as u8 {
+            // libpcap's linux_check_direction: loopback and CAN devices
+            // hand every sent packet back in as received, too.
+            let can = matches!(protocol, LINUX_SLL_P_CAN | LINUX_SLL_P_CANFD);
+            !(ifindex == self.loopback || (can && self.direction != PCAP_D_OUT) || self.direction == PCAP_D_IN)
+        } else {
+            self.direction != PCAP_D_OUT
+        }
+    }
+
+    /// The kernel's time stamp in the handle's precision.
+    #[inline(always)]
+    fn timeval(&self, sec: u64, nsec: u32) -> libc::timeval {
+        let frac = if self.precision == PCAP_TSTAMP_PRECISION_NANO { nsec } else { nsec / 1000 };
+        libc::timeval { tv_sec: sec as libc::time_t, tv_usec: frac as libc::suseconds_t }
+    }
+}
+
+/// One V3 packet as pcap_dispatch hands it over, read from the kernel's
+/// header; true when it was delivered. A packet that needs more than its
+/// header (a tag to put back, a cooked header, a filter run here) goes
+/// through [`framed_packet`].
+#[inline(always)]
+fn live_frame(
+    f: &V3Frame<'_>,
+    vlan: bool,
+    plan: &mut ReadPlan,
+    refresh: &mut Refresh<'_>,
+    scratch: &mut Vec<u8>,
+    tagged: &mut Vec<u8>,
+    deliver: &mut impl FnMut(&pcap_pkthdr, &[u8]),
+) -> bool {
+    if let Some(new) = refresh.poll() {
+        *plan = new;
+    }
+    if plan.cooked.is_some() || plan.filter.is_some() || (vlan && f.has_tag()) {
+        return framed_packet(f, vlan, plan, scratch, tagged, deliver);
+    }
+    let sll = f.link();
+    if !plan.wants(sll.sll_pkttype, sll.sll_ifindex, u16::from_be(sll.sll_protocol)) {
+        return false;
+    }
+    let data = f.data().as_slice();
+    let caplen = data.len().min(plan.snaplen);
+    let ts = plan.timeval(u64::from(f.hdr.tp_sec), f.hdr.tp_nsec);
+    deliver(&pcap_pkthdr { ts, caplen: caplen as u32, len: f.hdr.tp_len }, &data[..caplen]);
+    true
+}
+
+/// [`live_frame`] for a packet that needs its whole record: it is built as
+/// the native reader builds it (the tag put back as libpcap does), then
+/// handed on as any ring packet is.
+#[inline(never)]
+fn framed_packet(
+    f: &V3Frame<'_>,
+    vlan: bool,
+    plan: &ReadPlan,
+    scratch: &mut Vec<u8>,
+    tagged: &mut Vec<u8>,
+    deliver: &mut impl FnMut(&pcap_pkthdr, &[u8]),
+) -> bool {
+    let mut meta = crate::rx::PacketMeta::default();
+    f.fill_meta(&mut meta);
+    let (data, headroom) = match vlan {
+        true => crate::rx::put_tag_back(f.data(), f.headroom(), &mut meta, tagged),
+        false => (f.data().as_slice(), f.headroom()),
+    };
+    meta.caplen = data.len() as u32;
+    live_packet(&Packet { data, meta: &meta, headroom: std::cell::Cell::new(headroom) }, plan, scratch, deliver)
+}
+
 /// One ring packet as pcap_dispatch hands it over: direction, time stamp,
 /// cooked header, filter; true when it was delivered. Inlined into the
 /// ring reader, so the packet's fields are read where the reader has them.
 #[inline(always)]
 fn live_packet(
     p: &Packet<'_>,
-    plan: &mut ReadPlan,
-    refresh: &mut Refresh<'_>,
+    plan: &ReadPlan,
     scratch: &mut Vec<u8>,
     deliver: &mut impl FnMut(&pcap_pkthdr, &[u8]),
 ) -> bool {
-    if let Some(new) = refresh.poll() {
-        *plan = new;
-    }
-    let outgoing = p.meta.pkttype == sys::PACKET_OUTGOING as u8;
-    if outgoing {
-        // libpcap's linux_check_direction: loopback and CAN devices
-        // hand every sent packet back in as received, too.
-        let can = matches!(p.meta.protocol, LINUX_SLL_P_CAN | LINUX_SLL_P_CANFD);
-        if p.meta.ifindex == plan.loopback || (can && plan.direction != PCAP_D_OUT) || plan.direction == PCAP_D_IN {
-            return false;
-        }
-    } else if plan.direction == PCAP_D_OUT {
+    if !plan.wants(p.meta.pkttype, p.meta.ifindex, p.meta.protocol) {
         return false;
     }
-    let frac = if plan.precision == PCAP_TSTAMP_PRECISION_NANO { p.meta.ts_nsec } else { p.meta.ts_nsec / 1000 };
-    let ts = libc::timeval { tv_sec: p.meta.ts_sec as libc::time_t, tv_usec: frac as libc::suseconds_t };
+    let ts = plan.timeval(p.meta.ts_sec, p.meta.ts_nsec);
     let (data, len): (&[u8], u32) = match plan.cooked {
         None => (p.data, p.meta.len),
         Some(c) => cooked(p, c, scratch),

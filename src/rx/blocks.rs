@@ -4,10 +4,11 @@
 
 use std::mem::size_of;
 
-use crate::packet::{PacketMeta, VnetHeader, VNET_HDR_LEN};
-use crate::ring::{BlockMem, BlockRing, TpacketHeader, V3};
+use crate::packet::{Headroom, PacketMeta, VnetHeader, VNET_HDR_LEN};
+use crate::ring::{BlockMem, BlockRing, Region, Span, TpacketHeader, V3};
 use crate::rx::{headroom, Delivery, Found, Packet};
 use crate::sys;
+use crate::wait::Breaker;
 
 /// Position inside a block user space currently owns.
 struct Cursor {
@@ -96,15 +97,43 @@ impl BlockReader {
         priv_len: usize,
         d: &mut Delivery<'_, F>,
     ) -> usize {
+        let budget = d.budget;
+        self.each_block(ring, priv_len, budget, |block, cur, left| read_block(block, cur, priv_len, d, left))
+    }
+
+    /// Hands up to `budget` packets to `each` as the kernel wrote them
+    /// (see [`V3Frame`]); `each` says whether it took the packet, and the
+    /// count of those is returned. Stops early when `breaker` asks.
+    pub fn read_frames<E: FnMut(&V3Frame<'_>) -> bool>(
+        &mut self,
+        ring: &BlockRing<'_>,
+        priv_len: usize,
+        budget: usize,
+        breaker: &Breaker,
+        each: &mut E,
+    ) -> usize {
+        self.each_block(ring, priv_len, budget, |block, cur, left| walk_block(block.region(), cur, left, breaker, each))
+    }
+
+    /// Runs `read` over the owned blocks in ring order, from the cursor
+    /// on, until `budget` packets were taken or it asks to stop; each block
+    /// read to its end goes back to the kernel.
+    #[inline(always)]
+    fn each_block(
+        &mut self,
+        ring: &BlockRing<'_>,
+        priv_len: usize,
+        budget: usize,
+        mut read: impl FnMut(BlockMem<'_>, &mut Cursor, usize) -> (usize, bool),
+    ) -> usize {
         let mut n = 0;
-        while n < d.budget {
+        while n < budget {
             if self.cursor.is_none() && !self.open_block(ring, priv_len) {
                 break;
             }
             let block = ring.block(self.block);
             let Some(cur) = self.cursor.as_mut() else { break };
-            let budget = d.budget - n;
-            let (got, stop) = read_block(block, cur, priv_len, d, budget);
+            let (got, stop) = read(block, cur, budget - n);
             n += got;
             if cur.remaining == 0 {
                 self.close_block(ring);
@@ -117,17 +146,73 @@ impl BlockReader {
     }
 }
 
+/// One packet of a block user space owns, as the walk found it: the
+/// kernel's header for it, already read (in bounds); everything past the
+/// header is reached through the block's bounds. Valid while the block is,
+/// until the packet's callback returns.
+pub(crate) struct V3Frame<'d> {
+    block: Region<'d>,
+    /// Where the packet's tpacket3_hdr starts in the block.
+    at: usize,
+    pub hdr: sys::tpacket3_hdr,
+}
+
+impl<'d> V3Frame<'d> {
+    /// The frame's sockaddr_ll (zeroed if a corrupt header put it past the block).
+    #[inline(always)]
+    pub fn link(&self) -> sys::sockaddr_ll {
+        self.block.read::<sys::sockaddr_ll>(self.at + V3::SLL_AT).unwrap_or_default()
+    }
+
+    fn data_at(&self) -> usize {
+        self.at + self.hdr.tp_mac as usize
+    }
+
+    /// The packet's captured bytes (tp_snaplen of them, cut at the block's end).
+    #[inline(always)]
+    pub fn data(&self) -> Span<'d> {
+        self.block.span_up_to(self.data_at(), self.hdr.tp_snaplen as usize)
+    }
+
+    /// The ring bytes free before the packet, for a header written in place.
+    #[inline(always)]
+    pub fn headroom(&self) -> Option<Headroom> {
+        headroom(&self.block, self.at + V3::HDRLEN, self.data_at())
+    }
+
+    /// Whether the kernel took a VLAN tag out of the packet (libpcap's
+    /// VLAN_VALID: a nonzero TCI, or the status bit for TCI 0).
+    #[inline(always)]
+    pub fn has_tag(&self) -> bool {
+        // SAFETY: hv1 is the union's only variant, and plain data.
+        let hv1 = unsafe { self.hdr.__bindgen_anon_1.hv1 };
+        hv1.tp_vlan_tci != 0 || self.hdr.tp_status & sys::TP_STATUS_VLAN_VALID != 0
+    }
+
+    /// The fields of `meta` that are the packet's own: header, link address, status.
+    #[inline(always)]
+    pub fn fill_meta(&self, meta: &mut PacketMeta) {
+        meta.status = self.hdr.tp_status;
+        V3::fill_meta(&self.hdr, meta);
+        meta.fill_link(&self.link());
+    }
+
+    /// Whether the kernel cut the packet to fit the block's room for one
+    /// (`max_frame`), rather than to the snaplen: V3 has no copies, so only
+    /// then is tp_snaplen short of tp_len without a socket filter asking.
+    fn cut_by_frame(&self, max_frame: usize) -> bool {
+        self.hdr.tp_snaplen < self.hdr.tp_len && self.hdr.tp_mac as usize + self.hdr.tp_snaplen as usize >= max_frame
+    }
+}
+
 /// How far ahead of the packet being delivered the block's lines are
 /// asked for: several minimum-size packets, or the head of a large one.
 const PREFETCH_AHEAD: usize = 1024;
 const CACHE_LINE: usize = 64;
 
-/// Delivers packets of one owned block from the cursor on, up to `budget`;
-/// returns how many were delivered and whether a break was asked for. The
-/// block's bounds are fixed here, so each packet costs only the checks of
-/// the offsets the kernel wrote for it. A header that would run past the
-/// block means a corrupt block: its remaining packets are dropped (the
-/// cursor emptied) rather than read beyond it.
+/// Delivers packets of one owned block from the cursor on, up to `budget`,
+/// as the native API hands them (a [`PacketMeta`] each); returns how many
+/// were delivered and whether a break was asked for.
 #[inline(always)]
 fn read_block<F: FnMut(&Packet<'_>) + ?Sized>(
     block: BlockMem<'_>,
@@ -137,11 +222,7 @@ fn read_block<F: FnMut(&Packet<'_>) + ?Sized>(
     budget: usize,
 ) -> (usize, bool) {
     let bytes = block.region();
-    let block_size = bytes.len();
-    // V3 has no copies: the kernel cuts a packet to the block's room for
-    // one packet (max_frame_len), and only then is tp_snaplen short of
-    // tp_len without a socket filter asking for it.
-    let max_frame = block_size.saturating_sub(sys::v3_block_plus_priv(priv_len));
+    let max_frame = bytes.len().saturating_sub(sys::v3_block_plus_priv(priv_len));
     let vnet = d.vnet();
     // One meta for the block's packets: what is the block's is set here,
     // and each packet sets every field of its own (zeroing the whole struct
@@ -153,32 +234,48 @@ fn read_block<F: FnMut(&Packet<'_>) + ?Sized>(
         meta.block_private = p;
         meta.block_private_len = priv_len as u32;
     }
-    let mut n = 0;
-    while cur.remaining > 0 && n < budget {
-        let Some(h) = bytes.read::<sys::tpacket3_hdr>(cur.offset) else {
-            cur.remaining = 0;
-            break;
-        };
-        meta.status = h.tp_status;
-        V3::fill_meta(&h, &mut meta);
-        match bytes.read::<sys::sockaddr_ll>(cur.offset + V3::SLL_AT) {
-            Some(sll) => meta.fill_link(&sll),
-            None => meta.fill_link(&sys::sockaddr_ll::default()),
-        }
-        let data_at = cur.offset + h.tp_mac as usize;
+    let breaker = d.breaker;
+    walk_block(bytes, cur, budget, breaker, &mut |f: &V3Frame<'_>| {
+        f.fill_meta(&mut meta);
         if vnet {
             // The kernel wrote the header just before the packet.
-            let hdr = (h.tp_mac as usize >= VNET_HDR_LEN)
-                .then(|| bytes.bytes(data_at - VNET_HDR_LEN, VNET_HDR_LEN))
+            let hdr = (f.hdr.tp_mac as usize >= VNET_HDR_LEN)
+                .then(|| bytes.bytes(f.data_at() - VNET_HDR_LEN, VNET_HDR_LEN))
                 .flatten();
             meta.vnet = hdr.and_then(VnetHeader::from_bytes).unwrap_or_default();
             meta.vnet_valid = hdr.is_some();
         }
-        let cut_by_frame = meta.caplen < meta.len && h.tp_mac as usize + meta.caplen as usize >= max_frame;
-        let data = bytes.span_up_to(data_at, meta.caplen as usize);
-        let cur_packet = cur.offset;
+        let found =
+            Found { data: f.data(), meta: &mut meta, cut_by_frame: f.cut_by_frame(max_frame), headroom: f.headroom() };
+        d.deliver(found)
+    })
+}
+
+/// Walks one owned block's packets from the cursor on, up to `budget`,
+/// handing each to `each` (true: it took the packet); returns how many it
+/// took and whether a break was asked for. The block's bounds are fixed
+/// here, so each packet costs only the checks of the offsets the kernel
+/// wrote for it. A header that would run past the block means a corrupt
+/// block: its remaining packets are dropped (the cursor emptied) rather
+/// than read beyond it.
+#[inline(always)]
+fn walk_block<E: FnMut(&V3Frame<'_>) -> bool + ?Sized>(
+    bytes: Region<'_>,
+    cur: &mut Cursor,
+    budget: usize,
+    breaker: &Breaker,
+    each: &mut E,
+) -> (usize, bool) {
+    let block_size = bytes.len();
+    let mut n = 0;
+    while cur.remaining > 0 && n < budget {
+        let Some(hdr) = bytes.read::<sys::tpacket3_hdr>(cur.offset) else {
+            cur.remaining = 0;
+            break;
+        };
+        let frame = V3Frame { block: bytes, at: cur.offset, hdr };
         cur.remaining -= 1;
-        cur.offset += h.tp_next_offset as usize;
+        cur.offset += hdr.tp_next_offset as usize;
         // The kernel wrote the packets on another CPU: the first touch of
         // each line is a cache miss that, unasked for, stalls every packet
         // (most of this loop's time at full rate, measured with perf). Keep
@@ -192,9 +289,8 @@ fn read_block<F: FnMut(&Packet<'_>) + ?Sized>(
                 cur.prefetched += CACHE_LINE;
             }
         }
-        let headroom = headroom(&bytes, cur_packet + V3::HDRLEN, data_at);
-        n += usize::from(d.deliver(Found { data, meta: &mut meta, cut_by_frame, headroom }));
-        if d.should_stop() {
+        n += usize::from(each(&frame));
+        if breaker.is_requested() {
             return (n, true);
         }
     }

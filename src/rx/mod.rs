@@ -30,6 +30,7 @@ use crate::wait::{Breaker, Wake};
 use crate::packet::Headroom;
 pub use crate::packet::{self, Packet, PacketMeta};
 use blocks::BlockReader;
+pub(crate) use blocks::V3Frame;
 use frames::FrameReader;
 pub(crate) use plan::RxPlan;
 
@@ -361,6 +362,29 @@ fn headroom(region: &crate::ring::Region<'_>, from: usize, to: usize) -> Option<
     Some(Headroom { start, len })
 }
 
+/// The packet with the VLAN tag the kernel took out put back, if it had
+/// one: in the ring's room before the packet, as libpcap does, or rebuilt
+/// in `buf` when there is no room (a copy); `data` is the packet as found,
+/// not yet viewed, and nothing else may view it meanwhile.
+#[inline(always)]
+pub(crate) fn put_tag_back<'d>(
+    data: Span<'d>,
+    headroom: Option<Headroom>,
+    meta: &mut PacketMeta,
+    buf: &'d mut Vec<u8>,
+) -> (&'d [u8], Option<Headroom>) {
+    if !crate::vlan::has_tag(meta) {
+        return (data.as_slice(), headroom);
+    }
+    // SAFETY: the reader owns the frame or block until the callback
+    // returns, and nothing has viewed the packet yet (`Span`).
+    match headroom.and_then(|room| unsafe { crate::vlan::reinsert_in_place(room, data, meta) }) {
+        Some((tagged, room)) => (tagged.as_slice(), room),
+        None if crate::vlan::reinsert(data.as_slice(), meta, buf) => (&buf[..], None),
+        None => (data.as_slice(), headroom),
+    }
+}
+
 impl<F: FnMut(&Packet<'_>) + ?Sized> Delivery<'_, F> {
     /// Hands one packet to the callback; false when the direction option skips it.
     #[inline(always)]
@@ -372,18 +396,8 @@ impl<F: FnMut(&Packet<'_>) + ?Sized> Delivery<'_, F> {
         }
         self.truncated += u64::from(cut_by_frame);
         let (data, headroom) = match self.options.vlan_buffer.as_mut() {
-            Some(buf) if crate::vlan::has_tag(meta) => {
-                // In the ring's room before the packet, as libpcap does;
-                // a packet without that room (a copy) is rebuilt in `buf`.
-                // SAFETY: the reader owns the frame or block until the
-                // callback returns, and nothing has viewed the packet yet.
-                match headroom.and_then(|room| unsafe { crate::vlan::reinsert_in_place(room, data, meta) }) {
-                    Some((tagged, room)) => (tagged.as_slice(), room),
-                    None if crate::vlan::reinsert(data.as_slice(), meta, buf) => (&buf[..], None),
-                    None => (data.as_slice(), headroom),
-                }
-            }
-            _ => (data.as_slice(), headroom),
+            Some(buf) => put_tag_back(data, headroom, meta, buf),
+            None => (data.as_slice(), headroom),
         };
         let caplen = data.len().min(self.snaplen as usize);
         meta.caplen = caplen as u32;
@@ -648,6 +662,87 @@ impl Capture {
         callback: &mut F,
         woke: Option<Wake>,
     ) -> Result<Step> {
+        self.step_by(budget, woke, |cap| {
+            let mut delivery = Delivery {
+                budget,
+                snaplen: cap.snaplen,
+                breaker: &cap.breaker,
+                callback,
+                options: &mut cap.read_options,
+                skipped: 0,
+                truncated: 0,
+            };
+            // One match per dispatch; the loop inside is the version's own.
+            let ring = cap.ring.mem();
+            let n = match &mut cap.reader {
+                Reader::V1(r) => r.read(&ring.frames()?, &cap.socket, &mut delivery),
+                Reader::V2(r) => r.read(&ring.frames()?, &cap.socket, &mut delivery),
+                Reader::V3(r) => r.read(&ring.blocks()?, ring.geometry().priv_size as usize, &mut delivery),
+            };
+            cap.stats.filtered += delivery.skipped;
+            cap.stats.truncated += delivery.truncated;
+            Ok(n)
+        })
+    }
+
+    /// [`Capture::step`] for a caller that reads packets straight from the
+    /// V3 block, as the kernel wrote them ([`V3Frame`]): no [`PacketMeta`]
+    /// is built, and no read option applies (a VLAN tag is not put back:
+    /// [`put_tag_back`] is there for that). `each` says whether it took the
+    /// packet. Only for V3 rings opened without a direction option or
+    /// virtio-net headers, which this path could not honour.
+    pub(crate) fn step_frames<E: FnMut(&V3Frame<'_>) -> bool>(
+        &mut self,
+        budget: usize,
+        each: &mut E,
+        woke: Option<Wake>,
+    ) -> Result<Step> {
+        if !self.reads_frames() {
+            return Err(Error::invalid(
+                "reading V3 frames needs a TPACKET_V3 ring without a direction option or virtio-net headers",
+            ));
+        }
+        self.step_by(budget, woke, |cap| {
+            let ring = cap.ring.mem();
+            let Reader::V3(r) = &mut cap.reader else { return Ok(0) };
+            // What `each` refused counts as filtered, as the direction
+            // option's skips do, so the counts still add up to received.
+            let mut refused = 0u64;
+            let mut counted = |f: &V3Frame<'_>| {
+                let took = each(f);
+                refused += u64::from(!took);
+                took
+            };
+            let blocks = ring.blocks()?;
+            let n = r.read_frames(&blocks, ring.geometry().priv_size as usize, budget, &cap.breaker, &mut counted);
+            cap.stats.filtered += refused;
+            Ok(n)
+        })
+    }
+
+    /// Whether [`Capture::step_frames`] can read this capture.
+    pub(crate) fn reads_frames(&self) -> bool {
+        matches!(self.reader, Reader::V3(_))
+            && self.read_options.direction == crate::direction::Direction::Both
+            && !self.read_options.vnet
+    }
+
+    /// Whether packets come with the VLAN tags the kernel took out put back.
+    pub(crate) fn reinserts_vlan(&self) -> bool {
+        self.read_options.vlan_buffer.is_some()
+    }
+
+    /// A dispatch step around `read`, which takes what the ring holds and
+    /// says how many packets it delivered: the waits (a coalescing pause,
+    /// the ring, a link that went down), the counts and the pacing are the
+    /// same whichever way the packets are read.
+    #[inline(always)]
+    fn step_by(
+        &mut self,
+        budget: usize,
+        woke: Option<Wake>,
+        read: impl FnOnce(&mut Capture) -> Result<usize>,
+    ) -> Result<Step> {
         if self.link == LinkState::Gone {
             self.pending = None;
             return Err(self.disappeared());
@@ -695,25 +790,8 @@ impl Capture {
             let timeout_ms = if self.link == LinkState::Down { LINK_DOWN_POLL_MS } else { self.timeout_ms };
             return Ok(Step::Wait(WaitFor { ring: true, timeout_ms }));
         }
-        let mut delivery = Delivery {
-            budget,
-            snaplen: self.snaplen,
-            breaker: &self.breaker,
-            callback,
-            options: &mut self.read_options,
-            skipped: 0,
-            truncated: 0,
-        };
-        // One match per dispatch; the loop inside is the version's own.
-        let ring = self.ring.mem();
-        let n = match &mut self.reader {
-            Reader::V1(r) => r.read(&ring.frames()?, &self.socket, &mut delivery),
-            Reader::V2(r) => r.read(&ring.frames()?, &self.socket, &mut delivery),
-            Reader::V3(r) => r.read(&ring.blocks()?, ring.geometry().priv_size as usize, &mut delivery),
-        };
+        let n = read(self)?;
         self.stats.delivered += n as u64;
-        self.stats.filtered += delivery.skipped;
-        self.stats.truncated += delivery.truncated;
         self.pause_ms = self.pace(n);
         if n == 0 && self.breaker.is_requested() {
             return Err(self.take_break());
