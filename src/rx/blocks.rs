@@ -200,7 +200,8 @@ impl<'d> V3Frame<'d> {
     /// Whether the kernel cut the packet to fit the block's room for one
     /// (`max_frame`), rather than to the snaplen: V3 has no copies, so only
     /// then is tp_snaplen short of tp_len without a socket filter asking.
-    fn cut_by_frame(&self, max_frame: usize) -> bool {
+    #[inline(always)]
+    pub fn cut_by_frame(&self, max_frame: usize) -> bool {
         self.hdr.tp_snaplen < self.hdr.tp_len && self.hdr.tp_mac as usize + self.hdr.tp_snaplen as usize >= max_frame
     }
 }
