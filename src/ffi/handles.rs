@@ -241,7 +241,7 @@ fn release(slot: &'static Slot, index: usize) {
     release_as(slot, index, Count::Atomic)
 }
 
-#[inline]
+#[inline(always)]
 fn release_as(slot: &'static Slot, index: usize, count: Count) {
     let last = match count {
         Count::Atomic => slot.users.fetch_sub(1, Ordering::AcqRel) == 1,
@@ -255,9 +255,16 @@ fn release_as(slot: &'static Slot, index: usize, count: Count) {
             n == 1
         }
     };
-    if !last {
-        return;
+    if last {
+        free_if_closing(slot, index);
     }
+}
+
+/// The end of `release_as` for the last count out: frees a closing slot.
+/// Apart, so that the per-call part stays inline in its callers.
+#[cold]
+#[inline(never)]
+fn free_if_closing(slot: &'static Slot, index: usize) {
     let w = slot.word.load(Ordering::Acquire);
     if w & 3 != CLOSING {
         return;
