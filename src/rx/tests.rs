@@ -366,3 +366,37 @@ fn a_vlan_tag_goes_back_in_place_before_the_packet() {
     assert_eq!(got.packets[0].1, 64, "the length counts the tag");
     assert_eq!(r.bytes(mac - 4, 64).unwrap(), &tagged[..], "rebuilt in the ring, not in a copy");
 }
+
+/// The frames walk (the pcap layer's V3 path) finds what the native reader
+/// delivers, packet for packet, stops at its budget of taken packets, and
+/// gives each block back after its last packet, taken or not.
+#[test]
+fn v3_frames_walk_sees_what_the_native_reader_delivers() {
+    let mut mem = FakeMemory::new(2 * 4096);
+    let g = geometry(Version::V3, 4096, 2, 2048, 4);
+    let ring = mem.ring(g);
+    let blocks = ring.blocks().unwrap();
+    let (a, b, c): (Vec<u8>, Vec<u8>, Vec<u8>) = ((0..60u8).collect(), (0..200u8).collect(), vec![7u8; 90]);
+    let retire_both = || {
+        kernel_retires_v3_block(&ring, 0, &[&a, &b], 1);
+        kernel_retires_v3_block(&ring, 1, &[&c], 2);
+    };
+    retire_both();
+    let native = read_with(&Features::default(), 65_535, |d| BlockReader::new().read(&blocks, 0, d));
+    retire_both();
+    let breaker = Breaker::new().unwrap();
+    let mut reader = BlockReader::new();
+    let mut seen = Vec::new();
+    let mut each = |f: &super::V3Frame<'_>| {
+        seen.push((f.data().as_slice().to_vec(), f.hdr.tp_len, f.link().sll_pkttype, f.has_tag()));
+        seen.len() != 2 // the second packet is refused
+    };
+    // A budget of 2 taken packets: the refused one does not count against it.
+    let took = reader.read_frames(&blocks, 0, 2, &breaker, &mut each);
+    assert_eq!(took, 2);
+    let expected: Vec<_> = native.packets.iter().map(|p| (p.0.clone(), p.1, p.2, false)).collect();
+    assert_eq!(seen, expected, "the same bytes, lengths and packet types, in ring order");
+    let statuses = (blocks.block(0).status(), blocks.block(1).status());
+    assert_eq!(statuses, (sys::TP_STATUS_KERNEL, sys::TP_STATUS_KERNEL), "both blocks go back once walked");
+    assert!(!reader.ready(&blocks));
+}
