@@ -219,6 +219,20 @@ impl Prepared {
         for pc in 0..end {
             ops[pc] = fuse_further(&ops, pc);
         }
+        // Last, once the fused steps have looked at their targets: a jump
+        // to a `ret #k` returns k itself, without dispatching the return
+        // (one indirect branch less per packet in most compiled filters,
+        // whose every path ends on a jump to `ret #0` or `ret #snaplen`).
+        if end < RET_NOW as usize {
+            let kept: Vec<Op> = ops.clone();
+            let to_ret = |t: u32| match kept[t as usize] {
+                Op::RetK(k) if k < RET_NOW => RET_NOW | k,
+                _ => t,
+            };
+            for op in &mut ops {
+                *op = retarget(*op, to_ret);
+            }
+        }
         let scratch = ops.iter().any(|op| matches!(op, Op::LdMem(_) | Op::LdxMem(_) | Op::St(_) | Op::Stx(_)));
         Prepared { ops: ops.into_iter().map(Step).collect(), scratch }
     }
@@ -267,14 +281,19 @@ impl Prepared {
         let mut mem = [0u32; MEMWORDS as usize];
         let mut pc = 0usize;
         loop {
+            if pc >= RET_NOW as usize {
+                return Some((pc - RET_NOW as usize) as u32);
+            }
             debug_assert!(pc < ops.len());
-            // SAFETY: `pc` is always an index into `ops`. It starts at 0,
-            // and `ops` is never empty ([`Prepared::new`] ends it with
-            // `Fail`). A jump sets it to a target, and every target is at
-            // most the index of that last `Fail` (`target` clamps to
-            // `end`, and the fused steps only copy targets made by it).
-            // Every other step is followed by pc + 1, and is not the last
-            // step (which is `Fail` and returns), so pc + 1 is in range.
+            // SAFETY: `pc` is here always an index into `ops`. It starts at
+            // 0, and `ops` is never empty ([`Prepared::new`] ends it with
+            // `Fail`). A jump sets it to a target, which is either a
+            // return's value marked with RET_NOW (returned just above) or
+            // at most the index of that last `Fail` (`target` clamps to
+            // `end`, the fused steps only copy targets made by it, and
+            // `retarget` only marks them). Every other step is followed by
+            // pc + 1, and is not the last step (which is `Fail` and
+            // returns), so pc + 1 is in range.
             let Step(op) = unsafe { ops.get_unchecked(pc) };
             pc += 1;
             match *op {
@@ -380,6 +399,60 @@ impl Prepared {
                 Op::Fail => return None,
             }
         }
+    }
+}
+
+/// Marks a jump target that is a return's value rather than a step's
+/// index: the target of a jump to `ret #k` (k below it) is `RET_NOW | k`.
+/// Used only in programs shorter than it, where no index has the bit.
+const RET_NOW: u32 = 1 << 31;
+
+/// `op` with each of its jump targets passed through `f`.
+fn retarget(op: Op, f: impl Fn(u32) -> u32) -> Op {
+    match op {
+        Op::Ja(t) => Op::Ja(f(t)),
+        Op::JeqK(k, t, e) => Op::JeqK(k, f(t), f(e)),
+        Op::JgtK(k, t, e) => Op::JgtK(k, f(t), f(e)),
+        Op::JgeK(k, t, e) => Op::JgeK(k, f(t), f(e)),
+        Op::JsetK(k, t, e) => Op::JsetK(k, f(t), f(e)),
+        Op::JeqX(t, e) => Op::JeqX(f(t), f(e)),
+        Op::JgtX(t, e) => Op::JgtX(f(t), f(e)),
+        Op::JgeX(t, e) => Op::JgeX(f(t), f(e)),
+        Op::JsetX(t, e) => Op::JsetX(f(t), f(e)),
+        Op::LdWJeq(o, k, t, e) => Op::LdWJeq(o, k, f(t), f(e)),
+        Op::LdWJgt(o, k, t, e) => Op::LdWJgt(o, k, f(t), f(e)),
+        Op::LdWJge(o, k, t, e) => Op::LdWJge(o, k, f(t), f(e)),
+        Op::LdWJset(o, k, t, e) => Op::LdWJset(o, k, f(t), f(e)),
+        Op::LdHJeq(o, k, t, e) => Op::LdHJeq(o, k, f(t), f(e)),
+        Op::LdHJgt(o, k, t, e) => Op::LdHJgt(o, k, f(t), f(e)),
+        Op::LdHJge(o, k, t, e) => Op::LdHJge(o, k, f(t), f(e)),
+        Op::LdHJset(o, k, t, e) => Op::LdHJset(o, k, f(t), f(e)),
+        Op::LdBJeq(o, k, t, e) => Op::LdBJeq(o, k, f(t), f(e)),
+        Op::LdBJgt(o, k, t, e) => Op::LdBJgt(o, k, f(t), f(e)),
+        Op::LdBJge(o, k, t, e) => Op::LdBJge(o, k, f(t), f(e)),
+        Op::LdBJset(o, k, t, e) => Op::LdBJset(o, k, f(t), f(e)),
+        Op::LdIndWJeq(o, k, t, e) => Op::LdIndWJeq(o, k, f(t), f(e)),
+        Op::LdIndHJeq(o, k, t, e) => Op::LdIndHJeq(o, k, f(t), f(e)),
+        Op::LdIndBJeq(o, k, t, e) => Op::LdIndBJeq(o, k, f(t), f(e)),
+        Op::LdHJeq2(o, k1, t1, k2, t2, e) => Op::LdHJeq2(o, k1, f(t1), k2, f(t2), f(e)),
+        Op::LdBJeq2(o, k1, t1, k2, t2, e) => Op::LdBJeq2(o, k1, f(t1), k2, f(t2), f(e)),
+        Op::MshLdIndHJeq(m, o, k, t, e) => Op::MshLdIndHJeq(m, o, k, f(t), f(e)),
+        Op::MshLdIndBJeq(m, o, k, t, e) => Op::MshLdIndBJeq(m, o, k, f(t), f(e)),
+        Op::LdWJeqEither(o1, o2, k, t, e) => Op::LdWJeqEither(o1, o2, k, f(t), f(e)),
+        Op::LdHJeqEither(o1, o2, k, t, e) => Op::LdHJeqEither(o1, o2, k, f(t), f(e)),
+        Op::MshLdIndHJeqEither(m, o1, o2, k, t, e) => Op::MshLdIndHJeqEither(m, o1, o2, k, f(t), f(e)),
+        Op::LdBJeqLdHJclear(o1, k1, o2, k2, t, e) => Op::LdBJeqLdHJclear(o1, k1, o2, k2, f(t), f(e)),
+        Op::LenJeq(k, t, e) => Op::LenJeq(k, f(t), f(e)),
+        Op::LenJgt(k, t, e) => Op::LenJgt(k, f(t), f(e)),
+        Op::LenJge(k, t, e) => Op::LenJge(k, f(t), f(e)),
+        Op::LenJset(k, t, e) => Op::LenJset(k, f(t), f(e)),
+        Op::LdW(_) | Op::LdH(_) | Op::LdB(_) | Op::LdIndW(_) | Op::LdIndH(_) | Op::LdIndB(_) | Op::LdAnc(_) => op,
+        Op::LdImm(_) | Op::LdLen | Op::LdMem(_) | Op::LdxImm(_) | Op::LdxLen | Op::LdxMem(_) | Op::LdxMsh(_) => op,
+        Op::St(_) | Op::Stx(_) | Op::Tax | Op::Txa | Op::RetK(_) | Op::RetA | Op::Fail => op,
+        Op::AddK(_) | Op::SubK(_) | Op::MulK(_) | Op::DivK(_) | Op::ModK(_) | Op::AndK(_) => op,
+        Op::OrK(_) | Op::XorK(_) | Op::LshK(_) | Op::RshK(_) | Op::Neg => op,
+        Op::AddX | Op::SubX | Op::MulX | Op::DivX | Op::ModX | Op::AndX | Op::OrX => op,
+        Op::XorX | Op::LshX | Op::RshX => op,
     }
 }
 
@@ -818,8 +891,9 @@ mod tests {
             ret(0),
         ];
         let p = Prepared::new(&prog);
-        assert_eq!(p.ops[0].0, Op::LdHJeq(12, 0x0800, 2, 3));
-        assert_eq!(p.ops[1].0, Op::JeqK(0x0800, 2, 3));
+        // The jump to `ret 100` returns 100 itself.
+        assert_eq!(p.ops[0].0, Op::LdHJeq(12, 0x0800, RET_NOW | 100, 3));
+        assert_eq!(p.ops[1].0, Op::JeqK(0x0800, RET_NOW | 100, 3));
         assert_eq!(p.run(&ETH_IP, 60, None), 100);
         let mut arp = ETH_IP;
         arp[13] = 6;
@@ -827,6 +901,29 @@ mod tests {
         assert_eq!(p.try_run(&arp, 60, None), Some(0));
         // Loads past the captured bytes end the filter.
         assert_eq!(p.try_run(&ETH_IP[..13], 60, None), None);
+    }
+
+    /// A jump to `ret #k` returns k from the jump; a return whose value
+    /// has the marking bit, `ret a`, and a jump that also lands elsewhere
+    /// still dispatch, with the same verdicts.
+    #[test]
+    fn jumps_to_a_return_return_its_value() {
+        let big = RET_NOW | 5;
+        let prog = [
+            Insn::stmt(LD | LEN, 0),
+            Insn::new(JMP | JGT | K, 0, 1, 100),
+            ret(big),
+            Insn::new(JMP | JGT | K, 0, 1, 50),
+            Insn::stmt(RET | A, 0),
+            ret(0),
+        ];
+        let p = Prepared::new(&prog);
+        assert_eq!(p.ops[0].0, Op::LenJgt(100, 2, 3));
+        assert_eq!(p.ops[3].0, Op::JgtK(50, 4, RET_NOW));
+        for (wire, want) in [(150, big), (80, 80), (20, 0)] {
+            assert_eq!(p.try_run(&[], wire, None), Some(want));
+            assert_eq!(try_run(&prog, &[], wire, None), reference(&prog, &[], wire));
+        }
     }
 
     #[test]
@@ -1052,8 +1149,9 @@ mod tests {
             ret(0),
         ];
         let p = Prepared::new(&prog);
-        assert_eq!(p.ops[0].0, Op::LdHJeq2(12, 0x86dd, 6, 0x0800, 3, 6));
-        assert_eq!(p.ops[3].0, Op::MshLdIndHJeq(14, 14, 53, 6, 7));
+        let (ret1, ret0) = (RET_NOW | 1, RET_NOW);
+        assert_eq!(p.ops[0].0, Op::LdHJeq2(12, 0x86dd, ret1, 0x0800, 3, ret1));
+        assert_eq!(p.ops[3].0, Op::MshLdIndHJeq(14, 14, 53, ret1, ret0));
         let mut udp = [0u8; 40];
         udp[12..16].copy_from_slice(&[8, 0, 0x45, 0]);
         udp[34..36].copy_from_slice(&53u16.to_be_bytes());
@@ -1093,10 +1191,10 @@ mod tests {
         let p = Prepared::new(&prog);
         assert_eq!(p.ops[3].0, Op::LdBJeqLdHJclear(23, 17, 20, 0x1fff, 7, 17));
         assert_eq!(p.ops[7].0, Op::MshLdIndHJeqEither(14, 14, 16, 53, 12, 17));
-        assert_eq!(p.ops[12].0, Op::LdWJeqEither(26, 30, 0x0a00_0002, 16, 17));
+        assert_eq!(p.ops[12].0, Op::LdWJeqEither(26, 30, 0x0a00_0002, RET_NOW | 262_144, 17));
         // The IPv6 ports, at constant offsets.
         let v6 = [Insn::stmt(LD | H | ABS, 54), j(53, 2, 0), Insn::stmt(LD | H | ABS, 56), j(53, 0, 1), ret(1), ret(0)];
-        assert_eq!(Prepared::new(&v6).ops[0].0, Op::LdHJeqEither(54, 56, 53, 4, 5));
+        assert_eq!(Prepared::new(&v6).ops[0].0, Op::LdHJeqEither(54, 56, 53, RET_NOW | 1, RET_NOW));
         let mut six = [0u8; 58];
         six[57] = 53;
         assert_eq!(Prepared::new(&v6).try_run(&six, 58, None), Some(1));
