@@ -677,6 +677,9 @@ pub fn try_run(prog: &[Insn], pkt: &[u8], wirelen: u32, meta: Option<&Ancillary>
 struct Cached {
     bytes: Box<[u8]>,
     prepared: Prepared,
+    /// Whether the bytes end where [`bounded_len`] ends them, which is what
+    /// lets [`run_cached_unbounded`] find the program by its words alone.
+    bounded: bool,
 }
 
 impl Cached {
@@ -819,6 +822,102 @@ fn run_shared<const AVX2: bool>(prog: &[u8], pkt: &[u8], wirelen: u32) -> u32 {
     run_on_thread(prog, pkt, wirelen)
 }
 
+/// The longest program [`bounded_len`] finds.
+pub const BOUNDED_MAX: usize = 4096;
+
+/// The length of a program given without one (`bpf_filter`): up to and
+/// including the first return that no jump seen before it lands beyond,
+/// at most [`BOUNDED_MAX`]. `insn(i)` is asked for i = 0, 1, ... in turn,
+/// each only once the program is known not to end before i (so a caller
+/// reads no instruction past the program); None from it gives None.
+pub fn bounded_len(mut insn: impl FnMut(usize) -> Option<Insn>) -> Option<usize> {
+    let mut reach = 0usize;
+    for end in 0..BOUNDED_MAX {
+        let i = insn(end)?;
+        if class(i.code) == JMP {
+            let skip = if op(i.code) == JA { i.k as usize } else { usize::from(i.jt.max(i.jf)) };
+            reach = reach.max(end + 1 + skip);
+        }
+        if class(i.code) == RET && end >= reach {
+            return Some(end + 1);
+        }
+    }
+    Some(BOUNDED_MAX)
+}
+
+/// [`run_cached`] for a program given without its length (`bpf_filter`),
+/// which is [`bounded_len`] instructions long. A program kept whose bytes
+/// end where [`bounded_len`] ends them is compared word by word, in order,
+/// stopping at the first difference; when all are equal, the program at
+/// `prog` is that one, and its length need not be searched for.
+///
+/// Why no word past the program is read: word i is read only once words
+/// 0..i are equal to those of the kept program, whose scan goes on past
+/// i - 1 (its end, n, is more than i). [`bounded_len`]'s decisions on
+/// words 0..i depend only on those words, so the scan of `prog` goes on
+/// past i - 1 too: it reads word i itself. All n words equal: the scan of
+/// `prog` stops where the kept one does, at n.
+///
+/// # Safety
+/// `prog` points to instructions (`struct bpf_insn`, this host's byte
+/// order) of which every one [`bounded_len`] reads is readable.
+pub unsafe fn run_cached_unbounded(prog: *const u8, pkt: &[u8], wirelen: u32) -> u32 {
+    let word = |i: usize| {
+        // SAFETY: only called as the comparisons above, or by the scan
+        // itself: for an instruction the scan reads (the contract).
+        unsafe { prog.add(i * std::mem::size_of::<Insn>()).cast::<u64>().read_unaligned() }
+    };
+    let kept_word = |b: &[u8], j: usize| {
+        u64::from_ne_bytes([b[j], b[j + 1], b[j + 2], b[j + 3], b[j + 4], b[j + 5], b[j + 6], b[j + 7]])
+    };
+    // In order, stopping at the first difference (see above); four words
+    // a round, which halves the loop's own instructions.
+    let is_prog = |c: &Cached| {
+        if !c.bounded {
+            return false;
+        }
+        let (fours, rest) = (c.bytes.chunks_exact(32), c.bytes.chunks_exact(32).remainder());
+        let mut i = 0;
+        for b in fours {
+            if kept_word(b, 0) != word(i)
+                || kept_word(b, 8) != word(i + 1)
+                || kept_word(b, 16) != word(i + 2)
+                || kept_word(b, 24) != word(i + 3)
+            {
+                return false;
+            }
+            i += 4;
+        }
+        rest.chunks_exact(8).enumerate().all(|(j, b)| kept_word(b, 0) == word(i + j))
+    };
+    if let Some(c) = SHARED.get(SHARED_NOW.load(Ordering::Relaxed)).and_then(OnceLock::get) {
+        if is_prog(c) {
+            return c.prepared.exec(pkt, wirelen, None).unwrap_or(0);
+        }
+    }
+    let on_thread = LAST.try_with(|last| {
+        let kept = last.try_borrow().ok()?;
+        let c = kept.as_ref().filter(|c| is_prog(c))?;
+        Some(c.prepared.exec(pkt, wirelen, None).unwrap_or(0))
+    });
+    if let Ok(Some(verdict)) = on_thread {
+        return verdict;
+    }
+    let word = |i: usize| {
+        let b = word(i).to_ne_bytes();
+        Insn {
+            code: u16::from_ne_bytes([b[0], b[1]]),
+            jt: b[2],
+            jf: b[3],
+            k: u32::from_ne_bytes([b[4], b[5], b[6], b[7]]),
+        }
+    };
+    let len = bounded_len(|i| Some(word(i))).unwrap_or(BOUNDED_MAX);
+    // SAFETY: the scan just read these `len` instructions.
+    let prog = unsafe { std::slice::from_raw_parts(prog, len * std::mem::size_of::<Insn>()) };
+    run_cached(prog, pkt, wirelen)
+}
+
 /// [`run_cached`] for a program not in the shared slot looked at.
 #[inline(never)]
 fn run_on_thread(prog: &[u8], pkt: &[u8], wirelen: u32) -> u32 {
@@ -848,7 +947,8 @@ fn decode_and_run(last: &RefCell<Option<Cached>>, prog: &[u8], pkt: &[u8], wirel
             k: u32::from_ne_bytes([b[4], b[5], b[6], b[7]]),
         })
         .collect();
-    let cached = Cached { bytes: prog.into(), prepared: Prepared::new(&insns) };
+    let bounded = bounded_len(|i| insns.get(i).copied()) == Some(insns.len());
+    let cached = Cached { bytes: prog.into(), prepared: Prepared::new(&insns), bounded };
     let verdict = cached.prepared.run(pkt, wirelen, None);
     share(&cached);
     // Busy only if a filter ran from inside this one (it cannot): the
@@ -1058,6 +1158,66 @@ mod tests {
                     assert!(!unsafe { same_bytes_avx2(kept, &prog[..n - 8]) });
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_program_without_its_length_ends_at_the_return_no_jump_passes() {
+        let len = |prog: &[Insn]| bounded_len(|i| prog.get(i).copied());
+        let j = |jt: u8, jf: u8| Insn::new(JMP | JGT | K, jt, jf, 60);
+        assert_eq!(len(&[ret(1), ret(2)]), Some(1));
+        assert_eq!(len(&[j(0, 1), ret(1), ret(0), ret(9)]), Some(3));
+        assert_eq!(len(&[j(2, 0), ret(1), ret(0), ret(9)]), Some(4));
+        assert_eq!(len(&[Insn::new(JMP | JA, 0, 0, 1), ret(1), ret(0)]), Some(3));
+        // The scan asks for no instruction past the end it finds.
+        assert_eq!(len(&[j(0, 1), ret(1)]), None);
+    }
+
+    /// `bpf_filter`'s path: a program found by its words, rewritten in
+    /// place to end earlier and later, and one ending right before memory
+    /// that cannot be read, sharing its first word with the program kept.
+    #[test]
+    fn programs_without_a_length_are_found_by_their_words_alone() {
+        let len_gt =
+            |k: u32, keep: u32| vec![Insn::stmt(LD | LEN, 0), Insn::new(JMP | JGT | K, 0, 1, k), ret(keep), ret(0)];
+        let run = |buf: &[u8], wire: u32| {
+            // SAFETY: every buffer here holds its whole program.
+            unsafe { run_cached_unbounded(buf.as_ptr(), &[], wire) }
+        };
+        // Trailing words past the program are never part of it.
+        let mut buf = bytes(&len_gt(60, 9));
+        buf.extend_from_slice(&bytes(&[ret(77)]));
+        assert_eq!(run(&buf, 100), 9);
+        assert_eq!(run(&buf, 50), 0);
+        buf[8..16].copy_from_slice(&bytes(&[ret(7)]));
+        assert_eq!(run(&buf, 100), 7);
+        buf[8..16].copy_from_slice(&bytes(&[Insn::new(JMP | JGT | K, 0, 2, 60)]));
+        assert_eq!(run(&buf, 50), 77);
+        assert_eq!(run(&buf, 100), 9);
+        // After the run of a longer program with the same first word, one
+        // that ends on the last readable word of a page: the comparison
+        // stops at the first difference and reads nothing past it.
+        assert_eq!(run(&bytes(&len_gt(60, 3)), 100), 3);
+        let page = 4096;
+        // SAFETY: a private anonymous mapping of two pages, the second made
+        // unreadable, unmapped below.
+        unsafe {
+            let map = libc::mmap(
+                std::ptr::null_mut(),
+                2 * page,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
+            assert_ne!(map, libc::MAP_FAILED);
+            assert_eq!(libc::mprotect(map.cast::<u8>().add(page).cast(), page, libc::PROT_NONE), 0);
+            let short = bytes(&[Insn::stmt(LD | LEN, 0), ret(4)]);
+            let at = map.cast::<u8>().add(page - short.len());
+            std::ptr::copy_nonoverlapping(short.as_ptr(), at, short.len());
+            assert_eq!(run_cached_unbounded(at, &[], 100), 4);
+            assert_eq!(run_cached_unbounded(at, &[], 100), 4);
+            libc::munmap(map, 2 * page);
         }
     }
 
