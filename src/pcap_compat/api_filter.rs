@@ -150,6 +150,7 @@ pub extern "C" fn pcap_setfilter(p: *mut pcap, fp: *mut bpf_program) -> c_int {
 /// pcap_offline_filter(): the filter's verdict (0 rejects) on a packet.
 #[no_mangle]
 pub extern "C" fn pcap_offline_filter(fp: *const bpf_program, h: *const pcap_pkthdr, pkt: *const u8) -> c_int {
+    filter::prefetch(pkt);
     // Pure computation, called per packet: no cancellation point to guard against.
     catch_or(PCAP_ERROR, || {
         // SAFETY: fp, h and pkt are the caller's valid objects per the API.
@@ -169,6 +170,7 @@ pub extern "C" fn pcap_offline_filter(fp: *const bpf_program, h: *const pcap_pkt
 /// bpf_filter(): runs `pc` on a packet of `buflen` captured bytes and `wirelen` on the wire.
 #[no_mangle]
 pub extern "C" fn bpf_filter(pc: *const bpf_insn, p: *const u8, wirelen: c_uint, buflen: c_uint) -> c_uint {
+    filter::prefetch(p);
     // As pcap_offline_filter.
     catch_or(0, || {
         if pc.is_null() {
