@@ -54,7 +54,7 @@ mod proto;
 mod validate;
 
 pub use insn::Insn;
-pub use interp::{run_cached, Ancillary, Prepared};
+pub use interp::{prefetch, run_cached, run_cached_unbounded, Ancillary, Prepared};
 pub use print::DumpFormat;
 
 use crate::error::{Error, ErrorCode, Result};

@@ -150,6 +150,7 @@ pub extern "C" fn pcap_setfilter(p: *mut pcap, fp: *mut bpf_program) -> c_int {
 /// pcap_offline_filter(): the filter's verdict (0 rejects) on a packet.
 #[no_mangle]
 pub extern "C" fn pcap_offline_filter(fp: *const bpf_program, h: *const pcap_pkthdr, pkt: *const u8) -> c_int {
+    filter::prefetch(pkt);
     // Pure computation, called per packet: no cancellation point to guard against.
     catch_or(PCAP_ERROR, || {
         // SAFETY: fp, h and pkt are the caller's valid objects per the API.
@@ -169,22 +170,24 @@ pub extern "C" fn pcap_offline_filter(fp: *const bpf_program, h: *const pcap_pkt
 /// bpf_filter(): runs `pc` on a packet of `buflen` captured bytes and `wirelen` on the wire.
 #[no_mangle]
 pub extern "C" fn bpf_filter(pc: *const bpf_insn, p: *const u8, wirelen: c_uint, buflen: c_uint) -> c_uint {
+    filter::prefetch(p);
     // As pcap_offline_filter.
     catch_or(0, || {
         if pc.is_null() {
             return u32::MAX; // libpcap: no program accepts everything
         }
-        // A program is as long as its path to the first return; take the
-        // longest the validator allows and let the interpreter stop there.
-        let insns = bounded_program(pc);
         let data = if p.is_null() || buflen == 0 {
             &[][..]
         } else {
             // SAFETY: p holds buflen bytes per the API.
             unsafe { std::slice::from_raw_parts(p, buflen as usize) }
         };
-        // Decoded once, not per packet, while the program stays the same.
-        filter::run_cached(insn_bytes(insns), data, wirelen)
+        // A program is as long as its path to the first return that no jump
+        // goes past (filter::bounded_len). Decoded once, not per packet,
+        // while the program stays the same.
+        // SAFETY: pc is a program per bpf_filter's contract, whose
+        // instructions up to that return are readable.
+        unsafe { filter::run_cached_unbounded(pc.cast(), data, wirelen) }
     })
 }
 
@@ -193,31 +196,6 @@ fn insn_bytes(insns: &[Insn]) -> &[u8] {
     // SAFETY: the same memory, read as bytes (Insn has no padding: the size
     // assertion above).
     unsafe { std::slice::from_raw_parts(insns.as_ptr().cast::<u8>(), std::mem::size_of_val(insns)) }
-}
-
-/// The instructions at `pc` up to and including the last return the
-/// program can reach without running off its end: bpf_filter gets no length.
-fn bounded_program<'a>(pc: *const bpf_insn) -> &'a [Insn] {
-    const MAX: usize = 4096;
-    let mut end = 0usize;
-    let mut reach = 0usize;
-    while end < MAX {
-        // SAFETY: reading instruction `end`, which the program (per
-        // bpf_filter's contract) contains while it is reachable.
-        let i = unsafe { *pc.add(end) };
-        let class = i.code & 0x07;
-        if class == 0x05 {
-            let target = if i.code & 0xf0 == 0 { end + 1 + i.k as usize } else { end + 1 + i.jt.max(i.jf) as usize };
-            reach = reach.max(target);
-        }
-        if class == 0x06 && end >= reach {
-            end += 1;
-            break;
-        }
-        end += 1;
-    }
-    // SAFETY: the first `end` instructions were just read.
-    unsafe { std::slice::from_raw_parts(pc.cast::<Insn>(), end) }
 }
 
 /// bpf_validate(): 1 if the program is valid, 0 if not.

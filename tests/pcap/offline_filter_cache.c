@@ -48,15 +48,21 @@ static void make_packets(void) {
     }
 }
 
-/* One character per packet: the verdict's class (0, small, snaplen, other). */
+/* The verdict's class (0, small, snaplen, other). */
+static char verdict_class(unsigned v) {
+    return v == 0 ? '.' : v == 262144 ? 'S' : v < 10 ? (char)('0' + v) : v == 100 ? 'C' : v == 200 ? 'D' : 'x';
+}
+
+/* One character per packet for pcap_offline_filter, then the same for
+ * bpf_filter on the program's instructions (which it gets without bf_len). */
 static void verdicts(const char *what, const struct bpf_program *fp) {
-    char line[NPKT + 1];
+    char line[NPKT + 1], raw[NPKT + 1];
     for (int i = 0; i < NPKT; i++) {
-        int v = pcap_offline_filter(fp, &hdrs[i], pkts[i]);
-        line[i] = v == 0 ? '.' : v == 262144 ? 'S' : v < 10 ? (char)('0' + v) : v == 100 ? 'C' : v == 200 ? 'D' : 'x';
+        line[i] = verdict_class((unsigned)pcap_offline_filter(fp, &hdrs[i], pkts[i]));
+        raw[i] = verdict_class(bpf_filter(fp->bf_insns, pkts[i], hdrs[i].len, hdrs[i].caplen));
     }
-    line[NPKT] = 0;
-    printf("%-44s %s\n", what, line);
+    line[NPKT] = raw[NPKT] = 0;
+    printf("%-44s %s %s\n", what, line, raw);
 }
 
 /* The index of the first instruction with this opcode and k, or -1. */
@@ -203,6 +209,34 @@ static void user_built(void) {
     printf("bpf_validate arith %d far %d\n", bpf_validate(arith, 10), bpf_validate(far, 2));
 }
 
+/* bpf_filter gets no length: a program rewritten in place to end earlier
+ * (the rest of the buffer still holding the old instructions), to end
+ * later, and back, each run as the memory holds it. */
+static void without_length(void) {
+    struct bpf_insn insns[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+        BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, 100, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, 5),
+        BPF_STMT(BPF_RET | BPF_K, 0),
+        BPF_STMT(BPF_RET | BPF_K, 6),
+    };
+    struct bpf_program fp = {4, insns};
+    verdicts("len > 100, ret 5", &fp);
+    insns[1] = (struct bpf_insn)BPF_STMT(BPF_RET | BPF_K, 7);
+    verdicts("second instruction now ret 7", &fp);
+    insns[1] = (struct bpf_insn)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, 100, 0, 1);
+    verdicts("len > 100 again", &fp);
+    /* The jgt's false branch now skips the ret 0 to the ret 6 after it. */
+    insns[1].jf = 2;
+    fp.bf_len = 5;
+    verdicts("jf past the ret 0, to ret 6", &fp);
+    /* An instruction no packet reaches (jt 0 never skips it): the same. */
+    insns[1].jf = 1;
+    insns[3].k = 0;
+    insns[4].k = 8;
+    verdicts("unreached ret changed to 8", &fp);
+}
+
 /* Two programs, alternating on every call. */
 static void alternating(pcap_t *dead) {
     struct bpf_program a, b;
@@ -225,6 +259,7 @@ struct worker {
     pcap_t *dead;
     const char *expr;
     unsigned long kept[2];
+    unsigned long raw[2];
 };
 
 /* Each thread runs its own program, then changes its port in place and runs
@@ -247,6 +282,7 @@ static void *work(void *arg) {
         }
         for (int i = 0; i < NPKT; i++) {
             w->kept[round % 2] += pcap_offline_filter(&fp, &hdrs[i], pkts[i]) != 0;
+            w->raw[round % 2] += bpf_filter(fp.bf_insns, pkts[i], hdrs[i].len, hdrs[i].caplen) != 0;
         }
     }
     pthread_mutex_lock(&compile);
@@ -256,15 +292,17 @@ static void *work(void *arg) {
 }
 
 static void threads(pcap_t *dead) {
-    struct worker w[3] = {{dead, "udp dst port 9999", {0, 0}}, {dead, "udp src port 9999 or tcp", {0, 0}},
-                          {dead, "len > 120", {0, 0}}};
+    struct worker w[3] = {{dead, "udp dst port 9999", {0, 0}, {0, 0}},
+                          {dead, "udp src port 9999 or tcp", {0, 0}, {0, 0}},
+                          {dead, "len > 120", {0, 0}, {0, 0}}};
     pthread_t t[3];
     for (int i = 0; i < 3; i++) {
         pthread_create(&t[i], NULL, work, &w[i]);
     }
     for (int i = 0; i < 3; i++) {
         pthread_join(t[i], NULL);
-        printf("thread '%s': kept %lu / %lu\n", w[i].expr, w[i].kept[0], w[i].kept[1]);
+        printf("thread '%s': kept %lu / %lu, bpf_filter %lu / %lu\n", w[i].expr, w[i].kept[0], w[i].kept[1],
+               w[i].raw[0], w[i].raw[1]);
     }
 }
 
@@ -281,6 +319,7 @@ int main(void) {
         on_stack(kind);
     }
     user_built();
+    without_length();
     alternating(dead);
     threads(dead);
     pcap_close(dead);
