@@ -797,7 +797,7 @@ impl Capture {
         }
         let n = read(self)?;
         self.stats.delivered += n as u64;
-        self.pause_ms = self.pace(n);
+        self.pause_ms = self.pace(budget, n);
         if n == 0 && self.breaker.is_requested() {
             return Err(self.take_break());
         }
@@ -808,9 +808,12 @@ impl Capture {
     /// delivered `delivered` packets: a busy ring is left to fill a while,
     /// so one wake-up drains several blocks (`coalescing_pause_ms`, at the
     /// rate of the ring's units taken since the last read).
-    fn pace(&mut self, delivered: usize) -> i32 {
-        // Off (every pcap handle): no clock read per dispatch.
-        if self.coalesce_ms == 0 {
+    fn pace(&mut self, budget: usize, delivered: usize) -> i32 {
+        // Off (immediate mode), or a read that could never count as busy
+        // (dumpcap asks for one packet per call): no clock read. The next
+        // read that can owe a pause measures the rate over the whole span
+        // since the last measured read, units and time alike.
+        if self.coalesce_ms == 0 || budget < COALESCE_MIN_PACKETS {
             return 0;
         }
         let (taken, capacity) = match &self.reader {
