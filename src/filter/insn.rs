@@ -25,6 +25,17 @@ impl Insn {
     pub const fn stmt(code: u16, k: u32) -> Self {
         Insn { code, jt: 0, jf: 0, k }
     }
+
+    /// The instruction in `b`, laid out as C's `struct bpf_insn` in this
+    /// host's byte order.
+    pub const fn from_ne_bytes(b: [u8; 8]) -> Self {
+        Insn {
+            code: u16::from_ne_bytes([b[0], b[1]]),
+            jt: b[2],
+            jf: b[3],
+            k: u32::from_ne_bytes([b[4], b[5], b[6], b[7]]),
+        }
+    }
 }
 
 pub const LD: u16 = sys::BPF_LD as u16;

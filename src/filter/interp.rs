@@ -920,16 +920,7 @@ pub unsafe fn run_cached_unbounded(prog: *const u8, pkt: &[u8], wirelen: u32) ->
     if let Ok(Some(verdict)) = on_thread {
         return verdict;
     }
-    let word = |i: usize| {
-        let b = word(i).to_ne_bytes();
-        Insn {
-            code: u16::from_ne_bytes([b[0], b[1]]),
-            jt: b[2],
-            jf: b[3],
-            k: u32::from_ne_bytes([b[4], b[5], b[6], b[7]]),
-        }
-    };
-    let len = bounded_len(|i| Some(word(i))).unwrap_or(BOUNDED_MAX);
+    let len = bounded_len(|i| Some(Insn::from_ne_bytes(word(i).to_ne_bytes()))).unwrap_or(BOUNDED_MAX);
     // SAFETY: the scan just read these `len` instructions.
     let prog = unsafe { std::slice::from_raw_parts(prog, len * std::mem::size_of::<Insn>()) };
     run_cached(prog, pkt, wirelen)
@@ -957,12 +948,7 @@ fn run_on_thread(prog: &[u8], pkt: &[u8], wirelen: u32) -> u32 {
 fn decode_and_run(last: &RefCell<Option<Cached>>, prog: &[u8], pkt: &[u8], wirelen: u32) -> u32 {
     let insns: Vec<Insn> = prog
         .chunks_exact(std::mem::size_of::<Insn>())
-        .map(|b| Insn {
-            code: u16::from_ne_bytes([b[0], b[1]]),
-            jt: b[2],
-            jf: b[3],
-            k: u32::from_ne_bytes([b[4], b[5], b[6], b[7]]),
-        })
+        .map(|b| Insn::from_ne_bytes(b.try_into().expect("8-byte chunks")))
         .collect();
     let bounded = bounded_len(|i| insns.get(i).copied()) == Some(insns.len());
     let cached = Cached { bytes: prog.into(), prepared: Prepared::new(&insns), bounded };
