@@ -112,7 +112,9 @@ impl BlockReader {
         breaker: &Breaker,
         each: &mut E,
     ) -> usize {
-        self.each_block(ring, priv_len, budget, |block, cur, left| walk_block(block.region(), cur, left, breaker, each))
+        self.each_block(ring, priv_len, budget, |block, cur, left| {
+            walk_block(block.region(), priv_len, cur, left, breaker, each)
+        })
     }
 
     /// Runs `read` over the owned blocks in ring order, from the cursor
@@ -154,6 +156,8 @@ pub(crate) struct V3Frame<'d> {
     block: Region<'d>,
     /// Where the packet's tpacket3_hdr starts in the block.
     at: usize,
+    /// The block's room for one packet (the kernel's max_frame_len).
+    max_frame: usize,
     pub hdr: sys::tpacket3_hdr,
 }
 
@@ -197,12 +201,13 @@ impl<'d> V3Frame<'d> {
         meta.fill_link(&self.link());
     }
 
-    /// Whether the kernel cut the packet to fit the block's room for one
-    /// (`max_frame`), rather than to the snaplen: V3 has no copies, so only
-    /// then is tp_snaplen short of tp_len without a socket filter asking.
+    /// Whether the kernel cut the packet to fit the block's room for one,
+    /// rather than to the snaplen: V3 has no copies, so only then is
+    /// tp_snaplen short of tp_len without a socket filter asking.
     #[inline(always)]
-    pub fn cut_by_frame(&self, max_frame: usize) -> bool {
-        self.hdr.tp_snaplen < self.hdr.tp_len && self.hdr.tp_mac as usize + self.hdr.tp_snaplen as usize >= max_frame
+    pub fn cut_by_frame(&self) -> bool {
+        self.hdr.tp_snaplen < self.hdr.tp_len
+            && self.hdr.tp_mac as usize + self.hdr.tp_snaplen as usize >= self.max_frame
     }
 }
 
@@ -223,7 +228,6 @@ fn read_block<F: FnMut(&Packet<'_>) + ?Sized>(
     budget: usize,
 ) -> (usize, bool) {
     let bytes = block.region();
-    let max_frame = bytes.len().saturating_sub(sys::v3_block_plus_priv(priv_len));
     let vnet = d.vnet();
     // One meta for the block's packets: what is the block's is set here,
     // and each packet sets every field of its own (zeroing the whole struct
@@ -236,7 +240,7 @@ fn read_block<F: FnMut(&Packet<'_>) + ?Sized>(
         meta.block_private_len = priv_len as u32;
     }
     let breaker = d.breaker;
-    walk_block(bytes, cur, budget, breaker, &mut |f: &V3Frame<'_>| {
+    walk_block(bytes, priv_len, cur, budget, breaker, &mut |f: &V3Frame<'_>| {
         f.fill_meta(&mut meta);
         if vnet {
             // The kernel wrote the header just before the packet.
@@ -246,8 +250,7 @@ fn read_block<F: FnMut(&Packet<'_>) + ?Sized>(
             meta.vnet = hdr.and_then(VnetHeader::from_bytes).unwrap_or_default();
             meta.vnet_valid = hdr.is_some();
         }
-        let found =
-            Found { data: f.data(), meta: &mut meta, cut_by_frame: f.cut_by_frame(max_frame), headroom: f.headroom() };
+        let found = Found { data: f.data(), meta: &mut meta, cut_by_frame: f.cut_by_frame(), headroom: f.headroom() };
         d.deliver(found)
     })
 }
@@ -262,19 +265,21 @@ fn read_block<F: FnMut(&Packet<'_>) + ?Sized>(
 #[inline(always)]
 fn walk_block<E: FnMut(&V3Frame<'_>) -> bool + ?Sized>(
     bytes: Region<'_>,
+    priv_len: usize,
     cur: &mut Cursor,
     budget: usize,
     breaker: &Breaker,
     each: &mut E,
 ) -> (usize, bool) {
     let block_size = bytes.len();
+    let max_frame = block_size.saturating_sub(sys::v3_block_plus_priv(priv_len));
     let mut n = 0;
     while cur.remaining > 0 && n < budget {
         let Some(hdr) = bytes.read::<sys::tpacket3_hdr>(cur.offset) else {
             cur.remaining = 0;
             break;
         };
-        let frame = V3Frame { block: bytes, at: cur.offset, hdr };
+        let frame = V3Frame { block: bytes, at: cur.offset, max_frame, hdr };
         cur.remaining -= 1;
         cur.offset += hdr.tp_next_offset as usize;
         // The kernel wrote the packets on another CPU: the first touch of

@@ -708,17 +708,15 @@ impl Capture {
             // What `each` refused counts as filtered, as the direction
             // option's skips do, so the counts still add up to received;
             // what it took short of its length, as truncated.
-            let priv_len = ring.geometry().priv_size as usize;
-            let max_frame = (ring.geometry().block_size as usize).saturating_sub(sys::v3_block_plus_priv(priv_len));
             let (mut refused, mut truncated) = (0u64, 0u64);
             let mut counted = |f: &V3Frame<'_>| {
                 let took = each(f);
                 refused += u64::from(!took);
-                truncated += u64::from(took && f.cut_by_frame(max_frame));
+                truncated += u64::from(took && f.cut_by_frame());
                 took
             };
             let blocks = ring.blocks()?;
-            let n = r.read_frames(&blocks, priv_len, budget, &cap.breaker, &mut counted);
+            let n = r.read_frames(&blocks, ring.geometry().priv_size as usize, budget, &cap.breaker, &mut counted);
             cap.stats.filtered += refused;
             cap.stats.truncated += truncated;
             Ok(n)
